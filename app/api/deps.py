@@ -1,0 +1,24 @@
+"""`Annotated` dependency aliases: routes receive collaborators, never build them."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from app.pipeline.context import Services
+from app.pipeline.jobs_runner import JobManager
+
+
+def _jobs(request: Request) -> JobManager:
+    manager: JobManager = request.app.state.jobs
+    return manager
+
+
+def _services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+JobsDep = Annotated[JobManager, Depends(_jobs)]
+ServicesDep = Annotated[Services, Depends(_services)]

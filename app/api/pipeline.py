@@ -1,0 +1,74 @@
+"""/pipeline: health, steps, and background jobs."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Path, Query, status
+
+from app.api.deps import JobsDep, ServicesDep
+from app.api.schemas import ERROR_RESPONSES, JobPage, RunAsyncRequest, StepInfo
+from app.core.models import JobStatus, PipelineJob
+from app.pipeline.health import HealthReport, health_report
+
+router = APIRouter(prefix="/pipeline", tags=["pipeline"], responses=ERROR_RESPONSES)
+
+JobId = Annotated[str, Path(description="Job id as returned by run-async.", max_length=64)]
+
+
+@router.get("/health", summary="Version, cache directory, store files and quarantined files")
+def get_health(services: ServicesDep, jobs: JobsDep) -> HealthReport:
+    return health_report(services.stores, jobs=jobs.counts(), steps=jobs.registry.names())
+
+
+@router.get("/steps", summary="Registered pipeline steps")
+def list_steps(jobs: JobsDep) -> list[StepInfo]:
+    return [
+        StepInfo(name=spec.name, description=spec.description) for spec in jobs.registry.specs()
+    ]
+
+
+@router.post(
+    "/{step}/run-async",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Start a step as a background job",
+    description="Returns the pending job at once; poll `GET /pipeline/jobs/{id}` for progress.",
+)
+def run_async(
+    step: Annotated[str, Path(max_length=64)],
+    jobs: JobsDep,
+    request: Annotated[RunAsyncRequest | None, Body()] = None,
+) -> PipelineJob:
+    metadata = request.metadata if request is not None else {}
+    return jobs.submit(step, metadata)
+
+
+@router.get("/jobs", summary="Jobs, newest first")
+def list_jobs(
+    jobs: JobsDep,
+    step: Annotated[str | None, Query(description="Only jobs of this step.")] = None,
+    status_: Annotated[JobStatus | None, Query(alias="status")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> JobPage:
+    items, total = jobs.list(step=step, status=status_, limit=limit, offset=offset)
+    return JobPage(items=items, total=total, limit=limit, offset=offset)
+
+
+@router.get("/jobs/{job_id}", summary="One job's state and progress (read only)")
+def get_job(job_id: JobId, jobs: JobsDep) -> PipelineJob:
+    return jobs.get(job_id)
+
+
+@router.post("/jobs/{job_id}/cancel", summary="Cancel a pending job or ask a running one to stop")
+def cancel_job(job_id: JobId, jobs: JobsDep) -> PipelineJob:
+    return jobs.cancel(job_id)
+
+
+@router.post(
+    "/jobs/{job_id}/rerun",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Start a finished (e.g. interrupted) job again with the same step and metadata",
+)
+def rerun_job(job_id: JobId, jobs: JobsDep) -> PipelineJob:
+    return jobs.rerun(job_id)

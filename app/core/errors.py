@@ -1,0 +1,80 @@
+"""Domain errors. Each carries an HTTP status and a stable machine-readable `code`.
+
+The API renders every `AppError` once, as ``{"error": code, "detail": message}``; the CLI prints
+``error: message`` on one line and exits 1. Nothing else should reach a user.
+
+    AppError                      500 internal_error
+    ├── BadRequestError           400 bad_request
+    ├── NotFoundError             404 not_found
+    │   └── UnknownStepError      404 unknown_step
+    ├── ConflictError             409 conflict
+    ├── UnprocessableError        422 validation_error
+    └── StoreError                503 store_unavailable
+        └── StoreVersionError     503 store_too_new
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+
+class AppError(Exception):
+    """Base of every error we expect and explain."""
+
+    status_code: int = 500
+    code: str = "internal_error"
+
+    def __init__(
+        self, detail: str, *, code: str | None = None, extra: dict[str, Any] | None = None
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        if code is not None:
+            self.code = code
+        self.extra: dict[str, Any] = extra or {}
+
+
+class BadRequestError(AppError):
+    status_code = 400
+    code = "bad_request"
+
+
+class NotFoundError(AppError):
+    status_code = 404
+    code = "not_found"
+
+
+class UnknownStepError(NotFoundError):
+    code = "unknown_step"
+
+    def __init__(self, step: str, known: Iterable[str]) -> None:
+        names = sorted(known)
+        listing = ", ".join(names) if names else "(none registered)"
+        super().__init__(
+            f"unknown pipeline step {step!r}; known steps: {listing}",
+            extra={"known_steps": names},
+        )
+
+
+class ConflictError(AppError):
+    status_code = 409
+    code = "conflict"
+
+
+class UnprocessableError(AppError):
+    status_code = 422
+    code = "validation_error"
+
+
+class StoreError(AppError):
+    """A store file cannot be used as it is (the file itself is left untouched)."""
+
+    status_code = 503
+    code = "store_unavailable"
+
+
+class StoreVersionError(StoreError):
+    """The file was written by a newer release; we refuse to read or overwrite it."""
+
+    code = "store_too_new"

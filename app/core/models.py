@@ -1,0 +1,163 @@
+"""Core domain models shared by every layer.
+
+Parsing is lenient (unknown fields are ignored) because these models also read what external
+services and older files give us; what we write is always the full, validated shape.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
+
+
+def utc_now() -> datetime:
+    """Timezone-aware current time; every timestamp we store is UTC."""
+    return datetime.now(UTC)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
+# --- tracks -------------------------------------------------------------------------------
+
+
+class ArtistRef(_Model):
+    id: str | None = None  # local files have artists without ids
+    name: str
+
+
+class AlbumRef(_Model):
+    id: str | None = None
+    name: str = ""
+    release_date: str | None = None  # "1999", "1999-05" or "1999-05-17" per the precision
+    release_date_precision: Literal["year", "month", "day"] | None = None
+
+
+class Track(_Model):
+    """A track as we keep it. For local files `id` is the `spotify:local:…` URI."""
+
+    id: str
+    uri: str
+    name: str
+    artists: list[ArtistRef] = Field(default_factory=list)
+    album: AlbumRef = Field(default_factory=AlbumRef)
+    duration_ms: int = Field(default=0, ge=0)
+    explicit: bool = False
+    isrc: str | None = None
+    is_local: bool = False
+    added_at: datetime | None = None
+
+
+class TrackSourceType(StrEnum):
+    LIKED = "liked"
+    PLAYLIST = "playlist"
+    CSV = "csv"
+
+
+class TrackSource(_Model):
+    """Where tracks come from; `key` is the name rules use ("liked", "playlist:<id>", "csv:<n>")."""
+
+    type: TrackSourceType
+    id: str | None = None
+    name: str | None = None
+    snapshot_id: str | None = None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def key(self) -> str:
+        if self.type is TrackSourceType.LIKED:
+            return "liked"
+        return f"{self.type.value}:{self.id or self.name or ''}"
+
+
+# --- enrichment and classification ----------------------------------------------------------
+
+
+class TrackEnrichment(_Model):
+    """What one provider said about one track, at one provider version."""
+
+    source: str
+    version: str = "1"
+    timestamp: datetime = Field(default_factory=utc_now)
+    categories: dict[str, Any] = Field(default_factory=dict)
+    match_method: str | None = None  # e.g. "isrc", "spotify_id", "artist_title"
+    confidence: float | None = Field(default=None, ge=0.0, le=1.0)
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version_as_text(cls, value: Any) -> Any:
+        # The seed stored integer versions; keep them comparable as text.
+        return str(value) if isinstance(value, int | float) else value
+
+
+class Classification(_Model):
+    """Labels a classifier gave a track (e.g. mood, genre, year); `manual` once corrected."""
+
+    track_id: str
+    classifier: str
+    labels: dict[str, Any] = Field(default_factory=dict)
+    confidence: float | None = Field(default=None, ge=0.0, le=1.0)
+    manual: bool = False
+    updated_at: datetime = Field(default_factory=utc_now)
+
+
+# --- jobs ---------------------------------------------------------------------------------
+
+
+class JobStatus(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def finished(self) -> bool:
+        return self in {JobStatus.DONE, JobStatus.FAILED, JobStatus.CANCELLED}
+
+
+class JobProgress(_Model):
+    done: int = Field(default=0, ge=0)
+    total: int | None = Field(default=None, ge=0)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def fraction(self) -> float | None:
+        if not self.total:
+            return None
+        return min(1.0, self.done / self.total)
+
+
+class JobError(_Model):
+    code: str
+    message: str
+
+
+class JobOwner(_Model):
+    """The process running a job, so a restart can tell live jobs from interrupted ones."""
+
+    pid: int
+    instance: str
+
+
+class PipelineJob(_Model):
+    """One run of a pipeline step, persisted in jobs.json."""
+
+    id: str
+    step: str
+    status: JobStatus = JobStatus.PENDING
+    created_at: datetime = Field(default_factory=utc_now)
+    updated_at: datetime = Field(default_factory=utc_now)
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    message: str | None = None
+    progress: JobProgress = Field(default_factory=JobProgress)
+    payload: Any = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    error: JobError | None = None
+    cancel_requested: bool = False
+    owner: JobOwner | None = None

@@ -1,0 +1,64 @@
+"""Stores: one per collection, the only code that reads or writes files."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from app.data.classifications import ClassificationStore
+from app.data.enrichments import EnrichmentStore
+from app.data.jobs import JobStore
+from app.data.playlists import PlaylistStore
+from app.data.rules import RuleStore
+from app.data.store import JsonStore, StoreStatus
+from app.data.tokens import TokenStore
+from app.data.tracks import TrackStore
+
+
+@dataclass(frozen=True)
+class Stores:
+    """Every store of one cache directory."""
+
+    directory: Path
+    tracks: TrackStore
+    enrichments: EnrichmentStore
+    rules: RuleStore
+    jobs: JobStore
+    classifications: ClassificationStore
+    playlists: PlaylistStore
+    tokens: TokenStore
+
+    @classmethod
+    def open(cls, directory: Path) -> Stores:
+        """Stores rooted at `directory` (created on first write, mode 0700)."""
+        return cls(
+            directory=directory,
+            tracks=TrackStore(directory),
+            enrichments=EnrichmentStore(directory),
+            rules=RuleStore(directory),
+            jobs=JobStore(directory),
+            classifications=ClassificationStore(directory),
+            playlists=PlaylistStore(directory),
+            tokens=TokenStore(directory),
+        )
+
+    def all(self) -> list[JsonStore[Any]]:
+        return [getattr(self, field.name) for field in fields(self) if field.name != "directory"]
+
+    def statuses(self) -> list[StoreStatus]:
+        return [store.status() for store in self.all()]
+
+
+__all__ = [
+    "ClassificationStore",
+    "EnrichmentStore",
+    "JobStore",
+    "JsonStore",
+    "PlaylistStore",
+    "RuleStore",
+    "StoreStatus",
+    "Stores",
+    "TokenStore",
+    "TrackStore",
+]

@@ -1,0 +1,41 @@
+"""tracks.json: the fetched library, keyed by track id."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, ClassVar
+
+from pydantic import TypeAdapter
+
+from app.core.models import Track
+from app.data.store import JsonStore
+
+
+def _v0_to_v1(data: Any) -> Any:
+    # The seed stored a bare list of tracks.
+    if isinstance(data, list):
+        return {item["id"]: item for item in data if isinstance(item, dict) and "id" in item}
+    return data
+
+
+class TrackStore(JsonStore[dict[str, Track]]):
+    filename = "tracks.json"
+    schema_version = 1
+    indent = False
+    migrations: ClassVar = {0: _v0_to_v1}
+    adapter: ClassVar = TypeAdapter(dict[str, Track])
+
+    def empty(self) -> dict[str, Track]:
+        return {}
+
+    def load_tracks(self) -> dict[str, Track]:
+        return self.load()
+
+    def upsert(self, tracks: Iterable[Track]) -> int:
+        """Insert or replace tracks by id; returns how many were written."""
+        count = 0
+        with self.update() as stored:
+            for track in tracks:
+                stored[track.id] = track
+                count += 1
+        return count

@@ -1,0 +1,1 @@
+"""Local emulators of every external service (Spotify, MusicBrainz, …) for tests and demo mode."""

@@ -1,0 +1,1 @@
+"""Business logic: track sources, enrichment, rules, playlists, and the background job runner."""

@@ -1,0 +1,431 @@
+"""Background jobs: a bounded worker pool that runs registered steps and records them.
+
+Lifecycle of a job::
+
+    submit() ──> pending ──worker picks it up──> running ──> done | failed | cancelled
+                    └──────────── cancel() ─────────────────────────────┘
+
+jobs.json is the source of truth, so the CLI and the server see the same jobs. While a job runs,
+its live state (progress, message) is kept in memory and written to the store at most every
+`flush_interval` seconds; `get()` returns the live state, so polling never waits on the disk and
+never runs the step. Each flush also picks up a cancellation requested by another process
+(`spotify-auto-playlists jobs cancel` while the server runs the job).
+
+On start, jobs left `pending` or `running` by a process that no longer exists become `failed`
+with code ``interrupted``; `rerun()` starts them again with the same step and metadata.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from app.core.errors import AppError, ConflictError
+from app.core.models import JobError, JobOwner, JobProgress, JobStatus, PipelineJob, utc_now
+from app.data.jobs import JobStore
+from app.pipeline.context import Services
+from app.pipeline.steps import (
+    JobCancelled,
+    ProgressCallback,
+    StepContext,
+    StepRegistry,
+    run_step_for_job,
+)
+
+log = logging.getLogger(__name__)
+
+# Managers alive in this process, so a manager can tell a sibling's jobs from a dead process's.
+_live_instances: set[str] = set()
+_live_guard = threading.Lock()
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
+
+
+def _owner_alive(owner: JobOwner | None) -> bool:
+    if owner is None:
+        return False
+    if owner.pid == os.getpid():
+        with _live_guard:
+            return owner.instance in _live_instances
+    return _pid_alive(owner.pid)
+
+
+def new_job_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+@dataclass
+class _Live:
+    job: PipelineJob
+    context: StepContext
+    last_flush: float = 0.0
+
+
+class JobManager:
+    """Creates, runs, cancels and lists jobs; one per server or CLI process."""
+
+    def __init__(
+        self,
+        services: Services,
+        registry: StepRegistry,
+        *,
+        workers: int | None = None,
+        history_limit: int | None = None,
+        flush_interval: float = 0.5,
+    ) -> None:
+        self.services = services
+        self.registry = registry
+        self.store: JobStore = services.stores.jobs
+        self.workers = workers or services.settings.job_workers
+        self.history_limit = history_limit or services.settings.job_history_limit
+        self.flush_interval = flush_interval
+        self.instance = uuid.uuid4().hex
+        self._owner = JobOwner(pid=os.getpid(), instance=self.instance)
+        self._executor: ThreadPoolExecutor | None = None
+        self._live: dict[str, _Live] = {}
+        self._lock = threading.Lock()
+        self._futures: dict[str, Future[None]] = {}
+
+    # --- lifecycle ----------------------------------------------------------------------
+
+    def start(self) -> list[str]:
+        """Start the worker pool; returns the ids of jobs marked interrupted."""
+        with _live_guard:
+            _live_instances.add(self.instance)
+        self._executor = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="sap-job")
+        return self.recover()
+
+    def shutdown(self, *, timeout: float = 10.0) -> None:
+        """Ask running jobs to stop, drop queued ones, wait up to `timeout` seconds."""
+        executor, self._executor = self._executor, None
+        with self._lock:
+            live = list(self._live.values())
+        for item in live:
+            item.context.request_cancel()
+        if executor is not None:
+            executor.shutdown(wait=False, cancel_futures=True)
+            deadline = time.monotonic() + timeout
+            for future in list(self._futures.values()):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                # Failures are already recorded on the job; only the waiting matters here.
+                with contextlib.suppress(Exception):
+                    future.result(timeout=remaining)
+        with _live_guard:
+            _live_instances.discard(self.instance)
+
+    def recover(self) -> list[str]:
+        """Mark jobs whose owning process is gone as failed/interrupted."""
+        interrupted: list[str] = []
+        with self.store.update() as jobs:
+            for job in jobs:
+                if job.status.finished or _owner_alive(job.owner):
+                    continue
+                was = job.status.value
+                now = utc_now()
+                job.status = JobStatus.FAILED
+                job.error = JobError(
+                    code="interrupted",
+                    message=f"the process running this job stopped while it was {was}; "
+                    "re-run it with POST /pipeline/jobs/{id}/rerun",
+                )
+                job.message = "interrupted"
+                job.updated_at = job.finished_at = now
+                interrupted.append(job.id)
+        if interrupted:
+            log.warning(
+                "marked %d interrupted job(s) as failed: %s",
+                len(interrupted),
+                ", ".join(interrupted),
+            )
+        return interrupted
+
+    # --- submitting ---------------------------------------------------------------------
+
+    def _new_job(self, step: str, metadata: dict[str, Any]) -> PipelineJob:
+        self.registry.get(step)  # unknown step -> UnknownStepError (404) before anything is stored
+        job = PipelineJob(
+            id=new_job_id(), step=step, metadata=dict(metadata), owner=self._owner, message="queued"
+        )
+        self.store.add(job, keep_finished=self.history_limit)
+        return job
+
+    def submit(self, step: str, metadata: dict[str, Any] | None = None) -> PipelineJob:
+        """Queue `step` to run in the background and return the pending job at once."""
+        if self._executor is None:
+            raise AppError("the job runner is not running", code="jobs_unavailable")
+        job = self._new_job(step, metadata or {})
+        future = self._executor.submit(self._run, job.id)
+        with self._lock:
+            self._futures[job.id] = future
+        job_id = job.id
+        future.add_done_callback(lambda _future: self._forget_future(job_id))
+        return job
+
+    def run_inline(
+        self,
+        step: str,
+        metadata: dict[str, Any] | None = None,
+        on_progress: ProgressCallback | None = None,
+    ) -> PipelineJob:
+        """Run `step` in this thread (the CLI's way), recorded in jobs.json like any job."""
+        job = self._new_job(step, metadata or {})
+        with _live_guard:
+            _live_instances.add(self.instance)
+        try:
+            self._run(job.id, on_progress)
+        finally:
+            if self._executor is None:
+                with _live_guard:
+                    _live_instances.discard(self.instance)
+        return self.store.get(job.id)
+
+    def rerun(self, job_id: str) -> PipelineJob:
+        """Start a new job with the step and metadata of a finished one."""
+        old = self.get(job_id)
+        if not old.status.finished:
+            raise ConflictError(
+                f"job {job_id} is still {old.status.value}; cancel it first",
+                code="job_not_finished",
+            )
+        return self.submit(old.step, {**old.metadata, "rerun_of": old.id})
+
+    def _forget_future(self, job_id: str) -> None:
+        with self._lock:
+            self._futures.pop(job_id, None)
+
+    # --- running ------------------------------------------------------------------------
+
+    def _run(self, job_id: str, on_progress: ProgressCallback | None = None) -> None:
+        started = self._mark_started(job_id)
+        if started is None:
+            return  # cancelled while queued
+        context = StepContext(
+            job_id=job_id,
+            step=started.step,
+            metadata=dict(started.metadata),
+            services=self.services,
+        )
+        live = _Live(job=started, context=context, last_flush=time.monotonic())
+        context.on_progress = lambda done, total, message: self._progress(
+            live, done, total, message, on_progress
+        )
+        context.poll_cancel = lambda: self._poll_cancel(live)
+        with self._lock:
+            self._live[job_id] = live
+        try:
+            payload = run_step_for_job(
+                started.step, started.metadata, registry=self.registry, context=context
+            )
+        except JobCancelled:
+            self._finish(live, JobStatus.CANCELLED, message="cancelled")
+        except AppError as exc:
+            self._finish(
+                live,
+                JobStatus.FAILED,
+                message=exc.detail,
+                error=JobError(code=exc.code, message=exc.detail),
+            )
+        except Exception as exc:  # recorded on the job and logged with its traceback
+            log.exception("job %s (%s) crashed", job_id, started.step)
+            text = f"{type(exc).__name__}: {exc}"
+            self._finish(
+                live,
+                JobStatus.FAILED,
+                message=text,
+                error=JobError(code="internal_error", message=text),
+            )
+        else:
+            if context.cancel_event.is_set():
+                # The step finished its work anyway; keep the result, say so.
+                self._finish(
+                    live,
+                    JobStatus.DONE,
+                    payload=payload,
+                    message="finished before the cancellation took effect",
+                )
+            else:
+                self._finish(live, JobStatus.DONE, payload=payload, message="done")
+        finally:
+            with self._lock:
+                self._live.pop(job_id, None)
+
+    def _mark_started(self, job_id: str) -> PipelineJob | None:
+        result: list[PipelineJob] = []
+
+        def start(job: PipelineJob) -> None:
+            if job.status is not JobStatus.PENDING or job.cancel_requested:
+                if not job.status.finished:
+                    job.status = JobStatus.CANCELLED
+                    job.finished_at = job.updated_at = utc_now()
+                    job.message = "cancelled before it started"
+                return
+            now = utc_now()
+            job.status = JobStatus.RUNNING
+            job.started_at = job.updated_at = now
+            job.message = "running"
+            job.owner = self._owner
+            result.append(job.model_copy(deep=True))
+
+        self.store.modify(job_id, start)
+        return result[0] if result else None
+
+    def _progress(
+        self,
+        live: _Live,
+        done: int,
+        total: int | None,
+        message: str | None,
+        forward: ProgressCallback | None,
+    ) -> None:
+        with self._lock:
+            live.job.progress = JobProgress(done=max(0, done), total=total)
+            if message is not None:
+                live.job.message = message
+            live.job.updated_at = utc_now()
+        if forward is not None:
+            forward(done, total, message)
+        if time.monotonic() - live.last_flush >= self.flush_interval:
+            self._flush(live)
+
+    def _flush(self, live: _Live) -> None:
+        """Persist live progress and learn about cancellations requested elsewhere."""
+        live.last_flush = time.monotonic()
+        with self._lock:
+            progress, message, updated = live.job.progress, live.job.message, live.job.updated_at
+
+        def apply(job: PipelineJob) -> None:
+            job.progress, job.message, job.updated_at = progress, message, updated
+            if job.cancel_requested:
+                live.context.cancel_event.set()
+
+        self.store.modify(live.job.id, apply)
+
+    def _poll_cancel(self, live: _Live) -> bool:
+        if time.monotonic() - live.last_flush >= self.flush_interval:
+            self._flush(live)
+        return live.context.cancel_event.is_set()
+
+    def _finish(
+        self,
+        live: _Live,
+        status: JobStatus,
+        *,
+        message: str,
+        payload: Any = None,
+        error: JobError | None = None,
+    ) -> None:
+        def apply(job: PipelineJob) -> None:
+            now = utc_now()
+            job.status = status
+            job.message = message
+            job.error = error
+            job.payload = payload
+            job.progress = live.job.progress
+            if status is JobStatus.DONE and job.progress.total is not None:
+                job.progress = JobProgress(done=job.progress.total, total=job.progress.total)
+            job.updated_at = job.finished_at = now
+
+        self.store.modify(live.job.id, apply)
+
+    # --- reading and cancelling ---------------------------------------------------------
+
+    def get(self, job_id: str) -> PipelineJob:
+        """The freshest state of a job: live progress if it runs here, else the stored one."""
+        with self._lock:
+            live = self._live.get(job_id)
+            if live is not None:
+                return live.job.model_copy(deep=True)
+        return self.store.get(job_id)
+
+    def list(
+        self,
+        *,
+        step: str | None = None,
+        status: JobStatus | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[list[PipelineJob], int]:
+        """Jobs newest first, filtered, one page at a time; returns (page, total matching)."""
+        jobs = list(reversed(self.store.load_jobs()))
+        with self._lock:
+            live = {job_id: item.job.model_copy(deep=True) for job_id, item in self._live.items()}
+        jobs = [live.get(job.id, job) for job in jobs]
+        if step is not None:
+            jobs = [job for job in jobs if job.step == step]
+        if status is not None:
+            jobs = [job for job in jobs if job.status is status]
+        return jobs[offset : offset + limit], len(jobs)
+
+    def cancel(self, job_id: str) -> PipelineJob:
+        """Cancel a pending job at once, or ask a running one to stop."""
+        def apply(job: PipelineJob) -> None:
+            if job.status.finished:
+                raise ConflictError(
+                    f"job {job_id} already finished ({job.status.value}); nothing to cancel",
+                    code="job_finished",
+                )
+            now = utc_now()
+            job.cancel_requested = True
+            job.updated_at = now
+            if job.status is JobStatus.PENDING or not _owner_alive(job.owner):
+                job.status = JobStatus.CANCELLED
+                job.finished_at = now
+                job.message = "cancelled"
+            else:
+                job.message = "cancellation requested"
+
+        # Record the request first, then interrupt: a step that stops at once must find its
+        # job still unfinished, or this call would report a conflict with its own effect.
+        job = self.store.modify(job_id, apply)
+        with self._lock:
+            live = self._live.get(job_id)
+            if live is not None:
+                live.job.message = job.message
+        if live is not None:
+            live.context.request_cancel()
+        return self.get(job_id)
+
+    def counts(self) -> dict[str, int]:
+        """How many jobs are in each status."""
+        totals = {status.value: 0 for status in JobStatus}
+        for job in self.store.load_jobs():
+            totals[job.status.value] += 1
+        return totals
+
+
+def wait_for(
+    manager: JobManager,
+    job_id: str,
+    *,
+    timeout: float = 30.0,
+    poll: float = 0.02,
+    until: Callable[[PipelineJob], bool] | None = None,
+) -> PipelineJob:
+    """Poll until the job is finished (or `until` holds); raises TimeoutError otherwise."""
+    check = until or (lambda job: job.status.finished)
+    deadline = time.monotonic() + timeout
+    while True:
+        job = manager.get(job_id)
+        if check(job):
+            return job
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"job {job_id} still {job.status.value} after {timeout}s")
+        time.sleep(poll)

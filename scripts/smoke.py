@@ -1,0 +1,190 @@
+"""End-to-end smoke test: the non-regression contract of the running system.
+
+Starts the real server (`python -m app serve`) on a free loopback port with a temporary cache
+directory, drives it over HTTP like a client would, and exits non-zero on the first failure.
+Later issues extend it (Spotify login against the emulator, fetch, rules, sync).
+
+    python scripts/smoke.py            # what `make test` runs
+    python scripts/smoke.py --keep     # keep the cache directory for inspection
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class SmokeFailure(Exception):
+    pass
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def expect(condition: bool, what: str, got: Any = None) -> None:
+    if not condition:
+        raise SmokeFailure(f"{what}" + (f" (got {got!r})" if got is not None else ""))
+
+
+def wait_until_up(client: httpx.Client, server: subprocess.Popen[bytes], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SmokeFailure(f"server exited early with code {server.returncode}")
+        try:
+            if client.get("/pipeline/health").status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise SmokeFailure(f"server did not answer within {timeout:.0f}s")
+
+
+def poll_job(client: httpx.Client, job_id: str, timeout: float = 30.0) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        response = client.get(f"/pipeline/jobs/{job_id}")
+        expect(response.status_code == 200, f"GET job {job_id} answers 200", response.text)
+        job: dict[str, Any] = response.json()
+        if job["status"] in {"done", "failed", "cancelled"}:
+            return job
+        time.sleep(0.05)
+    raise SmokeFailure(f"job {job_id} did not finish within {timeout:.0f}s")
+
+
+def check_health(client: httpx.Client, cache_dir: Path) -> None:
+    health = client.get("/pipeline/health").json()
+    expect(health["status"] == "ok", "health status is ok", health["status"])
+    expect(
+        health["cache_dir"] == str(cache_dir.resolve()),
+        "health names the cache dir",
+        health["cache_dir"],
+    )
+    expect(
+        {"jobs", "rules", "tracks", "tokens"} <= {s["name"] for s in health["stores"]},
+        "health lists the stores",
+    )
+    expect(health["quarantined"] == [], "nothing quarantined in a fresh cache dir")
+
+
+def check_jobs(client: httpx.Client, _cache_dir: Path) -> None:
+    started = client.post("/pipeline/verify/run-async", json={"metadata": {"from": "smoke"}})
+    expect(started.status_code == 202, "run-async answers 202", started.status_code)
+    job = started.json()
+    expect(job["status"] in {"pending", "running"}, "a new job is pending", job["status"])
+    done = poll_job(client, job["id"])
+    expect(done["status"] == "done", "verify job finishes", done)
+    expect(done["payload"]["ok"] is True, "verify finds every store healthy", done["payload"])
+    expect(done["metadata"] == {"from": "smoke"}, "metadata is kept", done["metadata"])
+
+    listing = client.get("/pipeline/jobs", params={"step": "verify"}).json()
+    expect(listing["items"][0]["id"] == job["id"], "jobs list shows the newest job first")
+
+    unknown = client.post("/pipeline/no_such_step/run-async")
+    expect(unknown.status_code == 404, "unknown step is 404", unknown.status_code)
+    expect("verify" in unknown.json()["known_steps"], "404 lists the known steps")
+
+    bad = client.post("/pipeline/verify/run-async", json={"metadata": "nope"})
+    expect(bad.status_code == 422, "bad body is 422", bad.status_code)
+
+    finished = client.post(f"/pipeline/jobs/{job['id']}/cancel")
+    expect(finished.status_code == 409, "cancelling a finished job is 409", finished.status_code)
+    missing = client.get("/pipeline/jobs/0000")
+    expect(missing.status_code == 404, "unknown job is 404", missing.status_code)
+
+
+def check_guards(client: httpx.Client, _cache_dir: Path) -> None:
+    foreign = client.get("/pipeline/health", headers={"host": "evil.example"})
+    expect(foreign.status_code == 400, "foreign Host header is refused", foreign.status_code)
+    form = client.post(
+        "/pipeline/verify/run-async",
+        content=b"a=1",
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    expect(form.status_code == 415, "non-JSON body is refused", form.status_code)
+    docs = client.get("/openapi.json").json()
+    expect("/pipeline/{step}/run-async" in docs["paths"], "OpenAPI documents run-async")
+
+
+CHECKS: list[tuple[str, Callable[[httpx.Client, Path], None]]] = [
+    ("health", check_health),
+    ("jobs", check_jobs),
+    ("request guards", check_guards),
+]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--keep", action="store_true", help="keep the temporary cache dir")
+    parser.add_argument("--timeout", type=float, default=30.0, help="start-up timeout (s)")
+    args = parser.parse_args()
+
+    cache_dir = Path(tempfile.mkdtemp(prefix="sap-smoke-"))
+    port = free_port()
+    log_path = cache_dir.parent / f"{cache_dir.name}.log"
+    command = [
+        sys.executable,
+        "-m",
+        "app",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--cache-dir",
+        str(cache_dir),
+    ]
+    failures = 0
+    with log_path.open("wb") as log:
+        server = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10.0) as client:
+                wait_until_up(client, server, args.timeout)
+                for name, check in CHECKS:
+                    try:
+                        check(client, cache_dir)
+                    except (SmokeFailure, httpx.HTTPError, KeyError, ValueError) as exc:
+                        failures += 1
+                        print(f"FAIL {name}: {exc}")
+                    else:
+                        print(f"ok   {name}")
+        except SmokeFailure as exc:
+            failures += 1
+            print(f"FAIL start-up: {exc}")
+        finally:
+            server.terminate()
+            try:
+                server.wait(15)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                failures += 1
+                print("FAIL shutdown: server did not stop within 15s of SIGTERM")
+    if failures:
+        print(f"--- server log ({log_path}) ---")
+        print(log_path.read_text(errors="replace")[-4000:])
+    summary = {"checks": len(CHECKS), "failures": failures, "cache_dir": str(cache_dir)}
+    if not args.keep:
+        shutil.rmtree(cache_dir, ignore_errors=True)
+        log_path.unlink(missing_ok=True)
+    print("smoke:", json.dumps(summary))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,35 @@
+"""Shared fixtures: real settings, stores and job runner in a temporary cache directory."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from app.core.config import Settings
+from app.pipeline.context import Services
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Keep the developer's SAP_* variables and .env out of every test."""
+    for name in list(os.environ):
+        if name.startswith("SAP_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture
+def cache_dir(tmp_path: Path) -> Path:
+    return tmp_path / "cache"
+
+
+@pytest.fixture
+def settings(cache_dir: Path) -> Settings:
+    return Settings(cache_dir=cache_dir)
+
+
+@pytest.fixture
+def services(settings: Settings) -> Services:
+    return Services.from_settings(settings)
