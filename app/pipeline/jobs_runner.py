@@ -376,6 +376,7 @@ class JobManager:
 
     def cancel(self, job_id: str) -> PipelineJob:
         """Cancel a pending job at once, or ask a running one to stop."""
+
         def apply(job: PipelineJob) -> None:
             if job.status.finished:
                 raise ConflictError(
