@@ -121,7 +121,8 @@ def serve(
         )
     err.print(
         f"spotify-auto-playlists {__version__} on http://{settings.host}:{settings.port} "
-        f"(data in {settings.cache_dir})"
+        f"(data in {settings.cache_dir})",
+        soft_wrap=True,
     )
     uvicorn.run(
         create_app(settings),
