@@ -15,6 +15,7 @@ import contextlib
 import gc
 import logging
 import os
+import re
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -128,9 +129,9 @@ def write_json(path: Path, data: Any, *, mode: int = 0o600, indent: bool = True)
     directory.mkdir(parents=True, exist_ok=True)
     fd, temp_name = tempfile.mkstemp(dir=directory, prefix=temp_prefix(path), suffix=_TEMP_SUFFIX)
     try:
-        # mkstemp already creates 0600; fchmod makes other modes explicit and ignores the umask.
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "wb") as handle:
+        with os.fdopen(fd, "wb") as handle:  # owns fd from here: closed on every path
+            # mkstemp creates 0600; fchmod makes other modes explicit and ignores the umask.
+            os.fchmod(handle.fileno(), mode)
             handle.write(payload)
             handle.flush()
             os.fsync(handle.fileno())
@@ -205,11 +206,20 @@ def list_quarantined(directory: Path) -> list[QuarantinedFile]:
 
 
 def remove_stale_temp_files(path: Path) -> int:
-    """Delete temp files a killed writer left beside `path`. Call only while holding its lock."""
+    """Delete temp files a killed writer left beside `path`.
+
+    Only safe while holding the file's lock, with every writer of that file taking the lock
+    (the stores do): otherwise a live writer's temp file could vanish under it.
+    """
     removed = 0
     if not path.parent.is_dir():
         return 0
+    # Exactly `write_json`'s names: prefix, mkstemp's random part (no dots), suffix. This keeps
+    # `.rules.json.bak.<random>.tmp` (a temp file of rules.json.bak) out of the sweep.
+    pattern = re.compile(re.escape(temp_prefix(path)) + r"[^.]+" + re.escape(_TEMP_SUFFIX) + "$")
     for entry in path.parent.glob(f"{temp_prefix(path)}*{_TEMP_SUFFIX}"):
+        if not pattern.match(entry.name):
+            continue
         with contextlib.suppress(FileNotFoundError):
             entry.unlink()
             removed += 1

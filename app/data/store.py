@@ -22,10 +22,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar, Generic, TypeVar
 
-from filelock import FileLock
+from filelock import FileLock, Timeout
 from pydantic import TypeAdapter, ValidationError
 
-from app.core.errors import StoreVersionError
+from app.core.errors import StoreError, StoreVersionError
 from app.core.fs import (
     CorruptFileError,
     load_json_file,
@@ -43,6 +43,8 @@ Migration = Callable[[Any], Any]
 """Turns the `data` of version N into the `data` of version N + 1."""
 
 LOCK_DIR_NAME = ".locks"
+LOCK_TIMEOUT_SECONDS = 60.0
+"""How long a write waits for another process's lock before giving up with `store_locked`."""
 
 _thread_locks: dict[Path, threading.RLock] = {}
 _thread_locks_guard = threading.Lock()
@@ -78,13 +80,18 @@ class JsonStore(Generic[T]):
     migrations: ClassVar[dict[int, Migration]] = {}
     adapter: ClassVar[TypeAdapter[Any]]
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, *, lock_timeout: float = LOCK_TIMEOUT_SECONDS) -> None:
         self.directory = directory
         self.path = directory / self.filename
         self._thread_lock = _thread_lock_for(self.path.resolve())
         lock_path = directory / LOCK_DIR_NAME / f"{self.filename}.lock"
         self._file_lock = FileLock(
-            lock_path, mode=0o600, thread_local=False, preserve_lock_file=True
+            lock_path,
+            mode=0o600,
+            thread_local=False,
+            preserve_lock_file=True,
+            timeout=lock_timeout,
+            poll_interval=0.005,  # short polls let a waiting process in between another's bursts
         )
         self._temp_swept = False
 
@@ -158,8 +165,19 @@ class JsonStore(Generic[T]):
         with self._thread_lock:
             self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
             (self.directory / LOCK_DIR_NAME).mkdir(exist_ok=True)
-            with self._file_lock:
+            try:
+                self._file_lock.acquire()
+            except Timeout:
+                raise StoreError(
+                    f"{self.filename} is locked by another process for more than "
+                    f"{self._file_lock.timeout:.0f}s (lock file {self._file_lock.lock_file}); "
+                    "is a stuck spotify-auto-playlists process still running?",
+                    code="store_locked",
+                ) from None
+            try:
                 yield
+            finally:
+                self._file_lock.release()
 
     def _write(self, value: T) -> None:
         if not self._temp_swept:

@@ -14,7 +14,7 @@ from app.core.config import Settings
 from app.pipeline.context import Services
 from app.pipeline.registry import default_registry
 from app.pipeline.steps import StepContext, StepRegistry
-from tests.pipeline.test_jobs_runner import Gate
+from tests.helpers.steps import Gate
 
 
 @pytest.fixture

@@ -90,9 +90,14 @@ def test_stale_temp_files_are_swept_but_nothing_else(tmp_path: Path) -> None:
     (tmp_path / ".tracks.json.abc123.tmp").write_text("partial")
     (tmp_path / ".tracks.json.zzz.tmp").write_text("partial")
     (tmp_path / ".rules.json.abc.tmp").write_text("someone else's")
+    (tmp_path / ".tracks.json.bak.q1w2e3r4.tmp").write_text("tracks.json.bak's")
     path.write_text("{}")
     assert remove_stale_temp_files(path) == 2
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".rules.json.abc.tmp", "tracks.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        ".rules.json.abc.tmp",
+        ".tracks.json.bak.q1w2e3r4.tmp",
+        "tracks.json",
+    ]
 
 
 def test_paused_gc_nests_and_restores_the_collector() -> None:

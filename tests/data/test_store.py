@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import json
 import stat
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from app.core.errors import NotFoundError, StoreVersionError
+from app.core.errors import NotFoundError, StoreError, StoreVersionError
 from app.core.fs import list_quarantined
 from app.core.models import JobStatus, PipelineJob, Track, TrackEnrichment
-from app.data import Stores
+from app.data import RuleStore, Stores
 
 
 @pytest.fixture
@@ -169,3 +171,34 @@ def test_status_reports_size_and_time_without_parsing(stores: Stores) -> None:
     assert after.modified_at is not None
     assert abs((datetime.now(UTC) - after.modified_at).total_seconds()) < 60
     assert stores.rules.path.exists()  # status never quarantines
+
+
+def test_a_lock_held_too_long_by_another_process_is_a_clear_error(tmp_path: Path) -> None:
+    lock_file = tmp_path / ".locks" / "rules.json.lock"
+    lock_file.parent.mkdir(parents=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(lock_file)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "locked"
+        store = RuleStore(tmp_path, lock_timeout=0.3)
+        with pytest.raises(StoreError, match=r"rules.json is locked by another process") as info:
+            store.save_rules([{"id": "blocked"}])
+        assert info.value.code == "store_locked"
+        assert not store.path.exists()
+    finally:
+        holder.kill()
+        holder.wait(10)
+    RuleStore(tmp_path, lock_timeout=5).save_rules([{"id": "after"}])  # released on death
+    assert RuleStore(tmp_path).load_rules() == [{"id": "after"}]
+
+
+HOLD_LOCK = """
+import sys, time
+from filelock import FileLock
+lock = FileLock(sys.argv[1])
+lock.acquire()
+print("locked", flush=True)
+time.sleep(60)
+"""

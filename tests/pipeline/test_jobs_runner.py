@@ -8,10 +8,8 @@ import signal
 import subprocess
 import sys
 import textwrap
-import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -20,35 +18,7 @@ from app.core.models import JobOwner, JobStatus, PipelineJob
 from app.pipeline.context import Services
 from app.pipeline.jobs_runner import JobManager, wait_for
 from app.pipeline.steps import StepContext, StepRegistry
-
-
-class Gate:
-    """A step that reports one unit, then waits for the test to open the gate."""
-
-    def __init__(self) -> None:
-        self.open = threading.Event()
-        self.started = threading.Event()
-        self.runs = 0
-        self.running = 0
-        self.max_running = 0
-        self._lock = threading.Lock()
-
-    def __call__(self, ctx: StepContext) -> dict[str, Any]:
-        total = int(ctx.metadata.get("total", 3))
-        with self._lock:
-            self.runs += 1
-            self.running += 1
-            self.max_running = max(self.max_running, self.running)
-        try:
-            ctx.progress(1, total, "first unit")
-            self.started.set()
-            while not self.open.wait(0.01):
-                ctx.check_cancelled()
-            ctx.progress(total, total, "all units")
-            return {"units": total}
-        finally:
-            with self._lock:
-                self.running -= 1
+from tests.helpers.steps import Gate
 
 
 @pytest.fixture

@@ -1,0 +1,1 @@
+"""Child-process scripts and shared builders for the crash and concurrency tests."""
