@@ -7,6 +7,7 @@ Errors print one line (`error: …`) and exit 1.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 from pathlib import Path
@@ -82,6 +83,10 @@ CacheDir = Annotated[
     ),
 ]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+Demo = Annotated[
+    bool,
+    typer.Option("--demo", help="Use the built-in demo account (also when no client id is set)."),
+]
 
 
 def build_settings(**overrides: Any) -> Settings:
@@ -89,9 +94,21 @@ def build_settings(**overrides: Any) -> Settings:
     return Settings(**{key: value for key, value in overrides.items() if value is not None})
 
 
-def _manager(cache_dir: Path | None) -> JobManager:
-    settings = build_settings(cache_dir=cache_dir)
-    return JobManager(Services.from_settings(settings), default_registry())
+def _services(cache_dir: Path | None, demo: bool = False, *, spotify: bool = False) -> Services:
+    """Services for the CLI, on the demo's own data in demo mode.
+
+    With `spotify`, demo mode also starts the in-process emulator the commands talk to.
+    """
+    settings = build_settings(cache_dir=cache_dir, demo=demo or None).effective()
+    if spotify and settings.demo_mode:
+        from app.demo import DemoEnvironment
+
+        return DemoEnvironment.create(settings).services
+    return Services.from_settings(settings)
+
+
+def _manager(cache_dir: Path | None, demo: bool = False, *, spotify: bool = False) -> JobManager:
+    return JobManager(_services(cache_dir, demo, spotify=spotify), default_registry())
 
 
 def _print_json(data: Any) -> None:
@@ -134,15 +151,34 @@ def serve(
 
 
 @app.command()
-def status(cache_dir: CacheDir = None, as_json: AsJson = False) -> None:
-    """Show version, data directory, store files, quarantined files and job counts."""
-    manager = _manager(cache_dir)
+def status(cache_dir: CacheDir = None, demo: Demo = False, as_json: AsJson = False) -> None:
+    """Show login, version, data directory, store files, quarantined files and job counts."""
+    from app.spotify.auth import auth_status
+
+    manager = _manager(cache_dir, demo)
     report = health_report(
         manager.services.stores, jobs=manager.counts(), steps=manager.registry.names()
     )
+    access = manager.services.spotify
+    login = auth_status(access.tokens, demo=access.demo, login_url="spotify-auto-playlists login")
     if as_json:
-        _print_json(report.model_dump(mode="json"))
+        _print_json({**report.model_dump(mode="json"), "auth": login.model_dump(mode="json")})
         return
+    if login.connected:
+        until = login.refresh_expires_at.strftime("%Y-%m-%d") if login.refresh_expires_at else "?"
+        out.print(
+            f"Spotify: connected as {escape(login.user_name or login.user_id or '?')} "
+            f"(login valid until about {until})"
+        )
+    else:
+        out.print(
+            f"Spotify: [yellow]not connected[/] ({escape(login.reason or '')}); "
+            "run `spotify-auto-playlists login`"
+        )
+    if access.demo:
+        out.print(
+            "[cyan]demo mode[/]: no SAP_SPOTIFY_CLIENT_ID set; using the built-in emulated account"
+        )
     colour = "green" if report.status == "ok" else "yellow"
     out.print(f"spotify-auto-playlists {report.version}: [{colour}]{report.status}[/]")
     out.print(f"data directory: {escape(report.cache_dir)}")
@@ -202,6 +238,192 @@ def verify(cache_dir: CacheDir = None, as_json: AsJson = False) -> None:
 def version() -> None:
     """Print the version."""
     out.print(__version__)
+
+
+# --- Spotify: login, playlists, fetch, tracks ------------------------------------------------
+
+
+@app.command()
+def login(
+    cache_dir: CacheDir = None,
+    demo: Demo = False,
+    no_browser: Annotated[
+        bool, typer.Option("--no-browser", help="Print the URL instead of opening a browser.")
+    ] = False,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for the callback.")] = 300,
+) -> None:
+    """Connect your Spotify account (PKCE; opens the browser and waits for the callback)."""
+    from app.spotify.login import headless_login, interactive_login
+
+    services = _services(cache_dir, demo, spotify=True)
+    access = services.spotify
+    if access.demo:
+        user = asyncio.run(headless_login(access))
+    else:
+        err.print("Opening Spotify's consent page; if no browser opens, visit:")
+        user = interactive_login(
+            access,
+            timeout=timeout,
+            open_browser=not no_browser,
+            show=lambda url: err.print(url, soft_wrap=True),
+        )
+    demo_note = " (demo account)" if access.demo else ""
+    out.print(f"Connected as {escape(user.display_name or user.id)}{demo_note}.")
+
+
+@app.command()
+def logout(cache_dir: CacheDir = None, demo: Demo = False) -> None:
+    """Forget the stored Spotify token."""
+    _services(cache_dir, demo).spotify.tokens.logout()
+    out.print("Logged out.")
+
+
+@app.command()
+def playlists(cache_dir: CacheDir = None, demo: Demo = False, as_json: AsJson = False) -> None:
+    """List the playlists in your library and whether they can be read."""
+    from app.pipeline.sources_manager import list_playlists
+
+    user_id, listing = asyncio.run(list_playlists(_services(cache_dir, demo, spotify=True)))
+    rows: list[dict[str, Any]] = [
+        {
+            "id": info.id,
+            "name": info.name,
+            "owner": info.owner_name or info.owner_id,
+            "tracks": info.total,
+            "collaborative": info.collaborative,
+            "readable": info.readable_by(user_id),
+            "reason": info.unreadable_reason(user_id),
+        }
+        for info in listing
+    ]
+    if as_json:
+        _print_json(rows)
+        return
+    table = Table("id", "name", "owner", "tracks", "readable", caption=f"{len(rows)} playlists")
+    for row in rows:
+        readable = "yes" if row["readable"] else "[yellow]no: followed[/]"
+        table.add_row(
+            row["id"], escape(row["name"]), escape(str(row["owner"])), str(row["tracks"]), readable
+        )
+    out.print(table)
+
+
+@app.command()
+def fetch(
+    liked: Annotated[bool, typer.Option("--liked", help="Fetch your liked songs.")] = False,
+    playlist: Annotated[
+        list[str] | None, typer.Option("--playlist", help="A playlist id (repeatable).")
+    ] = None,
+    csv: Annotated[
+        list[Path] | None, typer.Option("--csv", help="An Exportify CSV file (repeatable).")
+    ] = None,
+    cache_dir: CacheDir = None,
+    demo: Demo = False,
+    as_json: AsJson = False,
+) -> None:
+    """Fetch track sources into the library (unchanged playlists are skipped)."""
+    from app.pipeline.sources_manager import SourceRequest, plan_fetch
+
+    requests = [SourceRequest(source_type="liked")] if liked else []
+    requests += [SourceRequest(source_type="playlist", source_id=pid) for pid in playlist or []]
+    requests += [SourceRequest(source_type="csv", source_id=str(path)) for path in csv or []]
+    if not requests:
+        _fail("nothing to fetch: give --liked, --playlist ID or --csv FILE")
+    manager = _manager(cache_dir, demo, spotify=any(r.source_type != "csv" for r in requests))
+    planned = asyncio.run(plan_fetch(manager.services, requests))
+    results = [_run_with_progress(manager, "fetch_tracks", metadata) for metadata in planned]
+    if as_json:
+        _print_json([job.model_dump(mode="json") for job in results])
+    else:
+        table = Table("source", "status", "mode", "tracks", "skipped")
+        for job in results:
+            payload = job.payload if isinstance(job.payload, dict) else {}
+            source = payload.get("source", {})
+            name = source.get("name") or job.metadata.get("source_id") or "liked"
+            skipped = ", ".join(f"{k} {v}" for k, v in payload.get("skipped", {}).items())
+            status_text = (
+                job.status.value
+                if job.error is None
+                else (f"[red]{job.status.value}[/]: {escape(job.error.message)}")
+            )
+            table.add_row(
+                escape(str(name)),
+                status_text,
+                payload.get("mode", ""),
+                str(payload.get("tracks", "")),
+                skipped,
+            )
+        out.print(table)
+    if any(job.status is not JobStatus.DONE for job in results):
+        raise typer.Exit(1)
+
+
+@app.command()
+def tracks(
+    q: Annotated[str | None, typer.Option("--q", help="Text in title, artist or album.")] = None,
+    source: Annotated[str | None, typer.Option(help="Only this source, e.g. liked.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 25,
+    offset: Annotated[int, typer.Option(min=0)] = 0,
+    cache_dir: CacheDir = None,
+    demo: Demo = False,
+    as_json: AsJson = False,
+) -> None:
+    """Show fetched tracks with the sources they came from."""
+    from app.pipeline.sources_manager import aggregate
+
+    view = aggregate(
+        _services(cache_dir, demo).stores, limit=limit, offset=offset, source=source, q=q
+    )
+    if as_json:
+        _print_json(view)
+        return
+    table = Table(
+        "title",
+        "artists",
+        "album",
+        "sources",
+        caption=f"{len(view['tracks'])} of {view['total']} track(s)",
+    )
+    for track in view["tracks"]:
+        table.add_row(
+            escape(track["name"]),
+            escape(", ".join(artist["name"] for artist in track["artists"])),
+            escape(track["album"]["name"]),
+            ", ".join(member["key"] for member in track["sources"]),
+        )
+    out.print(table)
+
+
+@app.command()
+def emulate(
+    host: Annotated[str, typer.Option(help="Bind address.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8899,
+    seed: Annotated[int, typer.Option(help="Seed of the generated library.")] = 0,
+    tracks_: Annotated[int, typer.Option("--tracks", help="Liked songs.")] = 2000,
+    playlists_: Annotated[int, typer.Option("--playlists", help="Playlists.")] = 20,
+    latency_ms: Annotated[float, typer.Option(help="Delay added to every request.")] = 0,
+    fail_rate: Annotated[float, typer.Option(help="Share of requests failing 5xx.")] = 0.0,
+    rate_limit: Annotated[
+        int | None, typer.Option(help="Max requests per rolling 30 s (429 beyond).")
+    ] = None,
+) -> None:
+    """Serve every emulated service (Spotify today) on one local port, for tests and trials."""
+    import uvicorn
+
+    from app.emulators.server import create_emulator_server
+    from app.emulators.spotify.config import SpotifyEmulatorConfig
+
+    config = SpotifyEmulatorConfig(
+        latency_ms=latency_ms, fail_rate=fail_rate, rate_limit=rate_limit
+    )
+    server = create_emulator_server(seed=seed, tracks=tracks_, playlists=playlists_, config=config)
+    base = f"http://{host}:{port}"
+    err.print(
+        f"emulating on {base}: SAP_SPOTIFY_API_URL={base}/spotify/v1 "
+        f"SAP_SPOTIFY_ACCOUNTS_URL={base}/spotify/accounts",
+        soft_wrap=True,
+    )
+    uvicorn.run(server, host=host, port=port, log_level="warning", server_header=False)
 
 
 # --- jobs ---------------------------------------------------------------------------------

@@ -27,7 +27,8 @@ def cache_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def settings(cache_dir: Path) -> Settings:
-    return Settings(cache_dir=cache_dir)
+    """Non-demo settings (a client id is set); tests of demo mode build their own."""
+    return Settings(cache_dir=cache_dir, spotify_client_id="test-client-id")
 
 
 @pytest.fixture

@@ -18,6 +18,12 @@ from app.data import Stores
 runner = CliRunner()
 
 
+@pytest.fixture(autouse=True)
+def _real_account_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests use a configured (non-demo) account; demo mode has its own tests."""
+    monkeypatch.setenv("SAP_SPOTIFY_CLIENT_ID", "test-client-id")
+
+
 def invoke(*args: str) -> tuple[int, str, str]:
     result = runner.invoke(app, list(args))
     return result.exit_code, result.stdout, result.stderr

@@ -10,14 +10,16 @@ from typing import Any
 from fastapi import FastAPI
 
 from app import __version__
-from app.api import pipeline
+from app.api import auth, data, pipeline, spotify
 from app.api.errors import install_error_handlers
 from app.api.middleware import LocalRequestGuard
-from app.core.config import Settings
+from app.core.config import DEMO_EMULATOR_PREFIX, Settings
+from app.demo import DemoEnvironment
 from app.pipeline.context import Services
 from app.pipeline.jobs_runner import JobManager
 from app.pipeline.registry import default_registry
 from app.pipeline.steps import StepRegistry
+from app.spotify.auth import LoginSessions
 
 log = logging.getLogger(__name__)
 
@@ -28,9 +30,26 @@ def create_app(
     services: Services | None = None,
     registry: StepRegistry | None = None,
 ) -> FastAPI:
-    """Build the API for `settings`; the job runner starts and stops with the app."""
-    services = services or Services.from_settings(settings)
+    """Build the API for `settings`; the job runner starts and stops with the app.
+
+    Without a Spotify client id (or with `demo`), the app runs in demo mode: it mounts an
+    emulated Spotify account under `/emulator/spotify` and uses the demo's own data directory.
+    """
+    settings = settings.effective()
+    demo: DemoEnvironment | None = None
+    if services is None:
+        if settings.demo_mode:
+            demo = DemoEnvironment.create(settings)
+            services = demo.services
+        else:
+            services = Services.from_settings(settings)
     jobs = JobManager(services, registry or default_registry())
+    demo_note = (
+        "\n\n**Demo mode**: no Spotify client id is configured, so this server uses a built-in "
+        "emulated Spotify account (mounted under `/emulator/spotify`); nothing reaches Spotify."
+        if services.spotify.demo
+        else ""
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -40,6 +59,12 @@ def create_app(
             settings.cache_dir,
             len(interrupted),
         )
+        if services.spotify.demo:
+            log.warning(
+                "DEMO MODE: no SAP_SPOTIFY_CLIENT_ID set; using an emulated Spotify "
+                "account (data in %s)",
+                settings.cache_dir,
+            )
         try:
             yield
         finally:
@@ -49,14 +74,21 @@ def create_app(
         title="spotify-auto-playlists",
         version=__version__,
         summary="Fetch, enrich, group by rules, preview and sync Spotify playlists, locally.",
+        description="Local API of spotify-auto-playlists." + demo_note,
         lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.services = services
     app.state.jobs = jobs
+    app.state.login_sessions = LoginSessions()
     install_error_handlers(app)
     app.add_middleware(LocalRequestGuard, allowed_hosts=settings.accepted_hosts())
     app.include_router(pipeline.router)
+    app.include_router(auth.router)
+    app.include_router(spotify.router)
+    app.include_router(data.router)
+    if demo is not None:
+        app.mount(DEMO_EMULATOR_PREFIX, demo.asgi)
 
     @app.get("/", tags=["meta"], summary="Where to start")
     def root() -> dict[str, Any]:

@@ -47,11 +47,16 @@ def describe_validation_errors(errors: list[dict[str, Any]]) -> str:
     return "; ".join(shown) + (f" (and {more} more)" if more > 0 else "")
 
 
-async def _app_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _app_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AppError)
     if exc.status_code >= 500:
         log.error("%s: %s", exc.code, exc.detail)
-    return error_response(exc.status_code, exc.code, exc.detail, **exc.extra)
+    extra = dict(exc.extra)
+    auth_url = extra.get("auth_url")
+    if isinstance(auth_url, str) and auth_url.startswith("/"):
+        # Clients get a URL they can open as is (the seed frontend's contract).
+        extra["auth_url"] = str(request.base_url).rstrip("/") + auth_url
+    return error_response(exc.status_code, exc.code, exc.detail, **extra)
 
 
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:

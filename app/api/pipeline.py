@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Query, status
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import JobsDep, ServicesDep
 from app.api.schemas import ERROR_RESPONSES, JobPage, RunAsyncRequest, StepInfo
 from app.core.models import JobStatus, PipelineJob
 from app.pipeline.health import HealthReport, health_report
+from app.pipeline.sources_manager import SourceRequest, aggregate, plan_fetch
 
 router = APIRouter(prefix="/pipeline", tags=["pipeline"], responses=ERROR_RESPONSES)
 
@@ -72,3 +75,57 @@ def cancel_job(job_id: JobId, jobs: JobsDep) -> PipelineJob:
 )
 def rerun_job(job_id: JobId, jobs: JobsDep) -> PipelineJob:
     return jobs.rerun(job_id)
+
+
+class FetchSourcesRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sources: list[SourceRequest] = Field(min_length=1, max_length=500)
+
+
+class FetchSourcesResponse(BaseModel):
+    jobs: list[PipelineJob]
+
+
+@router.post(
+    "/tracks/fetch-sources",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="v2: one background fetch_tracks job per source",
+    description=(
+        "Every source is checked first (unknown playlist → 404, playlist you neither own nor "
+        "collaborate on → 403, missing CSV → 404); then one job per source starts. A playlist "
+        "whose snapshot_id did not change since the last fetch is not read again."
+    ),
+)
+async def fetch_sources(
+    body: FetchSourcesRequest, services: ServicesDep, jobs: JobsDep
+) -> FetchSourcesResponse:
+    planned = await plan_fetch(services, body.sources)
+    return FetchSourcesResponse(jobs=[jobs.submit("fetch_tracks", meta) for meta in planned])
+
+
+@router.get("/tracks/aggregate", summary="Every fetched track once, with its sources")
+def tracks_aggregate(
+    services: ServicesDep,
+    source: Annotated[str | None, Query(description="Only this source key, e.g. `liked`.")] = None,
+    q: Annotated[str | None, Query(max_length=200, description="Text search.")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    return aggregate(services.stores, limit=limit, offset=offset, source=source, q=q)
+
+
+@router.post(
+    "/{step}",
+    summary="v1: run a step synchronously",
+    description="Runs the step in this request (recorded as a job) and returns the finished job."
+    " `POST /pipeline/tracks` fetches the liked songs.",
+)
+async def run_sync(
+    step: Annotated[str, Path(max_length=64)],
+    jobs: JobsDep,
+    request: Annotated[RunAsyncRequest | None, Body()] = None,
+) -> PipelineJob:
+    metadata = request.metadata if request is not None else {}
+    jobs.registry.get(step)
+    return await run_in_threadpool(jobs.run_inline, step, metadata, raise_errors=True)

@@ -13,12 +13,16 @@ from __future__ import annotations
 import ipaddress
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 import platformdirs
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 APP_NAME = "spotify-auto-playlists"
+
+DEMO_DIR_NAME = "demo"
+DEMO_EMULATOR_PREFIX = "/emulator/spotify"
 
 LOOPBACK_HOST_NAMES = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 
@@ -73,6 +77,46 @@ class Settings(BaseSettings):
     )
     log_level: str = Field(default="INFO", description="Logging level (DEBUG, INFO, WARNING…).")
 
+    # --- Spotify ------------------------------------------------------------------------
+    spotify_client_id: str | None = Field(
+        default=None,
+        description="Client id of your Spotify app; without one the server runs in demo mode.",
+    )
+    spotify_redirect_uri: str = Field(
+        default="http://127.0.0.1:8888/auth/callback",
+        description="Redirect URI registered for your app (loopback IP literal, not localhost).",
+    )
+    spotify_api_url: str = Field(
+        default="https://api.spotify.com/v1", description="Base URL of the Spotify Web API."
+    )
+    spotify_accounts_url: str = Field(
+        default="https://accounts.spotify.com",
+        description="Base URL of Spotify's accounts service.",
+    )
+    spotify_concurrency: int = Field(
+        default=8, ge=1, le=32, description="Parallel requests when fetching pages."
+    )
+    spotify_rate_limit: float = Field(
+        default=50.0,
+        ge=0,
+        description="Client-side cap on requests per second to Spotify (0 = no cap).",
+    )
+    spotify_max_retry_after: float = Field(
+        default=120.0,
+        ge=0,
+        description="Longest Retry-After (s) we wait out on a 429; longer waits fail the job.",
+    )
+    spotify_max_attempts: int = Field(
+        default=6, ge=1, le=20, description="Attempts per request on 5xx, 429 and network errors."
+    )
+    spotify_timeout: float = Field(default=30.0, gt=0, description="Per-request timeout (s).")
+    demo: bool = Field(
+        default=False, description="Force demo mode (emulated Spotify) even with a client id."
+    )
+    demo_seed: int = Field(default=0, description="Seed of the demo library.")
+    demo_tracks: int = Field(default=2000, ge=1, le=200_000, description="Demo liked songs.")
+    demo_playlists: int = Field(default=20, ge=0, le=500, description="Demo playlists.")
+
     @field_validator("cache_dir", mode="after")
     @classmethod
     def _expand_cache_dir(cls, value: Path) -> Path:
@@ -85,6 +129,59 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @field_validator("spotify_redirect_uri", mode="after")
+    @classmethod
+    def _check_redirect(cls, value: str) -> str:
+        parts = urlsplit(value)
+        host = (parts.hostname or "").lower()
+        if parts.scheme not in {"http", "https"} or not host:
+            raise ValueError(f"{value!r} is not an http(s) URL")
+        if host == "localhost" or host.endswith(".localhost"):
+            raise ValueError(
+                "Spotify rejects 'localhost' redirect URIs (since 2025-11-27); use the loopback "
+                "address instead, e.g. http://127.0.0.1:8888/auth/callback, and register that "
+                "exact URI in your app's dashboard"
+            )
+        if parts.scheme == "http" and not is_loopback_host(host):
+            raise ValueError(
+                "plain http redirect URIs are only allowed for loopback IP addresses "
+                "(127.0.0.1 or [::1]); use https for anything else"
+            )
+        return value
+
+    @field_validator("spotify_api_url", "spotify_accounts_url", mode="after")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @field_validator("spotify_client_id", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @property
+    def demo_mode(self) -> bool:
+        """Demo mode: no client id configured, or asked for explicitly."""
+        return self.demo or not self.spotify_client_id
+
+    def effective(self) -> Settings:
+        """These settings, or in demo mode their demo twin.
+
+        The demo keeps its data in `<cache_dir>/demo` (never mixed with a real account's) and
+        talks to the emulator the server mounts under `/emulator/spotify`.
+        """
+        if not self.demo_mode or self.cache_dir.name == DEMO_DIR_NAME:
+            return self
+        base = f"http://127.0.0.1:{self.port}"
+        return self.model_copy(
+            update={
+                "cache_dir": self.cache_dir / DEMO_DIR_NAME,
+                "spotify_api_url": f"{base}{DEMO_EMULATOR_PREFIX}/v1",
+                "spotify_accounts_url": f"{base}{DEMO_EMULATOR_PREFIX}/accounts",
+                "spotify_redirect_uri": f"{base}/auth/callback",
+            }
+        )
 
     @field_validator("log_level", mode="after")
     @classmethod

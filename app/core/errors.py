@@ -5,10 +5,15 @@ The API renders every `AppError` once, as ``{"error": code, "detail": message}``
 
     AppError                      500 internal_error
     ├── BadRequestError           400 bad_request
+    ├── UnauthorizedError         401 unauthorized
+    │   └── LoginRequiredError    401 login_required   (carries auth_url)
+    ├── ForbiddenError            403 forbidden
     ├── NotFoundError             404 not_found
     │   └── UnknownStepError      404 unknown_step
     ├── ConflictError             409 conflict
     ├── UnprocessableError        422 validation_error
+    ├── RateLimitedError          429 rate_limited
+    ├── UpstreamError             502 upstream_error   (a service we call failed)
     └── StoreError                503 store_unavailable
         └── StoreVersionError     503 store_too_new
 """
@@ -40,6 +45,28 @@ class BadRequestError(AppError):
     code = "bad_request"
 
 
+class UnauthorizedError(AppError):
+    status_code = 401
+    code = "unauthorized"
+
+
+LOGIN_PATH = "/auth/login"
+
+
+class LoginRequiredError(UnauthorizedError):
+    """The user must (re)connect their Spotify account; `auth_url` says where."""
+
+    code = "login_required"
+
+    def __init__(self, detail: str, *, auth_url: str = LOGIN_PATH) -> None:
+        super().__init__(detail, extra={"auth_url": auth_url})
+
+
+class ForbiddenError(AppError):
+    status_code = 403
+    code = "forbidden"
+
+
 class NotFoundError(AppError):
     status_code = 404
     code = "not_found"
@@ -65,6 +92,16 @@ class ConflictError(AppError):
 class UnprocessableError(AppError):
     status_code = 422
     code = "validation_error"
+
+
+class RateLimitedError(AppError):
+    status_code = 429
+    code = "rate_limited"
+
+
+class UpstreamError(AppError):
+    status_code = 502
+    code = "upstream_error"
 
 
 class StoreError(AppError):

@@ -11,6 +11,7 @@ from app.data.enrichments import EnrichmentStore
 from app.data.jobs import JobStore
 from app.data.playlists import PlaylistStore
 from app.data.rules import RuleStore
+from app.data.sources import SourceStore
 from app.data.store import JsonStore, StoreStatus
 from app.data.tokens import TokenStore
 from app.data.tracks import TrackStore
@@ -28,6 +29,7 @@ class Stores:
     classifications: ClassificationStore
     playlists: PlaylistStore
     tokens: TokenStore
+    sources: SourceStore
 
     @classmethod
     def open(cls, directory: Path) -> Stores:
@@ -41,6 +43,7 @@ class Stores:
             classifications=ClassificationStore(directory),
             playlists=PlaylistStore(directory),
             tokens=TokenStore(directory),
+            sources=SourceStore(directory),
         )
 
     def all(self) -> list[JsonStore[Any]]:
@@ -57,6 +60,7 @@ __all__ = [
     "JsonStore",
     "PlaylistStore",
     "RuleStore",
+    "SourceStore",
     "StoreStatus",
     "Stores",
     "TokenStore",

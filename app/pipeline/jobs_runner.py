@@ -100,7 +100,7 @@ class JobManager:
         self._executor: ThreadPoolExecutor | None = None
         self._live: dict[str, _Live] = {}
         self._lock = threading.Lock()
-        self._futures: dict[str, Future[None]] = {}
+        self._futures: dict[str, Future[AppError | None]] = {}
 
     # --- lifecycle ----------------------------------------------------------------------
 
@@ -184,17 +184,25 @@ class JobManager:
         step: str,
         metadata: dict[str, Any] | None = None,
         on_progress: ProgressCallback | None = None,
+        *,
+        raise_errors: bool = False,
     ) -> PipelineJob:
-        """Run `step` in this thread (the CLI's way), recorded in jobs.json like any job."""
+        """Run `step` in this thread (CLI, synchronous v1 endpoints), recorded like any job.
+
+        With `raise_errors`, a domain error that failed the job is raised again after it was
+        recorded, so the caller can answer with its status code.
+        """
         job = self._new_job(step, metadata or {})
         with _live_guard:
             _live_instances.add(self.instance)
         try:
-            self._run(job.id, on_progress)
+            error = self._run(job.id, on_progress)
         finally:
             if self._executor is None:
                 with _live_guard:
                     _live_instances.discard(self.instance)
+        if raise_errors and error is not None:
+            raise error
         return self.store.get(job.id)
 
     def rerun(self, job_id: str) -> PipelineJob:
@@ -213,10 +221,11 @@ class JobManager:
 
     # --- running ------------------------------------------------------------------------
 
-    def _run(self, job_id: str, on_progress: ProgressCallback | None = None) -> None:
+    def _run(self, job_id: str, on_progress: ProgressCallback | None = None) -> AppError | None:
+        """Run one job to its end; returns the domain error that failed it, if any."""
         started = self._mark_started(job_id)
         if started is None:
-            return  # cancelled while queued
+            return None  # cancelled while queued
         context = StepContext(
             job_id=job_id,
             step=started.step,
@@ -243,6 +252,7 @@ class JobManager:
                 message=exc.detail,
                 error=JobError(code=exc.code, message=exc.detail),
             )
+            return exc
         except Exception as exc:  # recorded on the job and logged with its traceback
             log.exception("job %s (%s) crashed", job_id, started.step)
             text = f"{type(exc).__name__}: {exc}"
@@ -266,6 +276,7 @@ class JobManager:
         finally:
             with self._lock:
                 self._live.pop(job_id, None)
+        return None
 
     def _mark_started(self, job_id: str) -> PipelineJob | None:
         result: list[PipelineJob] = []

@@ -92,6 +92,7 @@ def test_run_async_without_a_body_uses_empty_metadata(client: TestClient) -> Non
         "classifications",
         "playlists",
         "tokens",
+        "sources",
     ]
 
 
@@ -100,10 +101,11 @@ def test_unknown_step_is_404_listing_known_steps(client: TestClient) -> None:
     assert response.status_code == 404
     body = response.json()
     assert body["error"] == "unknown_step"
+    known = ["explode", "fetch_tracks", "gated", "tracks", "verify"]
     assert body["detail"] == (
-        "unknown pipeline step 'fetch_everything'; known steps: explode, gated, verify"
+        f"unknown pipeline step 'fetch_everything'; known steps: {', '.join(known)}"
     )
-    assert body["known_steps"] == ["explode", "gated", "verify"]
+    assert body["known_steps"] == known
 
 
 @pytest.mark.parametrize(
@@ -230,7 +232,7 @@ def test_non_json_bodies_are_415(client: TestClient) -> None:
 
 
 def test_unknown_route_and_method_use_the_error_shape(client: TestClient) -> None:
-    missing = client.get("/pipeline/nowhere")
+    missing = client.get("/pipeline/no/such/thing")
     assert (missing.status_code, missing.json()["error"]) == (404, "not_found")
     wrong = client.delete("/pipeline/health")
     assert (wrong.status_code, wrong.json()["error"]) == (405, "method_not_allowed")

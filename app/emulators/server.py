@@ -1,0 +1,95 @@
+"""Every emulated service behind one ASGI app, for `sap emulate` and end-to-end tests.
+
+    server = create_emulator_server(seed=1, tracks=500, latency_ms=20)
+    uvicorn.run(server, host="127.0.0.1", port=8899)
+
+`GET /` lists where each service lives, built from the URL the request came in on:
+
+    {"services": {"spotify_api": "http://127.0.0.1:8899/spotify/v1",
+                  "spotify_accounts": "http://127.0.0.1:8899/spotify/accounts"}}
+
+Adding a service (MusicBrainz, Deezer, …) is one more `EmulatedService` in `_services`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import BaseRoute, Mount, Route
+
+from app.emulators.clock import Clock
+from app.emulators.library import generate_library
+from app.emulators.library_model import Library
+from app.emulators.spotify import SpotifyEmulator, SpotifyEmulatorConfig
+from app.emulators.transport import ASGIApp, Receive, Scope, Send, ServeDroppedConnections
+
+
+@dataclass(frozen=True)
+class EmulatedService:
+    """One service of the index: its key, where it is mounted, and its ASGI app."""
+
+    key: str
+    path: str
+    app: ASGIApp
+
+
+def _services(spotify: SpotifyEmulator) -> list[EmulatedService]:
+    return [
+        EmulatedService("spotify_api", "/spotify/v1", spotify.api_app),
+        EmulatedService("spotify_accounts", "/spotify/accounts", spotify.accounts_app),
+    ]
+
+
+class EmulatorServer:
+    """The combined ASGI app; `spotify` (and later the others) stay reachable for tests."""
+
+    def __init__(self, spotify: SpotifyEmulator, *, base_url: str | None = None) -> None:
+        self.spotify = spotify
+        self.library = spotify.library
+        self.base_url = base_url.rstrip("/") if base_url else None
+        self.services = _services(spotify)
+        routes: list[BaseRoute] = [Route("/", self._index, methods=["GET"])]
+        routes += [Mount(service.path, app=service.app) for service in self.services]
+        self._app = ServeDroppedConnections(Starlette(routes=routes))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._app(scope, receive, send)
+
+    def service_urls(self, base_url: str) -> dict[str, str]:
+        """Each service's root URL when the server is reached at `base_url`."""
+        base = base_url.rstrip("/")
+        return {service.key: f"{base}{service.path}" for service in self.services}
+
+    async def _index(self, request: Request) -> JSONResponse:
+        base = self.base_url or str(request.base_url)
+        return JSONResponse({"services": self.service_urls(base)})
+
+
+def create_emulator_server(
+    *,
+    seed: int = 0,
+    tracks: int = 2000,
+    playlists: int = 20,
+    config: SpotifyEmulatorConfig | None = None,
+    latency_ms: float | None = None,
+    fail_rate: float | None = None,
+    rate_limit: int | None = None,
+    base_url: str | None = None,
+    clock: Clock | None = None,
+    library: Library | None = None,
+) -> EmulatorServer:
+    """A server over a generated library (or `library`); keyword faults override `config`."""
+    if library is None:
+        library = generate_library(seed=seed, tracks=tracks, playlists=playlists)
+    settings = replace(config) if config is not None else SpotifyEmulatorConfig()
+    if latency_ms is not None:
+        settings.latency_ms = latency_ms
+    if fail_rate is not None:
+        settings.fail_rate = fail_rate
+    if rate_limit is not None:
+        settings.rate_limit = rate_limit
+    settings.validate()
+    return EmulatorServer(SpotifyEmulator(library, settings, clock), base_url=base_url)

@@ -1,0 +1,87 @@
+"""Which requests fail, and how: random faults and Spotify's rolling rate limit.
+
+Random faults come from one `random.Random(config.fault_seed)` and every request draws the
+same two numbers whatever the rates are, so a given seed and request order always give the
+same faults, even when a test changes a rate half-way. Changing `config.fault_seed` restarts
+the sequence.
+
+The rate limit counts the requests each access token made in the last
+`config.rate_limit_window` seconds of the emulator's clock; over `config.rate_limit` the
+answer is 429 with `Retry-After` = whole seconds until the oldest counted request leaves the
+window. Refused requests are not counted.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections import deque
+from dataclasses import dataclass
+
+from app.emulators.clock import Clock
+from app.emulators.spotify.config import SpotifyEmulatorConfig
+
+SERVER_ERRORS = {
+    500: "Server error.",
+    502: "Bad gateway.",
+    503: "Service unavailable",
+}
+
+
+@dataclass(frozen=True)
+class Fault:
+    """What to do instead of answering: `kind` is "drop", "error", "throttle" or
+    "rate_limit"; `status` and `retry_after` apply to the last three."""
+
+    kind: str
+    status: int = 0
+    message: str = ""
+    retry_after: int | None = None
+
+
+class FaultInjector:
+    """Decides, request by request, whether a fault replaces the real answer."""
+
+    def __init__(self, config: SpotifyEmulatorConfig, clock: Clock) -> None:
+        self.config = config
+        self.clock = clock
+        self._seed = config.fault_seed
+        self._rng = random.Random(config.fault_seed)  # noqa: S311 - reproducible, not secret
+        self._windows: dict[str, deque[float]] = {}
+
+    def decide(self, client_key: str) -> Fault | None:
+        """The fault for the next request made with `client_key` (its token), if any."""
+        if self.config.fault_seed != self._seed:
+            self._seed = self.config.fault_seed
+            self._rng.seed(self._seed)
+        draw = self._rng.random()
+        status = sorted(SERVER_ERRORS)[self._rng.randrange(len(SERVER_ERRORS))]
+        config = self.config
+        if draw < config.drop_rate:
+            return Fault("drop")
+        if draw < config.drop_rate + config.fail_rate:
+            return Fault("error", status, SERVER_ERRORS[status])
+        if draw < config.drop_rate + config.fail_rate + config.throttle_rate:
+            return Fault("throttle", 429, "API rate limit exceeded", config.throttle_retry_after)
+        return self._rate_limited(client_key)
+
+    def _rate_limited(self, client_key: str) -> Fault | None:
+        limit = self.config.rate_limit
+        if limit is None:
+            return None
+        now = self.clock.timestamp()
+        window = self._windows.setdefault(client_key, deque())
+        span = self.config.rate_limit_window
+        while window and window[0] <= now - span:
+            window.popleft()
+        if len(window) >= limit:
+            wait = max(1, math.ceil(window[0] + span - now))
+            return Fault("rate_limit", 429, "API rate limit exceeded", wait)
+        window.append(now)
+        return None
+
+    def reset(self) -> None:
+        """Restart the random sequence from `config.fault_seed`; forget counted requests."""
+        self._seed = self.config.fault_seed
+        self._rng.seed(self._seed)
+        self._windows.clear()

@@ -1,0 +1,213 @@
+"""The emulated account's live, mutable state: liked songs and playlists.
+
+The `Library` the emulator starts from is frozen; `AccountState` copies what can change (saved
+tracks, playlist entries, names, snapshot ids) and applies writes with Spotify's semantics:
+
+* every successful playlist write produces a new `snapshot_id`;
+* removing a URI removes *every* occurrence of it (positions are ignored);
+* a reorder moves `range_length` entries starting at `range_start` to just before the entry
+  that was at `insert_before`.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from app.emulators.clock import Clock
+from app.emulators.library_model import Library, PlaylistEntry, SavedTrack
+
+_BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+def spotify_id(text: str, length: int = 22) -> str:
+    """A stable, Spotify-looking base62 id derived from `text`."""
+    number = int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest(), "big")
+    chars = []
+    for _ in range(length):
+        number, digit = divmod(number, 62)
+        chars.append(_BASE62[digit])
+    return "".join(chars)
+
+
+def snapshot_for(playlist_id: str, version: int) -> str:
+    """A snapshot id shaped like Spotify's: base64 of a version counter and a digest."""
+    digest = hashlib.sha256(f"{playlist_id}:{version}".encode()).digest()[:20]
+    return base64.b64encode(version.to_bytes(4, "big") + digest).decode("ascii")
+
+
+def entry_uri(entry: PlaylistEntry) -> str | None:
+    """The URI of a playlist entry; `None` for an unavailable one (Spotify hides it)."""
+    if entry.track_id is not None:
+        return f"spotify:track:{entry.track_id}"
+    if entry.episode_id is not None:
+        return f"spotify:episode:{entry.episode_id}"
+    if entry.local is not None:
+        return entry.local.uri
+    return None
+
+
+class InvalidUri(ValueError):
+    """A URI that cannot be added to a playlist; `message` is Spotify's error text."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass
+class PlaylistState:
+    """A playlist as it is now; `snapshots` holds every snapshot id it has had."""
+
+    id: str
+    name: str
+    description: str
+    owner_id: str
+    collaborative: bool
+    public: bool
+    entries: list[PlaylistEntry]
+    version: int = 1
+    snapshots: set[str] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self.snapshots.add(self.snapshot_id)
+
+    @property
+    def snapshot_id(self) -> str:
+        return snapshot_for(self.id, self.version)
+
+    def editable_by(self, user_id: str) -> bool:
+        """Owners and, on collaborative playlists, collaborators may read items and write."""
+        return self.owner_id == user_id or self.collaborative
+
+    def uris(self) -> list[str | None]:
+        return [entry_uri(entry) for entry in self.entries]
+
+    def changed(self) -> str:
+        """Record a successful write: a new snapshot id."""
+        self.version += 1
+        self.snapshots.add(self.snapshot_id)
+        return self.snapshot_id
+
+
+class AccountState:
+    """What the emulated user has now; every write goes through here."""
+
+    def __init__(self, library: Library, clock: Clock) -> None:
+        self.library = library
+        self.clock = clock
+        self.user = library.user
+        self.liked: list[SavedTrack] = list(library.liked)
+        self.playlists: dict[str, PlaylistState] = {
+            p.id: PlaylistState(
+                p.id, p.name, p.description, p.owner_id, p.collaborative, p.public, list(p.entries)
+            )
+            for p in library.playlists
+        }
+        self.playlist_order: list[str] = [p.id for p in library.playlists]
+        self._created = 0
+
+    # -- liked songs -------------------------------------------------------------------------
+
+    def save_tracks(self, track_ids: Sequence[str], added_at: datetime | None = None) -> None:
+        """Like tracks (already liked ones are left alone); they go where `added_at` sorts."""
+        unknown = [track_id for track_id in track_ids if track_id not in self.library.tracks]
+        if unknown:
+            raise KeyError(f"unknown track ids: {unknown}")
+        saved = {s.track_id for s in self.liked}
+        moment = added_at or self.clock.now()
+        fresh = [SavedTrack(t, moment) for t in dict.fromkeys(track_ids) if t not in saved]
+        at = next((i for i, s in enumerate(self.liked) if s.added_at <= moment), len(self.liked))
+        self.liked[at:at] = fresh
+
+    def remove_saved_tracks(self, track_ids: Iterable[str]) -> None:
+        gone = set(track_ids)
+        self.liked = [s for s in self.liked if s.track_id not in gone]
+
+    # -- playlists ---------------------------------------------------------------------------
+
+    def create_playlist(
+        self, name: str, *, public: bool, collaborative: bool, description: str
+    ) -> PlaylistState:
+        """A new, empty playlist owned by the user; listed first, as Spotify does."""
+        self._created += 1
+        playlist_id = spotify_id(f"{self.library.seed}:created:{self._created}")
+        playlist = PlaylistState(
+            playlist_id, name, description, self.user.id, collaborative, public, []
+        )
+        self.playlists[playlist_id] = playlist
+        self.playlist_order.insert(0, playlist_id)
+        return playlist
+
+    def entries_for(self, uris: Sequence[str], added_by: str) -> list[PlaylistEntry]:
+        """Entries for URIs being added; `InvalidUri` names the first bad one."""
+        now = self.clock.now()
+        entries = []
+        for uri in uris:
+            kind, _, item_id = uri.partition(":")[2].partition(":")
+            if not uri.startswith("spotify:") or kind not in {"track", "episode"} or not item_id:
+                raise InvalidUri(f"Invalid track uri: {uri}")
+            known = self.library.tracks if kind == "track" else self.library.episodes
+            if item_id not in known:
+                raise InvalidUri("Payload contains a non-existing ID")
+            if kind == "track":
+                entries.append(PlaylistEntry("track", now, added_by, track_id=item_id))
+            else:
+                entries.append(PlaylistEntry("episode", now, added_by, episode_id=item_id))
+        return entries
+
+    def add_items(self, playlist: PlaylistState, uris: Sequence[str], position: int | None) -> str:
+        entries = self.entries_for(uris, self.user.id)
+        at = len(playlist.entries) if position is None else position
+        playlist.entries[at:at] = entries
+        return playlist.changed()
+
+    def replace_items(self, playlist: PlaylistState, uris: Sequence[str]) -> str:
+        playlist.entries = self.entries_for(uris, self.user.id)
+        return playlist.changed()
+
+    @staticmethod
+    def reorder_items(
+        playlist: PlaylistState, range_start: int, insert_before: int, range_length: int
+    ) -> str:
+        """Move entries [range_start, range_start + range_length) before `insert_before`."""
+        entries = playlist.entries
+        block = entries[range_start : range_start + range_length]
+        rest = entries[:range_start] + entries[range_start + range_length :]
+        if insert_before <= range_start:
+            at = insert_before
+        elif insert_before >= range_start + len(block):
+            at = insert_before - len(block)
+        else:  # a point inside the moved range: nothing moves
+            at = range_start
+        rest[at:at] = block
+        playlist.entries = rest
+        return playlist.changed()
+
+    @staticmethod
+    def remove_items(playlist: PlaylistState, uris: Iterable[str]) -> str:
+        """Remove every occurrence of each URI (Spotify ignores positions)."""
+        gone = set(uris)
+        playlist.entries = [e for e in playlist.entries if entry_uri(e) not in gone]
+        return playlist.changed()
+
+    def edit_in_app(
+        self,
+        playlist: PlaylistState,
+        *,
+        add: Sequence[str] = (),
+        remove: Iterable[str] = (),
+        name: str | None = None,
+        by: str,
+    ) -> str:
+        """A change made outside our app (e.g. in the Spotify app by `by`)."""
+        if remove:
+            gone = set(remove)
+            playlist.entries = [e for e in playlist.entries if entry_uri(e) not in gone]
+        playlist.entries.extend(self.entries_for(add, by))
+        if name is not None:
+            playlist.name = name
+        return playlist.changed()

@@ -1,0 +1,300 @@
+"""Track sources: plan fetch jobs, run them, save complete reads, aggregate the library.
+
+v2 flow: `plan_fetch(services, requests)` validates every requested source up front (unknown
+type → 422, unknown or unreadable playlist → 404/403) and returns one job's metadata per source;
+the `fetch_tracks` step reads one source and saves it only once it is complete; the aggregate
+view joins tracks with the sources they came from. v1: the `tracks` step fetches liked songs.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from app.core.errors import ForbiddenError, NotFoundError, UnprocessableError
+from app.core.models import Track, TrackSourceType, utc_now
+from app.data import Stores
+from app.data.sources import SourceEntry, SourceRecord
+from app.pipeline.context import Services
+from app.pipeline.steps import StepContext
+from app.spotify.csv_import import read_exportify_csv
+from app.spotify.sources import PlaylistInfo, SourceRead, playlist_info, read_liked, read_playlist
+
+log = logging.getLogger(__name__)
+
+
+class SourceRequest(BaseModel):
+    """One source to fetch, as the API and CLI accept it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source_type: Literal["liked", "playlist", "csv"]
+    source_id: str | None = Field(
+        default=None, description="Playlist id, or the CSV file's path on this machine."
+    )
+    label: str | None = Field(default=None, max_length=200)
+
+    @model_validator(mode="after")
+    def _needs_id(self) -> SourceRequest:
+        if self.source_type != "liked" and not (self.source_id or "").strip():
+            raise ValueError(f"source_id is required for a {self.source_type} source")
+        return self
+
+    @property
+    def key(self) -> str:
+        return "liked" if self.source_type == "liked" else f"{self.source_type}:{self.source_id}"
+
+
+async def current_user_id(services: Services) -> str:
+    """The logged-in user's id (remembered in the token after the first lookup)."""
+    token = services.spotify.tokens.load()
+    if token is not None and token.user_id:
+        return token.user_id
+    async with services.spotify.client() as client:
+        me = await client.get_me()
+    services.spotify.tokens.record_user(me.id, me.display_name)
+    return me.id
+
+
+async def list_playlists(services: Services) -> tuple[str, list[PlaylistInfo]]:
+    """The user's id and every playlist in their library."""
+    async with services.spotify.client() as client:
+        user_id = await current_user_id(services)
+        listing = await client.list_user_playlists()
+    return user_id, [PlaylistInfo.from_listing(playlist) for playlist in listing]
+
+
+async def plan_fetch(services: Services, requests: list[SourceRequest]) -> list[dict[str, Any]]:
+    """Validate all requested sources and return one job's metadata per source."""
+    if not requests:
+        raise UnprocessableError("give at least one source to fetch", code="no_sources")
+    playlists: dict[str, PlaylistInfo] = {}
+    user_id = ""
+    if any(request.source_type == "playlist" for request in requests):
+        user_id, listing = await list_playlists(services)
+        playlists = {info.id: info for info in listing}
+    planned: list[dict[str, Any]] = []
+    for request in requests:
+        metadata: dict[str, Any] = request.model_dump(exclude_none=True)
+        if request.source_type == "playlist":
+            info = playlists.get(request.source_id or "")
+            if info is None:
+                raise NotFoundError(
+                    f"playlist {request.source_id!r} is not in your library "
+                    "(see GET /spotify/playlists)",
+                    code="playlist_not_found",
+                )
+            reason = info.unreadable_reason(user_id)
+            if reason is not None:
+                raise ForbiddenError(
+                    f"cannot read playlist {info.name!r}: {reason}", code="playlist_unreadable"
+                )
+            # The listing already says whether it changed: the job may not need a request.
+            metadata["playlist"] = {**info.__dict__, "user_id": user_id}
+        elif request.source_type == "csv":
+            path = Path(request.source_id or "").expanduser()
+            if not path.is_file():
+                raise NotFoundError(f"CSV file {str(path)!r} does not exist", code="csv_not_found")
+            metadata["source_id"] = str(path.resolve())
+        planned.append(metadata)
+    return planned
+
+
+def commit_read(stores: Stores, read: SourceRead) -> None:
+    """Save a complete read: its tracks first, then the source record that points at them."""
+    liked = read.record.source_type is TrackSourceType.LIKED
+    if read.tracks:
+        with stores.tracks.update() as stored:
+            for track in read.tracks:
+                existing = stored.get(track.id)
+                if existing is not None and not liked:
+                    # A track's own added_at is when it was liked (else its first sighting).
+                    track = track.model_copy(
+                        update={"added_at": existing.added_at or track.added_at}
+                    )
+                stored[track.id] = track
+    stores.sources.put(read.record)
+
+
+def _summary(read: SourceRead, requests: int) -> dict[str, Any]:
+    record = read.record
+    return {
+        "source": {
+            "source_type": record.source_type.value,
+            "source_id": record.source_id,
+            "label": record.label,
+            "name": record.name,
+            "key": record.key,
+        },
+        "mode": read.mode,
+        "entries": len(record.entries),
+        "tracks": len({entry.track_id for entry in record.entries}),
+        "new_entries": read.new_entries,
+        "skipped": record.skipped,
+        "snapshot_id": record.snapshot_id,
+        "requests": requests,
+        "bad_rows": read.errors[:100],
+    }
+
+
+async def fetch_source(
+    services: Services,
+    request: SourceRequest,
+    hint: dict[str, Any] | None = None,
+    ctx: StepContext | None = None,
+) -> dict[str, Any]:
+    """Read one source completely and save it; returns a summary for the job payload."""
+    stores = services.stores
+
+    def progress(done: int, total: int) -> None:
+        if ctx is not None:
+            ctx.check_cancelled()
+            ctx.progress(done, total, f"{done} of {total} items")
+
+    previous = stores.sources.get(request.key)
+    if request.source_type == "csv":
+        read = import_csv(Path(request.source_id or ""), request.label)
+        commit_read(stores, read)
+        return _summary(read, 0)
+    async with services.spotify.client() as client:
+        if request.source_type == "liked":
+            read = await read_liked(client, previous, label=request.label, on_progress=progress)
+        else:
+            if hint is not None:
+                user_id = str(hint.get("user_id", ""))
+                info = PlaylistInfo(**{k: v for k, v in hint.items() if k != "user_id"})
+            else:
+                user_id = await current_user_id(services)
+                info = await playlist_info(client, request.source_id or "")
+            read = await read_playlist(
+                client, info, user_id, previous, label=request.label, on_progress=progress
+            )
+        if ctx is not None:
+            ctx.check_cancelled()  # a cancelled job saves nothing
+        commit_read(stores, read)
+        return _summary(read, client.requests_made)
+
+
+def import_csv(path: Path, label: str | None) -> SourceRead:
+    """An Exportify CSV as a source; bad rows are reported in `skipped` and the summary."""
+    result = read_exportify_csv(path)
+    entries = [
+        SourceEntry(track_id=track.id, added_at=added_at) for track, added_at in result.tracks
+    ]
+    skipped = Counter(
+        {
+            "local": result.skipped_local,
+            "duplicates": result.duplicates,
+            "bad_rows": len(result.errors),
+        }
+    )
+    record = SourceRecord(
+        key=f"csv:{path}",
+        source_type=TrackSourceType.CSV,
+        source_id=str(path),
+        label=label,
+        name=path.stem,
+        total=result.total_rows,
+        entries=entries,
+        skipped={key: count for key, count in skipped.items() if count},
+    )
+    tracks = [track.model_copy(update={"added_at": added_at}) for track, added_at in result.tracks]
+    errors = [{"line": error.line, "message": error.message} for error in result.errors]
+    return SourceRead(
+        record=record, tracks=tracks, mode="full", new_entries=len(entries), errors=errors
+    )
+
+
+async def fetch_tracks_step(ctx: StepContext) -> dict[str, Any]:
+    """v2: fetch one source (metadata: source_type, source_id, label) into the library."""
+    request = SourceRequest.model_validate(
+        {
+            key: ctx.metadata.get(key)
+            for key in ("source_type", "source_id", "label")
+            if ctx.metadata.get(key) is not None
+        }
+    )
+    return await fetch_source(ctx.services, request, ctx.metadata.get("playlist"), ctx)
+
+
+async def tracks_step(ctx: StepContext) -> dict[str, Any]:
+    """v1: fetch the liked songs into the tracks cache."""
+    return await fetch_source(ctx.services, SourceRequest(source_type="liked"), None, ctx)
+
+
+# --- reading the library --------------------------------------------------------------------
+
+
+def _matches(track: Track, needle: str) -> bool:
+    haystack = " ".join([track.name, track.album.name, *(a.name for a in track.artists)])
+    return needle in haystack.casefold()
+
+
+def aggregate(
+    stores: Stores,
+    *,
+    limit: int = 100,
+    offset: int = 0,
+    source: str | None = None,
+    q: str | None = None,
+) -> dict[str, Any]:
+    """Every fetched track once, with the sources it came from, plus per-source counts."""
+    tracks = stores.tracks.load_tracks()
+    sources = stores.sources.load()
+    membership: dict[str, list[dict[str, Any]]] = {}
+    for record in sources.values():
+        seen: set[str] = set()
+        for entry in record.entries:
+            if entry.track_id in seen:
+                continue
+            seen.add(entry.track_id)
+            membership.setdefault(entry.track_id, []).append(
+                {
+                    "source_type": record.source_type.value,
+                    "source_id": record.source_id,
+                    "key": record.key,
+                    "added_at": entry.added_at,
+                }
+            )
+    if source is not None and source not in sources:
+        raise NotFoundError(
+            f"no fetched source {source!r}; known: {', '.join(sorted(sources))}",
+            code="source_not_found",
+        )
+    selected = [tid for tid in tracks if tid in membership]
+    if source is not None:
+        selected = [
+            tid for tid in selected if any(member["key"] == source for member in membership[tid])
+        ]
+    if q:
+        needle = q.casefold()
+        selected = [tid for tid in selected if _matches(tracks[tid], needle)]
+    page = selected[offset : offset + limit]
+    return {
+        "total": len(selected),
+        "limit": limit,
+        "offset": offset,
+        "tracks": [
+            {**tracks[tid].model_dump(mode="json"), "sources": membership[tid]} for tid in page
+        ],
+        "sources": [
+            {
+                "key": record.key,
+                "source_type": record.source_type.value,
+                "source_id": record.source_id,
+                "label": record.label,
+                "name": record.name,
+                "entries": len(record.entries),
+                "tracks": len({entry.track_id for entry in record.entries}),
+                "skipped": record.skipped,
+                "snapshot_id": record.snapshot_id,
+                "fetched_at": record.fetched_at,
+            }
+            for record in sources.values()
+        ],
+        "generated_at": utc_now(),
+    }

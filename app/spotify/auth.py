@@ -1,0 +1,397 @@
+"""Spotify login (Authorization Code with PKCE) and the stored token's life cycle.
+
+    verifier, challenge = new_pkce_pair()
+    url = authorize_url(settings, state=..., challenge=challenge)   # the browser goes there
+    token = await tokens.exchange_code(code, verifier)                # on /auth/callback
+    access = await tokens.access_token()                              # refreshed when needed
+
+Access tokens last an hour and are refreshed a minute before they expire (and once more on a
+401). Refresh tokens rotate: each refresh returns a new one and the old one dies, so two
+processes (server and CLI) refreshing at once can race; the loser finds the winner's token in the
+store and uses it. A refresh token dies six months after the user authorised; Spotify then answers
+`invalid_grant`, the token is marked "login required" and every Spotify call raises
+`LoginRequiredError` (HTTP 401 with `auth_url`) until the user logs in again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import logging
+import secrets
+import threading
+import time
+import weakref
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+import stamina
+from pydantic import BaseModel, ValidationError
+
+from app.core.config import Settings
+from app.core.errors import BadRequestError, LoginRequiredError, UpstreamError
+from app.core.models import utc_now
+from app.data.tokens import TokenStore
+from app.spotify.models import TokenResponse
+
+log = logging.getLogger(__name__)
+
+SCOPES = (
+    "user-library-read",
+    "playlist-read-private",
+    "playlist-read-collaborative",
+    "playlist-modify-public",
+    "playlist-modify-private",
+    "user-read-private",
+)
+REFRESH_MARGIN = timedelta(seconds=60)
+REFRESH_TOKEN_LIFETIME = timedelta(days=183)  # "six months after the user authorised"
+LOGIN_SESSION_TTL = 600.0  # seconds a started login may take
+
+
+def new_pkce_pair() -> tuple[str, str]:
+    """A random code verifier (86 chars of [A-Za-z0-9-_]) and its S256 challenge."""
+    verifier = secrets.token_urlsafe(64)
+    digest = hashlib.sha256(verifier.encode("ascii")).digest()
+    challenge = base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+    return verifier, challenge
+
+
+def authorize_url(settings: Settings, *, client_id: str, state: str, challenge: str) -> str:
+    """Where to send the browser to ask the user for consent."""
+    query = urlencode(
+        {
+            "client_id": client_id,
+            "response_type": "code",
+            "redirect_uri": settings.spotify_redirect_uri,
+            "code_challenge_method": "S256",
+            "code_challenge": challenge,
+            "scope": " ".join(SCOPES),
+            "state": state,
+        }
+    )
+    return f"{settings.spotify_accounts_url}/authorize?{query}"
+
+
+@dataclass(frozen=True)
+class PendingLogin:
+    verifier: str
+    started: float
+
+
+class LoginSessions:
+    """Logins started but not yet called back: `state` -> PKCE verifier, kept server-side."""
+
+    def __init__(self, ttl: float = LOGIN_SESSION_TTL, limit: int = 32) -> None:
+        self._pending: dict[str, PendingLogin] = {}
+        self._ttl = ttl
+        self._limit = limit
+        self._lock = threading.Lock()
+
+    def start(self) -> tuple[str, str]:
+        """A new (state, challenge) pair; the verifier stays here."""
+        verifier, challenge = new_pkce_pair()
+        state = secrets.token_urlsafe(24)
+        with self._lock:
+            self._expire()
+            while len(self._pending) >= self._limit:
+                self._pending.pop(next(iter(self._pending)))
+            self._pending[state] = PendingLogin(verifier, time.monotonic())
+        return state, challenge
+
+    def finish(self, state: str) -> str:
+        """The verifier of `state`, once; unknown or expired states are refused."""
+        with self._lock:
+            self._expire()
+            pending = self._pending.pop(state, None)
+        if pending is None:
+            raise BadRequestError(
+                "this login link is unknown or expired (state mismatch); start again at "
+                "/auth/login",
+                code="invalid_state",
+            )
+        return pending.verifier
+
+    def _expire(self) -> None:
+        now = time.monotonic()
+        for state in [s for s, p in self._pending.items() if now - p.started > self._ttl]:
+            del self._pending[state]
+
+
+class StoredToken(BaseModel):
+    """What tokens.json holds (mode 0600)."""
+
+    client_id: str
+    access_token: str
+    refresh_token: str | None = None
+    scope: str = ""
+    expires_at: datetime
+    authorized_at: datetime
+    user_id: str | None = None
+    user_name: str | None = None
+    login_required: bool = False
+    login_required_reason: str | None = None
+
+    @property
+    def refresh_expires_at(self) -> datetime:
+        return self.authorized_at + REFRESH_TOKEN_LIFETIME
+
+
+class TokenManager:
+    """Loads, refreshes and saves the token; one per process (loops may differ per job)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: TokenStore,
+        *,
+        client_id: str,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.client_id = client_id
+        self._transport = transport
+        self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._locks_guard = threading.Lock()
+
+    # --- stored state --------------------------------------------------------------------
+
+    def load(self) -> StoredToken | None:
+        raw = self.store.load_token()
+        if raw is None:
+            return None
+        try:
+            token = StoredToken.model_validate(raw)
+        except ValidationError:
+            log.warning("tokens.json does not hold a token we understand; login required")
+            return None
+        if token.client_id != self.client_id:
+            return None  # a token of another app (or of demo mode) is not ours to use
+        return token
+
+    def save(self, token: StoredToken) -> None:
+        self.store.save_token(token.model_dump(mode="json"))
+
+    def logout(self) -> None:
+        self.store.save_token(None)
+
+    def record_user(self, user_id: str, user_name: str | None) -> None:
+        token = self.load()
+        if token is not None:
+            self.save(token.model_copy(update={"user_id": user_id, "user_name": user_name}))
+
+    # --- token endpoint ------------------------------------------------------------------
+
+    async def _post_token(self, form: dict[str, str]) -> dict[str, Any]:
+        url = f"{self.settings.spotify_accounts_url}/api/token"
+        async with httpx.AsyncClient(
+            transport=self._transport, timeout=self.settings.spotify_timeout
+        ) as http:
+            retrying = stamina.retry_context(
+                on=_retry_token_call, attempts=4, timeout=60.0, wait_initial=0.2, wait_max=3.0
+            )
+            try:
+                async for attempt in retrying:
+                    with attempt:
+                        response = await http.post(url, data=form)
+                        if response.status_code >= 500:
+                            raise _TokenServerError(response.status_code)
+            except (httpx.TransportError, _TokenServerError) as exc:
+                raise UpstreamError(
+                    f"cannot reach Spotify's accounts service at {url} ({exc}); try again later",
+                    code="spotify_unavailable",
+                ) from None
+        try:
+            body: dict[str, Any] = response.json()
+        except ValueError:
+            body = {}
+        if response.status_code != 200:
+            error = str(body.get("error", f"http_{response.status_code}"))
+            description = str(body.get("error_description", response.reason_phrase))
+            raise _TokenRefused(error, description)
+        return body
+
+    async def exchange_code(self, code: str, verifier: str) -> StoredToken:
+        """Trade the callback's `code` for tokens and store them."""
+        try:
+            body = await self._post_token(
+                {
+                    "grant_type": "authorization_code",
+                    "code": code,
+                    "redirect_uri": self.settings.spotify_redirect_uri,
+                    "client_id": self.client_id,
+                    "code_verifier": verifier,
+                }
+            )
+        except _TokenRefused as exc:
+            raise BadRequestError(
+                f"Spotify refused the login ({exc.error}: {exc.description}); try again",
+                code="login_failed",
+            ) from None
+        now = utc_now()
+        token = self._from_response(TokenResponse.model_validate(body), now, authorized_at=now)
+        self.save(token)
+        return token
+
+    def _from_response(
+        self,
+        response: TokenResponse,
+        now: datetime,
+        *,
+        authorized_at: datetime,
+        previous: StoredToken | None = None,
+    ) -> StoredToken:
+        return StoredToken(
+            client_id=self.client_id,
+            access_token=response.access_token,
+            # Spotify may or may not rotate: keep the old refresh token unless a new one came.
+            refresh_token=response.refresh_token or (previous.refresh_token if previous else None),
+            scope=response.scope or (previous.scope if previous else ""),
+            expires_at=now + timedelta(seconds=response.expires_in),
+            authorized_at=authorized_at,
+            user_id=previous.user_id if previous else None,
+            user_name=previous.user_name if previous else None,
+        )
+
+    # --- access tokens -------------------------------------------------------------------
+
+    def _lock(self) -> asyncio.Lock:
+        loop = asyncio.get_running_loop()
+        with self._locks_guard:
+            lock = self._locks.get(loop)
+            if lock is None:
+                lock = self._locks[loop] = asyncio.Lock()
+            return lock
+
+    def _usable(self) -> StoredToken:
+        token = self.load()
+        if token is None:
+            raise LoginRequiredError("not connected to Spotify: log in first")
+        if token.login_required:
+            raise LoginRequiredError(
+                f"Spotify login expired ({token.login_required_reason}); log in again"
+            )
+        return token
+
+    async def access_token(self, *, stale: str | None = None) -> str:
+        """A valid access token; `stale` is one Spotify just rejected (forces a refresh)."""
+        token = self._usable()
+        if stale is None and token.expires_at - REFRESH_MARGIN > utc_now():
+            return token.access_token
+        async with self._lock():
+            token = self._usable()  # another task (or process) may have refreshed meanwhile
+            fresh = token.expires_at - REFRESH_MARGIN > utc_now()
+            if fresh and (stale is None or token.access_token != stale):
+                return token.access_token
+            return (await self._refresh(token)).access_token
+
+    async def _refresh(self, token: StoredToken) -> StoredToken:
+        if not token.refresh_token:
+            self._require_login(token, "no refresh token")
+        try:
+            body = await self._post_token(
+                {
+                    "grant_type": "refresh_token",
+                    "refresh_token": token.refresh_token or "",
+                    "client_id": self.client_id,
+                }
+            )
+        except _TokenRefused as exc:
+            current = self.load()
+            if (
+                current is not None
+                and not current.login_required
+                and current.refresh_token != token.refresh_token
+            ):
+                return current  # someone else rotated it first: theirs is the live one
+            if exc.error == "invalid_grant":
+                self._require_login(token, f"refresh refused: {exc.description}")
+            raise UpstreamError(
+                f"Spotify refused to refresh the token ({exc.error}: {exc.description})",
+                code="spotify_auth_error",
+            ) from None
+        now = utc_now()
+        new = self._from_response(
+            TokenResponse.model_validate(body),
+            now,
+            authorized_at=token.authorized_at,
+            previous=token,
+        )
+        self.save(new)
+        log.info("refreshed the Spotify access token (valid until %s)", new.expires_at)
+        return new
+
+    def _require_login(self, token: StoredToken, reason: str) -> None:
+        self.save(
+            token.model_copy(update={"login_required": True, "login_required_reason": reason})
+        )
+        raise LoginRequiredError(f"Spotify login expired ({reason}); log in again")
+
+
+class _TokenRefused(Exception):
+    def __init__(self, error: str, description: str) -> None:
+        super().__init__(f"{error}: {description}")
+        self.error = error
+        self.description = description
+
+
+class _TokenServerError(Exception):
+    def __init__(self, status: int) -> None:
+        super().__init__(f"token endpoint answered {status}")
+
+
+def _retry_token_call(exc: Exception) -> bool:
+    return isinstance(exc, httpx.TransportError | _TokenServerError)
+
+
+class AuthStatus(BaseModel):
+    """Whether we can talk to Spotify, as who, and until when."""
+
+    connected: bool
+    login_required: bool
+    demo_mode: bool
+    reason: str | None = None
+    user_id: str | None = None
+    user_name: str | None = None
+    access_expires_at: datetime | None = None
+    refresh_expires_at: datetime | None = None
+    auth_url: str | None = None
+
+
+def auth_status(tokens: TokenManager, *, demo: bool, login_url: str) -> AuthStatus:
+    """The current login state; `auth_url` is set whenever the user must log in."""
+    token = tokens.load()
+    if token is None:
+        return AuthStatus(
+            connected=False,
+            login_required=True,
+            demo_mode=demo,
+            reason="not connected yet",
+            auth_url=login_url,
+        )
+    if token.login_required:
+        return AuthStatus(
+            connected=False,
+            login_required=True,
+            demo_mode=demo,
+            reason=token.login_required_reason,
+            user_id=token.user_id,
+            user_name=token.user_name,
+            auth_url=login_url,
+        )
+    return AuthStatus(
+        connected=True,
+        login_required=False,
+        demo_mode=demo,
+        user_id=token.user_id,
+        user_name=token.user_name,
+        access_expires_at=token.expires_at,
+        refresh_expires_at=token.refresh_expires_at,
+    )

@@ -1,0 +1,184 @@
+"""What the Spotify Web API sends us, parsed leniently.
+
+Unknown fields are ignored and every field Spotify has removed from development-mode apps
+(popularity, genres, available_markets, label…) is simply absent from these models, so nothing
+breaks when it is missing. Playlist entries carry their content under `item` (2026) or the
+deprecated `track`; `PlaylistEntry.content` reads whichever is there.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from app.core.models import AlbumRef, ArtistRef, Track
+
+T = TypeVar("T")
+
+
+class SpotifyModel(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class UserRef(SpotifyModel):
+    id: str
+    display_name: str | None = None
+
+
+class SpotifyUser(SpotifyModel):
+    id: str
+    display_name: str | None = None
+    uri: str | None = None
+
+
+class SimpleArtist(SpotifyModel):
+    id: str | None = None
+    name: str = ""
+
+
+class SimpleAlbum(SpotifyModel):
+    id: str | None = None
+    name: str = ""
+    release_date: str | None = None
+    release_date_precision: Literal["year", "month", "day"] | None = None
+
+    @field_validator("release_date", mode="before")
+    @classmethod
+    def _blank_date(cls, value: Any) -> Any:
+        # Local files and some old releases carry "" or "0000".
+        return None if value in ("", "0000") else value
+
+    @field_validator("release_date_precision", mode="before")
+    @classmethod
+    def _unknown_precision(cls, value: Any) -> Any:
+        return value if value in ("year", "month", "day") else None
+
+
+class ExternalIds(SpotifyModel):
+    isrc: str | None = None
+
+
+class TrackObject(SpotifyModel):
+    type: Literal["track"] = "track"
+    id: str | None = None  # None for local files
+    uri: str
+    name: str = ""
+    artists: list[SimpleArtist] = Field(default_factory=list)
+    album: SimpleAlbum = Field(default_factory=SimpleAlbum)
+    duration_ms: int = 0
+    explicit: bool = False
+    external_ids: ExternalIds | None = None
+    is_local: bool = False
+
+    def to_track(self, added_at: datetime | None) -> Track:
+        """Our core `Track`; only for playable, non-local tracks (with an id)."""
+        if self.id is None:
+            raise ValueError(f"{self.uri} has no id (local file?)")
+        isrc = self.external_ids.isrc if self.external_ids else None
+        return Track(
+            id=self.id,
+            uri=self.uri,
+            name=self.name,
+            artists=[ArtistRef(id=artist.id, name=artist.name) for artist in self.artists],
+            album=AlbumRef(
+                id=self.album.id,
+                name=self.album.name,
+                release_date=self.album.release_date,
+                release_date_precision=self.album.release_date_precision,
+            ),
+            duration_ms=max(0, self.duration_ms),
+            explicit=self.explicit,
+            isrc=isrc.upper() if isrc else None,
+            is_local=self.is_local,
+            added_at=added_at,
+        )
+
+
+class EpisodeObject(SpotifyModel):
+    type: Literal["episode"] = "episode"
+    id: str | None = None
+    uri: str = ""
+    name: str = ""
+
+
+Content = TrackObject | EpisodeObject
+
+
+def _parse_content(value: Any) -> Content | None:
+    """A track, an episode, or None (unavailable, or a type we do not know)."""
+    if not isinstance(value, dict):
+        return None
+    kind = value.get("type", "track")
+    if kind == "track":
+        return TrackObject.model_validate(value)
+    if kind == "episode":
+        return EpisodeObject.model_validate(value)
+    return None
+
+
+class PlaylistEntry(SpotifyModel):
+    added_at: datetime | None = None
+    added_by: UserRef | None = None
+    is_local: bool = False
+    item: Content | None = None
+    track: Content | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _contents(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            data = dict(data)
+            for key in ("item", "track"):
+                data[key] = _parse_content(data.get(key))
+        return data
+
+    @property
+    def content(self) -> Content | None:
+        return self.item if self.item is not None else self.track
+
+
+class SavedTrack(SpotifyModel):
+    added_at: datetime | None = None
+    track: TrackObject | None = None
+
+
+class ItemsRef(SpotifyModel):
+    href: str | None = None
+    total: int = 0
+
+
+class SimplifiedPlaylist(SpotifyModel):
+    id: str
+    name: str = ""
+    description: str | None = None
+    owner: UserRef
+    collaborative: bool = False
+    public: bool | None = None
+    snapshot_id: str = ""
+    items: ItemsRef | None = None
+    tracks: ItemsRef | None = None  # the pre-2026 name, still sent during the transition
+
+    @property
+    def total(self) -> int:
+        ref = self.items or self.tracks
+        return ref.total if ref else 0
+
+
+class Page(SpotifyModel, Generic[T]):
+    href: str | None = None
+    items: list[T] = Field(default_factory=list)
+    limit: int = 0
+    next: str | None = None
+    offset: int = 0
+    previous: str | None = None
+    total: int = 0
+
+
+class TokenResponse(SpotifyModel):
+    access_token: str
+    token_type: str = "Bearer"  # noqa: S105 - the scheme's name, not a secret
+    scope: str = ""
+    expires_in: int = 3600
+    refresh_token: str | None = None
