@@ -33,7 +33,8 @@ format: install
 	$(RUN) ruff check --fix .
 
 bench: install
-	@set -e; for script in bench/bench_*.py; do echo "== $$script"; $(RUN) python $$script; done
+	@set -e; for script in $(filter-out bench/_%,$(wildcard bench/*.py)); do \
+	  echo "== $$script"; $(RUN) python $$script; done
 
 install: .venv/.synced
 

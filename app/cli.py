@@ -331,30 +331,30 @@ def fetch(
         _fail("nothing to fetch: give --liked, --playlist ID or --csv FILE")
     manager = _manager(cache_dir, demo, spotify=any(r.source_type != "csv" for r in requests))
     planned = asyncio.run(plan_fetch(manager.services, requests))
-    results = [_run_with_progress(manager, "fetch_tracks", metadata) for metadata in planned]
+    job = _run_with_progress(manager, "fetch_sources", {"sources": planned})
+    payload = job.payload if isinstance(job.payload, dict) else {}
+    results: list[dict[str, Any]] = payload.get("sources", [])
     if as_json:
-        _print_json([job.model_dump(mode="json") for job in results])
+        _print_json(job.model_dump(mode="json"))
     else:
-        table = Table("source", "status", "mode", "tracks", "skipped")
-        for job in results:
-            payload = job.payload if isinstance(job.payload, dict) else {}
-            source = payload.get("source", {})
-            name = source.get("name") or job.metadata.get("source_id") or "liked"
-            skipped = ", ".join(f"{k} {v}" for k, v in payload.get("skipped", {}).items())
-            status_text = (
-                job.status.value
-                if job.error is None
-                else (f"[red]{job.status.value}[/]: {escape(job.error.message)}")
-            )
-            table.add_row(
-                escape(str(name)),
-                status_text,
-                payload.get("mode", ""),
-                str(payload.get("tracks", "")),
-                skipped,
-            )
+        table = Table(
+            "source",
+            "result",
+            "tracks",
+            "skipped",
+            caption=f"{payload.get('requests', 0)} Spotify request(s)",
+        )
+        for result in results:
+            source = result.get("source", {})
+            name = source.get("name") or source.get("label") or source.get("key", "?")
+            error = result.get("error")
+            outcome = f"[red]failed[/]: {escape(error['message'])}" if error else result["mode"]
+            skipped = ", ".join(f"{k} {v}" for k, v in result.get("skipped", {}).items())
+            table.add_row(escape(str(name)), outcome, str(result.get("tracks", "")), skipped)
         out.print(table)
-    if any(job.status is not JobStatus.DONE for job in results):
+    if job.status is not JobStatus.DONE or payload.get("failed"):
+        if job.error is not None and not as_json:
+            _fail(job.error.message)
         raise typer.Exit(1)
 
 
@@ -401,6 +401,9 @@ def emulate(
     seed: Annotated[int, typer.Option(help="Seed of the generated library.")] = 0,
     tracks_: Annotated[int, typer.Option("--tracks", help="Liked songs.")] = 2000,
     playlists_: Annotated[int, typer.Option("--playlists", help="Playlists.")] = 20,
+    playlist_size: Annotated[
+        int | None, typer.Option(help="Entries in every playlist (default: varied sizes).")
+    ] = None,
     latency_ms: Annotated[float, typer.Option(help="Delay added to every request.")] = 0,
     fail_rate: Annotated[float, typer.Option(help="Share of requests failing 5xx.")] = 0.0,
     rate_limit: Annotated[
@@ -416,7 +419,12 @@ def emulate(
     config = SpotifyEmulatorConfig(
         latency_ms=latency_ms, fail_rate=fail_rate, rate_limit=rate_limit
     )
-    server = create_emulator_server(seed=seed, tracks=tracks_, playlists=playlists_, config=config)
+    from app.emulators.library import generate_library
+
+    library = generate_library(
+        seed=seed, tracks=tracks_, playlists=playlists_, playlist_size=playlist_size
+    )
+    server = create_emulator_server(library=library, config=config)
     base = f"http://{host}:{port}"
     err.print(
         f"emulating on {base}: SAP_SPOTIFY_API_URL={base}/spotify/v1 "

@@ -41,7 +41,12 @@ class DemoEnvironment:
             library,
             config
             or SpotifyEmulatorConfig(
-                client_id=DEMO_CLIENT_ID, redirect_uris=(settings.spotify_redirect_uri,)
+                client_id=DEMO_CLIENT_ID,
+                redirect_uris=(settings.spotify_redirect_uri,),
+                # Every process (each CLI command, each server start) has its own emulator;
+                # signed tokens let a login made in one be honoured by the others, as Spotify
+                # would. The seed is part of the secret: another demo account, another login.
+                token_secret=f"spotify-auto-playlists-demo-{settings.demo_seed}",
             ),
         )
         asgi = Starlette(

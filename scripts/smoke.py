@@ -2,7 +2,10 @@
 
 Starts the real server (`python -m app serve`) on a free loopback port with a temporary cache
 directory, drives it over HTTP like a client would, and exits non-zero on the first failure.
-Later issues extend it (Spotify login against the emulator, fetch, rules, sync).
+It runs the server in demo mode (the emulated Spotify account) and covers: health, jobs,
+request guards, the demo login round trip, playlists, the v2 fetch of liked songs and a
+playlist with job polling, the aggregate, and the v1 `tracks` step synchronously and through
+run-async. Later issues extend it (enrichment, rules, sync).
 
     python scripts/smoke.py            # what `make test` runs
     python scripts/smoke.py --keep     # keep the cache directory for inspection
@@ -12,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import socket
 import subprocess
@@ -71,11 +75,8 @@ def poll_job(client: httpx.Client, job_id: str, timeout: float = 30.0) -> dict[s
 def check_health(client: httpx.Client, cache_dir: Path) -> None:
     health = client.get("/pipeline/health").json()
     expect(health["status"] == "ok", "health status is ok", health["status"])
-    expect(
-        health["cache_dir"] == str(cache_dir.resolve()),
-        "health names the cache dir",
-        health["cache_dir"],
-    )
+    demo_dir = str((cache_dir / "demo").resolve())
+    expect(health["cache_dir"] == demo_dir, "demo data lives in <cache>/demo", health["cache_dir"])
     expect(
         {"jobs", "rules", "tracks", "tokens"} <= {s["name"] for s in health["stores"]},
         "health lists the stores",
@@ -122,10 +123,82 @@ def check_guards(client: httpx.Client, _cache_dir: Path) -> None:
     expect("/pipeline/{step}/run-async" in docs["paths"], "OpenAPI documents run-async")
 
 
+def check_demo_login(client: httpx.Client, _cache_dir: Path) -> None:
+    before = client.get("/auth/status").json()
+    expect(before["demo_mode"] is True, "the server says it runs in demo mode", before)
+    expect(before["login_required"] is True, "not connected before login", before)
+    expect(bool(before["auth_url"]), "status offers an auth_url", before)
+    unauthorised = client.get("/spotify/playlists")
+    expect(unauthorised.status_code == 401, "Spotify calls need a login", unauthorised.text)
+    expect(unauthorised.json()["error"] == "login_required", "401 says login_required")
+    # The real flow: our /auth/login -> emulated consent page -> our /auth/callback.
+    page = client.get("/auth/login", follow_redirects=True)
+    expect(page.status_code == 200, "login round trip ends on our callback", page.status_code)
+    after = client.get("/auth/status").json()
+    expect(after["connected"] is True and bool(after["user_name"]), "connected after login", after)
+    spec = client.get("/openapi.json").json()
+    expect("Demo mode" in spec["info"]["description"], "OpenAPI says demo mode")
+
+
+def check_sources(client: httpx.Client, _cache_dir: Path) -> None:
+    playlists = client.get("/spotify/playlists").json()
+    readable = [p for p in playlists if p["readable"]]
+    followed = [p for p in playlists if not p["readable"]]
+    expect(bool(readable) and bool(followed), "playlists: some readable, some followed")
+    expect(all(p["reason"] for p in followed), "unreadable playlists say why")
+    chosen = max(readable, key=lambda p: p["track_count"])
+    body = {
+        "sources": [
+            {"source_type": "liked"},
+            {"source_type": "playlist", "source_id": chosen["id"], "label": "mine"},
+        ]
+    }
+    started = client.post("/pipeline/tracks/fetch-sources", json=body)
+    expect(started.status_code == 202, "fetch-sources answers 202", started.text)
+    jobs = started.json()["jobs"]
+    expect(len(jobs) == 2, "one job per source", len(jobs))
+    done = [poll_job(client, job["id"]) for job in jobs]
+    expect(all(job["status"] == "done" for job in done), "both fetch jobs finish", done)
+    liked = next(job for job in done if job["metadata"]["source_type"] == "liked")
+    view = client.get("/pipeline/tracks/aggregate", params={"limit": 5}).json()
+    expect(view["total"] >= liked["payload"]["tracks"], "aggregate holds every liked track")
+    keys = {source["key"] for source in view["sources"]}
+    expect({"liked", f"playlist:{chosen['id']}"} <= keys, "aggregate lists both sources", keys)
+    expect(all(track["sources"] for track in view["tracks"]), "each track names its sources")
+    refused = client.post(
+        "/pipeline/tracks/fetch-sources",
+        json={"sources": [{"source_type": "playlist", "source_id": followed[0]["id"]}]},
+    )
+    expect(refused.status_code == 403, "a followed playlist is refused", refused.status_code)
+
+
+def check_v1_tracks(client: httpx.Client, _cache_dir: Path) -> None:
+    sync = client.post("/pipeline/tracks")
+    expect(sync.status_code == 200, "POST /pipeline/tracks answers 200", sync.text)
+    job = sync.json()
+    expect(job["status"] == "done", "the synchronous v1 step is done", job["status"])
+    expect(
+        job["payload"]["mode"] == "unchanged",
+        "nothing changed since the v2 fetch",
+        job["payload"]["mode"],
+    )
+    expect(
+        job["payload"]["requests"] == 1,
+        "an unchanged refresh costs one request",
+        job["payload"]["requests"],
+    )
+    queued = client.post("/pipeline/tracks/run-async")
+    expect(queued.status_code == 202, "v1 run-async answers 202", queued.status_code)
+    expect(poll_job(client, queued.json()["id"])["status"] == "done", "v1 async job finishes")
+
+
 CHECKS: list[tuple[str, Callable[[httpx.Client, Path], None]]] = [
     ("health", check_health),
     ("jobs", check_jobs),
     ("request guards", check_guards),
+    ("demo login", check_demo_login),
+    ("sources (v2)", check_sources),
+    ("tracks (v1)", check_v1_tracks),
 ]
 
 
@@ -152,7 +225,8 @@ def main() -> int:
     ]
     failures = 0
     with log_path.open("wb") as log:
-        server = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        env = {**os.environ, "SAP_DEMO": "true"}  # demo mode whatever .env says
+        server = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
         try:
             with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10.0) as client:
                 wait_until_up(client, server, args.timeout)

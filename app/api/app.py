@@ -29,15 +29,20 @@ def create_app(
     *,
     services: Services | None = None,
     registry: StepRegistry | None = None,
+    demo: DemoEnvironment | None = None,
 ) -> FastAPI:
     """Build the API for `settings`; the job runner starts and stops with the app.
 
-    Without a Spotify client id (or with `demo`), the app runs in demo mode: it mounts an
+    Without a Spotify client id (or with `Settings.demo`), the app runs in demo mode: it mounts an
     emulated Spotify account under `/emulator/spotify` and uses the demo's own data directory.
+    Pass a `demo` environment built beforehand to keep a handle on its emulator (tests do).
     """
     settings = settings.effective()
-    demo: DemoEnvironment | None = None
-    if services is None:
+    if demo is not None:
+        if services is not None:
+            raise ValueError("pass either services or demo, not both")
+        settings, services = demo.settings, demo.services
+    elif services is None:
         if settings.demo_mode:
             demo = DemoEnvironment.create(settings)
             services = demo.services

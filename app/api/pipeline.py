@@ -92,14 +92,18 @@ class FetchSourcesResponse(BaseModel):
     status_code=status.HTTP_202_ACCEPTED,
     summary="v2: one background fetch_tracks job per source",
     description=(
-        "Every source is checked first (unknown playlist → 404, playlist you neither own nor "
-        "collaborate on → 403, missing CSV → 404); then one job per source starts. A playlist "
-        "whose snapshot_id did not change since the last fetch is not read again."
+        "Every source is checked first (not logged in to Spotify → 401 with `auth_url`, unknown "
+        "playlist → 404, playlist you neither own nor collaborate on → 403, missing CSV → 404); "
+        "then one job per source starts. A playlist whose snapshot_id did not change since the "
+        "last fetch is not read again."
     ),
 )
 async def fetch_sources(
     body: FetchSourcesRequest, services: ServicesDep, jobs: JobsDep
 ) -> FetchSourcesResponse:
+    if any(source.source_type != "csv" for source in body.sources):
+        # Not logged in: answer 401 with auth_url now, as for playlists, not failed jobs later.
+        await services.spotify.tokens.access_token()
     planned = await plan_fetch(services, body.sources)
     return FetchSourcesResponse(jobs=[jobs.submit("fetch_tracks", meta) for meta in planned])
 

@@ -36,6 +36,17 @@ class AlbumRef(_Model):
     release_date: str | None = None  # "1999", "1999-05" or "1999-05-17" per the precision
     release_date_precision: Literal["year", "month", "day"] | None = None
 
+    @field_validator("release_date", mode="before")
+    @classmethod
+    def _blank_date(cls, value: Any) -> Any:
+        # Spotify sends "" or "0000" for local files and some old releases.
+        return None if value in ("", "0000") else value
+
+    @field_validator("release_date_precision", mode="before")
+    @classmethod
+    def _unknown_precision(cls, value: Any) -> Any:
+        return value if value in ("year", "month", "day") else None
+
 
 class Track(_Model):
     """A track as we keep it. For local files `id` is the `spotify:local:…` URI."""

@@ -3,7 +3,9 @@
     server = create_emulator_server(seed=1, tracks=500, latency_ms=20)
     uvicorn.run(server, host="127.0.0.1", port=8899)
 
-`GET /` lists where each service lives, built from the URL the request came in on:
+`GET /` lists where each service lives, built from the URL the request came in on (and
+`GET /_stats` counts the requests each service answered, for benchmarks and tests that run the
+server in another process):
 
     {"services": {"spotify_api": "http://127.0.0.1:8899/spotify/v1",
                   "spotify_accounts": "http://127.0.0.1:8899/spotify/accounts"}}
@@ -51,7 +53,10 @@ class EmulatorServer:
         self.library = spotify.library
         self.base_url = base_url.rstrip("/") if base_url else None
         self.services = _services(spotify)
-        routes: list[BaseRoute] = [Route("/", self._index, methods=["GET"])]
+        routes: list[BaseRoute] = [
+            Route("/", self._index, methods=["GET"]),
+            Route("/_stats", self._stats, methods=["GET"]),
+        ]
         routes += [Mount(service.path, app=service.app) for service in self.services]
         self._app = ServeDroppedConnections(Starlette(routes=routes))
 
@@ -66,6 +71,14 @@ class EmulatorServer:
     async def _index(self, request: Request) -> JSONResponse:
         base = self.base_url or str(request.base_url)
         return JSONResponse({"services": self.service_urls(base)})
+
+    async def _stats(self, _request: Request) -> JSONResponse:
+        """Request counts per service, for benchmarks and tests that run the server apart."""
+        counts: dict[str, int] = {}
+        for record in self.spotify.requests:
+            key = f"spotify_{record.service}"
+            counts[key] = counts.get(key, 0) + 1
+        return JSONResponse({"requests": counts})
 
 
 def create_emulator_server(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app.pipeline.health import verify_step
-from app.pipeline.sources_manager import fetch_tracks_step, tracks_step
+from app.pipeline.sources_manager import fetch_sources_step, fetch_tracks_step, tracks_step
 from app.pipeline.steps import StepRegistry
 
 
@@ -12,5 +12,6 @@ def default_registry() -> StepRegistry:
     registry = StepRegistry()
     registry.register("verify", verify_step)
     registry.register("fetch_tracks", fetch_tracks_step)
+    registry.register("fetch_sources", fetch_sources_step)
     registry.register("tracks", tracks_step)
     return registry

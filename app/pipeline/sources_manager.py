@@ -8,6 +8,7 @@ view joins tracks with the sources they came from. v1: the `tracks` step fetches
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import Counter
 from pathlib import Path
@@ -15,12 +16,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from app.core.errors import ForbiddenError, NotFoundError, UnprocessableError
+from app.core.errors import AppError, ForbiddenError, NotFoundError, UnprocessableError
 from app.core.models import Track, TrackSourceType, utc_now
 from app.data import Stores
 from app.data.sources import SourceEntry, SourceRecord
 from app.pipeline.context import Services
 from app.pipeline.steps import StepContext
+from app.spotify.client import ProgressFn, SpotifyClient
 from app.spotify.csv_import import read_exportify_csv
 from app.spotify.sources import PlaylistInfo, SourceRead, playlist_info, read_liked, read_playlist
 
@@ -68,15 +70,23 @@ async def list_playlists(services: Services) -> tuple[str, list[PlaylistInfo]]:
     return user_id, [PlaylistInfo.from_listing(playlist) for playlist in listing]
 
 
-async def plan_fetch(services: Services, requests: list[SourceRequest]) -> list[dict[str, Any]]:
-    """Validate all requested sources and return one job's metadata per source."""
+async def plan_fetch(
+    services: Services,
+    requests: list[SourceRequest],
+    *,
+    listing: tuple[str, list[PlaylistInfo]] | None = None,
+) -> list[dict[str, Any]]:
+    """Validate all requested sources and return one job's metadata per source.
+
+    `listing` is a playlist listing the caller already has (saves its requests).
+    """
     if not requests:
         raise UnprocessableError("give at least one source to fetch", code="no_sources")
     playlists: dict[str, PlaylistInfo] = {}
     user_id = ""
     if any(request.source_type == "playlist" for request in requests):
-        user_id, listing = await list_playlists(services)
-        playlists = {info.id: info for info in listing}
+        user_id, infos = listing or await list_playlists(services)
+        playlists = {info.id: info for info in infos}
     planned: list[dict[str, Any]] = []
     for request in requests:
         metadata: dict[str, Any] = request.model_dump(exclude_none=True)
@@ -104,23 +114,53 @@ async def plan_fetch(services: Services, requests: list[SourceRequest]) -> list[
     return planned
 
 
-def commit_read(stores: Stores, read: SourceRead) -> None:
-    """Save a complete read: its tracks first, then the source record that points at them."""
-    liked = read.record.source_type is TrackSourceType.LIKED
-    if read.tracks:
+async def plan_library(services: Services, *, liked: bool = True) -> list[dict[str, Any]]:
+    """Plan the whole library: liked songs and every playlist the user can read.
+
+    One playlist listing serves both the plan and the unchanged-snapshot checks, so refreshing
+    an unchanged library costs 1 + ceil(playlists / 50) requests.
+    """
+    user_id, infos = await list_playlists(services)
+    requests = [SourceRequest(source_type="liked")] if liked else []
+    requests += [
+        SourceRequest(source_type="playlist", source_id=info.id)
+        for info in infos
+        if info.readable_by(user_id)
+    ]
+    return await plan_fetch(services, requests, listing=(user_id, infos))
+
+
+def commit_reads(stores: Stores, reads: list[SourceRead]) -> None:
+    """Save complete reads: their tracks first, then the source records that point at them.
+
+    One locked update per store whatever the number of reads, so saving 20 playlists costs
+    what saving one does.
+    """
+    if not reads:
+        return
+    if any(read.tracks for read in reads):
         with stores.tracks.update() as stored:
-            for track in read.tracks:
-                existing = stored.get(track.id)
-                if existing is not None and not liked:
-                    # A track's own added_at is when it was liked (else its first sighting).
-                    track = track.model_copy(
-                        update={"added_at": existing.added_at or track.added_at}
-                    )
-                stored[track.id] = track
-    stores.sources.put(read.record)
+            for read in reads:
+                liked = read.record.source_type is TrackSourceType.LIKED
+                for track in read.tracks:
+                    existing = stored.get(track.id)
+                    if existing is not None and not liked:
+                        # A track's own added_at is when it was liked (else first sighting).
+                        track = track.model_copy(
+                            update={"added_at": existing.added_at or track.added_at}
+                        )
+                    stored[track.id] = track
+    with stores.sources.update() as sources:
+        for read in reads:
+            sources[read.record.key] = read.record
 
 
-def _summary(read: SourceRead, requests: int) -> dict[str, Any]:
+def commit_read(stores: Stores, read: SourceRead) -> None:
+    """Save one complete read (see `commit_reads`)."""
+    commit_reads(stores, [read])
+
+
+def _summary(read: SourceRead, requests: int | None) -> dict[str, Any]:
     record = read.record
     return {
         "source": {
@@ -141,42 +181,135 @@ def _summary(read: SourceRead, requests: int) -> dict[str, Any]:
     }
 
 
+async def read_source(
+    services: Services,
+    request: SourceRequest,
+    hint: dict[str, Any] | None,
+    previous: SourceRecord | None,
+    client: SpotifyClient,
+    on_progress: ProgressFn,
+) -> SourceRead:
+    """Read one source completely (nothing is saved); `hint` is the planned playlist info."""
+    if request.source_type == "csv":
+        read = import_csv(Path(request.source_id or ""), request.label)
+        on_progress(len(read.record.entries), len(read.record.entries))
+        return read
+    if request.source_type == "liked":
+        return await read_liked(client, previous, label=request.label, on_progress=on_progress)
+    if hint is not None:
+        user_id = str(hint.get("user_id", ""))
+        info = PlaylistInfo(**{k: v for k, v in hint.items() if k != "user_id"})
+    else:
+        user_id = await current_user_id(services)
+        info = await playlist_info(client, request.source_id or "")
+    return await read_playlist(
+        client, info, user_id, previous, label=request.label, on_progress=on_progress
+    )
+
+
+def _progress_for(ctx: StepContext | None, report: ProgressFn | None) -> ProgressFn:
+    def progress(done: int, total: int) -> None:
+        if ctx is not None:
+            ctx.check_cancelled()
+        if report is not None:
+            report(done, total)
+        elif ctx is not None:
+            ctx.progress(done, total, f"{done} of {total} items")
+
+    return progress
+
+
 async def fetch_source(
     services: Services,
     request: SourceRequest,
     hint: dict[str, Any] | None = None,
     ctx: StepContext | None = None,
 ) -> dict[str, Any]:
-    """Read one source completely and save it; returns a summary for the job payload."""
-    stores = services.stores
-
-    def progress(done: int, total: int) -> None:
-        if ctx is not None:
-            ctx.check_cancelled()
-            ctx.progress(done, total, f"{done} of {total} items")
-
-    previous = stores.sources.get(request.key)
-    if request.source_type == "csv":
-        read = import_csv(Path(request.source_id or ""), request.label)
-        commit_read(stores, read)
-        return _summary(read, 0)
+    """Read one source completely, then save it; returns a summary for the job payload."""
+    previous = services.stores.sources.get(request.key)
     async with services.spotify.client() as client:
-        if request.source_type == "liked":
-            read = await read_liked(client, previous, label=request.label, on_progress=progress)
-        else:
-            if hint is not None:
-                user_id = str(hint.get("user_id", ""))
-                info = PlaylistInfo(**{k: v for k, v in hint.items() if k != "user_id"})
-            else:
-                user_id = await current_user_id(services)
-                info = await playlist_info(client, request.source_id or "")
-            read = await read_playlist(
-                client, info, user_id, previous, label=request.label, on_progress=progress
+        read = await read_source(
+            services, request, hint, previous, client, _progress_for(ctx, None)
+        )
+        requests = client.requests_made
+    if ctx is not None:
+        ctx.check_cancelled()  # a cancelled job saves nothing
+    commit_read(services.stores, read)
+    return _summary(read, requests)
+
+
+async def fetch_many(
+    services: Services, planned: list[dict[str, Any]], ctx: StepContext | None = None
+) -> dict[str, Any]:
+    """Read several planned sources at once through one client (one concurrency bound).
+
+    The sources that were read completely are saved together at the end (one write per
+    store); a failing source is reported in its entry and does not stop the others.
+    """
+    totals: dict[int, tuple[int, int]] = {}
+
+    def report_for(index: int) -> ProgressFn:
+        def report(done: int, total: int) -> None:
+            totals[index] = (done, total)
+            if ctx is not None:
+                done_all = sum(d for d, _ in totals.values())
+                total_all = sum(t for _, t in totals.values())
+                ctx.progress(done_all, total_all, f"reading {len(planned)} source(s)")
+
+        return report
+
+    previous = services.stores.sources.load()
+
+    async def one(
+        index: int, metadata: dict[str, Any], client: SpotifyClient
+    ) -> SourceRead | dict[str, Any]:
+        request = _request_of(metadata)
+        try:
+            return await read_source(
+                services,
+                request,
+                metadata.get("playlist"),
+                previous.get(request.key),
+                client,
+                _progress_for(ctx, report_for(index)),
             )
-        if ctx is not None:
-            ctx.check_cancelled()  # a cancelled job saves nothing
-        commit_read(stores, read)
-        return _summary(read, client.requests_made)
+        except AppError as exc:
+            return {
+                "source": {
+                    "source_type": request.source_type,
+                    "source_id": request.source_id,
+                    "label": request.label,
+                    "key": request.key,
+                },
+                "error": {"code": exc.code, "message": exc.detail},
+            }
+
+    async with services.spotify.client() as client:
+        outcomes = await asyncio.gather(
+            *(one(index, metadata, client) for index, metadata in enumerate(planned))
+        )
+        requests = client.requests_made
+    if ctx is not None:
+        ctx.check_cancelled()  # a cancelled job saves nothing
+    reads = [outcome for outcome in outcomes if isinstance(outcome, SourceRead)]
+    commit_reads(services.stores, reads)
+    results = [
+        # Sources share one client here: only the total request count is known.
+        _summary(outcome, None) if isinstance(outcome, SourceRead) else outcome
+        for outcome in outcomes
+    ]
+    failed = len(outcomes) - len(reads)
+    return {"sources": results, "failed": failed, "requests": requests}
+
+
+def _request_of(metadata: dict[str, Any]) -> SourceRequest:
+    return SourceRequest.model_validate(
+        {
+            key: metadata[key]
+            for key in ("source_type", "source_id", "label")
+            if metadata.get(key) is not None
+        }
+    )
 
 
 def import_csv(path: Path, label: str | None) -> SourceRead:
@@ -211,14 +344,19 @@ def import_csv(path: Path, label: str | None) -> SourceRead:
 
 async def fetch_tracks_step(ctx: StepContext) -> dict[str, Any]:
     """v2: fetch one source (metadata: source_type, source_id, label) into the library."""
-    request = SourceRequest.model_validate(
-        {
-            key: ctx.metadata.get(key)
-            for key in ("source_type", "source_id", "label")
-            if ctx.metadata.get(key) is not None
-        }
+    return await fetch_source(
+        ctx.services, _request_of(ctx.metadata), ctx.metadata.get("playlist"), ctx
     )
-    return await fetch_source(ctx.services, request, ctx.metadata.get("playlist"), ctx)
+
+
+async def fetch_sources_step(ctx: StepContext) -> dict[str, Any]:
+    """Several planned sources in one job (metadata: sources), read concurrently."""
+    planned = ctx.metadata.get("sources")
+    if not isinstance(planned, list) or not planned:
+        raise UnprocessableError(
+            "metadata.sources must be a non-empty list of planned sources", code="no_sources"
+        )
+    return await fetch_many(ctx.services, planned, ctx)
 
 
 async def tracks_step(ctx: StepContext) -> dict[str, Any]:

@@ -51,6 +51,10 @@ SCOPES = (
 REFRESH_MARGIN = timedelta(seconds=60)
 REFRESH_TOKEN_LIFETIME = timedelta(days=183)  # "six months after the user authorised"
 LOGIN_SESSION_TTL = 600.0  # seconds a started login may take
+# After `invalid_grant`, how long to watch tokens.json for the token of a process that used the
+# same refresh token first (its answer may reach it after our refusal reaches us), and how often.
+REFRESH_RACE_GRACE = 1.0
+REFRESH_RACE_POLL = 0.05
 
 
 def new_pkce_pair() -> tuple[str, str]:
@@ -160,11 +164,28 @@ class TokenManager:
             weakref.WeakKeyDictionary()
         )
         self._locks_guard = threading.Lock()
+        self._cached: tuple[tuple[int, int, int] | None, StoredToken | None] = (None, None)
 
     # --- stored state --------------------------------------------------------------------
 
     def load(self) -> StoredToken | None:
-        raw = self.store.load_token()
+        """The stored token of this app, or None.
+
+        Every request asks, so the parsed token is reused while the file is unchanged (same
+        inode, size and modification time: a save always makes a new inode).
+        """
+        try:
+            info = self.store.path.stat()
+        except FileNotFoundError:
+            return None
+        signature = (info.st_ino, info.st_size, info.st_mtime_ns)
+        if signature == self._cached[0]:
+            return self._cached[1]
+        token = self._parse(self.store.load_token())
+        self._cached = (signature, token)
+        return token
+
+    def _parse(self, raw: dict[str, Any] | None) -> StoredToken | None:
         if raw is None:
             return None
         try:
@@ -178,6 +199,10 @@ class TokenManager:
 
     def save(self, token: StoredToken) -> None:
         self.store.save_token(token.model_dump(mode="json"))
+        # Remember what we wrote: the stat signature alone could miss two saves in one
+        # timestamp tick that happen to reuse an inode.
+        info = self.store.path.stat()
+        self._cached = ((info.st_ino, info.st_size, info.st_mtime_ns), token)
 
     def logout(self) -> None:
         self.store.save_token(None)
@@ -304,13 +329,9 @@ class TokenManager:
                 }
             )
         except _TokenRefused as exc:
-            current = self.load()
-            if (
-                current is not None
-                and not current.login_required
-                and current.refresh_token != token.refresh_token
-            ):
-                return current  # someone else rotated it first: theirs is the live one
+            rotated = await self._rotated_elsewhere(token, wait=exc.error == "invalid_grant")
+            if rotated is not None:
+                return rotated  # someone else rotated it first: theirs is the live one
             if exc.error == "invalid_grant":
                 self._require_login(token, f"refresh refused: {exc.description}")
             raise UpstreamError(
@@ -327,6 +348,25 @@ class TokenManager:
         self.save(new)
         log.info("refreshed the Spotify access token (valid until %s)", new.expires_at)
         return new
+
+    async def _rotated_elsewhere(self, token: StoredToken, *, wait: bool) -> StoredToken | None:
+        """The token another process saved after using `token`'s refresh token, if any.
+
+        The other process's new token can land in tokens.json a moment after our refusal
+        arrives, so with `wait` keep looking for `REFRESH_RACE_GRACE` seconds.
+        """
+        deadline = time.monotonic() + (REFRESH_RACE_GRACE if wait else 0.0)
+        while True:
+            current = self.load()
+            if (
+                current is not None
+                and not current.login_required
+                and current.refresh_token != token.refresh_token
+            ):
+                return current
+            if time.monotonic() >= deadline:
+                return None
+            await asyncio.sleep(REFRESH_RACE_POLL)
 
     def _require_login(self, token: StoredToken, reason: str) -> None:
         self.save(

@@ -32,6 +32,7 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 import httpx
+import orjson
 import stamina
 from aiolimiter import AsyncLimiter
 from pydantic import TypeAdapter
@@ -46,6 +47,7 @@ from app.core.errors import (
     RateLimitedError,
     UpstreamError,
 )
+from app.core.fs import paused_gc
 from app.spotify.auth import TokenManager
 from app.spotify.models import PlaylistEntry, SavedTrack, SimplifiedPlaylist, SpotifyUser
 
@@ -54,6 +56,17 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 PAGE_SIZE = 50  # the documented maximum for every paged endpoint we use
 ProgressFn = Callable[[int, int], None]  # (items fetched so far, total items)
+
+_TRACK_FIELDS = (
+    "type,id,uri,name,duration_ms,explicit,is_local,external_ids(isrc),artists(id,name),"
+    "album(id,name,release_date,release_date_precision)"
+)
+# Only what we keep: a page of playlist items shrinks to a fraction of its full size. Both the
+# 2026 `item` and the deprecated `track` are asked for, so either API generation works.
+PLAYLIST_ITEM_FIELDS = (
+    f"items(added_at,added_by(id),is_local,item({_TRACK_FIELDS}),track({_TRACK_FIELDS})),"
+    "total,limit,offset,next"
+)
 
 _entries = TypeAdapter(list[PlaylistEntry])
 _saved = TypeAdapter(list[SavedTrack])
@@ -132,7 +145,10 @@ class SpotifyClient:
         )
         self._slots = asyncio.Semaphore(self.settings.spotify_concurrency)
         rate = self.settings.spotify_rate_limit
-        self._limiter = AsyncLimiter(rate, 1.0) if rate > 0 else None
+        # A bucket must hold at least one request: below 1/s, one request per 1/rate seconds.
+        self._limiter = None
+        if rate > 0:
+            self._limiter = AsyncLimiter(rate, 1.0) if rate >= 1 else AsyncLimiter(1, 1.0 / rate)
         return self
 
     async def __aexit__(
@@ -148,12 +164,7 @@ class SpotifyClient:
     # --- the one request path ------------------------------------------------------------
 
     async def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: dict[str, Any] | None = None,
-        json: Any = None,
+        self, method: str, path: str, *, params: dict[str, Any] | None = None, json: Any = None
     ) -> Any:
         """Send one API request (path relative to the API base) and return its JSON body."""
         token = await self.tokens.access_token()
@@ -169,7 +180,14 @@ class SpotifyClient:
                 ) from None
         if not response.content:
             return None
-        return response.json()
+        try:
+            with paused_gc():  # a page is thousands of small objects and no cycles
+                return orjson.loads(response.content)
+        except orjson.JSONDecodeError:
+            raise UpstreamError(
+                f"Spotify sent a body that is not JSON for {method} {path}",
+                code="spotify_bad_response",
+            ) from None
 
     def _backoff(self, exc: Exception) -> bool | float:
         if isinstance(exc, _RateLimited):
@@ -264,12 +282,18 @@ class SpotifyClient:
         on_progress: ProgressFn | None = None,
         what: str = "collection",
     ) -> list[T]:
-        """Every item of a paged endpoint, in order, read concurrently after the first page."""
-        for _round in range(3):
-            try:
-                return await self._read_pages(path, parse, params or {}, on_progress)
-            except _TotalChanged:
-                log.info("%s changed while being read; reading it again", path)
+        """Every item of a paged endpoint, in order, read concurrently after the first page.
+
+        The garbage collector is paused meanwhile: a big collection is hundreds of thousands of
+        small objects without cycles, and collecting again and again while they pile up cost
+        more CPU than everything else here (see docs/performance.md).
+        """
+        with paused_gc():
+            for _round in range(3):
+                try:
+                    return await self._read_pages(path, parse, params or {}, on_progress)
+                except _TotalChanged:
+                    log.info("%s changed while being read; reading it again", path)
         raise ConflictError(
             f"the {what} kept changing while it was being read; try again", code="source_changing"
         )
@@ -352,7 +376,7 @@ class SpotifyClient:
         return await self.get_all_pages(
             f"playlists/{playlist_id}/items",
             _entries.validate_python,
-            params={"additional_types": "track,episode"},
+            params={"additional_types": "track,episode", "fields": PLAYLIST_ITEM_FIELDS},
             on_progress=on_progress,
             what="playlist",
         )

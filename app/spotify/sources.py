@@ -69,9 +69,11 @@ class PlaylistInfo:
         )
 
 
-def _collect(
-    items: Iterable[tuple[TrackObject | None, datetime | None, bool, str | None]],
-) -> tuple[list[Track], list[SourceEntry], Counter[str]]:
+Item = tuple[Track | TrackObject | None, datetime | None, bool, str | None]
+"""(track, added_at, is_local, kind of a skipped non-track entry)"""
+
+
+def _collect(items: Iterable[Item]) -> tuple[list[Track], list[SourceEntry], Counter[str]]:
     """Tracks (first occurrence wins), ordered entries, and skip counts."""
     tracks: dict[str, Track] = {}
     entries: list[SourceEntry] = []
@@ -89,21 +91,17 @@ def _collect(
         if track.id in tracks:
             skipped["duplicates"] += 1
         else:
-            tracks[track.id] = track.to_track(added_at)
-        entries.append(SourceEntry(track_id=track.id, added_at=added_at))
+            tracks[track.id] = track.to_track(added_at) if isinstance(track, TrackObject) else track
+        entries.append(SourceEntry.model_construct(track_id=track.id, added_at=added_at))
     return list(tracks.values()), entries, skipped
 
 
-def _liked_items(
-    saved: Iterable[SavedTrack],
-) -> Iterable[tuple[TrackObject | None, datetime | None, bool, str | None]]:
+def _liked_items(saved: Iterable[SavedTrack]) -> Iterable[Item]:
     for item in saved:
         yield item.track, item.added_at, False, None
 
 
-def _playlist_items(
-    entries: Iterable[PlaylistEntry],
-) -> Iterable[tuple[TrackObject | None, datetime | None, bool, str | None]]:
+def _playlist_items(entries: Iterable[PlaylistEntry]) -> Iterable[Item]:
     for entry in entries:
         content = entry.content
         if content is not None and not isinstance(content, TrackObject):

@@ -63,6 +63,7 @@ class SpotifyEmulatorConfig:
     auto_consent: bool = True  # False: /authorize shows an Agree/Cancel page
     faults_on_accounts: bool = False  # also inject faults into /authorize and /api/token
     rate_limit_window: float = 30.0  # seconds; Spotify's window is a rolling 30 s
+    token_secret: str | None = None  # set: signed tokens any emulator with it accepts (demo)
     request_log_size: int = 100_000  # the log keeps at least this many recent requests
 
     def __post_init__(self) -> None:

@@ -7,16 +7,23 @@ No HTTP here (see `accounts.py`); every rule is a method that either returns or 
 One user authorisation is a *grant*. Its refresh token rotates on every use (the previous one
 dies at once) and the whole grant ends `refresh_token_lifetime_days` after the user consented,
 however often it was refreshed.
+
+With `config.token_secret` set, tokens are also *portable*: they carry their grant, signed, so
+another emulator with the same secret (another process of the demo) accepts them too. Rotation
+is then enforced per emulator: a refresh token used here cannot be used here again.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
+import json
 import re
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from app.emulators.clock import Clock
 from app.emulators.spotify.config import SpotifyEmulatorConfig
@@ -68,6 +75,7 @@ class TokenServer:
     codes: dict[str, AuthorizationCode] = field(default_factory=dict)
     access_tokens: dict[str, AccessToken] = field(default_factory=dict)
     refresh_tokens: dict[str, Grant] = field(default_factory=dict)
+    used_refresh_tokens: set[str] = field(default_factory=set)
 
     def client_allowed(self, client_id: str | None) -> bool:
         """Whether `client_id` names the registered app (any non-empty id if none is set)."""
@@ -114,6 +122,9 @@ class TokenServer:
         if not self.client_allowed(client_id):
             raise OAuthError("invalid_client", "Invalid client")
         grant = self.refresh_tokens.pop(refresh_token, None)
+        if grant is None and refresh_token not in self.used_refresh_tokens:
+            grant = self._portable_grant(refresh_token, "r")
+        self.used_refresh_tokens.add(refresh_token)
         if grant is None or grant.client_id != client_id:
             raise OAuthError("invalid_grant", "Invalid refresh token")
         lifetime = timedelta(days=self.config.refresh_token_lifetime_days)
@@ -129,6 +140,8 @@ class TokenServer:
         """The live access token `token`, or `OAuthError` saying why it cannot be used."""
         issued = self.access_tokens.get(token)
         if issued is None:
+            issued = self._portable_access_token(token)
+        if issued is None:
             raise OAuthError("invalid_token", "Invalid access token")
         if self.clock.now() >= issued.expires_at:
             raise OAuthError("invalid_token", "The access token expired")
@@ -141,10 +154,11 @@ class TokenServer:
             issued.expires_at = min(issued.expires_at, now)
 
     def _token_response(self, grant: Grant) -> dict[str, object]:
-        access = "BQ" + secrets.token_urlsafe(128)
         ttl = self.config.access_token_ttl
-        self.access_tokens[access] = AccessToken(grant, self.clock.now() + timedelta(seconds=ttl))
-        grant.refresh_token = "AQ" + secrets.token_urlsafe(96)
+        expires_at = self.clock.now() + timedelta(seconds=ttl)
+        access = "BQ" + self._token_body(grant, "a", expires_at)
+        self.access_tokens[access] = AccessToken(grant, expires_at)
+        grant.refresh_token = "AQ" + self._token_body(grant, "r", None)
         self.refresh_tokens[grant.refresh_token] = grant
         return {
             "access_token": access,
@@ -153,6 +167,59 @@ class TokenServer:
             "expires_in": ttl,
             "refresh_token": grant.refresh_token,
         }
+
+    # --- portable tokens (config.token_secret) ------------------------------------------
+
+    def _token_body(self, grant: Grant, kind: str, expires_at: datetime | None) -> str:
+        secret = self.config.token_secret
+        if secret is None:
+            return secrets.token_urlsafe(128 if kind == "a" else 96)
+        claims = {
+            "k": kind,
+            "c": grant.client_id,
+            "s": list(grant.scopes),
+            "aa": grant.authorized_at.timestamp(),
+            "x": expires_at.timestamp() if expires_at else None,
+            "n": secrets.token_urlsafe(12),
+        }
+        body = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
+        return f"{body}.{_sign(secret, body)}"
+
+    def _claims(self, token: str, kind: str) -> dict[str, Any] | None:
+        secret = self.config.token_secret
+        if secret is None or len(token) < 3 or "." not in token:
+            return None
+        body, _, signature = token[2:].rpartition(".")
+        if not hmac.compare_digest(signature, _sign(secret, body)):
+            return None
+        try:
+            claims: dict[str, Any] = json.loads(
+                base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+            )
+        except ValueError:
+            return None
+        return claims if claims.get("k") == kind else None
+
+    def _portable_grant(self, token: str, kind: str) -> Grant | None:
+        claims = self._claims(token, kind)
+        if claims is None:
+            return None
+        authorized = datetime.fromtimestamp(float(claims["aa"]), UTC)
+        return Grant(str(claims["c"]), tuple(claims["s"]), authorized, token)
+
+    def _portable_access_token(self, token: str) -> AccessToken | None:
+        grant = self._portable_grant(token, "a")
+        claims = self._claims(token, "a")
+        if grant is None or claims is None or claims.get("x") is None:
+            return None
+        issued = AccessToken(grant, datetime.fromtimestamp(float(claims["x"]), UTC))
+        self.access_tokens[token] = issued  # from now on it behaves like one issued here
+        return issued
+
+
+def _sign(secret: str, body: str) -> str:
+    digest = hmac.new(secret.encode(), body.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
 def pkce_challenge(verifier: str) -> str:

@@ -6,7 +6,7 @@ baseline is the obvious implementation (the seed's): the standard `json` module,
 output, the garbage collector left running. Ours: orjson, compact output for this
 machine-written file, and the collector paused during bulk decode/encode (`paused_gc`).
 
-    python bench/bench_store.py [--tracks 100000] [--repeat 3]
+    python bench/store.py [--tracks 100000] [--repeat 3]
 """
 
 from __future__ import annotations
