@@ -12,6 +12,7 @@ The API renders every `AppError` once, as ``{"error": code, "detail": message}``
     │   └── UnknownStepError      404 unknown_step
     ├── ConflictError             409 conflict
     ├── UnprocessableError        422 validation_error
+    │   └── RulesInvalidError     422 rules_invalid    (carries problems[])
     ├── RateLimitedError          429 rate_limited
     ├── UpstreamError             502 upstream_error   (a service we call failed)
     └── StoreError                503 store_unavailable
@@ -115,3 +116,19 @@ class StoreVersionError(StoreError):
     """The file was written by a newer release; we refuse to read or overwrite it."""
 
     code = "store_too_new"
+
+
+class RulesInvalidError(UnprocessableError):
+    """A rule set (JSON or text) has problems; `extra["problems"]` lists them all."""
+
+    code = "rules_invalid"
+
+    def __init__(self, problems: list[dict[str, Any]], *, text: str | None = None) -> None:
+        first = (
+            problems[0]["rendered"]
+            if problems and "rendered" in problems[0]
+            else (problems[0]["message"] if problems else "invalid rules")
+        )
+        more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
+        super().__init__(first + more, extra={"problems": problems})
+        self.text = text

@@ -1,0 +1,138 @@
+"""What the command modules share: consoles, settings, options, errors, JSON and job output.
+
+The underscore names are private to the `app.cli` package, not to this module.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from app.core.config import Settings
+from app.core.models import JobStatus, PipelineJob
+from app.pipeline.context import Services
+from app.pipeline.jobs_runner import JobManager
+from app.pipeline.registry import default_registry
+
+out = Console()
+err = Console(stderr=True)
+
+CacheDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--cache-dir",
+        help="Data directory (default: $SAP_CACHE_DIR or the user data dir).",
+        show_default=False,
+    ),
+]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+Demo = Annotated[
+    bool,
+    typer.Option("--demo", help="Use the built-in demo account (also when no client id is set)."),
+]
+
+
+def _fail(message: str) -> None:
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    raise typer.Exit(1)
+
+
+def build_settings(**overrides: Any) -> Settings:
+    """Settings from the environment, with the command's explicit options on top."""
+    return Settings(**{key: value for key, value in overrides.items() if value is not None})
+
+
+def _services(cache_dir: Path | None, demo: bool = False, *, spotify: bool = False) -> Services:
+    """Services for the CLI, on the demo's own data in demo mode.
+
+    With `spotify`, demo mode also starts the in-process emulator the commands talk to.
+    """
+    settings = build_settings(cache_dir=cache_dir, demo=demo or None).effective()
+    if spotify and settings.demo_mode:
+        from app.demo import DemoEnvironment
+
+        return DemoEnvironment.create(settings).services
+    return Services.from_settings(settings)
+
+
+def _manager(cache_dir: Path | None, demo: bool = False, *, spotify: bool = False) -> JobManager:
+    return JobManager(_services(cache_dir, demo, spotify=spotify), default_registry())
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+
+
+# --- jobs: run one here with a progress bar, print one ----------------------------------------
+
+
+def _run_with_progress(manager: JobManager, step: str, metadata: dict[str, Any]) -> PipelineJob:
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as progress:
+        task = progress.add_task(step, total=None)
+
+        def show(done: int, total: int | None, message: str | None) -> None:
+            progress.update(
+                task, completed=done, total=total, description=escape(message) if message else step
+            )
+
+        return manager.run_inline(step, metadata, on_progress=show)
+
+
+def _report_job(job: PipelineJob, as_json: bool) -> None:
+    if as_json:
+        _print_json(job.model_dump(mode="json"))
+    else:
+        _print_job(job)
+    if job.status is not JobStatus.DONE:
+        raise typer.Exit(1)
+
+
+def _progress_text(job: PipelineJob) -> str:
+    done, total = job.progress.done, job.progress.total
+    if total:
+        return f"{done}/{total} ({100 * (job.progress.fraction or 0):.0f}%)"
+    return str(done) if done else ""
+
+
+def _print_job(job: PipelineJob) -> None:
+    table = Table(show_header=False, box=None)
+    rows: list[tuple[str, Any]] = [
+        ("id", job.id),
+        ("step", job.step),
+        ("status", job.status.value),
+        ("message", job.message),
+        ("progress", _progress_text(job)),
+        ("created", job.created_at),
+        ("started", job.started_at),
+        ("finished", job.finished_at),
+        ("metadata", json.dumps(job.metadata) if job.metadata else None),
+        ("error", f"{job.error.code}: {job.error.message}" if job.error else None),
+        ("payload", json.dumps(job.payload, default=str)[:2000] if job.payload else None),
+    ]
+    for name, value in rows:
+        if value not in (None, ""):
+            table.add_row(f"[bold]{name}[/]", escape(str(value)))
+    out.print(table)

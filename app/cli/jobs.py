@@ -1,0 +1,95 @@
+"""`jobs list|show|cancel|rerun`: background jobs, whoever runs them."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from app.cli.common import (
+    AsJson,
+    CacheDir,
+    _fail,
+    _manager,
+    _print_job,
+    _print_json,
+    _progress_text,
+    _report_job,
+    _run_with_progress,
+    out,
+)
+from app.core.models import JobStatus
+
+jobs_app = typer.Typer(help="Inspect, cancel and re-run background jobs.", no_args_is_help=True)
+
+
+@jobs_app.command("list")
+def jobs_list(
+    step: Annotated[str | None, typer.Option(help="Only jobs of this step.")] = None,
+    status_: Annotated[JobStatus | None, typer.Option("--status", help="Only this status.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=500)] = 20,
+    offset: Annotated[int, typer.Option(min=0)] = 0,
+    cache_dir: CacheDir = None,
+    as_json: AsJson = False,
+) -> None:
+    """List jobs, newest first."""
+    items, total = _manager(cache_dir).list(step=step, status=status_, limit=limit, offset=offset)
+    if as_json:
+        _print_json(
+            {
+                "items": [job.model_dump(mode="json") for job in items],
+                "total": total,
+                "limit": limit,
+                "offset": offset,
+            }
+        )
+        return
+    table = Table(
+        "id",
+        "step",
+        "status",
+        "progress",
+        "created",
+        "message",
+        caption=f"{len(items)} of {total} job(s)",
+    )
+    for job in items:
+        table.add_row(
+            job.id,
+            job.step,
+            job.status.value,
+            _progress_text(job),
+            job.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+            escape(job.message or ""),
+        )
+    out.print(table)
+
+
+@jobs_app.command("show")
+def jobs_show(job_id: str, cache_dir: CacheDir = None, as_json: AsJson = False) -> None:
+    """Show one job."""
+    job = _manager(cache_dir).get(job_id)
+    if as_json:
+        _print_json(job.model_dump(mode="json"))
+    else:
+        _print_job(job)
+
+
+@jobs_app.command("cancel")
+def jobs_cancel(job_id: str, cache_dir: CacheDir = None) -> None:
+    """Cancel a pending job, or ask a running one (even in the server) to stop."""
+    job = _manager(cache_dir).cancel(job_id)
+    out.print(f"{job.id}: {job.status.value} ({job.message})")
+
+
+@jobs_app.command("rerun")
+def jobs_rerun(job_id: str, cache_dir: CacheDir = None, as_json: AsJson = False) -> None:
+    """Run a finished (e.g. interrupted) job's step again, here, with the same metadata."""
+    manager = _manager(cache_dir)
+    old = manager.get(job_id)
+    if not old.status.finished:
+        _fail(f"job {job_id} is still {old.status.value}; cancel it first")
+    job = _run_with_progress(manager, old.step, {**old.metadata, "rerun_of": old.id})
+    _report_job(job, as_json)

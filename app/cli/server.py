@@ -1,0 +1,95 @@
+"""The long-running commands: `serve` (the HTTP API) and `emulate` (the emulated services)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from app import __version__
+from app.cli.common import CacheDir, build_settings, err
+from app.core.config import Settings, is_loopback_host
+from app.core.errors import LOGIN_PATH
+from app.core.logging import configure_logging
+
+
+def serve_banner(settings: Settings) -> list[str]:
+    """What `serve` says on start-up (plain text): where it listens, and whether it is the demo."""
+    url = f"http://{settings.host}:{settings.port}"
+    lines = [f"spotify-auto-playlists {__version__} on {url} (data in {settings.cache_dir})"]
+    if settings.demo_mode:
+        reason = "SAP_DEMO is set" if settings.spotify_client_id else "no SAP_SPOTIFY_CLIENT_ID set"
+        lines.append(
+            f"demo mode: {reason} — using a built-in emulated Spotify account "
+            f"(data in {settings.effective().cache_dir}); log in at {url}{LOGIN_PATH}"
+        )
+    return lines
+
+
+def serve(
+    host: Annotated[
+        str | None, typer.Option(help="Bind address (default 127.0.0.1, or SAP_HOST).")
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default 8888, or SAP_PORT).")] = None,
+    cache_dir: CacheDir = None,
+) -> None:
+    """Run the HTTP API (OpenAPI docs at /docs)."""
+    import uvicorn
+
+    from app.api import create_app
+
+    settings = build_settings(host=host, port=port, cache_dir=cache_dir)
+    configure_logging(settings.log_level)
+    if not is_loopback_host(settings.host):
+        err.print(
+            f"[yellow]warning:[/] binding {settings.host}: the API has no authentication; "
+            "anyone who can reach this address can use it"
+        )
+    for line in serve_banner(settings):
+        err.print(line, markup=False, soft_wrap=True)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level.lower(),
+        server_header=False,
+    )
+
+
+def emulate(
+    host: Annotated[str, typer.Option(help="Bind address.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8899,
+    seed: Annotated[int, typer.Option(help="Seed of the generated library.")] = 0,
+    tracks_: Annotated[int, typer.Option("--tracks", help="Liked songs.")] = 2000,
+    playlists_: Annotated[int, typer.Option("--playlists", help="Playlists.")] = 20,
+    playlist_size: Annotated[
+        int | None, typer.Option(help="Entries in every playlist (default: varied sizes).")
+    ] = None,
+    latency_ms: Annotated[float, typer.Option(help="Delay added to every request.")] = 0,
+    fail_rate: Annotated[float, typer.Option(help="Share of requests failing 5xx.")] = 0.0,
+    rate_limit: Annotated[
+        int | None, typer.Option(help="Max requests per rolling 30 s (429 beyond).")
+    ] = None,
+) -> None:
+    """Serve every emulated service (Spotify today) on one local port, for tests and trials."""
+    import uvicorn
+
+    from app.emulators.server import create_emulator_server
+    from app.emulators.spotify.config import SpotifyEmulatorConfig
+
+    config = SpotifyEmulatorConfig(
+        latency_ms=latency_ms, fail_rate=fail_rate, rate_limit=rate_limit
+    )
+    from app.emulators.library import generate_library
+
+    library = generate_library(
+        seed=seed, tracks=tracks_, playlists=playlists_, playlist_size=playlist_size
+    )
+    server = create_emulator_server(library=library, config=config)
+    base = f"http://{host}:{port}"
+    err.print(
+        f"emulating on {base}: SAP_SPOTIFY_API_URL={base}/spotify/v1 "
+        f"SAP_SPOTIFY_ACCOUNTS_URL={base}/spotify/accounts",
+        soft_wrap=True,
+    )
+    uvicorn.run(server, host=host, port=port, log_level="warning", server_header=False)

@@ -1,0 +1,172 @@
+"""Your Spotify account and what was fetched from it: `login`, `logout`, `playlists`, `fetch`,
+`tracks`."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from app.cli.common import (
+    AsJson,
+    CacheDir,
+    Demo,
+    _fail,
+    _manager,
+    _print_json,
+    _run_with_progress,
+    _services,
+    err,
+    out,
+)
+from app.core.models import JobStatus
+
+
+def login(
+    cache_dir: CacheDir = None,
+    demo: Demo = False,
+    no_browser: Annotated[
+        bool, typer.Option("--no-browser", help="Print the URL instead of opening a browser.")
+    ] = False,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for the callback.")] = 300,
+) -> None:
+    """Connect your Spotify account (PKCE; opens the browser and waits for the callback)."""
+    from app.spotify.login import headless_login, interactive_login
+
+    services = _services(cache_dir, demo, spotify=True)
+    access = services.spotify
+    if access.demo:
+        user = asyncio.run(headless_login(access))
+    else:
+        err.print("Opening Spotify's consent page; if no browser opens, visit:")
+        user = interactive_login(
+            access,
+            timeout=timeout,
+            open_browser=not no_browser,
+            show=lambda url: err.print(url, soft_wrap=True),
+        )
+    demo_note = " (demo account)" if access.demo else ""
+    out.print(f"Connected as {escape(user.display_name or user.id)}{demo_note}.")
+
+
+def logout(cache_dir: CacheDir = None, demo: Demo = False) -> None:
+    """Forget the stored Spotify token."""
+    _services(cache_dir, demo).spotify.tokens.logout()
+    out.print("Logged out.")
+
+
+def playlists(cache_dir: CacheDir = None, demo: Demo = False, as_json: AsJson = False) -> None:
+    """List the playlists in your library and whether they can be read."""
+    from app.pipeline.sources_manager import list_playlists
+
+    user_id, listing = asyncio.run(list_playlists(_services(cache_dir, demo, spotify=True)))
+    rows: list[dict[str, Any]] = [
+        {
+            "id": info.id,
+            "name": info.name,
+            "owner": info.owner_name or info.owner_id,
+            "tracks": info.total,
+            "collaborative": info.collaborative,
+            "readable": info.readable_by(user_id),
+            "reason": info.unreadable_reason(user_id),
+        }
+        for info in listing
+    ]
+    if as_json:
+        _print_json(rows)
+        return
+    table = Table("id", "name", "owner", "tracks", "readable", caption=f"{len(rows)} playlists")
+    for row in rows:
+        readable = "yes" if row["readable"] else "[yellow]no: followed[/]"
+        table.add_row(
+            row["id"], escape(row["name"]), escape(str(row["owner"])), str(row["tracks"]), readable
+        )
+    out.print(table)
+
+
+def fetch(
+    liked: Annotated[bool, typer.Option("--liked", help="Fetch your liked songs.")] = False,
+    playlist: Annotated[
+        list[str] | None, typer.Option("--playlist", help="A playlist id (repeatable).")
+    ] = None,
+    csv: Annotated[
+        list[Path] | None, typer.Option("--csv", help="An Exportify CSV file (repeatable).")
+    ] = None,
+    cache_dir: CacheDir = None,
+    demo: Demo = False,
+    as_json: AsJson = False,
+) -> None:
+    """Fetch track sources into the library (unchanged playlists are skipped)."""
+    from app.pipeline.sources_manager import SourceRequest, plan_fetch
+
+    requests = [SourceRequest(source_type="liked")] if liked else []
+    requests += [SourceRequest(source_type="playlist", source_id=pid) for pid in playlist or []]
+    requests += [SourceRequest(source_type="csv", source_id=str(path)) for path in csv or []]
+    if not requests:
+        _fail("nothing to fetch: give --liked, --playlist ID or --csv FILE")
+    manager = _manager(cache_dir, demo, spotify=any(r.source_type != "csv" for r in requests))
+    planned = asyncio.run(plan_fetch(manager.services, requests))
+    job = _run_with_progress(manager, "fetch_sources", {"sources": planned})
+    payload = job.payload if isinstance(job.payload, dict) else {}
+    results: list[dict[str, Any]] = payload.get("sources", [])
+    if as_json:
+        _print_json(job.model_dump(mode="json"))
+    else:
+        table = Table(
+            "source",
+            "result",
+            "tracks",
+            "skipped",
+            caption=f"{payload.get('requests', 0)} Spotify request(s)",
+        )
+        for result in results:
+            source = result.get("source", {})
+            name = source.get("name") or source.get("label") or source.get("key", "?")
+            error = result.get("error")
+            outcome = f"[red]failed[/]: {escape(error['message'])}" if error else result["mode"]
+            skipped = ", ".join(f"{k} {v}" for k, v in result.get("skipped", {}).items())
+            table.add_row(escape(str(name)), outcome, str(result.get("tracks", "")), skipped)
+        out.print(table)
+    if job.status is not JobStatus.DONE or payload.get("failed"):
+        if job.error is not None and not as_json:
+            _fail(job.error.message)
+        raise typer.Exit(1)
+
+
+def tracks(
+    q: Annotated[str | None, typer.Option("--q", help="Text in title, artist or album.")] = None,
+    source: Annotated[str | None, typer.Option(help="Only this source, e.g. liked.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 25,
+    offset: Annotated[int, typer.Option(min=0)] = 0,
+    cache_dir: CacheDir = None,
+    demo: Demo = False,
+    as_json: AsJson = False,
+) -> None:
+    """Show fetched tracks with the sources they came from."""
+    from app.pipeline.sources_manager import aggregate
+
+    view = aggregate(
+        _services(cache_dir, demo).stores, limit=limit, offset=offset, source=source, q=q
+    )
+    if as_json:
+        _print_json(view)
+        return
+    table = Table(
+        "title",
+        "artists",
+        "album",
+        "sources",
+        caption=f"{len(view['tracks'])} of {view['total']} track(s)",
+    )
+    for track in view["tracks"]:
+        table.add_row(
+            escape(track["name"]),
+            escape(", ".join(artist["name"] for artist in track["artists"])),
+            escape(track["album"]["name"]),
+            ", ".join(member["key"] for member in track["sources"]),
+        )
+    out.print(table)
