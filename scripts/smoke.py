@@ -5,7 +5,8 @@ directory, drives it over HTTP like a client would, and exits non-zero on the fi
 It runs the server in demo mode (the emulated Spotify account) and covers: health, jobs,
 request guards, the demo login round trip, playlists, the v2 fetch of liked songs and a
 playlist with job polling, the aggregate, and the v1 `tracks` step synchronously and through
-run-async. Later issues extend it (enrichment, rules, sync).
+run-async, and rule sets (text and JSON, validation, evaluate, previews in payload and
+library mode, explain). Later issues extend it (enrichment, sync).
 
     python scripts/smoke.py            # what `make test` runs
     python scripts/smoke.py --keep     # keep the cache directory for inspection
@@ -192,6 +193,80 @@ def check_v1_tracks(client: httpx.Client, _cache_dir: Path) -> None:
     expect(poll_job(client, queued.json()["id"])["status"] == "done", "v1 async job finishes")
 
 
+def check_rules(client: httpx.Client, _cache_dir: Path) -> None:
+    saved = client.post(
+        "/data/rules",
+        json={
+            "id": "smoke-long",
+            "name": "Long ones",
+            "text": "duration>200\nsort by duration desc",
+        },
+    )
+    expect(saved.status_code == 200, "a rule set in the text syntax is saved", saved.text)
+    rule_set = saved.json()
+    expect(
+        rule_set["text"] == "duration > 200\nsort by duration desc",
+        "the saved rule set comes back in canonical text",
+        rule_set["text"],
+    )
+    expect(rule_set["rules"]["conditions"][0]["operator"] == "gt", "text becomes the JSON tree")
+    listed = [item["id"] for item in client.get("/data/rules").json()]
+    expect("smoke-long" in listed, "the rule set is listed", listed)
+
+    bad = {"id": "smoke-bad", "name": "Bad", "text": "duratoin > 200"}
+    report = client.post("/data/rules/validate", json=bad).json()
+    expect(report["valid"] is False, "a misspelt field is invalid", report)
+    expect(report["errors"][0]["hint"] == "did you mean 'duration'?", "did-you-mean", report)
+    refused = client.post("/data/rules", json=bad)
+    expect(refused.status_code == 422, "an invalid rule set is refused", refused.status_code)
+    expect(refused.json()["error"] == "rules_invalid", "422 says rules_invalid", refused.text)
+    expect(client.get("/data/rules/smoke-bad").status_code == 404, "nothing saved on failure")
+
+    group = {"operator": "and", "conditions": [{"field": "bpm", "operator": "gte", "value": 120}]}
+    for bpm, wanted in ((128, True), (90, False)):
+        evaluated = client.post(
+            "/data/rules/evaluate", json={"rules": group, "enrichment": {"bpm": bpm}}
+        ).json()
+        expect(evaluated == {"matches": wanted}, f"evaluate bpm {bpm}", evaluated)
+
+    payload = {
+        "rules": [{"id": "fast", "name": "Fast", "rules": group}],
+        "tracks": [{"track_id": f"t{bpm}", "enrichment": {"bpm": bpm}} for bpm in (100, 120, 140)],
+    }
+    seed = client.post("/pipeline/playlists/preview-from-rules", json=payload).json()
+    expect(
+        seed
+        == {
+            "playlists": [
+                {
+                    "rule_id": "fast",
+                    "rule_name": "Fast",
+                    "track_ids": ["t120", "t140"],
+                    "track_count": 2,
+                }
+            ]
+        },
+        "preview in payload mode keeps the seed contract",
+        seed,
+    )
+
+    library = client.post("/pipeline/playlists/preview-from-rules", json={}).json()
+    mine = next(p for p in library["playlists"] if p["rule_id"] == "smoke-long")
+    expect(mine["track_count"] > 0, "library preview places tracks", mine["track_count"])
+    partition = library["partition"]
+    expect(partition["tracks"] > mine["track_count"], "some tracks are shorter", partition)
+    expect(
+        partition["nowhere"]["count"] == partition["tracks"] - partition["placed"],
+        "the partition adds up",
+        partition["nowhere"]["count"],
+    )
+    first = mine["track_ids"][0]
+    why = client.post(
+        "/pipeline/playlists/explain", json={"track_id": first, "rule_id": "smoke-long"}
+    ).json()
+    expect(why["outcome"] == "included", "explain says why a track is in", why)
+
+
 CHECKS: list[tuple[str, Callable[[httpx.Client, Path], None]]] = [
     ("health", check_health),
     ("jobs", check_jobs),
@@ -199,6 +274,7 @@ CHECKS: list[tuple[str, Callable[[httpx.Client, Path], None]]] = [
     ("demo login", check_demo_login),
     ("sources (v2)", check_sources),
     ("tracks (v1)", check_v1_tracks),
+    ("rules", check_rules),
 ]
 
 

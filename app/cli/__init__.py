@@ -16,7 +16,7 @@ import typer
 from pydantic import ValidationError
 from typer.core import TyperGroup
 
-from app.cli import jobs, server, spotify, status
+from app.cli import jobs, rules, server, spotify, status
 from app.cli.common import _fail
 from app.core.errors import AppError
 
@@ -55,6 +55,9 @@ app.command()(spotify.playlists)
 app.command()(spotify.fetch)
 app.command()(spotify.tracks)
 app.command()(server.emulate)
+app.command()(rules.preview)
+app.command()(rules.explain)
+app.add_typer(rules.rules_app, name="rules")
 app.add_typer(jobs.jobs_app, name="jobs")
 
 

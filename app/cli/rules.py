@@ -1,0 +1,267 @@
+"""`rules …`, `preview` and `explain`: rule sets from the command line."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from app.cli.common import AsJson, CacheDir, Demo, _fail, _print_json, _services, err, out
+from app.core.errors import RulesInvalidError
+from app.data import Stores
+from app.pipeline import rules_manager as manager
+from app.pipeline.rules_text import format_rules
+
+rules_app = typer.Typer(
+    help="Manage playlist rule sets (JSON or text syntax).", no_args_is_help=True
+)
+
+T = TypeVar("T")
+
+
+def _stores(cache_dir: Path | None, demo: bool) -> Stores:
+    return _services(cache_dir, demo).stores
+
+
+def _checked(action: Callable[[], T]) -> T:
+    """Run `action`; rule problems are printed all at once, with carets, then exit 1."""
+    try:
+        return action()
+    except RulesInvalidError as exc:
+        for problem in exc.extra.get("problems", []):
+            err.print(
+                f"[bold red]error:[/] {escape(problem.get('rendered') or problem['message'])}",
+                highlight=False,
+                soft_wrap=True,
+            )
+        raise typer.Exit(1) from None
+
+
+def _read(source: str) -> str:
+    if source == "-":
+        return sys.stdin.read()
+    return Path(source).read_text(encoding="utf-8")
+
+
+@rules_app.command("list")
+def rules_list(cache_dir: CacheDir = None, demo: Demo = False, as_json: AsJson = False) -> None:
+    """List rule sets."""
+    rule_sets = manager.stored_rule_sets(_stores(cache_dir, demo))
+    if as_json:
+        _print_json([manager.document(rs) for rs in rule_sets])
+        return
+    table = Table("id", "name", "enabled", "rules", caption=f"{len(rule_sets)} rule set(s)")
+    for rs in rule_sets:
+        text = format_rules(rs).splitlines()[0] if rs.rules.conditions else "(everything)"
+        table.add_row(rs.id, escape(rs.name), "yes" if rs.enabled else "no", escape(text))
+    out.print(table)
+
+
+@rules_app.command("show")
+def rules_show(
+    rule_id: str, cache_dir: CacheDir = None, demo: Demo = False, as_json: AsJson = False
+) -> None:
+    """Show one rule set in the text syntax (or as JSON)."""
+    rule_set = manager.get_rule_set(_stores(cache_dir, demo), rule_id)
+    if as_json:
+        _print_json(manager.document(rule_set))
+    else:
+        out.print(f"[bold]\\[{rule_set.id}] {escape(rule_set.name)}[/]", highlight=False)
+        out.print(escape(format_rules(rule_set)), highlight=False)
+
+
+@rules_app.command("add")
+def rules_add(
+    rule_id: Annotated[str, typer.Argument(help="Id of the rule set (letters, digits, -_.:).")],
+    name: Annotated[str, typer.Option(help="Playlist name.")],
+    text: Annotated[str | None, typer.Argument(help="Rules in the text syntax.")] = None,
+    file: Annotated[
+        str | None, typer.Option("--file", help="Read the rules from a file ('-' for stdin).")
+    ] = None,
+    target: Annotated[
+        str | None, typer.Option(help="Name of the Spotify playlist to create on first sync.")
+    ] = None,
+    cache_dir: CacheDir = None,
+    demo: Demo = False,
+) -> None:
+    """Create or replace a rule set from text, e.g. `rules add fast --name Fast 'tempo > 140'`."""
+    if (text is None) == (file is None):
+        _fail("give the rules either as an argument or with --file")
+    body = text if text is not None else _read(file or "-")
+    payload: dict[str, Any] = {"id": rule_id, "name": name, "text": body}
+    if target:
+        payload["target_playlist_name"] = target
+    rule_set = _checked(lambda: manager.upsert_rule_set(_stores(cache_dir, demo), payload))
+    out.print(escape(f"saved [{rule_set.id}] {rule_set.name}"), highlight=False)
+
+
+@rules_app.command("edit")
+def rules_edit(rule_id: str, cache_dir: CacheDir = None, demo: Demo = False) -> None:
+    """Edit a rule set's text in $EDITOR; it is saved only if it is valid."""
+    stores = _stores(cache_dir, demo)
+    rule_set = manager.get_rule_set(stores, rule_id)
+    with tempfile.NamedTemporaryFile("w+", suffix=".rules", delete=False) as handle:
+        handle.write(format_rules(rule_set) + "\n")
+        path = Path(handle.name)
+    try:
+        editor = shlex.split(os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi")
+        subprocess.run([*editor, str(path)], check=True)
+        text = path.read_text(encoding="utf-8")
+    finally:
+        path.unlink(missing_ok=True)
+    payload = {**rule_set.model_dump(mode="json"), "text": text}
+    saved = _checked(lambda: manager.upsert_rule_set(stores, payload))
+    out.print(escape(f"saved [{saved.id}] {saved.name}"), highlight=False)
+
+
+@rules_app.command("rm")
+def rules_rm(rule_id: str, cache_dir: CacheDir = None, demo: Demo = False) -> None:
+    """Delete a rule set."""
+    manager.delete_rule_set(_stores(cache_dir, demo), rule_id)
+    out.print(f"deleted {rule_id}")
+
+
+@rules_app.command("validate")
+def rules_validate(
+    source: Annotated[
+        str | None,
+        typer.Argument(help="A rules file ('-' for stdin); default: the stored rule sets."),
+    ] = None,
+    cache_dir: CacheDir = None,
+    demo: Demo = False,
+) -> None:
+    """Check a rules file, or every stored rule set; exit 1 on any problem."""
+    stores = _stores(cache_dir, demo)
+    if source is not None:
+        payloads = manager.parse_rules_file(_read(source))
+        existing = manager.file_context(stores, payloads)  # they may refer to each other
+    else:
+        payloads = stores.rules.load_rules()
+        existing = None
+    failed = 0
+    for payload in payloads:
+        report = manager.validation_report(stores, payload, existing=existing)
+        for error in report["errors"]:
+            err.print(
+                f"[bold red]\\[{payload.get('id')}][/] {escape(error['rendered'])}",
+                highlight=False,
+                soft_wrap=True,
+            )
+        failed += not report["valid"]
+    out.print(f"{len(payloads) - failed} valid, {failed} invalid")
+    if failed:
+        raise typer.Exit(1)
+
+
+@rules_app.command("fmt")
+def rules_fmt(
+    source: Annotated[str, typer.Argument(help="Text rules ('-' for stdin).")] = "-",
+) -> None:
+    """Print rules in the canonical text form (checks the syntax)."""
+    from app.pipeline.rules_text import parse_rules
+
+    parsed = _checked(lambda: parse_rules(_read(source)))
+    out.print(escape(format_rules(parsed)), highlight=False)
+
+
+@rules_app.command("apply-file")
+def rules_apply_file(path: Path, cache_dir: CacheDir = None, demo: Demo = False) -> None:
+    """Upsert every rule set of a file (`[id] Name` headers); nothing is saved if one is bad."""
+    content = path.read_text(encoding="utf-8")
+    saved = _checked(lambda: manager.apply_rules_file(_stores(cache_dir, demo), content))
+    out.print(f"saved {len(saved)} rule set(s): {', '.join(rs.id for rs in saved)}")
+
+
+def preview(
+    rule_ids: Annotated[
+        list[str] | None, typer.Argument(help="Rule ids (default: all enabled).")
+    ] = None,
+    tracks: Annotated[bool, typer.Option("--tracks", help="List each playlist's tracks.")] = False,
+    cache_dir: CacheDir = None,
+    demo: Demo = False,
+    as_json: AsJson = False,
+) -> None:
+    """Preview the playlists rule sets would make from the fetched library."""
+    stores = _stores(cache_dir, demo)
+    result = _checked(lambda: manager.preview_library(stores, ids=rule_ids or None))
+    if as_json:
+        _print_json(result)
+        return
+    partition = result["partition"]
+    overlaps: dict[str, int] = {}
+    for overlap in partition["overlaps"]:
+        for rule_id in overlap["rule_ids"]:
+            overlaps[rule_id] = overlaps.get(rule_id, 0) + overlap["tracks"]
+    table = Table(
+        "rule",
+        "tracks",
+        "minutes",
+        "overlaps",
+        caption=f"{partition['placed']} of {partition['tracks']} tracks placed; "
+        f"{partition['nowhere']['count']} land nowhere",
+    )
+    for playlist in result["playlists"]:
+        table.add_row(
+            f"{playlist['rule_id']} ({escape(playlist['rule_name'])})",
+            str(playlist["track_count"]),
+            f"{playlist['minutes']:g}",
+            str(overlaps.get(playlist["rule_id"], 0)),
+        )
+    out.print(table)
+    if tracks:
+        library = stores.tracks.load_tracks()
+        for playlist in result["playlists"]:
+            out.print(f"[bold]{playlist['rule_id']}[/]")
+            for track_id in playlist["track_ids"]:
+                track = library.get(track_id)
+                label = (
+                    f"{track.name} — {', '.join(a.name for a in track.artists)}"
+                    if track
+                    else track_id
+                )
+                out.print(f"  {escape(label)}", highlight=False)
+
+
+def explain(
+    track_id: Annotated[str, typer.Argument(help="Track id.")],
+    rule_id: Annotated[str, typer.Argument(help="Rule set id.")],
+    cache_dir: CacheDir = None,
+    demo: Demo = False,
+    as_json: AsJson = False,
+) -> None:
+    """Why a track is (or is not) in a rule set's playlist."""
+    result = manager.explain_track(_stores(cache_dir, demo), track_id, rule_id)
+    if as_json:
+        _print_json(result)
+        return
+    out.print(
+        f"{escape(f'{track_id} in [{rule_id}]')}: [bold]{result['outcome']}[/]", highlight=False
+    )
+
+    def show(node: dict[str, Any], depth: int) -> None:
+        mark = "[green]✓[/]" if node.get("passed") else "[red]✗[/]"
+        pad = "  " * depth
+        if "conditions" in node:
+            word = ("NOT " if node.get("negate") else "") + node["operator"].upper()
+            out.print(f"{pad}{mark} {word}")
+            for child in node["conditions"]:
+                show(child, depth + 1)
+        else:
+            provider = f" (from {node['provider']})" if node.get("provider") else ""
+            out.print(
+                f"{pad}{mark} {escape(str(node['field']))} {node['operator']} "
+                f"{escape(repr(node.get('value')))}: actual "
+                f"{escape(repr(node.get('actual')))}{escape(provider)}",
+                highlight=False,
+            )
+
+    show(result["rules"], 1)

@@ -1,0 +1,153 @@
+"""Rules validation speed: field discovery on a large library, validating a maximal rule set.
+
+Targets (docs/performance.md): `registry_from_library` over 100,000 enriched tracks in about
+1 s; `validate_rule_set` on a 200-condition rule set (every operator family, regexes, lists,
+dates, spans, nested groups) in at most 50 ms. Enrichments are the demo library's truth values
+(`app.emulators.library.generate_library`) as the providers would report them, replicated with
+new track ids up to the requested size.
+
+    python bench/rules_validation.py [--tracks 100000] [--repeat 5] [--no-record]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from app.core.models import AlbumRef, ArtistRef, Track, TrackEnrichment
+from app.core.rules import MAX_CONDITIONS, PlaylistRuleSet
+from app.emulators.library import generate_library
+from app.emulators.library_model import TrackTruth
+from app.pipeline.rules_fields import FieldRegistry, registry_from_library
+from app.pipeline.rules_validation import validate_rule_set
+from bench._report import best_of, record
+
+REGISTRY_TARGET_S = 1.0
+VALIDATE_TARGET_S = 0.050
+
+
+def truth_enrichments(truth: TrackTruth) -> list[TrackEnrichment]:
+    """What the providers would store for one track (only those that cover it)."""
+    entries = []
+    if truth.in_reccobeats:
+        features = {
+            "energy": truth.energy,
+            "danceability": truth.danceability,
+            "valence": truth.valence,
+            "acousticness": truth.acousticness,
+            "instrumentalness": truth.instrumentalness,
+            "speechiness": truth.speechiness,
+            "liveness": truth.liveness,
+            "loudness": truth.loudness,
+            "tempo": truth.tempo,
+            "key": truth.key,
+            "mode": truth.mode,
+        }
+        entries.append(TrackEnrichment(source="reccobeats", categories=features))
+    if truth.in_deezer:
+        deezer = {"bpm": truth.tempo or 0, "gain": truth.gain, "rank": truth.rank}
+        entries.append(TrackEnrichment(source="deezer", categories=deezer))
+    if truth.in_lastfm:
+        entries.append(TrackEnrichment(source="lastfm", categories={"tags": list(truth.tags)}))
+    musicbrainz: dict[str, Any] = {"genres": list(truth.genres), "language": truth.language}
+    if truth.recording_mbid is not None:
+        musicbrainz["recording_mbid"] = truth.recording_mbid
+        musicbrainz["first_release"] = str(truth.first_release_year)
+    entries.append(TrackEnrichment(source="musicbrainz", categories=musicbrainz))
+    entries.append(TrackEnrichment(source="classifier", categories={"mood": truth.mood}))
+    return entries
+
+
+def library(count: int) -> tuple[dict[str, Track], dict[str, list[TrackEnrichment]]]:
+    demo = generate_library(seed=3, tracks=min(count, 5000), playlists=0)
+    base = [truth_enrichments(track.truth) for track in demo.tracks.values()]
+    tracks: dict[str, Track] = {}
+    enrichments: dict[str, list[TrackEnrichment]] = {}
+    for index in range(count):
+        track_id = f"{index:022d}"
+        tracks[track_id] = Track(
+            id=track_id,
+            uri=f"spotify:track:{track_id}",
+            name=f"Song {index}",
+            artists=[ArtistRef(name=f"Artist {index % 900}")],
+            album=AlbumRef(name=f"Album {index // 10}", release_date=str(1960 + index % 60)),
+            duration_ms=180_000,
+        )
+        enrichments[track_id] = base[index % len(base)]
+    return tracks, enrichments
+
+
+def maximal_rule_set() -> dict[str, Any]:
+    """200 conditions over every operator family, in nested groups (depth 4)."""
+    templates: list[dict[str, Any]] = [
+        {"field": "energy", "operator": "between", "value": [0.2, 0.8]},
+        {"field": "tempo", "operator": "gte", "value": 120},
+        {"field": "tags", "operator": "has_any", "value": ["rock", "indie", "pop", "jazz"]},
+        {"field": "genres", "operator": "contains", "value": "rock"},
+        {"field": "name", "operator": "regex", "value": r"\b(live|remaster(ed)?)\b"},
+        {"field": "added_at", "operator": "in_last", "value": "90d"},
+        {"field": "release_date", "operator": "between", "value": ["1990", "1999-12-31"]},
+        {"field": "artists", "operator": "not_in", "value": [f"Artist {i}" for i in range(50)]},
+        {"field": "explicit", "operator": "eq", "value": False},
+        {"field": "mood", "operator": "in", "value": ["happy", "calm"]},
+    ]
+    conditions = [dict(templates[i % len(templates)]) for i in range(MAX_CONDITIONS)]
+    inner = {"operator": "or", "conditions": conditions[150:]}
+    middle = {"operator": "and", "negate": True, "conditions": [*conditions[100:150], inner]}
+    outer = {"operator": "or", "conditions": [*conditions[50:100], middle]}
+    return {
+        "id": "maximal",
+        "name": "Maximal",
+        "rules": {"operator": "and", "conditions": [*conditions[:50], outer]},
+        "sort": [{"field": "energy", "order": "desc"}],
+        "limit": {"value": 90, "unit": "minutes", "selected_by": [{"field": "added_at"}]},
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--tracks", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--no-record", action="store_true", help="do not update performance.md")
+    args = parser.parse_args()
+
+    tracks, enrichments = library(args.tracks)
+    registry: FieldRegistry = registry_from_library(tracks, enrichments)
+    discover = best_of(args.repeat, lambda: registry_from_library(tracks, enrichments))
+
+    document = maximal_rule_set()
+    assert validate_rule_set(document, registry) == [], validate_rule_set(document, registry)
+    model = PlaylistRuleSet.model_validate(document)
+    as_json = best_of(args.repeat * 4, lambda: validate_rule_set(document, registry))
+    as_model = best_of(args.repeat * 4, lambda: validate_rule_set(model, registry))
+
+    def verdict(seconds: float, target: float) -> str:
+        return "meets" if seconds <= target else "MISSES"
+
+    enrichment_count = sum(len(entries) for entries in enrichments.values())
+    lines = [
+        f"Best of {args.repeat} (validation: {args.repeat * 4}).",
+        "",
+        "| operation | time | target | |",
+        "|---|---|---|---|",
+        f"| `registry_from_library`, {args.tracks:,} tracks, {enrichment_count:,} enrichment "
+        f"entries, {len(registry.fields)} fields | {discover * 1000:.0f} ms | "
+        f"≤ {REGISTRY_TARGET_S * 1000:.0f} ms | {verdict(discover, REGISTRY_TARGET_S)} |",
+        f"| `validate_rule_set`, {MAX_CONDITIONS} conditions, JSON input | {as_json * 1000:.1f} ms"
+        f" | ≤ {VALIDATE_TARGET_S * 1000:.0f} ms | {verdict(as_json, VALIDATE_TARGET_S)} |",
+        f"| `validate_rule_set`, {MAX_CONDITIONS} conditions, `PlaylistRuleSet` input | "
+        f"{as_model * 1000:.1f} ms | ≤ {VALIDATE_TARGET_S * 1000:.0f} ms | "
+        f"{verdict(as_model, VALIDATE_TARGET_S)} |",
+    ]
+    body = "\n".join(lines)
+    print(body)
+    if not args.no_record:
+        record("rules_validation", body)
+
+
+if __name__ == "__main__":
+    main()

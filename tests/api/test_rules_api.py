@@ -1,0 +1,590 @@
+"""Rule sets through the real app in demo mode: /data/rules (CRUD, validate, parse, format,
+fields, evaluate) and the playlist previews (/pipeline/playlists/preview-from-rules, explain).
+
+The library is the demo account's liked songs, fetched for real, plus enrichments the tests
+write (energy from one provider, genres from another); every expected playlist is computed here
+in plain Python from the stored tracks and those enrichments.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.core.models import TrackEnrichment
+from tests.helpers.spotify_env import DemoServer
+
+GENRES: list[list[str]] = [["rock"], ["Jazz", "indie rock"], ["metal"], []]
+
+
+@dataclass
+class Library:
+    """The fetched demo library and the enrichment values the tests wrote, by track id."""
+
+    server: DemoServer
+    track_ids: list[str]  # in stored order
+    energy: dict[str, float]  # missing for every 7th track
+    genres: dict[str, list[str]]
+
+    @property
+    def client(self) -> Any:
+        return self.server.client
+
+    def where(self, test: Callable[[str], bool]) -> list[str]:
+        return [track_id for track_id in self.track_ids if test(track_id)]
+
+    def energetic(self, track_id: str) -> bool:
+        return self.energy.get(track_id, -1.0) >= 0.5
+
+    def has_genre(self, track_id: str, *wanted: str) -> bool:
+        return any(g.casefold() in {w.casefold() for w in wanted} for g in self.genres[track_id])
+
+
+@pytest.fixture
+def library(connected: DemoServer) -> Library:
+    [job] = connected.fetch({"source_type": "liked"})
+    assert job["status"] == "done", job
+    stores = connected.env.services.stores
+    track_ids = list(stores.tracks.load_tracks())
+    assert len(track_ids) == 120
+    energy: dict[str, float] = {}
+    genres: dict[str, list[str]] = {}
+    entries: dict[str, list[TrackEnrichment]] = {}
+    for index, track_id in enumerate(track_ids):
+        genres[track_id] = GENRES[index % 4]
+        entries[track_id] = [
+            TrackEnrichment(source="lastfm", categories={"genres": genres[track_id]})
+        ]
+        if index % 7 != 6:
+            energy[track_id] = round((index % 10) / 10, 1)
+            entries[track_id].append(
+                TrackEnrichment(source="reccobeats", categories={"energy": energy[track_id]})
+            )
+    stores.enrichments.save_enrichments_cache(entries)
+    return Library(connected, track_ids, energy, genres)
+
+
+def rules_file(server: DemoServer) -> Path:
+    return server.env.services.stores.rules.path
+
+
+def stored_documents(server: DemoServer) -> list[dict[str, Any]]:
+    return server.env.services.stores.rules.load_rules()
+
+
+def post_rule(library: Library, body: dict[str, Any]) -> dict[str, Any]:
+    response = library.client.post("/data/rules", json=body)
+    assert response.status_code == 200, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+def preview(library: Library, **body: Any) -> dict[str, Any]:
+    response = library.client.post("/pipeline/playlists/preview-from-rules", json=body)
+    assert response.status_code == 200, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+def condition(field: str, operator: str, value: Any) -> dict[str, Any]:
+    return {"field": field, "operator": operator, "value": value, "case_sensitive": False}
+
+
+# --- CRUD ------------------------------------------------------------------------------------
+
+
+def test_upsert_json_and_text_then_list_get_delete(library: Library) -> None:
+    client = library.client
+    rules = {
+        "operator": "and",
+        "conditions": [
+            {"field": "energy", "operator": "gte", "value": 0.5},
+            {"field": "genres", "operator": "has_any", "value": ["rock"]},
+        ],
+    }
+    saved = post_rule(library, {"id": "loud", "name": "Loud rock", "rules": rules})
+    assert saved["text"] == 'energy >= 0.5 and genres has any ["rock"]'
+    assert saved["rules"] == {
+        "operator": "and",
+        "negate": False,
+        "conditions": [condition("energy", "gte", 0.5), condition("genres", "has_any", ["rock"])],
+    }
+
+    text = 'energy < 0.3 or genres has any ["jazz", "metal"]\nsort by energy desc\nlimit 10'
+    calm = post_rule(library, {"id": "calm", "name": "Calm", "text": text})
+    assert calm["rules"] == {
+        "operator": "or",
+        "negate": False,
+        "conditions": [
+            condition("energy", "lt", 0.3),
+            condition("genres", "has_any", ["jazz", "metal"]),
+        ],
+    }
+    assert calm["sort"] == [{"field": "energy", "order": "desc", "seed": None}]
+    assert calm["limit"] == {"value": 10, "unit": "tracks", "selected_by": []}
+    assert (
+        calm["text"]
+        == 'energy < 0.3 or genres has any ["jazz", "metal"]\nsort by energy desc\nlimit 10 tracks'
+    )
+    # The store keeps the JSON model only; the text is derived from it.
+    assert [doc["id"] for doc in stored_documents(library.server)] == ["loud", "calm"]
+    assert all("text" not in doc for doc in stored_documents(library.server))
+
+    listing = client.get("/data/rules").json()
+    assert [(item["id"], item["text"]) for item in listing] == [
+        ("loud", saved["text"]),
+        ("calm", calm["text"]),
+    ]
+    assert client.get("/data/rules/calm").json() == calm
+
+    # Upsert by id replaces in place.
+    renamed = post_rule(library, {"id": "loud", "name": "Louder", "text": "energy >= 0.9"})
+    assert renamed["name"] == "Louder"
+    assert [(d["id"], d["name"]) for d in stored_documents(library.server)] == [
+        ("loud", "Louder"),
+        ("calm", "Calm"),
+    ]
+
+    deleted = client.delete("/data/rules/loud")
+    assert deleted.status_code == 204 and deleted.content == b""
+    again = client.delete("/data/rules/loud")
+    assert again.status_code == 404 and again.json()["error"] == "rule_not_found"
+    assert client.get("/data/rules/loud").status_code == 404
+    assert [item["id"] for item in client.get("/data/rules").json()] == ["calm"]
+
+
+def test_a_seed_rule_set_loads_saves_and_evaluates_unchanged(library: Library) -> None:
+    seed: dict[str, Any] = {
+        "id": "seed-rule",
+        "name": "Seed rule",
+        "description": "written by the seed",
+        "enabled": True,
+        "target_playlist_id": "37i9dQZF1DXcBWIGoYBM5M",
+        "rules": {
+            "operator": "and",
+            "conditions": [
+                {"field": "energy", "operator": "gte", "value": 0.5},
+                {"field": "energy", "operator": "ne", "value": 0.7},
+                {"field": "genres", "operator": "eq", "value": "rock"},
+                {"field": "genres", "operator": "regex", "value": "^ro"},
+            ],
+        },
+    }
+    # As the seed left it on disk, then read by the app.
+    library.server.env.services.stores.rules.save_rules([seed])
+    [loaded] = library.client.get("/data/rules").json()
+    for key, value in seed.items():
+        if key != "rules":
+            assert loaded[key] == value, key
+    assert loaded["rules"]["conditions"] == [
+        {**c, "case_sensitive": False} for c in seed["rules"]["conditions"]
+    ]
+    assert (
+        loaded["text"]
+        == 'energy >= 0.5 and energy != 0.7 and genres = "rock" and genres matches "^ro"'
+    )
+
+    # Saved back through the API: same document.
+    saved = post_rule(library, seed)
+    assert {k: v for k, v in saved.items() if k != "text"} == {
+        k: v for k, v in loaded.items() if k != "text"
+    }
+
+    expected = library.where(
+        lambda t: library.energetic(t) and library.energy[t] != 0.7 and library.has_genre(t, "rock")
+    )
+    assert expected  # the test means something
+    [playlist] = preview(library)["playlists"]
+    assert playlist["rule_id"] == "seed-rule"
+    assert playlist["track_ids"] == expected
+    assert playlist["track_count"] == len(expected)
+
+
+# --- validation ------------------------------------------------------------------------------
+
+
+def test_invalid_text_is_422_with_positions_and_nothing_is_stored(library: Library) -> None:
+    text = 'genres has any ["rock"]\nand energyy > 0.5'
+    response = library.client.post("/data/rules", json={"id": "x", "name": "X", "text": text})
+    assert response.status_code == 422
+    body = response.json()
+    assert body["error"] == "rules_invalid"
+    rendered = (
+        "line 2, column 5: unknown field 'energyy' — did you mean 'energy'?\n"
+        "and energyy > 0.5\n"
+        "    ^^^^^^^"
+    )
+    assert body["problems"] == [
+        {
+            "message": "unknown field 'energyy'",
+            "line": 2,
+            "column": 5,
+            "length": 7,
+            "path": "rules.conditions[1].field",
+            "hint": "did you mean 'energy'?",
+            "rendered": rendered,
+        }
+    ]
+    assert body["detail"] == rendered
+
+    syntax = library.client.post(
+        "/data/rules", json={"id": "x", "name": "X", "text": "energy > 0.5 and and genres = 1"}
+    )
+    assert syntax.status_code == 422
+    [problem] = syntax.json()["problems"]
+    assert (problem["line"], problem["column"], problem["length"]) == (1, 18, 3)
+    assert problem["rendered"].splitlines()[1:] == [
+        "energy > 0.5 and and genres = 1",
+        "                 ^^^",
+    ]
+    assert not rules_file(library.server).exists()
+    assert library.client.get("/data/rules").json() == []
+
+
+def test_invalid_json_is_422_with_paths_and_the_store_is_unchanged(library: Library) -> None:
+    post_rule(library, {"id": "keep", "name": "Keep", "text": "energy > 0.1"})
+    before = rules_file(library.server).read_bytes()
+    body = {
+        "id": "keep",
+        "name": "Replaced",
+        "rules": {
+            "operator": "and",
+            "conditions": [
+                {"field": "energy", "operator": "bogus", "value": 1},
+                {"field": "energy", "operator": "between", "value": [0.9, 0.1]},
+            ],
+        },
+    }
+    response = library.client.post("/data/rules", json=body)
+    assert response.status_code == 422
+    problems = response.json()["problems"]
+    assert [(p["path"], p["message"]) for p in problems] == [
+        ("rules.conditions[0].operator", "unknown operator 'bogus'"),
+        ("rules.conditions[1].value", "low 0.9 is greater than high 0.1"),
+    ]
+    assert problems[1]["hint"] == "write [0.1, 0.9]"
+    assert all(p["line"] is None for p in problems)
+    assert rules_file(library.server).read_bytes() == before
+    assert library.client.get("/data/rules/keep").json()["name"] == "Keep"
+
+
+def test_validate_reports_without_saving(library: Library) -> None:
+    client = library.client
+    good = client.post(
+        "/data/rules/validate", json={"id": "g", "name": "G", "text": "energy > 0.5"}
+    )
+    assert good.status_code == 200
+    assert good.json() == {"valid": True, "errors": []}
+    bad = client.post(
+        "/data/rules/validate",
+        json={"id": "b", "name": "B", "text": "energyy > 0.5 and tempo > 120"},
+    )
+    assert bad.status_code == 200
+    report = bad.json()
+    assert report["valid"] is False
+    assert [(e["line"], e["column"], e["message"], e["hint"]) for e in report["errors"]] == [
+        (1, 1, "unknown field 'energyy'", "did you mean 'energy'?"),
+        (1, 19, "unknown field 'tempo'", None),  # nothing close to 'tempo'
+    ]
+    assert report["errors"][0]["rendered"].endswith("energyy > 0.5 and tempo > 120\n^^^^^^^")
+    assert client.get("/data/rules").json() == []
+
+
+def test_parse_and_format_round_trip(library: Library) -> None:
+    client = library.client
+    text = 'energy > 0.5 and (genres has any ["metal"] or not (name contains "live"))\nlimit 5'
+    parsed = client.post("/data/rules/parse", json={"text": text})
+    assert parsed.status_code == 200
+    tree = parsed.json()
+    assert tree["rules"] == {
+        "operator": "and",
+        "negate": False,
+        "conditions": [
+            condition("energy", "gt", 0.5),
+            {
+                "operator": "or",
+                "negate": False,
+                "conditions": [
+                    condition("genres", "has_any", ["metal"]),
+                    condition("name", "not_contains", "live"),
+                ],
+            },
+        ],
+    }
+    assert tree["limit"] == {"value": 5, "unit": "tracks", "selected_by": []}
+    canonical = (
+        'energy > 0.5 and (genres has any ["metal"] or name not contains "live")\nlimit 5 tracks'
+    )
+    # The parse result, a whole rule set and a bare group each format back.
+    assert client.post("/data/rules/format", json=tree).json() == {"text": canonical}
+    rule_set = {"id": "r", "name": "R", **tree}
+    assert client.post("/data/rules/format", json=rule_set).json() == {"text": canonical}
+    group = client.post("/data/rules/format", json=tree["rules"]).json()
+    assert group == {"text": canonical.splitlines()[0]}
+    assert client.post("/data/rules/parse", json={"text": canonical}).json() == tree
+
+    broken = client.post("/data/rules/parse", json={"text": "energy >"})
+    assert broken.status_code == 422
+    assert broken.json()["problems"][0]["line"] == 1
+    bad_json = client.post(
+        "/data/rules/format", json={"conditions": [{"field": "a", "operator": "bogus"}]}
+    )
+    assert bad_json.status_code == 422
+    assert bad_json.json()["problems"][0]["path"] == "conditions[0].operator"
+    no_text_form = client.post("/data/rules/format", json={"operator": "or", "conditions": []})
+    assert no_text_form.status_code == 422
+    assert no_text_form.json()["error"] == "rules_invalid"
+
+
+def test_fields_list_builtins_and_discovered_enrichment_keys(library: Library) -> None:
+    rows = library.client.get("/data/rules/fields").json()
+    names = [row["name"] for row in rows]
+    assert names == [
+        "name",
+        "artists",
+        "album",
+        "release_date",
+        "year",
+        "added_at",
+        "duration",
+        "duration_ms",
+        "explicit",
+        "isrc",
+        "is_local",
+        "id",
+        "uri",
+        "sources",
+        "playlists",
+        "liked",
+        "track",
+        "energy",
+        "genres",
+    ]
+    by_name = {row["name"]: row for row in rows}
+    energy, genres = by_name["energy"], by_name["genres"]
+    assert (energy["type"], energy["list"], energy["origin"]) == ("number", False, "enrichment")
+    assert energy["providers"] == ["reccobeats"]
+    assert energy["coverage"] == round(len(library.energy) / 120, 4)
+    assert "between" in energy["operators"] and "has_any" not in energy["operators"]
+    assert (genres["type"], genres["list"], genres["providers"]) == ("text", True, ["lastfm"])
+    assert genres["coverage"] == 0.75  # one track in four has no genre
+    assert "has_any" in genres["operators"]
+    assert by_name["name"]["aliases"] == ["title"]
+    assert by_name["track"]["operators"] == [
+        "in_playlist",
+        "not_in_playlist",
+        "in_rule",
+        "not_in_rule",
+    ]
+
+
+def test_evaluate_keeps_the_seed_contract(library: Library) -> None:
+    group = {
+        "operator": "and",
+        "conditions": [
+            {"field": "mood", "operator": "eq", "value": "Happy"},
+            {"field": "bpm", "operator": "gt", "value": 120},
+            {"field": "tags", "operator": "contains", "value": "rock"},
+        ],
+    }
+
+    def evaluate(enrichment: dict[str, Any], rules: dict[str, Any] = group) -> Any:
+        response = library.client.post(
+            "/data/rules/evaluate", json={"rules": rules, "enrichment": enrichment}
+        )
+        return response.status_code, response.json()
+
+    assert evaluate({"mood": "happy", "bpm": 128, "tags": ["indie rock"]}) == (
+        200,
+        {"matches": True},
+    )
+    assert evaluate({"mood": "happy", "bpm": 100, "tags": ["indie rock"]}) == (
+        200,
+        {"matches": False},
+    )
+    assert evaluate({"bpm": 128, "tags": ["rock"]}) == (200, {"matches": False})
+    either = {**group, "operator": "or"}
+    assert evaluate({"bpm": 128}, either) == (200, {"matches": True})
+    status, body = evaluate({}, {"conditions": [{"field": "a", "operator": "bogus"}]})
+    assert status == 422
+    assert body["problems"][0]["path"] == "conditions[0].operator"
+
+
+# --- previews --------------------------------------------------------------------------------
+
+
+def test_preview_in_payload_mode_keeps_the_seed_contract(library: Library) -> None:
+    tracks: list[dict[str, Any]] = [
+        {"track_id": f"t{n}", "enrichment": {"bpm": 90 + 10 * n, "mood": ["calm", "happy"][n % 2]}}
+        for n in range(8)
+    ]
+    rules = [
+        {
+            "id": "fast-happy",
+            "name": "Fast and happy",
+            "rules": {
+                "operator": "and",
+                "conditions": [
+                    {"field": "bpm", "operator": "gte", "value": 120},
+                    {"field": "mood", "operator": "eq", "value": "happy"},
+                ],
+            },
+        },
+        {
+            "id": "slow",
+            "name": "Slow",
+            "rules": {"conditions": [{"field": "bpm", "operator": "lt", "value": 110}]},
+        },
+        {"id": "off", "name": "Off", "enabled": False, "rules": {"conditions": []}},
+    ]
+    fast_happy = [
+        t["track_id"]
+        for t in tracks
+        if t["enrichment"]["bpm"] >= 120 and t["enrichment"]["mood"] == "happy"
+    ]
+    slow = [t["track_id"] for t in tracks if t["enrichment"]["bpm"] < 110]
+    assert preview(library, rules=rules, tracks=tracks) == {
+        "playlists": [
+            {
+                "rule_id": "fast-happy",
+                "rule_name": "Fast and happy",
+                "track_ids": fast_happy,
+                "track_count": len(fast_happy),
+            },
+            {"rule_id": "slow", "rule_name": "Slow", "track_ids": slow, "track_count": len(slow)},
+        ]
+    }
+    bad = library.client.post(
+        "/pipeline/playlists/preview-from-rules",
+        json={"rules": [{"id": "x", "name": "X", "rules": {"operator": "maybe"}}], "tracks": []},
+    )
+    assert bad.status_code == 422
+    assert bad.json()["problems"][0]["path"] == "[0].rules.operator"
+
+
+def test_preview_in_library_mode_with_the_partition(library: Library) -> None:
+    post_rule(library, {"id": "loud", "name": "Loud", "text": "energy >= 0.5"})
+    post_rule(
+        library, {"id": "guitars", "name": "Guitars", "text": 'genres has any ["rock", "METAL"]'}
+    )
+    post_rule(library, {"id": "off", "name": "Off", "text": "energy >= 0"})
+    post_rule(library, {"id": "off", "name": "Off", "enabled": False, "text": "energy >= 0"})
+
+    loud = library.where(library.energetic)
+    guitars = library.where(lambda t: library.has_genre(t, "rock", "metal"))
+    both = [t for t in loud if t in guitars]
+    nowhere = [t for t in library.track_ids if t not in loud and t not in guitars]
+    assert both and nowhere  # the fixture's data makes every part non-empty
+
+    result = preview(library)
+    playlists = {p["rule_id"]: p for p in result["playlists"]}
+    assert list(playlists) == ["loud", "guitars"]  # the disabled one is not shown
+    assert playlists["loud"]["track_ids"] == loud
+    assert playlists["loud"]["track_count"] == len(loud)
+    assert playlists["guitars"]["track_ids"] == guitars
+    tracks = library.server.env.services.stores.tracks.load_tracks()
+    minutes = round(sum(tracks[t].duration_ms for t in loud) / 60000, 1)
+    assert playlists["loud"]["minutes"] == minutes
+
+    partition = result["partition"]
+    assert partition["tracks"] == 120
+    assert partition["placed"] == 120 - len(nowhere)
+    expected_rules = {
+        t: [rule for rule, ids in (("loud", loud), ("guitars", guitars)) if t in ids]
+        for t in library.track_ids
+        if t not in nowhere
+    }
+    assert partition["track_rules"] == expected_rules
+    assert partition["overlaps"] == [{"rule_ids": ["guitars", "loud"], "tracks": len(both)}]
+    assert partition["nowhere"] == {"count": len(nowhere), "track_ids": nowhere}
+
+    only = preview(library, rule_ids=["guitars"])
+    assert [p["rule_id"] for p in only["playlists"]] == ["guitars"]
+    assert only["partition"]["nowhere"]["count"] == 120 - len(guitars)
+    missing = library.client.post(
+        "/pipeline/playlists/preview-from-rules", json={"rule_ids": ["nope"]}
+    )
+    assert missing.status_code == 404 and missing.json()["error"] == "rule_not_found"
+
+
+def test_in_rule_references_and_cycles(library: Library) -> None:
+    client = library.client
+    unknown = client.post("/data/rules", json={"id": "a", "name": "A", "text": 'in rule "b"'})
+    assert unknown.status_code == 422
+    assert unknown.json()["problems"][0]["message"] == "unknown rule 'b'"
+
+    post_rule(library, {"id": "b", "name": "B", "text": "energy >= 0.5"})
+    post_rule(library, {"id": "a", "name": "A", "text": 'in rule "b" and genres has any ["rock"]'})
+    post_rule(library, {"id": "c", "name": "C", "text": 'energy >= 0.5 and not in rule "a"'})
+    expected_a = library.where(lambda t: library.energetic(t) and library.has_genre(t, "rock"))
+    expected_c = [t for t in library.where(library.energetic) if t not in expected_a]
+    playlists = {p["rule_id"]: p["track_ids"] for p in preview(library)["playlists"]}
+    assert playlists["a"] == expected_a
+    assert playlists["c"] == expected_c
+
+    before = rules_file(library.server).read_bytes()
+    cycle = client.post("/data/rules", json={"id": "b", "name": "B", "text": 'in rule "c"'})
+    assert cycle.status_code == 422
+    [problem] = cycle.json()["problems"]
+    assert problem["message"] == "rules a → b → c → a form a cycle"
+    itself = client.post("/data/rules", json={"id": "d", "name": "D", "text": 'in rule "d"'})
+    assert itself.status_code == 422
+    assert itself.json()["problems"][0]["message"] == "rule d refers to itself"
+    assert rules_file(library.server).read_bytes() == before
+
+
+def test_explain_an_included_and_an_excluded_track(library: Library) -> None:
+    post_rule(
+        library, {"id": "loud", "name": "Loud", "text": 'energy >= 0.5 and genres has any ["rock"]'}
+    )
+    included = library.where(lambda t: library.energetic(t) and library.has_genre(t, "rock"))[0]
+    excluded = library.where(lambda t: t in library.energy and library.energy[t] < 0.5)[0]
+
+    def explain(track_id: str) -> dict[str, Any]:
+        response = library.client.post(
+            "/pipeline/playlists/explain", json={"track_id": track_id, "rule_id": "loud"}
+        )
+        assert response.status_code == 200, response.text
+        result: dict[str, Any] = response.json()
+        return result
+
+    yes = explain(included)
+    assert (yes["outcome"], yes["included"], yes["rule_name"]) == ("included", True, "Loud")
+    energy, genres = yes["rules"]["conditions"]
+    assert energy == {
+        **condition("energy", "gte", 0.5),
+        "actual": library.energy[included],
+        "provider": "reccobeats",
+        "passed": True,
+    }
+    assert (genres["actual"], genres["provider"], genres["passed"]) == (
+        library.genres[included],
+        "lastfm",
+        True,
+    )
+
+    no = explain(excluded)
+    assert (no["outcome"], no["included"], no["position"]) == ("failed rules", False, None)
+    assert no["rules"]["passed"] is False
+    energy = no["rules"]["conditions"][0]
+    assert (energy["actual"], energy["provider"], energy["passed"]) == (
+        library.energy[excluded],
+        "reccobeats",
+        False,
+    )
+
+    unsaved = library.client.post(
+        "/pipeline/playlists/explain",
+        json={"track_id": excluded, "rule": {"id": "x", "name": "X", "rules": {"conditions": []}}},
+    )
+    assert unsaved.json()["outcome"] == "included"
+    missing = library.client.post(
+        "/pipeline/playlists/explain", json={"track_id": "nope", "rule_id": "loud"}
+    )
+    assert missing.json()["outcome"] == "not in library"
+    assert json.loads(json.dumps(no)) == no
