@@ -32,7 +32,8 @@ from app.core.rules import NEGATION, NEGATIVE, PlaylistRuleSet, RuleOperator
 from app.data.sources import SourceEntry, SourceRecord
 from app.emulators.library import generate_library
 from app.pipeline.rules_compile import registry_types
-from app.pipeline.rules_engine import _run_pipeline, dependency_order, evaluate_rule_sets
+from app.pipeline.rules_engine import dependency_order, evaluate_rule_sets
+from app.pipeline.rules_pipeline import run_pipeline
 from app.pipeline.rules_view import Library, build_library
 from bench._report import best_of, record
 
@@ -393,7 +394,7 @@ def naive_evaluate(sets: list[dict[str, Any]], library: Library) -> dict[str, li
             if (wanted is None or any(k in wanted for k in view["sources"]))
             and naive_group(spec["rules"], view, members)
         ]
-        result = _run_pipeline(model, positions, 0, library, type_of)
+        result = run_pipeline(model, positions, 0, library, type_of)
         members[model.id] = set(result.track_ids)
         out[model.id] = result.track_ids
     return out

@@ -133,3 +133,31 @@ def explain(body: ExplainBody, services: ServicesDep) -> dict[str, Any]:
     if target is None:
         raise UnprocessableError("give `rule_id` or `rule`", code="rules_invalid")
     return manager.explain_track(services.stores, body.track_id, target)
+
+
+class NspImportBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    nsp: dict[str, Any] = Field(description="The .nsp file's JSON.")
+    id: str | None = Field(default=None, description="Rule set id (default: from the name).")
+    name: str | None = None
+
+
+@router.post("/data/rules/import-nsp", summary="Import a Navidrome smart playlist (.nsp)")
+def import_nsp(body: NspImportBody, services: ServicesDep) -> dict[str, Any]:
+    rule_set, notes, problems = manager.import_nsp_rules(
+        services.stores, body.nsp, rule_id=body.id, name=body.name
+    )
+    return {
+        "rule": manager.document(rule_set),
+        "notes": notes,
+        "problems": [problem.model_dump() for problem in problems],
+    }
+
+
+@router.get(
+    "/data/rules/{rule_id}/export-nsp",
+    summary="A rule set as a Navidrome .nsp file, with what it cannot express",
+)
+def export_nsp(rule_id: RuleId, services: ServicesDep) -> dict[str, Any]:
+    exported = manager.export_nsp_rules(services.stores, rule_id)
+    return {"nsp": exported.data, "dropped": exported.dropped, "notes": exported.notes}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 import subprocess
@@ -179,6 +180,53 @@ def rules_apply_file(path: Path, cache_dir: CacheDir = None, demo: Demo = False)
     content = path.read_text(encoding="utf-8")
     saved = _checked(lambda: manager.apply_rules_file(_stores(cache_dir, demo), content))
     out.print(f"saved {len(saved)} rule set(s): {', '.join(rs.id for rs in saved)}")
+
+
+@rules_app.command("import-nsp")
+def rules_import_nsp(
+    path: Path,
+    rule_id: Annotated[
+        str | None, typer.Option("--id", help="Rule set id (default: from the playlist name).")
+    ] = None,
+    cache_dir: CacheDir = None,
+    demo: Demo = False,
+) -> None:
+    """Import a Navidrome smart playlist (.nsp); kept disabled if it needs fixing here."""
+    rule_set, notes, problems = manager.import_nsp_rules(
+        _stores(cache_dir, demo), path.read_bytes(), rule_id=rule_id, name=path.stem
+    )
+    out.print(escape(f"imported [{rule_set.id}] {rule_set.name}"), highlight=False)
+    for note in notes:
+        err.print(f"[yellow]note:[/] {escape(note)}", highlight=False, soft_wrap=True)
+    for problem in problems:
+        err.print(f"[yellow]to fix:[/] {escape(problem.render())}", highlight=False, soft_wrap=True)
+    if problems:
+        err.print(
+            "saved disabled until the problems above are fixed "
+            f"(`spotify-auto-playlists rules edit {rule_set.id}`)"
+        )
+
+
+@rules_app.command("export-nsp")
+def rules_export_nsp(
+    rule_id: str,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the .nsp here (default: stdout).")
+    ] = None,
+    cache_dir: CacheDir = None,
+    demo: Demo = False,
+) -> None:
+    """Export a rule set as a Navidrome smart playlist; what Navidrome can't express is listed."""
+    exported = manager.export_nsp_rules(_stores(cache_dir, demo), rule_id)
+    text = json.dumps(exported.data, indent=2, ensure_ascii=False) + "\n"
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+    for line in exported.dropped:
+        err.print(f"[yellow]dropped:[/] {escape(line)}", highlight=False, soft_wrap=True)
+    for note in exported.notes:
+        err.print(f"note: {escape(note)}", highlight=False, soft_wrap=True)
 
 
 def preview(

@@ -27,13 +27,11 @@ from app.core.errors import NotFoundError, RulesInvalidError, UnprocessableError
 from app.core.models import utc_now
 from app.core.rules import PlaylistRuleSet, RuleGroup, RuleProblem
 from app.data import Stores
-from app.pipeline.rules_engine import (
-    build_rule_based_playlists,
-    evaluate_rule_sets,
-    explain,
-    matches_rules,
-)
+from app.pipeline.rules_engine import evaluate_rule_sets
+from app.pipeline.rules_explain import explain
 from app.pipeline.rules_fields import FieldRegistry, registry_from_library
+from app.pipeline.rules_nsp import NspExport, export_nsp, import_nsp
+from app.pipeline.rules_seed import build_rule_based_playlists, matches_rules
 from app.pipeline.rules_text import TEXT_FIELDS, ParsedRules, format_rules, parse_rules
 from app.pipeline.rules_validation import (
     check_references,
@@ -435,3 +433,33 @@ def file_context(stores: Stores, payloads: Sequence[Mapping[str, Any]]) -> list[
 def _placeholders(payloads: Sequence[Mapping[str, Any]]) -> list[PlaylistRuleSet]:
     """Stand-ins so rule sets of one file may refer to each other (`in rule "x"`)."""
     return [PlaylistRuleSet(id=str(p["id"]), name=str(p["name"])) for p in payloads]
+
+
+# --- Navidrome smart playlists ---------------------------------------------------------------
+
+
+def import_nsp_rules(
+    stores: Stores,
+    data: str | bytes | Mapping[str, Any],
+    *,
+    rule_id: str | None = None,
+    name: str | None = None,
+) -> tuple[PlaylistRuleSet, list[str], list[RuleProblem]]:
+    """Import a Navidrome `.nsp` file as a rule set and store it.
+
+    The import keeps every condition (fields we do not know keep their Navidrome name). If the
+    result does not validate against this library — a field such as `playcount` that no
+    provider gives — it is stored *disabled*, so nothing is lost and nothing runs until fixed.
+    """
+    imported = import_nsp(data, rule_id=rule_id, name=name)
+    rule_set = imported.rule_set
+    _checked, problems, _text = check_rule_set(stores, rule_set.model_dump(mode="json"))
+    if problems:
+        rule_set = rule_set.model_copy(update={"enabled": False})
+    _store(stores, [rule_set])
+    return rule_set, imported.notes, problems
+
+
+def export_nsp_rules(stores: Stores, rule_id: str) -> NspExport:
+    """A stored rule set as a Navidrome `.nsp` file, with what it cannot express."""
+    return export_nsp(get_rule_set(stores, rule_id))

@@ -15,11 +15,9 @@ from app.core.errors import RulesInvalidError
 from app.core.models import AlbumRef, ArtistRef, Track, TrackEnrichment, TrackSourceType
 from app.data import Stores
 from app.data.sources import SourceEntry, SourceRecord
-from app.pipeline.rules_engine import (
-    build_rule_based_playlists,
-    evaluate_rule_sets,
-    explain,
-)
+from app.pipeline.rules_engine import evaluate_rule_sets
+from app.pipeline.rules_explain import explain
+from app.pipeline.rules_seed import build_rule_based_playlists
 from app.pipeline.rules_view import (
     Library,
     build_enrichment_view,

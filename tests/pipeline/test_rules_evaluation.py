@@ -12,7 +12,8 @@ import pytest
 from app.core.errors import RulesInvalidError
 from app.core.rules import NEGATION, NEGATIVE, RuleCondition, RuleGroup, RuleOperator
 from app.pipeline.rules_compile import Columns, compile_tree
-from app.pipeline.rules_engine import compile_group, matches_rules
+from app.pipeline.rules_engine import compile_group
+from app.pipeline.rules_seed import matches_rules
 from app.pipeline.rules_view import Library
 
 Op = RuleOperator

@@ -23,7 +23,7 @@ from app.core.rules import (
     RuleOperator,
     SortKey,
 )
-from app.pipeline import rules_text
+from app.pipeline import rules_format, rules_text
 from app.pipeline.rules_text import (
     MAX_NESTING,
     OPERATOR_TEXT,
@@ -734,7 +734,7 @@ pairs = st.one_of(
     st.lists(numbers, min_size=2, max_size=2).map(_ordered),
     st.lists(day_dates, min_size=2, max_size=2).map(_ordered),
     st.lists(month_dates, min_size=2, max_size=2).map(_ordered),
-    st.lists(texts.filter(lambda t: not rules_text._is_date_literal(t)), min_size=2, max_size=2),
+    st.lists(texts.filter(lambda t: not rules_format.is_date_literal(t)), min_size=2, max_size=2),
 )
 spans = st.one_of(
     st.builds(
