@@ -41,6 +41,7 @@ from typing import Any, Literal
 from app.core.models import Track, TrackEnrichment, TrackSourceType
 from app.core.rules import RuleOperator
 from app.data.sources import SourceRecord
+from app.pipeline.rules_values import as_text
 
 FieldType = Literal["text", "number", "date", "bool"]
 FieldOrigin = Literal["track", "source", "enrichment"]
@@ -302,13 +303,7 @@ def infer_type(value: Any) -> FieldType | None:
 
 
 def _example(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return str(value)
+    return as_text(value)
 
 
 class _KeyStats:

@@ -14,10 +14,12 @@ import re
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from functools import lru_cache
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from app.core.errors import RulesInvalidError
-from app.pipeline.rules_fields import FieldType
+
+if TYPE_CHECKING:  # rules_fields uses as_text from here
+    from app.pipeline.rules_fields import FieldType
 
 Kind = Literal["text", "number", "date", "bool"]
 """How a condition compares its field: as text, numbers, instants or booleans."""

@@ -46,22 +46,8 @@ class SimpleArtist(SpotifyModel):
     name: str = ""
 
 
-class SimpleAlbum(SpotifyModel):
-    id: str | None = None
-    name: str = ""
-    release_date: str | None = None
-    release_date_precision: Literal["year", "month", "day"] | None = None
-
-    @field_validator("release_date", mode="before")
-    @classmethod
-    def _blank_date(cls, value: Any) -> Any:
-        # Local files and some old releases carry "" or "0000".
-        return None if value in ("", "0000") else value
-
-    @field_validator("release_date_precision", mode="before")
-    @classmethod
-    def _unknown_precision(cls, value: Any) -> Any:
-        return value if value in ("year", "month", "day") else None
+class SimpleAlbum(AlbumRef):
+    """Spotify's simplified album: our `AlbumRef` reads it as is (blank dates become None)."""
 
 
 class ExternalIds(SpotifyModel):
