@@ -18,6 +18,7 @@ from app.demo import DemoEnvironment
 from app.pipeline.context import Services
 from app.pipeline.jobs_runner import JobManager
 from app.pipeline.registry import default_registry
+from app.pipeline.rules_manager import warm_library_in_background
 from app.pipeline.steps import StepRegistry
 from app.spotify.auth import LoginSessions
 
@@ -59,6 +60,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         interrupted = jobs.start()
+        warm_library_in_background(services.stores)  # first preview takes the fast path
         log.info(
             "serving with cache dir %s (%d interrupted job(s) found)",
             settings.cache_dir,

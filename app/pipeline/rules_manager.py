@@ -14,6 +14,7 @@ with its position in the text or its JSON path.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections import Counter
@@ -23,7 +24,7 @@ from itertools import combinations
 from pathlib import Path
 from typing import Any
 
-from app.core.errors import NotFoundError, RulesInvalidError, UnprocessableError
+from app.core.errors import AppError, NotFoundError, RulesInvalidError, UnprocessableError
 from app.core.models import utc_now
 from app.core.rules import PlaylistRuleSet, RuleGroup, RuleProblem
 from app.data import Stores
@@ -41,6 +42,8 @@ from app.pipeline.rules_validation import (
 )
 from app.pipeline.rules_view import Library, load_library_views
 
+log = logging.getLogger(__name__)
+
 _library_cache: dict[Path, tuple[tuple[Any, ...], Library]] = {}
 _library_lock = threading.Lock()
 
@@ -51,12 +54,7 @@ def library_views(stores: Stores) -> Library:
     Building views for 100,000 tracks takes seconds and the engine's per-field indexes live on
     the `Library`, so previews after the first are fast (see docs/performance.md).
     """
-    signature = tuple(
-        (info.st_ino, info.st_size, info.st_mtime_ns) if info else None
-        for info in (
-            _stat(store.path) for store in (stores.tracks, stores.sources, stores.enrichments)
-        )
-    )
+    signature = _signature(stores)
     with _library_lock:
         cached = _library_cache.get(stores.directory)
         if cached is not None and cached[0] == signature:
@@ -65,6 +63,49 @@ def library_views(stores: Stores) -> Library:
     with _library_lock:
         _library_cache[stores.directory] = (signature, library)
     return library
+
+
+def warm_library(stores: Stores) -> bool:
+    """Load the library and build the engine's field indexes ahead of the first preview.
+
+    Run in the background at server start and after a fetch, so that a user's first preview
+    takes the fast path. Returns False (and logs) when there is nothing to do or it failed.
+    """
+    if not stores.tracks.path.exists():
+        return False
+    try:
+        library = library_views(stores)
+        rule_sets = [rs for rs in stored_rule_sets(stores) if rs.enabled]
+        if rule_sets:
+            evaluate_rule_sets(rule_sets, library, now=utc_now())
+    except AppError as exc:  # a bad file or rule: previews will report it properly
+        log.info("library warm-up skipped: %s", exc.detail)
+        return False
+    return True
+
+
+def warm_library_in_background(stores: Stores) -> threading.Thread:
+    thread = threading.Thread(
+        target=warm_library, args=(stores,), name="sap-warm-library", daemon=True
+    )
+    thread.start()
+    return thread
+
+
+def is_warm(stores: Stores) -> bool:
+    """Whether the current library is loaded (its files unchanged since)."""
+    with _library_lock:
+        cached = _library_cache.get(stores.directory)
+    return cached is not None and cached[0] == _signature(stores)
+
+
+def _signature(stores: Stores) -> tuple[Any, ...]:
+    return tuple(
+        (info.st_ino, info.st_size, info.st_mtime_ns) if info else None
+        for info in (
+            _stat(store.path) for store in (stores.tracks, stores.sources, stores.enrichments)
+        )
+    )
 
 
 def _stat(path: Path) -> os.stat_result | None:

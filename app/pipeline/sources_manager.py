@@ -21,6 +21,7 @@ from app.core.models import Track, TrackSourceType, utc_now
 from app.data import Stores
 from app.data.sources import SourceEntry, SourceRecord
 from app.pipeline.context import Services
+from app.pipeline.rules_manager import warm_library_in_background
 from app.pipeline.steps import StepContext
 from app.spotify.client import ProgressFn, SpotifyClient
 from app.spotify.csv_import import read_exportify_csv
@@ -153,6 +154,8 @@ def commit_reads(stores: Stores, reads: list[SourceRead]) -> None:
     with stores.sources.update() as sources:
         for read in reads:
             sources[read.record.key] = read.record
+    if any(read.mode != "unchanged" for read in reads):
+        warm_library_in_background(stores)  # the next preview finds the new library loaded
 
 
 def commit_read(stores: Stores, read: SourceRead) -> None:
