@@ -89,7 +89,11 @@ async def plan_fetch(
         user_id, infos = listing or await list_playlists(services)
         playlists = {info.id: info for info in infos}
     planned: list[dict[str, Any]] = []
+    seen: set[str] = set()
     for request in requests:
+        if request.key in seen:
+            continue  # the same source twice: one job is enough
+        seen.add(request.key)
         metadata: dict[str, Any] = request.model_dump(exclude_none=True)
         if request.source_type == "playlist":
             info = playlists.get(request.source_id or "")

@@ -93,15 +93,22 @@ class _TotalChanged(Exception):
     pass
 
 
-def _retry_after(response: httpx.Response) -> float:
+def retry_after_seconds(response: httpx.Response, default: float = 1.0) -> float:
+    """The wait a 429 asks for: seconds or an HTTP date; `default` when absent or unreadable."""
     value = response.headers.get("retry-after", "").strip()
     if not value:
-        return 1.0
+        return default
     try:
         return max(0.0, float(value))
     except ValueError:
+        pass
+    try:
         when = email.utils.parsedate_to_datetime(value)
-        return max(0.0, (when - datetime.now(UTC)).total_seconds())
+    except (TypeError, ValueError):
+        return default
+    if when.tzinfo is None:  # an HTTP date is GMT even when it does not say so
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def _error_message(response: httpx.Response) -> str:
@@ -222,7 +229,7 @@ class SpotifyClient:
                             headers={"Authorization": f"Bearer {token}"},
                         )
                     if response.status_code == 429:
-                        raise _RateLimited(_retry_after(response))
+                        raise _RateLimited(retry_after_seconds(response))
                     if response.status_code >= 500:
                         raise _ServerError(response.status_code, _error_message(response))
         except _RateLimited as exc:

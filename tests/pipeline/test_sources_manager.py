@@ -90,6 +90,12 @@ def test_plan_fetch_of_liked_songs_needs_no_request(demo_env: DemoEnvironment) -
     assert demo_env.emulator.requests == []
 
 
+def test_plan_fetch_plans_a_repeated_source_once(demo_env: DemoEnvironment) -> None:
+    labelled = SourceRequest(source_type="liked", label="again")
+    planned = asyncio.run(plan_fetch(demo_env.services, [LIKED, labelled, LIKED]))
+    assert planned == [{"source_type": "liked"}]
+
+
 @pytest.mark.parametrize(
     ("kind", "status", "code", "words"),
     [
