@@ -54,6 +54,11 @@ def test_emulate_serves_every_service_with_the_requested_library() -> None:
             "services": {
                 "spotify_api": f"{base}/spotify/v1",
                 "spotify_accounts": f"{base}/spotify/accounts",
+                "musicbrainz": f"{base}/musicbrainz/ws/2",
+                "listenbrainz": f"{base}/listenbrainz/1",
+                "deezer": f"{base}/deezer",
+                "reccobeats": f"{base}/reccobeats/v1",
+                "lastfm": f"{base}/lastfm/2.0",
             }
         }
         # Any client can get a token through the accounts service and read the library.

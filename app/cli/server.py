@@ -71,7 +71,7 @@ def emulate(
         int | None, typer.Option(help="Max requests per rolling 30 s (429 beyond).")
     ] = None,
 ) -> None:
-    """Serve every emulated service (Spotify today) on one local port, for tests and trials."""
+    """Serve every emulated service (Spotify and the enrichment providers) on one local port."""
     import uvicorn
 
     from app.emulators.server import create_emulator_server

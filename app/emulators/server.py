@@ -16,6 +16,7 @@ Adding a service (MusicBrainz, Deezer, …) is one more `EmulatedService` in `_s
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -23,8 +24,13 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Mount, Route
 
 from app.emulators.clock import Clock
+from app.emulators.deezer import DeezerEmulator
+from app.emulators.lastfm import LastfmEmulator
 from app.emulators.library import generate_library
 from app.emulators.library_model import Library
+from app.emulators.listenbrainz import ListenBrainzEmulator
+from app.emulators.musicbrainz import MusicBrainzEmulator
+from app.emulators.reccobeats import ReccoBeatsEmulator
 from app.emulators.spotify import SpotifyEmulator, SpotifyEmulatorConfig
 from app.emulators.transport import ASGIApp, Receive, Scope, Send, ServeDroppedConnections
 
@@ -38,21 +44,58 @@ class EmulatedService:
     app: ASGIApp
 
 
-def _services(spotify: SpotifyEmulator) -> list[EmulatedService]:
+@dataclass(frozen=True)
+class ProviderEmulators:
+    """The enrichment providers' emulators, all serving the same library's truth."""
+
+    musicbrainz: MusicBrainzEmulator
+    listenbrainz: ListenBrainzEmulator
+    deezer: DeezerEmulator
+    reccobeats: ReccoBeatsEmulator
+    lastfm: LastfmEmulator
+
+    @classmethod
+    def create(cls, library: Library, clock: Clock | None = None) -> ProviderEmulators:
+        musicbrainz = MusicBrainzEmulator(library, clock=clock)
+        return cls(
+            musicbrainz=musicbrainz,
+            listenbrainz=ListenBrainzEmulator(library, clock=clock, data=musicbrainz.data),
+            deezer=DeezerEmulator(library, clock=clock),
+            reccobeats=ReccoBeatsEmulator(library, clock=clock),
+            lastfm=LastfmEmulator(library, clock=clock),
+        )
+
+    def all(self) -> list[Any]:
+        return [self.musicbrainz, self.listenbrainz, self.deezer, self.reccobeats, self.lastfm]
+
+
+def _services(spotify: SpotifyEmulator, providers: ProviderEmulators) -> list[EmulatedService]:
     return [
         EmulatedService("spotify_api", "/spotify/v1", spotify.api_app),
         EmulatedService("spotify_accounts", "/spotify/accounts", spotify.accounts_app),
+        EmulatedService("musicbrainz", "/musicbrainz/ws/2", providers.musicbrainz.app),
+        EmulatedService("listenbrainz", "/listenbrainz/1", providers.listenbrainz.app),
+        EmulatedService("deezer", "/deezer", providers.deezer.app),
+        EmulatedService("reccobeats", "/reccobeats/v1", providers.reccobeats.app),
+        EmulatedService("lastfm", "/lastfm/2.0", providers.lastfm.app),
     ]
 
 
 class EmulatorServer:
-    """The combined ASGI app; `spotify` (and later the others) stay reachable for tests."""
+    """The combined ASGI app; each emulator stays reachable (`spotify`, `providers`) for tests."""
 
-    def __init__(self, spotify: SpotifyEmulator, *, base_url: str | None = None) -> None:
+    def __init__(
+        self,
+        spotify: SpotifyEmulator,
+        *,
+        providers: ProviderEmulators | None = None,
+        base_url: str | None = None,
+    ) -> None:
         self.spotify = spotify
         self.library = spotify.library
+        self.providers = providers or ProviderEmulators.create(spotify.library, spotify.clock)
         self.base_url = base_url.rstrip("/") if base_url else None
-        self.services = _services(spotify)
+        self.services = _services(spotify, self.providers)
         routes: list[BaseRoute] = [
             Route("/", self._index, methods=["GET"]),
             Route("/_stats", self._stats, methods=["GET"]),
@@ -78,6 +121,9 @@ class EmulatorServer:
         for record in self.spotify.requests:
             key = f"spotify_{record.service}"
             counts[key] = counts.get(key, 0) + 1
+        for emulator in self.providers.all():
+            for record in emulator.requests:
+                counts[record.service] = counts.get(record.service, 0) + 1
         return JSONResponse({"requests": counts})
 
 

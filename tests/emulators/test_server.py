@@ -77,6 +77,11 @@ async def test_index_lists_services_from_the_request_url(server: EmulatorServer)
         "services": {
             "spotify_api": "http://emu.test:8899/spotify/v1",
             "spotify_accounts": "http://emu.test:8899/spotify/accounts",
+            "musicbrainz": "http://emu.test:8899/musicbrainz/ws/2",
+            "listenbrainz": "http://emu.test:8899/listenbrainz/1",
+            "deezer": "http://emu.test:8899/deezer",
+            "reccobeats": "http://emu.test:8899/reccobeats/v1",
+            "lastfm": "http://emu.test:8899/lastfm/2.0",
         }
     }
 
@@ -156,3 +161,16 @@ async def test_the_api_app_alone_under_uvicorn_also_drops_cleanly(server: Emulat
         spotify.config.drop_rate = 0.0
         answer = await raw_get(url, "/me", bearer(server))
     assert answer.startswith(b"HTTP/1.1 200 OK")
+
+
+async def test_the_provider_emulators_serve_the_same_library(server: EmulatorServer) -> None:
+    track = next(t for t in server.library.tracks.values() if t.isrc and t.truth.in_deezer)
+    transport = emulator_transport(server)
+    headers = {"User-Agent": "spotify-auto-playlists-tests/1.0 ( tests@example.org )"}
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://emu.test:8899", headers=headers
+    ) as client:
+        deezer = (await client.get(f"/deezer/track/isrc:{track.isrc}")).json()
+        stats = (await client.get("/_stats")).json()
+    assert deezer["isrc"] == track.isrc
+    assert stats["requests"]["deezer"] == 1
