@@ -40,12 +40,12 @@ from app.emulators.musicbrainz import (
     RandomFaults,
     Recording,
     Refusal,
-    SlidingWindow,
     genre_id,
     is_genre,
     json_response,
     release_id,
 )
+from app.emulators.provider_gate import SlidingWindow, check_fault_rates
 from app.emulators.spotify.gateway import RequestRecord
 from app.emulators.transport import ASGIApp, Scope
 
@@ -71,12 +71,7 @@ class ListenBrainzConfig:
         self.validate()
 
     def validate(self) -> None:
-        for name in ("fail_rate", "drop_rate"):
-            value = getattr(self, name)
-            if not 0.0 <= value <= 1.0:
-                raise ValueError(f"{name} must be between 0 and 1, got {value}")
-        if self.fail_rate + self.drop_rate > 1.0:
-            raise ValueError("fail_rate + drop_rate must not exceed 1")
+        check_fault_rates(self.fail_rate, self.drop_rate)
         if self.max_recording_mbids < 1:
             raise ValueError("max_recording_mbids must be at least 1")
         if self.rate_limit is not None and self.rate_limit < 1:
@@ -147,7 +142,7 @@ class ListenBrainzEmulator:
         if config.rate_limit is not None:
             client = scope.get("client")
             key = str(client[0]) if client else "unknown"
-            if not self.window.admit(key, config.rate_limit, config.rate_limit_window):
+            if self.window.hit(key, config.rate_limit, config.rate_limit_window) is not None:
                 reset = str(max(1, math.ceil(config.rate_limit_window)))
                 headers = {
                     "x-ratelimit-limit": str(config.rate_limit),

@@ -41,7 +41,6 @@ import math
 import random
 import re
 import uuid
-from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -56,6 +55,7 @@ from starlette.routing import Route
 from app.emulators.clock import Clock
 from app.emulators.library import GENRE_FAMILY, fold
 from app.emulators.library_model import Album, Artist, Library, Track
+from app.emulators.provider_gate import SlidingWindow, check_fault_rates
 from app.emulators.spotify.gateway import RequestRecord, relative_path
 from app.emulators.transport import ASGIApp, Message, Receive, Scope, Send, drop_connection
 
@@ -138,12 +138,11 @@ class MusicBrainzConfig:
         self.validate()
 
     def validate(self) -> None:
-        for name in ("fail_rate", "drop_rate", "recording_genre_share"):
-            value = getattr(self, name)
-            if not 0.0 <= value <= 1.0:
-                raise ValueError(f"{name} must be between 0 and 1, got {value}")
-        if self.fail_rate + self.drop_rate > 1.0:
-            raise ValueError("fail_rate + drop_rate must not exceed 1")
+        check_fault_rates(self.fail_rate, self.drop_rate)
+        if not 0.0 <= self.recording_genre_share <= 1.0:
+            raise ValueError(
+                f"recording_genre_share must be between 0 and 1, got {self.recording_genre_share}"
+            )
         if self.rate_per_second <= 0 or self.rate_limit_window <= 0:
             raise ValueError("rate_per_second and rate_limit_window must be positive")
 
@@ -170,28 +169,6 @@ class Refusal:
     status: int = 0
     body: Any = None
     headers: Mapping[str, str] = field(default_factory=dict)
-
-
-class SlidingWindow:
-    """Requests per client key within the last `window` seconds of the clock."""
-
-    def __init__(self, clock: Clock) -> None:
-        self.clock = clock
-        self._windows: dict[str, deque[float]] = {}
-
-    def admit(self, key: str, limit: int, window: float) -> bool:
-        """Count the request and return True, or return False (not counted) when over."""
-        now = self.clock.timestamp()
-        times = self._windows.setdefault(key, deque())
-        while times and times[0] <= now - window:
-            times.popleft()
-        if len(times) >= limit:
-            return False
-        times.append(now)
-        return True
-
-    def reset(self) -> None:
-        self._windows.clear()
 
 
 class RandomFaults:
@@ -909,7 +886,7 @@ class MusicBrainzEmulator:
             return Refusal("user_agent", 403, {"error": USER_AGENT_MESSAGE, "help": HELP})
         if config.enforce_rate_limit:
             limit = max(1, math.floor(config.rate_per_second * config.rate_limit_window))
-            if not self.window.admit(client_key(scope), limit, config.rate_limit_window):
+            if self.window.hit(client_key(scope), limit, config.rate_limit_window) is not None:
                 return Refusal(
                     "rate_limit", 503, {"error": RATE_LIMIT_MESSAGE, "help": HELP},
                     {"retry-after": str(max(1, math.ceil(config.rate_limit_window)))},

@@ -1,4 +1,5 @@
-"""What every provider emulator (Deezer, ReccoBeats, Last.fm) shares: settings, the request
+"""What every provider emulator (Deezer, ReccoBeats, Last.fm; MusicBrainz and ListenBrainz use
+the window and the rate checks) shares: settings, the request
 log, injected latency/faults and a sliding-window rate limiter on the emulator clock.
 
 `ProviderGate` wraps a service's ASGI app like the Spotify `Gateway`: it logs each request as a
@@ -50,16 +51,20 @@ class ProviderConfig:
 
     def validate(self) -> None:
         """Raise `ValueError` for impossible settings."""
-        for name in ("fail_rate", "drop_rate"):
-            value = getattr(self, name)
-            if not 0.0 <= value <= 1.0:
-                raise ValueError(f"{name} must be between 0 and 1, got {value}")
-        if self.fail_rate + self.drop_rate > 1.0:
-            raise ValueError("fail_rate + drop_rate must not exceed 1")
+        check_fault_rates(self.fail_rate, self.drop_rate)
         if self.rate_limit is not None and self.rate_limit < 1:
             raise ValueError("rate_limit must be at least 1 (or None for no limit)")
         if self.rate_window <= 0:
             raise ValueError("rate_window must be positive")
+
+
+def check_fault_rates(fail_rate: float, drop_rate: float) -> None:
+    """Raise `ValueError` unless both shares are in [0, 1] and together at most 1."""
+    for name, value in (("fail_rate", fail_rate), ("drop_rate", drop_rate)):
+        if not 0.0 <= value <= 1.0:
+            raise ValueError(f"{name} must be between 0 and 1, got {value}")
+    if fail_rate + drop_rate > 1.0:
+        raise ValueError("fail_rate + drop_rate must not exceed 1")
 
 
 class SlidingWindow:
