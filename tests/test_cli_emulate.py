@@ -59,6 +59,8 @@ def test_emulate_serves_every_service_with_the_requested_library() -> None:
                 "deezer": f"{base}/deezer",
                 "reccobeats": f"{base}/reccobeats/v1",
                 "lastfm": f"{base}/lastfm/2.0",
+                "llm": f"{base}/llm/v1",
+                "acousticbrainz": f"{base}/acousticbrainz",
             }
         }
         # Any client can get a token through the accounts service and read the library.

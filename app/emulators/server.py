@@ -23,12 +23,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Mount, Route
 
+from app.emulators.acousticbrainz import AcousticBrainzEmulator
 from app.emulators.clock import Clock
 from app.emulators.deezer import DeezerEmulator
 from app.emulators.lastfm import LastfmEmulator
 from app.emulators.library import generate_library
 from app.emulators.library_model import Library
 from app.emulators.listenbrainz import ListenBrainzEmulator
+from app.emulators.llm import LlmEmulator
 from app.emulators.musicbrainz import MusicBrainzEmulator
 from app.emulators.reccobeats import ReccoBeatsEmulator
 from app.emulators.spotify import SpotifyEmulator, SpotifyEmulatorConfig
@@ -53,6 +55,8 @@ class ProviderEmulators:
     deezer: DeezerEmulator
     reccobeats: ReccoBeatsEmulator
     lastfm: LastfmEmulator
+    llm: LlmEmulator
+    acousticbrainz: AcousticBrainzEmulator
 
     @classmethod
     def create(cls, library: Library, clock: Clock | None = None) -> ProviderEmulators:
@@ -63,10 +67,20 @@ class ProviderEmulators:
             deezer=DeezerEmulator(library, clock=clock),
             reccobeats=ReccoBeatsEmulator(library, clock=clock),
             lastfm=LastfmEmulator(library, clock=clock),
+            llm=LlmEmulator(library, clock=clock),
+            acousticbrainz=AcousticBrainzEmulator(library, clock=clock),
         )
 
     def all(self) -> list[Any]:
-        return [self.musicbrainz, self.listenbrainz, self.deezer, self.reccobeats, self.lastfm]
+        return [
+            self.musicbrainz,
+            self.listenbrainz,
+            self.deezer,
+            self.reccobeats,
+            self.lastfm,
+            self.llm,
+            self.acousticbrainz,
+        ]
 
 
 def _services(spotify: SpotifyEmulator, providers: ProviderEmulators) -> list[EmulatedService]:
@@ -78,6 +92,8 @@ def _services(spotify: SpotifyEmulator, providers: ProviderEmulators) -> list[Em
         EmulatedService("deezer", "/deezer", providers.deezer.app),
         EmulatedService("reccobeats", "/reccobeats/v1", providers.reccobeats.app),
         EmulatedService("lastfm", "/lastfm/2.0", providers.lastfm.app),
+        EmulatedService("llm", "/llm/v1", providers.llm.app),
+        EmulatedService("acousticbrainz", "/acousticbrainz", providers.acousticbrainz.app),
     ]
 
 

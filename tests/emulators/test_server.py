@@ -82,6 +82,8 @@ async def test_index_lists_services_from_the_request_url(server: EmulatorServer)
             "deezer": "http://emu.test:8899/deezer",
             "reccobeats": "http://emu.test:8899/reccobeats/v1",
             "lastfm": "http://emu.test:8899/lastfm/2.0",
+            "llm": "http://emu.test:8899/llm/v1",
+            "acousticbrainz": "http://emu.test:8899/acousticbrainz",
         }
     }
 
