@@ -1,21 +1,21 @@
-"""Demo mode: a generated Spotify account served by the in-process emulator.
+"""Demo mode: a generated Spotify account and every enrichment provider, emulated in process.
 
 Used by the server and the CLI when no Spotify client id is configured (or with `--demo`).
-The emulator is mounted in the API server under `/emulator/spotify` so the browser can walk
-through the real login flow; our own client reaches the same emulator in process, with no
-network. Demo data lives in `<cache dir>/demo` (see `Settings.effective`).
+The emulators (the same combined app as `sap emulate`) are mounted in the API server under
+`/emulator` — Spotify at `/emulator/spotify/…`, MusicBrainz at `/emulator/musicbrainz/ws/2`… —
+so the browser can walk through the real login flow; our own clients reach the same emulators
+in process, with no network. The providers serve the generated library's "truth", so demo
+enrichment gives real results. Demo data lives in `<cache dir>/demo` (see `Settings.effective`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from starlette.applications import Starlette
-from starlette.routing import Mount
-
-from app.core.config import DEMO_EMULATOR_PREFIX, Settings
+from app.core.config import DEMO_EMULATORS_PREFIX, Settings
 from app.data import Stores
 from app.emulators.library import generate_library
+from app.emulators.server import EmulatorServer
 from app.emulators.spotify import SpotifyEmulator, SpotifyEmulatorConfig
 from app.emulators.transport import ASGIApp, emulator_transport
 from app.pipeline.context import Services
@@ -26,8 +26,9 @@ from app.spotify.access import DEMO_CLIENT_ID, SpotifyAccess
 class DemoEnvironment:
     settings: Settings
     emulator: SpotifyEmulator
-    asgi: ASGIApp  # mount at DEMO_EMULATOR_PREFIX
+    asgi: ASGIApp  # mount at DEMO_EMULATORS_PREFIX
     services: Services
+    emulators: EmulatorServer
 
     @classmethod
     def create(
@@ -49,16 +50,13 @@ class DemoEnvironment:
                 token_secret=f"spotify-auto-playlists-demo-{settings.demo_seed}",
             ),
         )
-        asgi = Starlette(
-            routes=[
-                Mount("/v1", app=emulator.api_app),
-                Mount("/accounts", app=emulator.accounts_app),
-            ]
-        )
-        transport = emulator_transport(asgi, root_path=DEMO_EMULATOR_PREFIX)
+        emulators = EmulatorServer(emulator)
+        transport = emulator_transport(emulators, root_path=DEMO_EMULATORS_PREFIX)
         stores = Stores.open(settings.cache_dir)
         access = SpotifyAccess.create(
             settings, stores.tokens, api_transport=transport, accounts_transport=transport
         )
-        services = Services(settings=settings, stores=stores, spotify=access)
-        return cls(settings, emulator, asgi, services)
+        services = Services(
+            settings=settings, stores=stores, spotify=access, provider_transport=transport
+        )
+        return cls(settings, emulator, emulators, services, emulators)

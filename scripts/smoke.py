@@ -6,7 +6,9 @@ It runs the server in demo mode (the emulated Spotify account) and covers: healt
 request guards, the demo login round trip, playlists, the v2 fetch of liked songs and a
 playlist with job polling, the aggregate, and the v1 `tracks` step synchronously and through
 run-async, and rule sets (text and JSON, validation, evaluate, previews in payload and
-library mode, explain). Later issues extend it (enrichment, sync).
+library mode, explain), and enrichment (ReccoBeats from the demo's emulator, a re-run that
+costs nothing, coverage, a manual override, a rule on an enriched field). Later issues extend
+it (sync).
 
     python scripts/smoke.py            # what `make test` runs
     python scripts/smoke.py --keep     # keep the cache directory for inspection
@@ -267,6 +269,58 @@ def check_rules(client: httpx.Client, _cache_dir: Path) -> None:
     expect(why["outcome"] == "included", "explain says why a track is in", why)
 
 
+def check_enrichment(client: httpx.Client, _cache_dir: Path) -> None:
+    providers = {row["id"]: row for row in client.get("/data/providers").json()}
+    expect(providers["reccobeats"]["enabled"], "the demo enables ReccoBeats", providers)
+    started = client.post("/pipeline/enrich", json={"providers": ["reccobeats"], "source": "liked"})
+    expect(started.status_code == 202, "POST /pipeline/enrich answers 202", started.text)
+    job = poll_job(client, started.json()["jobs"][0]["id"], timeout=120.0)
+    expect(job["status"] == "done", "the enrich job finishes", job)
+    report = job["payload"]
+    expect(report["matched"] > 0, "ReccoBeats matched tracks", report)
+    expect(report["failed"] == 0, "no track failed", report)
+    again = client.post("/pipeline/enrich", json={"providers": ["reccobeats"], "source": "liked"})
+    rerun = poll_job(client, again.json()["jobs"][0]["id"])["payload"]
+    expect(rerun["requests"] == 0 and rerun["cached"] == report["total"], "a re-run is free", rerun)
+
+    energy = {
+        track_id: entries[0]["categories"]["energy"]
+        for track_id, entries in client.get("/data/enrichments", params={"provider": "reccobeats"})
+        .json()
+        .items()
+        if not entries[0]["not_found"] and "energy" in entries[0]["categories"]
+    }
+    coverage = {
+        row["field"]: row for row in client.get("/data/enrichments/coverage").json()["fields"]
+    }
+    expect(
+        coverage["energy"]["tracks"] == len(energy), "coverage counts energy", coverage["energy"]
+    )
+    calm = sorted(energy, key=energy.__getitem__)[0]
+    patched = client.patch(f"/data/enrichments/{calm}", json={"set": {"energy": 0.99}})
+    expect(patched.status_code == 200, "PATCH sets a manual value", patched.text)
+    expect(patched.json()["provenance"]["energy"] == "manual", "the manual value wins")
+    saved = client.post(
+        "/data/rules",
+        json={
+            "id": "smoke-energy",
+            "name": "Energetic",
+            "text": "energy > 0.8\nsort by energy desc",
+        },
+    )
+    expect(saved.status_code == 200, "a rule on an enriched field saves", saved.text)
+    preview = client.post(
+        "/pipeline/playlists/preview-from-rules", json={"rule_ids": ["smoke-energy"]}
+    ).json()
+    placed = next(p for p in preview["playlists"] if p["rule_id"] == "smoke-energy")
+    energy[calm] = 0.99
+    expected = {track_id for track_id, value in energy.items() if value > 0.8}
+    expect(set(placed["track_ids"]) == expected, "the rule previews the enriched tracks", placed)
+    expect(calm in placed["track_ids"], "the manual value put the calmest track in")
+    ranked = [energy[track_id] for track_id in placed["track_ids"]]
+    expect(ranked == sorted(ranked, reverse=True), "sorted by energy, highest first", ranked[:5])
+
+
 CHECKS: list[tuple[str, Callable[[httpx.Client, Path], None]]] = [
     ("health", check_health),
     ("jobs", check_jobs),
@@ -275,6 +329,7 @@ CHECKS: list[tuple[str, Callable[[httpx.Client, Path], None]]] = [
     ("sources (v2)", check_sources),
     ("tracks (v1)", check_v1_tracks),
     ("rules", check_rules),
+    ("enrichment", check_enrichment),
 ]
 
 

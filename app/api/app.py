@@ -13,9 +13,10 @@ from app import __version__
 from app.api import auth, data, pipeline, rules, spotify
 from app.api.errors import install_error_handlers
 from app.api.middleware import LocalRequestGuard
-from app.core.config import DEMO_EMULATOR_PREFIX, Settings
+from app.core.config import DEMO_EMULATORS_PREFIX, Settings
 from app.demo import DemoEnvironment
 from app.pipeline.context import Services
+from app.pipeline.enrichment.service import RESUMABLE_STEPS
 from app.pipeline.jobs_runner import JobManager
 from app.pipeline.registry import default_registry
 from app.pipeline.rules_manager import warm_library_in_background
@@ -35,7 +36,8 @@ def create_app(
     """Build the API for `settings`; the job runner starts and stops with the app.
 
     Without a Spotify client id (or with `Settings.demo`), the app runs in demo mode: it mounts an
-    emulated Spotify account under `/emulator/spotify` and uses the demo's own data directory.
+    emulated Spotify account and enrichment providers under `/emulator` and uses the demo's own
+    data directory.
     Pass a `demo` environment built beforehand to keep a handle on its emulator (tests do).
     """
     settings = settings.effective()
@@ -52,14 +54,16 @@ def create_app(
     jobs = JobManager(services, registry or default_registry())
     demo_note = (
         "\n\n**Demo mode**: no Spotify client id is configured, so this server uses a built-in "
-        "emulated Spotify account (mounted under `/emulator/spotify`); nothing reaches Spotify."
+        "emulated Spotify account (`/emulator/spotify`) and emulated enrichment providers "
+        "(`/emulator/musicbrainz/ws/2`, `/emulator/deezer`…; index at `/emulator/`); nothing "
+        "reaches Spotify or any provider."
         if services.spotify.demo
         else ""
     )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        interrupted = jobs.start()
+        interrupted = jobs.start(resume=RESUMABLE_STEPS)
         warm_library_in_background(services.stores)  # first preview takes the fast path
         log.info(
             "serving with cache dir %s (%d interrupted job(s) found)",
@@ -96,7 +100,7 @@ def create_app(
     app.include_router(data.router)
     app.include_router(rules.router)
     if demo is not None:
-        app.mount(DEMO_EMULATOR_PREFIX, demo.asgi)
+        app.mount(DEMO_EMULATORS_PREFIX, demo.asgi)
 
     @app.get("/", tags=["meta"], summary="Where to start")
     def root() -> dict[str, Any]:

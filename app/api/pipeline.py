@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from app.api.deps import JobsDep, ServicesDep
 from app.api.schemas import ERROR_RESPONSES, JobPage, RunAsyncRequest, StepInfo
 from app.core.models import JobStatus, PipelineJob
+from app.pipeline.enrichment.service import ENRICH_STEP, plan_enrich_jobs
 from app.pipeline.health import HealthReport, health_report
 from app.pipeline.sources_manager import SourceRequest, aggregate, plan_fetch
 
@@ -117,6 +118,50 @@ def tracks_aggregate(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
     return aggregate(services.stores, limit=limit, offset=offset, source=source, q=q)
+
+
+class EnrichRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    providers: list[str] | None = Field(
+        default=None,
+        max_length=20,
+        description="Provider ids (GET /data/providers); default: every enabled provider.",
+    )
+    track_ids: list[str] | None = Field(
+        default=None, max_length=200_000, description="Only these tracks."
+    )
+    source: str | None = Field(default=None, description="Only this source's tracks, e.g. liked.")
+    refresh: bool = Field(
+        default=False, description="Ask again about tracks already enriched (or not found)."
+    )
+
+
+class EnrichResponse(BaseModel):
+    jobs: list[PipelineJob]
+
+
+@router.post(
+    "/enrich",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="v2: one background enrich job per provider",
+    description=(
+        "Checks the request first (unknown provider → 404, disabled provider → 422 with the "
+        "reason, unknown track ids or source → 404), then starts one job per provider. "
+        "Progress counts matched / not found / failed tracks; tracks already enriched at the "
+        "provider's current version are skipped unless `refresh` is set. Results are saved as "
+        "they come, and an interrupted job resumes when the server restarts."
+    ),
+)
+def enrich(body: EnrichRequest, services: ServicesDep, jobs: JobsDep) -> EnrichResponse:
+    planned = plan_enrich_jobs(
+        services,
+        providers=body.providers,
+        track_ids=body.track_ids,
+        source=body.source,
+        refresh=body.refresh,
+    )
+    return EnrichResponse(jobs=[jobs.submit(ENRICH_STEP, meta) for meta in planned])
 
 
 @router.post(

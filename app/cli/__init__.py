@@ -16,7 +16,7 @@ import typer
 from pydantic import ValidationError
 from typer.core import TyperGroup
 
-from app.cli import jobs, rules, server, spotify, status
+from app.cli import enrich, jobs, rules, server, spotify, status
 from app.cli.common import _fail
 from app.core.errors import AppError
 
@@ -31,8 +31,10 @@ class _Group(TyperGroup):
             _fail(exc.detail)
         except ValidationError as exc:
             first = exc.errors()[0]
-            name = "SAP_" + "_".join(str(part) for part in first["loc"]).upper()
-            _fail(f"invalid setting {name}: {first['msg']}")
+            where = "_".join(str(part) for part in first["loc"])
+            if exc.title == "Settings":
+                _fail(f"invalid setting SAP_{where.upper()}: {first['msg']}")
+            _fail(f"{where or exc.title}: {first['msg'].removeprefix('Value error, ')}")
         except OSError as exc:
             _fail(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
 
@@ -54,6 +56,12 @@ app.command()(spotify.logout)
 app.command()(spotify.playlists)
 app.command()(spotify.fetch)
 app.command()(spotify.tracks)
+app.command()(enrich.providers)
+app.command()(enrich.enrich)
+app.command()(enrich.enrichment)
+app.command()(enrich.coverage)
+app.command()(enrich.tag)
+app.command()(enrich.untag)
 app.command()(server.emulate)
 app.command()(rules.preview)
 app.command()(rules.explain)

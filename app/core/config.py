@@ -23,6 +23,10 @@ APP_NAME = "spotify-auto-playlists"
 
 DEMO_DIR_NAME = "demo"
 DEMO_EMULATOR_PREFIX = "/emulator/spotify"
+DEMO_EMULATORS_PREFIX = "/emulator"  # every emulator, at the `emulate` server's paths
+DEMO_CONTACT = "demo@spotify-auto-playlists.invalid"
+DEMO_LASTFM_KEY = "demo-lastfm-key"
+DEMO_LLM_MODEL = "emulated-llm"
 
 LOOPBACK_HOST_NAMES = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 
@@ -117,12 +121,103 @@ class Settings(BaseSettings):
     demo_tracks: int = Field(default=2000, ge=1, le=200_000, description="Demo liked songs.")
     demo_playlists: int = Field(default=20, ge=0, le=500, description="Demo playlists.")
 
+    # --- enrichment providers -------------------------------------------------------------
+    contact: str | None = Field(
+        default=None,
+        description=(
+            "E-mail address or URL put in the User-Agent of provider requests; MusicBrainz "
+            "asks every client to identify itself and stays disabled without it."
+        ),
+    )
+    musicbrainz_url: str = Field(
+        default="https://musicbrainz.org/ws/2", description="Base URL of MusicBrainz WS/2."
+    )
+    musicbrainz_batch_size: int = Field(
+        default=50, ge=1, le=100, description="ISRCs per MusicBrainz search request."
+    )
+    listenbrainz_url: str = Field(
+        default="https://api.listenbrainz.org/1",
+        description=(
+            "Base URL of the ListenBrainz API, used for batched genres and tags of MusicBrainz "
+            "recordings; empty to use (much slower) per-recording MusicBrainz lookups instead."
+        ),
+    )
+    deezer_url: str = Field(default="https://api.deezer.com", description="Base URL of Deezer.")
+    reccobeats_url: str = Field(
+        default="https://api.reccobeats.com/v1", description="Base URL of ReccoBeats."
+    )
+    lastfm_url: str = Field(
+        default="https://ws.audioscrobbler.com/2.0", description="Base URL of the Last.fm API."
+    )
+    lastfm_api_key: str | None = Field(
+        default=None, description="Last.fm API key (free); the provider is disabled without it."
+    )
+    acousticbrainz_dump_dir: Path | None = Field(
+        default=None,
+        description="Directory of an AcousticBrainz high-level dump (JSON files named by MBID).",
+    )
+    acousticbrainz_url: str | None = Field(
+        default=None,
+        description="Base URL of a mirror of the old AcousticBrainz API (instead of a dump).",
+    )
+    llm_base_url: str = Field(
+        default="http://127.0.0.1:11434/v1",
+        description=(
+            "Base URL of an OpenAI-compatible API (chat completions); the default is a local "
+            "Ollama server."
+        ),
+    )
+    llm_model: str | None = Field(
+        default=None, description="Model the LLM provider asks; the provider is off without it."
+    )
+    llm_api_key: str | None = Field(
+        default=None, description="Bearer key for the LLM API (local servers need none)."
+    )
+    llm_batch_size: int = Field(default=20, ge=1, le=100, description="Tracks per LLM request.")
+    llm_max_tracks_per_run: int = Field(
+        default=500, ge=0, description="Most tracks one LLM enrichment run sends (0 = no cap)."
+    )
+    enrich_not_found_retry_days: float = Field(
+        default=30.0,
+        ge=0,
+        description="Days before a track a provider did not know is asked about again.",
+    )
+    enrichment_precedence: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: [
+            "manual",
+            "llm",
+            "musicbrainz",
+            "deezer",
+            "reccobeats",
+            "acousticbrainz",
+            "lastfm",
+        ],
+        description=(
+            "Which provider wins when several give the same scalar key, most trusted first "
+            "(comma separated in the environment); lists such as genres are merged."
+        ),
+    )
+    provider_max_attempts: int = Field(
+        default=5, ge=1, le=20, description="Attempts per provider request on 5xx and throttling."
+    )
+    provider_max_retry_after: float = Field(
+        default=120.0,
+        ge=0,
+        description="Longest wait (s) a provider may ask for before the run gives up.",
+    )
+    provider_timeout: float = Field(
+        default=30.0, gt=0, description="Per-request timeout (s) for provider requests."
+    )
+    llm_timeout: float = Field(
+        default=120.0, gt=0, description="Per-request timeout (s) for LLM requests."
+    )
+
     @field_validator("cache_dir", mode="after")
     @classmethod
     def _expand_cache_dir(cls, value: Path) -> Path:
         return value.expanduser().resolve()
 
-    @field_validator("allowed_hosts", mode="before")
+    @field_validator("allowed_hosts", "enrichment_precedence", mode="before")
     @classmethod
     def _split_hosts(cls, value: Any) -> Any:
         # Accept "a.example, b.example" from the environment as well as JSON lists.
@@ -150,12 +245,32 @@ class Settings(BaseSettings):
             )
         return value
 
-    @field_validator("spotify_api_url", "spotify_accounts_url", mode="after")
+    @field_validator(
+        "spotify_api_url",
+        "spotify_accounts_url",
+        "musicbrainz_url",
+        "listenbrainz_url",
+        "deezer_url",
+        "reccobeats_url",
+        "lastfm_url",
+        "acousticbrainz_url",
+        "llm_base_url",
+        mode="after",
+    )
     @classmethod
-    def _strip_slash(cls, value: str) -> str:
-        return value.rstrip("/")
+    def _strip_slash(cls, value: str | None) -> str | None:
+        return value.rstrip("/") if value is not None else None
 
-    @field_validator("spotify_client_id", mode="before")
+    @field_validator(
+        "spotify_client_id",
+        "lastfm_api_key",
+        "llm_model",
+        "llm_api_key",
+        "contact",
+        "acousticbrainz_url",
+        "acousticbrainz_dump_dir",
+        mode="before",
+    )
     @classmethod
     def _blank_is_none(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
@@ -169,7 +284,8 @@ class Settings(BaseSettings):
         """These settings, or in demo mode their demo twin.
 
         The demo keeps its data in `<cache_dir>/demo` (never mixed with a real account's) and
-        talks to the emulator the server mounts under `/emulator/spotify`.
+        talks to the emulators the server mounts under `/emulator/…` (Spotify and every
+        enrichment provider).
         """
         if not self.demo_mode or self.cache_dir.name == DEMO_DIR_NAME:
             return self
@@ -180,6 +296,19 @@ class Settings(BaseSettings):
                 "spotify_api_url": f"{base}{DEMO_EMULATOR_PREFIX}/v1",
                 "spotify_accounts_url": f"{base}{DEMO_EMULATOR_PREFIX}/accounts",
                 "spotify_redirect_uri": f"{base}/auth/callback",
+                # The provider emulators serve the same generated library's "truth".
+                "contact": self.contact or DEMO_CONTACT,
+                "musicbrainz_url": f"{base}{DEMO_EMULATORS_PREFIX}/musicbrainz/ws/2",
+                "listenbrainz_url": f"{base}{DEMO_EMULATORS_PREFIX}/listenbrainz/1",
+                "deezer_url": f"{base}{DEMO_EMULATORS_PREFIX}/deezer",
+                "reccobeats_url": f"{base}{DEMO_EMULATORS_PREFIX}/reccobeats/v1",
+                "lastfm_url": f"{base}{DEMO_EMULATORS_PREFIX}/lastfm/2.0",
+                "lastfm_api_key": DEMO_LASTFM_KEY,
+                "llm_base_url": f"{base}{DEMO_EMULATORS_PREFIX}/llm/v1",
+                "llm_model": DEMO_LLM_MODEL,
+                "llm_api_key": None,
+                "acousticbrainz_url": f"{base}{DEMO_EMULATORS_PREFIX}/acousticbrainz",
+                "acousticbrainz_dump_dir": None,
             }
         )
 

@@ -18,7 +18,7 @@ import os
 import re
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -124,7 +124,13 @@ def write_json(path: Path, data: Any, *, mode: int = 0o600, indent: bool = True)
 
     Serialisation happens before any file is touched, so bad data leaves the old file intact.
     """
-    payload = dumps(data, indent=indent)
+    write_chunks(path, [dumps(data, indent=indent)], mode=mode)
+
+
+def write_chunks(path: Path, chunks: Iterable[bytes], *, mode: int = 0o600) -> None:
+    """Atomically replace `path` with the concatenated `chunks` (temp file, flush, fsync,
+    rename, fsync of the directory). A generator may produce the chunks while the old file is
+    still being read; if it raises, the old file is left as it was."""
     directory = path.parent
     directory.mkdir(parents=True, exist_ok=True)
     fd, temp_name = tempfile.mkstemp(dir=directory, prefix=temp_prefix(path), suffix=_TEMP_SUFFIX)
@@ -132,7 +138,8 @@ def write_json(path: Path, data: Any, *, mode: int = 0o600, indent: bool = True)
         with os.fdopen(fd, "wb") as handle:  # owns fd from here: closed on every path
             # mkstemp creates 0600; fchmod makes other modes explicit and ignores the umask.
             os.fchmod(handle.fileno(), mode)
-            handle.write(payload)
+            for chunk in chunks:
+                handle.write(chunk)
             handle.flush()
             os.fsync(handle.fileno())
         Path(temp_name).replace(path)

@@ -97,6 +97,9 @@ class TrackEnrichment(_Model):
     categories: dict[str, Any] = Field(default_factory=dict)
     match_method: str | None = None  # e.g. "isrc", "spotify_id", "artist_title"
     confidence: float | None = Field(default=None, ge=0.0, le=1.0)
+    # True: the provider was asked and does not know the track. Cached like a result, so
+    # re-runs skip it until `SAP_ENRICH_NOT_FOUND_RETRY_DAYS` have passed.
+    not_found: bool = False
 
     @field_validator("version", mode="before")
     @classmethod

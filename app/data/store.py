@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, NoReturn, TypeVar
 
+import orjson
 from filelock import FileLock, Timeout
 from pydantic import TypeAdapter, ValidationError
 
@@ -32,6 +33,7 @@ from app.core.fs import (
     paused_gc,
     quarantine,
     remove_stale_temp_files,
+    write_chunks,
     write_json,
 )
 
@@ -77,6 +79,7 @@ class JsonStore(Generic[T]):
     schema_version: ClassVar[int] = 1
     file_mode: ClassVar[int] = 0o600
     indent: ClassVar[bool] = True  # False for big machine-written files: smaller and faster
+    dump_exclude_defaults: ClassVar[bool] = False  # True: fields at their default are left out
     migrations: ClassVar[dict[int, Migration]] = {}
     adapter: ClassVar[TypeAdapter[Any]]
 
@@ -130,8 +133,24 @@ class JsonStore(Generic[T]):
             quarantine(self.path, exc.reason)
             return self.empty()
 
-    def _decode(self, raw: Any) -> T:
-        version, data = self._unwrap(raw)
+    def load_raw(self) -> Any:
+        """Current contents as plain JSON data: migrated but not validated into models.
+
+        For bulk read-only paths that build their own compact structures (the rules library
+        over 100,000 tracks): pydantic models of a whole big file cost several times its JSON.
+        A missing file gives `empty()`'s JSON form; a corrupt one is handled as by `load`.
+        """
+        try:
+            with paused_gc():
+                raw = load_json_file(self.path)
+            version, data = self._unwrap(raw)
+            return self._migrate(version, data)
+        except FileNotFoundError:
+            return self.adapter.dump_python(self.empty(), mode="json")
+        except CorruptFileError:
+            return self.adapter.dump_python(self.load(), mode="json")
+
+    def _migrate(self, version: int, data: Any) -> Any:
         if version > self.schema_version:
             raise StoreVersionError(
                 f"{self.path} has schema version {version}, newer than this release understands "
@@ -141,6 +160,11 @@ class JsonStore(Generic[T]):
             migrate = self.migrations.get(step)
             if migrate is not None:
                 data = migrate(data)
+        return data
+
+    def _decode(self, raw: Any) -> T:
+        version, data = self._unwrap(raw)
+        data = self._migrate(version, data)
         try:
             return self.adapter.validate_python(data)  # type: ignore[no-any-return]
         except ValidationError as exc:
@@ -179,14 +203,19 @@ class JsonStore(Generic[T]):
             finally:
                 self._file_lock.release()
 
-    def _write(self, value: T) -> None:
+    def _sweep_temp_files(self) -> None:
         if not self._temp_swept:
             # Temp files from a writer killed mid-write; safe to drop while we hold the lock.
             if removed := remove_stale_temp_files(self.path):
                 log.info("removed %d stale temp file(s) beside %s", removed, self.path)
             self._temp_swept = True
+
+    def _write(self, value: T) -> None:
+        self._sweep_temp_files()
         with paused_gc():
-            data = self.adapter.dump_python(value, mode="json")
+            data = self.adapter.dump_python(
+                value, mode="json", exclude_defaults=self.dump_exclude_defaults
+            )
             envelope = {"schema_version": self.schema_version, "data": data}
             write_json(self.path, envelope, mode=self.file_mode, indent=self.indent)
 
@@ -215,3 +244,110 @@ class JsonStore(Generic[T]):
             return StoreStatus(self.name, self.path, False, 0, None, self.schema_version)
         modified = datetime.fromtimestamp(info.st_mtime, UTC)
         return StoreStatus(self.name, self.path, True, info.st_size, modified, self.schema_version)
+
+
+V = TypeVar("V")
+_FOOTER = b"}}\n"
+
+
+class LineStore(JsonStore[dict[str, V]]):
+    """A store of one big mapping, written **one item per line**::
+
+        {"schema_version":1,"data":{
+        "key1":{…},
+        "key2":{…}
+        }}
+
+    It stays one valid JSON document (`load()` and older releases read it whole), while the
+    big paths stream it a line at a time (`iter_raw`, `edit`): for 100,000 tracks the
+    difference between a few hundred megabytes and gigabytes of memory. A file in another
+    layout (older, hand-written) is read whole. Subclasses give `_item_json`.
+    """
+
+    def _header(self) -> bytes:
+        return b'{"schema_version":%d,"data":{\n' % self.schema_version
+
+    def _item_json(self, value: V) -> Any:
+        """The stored JSON of one value; None or empty to leave the item out."""
+        raise NotImplementedError
+
+    def iter_raw(self) -> Iterator[tuple[str, Any]]:
+        """(key, stored JSON value) in file order, one line at a time."""
+        try:
+            handle = self.path.open("rb")
+        except FileNotFoundError:
+            return
+        with handle:
+            if handle.readline() != self._header():
+                handle.close()
+                yield from self.load_raw().items()  # another layout: read it whole
+                return
+            for line in handle:
+                if line == _FOOTER:
+                    return
+                yield self._parse_line(line)
+        self._corrupt("the file ends before its last line (truncated?)")
+
+    def _parse_line(self, line: bytes) -> tuple[str, Any]:
+        body = line.rstrip(b"\n").rstrip(b",")
+        try:
+            pair = orjson.loads(b"{" + body + b"}")
+        except orjson.JSONDecodeError as exc:
+            self._corrupt(f"invalid JSON: {exc}")
+        if len(pair) != 1:
+            self._corrupt("a line holds more than one item")
+        ((key, value),) = pair.items()
+        return key, value
+
+    def _corrupt(self, reason: str) -> NoReturn:
+        """Move the file aside (as `load` does for a corrupt file) and stop the reader."""
+        with self._locked():
+            if self.path.exists():
+                quarantine(self.path, reason)
+        raise StoreError(
+            f"{self.filename} was corrupt ({reason}) and has been moved aside; see "
+            "`spotify-auto-playlists status` to restore it",
+            code="store_corrupt",
+        )
+
+    def edit(self, changes: Mapping[str, Any], apply: Callable[[str, Any, Any], Any]) -> None:
+        """Rewrite the file a line at a time under the store lock: for each key in `changes`,
+        ``apply(key, stored_json_or_None, change)`` gives its new JSON value (empty or None:
+        the item is dropped); keys not yet stored are added at the end."""
+        pending = dict(changes)
+
+        def lines() -> Iterator[tuple[str, Any]]:
+            for key, stored in self.iter_raw():
+                if key in pending:
+                    stored = apply(key, stored, pending.pop(key))
+                if stored:
+                    yield key, stored
+            for key, change in pending.items():
+                added = apply(key, None, change)
+                if added:
+                    yield key, added
+
+        with self._locked():
+            self._write_lines(lines())
+
+    def _write(self, value: dict[str, V]) -> None:
+        self._write_lines(
+            (key, item) for key, item in ((k, self._item_json(v)) for k, v in value.items()) if item
+        )
+
+    def _write_lines(self, items: Iterable[tuple[str, Any]]) -> None:
+        self._sweep_temp_files()
+
+        def chunks() -> Iterator[bytes]:
+            yield self._header()
+            previous: bytes | None = None
+            for key, value in items:
+                if previous is not None:
+                    yield previous + b",\n"
+                previous = orjson.dumps(key) + b":" + orjson.dumps(value)
+            if previous is not None:
+                yield previous + b"\n"
+            yield _FOOTER
+
+        with paused_gc():
+            write_chunks(self.path, chunks(), mode=self.file_mode)

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 from pydantic import TypeAdapter
 
 from app.core.models import Track
-from app.data.store import JsonStore
+from app.data.store import LineStore
 
 
 def _v0_to_v1(data: Any) -> Any:
@@ -18,7 +18,9 @@ def _v0_to_v1(data: Any) -> Any:
     return data
 
 
-class TrackStore(JsonStore[dict[str, Track]]):
+class TrackStore(LineStore[Track]):
+    """One track per line (see `LineStore`): the library is read a line at a time."""
+
     filename = "tracks.json"
     schema_version = 1
     indent = False
@@ -32,10 +34,10 @@ class TrackStore(JsonStore[dict[str, Track]]):
         return self.load()
 
     def upsert(self, tracks: Iterable[Track]) -> int:
-        """Insert or replace tracks by id; returns how many were written."""
-        count = 0
-        with self.update() as stored:
-            for track in tracks:
-                stored[track.id] = track
-                count += 1
-        return count
+        """Insert or replace tracks by id (one streaming rewrite); returns how many."""
+        changes = {track.id: self._item_json(track) for track in tracks}
+        self.edit(changes, lambda _key, _stored, new: new)
+        return len(changes)
+
+    def _item_json(self, value: Track) -> dict[str, Any]:
+        return value.model_dump(mode="json")

@@ -23,9 +23,10 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from app.core.errors import AppError, ConflictError
@@ -70,11 +71,17 @@ def new_job_id() -> str:
     return uuid.uuid4().hex[:12]
 
 
+def _mark_resumed(job: PipelineJob, *, new_id: str) -> None:
+    job.metadata["resumed_as"] = new_id
+    job.message = f"interrupted; resumed as job {new_id}"
+
+
 @dataclass
 class _Live:
     job: PipelineJob
     context: StepContext
     last_flush: float = 0.0
+    stopping: bool = False  # the server is shutting down: record "interrupted", not "cancelled"
 
 
 class JobManager:
@@ -104,12 +111,30 @@ class JobManager:
 
     # --- lifecycle ----------------------------------------------------------------------
 
-    def start(self) -> list[str]:
-        """Start the worker pool; returns the ids of jobs marked interrupted."""
+    def start(self, *, resume: Collection[str] = ()) -> list[str]:
+        """Start the worker pool; returns the ids of jobs marked interrupted.
+
+        Interrupted jobs (a crash, or a server stopped mid-job) whose step is in `resume` are
+        started again once (steps that save their work as they go, like ``enrich``, then
+        continue where they stopped); the old job records ``resumed_as``.
+        """
         with _live_guard:
             _live_instances.add(self.instance)
         self._executor = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="sap-job")
-        return self.recover()
+        interrupted = self.recover()
+        if resume:
+            for job in self.store.load_jobs():
+                if (
+                    job.step in resume
+                    and job.status is JobStatus.FAILED
+                    and job.error is not None
+                    and job.error.code == "interrupted"
+                    and not job.metadata.get("resumed_as")
+                ):
+                    new = self.submit(job.step, {**job.metadata, "rerun_of": job.id})
+                    self.store.modify(job.id, partial(_mark_resumed, new_id=new.id))
+                    log.info("resuming interrupted job %s (%s) as %s", job.id, job.step, new.id)
+        return interrupted
 
     def shutdown(self, *, timeout: float = 10.0) -> None:
         """Ask running jobs to stop, drop queued ones, wait up to `timeout` seconds."""
@@ -117,6 +142,7 @@ class JobManager:
         with self._lock:
             live = list(self._live.values())
         for item in live:
+            item.stopping = True
             item.context.request_cancel()
         if executor is not None:
             executor.shutdown(wait=False, cancel_futures=True)
@@ -244,7 +270,16 @@ class JobManager:
                 started.step, started.metadata, registry=self.registry, context=context
             )
         except JobCancelled:
-            self._finish(live, JobStatus.CANCELLED, message="cancelled")
+            if live.stopping:
+                message = "interrupted: the server stopped while this job ran"
+                self._finish(
+                    live,
+                    JobStatus.FAILED,
+                    message=message,
+                    error=JobError(code="interrupted", message=message),
+                )
+            else:
+                self._finish(live, JobStatus.CANCELLED, message="cancelled")
         except AppError as exc:
             self._finish(
                 live,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from app.pipeline.enrichment.service import ENRICH_STEP, EXTERNAL_STEP, enrich_step, external_step
 from app.pipeline.health import verify_step
 from app.pipeline.sources_manager import fetch_sources_step, fetch_tracks_step, tracks_step
 from app.pipeline.steps import StepRegistry
@@ -14,4 +15,6 @@ def default_registry() -> StepRegistry:
     registry.register("fetch_tracks", fetch_tracks_step)
     registry.register("fetch_sources", fetch_sources_step)
     registry.register("tracks", tracks_step)
+    registry.register(ENRICH_STEP, enrich_step)
+    registry.register(EXTERNAL_STEP, external_step)
     return registry

@@ -359,22 +359,64 @@ def _kind_label(kind: _Kind) -> str:
     return f"list of {kind[0]}" if kind[1] else kind[0]
 
 
+class _RawTrack:
+    """The attributes `_builtin_coverage` reads, over a track's stored JSON."""
+
+    __slots__ = ("added_at", "album", "artists", "duration_ms", "id", "isrc")
+
+    def __init__(self, raw: Mapping[str, Any]) -> None:
+        # Only what coverage counts: keep no reference into the parsed line (memory).
+        self.id = raw["id"]
+        self.artists = bool(raw.get("artists"))
+        album = raw.get("album") or {}
+        release = album.get("release_date")
+        self.album = _RawAlbum("x" if album.get("name") else "", release[:4] if release else None)
+        self.added_at = True if raw.get("added_at") else None
+        self.duration_ms = raw.get("duration_ms") or 0
+        self.isrc = bool(raw.get("isrc"))
+
+
+@dataclass(frozen=True, slots=True)
+class _RawAlbum:
+    name: str
+    release_date: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class _RawEntry:
+    source: str
+    categories: Mapping[str, Any]
+
+
+def _entry_of(entry: TrackEnrichment | Mapping[str, Any]) -> TrackEnrichment | _RawEntry:
+    if isinstance(entry, TrackEnrichment):
+        return entry
+    return _RawEntry(entry["source"], entry.get("categories") or {})
+
+
 def registry_from_library(
-    tracks: Mapping[str, Track] | Iterable[Track],
-    enrichments: Mapping[str, Sequence[TrackEnrichment]],
+    tracks: Mapping[str, Track] | Iterable[Track | Mapping[str, Any]],
+    enrichments: Mapping[str, Sequence[TrackEnrichment]]
+    | Iterable[tuple[str, Sequence[TrackEnrichment | Mapping[str, Any]]]],
     sources: Mapping[str, SourceRecord] | None = None,
 ) -> FieldRegistry:
     """Built-in fields (with their coverage) plus every enrichment key found in the store.
 
     Coverage is the share of library tracks (`tracks`; all enriched tracks when it is empty)
     with a value: None, "" and [] count as missing. Enrichments of tracks outside the library
-    are ignored. See the module docstring for how types are inferred.
+    are ignored. See the module docstring for how types are inferred. Tracks and entries may
+    be models or their stored JSON, and `enrichments` a stream of ``(track_id, entries)``
+    pairs, so the whole library never has to be held as models.
     """
-    track_list = list(tracks.values()) if isinstance(tracks, Mapping) else list(tracks)
+    items = tracks.values() if isinstance(tracks, Mapping) else tracks
+    track_list: list[Any] = [
+        track if isinstance(track, Track) else _RawTrack(track) for track in items
+    ]
     library_ids = {track.id for track in track_list}
-    total = len(library_ids) or len(enrichments)
+    pairs = enrichments.items() if isinstance(enrichments, Mapping) else enrichments
     registry = FieldRegistry.builtin()
     _builtin_coverage(registry, track_list, sources)
+    enriched = 0
 
     present: list[str] = []  # each track's keys with a value, counted once at the end
     stats: dict[str, _KeyStats] = {}
@@ -382,11 +424,12 @@ def registry_from_library(
     providers: dict[str, set[str]] = {}
     closed: set[str] = set()  # keys done sampling
     textual: set[str] = set()  # providers seen sending text or lists (which may be empty)
-    for track_id, entries in enrichments.items():
+    for track_id, raw_entries in pairs:
         if library_ids and track_id not in library_ids:
             continue
+        enriched += 1
         seen: set[str] = set()
-        for entry in entries:
+        for entry in map(_entry_of, raw_entries):
             categories = entry.categories
             given = providers.get(entry.source)
             if given is None:
@@ -423,6 +466,7 @@ def registry_from_library(
 
     presence = Counter(present)
     del present
+    total = len(library_ids) or enriched
     taken = {spelling.casefold() for spelling in registry.spellings()}
     for key in sorted(stats):
         inferred = _infer(stats[key])
@@ -459,7 +503,7 @@ def registry_from_library(
 
 def _builtin_coverage(
     registry: FieldRegistry,
-    tracks: list[Track],
+    tracks: list[Any],  # `Track`s or `_RawTrack`s
     sources: Mapping[str, SourceRecord] | None,
 ) -> None:
     total = len(tracks)

@@ -40,12 +40,28 @@ from app.pipeline.rules_validation import (
     rules_invalid_error,
     validate_rule_set,
 )
-from app.pipeline.rules_view import Library, load_library_views
+from app.pipeline.rules_view import DEFAULT_PRECEDENCE, Library, load_library_views
 
 log = logging.getLogger(__name__)
 
 _library_cache: dict[Path, tuple[tuple[Any, ...], Library]] = {}
 _library_lock = threading.Lock()
+_precedence: dict[Path, tuple[str, ...]] = {}  # per cache directory, from the settings
+_build_locks: dict[Path, threading.Lock] = {}
+
+
+def configure_precedence(directory: Path, precedence: Sequence[str]) -> None:
+    """Use `precedence` (``SAP_ENRICHMENT_PRECEDENCE``) for the library of `directory`."""
+    order = tuple(precedence) or DEFAULT_PRECEDENCE
+    with _library_lock:
+        if _precedence.get(directory) != order:
+            _precedence[directory] = order
+            _library_cache.pop(directory, None)
+
+
+def precedence_for(directory: Path) -> tuple[str, ...]:
+    with _library_lock:
+        return _precedence.get(directory, DEFAULT_PRECEDENCE)
 
 
 def library_views(stores: Stores) -> Library:
@@ -54,15 +70,24 @@ def library_views(stores: Stores) -> Library:
     Building views for 100,000 tracks takes seconds and the engine's per-field indexes live on
     the `Library`, so previews after the first are fast (see docs/performance.md).
     """
-    signature = _signature(stores)
+    # One build at a time per library: a preview arriving while the background warm-up builds
+    # waits for it instead of building a second copy (twice the memory, for nothing).
+    with _build_lock_for(stores.directory):
+        signature = _signature(stores)
+        with _library_lock:
+            cached = _library_cache.get(stores.directory)
+            if cached is not None and cached[0] == signature:
+                return cached[1]
+            _library_cache.pop(stores.directory, None)  # let the old views go before building
+        library = load_library_views(stores, precedence=precedence_for(stores.directory))
+        with _library_lock:
+            _library_cache[stores.directory] = (signature, library)
+        return library
+
+
+def _build_lock_for(directory: Path) -> threading.Lock:
     with _library_lock:
-        cached = _library_cache.get(stores.directory)
-        if cached is not None and cached[0] == signature:
-            return cached[1]
-    library = load_library_views(stores)
-    with _library_lock:
-        _library_cache[stores.directory] = (signature, library)
-    return library
+        return _build_locks.setdefault(directory, threading.Lock())
 
 
 def warm_library(stores: Stores) -> bool:
@@ -117,9 +142,10 @@ def _stat(path: Path) -> os.stat_result | None:
 
 def field_registry(stores: Stores) -> FieldRegistry:
     """Built-in fields plus every enrichment key found in the stored library."""
+    # Streamed as plain JSON: no models of the whole library (see docs/performance.md).
     return registry_from_library(
-        stores.tracks.load_tracks(),
-        stores.enrichments.load_enrichments_cache(),
+        (raw for _track_id, raw in stores.tracks.iter_raw()),
+        stores.enrichments.iter_raw(),
         stores.sources.load(),
     )
 

@@ -3,7 +3,9 @@
 `build_enrichment_view` merges a track's enrichment entries (one per provider) into one mapping in
 which every value keeps its provenance: a scalar comes from the most trusted provider that has it
 (manual > llm > external providers, in a configurable order); a list (genres, tags…) is the
-order-preserving, case-insensitively de-duplicated union over all providers. Nested category
+order-preserving, case-insensitively de-duplicated union over all providers. The user's manual
+values always come first; a manual ``tags_removed`` list takes those tags off the merged
+``tags`` whichever provider gave them. Nested category
 objects are flattened with dots (``{"audio": {"tempo": 120}}`` → ``audio.tempo``).
 
 `track_view` adds the built-in fields of the field registry (`rules_fields.BUILTIN_FIELDS`) to
@@ -17,6 +19,10 @@ index and (filled lazily by the engine) per-field columns for set-based evaluati
 
 from __future__ import annotations
 
+import functools
+import logging
+import sys
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -24,6 +30,8 @@ from typing import TYPE_CHECKING, Any
 
 from app.core.fs import paused_gc
 from app.core.models import Track, TrackEnrichment
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from app.data import Stores
@@ -54,24 +62,40 @@ class EnrichmentView(dict[str, Any]):
         self.provenance: dict[str, str] = {}
 
 
-def _rank(source: str, precedence: Sequence[str]) -> int:
+MANUAL_SOURCE = "manual"
+REMOVED_TAGS_KEY = "tags_removed"
+"""A manual entry's list of tags the user took off the track, whichever provider gave them."""
+
+
+@functools.lru_cache(maxsize=1024)
+def _rank(source: str, precedence: tuple[str, ...]) -> int:
+    if source == MANUAL_SOURCE:
+        return -1  # the user's own values win whatever order is configured
     for index, name in enumerate(precedence):
         if source == name or source.startswith(name + ":"):
             return index
     return len(precedence)
 
 
-def _flatten(categories: Mapping[str, Any], prefix: str = "") -> Iterable[tuple[str, Any]]:
+_intern = sys.intern
+_PLAIN_TYPES = frozenset({str, int, float, bool, list, tuple, type(None)})
+
+
+def flatten_categories(
+    categories: Mapping[str, Any], prefix: str = ""
+) -> Iterable[tuple[str, Any]]:
+    """(dotted key, value) pairs of a possibly nested categories mapping."""
     for key, value in categories.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, Mapping):
-            yield from _flatten(value, name + ".")
+        name = sys.intern(prefix + key) if prefix else key  # one key object per name
+        kind = type(value)
+        if kind is dict or (kind not in _PLAIN_TYPES and isinstance(value, Mapping)):
+            yield from flatten_categories(value, name + ".")
         else:
             yield name, value
 
 
 def _dedupe_key(item: Any) -> Any:
-    if isinstance(item, str):
+    if type(item) is str:
         return item.casefold()
     try:
         hash(item)
@@ -80,48 +104,94 @@ def _dedupe_key(item: Any) -> Any:
     return (item.__class__, item)
 
 
-def _missing(value: Any) -> bool:
+def _shared(item: Any) -> Any:
+    """Short text values (genres, tags…) repeat across thousands of tracks: keep one copy."""
+    return sys.intern(item) if type(item) is str and len(item) <= 64 else item
+
+
+_lists: dict[tuple[str, ...], list[str]] = {}
+_lists_guard = threading.Lock()
+
+
+def _shared_list(items: tuple[str, ...]) -> list[str]:
+    """One list object per distinct membership (views are never mutated): most tracks share
+    one of a few combinations of sources and playlists."""
+    found = _lists.get(items)
+    if found is None:
+        with _lists_guard:
+            if len(_lists) > 100_000:  # a bound, for processes that see many libraries
+                _lists.clear()
+            found = _lists.setdefault(items, list(items))
+    return found
+
+
+def is_missing(value: Any) -> bool:
+    """What rules treat as no value: None, empty text, an empty list."""
     return value is None or value == "" or (isinstance(value, list | tuple) and not value)
 
 
+def _source_and_categories(entry: TrackEnrichment | Mapping[str, Any]) -> tuple[str, Any]:
+    if isinstance(entry, TrackEnrichment):
+        return entry.source, entry.categories
+    return entry["source"], entry.get("categories") or {}
+
+
 def build_enrichment_view(
-    entries: Iterable[TrackEnrichment], precedence: Sequence[str] = DEFAULT_PRECEDENCE
+    entries: Iterable[TrackEnrichment | Mapping[str, Any]],
+    precedence: Sequence[str] = DEFAULT_PRECEDENCE,
 ) -> EnrichmentView:
-    """Merge one track's provider entries (see the module docstring)."""
+    """Merge one track's provider entries — models, or their stored JSON form — (see the
+    module docstring)."""
     view = EnrichmentView()
     seen: dict[str, set[Any]] = {}  # list keys: dedupe keys already present
-    for entry in sorted(entries, key=lambda e: (_rank(e.source, precedence), e.source)):
-        for key, value in _flatten(entry.categories):
-            if _missing(value):
+    order = precedence if type(precedence) is tuple else tuple(precedence)
+    ordered = sorted(
+        map(_source_and_categories, entries), key=lambda pair: (_rank(pair[0], order), pair[0])
+    )
+    provenance = view.provenance
+    for source, categories in ordered:
+        for key, value in flatten_categories(categories):
+            kind = type(value)
+            is_list = kind is list or kind is tuple
+            if (is_list and not value) or value is None or value == "":
                 continue
             current = view.get(key)
             if current is None:
-                if isinstance(value, list | tuple):
+                if is_list:
                     unique: dict[Any, Any] = {}
                     for item in value:
-                        if not _missing(item):
+                        if not is_missing(item):
+                            item = _shared(item)
                             unique.setdefault(_dedupe_key(item), item)  # first spelling wins
                     view[key] = list(unique.values())
                     seen[key] = set(unique)
                 else:
-                    view[key] = value
-                view.provenance[key] = entry.source
+                    view[key] = _intern(value) if kind is str and len(value) <= 64 else value
+                provenance[key] = source
                 continue
-            if not isinstance(value, list | tuple) and not isinstance(current, list):
+            if not is_list and type(current) is not list:
                 continue  # a more trusted provider already gave this scalar
-            if not isinstance(current, list):  # a scalar meets a list: merge as lists
+            if type(current) is not list:  # a scalar meets a list: merge as lists
                 current = view[key] = [current]
                 seen[key] = {_dedupe_key(current[0])}
             known = seen[key]
             added = False
-            for item in value if isinstance(value, list | tuple) else (value,):
+            for item in value if is_list else (value,):
                 marker = _dedupe_key(item)
-                if not _missing(item) and marker not in known:
+                if not is_missing(item) and marker not in known:
                     known.add(marker)
-                    current.append(item)
+                    current.append(_shared(item))
                     added = True
-            if added and entry.source not in view.provenance[key].split(", "):
-                view.provenance[key] += f", {entry.source}"
+            if added and source not in provenance[key].split(", "):
+                provenance[key] += f", {source}"
+    removed = view.pop(REMOVED_TAGS_KEY, None)
+    view.provenance.pop(REMOVED_TAGS_KEY, None)
+    if removed and isinstance(view.get("tags"), list):
+        hidden = {_dedupe_key(tag) for tag in removed}
+        view["tags"] = [tag for tag in view["tags"] if _dedupe_key(tag) not in hidden]
+        if not view["tags"]:
+            del view["tags"]
+            view.provenance.pop("tags", None)
     return view
 
 
@@ -174,30 +244,93 @@ def track_view(
     enrichment_view: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The mapping rules read for one track: enrichment keys plus the built-in fields."""
-    member = membership or _NO_MEMBERSHIP
     album = track.album
-    release = album.release_date
+    return _view(
+        enrichment_view,
+        membership or _NO_MEMBERSHIP,
+        id=track.id,
+        uri=track.uri,
+        name=track.name,
+        artists=[artist.name for artist in track.artists],
+        album=album.name,
+        release_date=album.release_date,
+        added_at=track.added_at,
+        duration_ms=track.duration_ms,
+        explicit=track.explicit,
+        isrc=track.isrc,
+        is_local=track.is_local,
+    )
+
+
+def _raw_track_view(
+    raw: Mapping[str, Any],
+    membership: TrackMembership | None,
+    enrichment_view: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """`track_view` of a track in its stored JSON form (see `load_library_views`); the
+    enrichment view becomes the track's view (no copy)."""
+    album = raw.get("album") or {}
+    added = raw.get("added_at")
+    return _view(
+        enrichment_view,
+        membership or _NO_MEMBERSHIP,
+        owned=True,
+        id=raw["id"],
+        uri=raw["uri"],
+        name=raw["name"],
+        artists=[_shared(artist["name"]) for artist in raw.get("artists", ())],
+        album=album.get("name", ""),
+        release_date=album.get("release_date"),
+        added_at=datetime.fromisoformat(added) if added else None,
+        duration_ms=int(raw.get("duration_ms", 0)),
+        explicit=bool(raw.get("explicit", False)),
+        isrc=raw.get("isrc"),
+        is_local=bool(raw.get("is_local", False)),
+    )
+
+
+def _view(
+    enrichment_view: Mapping[str, Any] | None,
+    member: TrackMembership,
+    *,
+    owned: bool = False,
+    id: str,
+    uri: str,
+    name: str,
+    artists: list[str],
+    album: str,
+    release_date: str | None,
+    added_at: datetime | None,
+    duration_ms: int,
+    explicit: bool,
+    isrc: str | None,
+    is_local: bool,
+) -> dict[str, Any]:
     year: int | None = None
-    if release and release[:4].isdigit():
-        year = int(release[:4])
-    view: dict[str, Any] = dict(enrichment_view) if enrichment_view else {}
+    if release_date and release_date[:4].isdigit():
+        year = int(release_date[:4])
+    view: dict[str, Any]
+    if owned and isinstance(enrichment_view, dict):
+        view = enrichment_view
+    else:
+        view = dict(enrichment_view) if enrichment_view else {}
     view.update(
         {
-            "id": track.id,
-            "uri": track.uri,
-            "name": track.name,
-            "artists": [artist.name for artist in track.artists],
-            "album": album.name,
-            "release_date": release,
+            "id": id,
+            "uri": uri,
+            "name": name,
+            "artists": artists,
+            "album": album,
+            "release_date": release_date,
             "year": year,
-            "added_at": track.added_at or member.first_added,
-            "duration": track.duration_ms / 1000,
-            "duration_ms": track.duration_ms,
-            "explicit": track.explicit,
-            "isrc": track.isrc,
-            "is_local": track.is_local,
-            "sources": list(member.sources),
-            "playlists": list(member.playlists),
+            "added_at": added_at or member.first_added,
+            "duration": duration_ms / 1000,
+            "duration_ms": duration_ms,
+            "explicit": explicit,
+            "isrc": isrc,
+            "is_local": is_local,
+            "sources": _shared_list(member.sources),
+            "playlists": _shared_list(member.playlists),
             "liked": "liked" in member.sources,
         }
     )
@@ -289,10 +422,50 @@ def _build_library(
 def load_library_views(
     stores: Stores, *, precedence: Sequence[str] = DEFAULT_PRECEDENCE
 ) -> Library:
-    """The whole library from tracks.json, sources.json and enrichments.json (read once each)."""
+    """The whole library from tracks.json, sources.json and enrichments.json (read once each).
+
+    Streams the two big files a line at a time as plain JSON (no pydantic models: for 100,000
+    tracks x 4 providers, whole-file models cost gigabytes), so memory peaks near the size of
+    the views themselves (see docs/performance.md).
+    Data of an unexpected shape falls back to the validating path, which reports bad files.
+    """
+    try:
+        return _library_from_raw(stores, precedence)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        log.warning("library files have an unexpected shape (%s); reading them strictly", exc)
     return build_library(
         stores.tracks.load_tracks().values(),
         stores.enrichments.load_enrichments_cache(),
         stores.sources.load(),
         precedence=precedence,
     )
+
+
+def _library_from_raw(stores: Stores, precedence: Sequence[str]) -> Library:
+    membership = index_membership(stores.sources.load())
+    views: list[dict[str, Any]] = []
+    provenance: list[Mapping[str, str]] = []
+    index: dict[str, int] = {}
+    shared_provenance: dict[tuple[tuple[str, str], ...], dict[str, str]] = {}
+    with paused_gc():
+        # Enrichments first, a line at a time: only the merged views are kept.
+        merged_views: dict[str, EnrichmentView] = {}
+        for track_id, entries in stores.enrichments.iter_raw():
+            if entries and (not membership or track_id in membership):
+                merged_views[track_id] = build_enrichment_view(entries, precedence)
+        for track_id, raw in stores.tracks.iter_raw():
+            merged = merged_views.pop(track_id, None)
+            member = membership.get(track_id)
+            if (member is None and membership) or track_id in index:
+                continue
+            origin: Mapping[str, str] = {}
+            if merged is not None:
+                # Most tracks share one of a few provider combinations: keep one copy of each.
+                origin = shared_provenance.setdefault(
+                    tuple(merged.provenance.items()), merged.provenance
+                )
+                merged.provenance = origin  # the view (it is `merged`) keeps the shared one
+            index[track_id] = len(views)
+            views.append(_raw_track_view(raw, member, merged))
+            provenance.append(origin)
+    return Library(views, provenance, index)

@@ -144,22 +144,32 @@ def commit_reads(stores: Stores, reads: list[SourceRead]) -> None:
     if not reads:
         return
     if any(read.tracks for read in reads):
-        with stores.tracks.update() as stored:
-            for read in reads:
-                liked = read.record.source_type is TrackSourceType.LIKED
-                for track in read.tracks:
-                    existing = stored.get(track.id)
-                    if existing is not None and not liked:
-                        # A track's own added_at is when it was liked (else first sighting).
-                        track = track.model_copy(
-                            update={"added_at": existing.added_at or track.added_at}
-                        )
-                    stored[track.id] = track
+        # track id -> (stored JSON, whether a liked read brought it): streamed into the store.
+        changes: dict[str, tuple[dict[str, Any], bool]] = {}
+        for read in reads:
+            liked = read.record.source_type is TrackSourceType.LIKED
+            for track in read.tracks:
+                seen = changes.get(track.id)
+                data = track.model_dump(mode="json")
+                if seen is not None and not liked:
+                    data["added_at"] = seen[0].get("added_at") or data.get("added_at")
+                changes[track.id] = (data, liked or (seen is not None and seen[1]))
+        stores.tracks.edit(changes, _merge_track)
     with stores.sources.update() as sources:
         for read in reads:
             sources[read.record.key] = read.record
     if any(read.mode != "unchanged" for read in reads):
         warm_library_in_background(stores)  # the next preview finds the new library loaded
+
+
+def _merge_track(
+    _track_id: str, stored: dict[str, Any] | None, change: tuple[dict[str, Any], bool]
+) -> dict[str, Any]:
+    data, liked = change
+    if stored is not None and not liked:
+        # A track's own added_at is when it was liked (else its first sighting).
+        data["added_at"] = stored.get("added_at") or data.get("added_at")
+    return data
 
 
 def commit_read(stores: Stores, read: SourceRead) -> None:

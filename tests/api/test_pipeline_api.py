@@ -101,7 +101,16 @@ def test_unknown_step_is_404_listing_known_steps(client: TestClient) -> None:
     assert response.status_code == 404
     body = response.json()
     assert body["error"] == "unknown_step"
-    known = ["explode", "fetch_sources", "fetch_tracks", "gated", "tracks", "verify"]
+    known = [
+        "enrich",
+        "explode",
+        "external",
+        "fetch_sources",
+        "fetch_tracks",
+        "gated",
+        "tracks",
+        "verify",
+    ]
     assert body["detail"] == (
         f"unknown pipeline step 'fetch_everything'; known steps: {', '.join(known)}"
     )

@@ -1,0 +1,251 @@
+"""`providers`, `enrich`, `enrichment`, `coverage`, `tag`, `untag`: enrichment from the shell."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from app.cli.common import AsJson, CacheDir, Demo, _fail, _manager, _print_json, _services, err, out
+from app.core.models import JobStatus, PipelineJob
+
+
+def providers(cache_dir: CacheDir = None, demo: Demo = False, as_json: AsJson = False) -> None:
+    """List the enrichment providers: what they give and whether they can run."""
+    from app.pipeline.enrichment.registry import list_feature_providers
+
+    rows = list_feature_providers(_services(cache_dir, demo).settings)
+    if as_json:
+        _print_json(rows)
+        return
+    table = Table("provider", "type", "version", "status", "fields")
+    for row in rows:
+        state = (
+            "[green]enabled[/]"
+            if row["enabled"]
+            else f"[yellow]off[/]: {row['reason_if_disabled']}"
+        )
+        fields = ", ".join(field["name"] for field in row["fields"])
+        table.add_row(row["id"], row["type"], row["version"], state, escape(fields))
+    out.print(table)
+
+
+def enrich(
+    provider: Annotated[
+        list[str] | None,
+        typer.Option("--provider", "-p", help="A provider id (repeatable); default: all enabled."),
+    ] = None,
+    refresh: Annotated[
+        bool, typer.Option("--refresh", help="Ask again about tracks already enriched.")
+    ] = False,
+    source: Annotated[
+        str | None, typer.Option(help="Only this source's tracks, e.g. liked.")
+    ] = None,
+    track: Annotated[
+        list[str] | None, typer.Option("--track", help="Only this track id (repeatable).")
+    ] = None,
+    cache_dir: CacheDir = None,
+    demo: Demo = False,
+    as_json: AsJson = False,
+) -> None:
+    """Enrich the library from the providers, with a progress bar per provider."""
+    from app.pipeline.enrichment.service import ENRICH_STEP, plan_enrich_jobs
+
+    manager = _manager(cache_dir, demo, spotify=True)
+    planned = plan_enrich_jobs(
+        manager.services, providers=provider, track_ids=track, source=source, refresh=refresh
+    )
+    jobs: list[PipelineJob] = []
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.fields[name]:<15}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=err,
+    ) as progress:
+        tasks = {
+            meta["provider"]: progress.add_task("waiting", total=None, name=meta["provider"])
+            for meta in planned
+        }
+        for meta in planned:
+            task = tasks[meta["provider"]]
+
+            def show(done: int, total: int | None, message: str | None, task: Any = task) -> None:
+                progress.update(
+                    task, completed=done, total=total, description=escape(message or "")
+                )
+
+            jobs.append(manager.run_inline(ENRICH_STEP, meta, on_progress=show))
+    if as_json:
+        _print_json([job.model_dump(mode="json") for job in jobs])
+    else:
+        table = Table(
+            "provider", "asked", "matched", "not found", "failed", "cached", "n/a", "requests"
+        )
+        for job in jobs:
+            payload = job.payload if isinstance(job.payload, dict) else {}
+            name = str(job.metadata.get("provider"))
+            if job.status is not JobStatus.DONE:
+                message = job.error.message if job.error else job.status.value
+                table.add_row(name, f"[red]failed[/]: {escape(message)}")
+                continue
+            table.add_row(
+                name,
+                *(
+                    str(payload.get(key, ""))
+                    for key in (
+                        "total",
+                        "matched",
+                        "not_found",
+                        "failed",
+                        "cached",
+                        "not_applicable",
+                        "requests",
+                    )
+                ),
+            )
+        out.print(table)
+    if any(job.status is not JobStatus.DONE for job in jobs):
+        raise typer.Exit(1)
+
+
+def enrichment(
+    track_id: Annotated[str, typer.Argument(help="A track id of the library.")],
+    cache_dir: CacheDir = None,
+    demo: Demo = False,
+    as_json: AsJson = False,
+) -> None:
+    """Show what the providers (and you) say about one track, and who said it."""
+    from app.pipeline.enrichment.service import enrichment_detail
+
+    detail = enrichment_detail(_services(cache_dir, demo).stores, track_id)
+    if as_json:
+        _print_json(detail)
+        return
+    table = Table("field", "value", "from", title=escape(_title(detail)))
+    for key in sorted(detail["view"]):
+        value = detail["view"][key]
+        shown = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+        table.add_row(escape(key), escape(shown), detail["provenance"].get(key, ""))
+    out.print(table)
+
+
+def _title(detail: dict[str, Any]) -> str:
+    track = detail.get("track") or {}
+    artists = ", ".join(artist["name"] for artist in track.get("artists", []))
+    return f"{track.get('name', detail['track_id'])} — {artists}" if track else detail["track_id"]
+
+
+def coverage(cache_dir: CacheDir = None, demo: Demo = False, as_json: AsJson = False) -> None:
+    """How many library tracks have each enriched field, and from which providers."""
+    from app.pipeline.enrichment.service import coverage as library_coverage
+
+    report = library_coverage(_services(cache_dir, demo).stores)
+    if as_json:
+        _print_json(report)
+        return
+    table = Table("field", "tracks", "share", "providers", caption=f"{report['tracks']} tracks")
+    for row in report["fields"]:
+        providers_text = ", ".join(f"{name} {count}" for name, count in row["providers"].items())
+        table.add_row(
+            escape(row["field"]), str(row["tracks"]), f"{row['share']:.0%}", providers_text
+        )
+    out.print(table)
+
+
+def _parse_value(text: str) -> Any:
+    """`120` → 120, `true` → True, `["a","b"]` → list; anything else stays text."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return text
+    return value if isinstance(value, str | int | float | bool | list) else text
+
+
+def _split(items: list[str]) -> tuple[list[str], list[str]]:
+    """Track ids (22 letters and digits) or `spotify:track:` URIs vs everything else."""
+    tracks: list[str] = []
+    rest: list[str] = []
+    for item in items:
+        track_id = item.removeprefix("spotify:track:")
+        if len(track_id) == 22 and track_id.isalnum() and "=" not in item:
+            tracks.append(track_id)
+        else:
+            rest.append(item)
+    if not tracks:
+        _fail("give at least one track id (22 letters and digits) or spotify:track: URI")
+    return tracks, rest
+
+
+def tag(
+    items: Annotated[
+        list[str], typer.Argument(help="Track ids or spotify:track: URIs, then key=value pairs.")
+    ],
+    add_tag: Annotated[
+        list[str] | None, typer.Option("--tag", "-t", help="A tag to add (repeatable).")
+    ] = None,
+    cache_dir: CacheDir = None,
+    demo: Demo = False,
+    as_json: AsJson = False,
+) -> None:
+    """Set your own values on tracks: `sap tag ID… mood=happy energy=0.8 -t summer`."""
+    from app.pipeline.enrichment.manual import ManualEdit, apply_manual
+
+    track_ids, assignments = _split(items)
+    values: dict[str, Any] = {}
+    for assignment in assignments:
+        if "=" not in assignment:
+            _fail(f"{assignment!r} is neither a track id nor key=value")
+        key, _, text = assignment.partition("=")
+        values[key.strip()] = _parse_value(text.strip())
+    edit = ManualEdit(set=values, add_tags=add_tag or [])
+    _report_manual(apply_manual(_services(cache_dir, demo).stores, track_ids, edit), as_json)
+
+
+def untag(
+    items: Annotated[
+        list[str], typer.Argument(help="Track ids or spotify:track: URIs, then keys to remove.")
+    ],
+    remove_tag: Annotated[
+        list[str] | None, typer.Option("--tag", "-t", help="A tag to take off (repeatable).")
+    ] = None,
+    cache_dir: CacheDir = None,
+    demo: Demo = False,
+    as_json: AsJson = False,
+) -> None:
+    """Remove your values or take tags off tracks: `sap untag ID… mood -t summer`."""
+    from app.pipeline.enrichment.manual import ManualEdit, apply_manual
+
+    track_ids, keys = _split(items)
+    edit = ManualEdit(unset=keys, remove_tags=remove_tag or [])
+    _report_manual(apply_manual(_services(cache_dir, demo).stores, track_ids, edit), as_json)
+
+
+def _report_manual(results: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        _print_json(
+            {
+                track_id: entry.categories if entry is not None else None
+                for track_id, entry in results.items()
+            }
+        )
+        return
+    for track_id, entry in results.items():
+        values = entry.categories if entry is not None else {}
+        text = ", ".join(f"{key}={value}" for key, value in values.items()) or "(no manual values)"
+        out.print(f"{track_id}: {escape(text)}", highlight=False)
+    if not results:
+        _fail("no tracks given")

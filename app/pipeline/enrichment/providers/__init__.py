@@ -1,0 +1,1 @@
+"""One module per enrichment provider; `app.pipeline.enrichment.registry` lists them."""

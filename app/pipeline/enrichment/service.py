@@ -1,0 +1,250 @@
+"""Enrichment as the API, the CLI and the job runner use it.
+
+- `plan_enrich_jobs` checks a request (providers known and enabled, tracks or source known) and
+  gives one job's metadata per provider; `enrich_step` is that job (step ``enrich``);
+- `external_step` is the v1 ``external`` step: every enabled provider, one after the other, in
+  one job;
+- `enrichment_detail`, `coverage`, `provider_features` read the store for `/data/enrichments…`.
+
+Jobs of step ``enrich`` are *resumable*: results are saved as they come, so when the server
+restarts after a crash it reruns interrupted enrich jobs and they continue where they stopped.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+from app.core.errors import NotFoundError, UnprocessableError, UpstreamError
+from app.core.models import TrackEnrichment
+from app.data import Stores
+from app.pipeline.context import Services
+from app.pipeline.enrichment.base import FeatureProvider
+from app.pipeline.enrichment.registry import (
+    FEATURE_PROVIDERS,
+    default_provider_ids,
+    runnable_provider,
+)
+from app.pipeline.enrichment.runner import EnrichReport, enrich_tracks, library_tracks
+from app.pipeline.rules_manager import precedence_for
+from app.pipeline.rules_view import build_enrichment_view, flatten_categories, is_missing
+from app.pipeline.steps import StepContext
+
+ENRICH_STEP = "enrich"
+EXTERNAL_STEP = "external"
+RESUMABLE_STEPS = frozenset({ENRICH_STEP, EXTERNAL_STEP})
+
+
+def plan_enrich_jobs(
+    services: Services,
+    *,
+    providers: Sequence[str] | None = None,
+    track_ids: Sequence[str] | None = None,
+    source: str | None = None,
+    refresh: bool = False,
+) -> list[dict[str, Any]]:
+    """Metadata of one ``enrich`` job per provider, after checking the whole request."""
+    if track_ids is not None and source is not None:
+        raise UnprocessableError("give track_ids or source, not both", code="bad_selection")
+    if track_ids is not None and not track_ids:
+        raise UnprocessableError("track_ids is empty", code="bad_selection")
+    settings = services.settings
+    chosen = list(dict.fromkeys(providers)) if providers else default_provider_ids(settings)
+    if not chosen:
+        raise UnprocessableError(
+            "no provider is enabled; see GET /data/providers for what each one needs",
+            code="no_provider_enabled",
+        )
+    for provider_id in chosen:
+        runnable_provider(provider_id, settings)  # 404 unknown, 422 disabled/manual
+    library_tracks(services.stores, track_ids=track_ids, source=source)  # 404 unknown ids/source
+    order = list(FEATURE_PROVIDERS)
+    chosen.sort(key=order.index)  # MusicBrainz before AcousticBrainz, which needs its MBIDs
+    return [
+        {
+            "provider": provider_id,
+            "track_ids": list(track_ids) if track_ids is not None else None,
+            "source": source,
+            "refresh": refresh,
+        }
+        for provider_id in chosen
+    ]
+
+
+def _report_progress(ctx: StepContext, report: EnrichReport) -> None:
+    ctx.progress(
+        report.done,
+        report.total,
+        f"{report.matched} matched, {report.not_found} not found, {report.failed} failed",
+    )
+
+
+async def run_provider(
+    services: Services,
+    provider: FeatureProvider,
+    *,
+    track_ids: Sequence[str] | None = None,
+    source: str | None = None,
+    refresh: bool = False,
+    ctx: StepContext | None = None,
+    progress: Any = None,
+) -> EnrichReport:
+    """One provider over the library (or a selection), with progress to `ctx` or `progress`."""
+
+    def report(current: EnrichReport) -> None:
+        if ctx is not None:
+            _report_progress(ctx, current)
+        if progress is not None:
+            progress(current)
+
+    async with services.provider_net() as net:
+        return await enrich_tracks(
+            provider,
+            services.stores,
+            net,
+            track_ids=track_ids,
+            source=source,
+            refresh=refresh,
+            progress=report,
+            check_cancelled=ctx.check_cancelled if ctx is not None else None,
+        )
+
+
+async def enrich_step(ctx: StepContext) -> dict[str, Any]:
+    """v2: one provider over the library or a selection (metadata: provider, track_ids?,
+    source?, refresh?); progress counts matched / not found / failed."""
+    meta = ctx.metadata
+    provider_id = meta.get("provider")
+    if not isinstance(provider_id, str):
+        raise UnprocessableError("metadata.provider is required", code="bad_metadata")
+    provider = runnable_provider(provider_id, ctx.services.settings)
+    result = await run_provider(
+        ctx.services,
+        provider,
+        track_ids=meta.get("track_ids"),
+        source=meta.get("source"),
+        refresh=bool(meta.get("refresh", False)),
+        ctx=ctx,
+    )
+    if result.failed and not (result.matched or result.not_found):
+        # Nothing got through: a failed job says why better than a "done" full of failures.
+        raise UpstreamError(
+            f"{provider_id}: every request failed ({result.errors[0] if result.errors else '?'})",
+            code="provider_unavailable",
+        )
+    return result.as_dict()
+
+
+async def external_step(ctx: StepContext) -> dict[str, Any]:
+    """v1: every enabled provider (or metadata.providers) in turn, in one job."""
+    meta = ctx.metadata
+    planned = plan_enrich_jobs(
+        ctx.services,
+        providers=meta.get("providers"),
+        track_ids=meta.get("track_ids"),
+        source=meta.get("source"),
+        refresh=bool(meta.get("refresh", False)),
+    )
+    reports: list[dict[str, Any]] = []
+    for job in planned:
+        ctx.check_cancelled()
+        provider = runnable_provider(job["provider"], ctx.services.settings)
+        result = await run_provider(
+            ctx.services,
+            provider,
+            track_ids=job["track_ids"],
+            source=job["source"],
+            refresh=job["refresh"],
+            ctx=ctx,
+        )
+        reports.append(result.as_dict())
+    return {"providers": reports}
+
+
+# --- reading the store ---------------------------------------------------------------------
+
+
+def _entry_json(entry: TrackEnrichment) -> dict[str, Any]:
+    return entry.model_dump(mode="json")
+
+
+def all_enrichments(stores: Stores, provider: str | None = None) -> dict[str, list[dict[str, Any]]]:
+    """The seed mapping ``track_id → entries`` (optionally one provider's entries only)."""
+    result: dict[str, list[dict[str, Any]]] = {}
+    for track_id, entries in stores.enrichments.entries_for(
+        None, sources=None if provider is None else {provider}
+    ).items():
+        result[track_id] = [_entry_json(entry) for entry in entries]
+    return result
+
+
+def enrichment_detail(stores: Stores, track_id: str) -> dict[str, Any]:
+    """A track's entries, its merged view and where each value came from."""
+    entries = stores.enrichments.entries_for({track_id}).get(track_id, [])
+    track = stores.tracks.load_tracks().get(track_id)
+    if track is None and not entries:
+        raise NotFoundError(f"no track {track_id!r} in the library", code="track_not_found")
+    view = build_enrichment_view(entries, precedence_for(stores.directory))
+    return {
+        "track_id": track_id,
+        "track": track.model_dump(mode="json") if track is not None else None,
+        "entries": [_entry_json(entry) for entry in entries],
+        "view": dict(view),
+        "provenance": dict(view.provenance),
+    }
+
+
+def coverage(stores: Stores) -> dict[str, Any]:
+    """Per field: how many library tracks have it and from which providers; per provider:
+    tracks matched and not found. Streams the store (no models)."""
+    library = {
+        entry.track_id for record in stores.sources.load().values() for entry in record.entries
+    }
+    precedence = precedence_for(stores.directory)
+    fields: dict[str, Counter[str]] = {}
+    totals: Counter[str] = Counter()
+    matched: Counter[str] = Counter()
+    not_found: Counter[str] = Counter()
+    for track_id, entries in stores.enrichments.iter_raw():
+        if track_id not in library or not entries:
+            continue
+        for entry in entries:
+            source = entry["source"]
+            (not_found if entry.get("not_found") else matched)[source] += 1
+            for key, value in flatten_categories(entry.get("categories") or {}):
+                if not is_missing(value):
+                    fields.setdefault(key, Counter())[source] += 1
+        totals.update(build_enrichment_view(entries, precedence).keys())
+    size = len(library)
+    return {
+        "tracks": size,
+        "fields": [
+            {
+                "field": key,
+                "tracks": totals[key],
+                "share": round(totals[key] / size, 4) if size else 0.0,
+                "providers": dict(fields.get(key, Counter()).most_common()),
+            }
+            for key in sorted(totals, key=lambda name: (-totals[name], name))
+        ],
+        "providers": {
+            provider_id: {"matched": matched[provider_id], "not_found": not_found[provider_id]}
+            for provider_id in sorted(set(matched) | set(not_found))
+        },
+    }
+
+
+def provider_features(stores: Stores, provider_id: str) -> dict[str, dict[str, Any]]:
+    """Legacy `/data/features/{provider}`: ``track_id → categories`` of one provider."""
+    if provider_id not in FEATURE_PROVIDERS:
+        raise NotFoundError(
+            f"unknown provider {provider_id!r}; known: {', '.join(FEATURE_PROVIDERS)}",
+            code="provider_not_found",
+        )
+    return {
+        track_id: entry.get("categories") or {}
+        for track_id, entries in stores.enrichments.iter_raw()
+        for entry in entries
+        if entry["source"] == provider_id and not entry.get("not_found")
+    }

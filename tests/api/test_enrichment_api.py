@@ -1,0 +1,223 @@
+"""Enrichment over HTTP: providers, v2 enrich jobs, v1 external, reads, manual edits, errors.
+
+The real app over the real stores, its providers talking to the in-process emulators
+(`tests/helpers/provider_env.py`)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.api import create_app
+from tests.helpers.provider_env import ProviderEnv
+
+FINISHED = {"done", "failed", "cancelled"}
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> ProviderEnv:
+    environment = ProviderEnv.create(tmp_path, tracks=80)
+    # Pacing and rate limits have their own tests; here they would only cost time.
+    providers = environment.emulators.providers
+    providers.musicbrainz.config.enforce_rate_limit = False
+    providers.lastfm.config.rate_limit = None
+    providers.deezer.config.rate_limit = None
+    settings = environment.settings
+    environment.unpaced(
+        settings.musicbrainz_url,
+        settings.listenbrainz_url,
+        settings.deezer_url,
+        settings.reccobeats_url,
+        settings.lastfm_url,
+    )
+    return environment
+
+
+@pytest.fixture
+def client(env: ProviderEnv) -> Iterator[TestClient]:
+    app = create_app(env.settings, services=env.services)
+    with TestClient(app, base_url="http://127.0.0.1:8888") as test_client:
+        yield test_client
+
+
+def poll(client: TestClient, job_id: str, timeout: float = 60.0) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        job: dict[str, Any] = client.get(f"/pipeline/jobs/{job_id}").json()
+        if job["status"] in FINISHED:
+            return job
+        assert time.monotonic() < deadline, job
+        time.sleep(0.02)
+
+
+def test_providers_list_every_provider_with_its_status(client: TestClient) -> None:
+    rows = {row["id"]: row for row in client.get("/data/providers").json()}
+    assert list(rows) == [
+        "musicbrainz",
+        "deezer",
+        "reccobeats",
+        "lastfm",
+        "acousticbrainz",
+        "llm",
+        "manual",
+    ]
+    assert rows["deezer"]["enabled"] and rows["deezer"]["reason_if_disabled"] is None
+    assert {"tempo", "gain", "rank", "genres"} <= {f["name"] for f in rows["deezer"]["fields"]}
+    # Neither a dump directory nor a mirror is configured in these settings.
+    assert not rows["acousticbrainz"]["enabled"]
+    assert "SAP_ACOUSTICBRAINZ_DUMP_DIR" in rows["acousticbrainz"]["reason_if_disabled"]
+
+
+def test_enrich_runs_one_job_per_provider_and_feeds_rules(
+    client: TestClient, env: ProviderEnv
+) -> None:
+    started = client.post("/pipeline/enrich", json={"providers": ["reccobeats", "deezer"]})
+    assert started.status_code == 202, started.text
+    jobs = started.json()["jobs"]
+    assert [job["metadata"]["provider"] for job in jobs] == ["deezer", "reccobeats"]
+    done = {job["metadata"]["provider"]: poll(client, job["id"]) for job in jobs}
+    assert {job["status"] for job in done.values()} == {"done"}
+    recco = done["reccobeats"]["payload"]
+    covered = [s.track_id for s in env.library.liked if env.truth(s.track_id).in_reccobeats]
+    assert recco["matched"] == len(covered)
+    assert recco["not_found"] == len(env.library.liked) - len(covered)
+    assert done["reccobeats"]["progress"]["done"] == recco["total"]
+    assert "matched" in done["reccobeats"]["message"] or done["reccobeats"]["message"] == "done"
+
+    # The flattened view: tempo from Deezer wins over ReccoBeats' by the default precedence.
+    track_id = next(t for t in covered if env.truth(t).tempo is not None and env.truth(t).in_deezer)
+    detail = client.get(f"/data/enrichments/{track_id}").json()
+    assert detail["provenance"]["tempo"] == "deezer"
+    assert detail["view"]["energy"] == env.truth(track_id).energy
+    assert {e["source"] for e in detail["entries"]} == {"deezer", "reccobeats"}
+
+    # New keys are rule fields with types, and a rule on them previews the truth's tracks.
+    fields = {row["name"]: row for row in client.get("/data/rules/fields").json()}
+    assert fields["energy"]["type"] == "number"
+    saved = client.post(
+        "/data/rules", json={"id": "hi", "name": "High energy", "text": "energy > 0.7"}
+    )
+    assert saved.status_code == 200, saved.text
+    preview = client.post("/pipeline/playlists/preview-from-rules", json={"rule_ids": ["hi"]})
+    placed = next(p for p in preview.json()["playlists"] if p["rule_id"] == "hi")
+    expected = {t for t in covered if (env.truth(t).energy or 0) > 0.7}
+    assert set(placed["track_ids"]) == expected
+
+    # A re-run asks nothing.
+    again = client.post("/pipeline/enrich", json={"providers": ["reccobeats"]}).json()["jobs"]
+    payload = poll(client, again[0]["id"])["payload"]
+    # Not-found answers are cached too: every liked track is skipped.
+    assert (payload["requests"], payload["cached"], payload["total"]) == (
+        0,
+        len(env.library.liked),
+        0,
+    )
+
+
+def test_coverage_features_and_seed_mapping(client: TestClient, env: ProviderEnv) -> None:
+    job = client.post("/pipeline/enrich", json={"providers": ["reccobeats"]}).json()["jobs"][0]
+    poll(client, job["id"])
+    covered = {s.track_id for s in env.library.liked if env.truth(s.track_id).in_reccobeats}
+    coverage = client.get("/data/enrichments/coverage").json()
+    assert coverage["tracks"] == len(env.library.liked)
+    energy = next(row for row in coverage["fields"] if row["field"] == "energy")
+    with_energy = {t for t in covered if env.truth(t).energy is not None}
+    assert energy["tracks"] == len(with_energy)
+    assert energy["providers"] == {"reccobeats": len(with_energy)}
+    assert coverage["providers"]["reccobeats"] == {
+        "matched": len(covered),
+        "not_found": len(env.library.liked) - len(covered),
+    }
+    features = client.get("/data/features/reccobeats").json()
+    assert set(features) == covered
+    mapping = client.get("/data/enrichments").json()
+    assert set(mapping) == {s.track_id for s in env.library.liked}  # not-found is cached too
+    assert client.get("/data/features/nope").status_code == 404
+
+
+def test_manual_edits_single_and_bulk(client: TestClient, env: ProviderEnv) -> None:
+    ids = [s.track_id for s in env.library.liked[:3]]
+    patched = client.patch(
+        f"/data/enrichments/{ids[0]}", json={"set": {"mood": "summer"}, "add_tags": ["road"]}
+    )
+    assert patched.status_code == 200, patched.text
+    assert patched.json()["view"] == {"mood": "summer", "tags": ["road"]}
+    assert patched.json()["provenance"] == {"mood": "manual", "tags": "manual"}
+    bulk = client.post("/data/enrichments/manual", json={"track_ids": ids, "add_tags": ["party"]})
+    assert bulk.status_code == 200, bulk.text
+    assert bulk.json()["updated"] == 3
+    assert bulk.json()["manual"][ids[0]] == {"mood": "summer", "tags": ["road", "party"]}
+    assert bulk.json()["manual"][ids[2]] == {"tags": ["party"]}
+    saved = client.post(
+        "/data/rules", json={"id": "p", "name": "Party", "text": 'tags has any ["party"]'}
+    )
+    assert saved.status_code == 200
+    preview = client.post("/pipeline/playlists/preview-from-rules", json={"rule_ids": ["p"]})
+    placed = next(p for p in preview.json()["playlists"] if p["rule_id"] == "p")
+    assert sorted(placed["track_ids"]) == sorted(ids)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status", "needle"),
+    [
+        ("post", "/pipeline/enrich", {"providers": ["nope"]}, 404, "unknown provider 'nope'"),
+        ("post", "/pipeline/enrich", {"providers": ["acousticbrainz"]}, 422, "is disabled"),
+        ("post", "/pipeline/enrich", {"providers": ["manual"]}, 422, "manual values"),
+        ("post", "/pipeline/enrich", {"track_ids": ["0" * 22]}, 404, "not in the fetched"),
+        ("post", "/pipeline/enrich", {"source": "playlist:x"}, 404, "no fetched source"),
+        (
+            "post",
+            "/pipeline/enrich",
+            {"track_ids": ["a"], "source": "liked"},
+            422,
+            "not both",
+        ),
+        ("post", "/pipeline/enrich", {"provider": ["deezer"]}, 422, "provider"),
+        ("patch", "/data/enrichments/{track}", {"set": {"year": 1}}, 422, "built-in"),
+        ("patch", "/data/enrichments/{track}", {}, 422, "nothing to change"),
+        ("patch", "/data/enrichments/" + "0" * 22, {"set": {"a": 1}}, 404, "not in the"),
+        ("post", "/data/enrichments/manual", {"track_ids": [], "set": {"a": 1}}, 422, "track"),
+    ],
+)
+def test_bad_requests_get_a_clear_4xx(
+    client: TestClient,
+    env: ProviderEnv,
+    method: str,
+    path: str,
+    body: dict[str, Any],
+    status: int,
+    needle: str,
+) -> None:
+    url = path.replace("{track}", env.library.liked[0].track_id)
+    response = client.request(method.upper(), url, json=body)
+    assert response.status_code == status, response.text
+    assert needle in response.text
+
+
+def test_v1_external_step_runs_the_enabled_providers(client: TestClient, env: ProviderEnv) -> None:
+    response = client.post(
+        "/pipeline/external", json={"metadata": {"providers": ["reccobeats", "deezer"]}}
+    )
+    assert response.status_code == 200, response.text
+    job = response.json()
+    assert job["status"] == "done"
+    reports = {report["provider"]: report for report in job["payload"]["providers"]}
+    assert set(reports) == {"deezer", "reccobeats"}
+    assert reports["deezer"]["matched"] == sum(
+        1
+        for s in env.library.liked
+        if env.truth(s.track_id).in_deezer and env.library.tracks[s.track_id].isrc
+    )
+    queued = client.post("/pipeline/external/run-async", json={"metadata": {}})
+    assert queued.status_code == 202
+    rerun = poll(client, queued.json()["id"], timeout=120)
+    assert rerun["status"] == "done", rerun
+    # Every enabled default provider ran; what was already enriched cost nothing.
+    by_id = {r["provider"]: r for r in rerun["payload"]["providers"]}
+    assert by_id["deezer"]["requests"] == 0 and by_id["reccobeats"]["requests"] == 0
+    assert {"musicbrainz", "lastfm"} <= set(by_id)

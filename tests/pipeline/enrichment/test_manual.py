@@ -1,0 +1,107 @@
+"""Manual values: edits, tag removal across providers, refusals, and winning over providers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from app.core.errors import NotFoundError
+from app.core.models import TrackEnrichment
+from app.pipeline.enrichment.manual import ManualEdit, apply_manual, edited_categories
+from app.pipeline.enrichment.service import enrichment_detail
+from tests.helpers.provider_env import ProviderEnv
+
+
+def test_edits_compose_set_unset_and_tags() -> None:
+    first = edited_categories(
+        {}, ManualEdit(set={"mood": "happy", "bpm": 120}, add_tags=["Summer"])
+    )
+    assert first == {"mood": "happy", "bpm": 120, "tags": ["Summer"]}
+    second = edited_categories(first, ManualEdit(unset=["bpm"], add_tags=["summer", "road"]))
+    assert second == {"mood": "happy", "tags": ["Summer", "road"]}  # case-insensitive dedupe
+    third = edited_categories(second, ManualEdit(remove_tags=["SUMMER", "live"]))
+    assert third == {"mood": "happy", "tags": ["road"], "tags_removed": ["SUMMER", "live"]}
+    fourth = edited_categories(third, ManualEdit(add_tags=["live"]))
+    assert fourth == {"mood": "happy", "tags": ["road", "live"], "tags_removed": ["SUMMER"]}
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        ({"set": {"name": "x"}}, "built-in track field"),
+        ({"set": {"year": 1999}}, "built-in track field"),
+        ({"set": {"tags": ["x"]}}, "add_tags / remove_tags"),
+        ({"set": {"bad key": 1}}, "is not a field name"),
+        ({"set": {"mood": {"nested": 1}}}, "set.mood"),
+        ({}, "nothing to change"),
+        ({"set": {"mood": "x"}, "unset": ["mood"]}, "both set and unset"),
+        ({"add_tags": ["   "]}, "must be 1.."),
+    ],
+)
+def test_bad_edits_are_refused_with_the_reason(payload: dict[str, object], message: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        ManualEdit.model_validate(payload)
+    assert message in str(info.value)
+
+
+def test_manual_values_win_and_removed_tags_hide_provider_tags(tmp_path: Path) -> None:
+    env = ProviderEnv.create(tmp_path, tracks=5)
+    track_id = env.library.liked[0].track_id
+    env.stores.enrichments.save_enrichments_cache(
+        {
+            track_id: [
+                TrackEnrichment(source="reccobeats", categories={"energy": 0.3, "tempo": 100.0}),
+                TrackEnrichment(source="lastfm", categories={"tags": ["seen live", "indie"]}),
+                TrackEnrichment(source="llm", categories={"mood": "sad", "energy": 0.4}),
+            ]
+        }
+    )
+    apply_manual(
+        env.stores,
+        [track_id],
+        ManualEdit(set={"energy": 0.9}, add_tags=["mine"], remove_tags=["Seen Live"]),
+    )
+    detail = enrichment_detail(env.stores, track_id)
+    assert detail["view"]["energy"] == 0.9 and detail["provenance"]["energy"] == "manual"
+    assert detail["view"]["mood"] == "sad" and detail["provenance"]["mood"] == "llm"
+    assert detail["view"]["tempo"] == 100.0
+    assert detail["view"]["tags"] == ["mine", "indie"]
+    assert "tags_removed" not in detail["view"]
+    # Unsetting gives the providers' value back; removing the last manual value drops the entry.
+    apply_manual(env.stores, [track_id], ManualEdit(unset=["energy"], add_tags=["seen live"]))
+    apply_manual(env.stores, [track_id], ManualEdit(remove_tags=["mine"]))
+    detail = enrichment_detail(env.stores, track_id)
+    assert detail["view"]["energy"] == 0.4 and detail["provenance"]["energy"] == "llm"
+    manual = next(e for e in detail["entries"] if e["source"] == "manual")
+    assert manual["categories"] == {"tags": ["seen live"], "tags_removed": ["mine"]}
+    apply_manual(env.stores, [track_id], ManualEdit(remove_tags=["seen live"], add_tags=["mine"]))
+    apply_manual(env.stores, [track_id], ManualEdit(remove_tags=["mine"]))
+    sources = [e.source for e in env.stores.enrichments.load()[track_id]]
+    assert "manual" in sources  # still hides "seen live" and "mine"
+    assert enrichment_detail(env.stores, track_id)["view"]["tags"] == ["indie"]
+
+
+def test_manual_wins_whatever_precedence_is_configured(tmp_path: Path) -> None:
+    env = ProviderEnv.create(tmp_path, tracks=3, enrichment_precedence=["deezer", "llm", "manual"])
+    track_id = env.library.liked[0].track_id
+    env.stores.enrichments.save_enrichments_cache(
+        {
+            track_id: [
+                TrackEnrichment(source="llm", categories={"tempo": 90.0}),
+                TrackEnrichment(source="deezer", categories={"tempo": 120.0}),
+            ]
+        }
+    )
+    assert enrichment_detail(env.stores, track_id)["provenance"]["tempo"] == "deezer"
+    apply_manual(env.stores, [track_id], ManualEdit(set={"tempo": 60}))
+    assert enrichment_detail(env.stores, track_id)["view"]["tempo"] == 60
+
+
+def test_unknown_tracks_are_refused_before_anything_is_written(tmp_path: Path) -> None:
+    env = ProviderEnv.create(tmp_path, tracks=3)
+    known = env.library.liked[0].track_id
+    with pytest.raises(NotFoundError, match="1 track id"):
+        apply_manual(env.stores, [known, "0" * 22], ManualEdit(set={"mood": "x"}))
+    assert env.stores.enrichments.load() == {}

@@ -1,0 +1,115 @@
+"""The enrichment commands in demo mode: providers, enrich, enrichment, coverage, tag, untag.
+
+Each invocation builds its own in-process emulators over the same seeded demo account, as
+`sap` does from a shell; enrichment results are checked against the generator's truth."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from app.cli import app
+from app.emulators.library import generate_library
+from app.emulators.library_model import Library
+from tests.helpers.spotify_env import SMALL_DEMO
+
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def _small_demo_account(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in SMALL_DEMO.items():
+        monkeypatch.setenv(f"SAP_{name.upper()}", str(value))
+
+
+@pytest.fixture
+def library() -> Library:
+    return generate_library(seed=0, tracks=SMALL_DEMO["demo_tracks"], playlists=6)
+
+
+def sap(cache_dir: Path, *args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, [*args, "--cache-dir", str(cache_dir)])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def sap_json(cache_dir: Path, *args: str) -> Any:
+    code, out, err = sap(cache_dir, *args, "--json")
+    assert code == 0, err
+    return json.loads(out)
+
+
+@pytest.fixture
+def fetched(cache_dir: Path) -> Path:
+    assert sap(cache_dir, "login", "--demo")[0] == 0
+    assert sap(cache_dir, "fetch", "--liked", "--demo")[0] == 0
+    return cache_dir
+
+
+def test_providers_lists_status_and_reasons(cache_dir: Path) -> None:
+    rows = {row["id"]: row for row in sap_json(cache_dir, "providers", "--demo")}
+    assert rows["musicbrainz"]["enabled"]  # the demo sets a contact, a Last.fm key, a model…
+    assert rows["lastfm"]["enabled"] and rows["llm"]["enabled"]
+    code, out, _ = sap(cache_dir, "providers", "--demo")
+    assert code == 0 and "reccobeats" in out and "enabled" in out
+
+
+def test_enrich_then_show_a_track_and_coverage(fetched: Path, library: Library) -> None:
+    jobs = sap_json(fetched, "enrich", "--provider", "reccobeats", "--demo")
+    assert [job["status"] for job in jobs] == ["done"]
+    covered = [s.track_id for s in library.liked if library.tracks[s.track_id].truth.in_reccobeats]
+    assert jobs[0]["payload"]["matched"] == len(covered)
+    track_id = next(t for t in covered if library.tracks[t].truth.energy is not None)
+    detail = sap_json(fetched, "enrichment", track_id, "--demo")
+    assert detail["view"]["energy"] == library.tracks[track_id].truth.energy
+    assert detail["provenance"]["energy"] == "reccobeats"
+    coverage = sap_json(fetched, "coverage", "--demo")
+    energy = next(row for row in coverage["fields"] if row["field"] == "energy")
+    assert energy["providers"] == {"reccobeats": energy["tracks"]}
+    # The table form, and a second run that costs nothing.
+    code, out, _ = sap(fetched, "enrich", "--provider", "reccobeats", "--demo")
+    assert code == 0 and "reccobeats" in out
+    again = sap_json(fetched, "enrich", "--provider", "reccobeats", "--demo")
+    assert again[0]["payload"]["requests"] == 0
+
+
+def test_tag_and_untag(fetched: Path, library: Library) -> None:
+    first, second = (s.track_id for s in library.liked[:2])
+    out = sap_json(
+        fetched,
+        "tag",
+        first,
+        f"spotify:track:{second}",
+        "mood=calm",
+        "bpm=92",
+        "-t",
+        "late night",
+        "--demo",
+    )
+    assert out[first] == {"mood": "calm", "bpm": 92, "tags": ["late night"]}
+    assert out[second] == out[first]
+    out = sap_json(fetched, "untag", second, "bpm", "-t", "late night", "--demo")
+    assert out[second] == {"mood": "calm", "tags_removed": ["late night"]}
+    assert sap_json(fetched, "enrichment", second, "--demo")["view"] == {"mood": "calm"}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["tag", "mood=calm"], "give at least one track id"),
+        (["tag", "{track}", "oops"], "neither a track id nor key=value"),
+        (["tag", "{track}", "year=1999"], "built-in track field"),
+        (["enrich", "--provider", "nope"], "unknown provider 'nope'"),
+        (["enrichment", "0000000000000000000000"], "no track"),
+    ],
+)
+def test_mistakes_get_one_clear_line(
+    fetched: Path, library: Library, args: list[str], message: str
+) -> None:
+    track = library.liked[0].track_id
+    code, _, err = sap(fetched, *[a.replace("{track}", track) for a in args], "--demo")
+    assert code == 1
+    assert message in " ".join(err.split())
