@@ -316,6 +316,12 @@ def check_enrichment(client: httpx.Client, _cache_dir: Path) -> None:
     energy[calm] = 0.99
     expected = {track_id for track_id, value in energy.items() if value > 0.8}
     expect(set(placed["track_ids"]) == expected, "the rule previews the enriched tracks", placed)
+    classified = client.post("/pipeline/classify").json()
+    expect(classified["status"] == "done", "v1 classify runs", classified)
+    labels = client.get("/data/classifications/mood_v1").json()
+    expect(
+        labels[calm]["labels"]["mood"] in {"happy", "energetic"}, "a high energy mood", labels[calm]
+    )
     expect(calm in placed["track_ids"], "the manual value put the calmest track in")
     ranked = [energy[track_id] for track_id in placed["track_ids"]]
     expect(ranked == sorted(ranked, reverse=True), "sorted by energy, highest first", ranked[:5])

@@ -113,3 +113,16 @@ def test_mistakes_get_one_clear_line(
     code, _, err = sap(fetched, *[a.replace("{track}", track) for a in args], "--demo")
     assert code == 1
     assert message in " ".join(err.split())
+
+
+def test_classify_and_relabel(fetched: Path, library: Library) -> None:
+    summary = sap_json(fetched, "classify", "--demo")
+    assert summary["tracks"] == len(library.liked)
+    track_id = library.liked[0].track_id
+    result = sap_json(fetched, "relabel", track_id, "mood=calm", "year=1999", "--demo")
+    assert (
+        result["manual"] and result["labels"]["mood"] == "calm" and result["labels"]["year"] == 1999
+    )
+    assert sap_json(fetched, "classify", "--demo")["manual_kept"] == 1
+    code, _, err = sap(fetched, "relabel", track_id, "colour=red", "--demo")
+    assert code == 1 and "unknown label" in err

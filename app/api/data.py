@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.deps import ServicesDep
 from app.api.schemas import ERROR_RESPONSES
+from app.pipeline.classify import classifications, correct_labels
 from app.pipeline.enrichment.manual import ManualEdit, apply_manual
 from app.pipeline.enrichment.registry import list_feature_providers
 from app.pipeline.enrichment.service import (
@@ -110,3 +111,39 @@ def features(
     provider: Annotated[str, Path(max_length=64)], services: ServicesDep
 ) -> dict[str, dict[str, Any]]:
     return provider_features(services.stores, provider)
+
+
+# --- classifications (v1) -------------------------------------------------------------------
+
+Classifier = Annotated[str, Path(max_length=64, description="Classifier id, e.g. mood_v1.")]
+
+
+class LabelCorrection(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    labels: dict[str, str | int | None] = Field(
+        min_length=1, description="Labels to set (mood, genre, year); null removes one."
+    )
+
+
+@router.get(
+    "/classifications/{classifier}",
+    summary="v1: the labels a classifier gave each track (track_id → classification)",
+)
+def get_classifications(classifier: Classifier, services: ServicesDep) -> dict[str, Any]:
+    return {
+        track_id: item.model_dump(mode="json")
+        for track_id, item in classifications(services.stores, classifier).items()
+    }
+
+
+@router.patch(
+    "/classifications/{classifier}/{track_id}",
+    summary="v1: correct a track's labels by hand (kept by later classify runs)",
+)
+def patch_classification(
+    classifier: Classifier, track_id: TrackId, body: LabelCorrection, services: ServicesDep
+) -> dict[str, Any]:
+    return correct_labels(services.stores, classifier, track_id, body.labels).model_dump(
+        mode="json"
+    )

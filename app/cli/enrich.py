@@ -249,3 +249,47 @@ def _report_manual(results: dict[str, Any], as_json: bool) -> None:
         out.print(f"{track_id}: {escape(text)}", highlight=False)
     if not results:
         _fail("no tracks given")
+
+
+def classify(
+    classifier: Annotated[str, typer.Option(help="Classifier id.")] = "mood_v1",
+    cache_dir: CacheDir = None,
+    demo: Demo = False,
+    as_json: AsJson = False,
+) -> None:
+    """v1: label every library track with a classifier (mood, genre, year for mood_v1)."""
+    from app.pipeline.classify import classify_library
+
+    summary = classify_library(_services(cache_dir, demo).stores, classifier)
+    if as_json:
+        _print_json(summary)
+        return
+    table = Table("mood", "tracks", caption=f"{summary['tracks']} tracks, {classifier}")
+    for mood, count in summary["moods"].items():
+        table.add_row(escape(mood), str(count))
+    out.print(table)
+
+
+def relabel(
+    track_id: Annotated[str, typer.Argument(help="A track id of the library.")],
+    labels: Annotated[list[str], typer.Argument(help="label=value pairs (mood, genre, year).")],
+    classifier: Annotated[str, typer.Option(help="Classifier id.")] = "mood_v1",
+    cache_dir: CacheDir = None,
+    demo: Demo = False,
+    as_json: AsJson = False,
+) -> None:
+    """v1: correct a track's labels by hand; later classify runs keep them."""
+    from app.pipeline.classify import correct_labels
+
+    values: dict[str, Any] = {}
+    for pair in labels:
+        if "=" not in pair:
+            _fail(f"{pair!r} is not label=value")
+        key, _, text = pair.partition("=")
+        values[key.strip()] = _parse_value(text.strip()) if text.strip() else None
+    result = correct_labels(_services(cache_dir, demo).stores, classifier, track_id, values)
+    if as_json:
+        _print_json(result.model_dump(mode="json"))
+    else:
+        text = ", ".join(f"{key}={value}" for key, value in result.labels.items())
+        out.print(f"{track_id}: {escape(text)}", highlight=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from app.pipeline.classify import classify_step
 from app.pipeline.enrichment.service import ENRICH_STEP, EXTERNAL_STEP, enrich_step, external_step
 from app.pipeline.health import verify_step
 from app.pipeline.sources_manager import fetch_sources_step, fetch_tracks_step, tracks_step
@@ -17,4 +18,5 @@ def default_registry() -> StepRegistry:
     registry.register("tracks", tracks_step)
     registry.register(ENRICH_STEP, enrich_step)
     registry.register(EXTERNAL_STEP, external_step)
+    registry.register("classify", classify_step)
     return registry

@@ -1,0 +1,162 @@
+"""v1 classification: the built-in classifier `mood_v1` and label corrections.
+
+    summary = classify_library(stores)                      # every library track, mood_v1
+    correct_labels(stores, "mood_v1", track_id, {"mood": "calm"})
+
+`mood_v1` reads a track's merged enrichment view (the same one the rules read) and gives three
+labels, with a confidence:
+
+- **mood**, from the first source that has something to say:
+  1. a `mood` value (yours, or the LLM's): taken as is — confidence 1.0 if it is yours, else 0.8;
+  2. AcousticBrainz mood probabilities: the strongest of `mood_happy` → happy, `mood_sad` →
+     sad, `mood_relaxed` → calm, `mood_aggressive` → angry, `mood_party` → energetic, when it
+     reaches 0.6 — confidence = that probability;
+  3. audio features (`energy` and `valence`, ReccoBeats): energy ≥ 0.7 → happy if valence ≥ 0.5
+     else energetic; energy < 0.4 → sad if valence < 0.4 else calm; otherwise happy if valence
+     ≥ 0.6, melancholic if valence < 0.35, else neutral — confidence 0.6;
+  4. nothing: no mood (the track is left out of mood playlists), confidence 0.
+- **genre**: the first of the merged `genres`, if any.
+- **year**: `first_release_year` (MusicBrainz) if known, else the album's year.
+
+A label corrected by hand (`correct_labels`, `PATCH /data/classifications/{classifier}/{id}`) is
+marked `manual` and kept by every later run.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from typing import Any
+
+from app.core.errors import NotFoundError, UnprocessableError
+from app.core.models import Classification, utc_now
+from app.data import Stores
+from app.pipeline.rules_manager import library_views
+from app.pipeline.steps import StepContext
+
+MOOD_V1 = "mood_v1"
+CLASSIFIERS = (MOOD_V1,)
+LABELS = ("mood", "genre", "year")
+_AB_MOODS = (
+    ("mood_happy", "happy"),
+    ("mood_sad", "sad"),
+    ("mood_relaxed", "calm"),
+    ("mood_aggressive", "angry"),
+    ("mood_party", "energetic"),
+)
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def mood_of(view: Mapping[str, Any], provenance: Mapping[str, str]) -> tuple[str | None, float]:
+    """(mood, confidence) by the rules of the module docstring."""
+    given = view.get("mood")
+    if isinstance(given, str) and given.strip():
+        return given.strip().lower(), 1.0 if provenance.get("mood") == "manual" else 0.8
+    scored = [(_number(view.get(key)), mood) for key, mood in _AB_MOODS]
+    best = max(((p, mood) for p, mood in scored if p is not None), default=None)
+    if best is not None and best[0] >= 0.6:
+        return best[1], round(best[0], 3)
+    energy, valence = _number(view.get("energy")), _number(view.get("valence"))
+    if energy is None or valence is None:
+        return None, 0.0
+    if energy >= 0.7:
+        return ("happy" if valence >= 0.5 else "energetic"), 0.6
+    if energy < 0.4:
+        return ("sad" if valence < 0.4 else "calm"), 0.6
+    if valence >= 0.6:
+        return "happy", 0.6
+    return ("melancholic" if valence < 0.35 else "neutral"), 0.6
+
+
+def classify_view(view: Mapping[str, Any], provenance: Mapping[str, str]) -> Classification:
+    """`mood_v1` labels of one track view."""
+    mood, confidence = mood_of(view, provenance)
+    genres = view.get("genres")
+    genre = genres[0] if isinstance(genres, list) and genres else None
+    year = view.get("first_release_year") or view.get("year")
+    return Classification(
+        track_id=str(view["id"]),
+        classifier=MOOD_V1,
+        labels={"mood": mood, "genre": genre, "year": year},
+        confidence=confidence,
+    )
+
+
+def _check_classifier(classifier: str) -> None:
+    if classifier not in CLASSIFIERS:
+        raise NotFoundError(
+            f"unknown classifier {classifier!r}; known: {', '.join(CLASSIFIERS)}",
+            code="classifier_not_found",
+        )
+
+
+def classify_library(stores: Stores, classifier: str = MOOD_V1) -> dict[str, Any]:
+    """Classify every library track (keeping hand-corrected labels); returns a summary."""
+    _check_classifier(classifier)
+    library = library_views(stores)
+    kept = 0
+    moods: Counter[str] = Counter()
+    with stores.classifications.update() as stored:
+        labels = stored.setdefault(classifier, {})
+        for view, provenance in zip(library.views, library.provenance, strict=True):
+            current = labels.get(view["id"])
+            if current is not None and current.manual:
+                kept += 1
+                result = current
+            else:
+                result = labels[view["id"]] = classify_view(view, provenance)
+            moods[str(result.labels.get("mood"))] += 1
+    return {
+        "classifier": classifier,
+        "tracks": len(library),
+        "manual_kept": kept,
+        "moods": dict(moods.most_common()),
+    }
+
+
+def classifications(stores: Stores, classifier: str) -> dict[str, Classification]:
+    _check_classifier(classifier)
+    return stores.classifications.load_classifications(classifier)
+
+
+def correct_labels(
+    stores: Stores, classifier: str, track_id: str, labels: Mapping[str, Any]
+) -> Classification:
+    """Set labels of one track by hand (None removes one); they survive later runs."""
+    _check_classifier(classifier)
+    unknown = set(labels) - set(LABELS)
+    if unknown:
+        raise UnprocessableError(
+            f"unknown label(s) {', '.join(sorted(unknown))}; labels: {', '.join(LABELS)}",
+            code="bad_label",
+        )
+    if not labels:
+        raise UnprocessableError("no labels given", code="bad_label")
+    if track_id not in stores.tracks.load_tracks():
+        raise NotFoundError(f"no track {track_id!r} in the library", code="track_not_found")
+    with stores.classifications.update() as stored:
+        by_track = stored.setdefault(classifier, {})
+        current = by_track.get(track_id)
+        merged = dict(current.labels) if current is not None else dict.fromkeys(LABELS)
+        merged.update(labels)
+        result = by_track[track_id] = Classification(
+            track_id=track_id,
+            classifier=classifier,
+            labels=merged,
+            confidence=1.0,
+            manual=True,
+            updated_at=utc_now(),
+        )
+    return result
+
+
+def classify_step(ctx: StepContext) -> dict[str, Any]:
+    """v1: label every library track with a classifier (metadata.classifier, default mood_v1)."""
+    classifier = str(ctx.metadata.get("classifier") or MOOD_V1)
+    ctx.progress(0, None, f"classifying with {classifier}")
+    summary = classify_library(ctx.services.stores, classifier)
+    ctx.progress(summary["tracks"], summary["tracks"], f"{summary['tracks']} tracks classified")
+    return summary
