@@ -6,11 +6,18 @@ The emulators (the same combined app as `sap emulate`) are mounted in the API se
 so the browser can walk through the real login flow; our own clients reach the same emulators
 in process, with no network. The providers serve the generated library's "truth", so demo
 enrichment gives real results. Demo data lives in `<cache dir>/demo` (see `Settings.effective`).
+
+The demo account remembers its changes like a real one: every demo process (each CLI command,
+each server start) builds its own emulator, but they all keep the account's changes (playlists
+written or created, liked songs) in one file, `<cache dir>/demo/emulator-spotify.json`, and see
+each other's writes: what one command changes in the demo account, the next one finds there.
+Delete that file to get the generated account back.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from app.core.config import DEMO_EMULATORS_PREFIX, Settings
 from app.data import Stores
@@ -20,6 +27,13 @@ from app.emulators.spotify import SpotifyEmulator, SpotifyEmulatorConfig
 from app.emulators.transport import ASGIApp, emulator_transport
 from app.pipeline.context import Services
 from app.spotify.access import DEMO_CLIENT_ID, SpotifyAccess
+
+STATE_FILE_NAME = "emulator-spotify.json"
+
+
+def demo_state_file(settings: Settings) -> Path:
+    """Where the demo account's changes live (shared by every demo process)."""
+    return settings.effective().cache_dir / STATE_FILE_NAME
 
 
 @dataclass(frozen=True)
@@ -49,6 +63,7 @@ class DemoEnvironment:
                 # would. The seed is part of the secret: another demo account, another login.
                 token_secret=f"spotify-auto-playlists-demo-{settings.demo_seed}",
             ),
+            state_file=demo_state_file(settings),
         )
         emulators = EmulatorServer(emulator)
         transport = emulator_transport(emulators, root_path=DEMO_EMULATORS_PREFIX)

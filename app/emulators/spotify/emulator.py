@@ -8,12 +8,18 @@
 
 Tests steer it through `config` (faults, live), `clock` (token expiry) and the helpers below
 (changes made "in the Spotify app"), and read `requests` to see what the client did.
+
+With `state_file`, the account's changes (playlists written or created, liked songs) are saved
+there after every write and picked up by every other emulator given the same file and library,
+in this process or another: each API request first checks the file (one `stat`) and reloads
+it when another emulator saved since (see `state.py` for the format and the locking).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from pathlib import Path
 
 from app.emulators.clock import Clock
 from app.emulators.library_model import Library, PlaylistEntry
@@ -24,31 +30,48 @@ from app.emulators.spotify.context import ApiContext
 from app.emulators.spotify.faults import FaultInjector
 from app.emulators.spotify.gateway import Gateway, RequestRecord
 from app.emulators.spotify.oauth import TokenServer
-from app.emulators.spotify.state import AccountState, PlaylistState
-from app.emulators.transport import ASGIApp
+from app.emulators.spotify.state import AccountState, PlaylistState, StateFile
+from app.emulators.transport import ASGIApp, Receive, Scope, Send
 
 
 class SpotifyEmulator:
-    """An in-memory Spotify for one user; `accounts_app` and `api_app` are ASGI apps."""
+    """A Spotify for one user, in memory or (with `state_file`) shared through a file;
+    `accounts_app` and `api_app` are ASGI apps."""
 
     def __init__(
         self,
         library: Library,
         config: SpotifyEmulatorConfig | None = None,
         clock: Clock | None = None,
+        state_file: Path | None = None,
     ) -> None:
         self.library = library
         self.config = config or SpotifyEmulatorConfig()
         self.clock = clock or Clock()
         self.requests: list[RequestRecord] = []
-        self.state = AccountState(library, self.clock)
+        self.state_file = state_file
+        self.state = AccountState(
+            library, self.clock, StateFile(state_file) if state_file is not None else None
+        )
         self.tokens = TokenServer(self.config, self.clock)
         self.faults = FaultInjector(self.config, self.clock)
         self.context = ApiContext(self.state, self.tokens, self.config)
         accounts = AccountsService(self.tokens, self.config).app()
         api = create_api_app(self.context)
         self.accounts_app: ASGIApp = self._gateway(accounts, "accounts")
-        self.api_app: ASGIApp = self._gateway(api, "api")
+        self.api_app: ASGIApp = self._gateway(self._refreshing(api), "api")
+
+    def _refreshing(self, app: ASGIApp) -> ASGIApp:
+        """`app`, seeing what other emulators saved to the state file before each request."""
+        if self.state.file is None:
+            return app
+
+        async def refreshed(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] == "http":
+                self.state.refresh()
+            await app(scope, receive, send)
+
+        return refreshed
 
     def _gateway(self, app: ASGIApp, service: str) -> ASGIApp:
         def faulty() -> bool:
@@ -91,6 +114,7 @@ class SpotifyEmulator:
 
     def saved_track_ids(self) -> list[str]:
         """Liked songs, newest first."""
+        self.state.refresh()
         return [saved.track_id for saved in self.state.liked]
 
     def save_tracks(self, track_ids: Sequence[str], added_at: datetime | None = None) -> None:
@@ -102,10 +126,12 @@ class SpotifyEmulator:
 
     def playlist(self, playlist_id: str) -> PlaylistState:
         """The live state of a playlist (KeyError if unknown)."""
+        self.state.refresh()
         return self.state.playlists[playlist_id]
 
     def playlist_ids(self) -> list[str]:
         """Playlists in /me/playlists order (newly created first)."""
+        self.state.refresh()
         return list(self.state.playlist_order)
 
     def playlist_uris(self, playlist_id: str) -> list[str | None]:
