@@ -13,11 +13,18 @@ Every request goes through one path (`request`):
 - 429: waits exactly what ``Retry-After`` asks (plus a little jitter) if that is at most
   ``SAP_SPOTIFY_MAX_RETRY_AFTER`` seconds, otherwise fails at once with `RateLimitedError` naming
   the wait — never a silent multi-hour sleep;
-- 401: one token refresh, then one more try.
+- 401: one token refresh, then one more try;
+- writes that must not happen twice (adding or moving playlist items, creating a playlist) are
+  replayed only after failures proving Spotify did not act (429, no connection made): after a
+  5xx or a lost response they fail at once, and the caller re-reads the playlist.
 
 Paged endpoints read the first page, learn `total`, then fetch every other page concurrently.
 If `total` changes while reading (the user edited the playlist), the read starts over (twice at
 most), so a result is never a mix of two versions.
+
+Playlist writes (`add_items`, `remove_items`, `replace_items`, `reorder_items`) are one call
+each, checked against Spotify's limits before sending (at most 100 URIs), and return the new
+snapshot id to chain into the next write.
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ import asyncio
 import email.utils
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, TypeVar
@@ -56,6 +63,9 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 PAGE_SIZE = 50  # the documented maximum for every paged endpoint we use
 ProgressFn = Callable[[int, int], None]  # (items fetched so far, total items)
+MAX_WRITE_URIS = 100  # URIs (or items) in one add, replace or remove call
+ADDABLE = ("spotify:track:", "spotify:episode:")  # local files cannot be added by the API
+REMOVABLE = (*ADDABLE, "spotify:local:")
 
 _TRACK_FIELDS = (
     "type,id,uri,name,duration_ms,explicit,is_local,external_ids(isrc),artists(id,name),"
@@ -71,6 +81,10 @@ PLAYLIST_ITEM_FIELDS = (
 _entries = TypeAdapter(list[PlaylistEntry])
 _saved = TypeAdapter(list[SavedTrack])
 _playlists = TypeAdapter(list[SimplifiedPlaylist])
+
+
+# Transport errors raised before a request left this machine: replaying it cannot double it.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
 class _RateLimited(Exception):
@@ -109,6 +123,10 @@ def retry_after_seconds(response: httpx.Response, default: float = 1.0) -> float
     if when.tzinfo is None:  # an HTTP date is GMT even when it does not say so
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def _attempts(count: int) -> str:
+    return "1 attempt" if count == 1 else f"{count} attempts"
 
 
 def _error_message(response: httpx.Response) -> str:
@@ -171,16 +189,28 @@ class SpotifyClient:
     # --- the one request path ------------------------------------------------------------
 
     async def request(
-        self, method: str, path: str, *, params: dict[str, Any] | None = None, json: Any = None
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        replay_safe: bool = True,
     ) -> Any:
-        """Send one API request (path relative to the API base) and return its JSON body."""
+        """Send one API request (path relative to the API base) and return its JSON body.
+
+        `replay_safe=False` is for writes that must not happen twice (adding items, moving
+        them, creating a playlist): they are retried only when Spotify certainly did not act
+        on them (429, or no connection made); a 5xx or a connection lost mid-request fails at
+        once, since the write may have been applied.
+        """
         token = await self.tokens.access_token()
         try:
-            response = await self._send(method, path, token, params, json)
+            response = await self._send(method, path, token, params, json, replay_safe)
         except _Unauthorized:
             token = await self.tokens.access_token(stale=token)
             try:
-                response = await self._send(method, path, token, params, json)
+                response = await self._send(method, path, token, params, json, replay_safe)
             except _Unauthorized:
                 raise LoginRequiredError(
                     "Spotify rejected the access token even after refreshing it; log in again"
@@ -203,20 +233,35 @@ class SpotifyClient:
             return exc.retry_after + random.uniform(0.0, 0.25)  # noqa: S311 - jitter only
         return isinstance(exc, httpx.TransportError | _ServerError)
 
+    def _backoff_unapplied(self, exc: Exception) -> bool | float:
+        """`_backoff` for writes that must not be replayed: only failures proving that the
+        request was never acted on (429, or a connection that could not be made)."""
+        if isinstance(exc, _RateLimited):
+            return self._backoff(exc)
+        return isinstance(exc, _NOT_SENT)
+
     async def _send(
-        self, method: str, path: str, token: str, params: dict[str, Any] | None, json: Any
+        self,
+        method: str,
+        path: str,
+        token: str,
+        params: dict[str, Any] | None,
+        json: Any,
+        replay_safe: bool = True,
     ) -> httpx.Response:
         assert self._http is not None and self._slots is not None, "use `async with`"
         attempts = self.settings.spotify_max_attempts
+        tried = 0
         try:
             async for attempt in stamina.retry_context(
-                on=self._backoff,
+                on=self._backoff if replay_safe else self._backoff_unapplied,
                 attempts=attempts,
                 timeout=None,
                 wait_initial=self._wait_initial,
                 wait_max=self._wait_max,
             ):
                 with attempt:
+                    tried = attempt.num
                     async with self._slots:
                         if self._limiter is not None:
                             await self._limiter.acquire()
@@ -242,18 +287,18 @@ class SpotifyClient:
                     extra={"retry_after": exc.retry_after},
                 ) from None
             raise RateLimitedError(
-                f"Spotify kept rate limiting {method} {path} after {attempts} attempts; "
+                f"Spotify kept rate limiting {method} {path} after {_attempts(tried)}; "
                 "try again later",
                 extra={"retry_after": exc.retry_after},
             ) from None
         except _ServerError as exc:
             raise UpstreamError(
-                f"Spotify failed {method} {path} with {exc} after {attempts} attempts",
+                f"Spotify failed {method} {path} with {exc} after {_attempts(tried)}",
                 code="spotify_unavailable",
             ) from None
         except httpx.TransportError as exc:
             raise UpstreamError(
-                f"cannot reach Spotify for {method} {path} after {attempts} attempts "
+                f"cannot reach Spotify for {method} {path} after {_attempts(tried)} "
                 f"({type(exc).__name__}: {exc})",
                 code="spotify_unavailable",
             ) from None
@@ -387,3 +432,98 @@ class SpotifyClient:
             on_progress=on_progress,
             what="playlist",
         )
+
+    # --- playlist writes -----------------------------------------------------------------
+    # One call each, checked before sending (Spotify's limits: ≤ 100 URIs a call). Each
+    # returns the playlist's new snapshot id; pass it to the next write. Adding, moving and
+    # creating are never replayed after an ambiguous failure (see `request`): a retry could
+    # add the items twice or move them again. Removing and replacing are idempotent.
+
+    async def add_items(
+        self, playlist_id: str, uris: Sequence[str], position: int | None = None
+    ) -> str:
+        """Insert `uris` (tracks or episodes) at `position`, or append them when it is None."""
+        _check_uris(uris, ADDABLE, "add")
+        body: dict[str, Any] = {"uris": list(uris)}
+        if position is not None:
+            if position < 0:
+                raise ValueError(f"position must be 0 or more, got {position}")
+            body["position"] = position
+        return await self._playlist_write("POST", playlist_id, body, replay_safe=False)
+
+    async def remove_items(self, playlist_id: str, uris: Sequence[str], snapshot_id: str) -> str:
+        """Remove every occurrence of each of `uris` (Spotify ignores positions)."""
+        _check_uris(uris, REMOVABLE, "remove")
+        body = {"items": [{"uri": uri} for uri in uris], "snapshot_id": snapshot_id}
+        return await self._playlist_write("DELETE", playlist_id, body)
+
+    async def replace_items(self, playlist_id: str, uris: Sequence[str]) -> str:
+        """Make the playlist exactly `uris` (≤ 100; an empty list clears it)."""
+        _check_uris(uris, ADDABLE, "replace", allow_empty=True)
+        return await self._playlist_write("PUT", playlist_id, {"uris": list(uris)})
+
+    async def reorder_items(
+        self,
+        playlist_id: str,
+        range_start: int,
+        insert_before: int,
+        range_length: int,
+        snapshot_id: str,
+    ) -> str:
+        """Move `range_length` entries from `range_start` to just before the entry now at
+        `insert_before` (both positions counted before the move)."""
+        if range_start < 0 or insert_before < 0 or range_length < 1:
+            raise ValueError(
+                "a reorder needs range_start >= 0, insert_before >= 0 and range_length >= 1, "
+                f"got {range_start}, {insert_before}, {range_length}"
+            )
+        body = {
+            "range_start": range_start,
+            "insert_before": insert_before,
+            "range_length": range_length,
+            "snapshot_id": snapshot_id,
+        }
+        return await self._playlist_write("PUT", playlist_id, body, replay_safe=False)
+
+    async def create_playlist(
+        self, name: str, description: str, public: bool = False
+    ) -> dict[str, Any]:
+        """Create a playlist owned by the user (`POST /me/playlists`); the new playlist object."""
+        if not name.strip():
+            raise ValueError("a playlist needs a name")
+        body = {"name": name, "public": public, "collaborative": False, "description": description}
+        created = await self.request("POST", "me/playlists", json=body, replay_safe=False)
+        if not isinstance(created, dict) or not isinstance(created.get("id"), str):
+            raise UpstreamError(
+                "Spotify created a playlist but sent no id back", code="spotify_bad_response"
+            )
+        return created
+
+    async def _playlist_write(
+        self, method: str, playlist_id: str, body: dict[str, Any], *, replay_safe: bool = True
+    ) -> str:
+        path = f"playlists/{playlist_id}/items"
+        answer = await self.request(method, path, json=body, replay_safe=replay_safe)
+        snapshot = answer.get("snapshot_id") if isinstance(answer, dict) else None
+        if not isinstance(snapshot, str) or not snapshot:
+            raise UpstreamError(
+                f"Spotify sent no snapshot_id for {method} {path}", code="spotify_bad_response"
+            )
+        return snapshot
+
+
+def _check_uris(
+    uris: Sequence[str], prefixes: tuple[str, ...], action: str, *, allow_empty: bool = False
+) -> None:
+    """Refuse, before sending, what Spotify would refuse: too many, none, or a wrong kind."""
+    if isinstance(uris, str):
+        raise TypeError(f"uris to {action} must be a sequence of URIs, not one string")
+    if len(uris) > MAX_WRITE_URIS:
+        raise ValueError(
+            f"Spotify takes at most {MAX_WRITE_URIS} URIs a call; {len(uris)} given to {action}"
+        )
+    if not uris and not allow_empty:
+        raise ValueError(f"no URIs given to {action}")
+    for uri in uris:
+        if not isinstance(uri, str) or not uri.startswith(prefixes) or uri in prefixes:
+            raise ValueError(f"cannot {action} {uri!r}: expected a URI starting {prefixes}")
