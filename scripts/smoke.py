@@ -7,8 +7,9 @@ request guards, the demo login round trip, playlists, the v2 fetch of liked song
 playlist with job polling, the aggregate, and the v1 `tracks` step synchronously and through
 run-async, and rule sets (text and JSON, validation, evaluate, previews in payload and
 library mode, explain), and enrichment (ReccoBeats from the demo's emulator, a re-run that
-costs nothing, coverage, a manual override, a rule on an enriched field). Later issues extend
-it (sync).
+costs nothing, coverage, a manual override, a rule on an enriched field, v1 classify), and
+sync (plan, apply creating a playlist, a no-op re-plan, a forced apply, backup and restore,
+v1 diff and apply).
 
     python scripts/smoke.py            # what `make test` runs
     python scripts/smoke.py --keep     # keep the cache directory for inspection
@@ -327,6 +328,62 @@ def check_enrichment(client: httpx.Client, _cache_dir: Path) -> None:
     expect(ranked == sorted(ranked, reverse=True), "sorted by energy, highest first", ranked[:5])
 
 
+def check_sync(client: httpx.Client, _cache_dir: Path) -> None:
+    def save(text: str) -> None:
+        body = {
+            "id": "smoke-sync",
+            "name": "Smoke sync",
+            "text": text,
+            "target_playlist_name": "Smoke sync",
+            "sync_mode": "replace",
+        }
+        saved = client.post("/data/rules", json=body)
+        expect(saved.status_code == 200, "a rule set with a target saves", saved.text)
+
+    def plan() -> dict[str, Any]:
+        made = client.post("/pipeline/playlists/plan", json={"rule_ids": ["smoke-sync"]})
+        expect(made.status_code == 200, "POST /pipeline/playlists/plan answers 200", made.text)
+        return dict(made.json()["plans"][0])
+
+    def apply(plan_id: str) -> dict[str, Any]:
+        started = client.post("/pipeline/playlists/apply", json={"plan_id": plan_id})
+        expect(started.status_code == 202, "apply starts a job", started.text)
+        job = poll_job(client, started.json()["id"])
+        expect(job["status"] == "done", "the apply job finishes", job)
+        return dict(job["payload"]["applied"][0])
+
+    def live(playlist_id: str) -> list[str | None]:
+        items = client.get(f"/spotify/playlists/{playlist_id}/items").json()["items"]
+        return [item["uri"] for item in items]
+
+    save("duration > 240\nsort by duration desc")
+    first = plan()
+    expect(first["create"] and first["summary"]["adds"] > 0, "the first plan creates", first)
+    created = apply(first["id"])
+    playlist_id = created["playlist_id"]
+    expect(live(playlist_id) == first["plan"]["result"], "the playlist holds the plan's result")
+    expect(plan()["summary"]["writes"] == 0, "an unchanged playlist needs no write")
+    save("duration > 300\nsort by duration desc")
+    second = plan()
+    expect(second["summary"]["removes"] > 0, "a narrower rule removes tracks", second["summary"])
+    forced = client.post(
+        "/pipeline/playlists/apply",
+        json={"plan_id": second["id"], "force": [g["guard"] for g in second["guards"]]},
+    )
+    expect(forced.status_code == 202, "apply with the tripped guards forced", forced.text)
+    expect(poll_job(client, forced.json()["id"])["status"] == "done", "the second apply finishes")
+    backups = client.get("/pipeline/playlists/backups").json()
+    expect(backups and backups[0]["playlist_id"] == playlist_id, "a backup was taken", backups)
+    restored = client.post("/pipeline/playlists/restore", json={"backup_id": backups[0]["id"]})
+    expect(poll_job(client, restored.json()["id"])["status"] == "done", "restore finishes")
+    expect(live(playlist_id) == first["plan"]["result"], "restore brings the first state back")
+    diff = client.post("/pipeline/diff", json={"metadata": {"rule_ids": ["smoke-sync"]}}).json()
+    expect(diff.get("status") == "done", "v1 diff runs", diff)
+    guards = [g["guard"] for g in diff["payload"]["plans"][0]["guards"]]
+    applied = client.post("/pipeline/apply", json={"metadata": {"force": guards}}).json()
+    expect(applied.get("status") == "done", "v1 apply applies the pending plans", applied)
+
+
 CHECKS: list[tuple[str, Callable[[httpx.Client, Path], None]]] = [
     ("health", check_health),
     ("jobs", check_jobs),
@@ -336,6 +393,7 @@ CHECKS: list[tuple[str, Callable[[httpx.Client, Path], None]]] = [
     ("tracks (v1)", check_v1_tracks),
     ("rules", check_rules),
     ("enrichment", check_enrichment),
+    ("sync", check_sync),
 ]
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from app import __version__
-from app.api import auth, data, pipeline, rules, spotify
+from app.api import auth, data, pipeline, rules, spotify, sync
 from app.api.errors import install_error_handlers
 from app.api.middleware import LocalRequestGuard
 from app.core.config import DEMO_EMULATORS_PREFIX, Settings
@@ -99,6 +99,7 @@ def create_app(
     app.include_router(spotify.router)
     app.include_router(data.router)
     app.include_router(rules.router)
+    app.include_router(sync.router)
     if demo is not None:
         app.mount(DEMO_EMULATORS_PREFIX, demo.asgi)
 

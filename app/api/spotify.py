@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path
 from pydantic import BaseModel
 
 from app.api.deps import ServicesDep
 from app.api.schemas import ERROR_RESPONSES
 from app.pipeline.sources_manager import current_user_id, list_playlists
+from app.pipeline.sync_manager import read_live
+from app.pipeline.sync_plan import LiveItem
 
 router = APIRouter(prefix="/spotify", tags=["spotify"], responses=ERROR_RESPONSES)
 
@@ -54,3 +58,16 @@ async def playlists(services: ServicesDep) -> list[PlaylistSummary]:
         )
         for info in listing
     ]
+
+
+@router.get(
+    "/playlists/{playlist_id}/items",
+    summary="A playlist's live items in order (tracks, local files, episodes, unavailable)",
+)
+async def playlist_items(
+    playlist_id: Annotated[str, Path(max_length=64)], services: ServicesDep
+) -> dict[str, Any]:
+    async with services.spotify.client() as client:
+        snapshot_id, name, entries = await read_live(client, playlist_id)
+    items = [LiveItem.from_entry(entry).model_dump(mode="json") for entry in entries]
+    return {"id": playlist_id, "name": name, "snapshot_id": snapshot_id, "items": items}

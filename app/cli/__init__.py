@@ -16,7 +16,7 @@ import typer
 from pydantic import ValidationError
 from typer.core import TyperGroup
 
-from app.cli import enrich, jobs, rules, server, spotify, status
+from app.cli import enrich, jobs, rules, server, spotify, status, sync
 from app.cli.common import _fail
 from app.core.errors import AppError
 
@@ -62,6 +62,11 @@ app.command()(enrich.enrichment)
 app.command()(enrich.coverage)
 app.command()(enrich.tag)
 app.command()(enrich.untag)
+app.command()(sync.plan)
+app.command()(sync.apply)
+app.command()(sync.backups)
+app.command()(sync.restore)
+app.command()(sync.sync)
 app.command()(enrich.classify)
 app.command()(enrich.relabel)
 app.command()(server.emulate)

@@ -212,6 +212,23 @@ class Settings(BaseSettings):
         default=120.0, gt=0, description="Per-request timeout (s) for LLM requests."
     )
 
+    # --- sync -------------------------------------------------------------------------------
+    sync_max_remove_share: float = Field(
+        default=0.5,
+        ge=0,
+        le=1,
+        description=(
+            "Largest share of a playlist's tracks one apply may remove without --force "
+            "(0.5 = half)."
+        ),
+    )
+    backup_retention: int = Field(
+        default=20,
+        ge=1,
+        le=1000,
+        description="Backups kept per playlist (the oldest go first).",
+    )
+
     @field_validator("cache_dir", mode="after")
     @classmethod
     def _expand_cache_dir(cls, value: Path) -> Path:

@@ -175,3 +175,36 @@ class PipelineJob(_Model):
     error: JobError | None = None
     cancel_requested: bool = False
     owner: JobOwner | None = None
+
+
+# --- sync: managed playlists, plans, backups ---------------------------------------------------
+
+
+class ManagedPlaylist(_Model):
+    """A playlist this tool writes for a rule set, and what it wrote last."""
+
+    rule_id: str
+    playlist_id: str
+    name: str | None = None
+    created_by_us: bool = False
+    last_snapshot_id: str | None = None
+    last_uris: list[str | None] = Field(default_factory=list)  # in order, as left by the apply
+    last_applied_at: datetime | None = None
+
+
+class BackupItem(_Model):
+    uri: str | None  # None: an unavailable item
+    added_at: datetime | None = None
+
+
+class PlaylistBackup(_Model):
+    """The exact contents of a playlist just before this tool changed it."""
+
+    id: str
+    playlist_id: str
+    playlist_name: str | None = None
+    rule_id: str | None = None
+    taken_at: datetime = Field(default_factory=utc_now)
+    snapshot_id: str | None = None
+    reason: str = ""
+    items: list[BackupItem] = Field(default_factory=list)

@@ -6,9 +6,11 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from app.data.backups import BackupStore
 from app.data.classifications import ClassificationStore
 from app.data.enrichments import EnrichmentStore
 from app.data.jobs import JobStore
+from app.data.plans import PlanStore
 from app.data.playlists import PlaylistStore
 from app.data.rules import RuleStore
 from app.data.sources import SourceStore
@@ -30,6 +32,8 @@ class Stores:
     playlists: PlaylistStore
     tokens: TokenStore
     sources: SourceStore
+    plans: PlanStore
+    backups: BackupStore
 
     @classmethod
     def open(cls, directory: Path) -> Stores:
@@ -44,6 +48,8 @@ class Stores:
             playlists=PlaylistStore(directory),
             tokens=TokenStore(directory),
             sources=SourceStore(directory),
+            plans=PlanStore(directory),
+            backups=BackupStore(directory),
         )
 
     def all(self) -> list[JsonStore[Any]]:
@@ -54,10 +60,12 @@ class Stores:
 
 
 __all__ = [
+    "BackupStore",
     "ClassificationStore",
     "EnrichmentStore",
     "JobStore",
     "JsonStore",
+    "PlanStore",
     "PlaylistStore",
     "RuleStore",
     "SourceStore",

@@ -7,6 +7,8 @@ from app.pipeline.enrichment.service import ENRICH_STEP, EXTERNAL_STEP, enrich_s
 from app.pipeline.health import verify_step
 from app.pipeline.sources_manager import fetch_sources_step, fetch_tracks_step, tracks_step
 from app.pipeline.steps import StepRegistry
+from app.pipeline.sync_manager import apply_step, diff_step, restore_step
+from app.pipeline.sync_run import sync_step
 
 
 def default_registry() -> StepRegistry:
@@ -19,4 +21,8 @@ def default_registry() -> StepRegistry:
     registry.register(ENRICH_STEP, enrich_step)
     registry.register(EXTERNAL_STEP, external_step)
     registry.register("classify", classify_step)
+    registry.register("diff", diff_step)
+    registry.register("apply", apply_step)
+    registry.register("restore", restore_step)
+    registry.register("sync", sync_step)
     return registry

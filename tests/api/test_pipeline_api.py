@@ -93,6 +93,8 @@ def test_run_async_without_a_body_uses_empty_metadata(client: TestClient) -> Non
         "playlists",
         "tokens",
         "sources",
+        "plans",
+        "backups",
     ]
 
 
@@ -101,16 +103,23 @@ def test_unknown_step_is_404_listing_known_steps(client: TestClient) -> None:
     assert response.status_code == 404
     body = response.json()
     assert body["error"] == "unknown_step"
-    known = [
-        "enrich",
-        "explode",
-        "external",
-        "fetch_sources",
-        "fetch_tracks",
-        "gated",
-        "tracks",
-        "verify",
-    ]
+    known = sorted(
+        [
+            "apply",
+            "classify",
+            "diff",
+            "enrich",
+            "explode",
+            "external",
+            "fetch_sources",
+            "fetch_tracks",
+            "gated",
+            "restore",
+            "sync",
+            "tracks",
+            "verify",
+        ]
+    )
     assert body["detail"] == (
         f"unknown pipeline step 'fetch_everything'; known steps: {', '.join(known)}"
     )

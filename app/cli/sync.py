@@ -1,0 +1,197 @@
+"""`plan`, `apply`, `backups`, `restore`: sync playlists from the shell (see docs/sync.md)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from app.cli.common import (
+    AsJson,
+    CacheDir,
+    Demo,
+    _fail,
+    _manager,
+    _print_json,
+    _run_with_progress,
+    _services,
+    out,
+)
+from app.core.models import JobStatus
+
+
+def _track_names(stores: Any) -> dict[str, str]:
+    names: dict[str, str] = {}
+    for track in stores.tracks.load_tracks().values():
+        artists = ", ".join(artist.name for artist in track.artists)
+        names[track.uri] = f"{track.name} — {artists}" if artists else track.name
+    return names
+
+
+def plan(
+    rules: Annotated[list[str] | None, typer.Argument(help="Rule set ids (default: all).")] = None,
+    tracks: Annotated[
+        bool, typer.Option("--tracks", help="List every added/removed track.")
+    ] = True,
+    cache_dir: CacheDir = None,
+    demo: Demo = False,
+    as_json: AsJson = False,
+) -> None:
+    """Plan what each rule set's playlist needs (reads Spotify, writes nothing)."""
+    from app.pipeline.sync_manager import plan_playlists
+
+    services = _services(cache_dir, demo, spotify=True)
+    plans = asyncio.run(plan_playlists(services, rules or None))
+    if as_json:
+        _print_json([{k: v for k, v in p.items() if k != "live"} for p in plans])
+        return
+    if not plans:
+        out.print("No rule set has a target playlist (set target_playlist_id or _name).")
+        return
+    names = _track_names(services.stores)
+    for stored in plans:
+        summary = stored["summary"]
+        target = stored["playlist_name"] or stored["playlist_id"] or "?"
+        create = " [bold](new playlist)[/]" if stored["create"] else ""
+        out.print(
+            f"[bold]{escape(stored['id'])}[/] {escape(str(stored['rule_id']))} → "
+            f"{escape(str(target))}{create} ({stored['mode']}): "
+            f"[green]+{summary['adds']}[/] [red]-{summary['removes']}[/] "
+            f"~{summary['moves']} moved, {summary['kept']} kept, {summary['writes']} write(s)",
+            highlight=False,
+        )
+        for guard in stored["guards"]:
+            out.print(f"  [yellow]guard {guard['guard']}[/]: {escape(guard['message'])}")
+        if tracks:
+            for add in stored["plan"]["adds"]:
+                out.print(f"  [green]+ {escape(names.get(add['uri'], add['uri']))}[/]")
+            for uri in stored["plan"]["removes"]:
+                out.print(f"  [red]- {escape(names.get(uri, uri))}[/]")
+
+
+def apply(
+    plan_id: Annotated[str, typer.Argument(help="A plan id from `plan`.")],
+    force: Annotated[
+        list[str] | None,
+        typer.Option("--force", help="Override a guard: empty, remove_share or drift."),
+    ] = None,
+    cache_dir: CacheDir = None,
+    demo: Demo = False,
+    as_json: AsJson = False,
+) -> None:
+    """Apply a plan: the only command that writes to Spotify (backed up first)."""
+    from app.pipeline.sync_manager import check_applicable
+
+    manager = _manager(cache_dir, demo, spotify=True)
+    check_applicable(manager.services, plan_id, force or [])
+    job = _run_with_progress(manager, "apply", {"plan_id": plan_id, "force": force or []})
+    _report(job, as_json)
+
+
+def backups(
+    playlist: Annotated[str | None, typer.Option(help="Only this playlist id.")] = None,
+    cache_dir: CacheDir = None,
+    demo: Demo = False,
+    as_json: AsJson = False,
+) -> None:
+    """Backups taken before each apply, newest first."""
+    from app.pipeline.sync_manager import list_backups
+
+    rows = list_backups(_services(cache_dir, demo), playlist)
+    if as_json:
+        _print_json(rows)
+        return
+    table = Table("backup", "playlist", "taken", "items", "reason")
+    for row in rows:
+        table.add_row(
+            row["id"],
+            escape(str(row["playlist_name"] or row["playlist_id"])),
+            str(row["taken_at"])[:19],
+            str(row["items"]),
+            escape(row["reason"]),
+        )
+    out.print(table)
+
+
+def restore(
+    backup_id: Annotated[str, typer.Argument(help="A backup id from `backups`.")],
+    cache_dir: CacheDir = None,
+    demo: Demo = False,
+    as_json: AsJson = False,
+) -> None:
+    """Put a playlist back as a backup holds it (itself backed up, so it can be undone)."""
+    manager = _manager(cache_dir, demo, spotify=True)
+    manager.services.stores.backups.get(backup_id)
+    job = _run_with_progress(manager, "restore", {"backup_id": backup_id})
+    _report(job, as_json)
+
+
+def _report(job: Any, as_json: bool) -> None:
+    if as_json:
+        _print_json(job.model_dump(mode="json"))
+    elif job.status is JobStatus.DONE:
+        payload = job.payload or {}
+        results = payload.get("applied", [payload])
+        for result in results:
+            out.print(
+                f"{result.get('playlist_id')}: {result.get('writes')} write(s), "
+                f"backup {result.get('backup_id') or '-'}",
+                highlight=False,
+            )
+    if job.status is not JobStatus.DONE:
+        _fail(job.error.message if job.error else job.status.value)
+
+
+def sync(
+    rule: Annotated[
+        list[str] | None, typer.Option("--rule", help="Only this rule set (repeatable).")
+    ] = None,
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Apply the plans whose guards did not trip.")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Plan and show, write nothing to Spotify.")
+    ] = False,
+    fetch: Annotated[
+        bool, typer.Option("--fetch/--no-fetch", help="Refresh sources first.")
+    ] = True,
+    enrich: Annotated[
+        bool, typer.Option("--enrich/--no-enrich", help="Enrich new tracks first.")
+    ] = True,
+    cache_dir: CacheDir = None,
+    demo: Demo = False,
+    as_json: AsJson = False,
+) -> None:
+    """Fetch, enrich, plan every rule set and (with --yes) apply what no guard stops; for cron.
+
+    Exits 1 when a guard skipped a playlist or an apply failed, naming the reason."""
+    manager = _manager(cache_dir, demo, spotify=True)
+    metadata = {
+        "rule_ids": rule or None,
+        "apply": yes and not dry_run,
+        "fetch": fetch,
+        "enrich": enrich,
+    }
+    job = _run_with_progress(manager, "sync", metadata)
+    if job.status is not JobStatus.DONE:
+        _fail(job.error.message if job.error else job.status.value)
+    report = job.payload or {}
+    if as_json:
+        _print_json(report)
+    else:
+        table = Table("plan", "rule set", "playlist", "changes", "outcome")
+        for entry in report.get("plans", []):
+            summary = entry["summary"]
+            table.add_row(
+                entry["id"],
+                escape(str(entry["rule_id"])),
+                escape(str(entry["playlist_name"] or entry["playlist_id"] or "(new)")),
+                f"+{summary['adds']} -{summary['removes']} ~{summary['moves']}",
+                escape(entry["outcome"]),
+            )
+        out.print(table)
+    if not report.get("ok", False):
+        raise typer.Exit(1)

@@ -1,0 +1,32 @@
+"""plans.json: sync plans by id, so a plan made by one command can be applied by another.
+
+A plan is stored as the planner computed it (JSON), with the fingerprint of the live playlist
+it was computed against (`app.pipeline.sync_manager` writes them and prunes old ones).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from pydantic import TypeAdapter
+
+from app.core.errors import NotFoundError
+from app.data.store import JsonStore
+
+PlanMap = dict[str, dict[str, Any]]  # plan id -> stored plan (see app.pipeline.sync_manager)
+
+
+class PlanStore(JsonStore[PlanMap]):
+    filename = "plans.json"
+    schema_version = 1
+    indent = False
+    adapter: ClassVar = TypeAdapter(PlanMap)
+
+    def empty(self) -> PlanMap:
+        return {}
+
+    def get(self, plan_id: str) -> dict[str, Any]:
+        plan = self.load().get(plan_id)
+        if plan is None:
+            raise NotFoundError(f"no plan {plan_id!r}; make one first", code="plan_not_found")
+        return plan

@@ -1,0 +1,189 @@
+"""Sync over HTTP in demo mode: plan, apply (new and existing playlists), guards, stale plans,
+drift, backups and restore — against the real in-process Spotify emulator, counting its writes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.helpers.spotify_env import DemoServer
+
+WRITES = {"POST", "PUT", "DELETE"}
+
+
+@pytest.fixture
+def server(connected: DemoServer) -> DemoServer:
+    connected.fetch({"source_type": "liked"})
+    return connected
+
+
+def save_rule(server: DemoServer, rule_id: str, text: str, **target: Any) -> None:
+    body = {"id": rule_id, "name": rule_id.title(), "text": text, **target}
+    response = server.client.post("/data/rules", json=body)
+    assert response.status_code == 200, response.text
+
+
+def plan(server: DemoServer, *rule_ids: str) -> dict[str, Any]:
+    response = server.client.post("/pipeline/playlists/plan", json={"rule_ids": list(rule_ids)})
+    assert response.status_code == 200, response.text
+    plans: list[dict[str, Any]] = response.json()["plans"]
+    assert len(plans) == 1
+    return plans[0]
+
+
+def apply(server: DemoServer, plan_id: str, *force: str) -> dict[str, Any]:
+    response = server.client.post(
+        "/pipeline/playlists/apply", json={"plan_id": plan_id, "force": list(force)}
+    )
+    assert response.status_code == 202, response.text
+    return server.poll(response.json()["id"])
+
+
+def writes(server: DemoServer, since: int) -> list[Any]:
+    return [
+        r for r in server.emulator.requests[since:] if r.method in WRITES and r.service == "api"
+    ]
+
+
+def expected_uris(server: DemoServer, rule_id: str) -> list[str]:
+    preview = server.client.post(
+        "/pipeline/playlists/preview-from-rules", json={"rule_ids": [rule_id]}
+    ).json()
+    ids = next(p for p in preview["playlists"] if p["rule_id"] == rule_id)["track_ids"]
+    return [f"spotify:track:{track_id}" for track_id in ids]
+
+
+def test_first_apply_creates_the_playlist_then_replans_to_nothing(server: DemoServer) -> None:
+    save_rule(
+        server, "long", "duration > 240\nsort by duration desc", target_playlist_name="Long ones"
+    )
+    first = plan(server, "long")
+    assert first["create"] and first["playlist_id"] is None and first["guards"] == []
+    wanted = expected_uris(server, "long")
+    assert first["plan"]["result"] == wanted
+    before = len(server.emulator.requests)
+    job = apply(server, first["id"])
+    assert job["status"] == "done", job
+    playlist_id = job["payload"]["applied"][0]["playlist_id"]
+    state = server.emulator.playlist(playlist_id)
+    assert state.name == "Long ones" and not state.public
+    assert "Managed by spotify-auto-playlists" in state.description
+    assert server.emulator.playlist_uris(playlist_id) == wanted
+    made = writes(server, before)
+    assert next(r.path for r in made) == "/me/playlists"
+    assert len(made) - 1 == first["summary"]["writes"] == -(-len(wanted) // 100)
+
+    again = plan(server, "long")
+    assert (again["playlist_id"], again["create"]) == (playlist_id, False)
+    assert again["summary"]["writes"] == 0 and again["guards"] == []
+    assert (
+        server.client.get(f"/pipeline/playlists/plans/{again['id']}").json()["status"] == "planned"
+    )
+
+
+def test_applying_twice_is_refused(server: DemoServer) -> None:
+    owned = server.playlists.owned[0]
+    save_rule(server, "few", "duration > 200", target_playlist_id=owned.id, sync_mode="append")
+    made = plan(server, "few")
+    assert apply(server, made["id"])["status"] == "done"
+    again = server.client.post("/pipeline/playlists/apply", json={"plan_id": made["id"]})
+    assert again.status_code == 409 and "make a new plan" in again.text
+
+
+def test_replace_existing_playlist_keeps_local_files_backs_up_and_restores(
+    server: DemoServer,
+) -> None:
+    owned = max(server.playlists.owned, key=lambda p: len(p.entries))
+    before_uris = server.emulator.playlist_uris(owned.id)
+    before_added = [e.added_at for e in server.emulator.playlist_entries(owned.id)]
+    save_rule(server, "short", "duration < 200", target_playlist_id=owned.id)
+    made = plan(server, "short")
+    tripped = {g["guard"] for g in made["guards"]}
+    refused = server.client.post("/pipeline/playlists/apply", json={"plan_id": made["id"]})
+    if tripped:
+        assert refused.status_code == 409 and "--force" in refused.text
+    start = len(server.emulator.requests)
+    job = apply(server, made["id"], *sorted(tripped))
+    assert job["status"] == "done", job
+    assert len(writes(server, start)) == made["summary"]["writes"]
+    after = server.emulator.playlist_uris(owned.id)
+    wanted = expected_uris(server, "short")
+    assert [u for u in after if u and u.startswith("spotify:track:")] == wanted
+    kept = [u for u in before_uris if u is None or not u.startswith("spotify:track:")]
+    assert [u for u in after if u is None or not u.startswith("spotify:track:")] == kept
+
+    backups = server.client.get("/pipeline/playlists/backups").json()
+    assert len(backups) == 1 and backups[0]["playlist_id"] == owned.id
+    assert backups[0]["items"] == len(before_uris)
+    restored = server.client.post(
+        "/pipeline/playlists/restore", json={"backup_id": backups[0]["id"]}
+    )
+    assert restored.status_code == 202
+    assert server.poll(restored.json()["id"])["status"] == "done"
+    # The tracks come back in their exact order; local files and unavailable items were never
+    # removed or moved, so they are all still there, in their order.
+    restored_uris = server.emulator.playlist_uris(owned.id)
+    tracks_of = lambda uris: [u for u in uris if u and u.startswith("spotify:track:")]  # noqa: E731
+    assert tracks_of(restored_uris) == tracks_of(before_uris)
+    assert [u for u in restored_uris if u not in tracks_of(restored_uris)] == kept
+    # Tracks the restore did not have to touch keep their added_at.
+    kept_dates = {e.added_at for e in server.emulator.playlist_entries(owned.id)} & set(
+        before_added
+    )
+    assert kept_dates
+    assert len(server.client.get("/pipeline/playlists/backups").json()) == 2  # restore backed up
+
+
+def test_drift_and_stale_plans(server: DemoServer) -> None:
+    owned = server.playlists.owned[0]
+    save_rule(server, "mine", "duration > 180", target_playlist_id=owned.id, sync_mode="merge")
+    first = plan(server, "mine")
+    assert apply(server, first["id"], "remove_share", "empty")["status"] == "done"
+    assert plan(server, "mine")["guards"] == []
+
+    liked = server.emulator.library.liked[-1].track_id
+    server.emulator.edit_playlist_as_other_user(owned.id, add=[f"spotify:track:{liked}"])
+    drifted = plan(server, "mine")
+    assert [g["guard"] for g in drifted["guards"]] == ["drift"]
+    refused = server.client.post("/pipeline/playlists/apply", json={"plan_id": drifted["id"]})
+    assert refused.status_code == 409 and "drift" in refused.text
+
+    server.emulator.edit_playlist_as_other_user(owned.id, remove=[f"spotify:track:{liked}"])
+    stale = apply(server, drifted["id"], "drift")
+    assert stale["status"] == "failed" and stale["error"]["code"] == "plan_stale"
+    assert (
+        server.client.get(f"/pipeline/playlists/plans/{drifted['id']}").json()["status"] == "stale"
+    )
+
+
+def test_guards_empty_and_remove_share(server: DemoServer) -> None:
+    owned = max(server.playlists.owned, key=lambda p: len(p.entries))
+    save_rule(server, "none", 'name = "no such track title"', target_playlist_id=owned.id)
+    made = plan(server, "none")
+    assert {g["guard"] for g in made["guards"]} == {"empty", "remove_share"}
+    response = server.client.post(
+        "/pipeline/playlists/apply", json={"plan_id": made["id"], "force": ["empty"]}
+    )
+    assert response.status_code == 409 and "remove_share" in response.text
+    bad = server.client.post(
+        "/pipeline/playlists/apply", json={"plan_id": made["id"], "force": ["everything"]}
+    )
+    assert bad.status_code == 422
+
+
+def test_live_items_and_errors(server: DemoServer) -> None:
+    owned = server.playlists.owned[0]
+    items = server.client.get(f"/spotify/playlists/{owned.id}/items").json()
+    assert [i["uri"] for i in items["items"]] == server.emulator.playlist_uris(owned.id)
+    assert items["snapshot_id"] == server.emulator.snapshot_id(owned.id)
+    followed = server.playlists.followed[0]
+    assert server.client.get(f"/spotify/playlists/{followed.id}/items").status_code == 403
+    assert server.client.get("/pipeline/playlists/plans/nope").status_code == 404
+    assert (
+        server.client.post("/pipeline/playlists/restore", json={"backup_id": "nope"}).status_code
+        == 404
+    )
+    save_rule(server, "untargeted", "duration > 1")
+    response = server.client.post("/pipeline/playlists/plan", json={"rule_ids": ["untargeted"]})
+    assert response.status_code == 422 and "no target playlist" in response.text
