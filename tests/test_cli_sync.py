@@ -96,3 +96,15 @@ def test_unattended_sync(ready: Path) -> None:
     edit_rule(ready, value=400)
     code, out, _ = sap(ready, "sync", "--yes", "--no-enrich", "--no-fetch")
     assert code == 1 and "skipped" in out and "remove_share" in out
+
+
+def test_v1_build_from_rules_and_from_classifications(ready: Path) -> None:
+    from_rules = sap_json(ready, "build")
+    assert [t["rule_id"] for t in from_rules["targets"]] == ["long"]
+    code, _, err = sap(ready, "build", "--from", "classifications")
+    assert code == 1 and "run classify first" in err
+    assert sap(ready, "enrich", "--provider", "reccobeats")[0] == 0
+    moods = sap_json(ready, "classify")["moods"]
+    built = sap_json(ready, "build", "--from", "classifications")
+    expected = {f"mood-{mood}": count for mood, count in moods.items() if mood != "None"}
+    assert {t["rule_id"]: t["tracks"] for t in built["targets"]} == expected

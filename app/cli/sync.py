@@ -195,3 +195,24 @@ def sync(
         out.print(table)
     if not report.get("ok", False):
         raise typer.Exit(1)
+
+
+def build(
+    source: Annotated[
+        str, typer.Option("--from", help="rules, or classifications (one playlist per mood).")
+    ] = "rules",
+    cache_dir: CacheDir = None,
+    demo: Demo = False,
+    as_json: AsJson = False,
+) -> None:
+    """v1: the target playlists — rule sets with a target, or one rule set per mood."""
+    from app.pipeline.classify import build_targets
+
+    result = build_targets(_services(cache_dir, demo), source=source)
+    if as_json:
+        _print_json(result)
+        return
+    table = Table("rule set", "name", "tracks", caption=f"from {source}")
+    for target in result["targets"]:
+        table.add_row(target["rule_id"], escape(target["name"]), str(target["tracks"]))
+    out.print(table)

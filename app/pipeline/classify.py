@@ -29,9 +29,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from app.core.errors import NotFoundError, UnprocessableError
-from app.core.models import Classification, utc_now
+from app.core.models import Classification, TrackEnrichment, utc_now
 from app.data import Stores
-from app.pipeline.rules_manager import library_views
+from app.pipeline.context import Services
+from app.pipeline.rules_manager import (
+    library_views,
+    preview_library,
+    stored_rule_sets,
+    upsert_rule_set,
+)
 from app.pipeline.steps import StepContext
 
 MOOD_V1 = "mood_v1"
@@ -109,12 +115,100 @@ def classify_library(stores: Stores, classifier: str = MOOD_V1) -> dict[str, Any
             else:
                 result = labels[view["id"]] = classify_view(view, provenance)
             moods[str(result.labels.get("mood"))] += 1
+    _mirror_labels(stores, classifier)
     return {
         "classifier": classifier,
         "tracks": len(library),
         "manual_kept": kept,
         "moods": dict(moods.most_common()),
     }
+
+
+def _mirror_labels(stores: Stores, classifier: str) -> None:
+    """Copy the labels into the enrichment store (source = the classifier, keys
+    ``<classifier>.mood`` …), so rules and the field registry can use them."""
+    labels = stores.classifications.load_classifications(classifier)
+    stores.enrichments.save_enrichments_cache(
+        {
+            track_id: [
+                TrackEnrichment(
+                    source=classifier,
+                    categories={
+                        f"{classifier}.{key}": value
+                        for key, value in item.labels.items()
+                        if value is not None
+                    },
+                    confidence=item.confidence,
+                )
+            ]
+            for track_id, item in labels.items()
+        }
+    )
+
+
+def build_targets(
+    services: Services, *, source: str = "rules", classifier: str = MOOD_V1
+) -> dict[str, Any]:
+    """v1 `build`: the target playlists to sync.
+
+    ``rules``: every enabled rule set with a target, with how many tracks it would hold.
+    ``classifications``: one rule set per mood of the classifier (``mood-<mood>``, rule
+    ``<classifier>.mood = "<mood>"``, target playlist "Mood: <mood>", replace mode), created
+    or updated; `diff` then plans them like any rule set.
+    """
+    stores = services.stores
+    if source == "classifications":
+        _check_classifier(classifier)
+        counts = Counter(
+            str(item.labels.get("mood"))
+            for item in stores.classifications.load_classifications(classifier).values()
+            if item.labels.get("mood")
+        )
+        if not counts:
+            raise UnprocessableError(
+                f"no {classifier} moods yet: run classify first", code="nothing_to_build"
+            )
+        _mirror_labels(stores, classifier)
+        for mood in counts:
+            slug = "-".join(mood.lower().split())
+            upsert_rule_set(
+                stores,
+                {
+                    "id": f"mood-{slug}",
+                    "name": f"Mood: {mood}",
+                    "text": f'{classifier}.mood = "{mood}"',
+                    "target_playlist_name": f"Mood: {mood}",
+                    "sync_mode": "replace",
+                },
+            )
+        ids = [f"mood-{'-'.join(mood.lower().split())}" for mood in counts]
+    elif source == "rules":
+        ids = [
+            rs.id
+            for rs in stored_rule_sets(stores)
+            if rs.enabled and (rs.target_playlist_id or rs.target_playlist_name)
+        ]
+    else:
+        raise UnprocessableError(
+            f"unknown build source {source!r}; use rules or classifications", code="bad_source"
+        )
+    preview = preview_library(stores, ids=ids) if ids else {"playlists": []}
+    return {
+        "source": source,
+        "targets": [
+            {"rule_id": p["rule_id"], "name": p["rule_name"], "tracks": p["track_count"]}
+            for p in preview["playlists"]
+        ],
+    }
+
+
+def build_step(ctx: StepContext) -> dict[str, Any]:
+    """v1: the target playlists (metadata.source: rules or classifications)."""
+    return build_targets(
+        ctx.services,
+        source=str(ctx.metadata.get("source") or "rules"),
+        classifier=str(ctx.metadata.get("classifier") or MOOD_V1),
+    )
 
 
 def classifications(stores: Stores, classifier: str) -> dict[str, Classification]:

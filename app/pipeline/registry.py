@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.pipeline.classify import classify_step
+from app.pipeline.classify import build_step, classify_step
 from app.pipeline.enrichment.service import ENRICH_STEP, EXTERNAL_STEP, enrich_step, external_step
 from app.pipeline.health import verify_step
 from app.pipeline.sources_manager import fetch_sources_step, fetch_tracks_step, tracks_step
@@ -21,6 +21,7 @@ def default_registry() -> StepRegistry:
     registry.register(ENRICH_STEP, enrich_step)
     registry.register(EXTERNAL_STEP, external_step)
     registry.register("classify", classify_step)
+    registry.register("build", build_step)
     registry.register("diff", diff_step)
     registry.register("apply", apply_step)
     registry.register("restore", restore_step)

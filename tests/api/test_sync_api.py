@@ -187,3 +187,35 @@ def test_live_items_and_errors(server: DemoServer) -> None:
     save_rule(server, "untargeted", "duration > 1")
     response = server.client.post("/pipeline/playlists/plan", json={"rule_ids": ["untargeted"]})
     assert response.status_code == 422 and "no target playlist" in response.text
+
+
+def test_v1_chain_classify_build_diff_apply(server: DemoServer) -> None:
+    enrich = server.client.post(
+        "/pipeline/external", json={"metadata": {"providers": ["reccobeats"]}}
+    )
+    assert enrich.json()["status"] == "done", enrich.text
+    assert server.client.post("/pipeline/classify").json()["status"] == "done"
+    built = server.client.post(
+        "/pipeline/build", json={"metadata": {"source": "classifications"}}
+    ).json()
+    assert built.get("status") == "done", built
+    targets = {t["rule_id"]: t["tracks"] for t in built["payload"]["targets"]}
+    labels = server.client.get("/data/classifications/mood_v1").json()
+    moods: dict[str, int] = {}
+    for item in labels.values():
+        if item["labels"]["mood"]:
+            key = "mood-" + item["labels"]["mood"]
+            moods[key] = moods.get(key, 0) + 1
+    assert targets == moods  # one playlist per mood, holding exactly that mood's tracks
+    fields = {row["name"] for row in server.client.get("/data/rules/fields").json()}
+    assert "mood_v1.mood" in fields
+    diff = server.client.post("/pipeline/diff", json={"metadata": {"rule_ids": list(targets)}})
+    plans = diff.json()["payload"]["plans"]
+    assert {p["rule_id"] for p in plans} == set(targets) and all(p["create"] for p in plans)
+    applied = server.client.post("/pipeline/apply/run-async", json={"metadata": {}})
+    job = server.poll(applied.json()["id"], timeout=60)
+    assert job["status"] == "done", job
+    created = {a["playlist_id"] for a in job["payload"]["applied"]}
+    assert len(created) == len(targets)
+    sizes = sorted(len(server.emulator.playlist_uris(pid)) for pid in created)
+    assert sizes == sorted(targets.values())
