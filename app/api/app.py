@@ -21,6 +21,7 @@ from app.pipeline.jobs_runner import JobManager
 from app.pipeline.registry import default_registry
 from app.pipeline.rules_manager import warm_library_in_background
 from app.pipeline.steps import StepRegistry
+from app.pipeline.sync_run import PeriodicSync
 from app.spotify.auth import LoginSessions
 
 log = logging.getLogger(__name__)
@@ -76,9 +77,14 @@ def create_app(
                 "account (data in %s)",
                 settings.cache_dir,
             )
+        periodic = PeriodicSync(jobs, settings.sync_every) if settings.sync_every else None
+        if periodic is not None:
+            periodic.start()
         try:
             yield
         finally:
+            if periodic is not None:
+                periodic.stop()
             jobs.shutdown()
 
     app = FastAPI(

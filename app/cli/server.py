@@ -32,13 +32,17 @@ def serve(
     ] = None,
     port: Annotated[int | None, typer.Option(help="Port (default 8888, or SAP_PORT).")] = None,
     cache_dir: CacheDir = None,
+    sync_every: Annotated[
+        str | None,
+        typer.Option(help="Run the unattended sync (with apply) this often, e.g. 6h."),
+    ] = None,
 ) -> None:
     """Run the HTTP API (OpenAPI docs at /docs)."""
     import uvicorn
 
     from app.api import create_app
 
-    settings = build_settings(host=host, port=port, cache_dir=cache_dir)
+    settings = build_settings(host=host, port=port, cache_dir=cache_dir, sync_every=sync_every)
     configure_logging(settings.log_level)
     if not is_loopback_host(settings.host):
         err.print(

@@ -222,6 +222,14 @@ class Settings(BaseSettings):
             "(0.5 = half)."
         ),
     )
+    sync_every: float | None = Field(
+        default=None,
+        gt=0,
+        description=(
+            "Let the server run the unattended sync (with apply) this often: seconds, or "
+            "a duration like 30m, 6h, 1d (`serve --sync-every`); off by default."
+        ),
+    )
     backup_retention: int = Field(
         default=20,
         ge=1,
@@ -328,6 +336,21 @@ class Settings(BaseSettings):
                 "acousticbrainz_dump_dir": None,
             }
         )
+
+    @field_validator("sync_every", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip().lower()
+            if not text:
+                return None
+            units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+            unit = units.get(text[-1])
+            try:
+                return float(text[:-1]) * unit if unit else float(text)
+            except ValueError:
+                raise ValueError(f"{value!r} is not a duration like 90s, 30m, 6h or 1d") from None
+        return value
 
     @field_validator("log_level", mode="after")
     @classmethod

@@ -14,8 +14,10 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.core.errors import AppError
 from app.pipeline.context import Services
@@ -24,6 +26,11 @@ from app.pipeline.enrichment.service import run_provider
 from app.pipeline.sources_manager import SourceRequest, fetch_many, plan_fetch
 from app.pipeline.steps import StepContext
 from app.pipeline.sync_manager import apply_plan, plan_brief, plan_playlists
+
+if TYPE_CHECKING:
+    from app.pipeline.jobs_runner import JobManager
+
+log = logging.getLogger(__name__)
 
 
 def _fetched_sources(services: Services) -> list[SourceRequest]:
@@ -102,3 +109,32 @@ async def sync_step(ctx: StepContext) -> dict[str, Any]:
         enrich=bool(meta.get("enrich", True)),
         ctx=ctx,
     )
+
+
+class PeriodicSync:
+    """`serve --sync-every`: submits a ``sync`` job (with apply) every `interval` seconds,
+    unless one is still queued or running. The first run comes one interval after start."""
+
+    def __init__(self, jobs: JobManager, interval: float) -> None:
+        self.jobs = jobs
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="sap-periodic-sync", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            busy = [
+                job for job in self.jobs.list(step="sync", limit=5)[0] if not job.status.finished
+            ]
+            if busy:
+                log.info("periodic sync skipped: job %s is still %s", busy[0].id, busy[0].status)
+                continue
+            job = self.jobs.submit("sync", {"apply": True, "periodic": True})
+            log.info("periodic sync started as job %s", job.id)

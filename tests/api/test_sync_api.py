@@ -3,11 +3,13 @@ drift, backups and restore — against the real in-process Spotify emulator, cou
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.helpers.spotify_env import DemoServer
+from tests.helpers.spotify_env import DemoServer, demo_settings
 
 WRITES = {"POST", "PUT", "DELETE"}
 
@@ -219,3 +221,22 @@ def test_v1_chain_classify_build_diff_apply(server: DemoServer) -> None:
     assert len(created) == len(targets)
     sizes = sorted(len(server.emulator.playlist_uris(pid)) for pid in created)
     assert sizes == sorted(targets.values())
+
+
+def test_the_server_can_sync_on_a_schedule(tmp_path: Path) -> None:
+    settings = demo_settings(tmp_path / "cache", sync_every="0.2s")
+    assert settings.sync_every == pytest.approx(0.2)
+    with DemoServer.open(settings) as server:
+        deadline = time.monotonic() + 10
+        while True:
+            page = server.client.get("/pipeline/jobs", params={"step": "sync"}).json()
+            if page["items"]:
+                break
+            assert time.monotonic() < deadline, "no periodic sync job"
+            time.sleep(0.05)
+        first = page["items"][-1]
+        assert first["metadata"] == {"apply": True, "periodic": True}
+        finished = server.poll(first["id"])
+        # Nothing fetched and no rule set with a target yet: a run with nothing to do.
+        assert finished["status"] == "done", finished
+        assert finished["payload"]["ok"] and finished["payload"]["plans"] == []
