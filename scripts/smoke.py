@@ -377,8 +377,20 @@ def check_sync(client: httpx.Client, _cache_dir: Path) -> None:
     restored = client.post("/pipeline/playlists/restore", json={"backup_id": backups[0]["id"]})
     expect(poll_job(client, restored.json()["id"])["status"] == "done", "restore finishes")
     expect(live(playlist_id) == first["plan"]["result"], "restore brings the first state back")
-    diff = client.post("/pipeline/diff", json={"metadata": {"rule_ids": ["smoke-sync"]}}).json()
-    expect(diff.get("status") == "done", "v1 diff runs", diff)
+    # The seed's v1 chain: tracks -> external -> classify -> build -> diff -> apply.
+    external = client.post("/pipeline/external", json={"metadata": {"providers": ["reccobeats"]}})
+    expect(external.json().get("status") == "done", "v1 external runs", external.text)
+    classify = client.post("/pipeline/classify/run-async", json={"metadata": {}})
+    expect(poll_job(client, classify.json()["id"])["status"] == "done", "v1 classify (async)")
+    built = client.post("/pipeline/build", json={"metadata": {"source": "rules"}}).json()
+    expect(built.get("status") == "done", "v1 build runs", built)
+    rule_ids = [t["rule_id"] for t in built["payload"]["targets"]]
+    expect("smoke-sync" in rule_ids, "build lists the rule set with a target", rule_ids)
+    queued = client.post(
+        "/pipeline/diff/run-async", json={"metadata": {"rule_ids": ["smoke-sync"]}}
+    )
+    diff = poll_job(client, queued.json()["id"])
+    expect(diff.get("status") == "done", "v1 diff runs (async)", diff)
     guards = [g["guard"] for g in diff["payload"]["plans"][0]["guards"]]
     applied = client.post("/pipeline/apply", json={"metadata": {"force": guards}}).json()
     expect(applied.get("status") == "done", "v1 apply applies the pending plans", applied)
