@@ -106,6 +106,7 @@ def test_unknown_step_is_404_listing_known_steps(client: TestClient) -> None:
     known = sorted(
         [
             "apply",
+            "build",
             "classify",
             "diff",
             "enrich",
