@@ -27,8 +27,10 @@ changed since the plan (fingerprint) — "re-plan". It saves a backup of the exa
 remembers the playlist (rule set ↔ playlist id, snapshot and URIs left). A failure midway
 leaves the report of what was written on the plan; planning again and applying converges.
 
-**Restore** plans the backup's contents (replace mode) against the playlist as it is now and
-applies that plan like any other — backed up first, so a restore can be undone too.
+**Restore** plans the backup's contents (replace mode) against the playlist as it is now, plus
+the moves that put local files and unavailable items back in their old places (moving them is
+safe; only removing them is not), and applies that plan like any other — backed up first, so a
+restore can be undone too.
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ from app.pipeline.context import Services
 from app.pipeline.rules_manager import preview_library, stored_rule_sets
 from app.pipeline.steps import StepContext
 from app.pipeline.sync_apply import ApplyReport, SyncApplyError, execute_plan
-from app.pipeline.sync_plan import LiveItem, SyncPlan, plan_sync
+from app.pipeline.sync_plan import LiveItem, SyncPlan, plan_sync, with_exact_order
 from app.spotify.client import SpotifyClient
 from app.spotify.models import PlaylistEntry
 
@@ -422,7 +424,9 @@ async def plan_restore(services: Services, backup_id: str) -> dict[str, Any]:
     async with services.spotify.client() as client:
         snapshot_id, name, entries = await read_live(client, backup.playlist_id)
     live = [LiveItem.from_entry(entry) for entry in entries]
-    plan = plan_sync(live, desired, "replace")
+    # The tracks first, then single moves that put local files and unavailable items back
+    # where they were too: a restore asks for the exact old order.
+    plan = with_exact_order(plan_sync(live, desired, "replace"), [i.uri for i in backup.items])
     stored = _stored_plan(
         rule_id=backup.rule_id,
         rule_name=None,

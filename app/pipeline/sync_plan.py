@@ -498,6 +498,24 @@ def _reorder_call(start: int, before: int, length: int) -> ApiCall:
     return ApiCall(method="PUT", body=body)
 
 
+def with_exact_order(plan: SyncPlan, target: Sequence[str | None]) -> SyncPlan:
+    """`plan` plus the single-entry reorders that put *every* entry — kept items included —
+    where `target` has it (a restore: the user asked for the old order back, local files and
+    unavailable items too; moving them is safe, only removing them is not). Unchanged when
+    the plan's result does not hold exactly `target`'s entries."""
+    current = list(plan.result)
+    if Counter(current) != Counter(target) or current == list(target):
+        return plan
+    calls = list(plan.calls)
+    for index, wanted in enumerate(target):
+        if current[index] == wanted:
+            continue
+        source = current.index(wanted, index + 1)
+        calls.append(_reorder_call(source, index, 1))
+        current = reordered(current, source, index, 1)
+    return plan.model_copy(update={"calls": calls, "result": current})
+
+
 # --- replaying calls ------------------------------------------------------------------------
 
 

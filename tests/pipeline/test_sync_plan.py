@@ -418,3 +418,31 @@ def test_live_items_come_from_the_entries_the_client_reads() -> None:
         LiveItem(uri=A, kind="unavailable")
     with pytest.raises(ValueError, match="spotify:local:"):
         LiveItem(uri=A, kind="local")
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data())
+def test_a_restore_plan_reaches_the_exact_old_order(data: st.DataObject) -> None:
+    """with_exact_order: tracks planned in replace mode, then kept items moved back."""
+    from app.pipeline.sync_plan import with_exact_order
+
+    pool = [f"spotify:track:{n:022d}" for n in range(12)]
+    odd: list[str | None] = [None, "spotify:local:A:B:C:100", "spotify:local:D:E:F:200"]
+    old = data.draw(st.lists(st.sampled_from(pool + odd), max_size=14))
+    now = data.draw(st.permutations(old)) + data.draw(st.lists(st.sampled_from(pool), max_size=4))
+    now = [u for u in now if u is None or not u.startswith("spotify:local:")] + [
+        u for u in now if u is not None and u.startswith("spotify:local:")
+    ]
+    live = [
+        LiveItem(
+            uri=u, kind="unavailable" if u is None else ("local" if ":local:" in u else "track")
+        )
+        for u in now
+    ]
+    desired = [u for u in old if u is not None and u.startswith("spotify:track:")]
+    plan = plan_sync(live, desired, "replace")
+    exact = with_exact_order(plan, old)
+    replayed = apply_calls_locally(now, exact.calls)
+    assert replayed == exact.result
+    if sorted(map(str, plan.result)) == sorted(map(str, old)):
+        assert replayed == old
