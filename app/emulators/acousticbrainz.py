@@ -54,6 +54,7 @@ import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
@@ -69,6 +70,10 @@ from app.emulators.library_model import Library, Track, TrackTruth
 from app.emulators.provider_gate import ProviderConfig, ProviderGate, SlidingWindow, mark_fault
 from app.emulators.spotify.gateway import RequestRecord
 from app.emulators.transport import ASGIApp
+from app.emulators.transport import json_response as shared_json_response
+
+# This service answers a bare ``application/json``.
+json_response = partial(shared_json_response, charset=False)
 
 DUMP_FOLDER = Path("acousticbrainz-highlevel-json-20220623") / "highlevel"
 _MBID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -240,17 +245,6 @@ def write_dump(
 
 
 # -- the mirror -------------------------------------------------------------------------------
-
-
-def json_response(
-    data: Any, status: int = 200, headers: Mapping[str, str] | None = None
-) -> Response:
-    return Response(
-        orjson.dumps(data),
-        status_code=status,
-        headers=dict(headers or {}),
-        media_type="application/json",
-    )
 
 
 class AcousticBrainzEmulator:

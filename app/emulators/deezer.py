@@ -35,7 +35,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -52,7 +51,7 @@ from app.emulators.provider_gate import (
     stable_int,
 )
 from app.emulators.spotify.gateway import RequestRecord
-from app.emulators.transport import ASGIApp
+from app.emulators.transport import ASGIApp, json_response
 
 SITE = "https://www.deezer.com"
 API = "https://api.deezer.com"
@@ -69,11 +68,6 @@ class DeezerConfig(ProviderConfig):
 
     rate_limit: int | None = 50
     rate_window: float = 5.0
-
-
-def json_response(data: Any) -> Response:
-    """Deezer answers everything, errors included, with HTTP 200 JSON."""
-    return Response(orjson.dumps(data), media_type="application/json; charset=utf-8")
 
 
 def full_date(date: str) -> str:

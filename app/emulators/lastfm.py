@@ -34,7 +34,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote_plus
 
-import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -45,7 +44,7 @@ from app.emulators.library.index import LibraryIndex, fold
 from app.emulators.library_model import Artist, Library, Track
 from app.emulators.provider_gate import ProviderConfig, ProviderGate, SlidingWindow, mark_fault
 from app.emulators.spotify.gateway import RequestRecord
-from app.emulators.transport import ASGIApp
+from app.emulators.transport import ASGIApp, json_response
 
 INVALID_METHOD = 3
 INVALID_PARAMETERS = 6
@@ -78,12 +77,6 @@ class LastfmError(Exception):
         self.code = code
         self.message = message
         self.status = status
-
-
-def json_response(data: Any, status: int = 200) -> Response:
-    return Response(
-        orjson.dumps(data), status_code=status, media_type="application/json; charset=utf-8"
-    )
 
 
 def tag_count(rank: int) -> int:

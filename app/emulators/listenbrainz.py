@@ -43,12 +43,11 @@ from app.emulators.musicbrainz import (
     Refusal,
     genre_id,
     is_genre,
-    json_response,
     release_id,
 )
 from app.emulators.provider_gate import SlidingWindow, check_fault_rates
 from app.emulators.spotify.gateway import RequestRecord
-from app.emulators.transport import ASGIApp, Scope
+from app.emulators.transport import ASGIApp, Scope, json_response
 
 _MBID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 INC_VALUES = frozenset({"artist", "tag", "release"})

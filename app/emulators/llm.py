@@ -60,6 +60,7 @@ import json
 import math
 import random
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import orjson
@@ -74,6 +75,10 @@ from app.emulators.library_model import Library, Track
 from app.emulators.provider_gate import ProviderConfig, ProviderGate, SlidingWindow, mark_fault
 from app.emulators.spotify.gateway import RequestRecord
 from app.emulators.transport import ASGIApp
+from app.emulators.transport import json_response as shared_json_response
+
+# This service answers a bare ``application/json``.
+json_response = partial(shared_json_response, charset=False)
 
 DEFAULT_MODEL = "emulated-llm"
 KNOWN_CONFIDENCE = 0.9
@@ -159,10 +164,6 @@ class OpenAiError(Exception):
 
     def response(self) -> Response:
         return json_response(self.body, self.status, self.headers)
-
-
-def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(orjson.dumps(data), status, headers, media_type="application/json")
 
 
 def energy_level(energy: float | None) -> str:

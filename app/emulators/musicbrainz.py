@@ -47,7 +47,6 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
-import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -58,7 +57,15 @@ from app.emulators.library import GENRE_FAMILY, fold
 from app.emulators.library_model import Album, Artist, Library, Track
 from app.emulators.provider_gate import SlidingWindow, check_fault_rates
 from app.emulators.spotify.gateway import RequestRecord, relative_path
-from app.emulators.transport import ASGIApp, Message, Receive, Scope, Send, drop_connection
+from app.emulators.transport import (
+    ASGIApp,
+    Message,
+    Receive,
+    Scope,
+    Send,
+    drop_connection,
+    json_response,
+)
 
 HELP = "For usage, please see: https://musicbrainz.org/development/mmd"
 RATE_LIMIT_MESSAGE = (
@@ -149,17 +156,6 @@ class MusicBrainzConfig:
 
 
 # -- HTTP plumbing shared with the ListenBrainz emulator ------------------------------------
-
-
-def json_response(
-    data: Any, status: int = 200, headers: Mapping[str, str] | None = None
-) -> Response:
-    return Response(
-        orjson.dumps(data),
-        status_code=status,
-        headers=dict(headers or {}),
-        media_type="application/json; charset=utf-8",
-    )
 
 
 @dataclass(frozen=True)

@@ -36,9 +36,9 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
-import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -55,6 +55,7 @@ from app.emulators.provider_gate import (
 )
 from app.emulators.spotify.gateway import RequestRecord
 from app.emulators.transport import ASGIApp
+from app.emulators.transport import json_response as shared_json_response
 
 _NAMESPACE = uuid.UUID("6f1e3c4a-8a55-4f0e-9a43-2b1f0c6d9e71")
 FEATURES = (
@@ -71,6 +72,9 @@ FEATURES = (
     "valence",
 )
 
+# This service answers a bare ``application/json``.
+json_response = partial(shared_json_response, charset=False)
+
 
 @dataclass
 class ReccoBeatsConfig(ProviderConfig):
@@ -83,15 +87,6 @@ class ReccoBeatsConfig(ProviderConfig):
 def reccobeats_id(spotify_id: str) -> str:
     """ReccoBeats' UUID of a library track (stable across runs)."""
     return str(uuid.uuid5(_NAMESPACE, spotify_id))
-
-
-def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(
-        orjson.dumps(data),
-        status_code=status,
-        headers=headers,
-        media_type="application/json",
-    )
 
 
 class ReccoBeatsEmulator:

@@ -20,10 +20,12 @@ answers 500, which still reads as a failure to the client.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any
 
 import httpx
+import orjson
+from starlette.responses import Response
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -100,3 +102,20 @@ def emulator_transport(app: ASGIApp, root_path: str = "") -> httpx.AsyncBaseTran
     its paging links carry the `/v1` prefix.
     """
     return EmulatorTransport(app, root_path)
+
+
+def json_response(
+    data: Any,
+    status: int = 200,
+    headers: Mapping[str, str] | None = None,
+    *,
+    charset: bool = True,
+) -> Response:
+    """A JSON response serialised with orjson (fast on big pages), for every emulator;
+    `charset=False` for services that send a bare ``application/json``."""
+    return Response(
+        orjson.dumps(data),
+        status_code=status,
+        headers=dict(headers or {}),
+        media_type="application/json; charset=utf-8" if charset else "application/json",
+    )

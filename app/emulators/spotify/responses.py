@@ -11,9 +11,10 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-import orjson
 from starlette.requests import Request
 from starlette.responses import Response
+
+from app.emulators.transport import json_response as json_response  # the shared one
 
 
 class SpotifyError(Exception):
@@ -24,18 +25,6 @@ class SpotifyError(Exception):
         self.status = status
         self.message = message
         self.headers = dict(headers or {})
-
-
-def json_response(
-    data: Any, status: int = 200, headers: Mapping[str, str] | None = None
-) -> Response:
-    """A JSON response serialised with orjson (fast on big pages)."""
-    return Response(
-        orjson.dumps(data),
-        status_code=status,
-        headers=dict(headers or {}),
-        media_type="application/json; charset=utf-8",
-    )
 
 
 def error_body(status: int, message: str) -> dict[str, Any]:
