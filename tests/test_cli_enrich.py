@@ -5,41 +5,17 @@ Each invocation builds its own in-process emulators over the same seeded demo ac
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-from app.cli import app
-from app.emulators.library import generate_library
 from app.emulators.library_model import Library
-from tests.helpers.spotify_env import SMALL_DEMO
-
-runner = CliRunner()
-
-
-@pytest.fixture(autouse=True)
-def _small_demo_account(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name, value in SMALL_DEMO.items():
-        monkeypatch.setenv(f"SAP_{name.upper()}", str(value))
-
-
-@pytest.fixture
-def library() -> Library:
-    return generate_library(seed=0, tracks=SMALL_DEMO["demo_tracks"], playlists=6)
-
-
-def sap(cache_dir: Path, *args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, [*args, "--cache-dir", str(cache_dir)])
-    return result.exit_code, result.stdout, result.stderr
-
-
-def sap_json(cache_dir: Path, *args: str) -> Any:
-    code, out, err = sap(cache_dir, *args, "--json")
-    assert code == 0, err
-    return json.loads(out)
+from tests.helpers.cli import (  # noqa: F401 - fixtures are used by name
+    library,
+    sap,
+    sap_json,
+    small_demo_account,
+)
 
 
 @pytest.fixture

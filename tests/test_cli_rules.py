@@ -3,36 +3,27 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
 from app.cli import app
 from app.data import Stores
-from tests.helpers.spotify_env import SMALL_DEMO
-
-runner = CliRunner()
-
-
-@pytest.fixture(autouse=True)
-def _small_demo_account(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name, value in SMALL_DEMO.items():
-        monkeypatch.setenv(f"SAP_{name.upper()}", str(value))
+from tests.helpers import cli
+from tests.helpers.cli import (
+    runner,
+    small_demo_account,  # noqa: F401 - autouse fixture
+)
 
 
 def sap(cache_dir: Path, *args: str, input: str | None = None) -> tuple[int, str, str]:
-    result = runner.invoke(app, [*args, "--cache-dir", str(cache_dir), "--demo"], input=input)
-    return result.exit_code, result.stdout, result.stderr
+    return cli.sap(cache_dir, *args, demo=True, input=input)
 
 
 def sap_json(cache_dir: Path, *args: str) -> Any:
-    code, out, err = sap(cache_dir, *args, "--json")
-    assert code == 0, err
-    return json.loads(out)
+    return cli.sap_json(cache_dir, *args, demo=True)
 
 
 def stores(cache_dir: Path) -> Stores:

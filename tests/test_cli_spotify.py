@@ -5,43 +5,20 @@ in-process emulator over the same seeded account, as `sap` does when run from a 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-from app.cli import app
 from app.data import Stores
-from app.emulators.library import generate_library
 from app.emulators.library_model import Library
-from tests.helpers.spotify_env import SMALL_DEMO, write_exportify_csv
-
-runner = CliRunner()
-
-
-@pytest.fixture(autouse=True)
-def _small_demo_account(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name, value in SMALL_DEMO.items():
-        monkeypatch.setenv(f"SAP_{name.upper()}", str(value))
-
-
-@pytest.fixture
-def library() -> Library:
-    """The account every invocation's emulator serves (same seed and sizes)."""
-    return generate_library(seed=0, tracks=SMALL_DEMO["demo_tracks"], playlists=6)
-
-
-def sap(cache_dir: Path, *args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, [*args, "--cache-dir", str(cache_dir)])
-    return result.exit_code, result.stdout, result.stderr
-
-
-def sap_json(cache_dir: Path, *args: str) -> Any:
-    code, out, err = sap(cache_dir, *args, "--json")
-    assert code == 0, err
-    return json.loads(out)
+from tests.helpers.cli import (  # noqa: F401 - fixtures are used by name
+    library,
+    sap,
+    sap_json,
+    small_demo_account,
+)
+from tests.helpers.spotify_env import write_exportify_csv
 
 
 def stored_token(cache_dir: Path) -> dict[str, Any] | None:

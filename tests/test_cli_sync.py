@@ -4,36 +4,24 @@ and the unattended `sync`."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-from app.cli import app
 from app.data import Stores
 from app.demo import DemoEnvironment
-from tests.helpers.spotify_env import SMALL_DEMO, demo_settings
-
-runner = CliRunner()
-
-
-@pytest.fixture(autouse=True)
-def _small_demo_account(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name, value in SMALL_DEMO.items():
-        monkeypatch.setenv(f"SAP_{name.upper()}", str(value))
+from tests.helpers import cli
+from tests.helpers.cli import small_demo_account  # noqa: F401 - autouse fixture
+from tests.helpers.spotify_env import demo_settings
 
 
-def sap(cache_dir: Path, *args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, [*args, "--cache-dir", str(cache_dir), "--demo"])
-    return result.exit_code, result.stdout, result.stderr
+def sap(cache_dir: Path, *args: str, input: str | None = None) -> tuple[int, str, str]:
+    return cli.sap(cache_dir, *args, demo=True, input=input)
 
 
 def sap_json(cache_dir: Path, *args: str) -> Any:
-    code, out, err = sap(cache_dir, *args, "--json")
-    assert code == 0, err
-    return json.loads(out)
+    return cli.sap_json(cache_dir, *args, demo=True)
 
 
 def live_uris(cache_dir: Path, playlist_id: str) -> list[str | None]:
