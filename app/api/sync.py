@@ -46,10 +46,6 @@ class RestoreRequest(BaseModel):
     backup_id: str = Field(max_length=64)
 
 
-def _public(plan: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in plan.items() if key != "live"}
-
-
 @router.post(
     "/plan",
     summary="Plan the changes each rule set's playlist needs (reads Spotify, writes nothing)",
@@ -61,12 +57,12 @@ def _public(plan: dict[str, Any]) -> dict[str, Any]:
 )
 async def plan(body: PlanRequest, services: ServicesDep) -> dict[str, Any]:
     plans = await plan_playlists(services, body.rule_ids)
-    return {"plans": [_public(p) for p in plans]}
+    return {"plans": plans}
 
 
 @router.get("/plans/{plan_id}", summary="One stored plan")
 def one_plan(plan_id: Annotated[str, Path(max_length=64)], services: ServicesDep) -> dict[str, Any]:
-    return _public(get_plan(services, plan_id))
+    return get_plan(services, plan_id)
 
 
 @router.post(

@@ -46,7 +46,7 @@ def plan(
     services = _services(cache_dir, demo, spotify=True)
     plans = asyncio.run(plan_playlists(services, rules or None))
     if as_json:
-        _print_json([{k: v for k, v in p.items() if k != "live"} for p in plans])
+        _print_json(plans)
         return
     if not plans:
         out.print("No rule set has a target playlist (set target_playlist_id or _name).")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any, ClassVar
 
 from pydantic import TypeAdapter
@@ -32,6 +32,14 @@ class TrackStore(LineStore[Track]):
 
     def load_tracks(self) -> dict[str, Track]:
         return self.load()
+
+    def find(self, track_ids: Collection[str]) -> dict[str, Track]:
+        """Just these tracks (the file streamed a line at a time; unknown ids are left out)."""
+        return {
+            track_id: Track.model_validate(raw)
+            for track_id, raw in self.iter_raw()
+            if track_id in track_ids
+        }
 
     def upsert(self, tracks: Iterable[Track]) -> int:
         """Insert or replace tracks by id (one streaming rewrite); returns how many."""

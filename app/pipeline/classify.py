@@ -229,7 +229,7 @@ def correct_labels(
         )
     if not labels:
         raise UnprocessableError("no labels given", code="bad_label")
-    if track_id not in stores.tracks.load_tracks():
+    if not stores.tracks.find({track_id}):
         raise NotFoundError(f"no track {track_id!r} in the library", code="track_not_found")
     with stores.classifications.update() as stored:
         by_track = stored.setdefault(classifier, {})

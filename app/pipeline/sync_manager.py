@@ -46,7 +46,7 @@ from app.core.errors import ConflictError, NotFoundError, UnprocessableError
 from app.core.models import BackupItem, ManagedPlaylist, PlaylistBackup, utc_now
 from app.core.rules import PlaylistRuleSet
 from app.pipeline.context import Services
-from app.pipeline.rules_manager import preview_library, stored_rule_sets
+from app.pipeline.rules_manager import library_views, preview_library, stored_rule_sets
 from app.pipeline.steps import StepContext
 from app.pipeline.sync_apply import ApplyReport, SyncApplyError, execute_plan
 from app.pipeline.sync_plan import LiveItem, SyncPlan, plan_sync, with_exact_order
@@ -55,7 +55,7 @@ from app.spotify.models import PlaylistEntry
 
 Guard = Literal["empty", "remove_share", "drift"]
 GUARDS: tuple[Guard, ...] = ("empty", "remove_share", "drift")
-PLANS_KEPT = 200
+PLANS_KEPT = 50  # plans hold their calls and result: keep plans.json small
 MANAGED_DESCRIPTION = "Managed by spotify-auto-playlists (rule set {rule}): edits may be replaced."
 
 
@@ -185,7 +185,6 @@ def _stored_plan(
         "mode": plan.mode,
         "restore_of": restore_of,
         "fingerprint": fingerprint(snapshot_id, [item.uri for item in live]),
-        "live": [item.model_dump(mode="json") for item in live],
         "summary": _summary(plan),
         "guards": guards,
         "plan": plan.model_dump(mode="json"),
@@ -230,13 +229,14 @@ async def plan_playlists(
         return []
     preview = preview_library(stores, ids=[rs.id for rs in targets])
     desired = {p["rule_id"]: p["track_ids"] for p in preview["playlists"]}
-    tracks = stores.tracks.load_tracks()
+    library = library_views(stores)  # the views the preview just used (cached): they hold URIs
     managed = stores.playlists.load()
     plans: list[dict[str, Any]] = []
     async with services.spotify.client() as client:
         user_id = (await client.get_me()).id
         for rule_set in targets:
-            uris = [tracks[t].uri for t in desired.get(rule_set.id, []) if t in tracks]
+            views = (library.view(track_id) for track_id in desired.get(rule_set.id, []))
+            uris = [view["uri"] for view in views if view is not None]
             record = managed.get(rule_set.id)
             playlist_id = record.playlist_id if record is not None else rule_set.target_playlist_id
             if playlist_id is None and rule_set.target_playlist_name:

@@ -182,7 +182,7 @@ def all_enrichments(stores: Stores, provider: str | None = None) -> dict[str, li
 def enrichment_detail(stores: Stores, track_id: str) -> dict[str, Any]:
     """A track's entries, its merged view and where each value came from."""
     entries = stores.enrichments.entries_for({track_id}).get(track_id, [])
-    track = stores.tracks.load_tracks().get(track_id)
+    track = stores.tracks.find({track_id}).get(track_id)
     if track is None and not entries:
         raise NotFoundError(f"no track {track_id!r} in the library", code="track_not_found")
     view = build_enrichment_view(entries, precedence_for(stores.directory))
