@@ -81,9 +81,9 @@ async def _one_by_one(settings: Settings, isrcs: list[str], transport: Any) -> t
     """The baseline: one ISRC lookup per track, paced at MusicBrainz's 1 request/s."""
     start = time.perf_counter()
     async with ProviderNet(settings, transport=transport) as net:
-        from app.pipeline.enrichment.providers.musicbrainz import MUSICBRAINZ_PACE
+        from app.pipeline.enrichment.providers.musicbrainz import MusicBrainzProvider
 
-        client = net.client(settings.musicbrainz_url, rate=MUSICBRAINZ_PACE)
+        client = net.client(settings.musicbrainz_url, rate=MusicBrainzProvider.rate_limit)
         for isrc in isrcs:
             await client.request("GET", f"/isrc/{isrc}", params={"fmt": "json"})
         return client.requests, time.perf_counter() - start

@@ -7,7 +7,7 @@
 - **Pacing** (`HostPacer`): one pacer per service base URL for the whole process, shared by
   every job and thread (each job runs its own event loop, so the pacer is a thread-safe slot
   reservation, not an asyncio primitive). At `rate` requests/s, requests start at least
-  `1/rate` s apart, whichever job sends them.
+  `PACE_MARGIN/rate` s apart, whichever job sends them.
 - **Retries** (stamina, exponential backoff with jitter) on 5xx and network errors.
 - **Throttling**: a 429/503 with `Retry-After`, or a provider-specific refusal that a `check`
   function turns into `Throttled` (Deezer's quota error comes with HTTP 200, Last.fm's error 29),
@@ -66,6 +66,12 @@ def user_agent(settings: Settings) -> str:
     return f"{agent} ( {settings.contact} )" if settings.contact else agent
 
 
+PACE_MARGIN = 1.05
+"""Requests are spaced 5% wider than a service's limit: we space them when *sent*, services
+count them when they *arrive*, and a few milliseconds of network jitter would otherwise put two
+requests in one window (MusicBrainz answered 503 to two arriving 0.996 s apart)."""
+
+
 class HostPacer:
     """Spaces requests to one service at least `interval` seconds apart, process-wide."""
 
@@ -81,7 +87,7 @@ class HostPacer:
     def for_service(cls, base_url: str, rate: float | None) -> HostPacer:
         """The shared pacer of `base_url`, created on first use. Every provider of a service
         asks for the same rate; a different one (a test, a changed setting) replaces it."""
-        interval = 1.0 / rate if rate else 0.0
+        interval = PACE_MARGIN / rate if rate else 0.0
         key = base_url.rstrip("/")
         with cls._registry_lock:
             pacer = cls._registry.get(key)

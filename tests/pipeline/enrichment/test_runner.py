@@ -14,7 +14,7 @@ import pytest
 
 from app.core.models import JobOwner, JobStatus, PipelineJob, utc_now
 from app.pipeline.enrichment.base import BatchOutcome
-from app.pipeline.enrichment.http import HostPacer
+from app.pipeline.enrichment.http import PACE_MARGIN, HostPacer
 from app.pipeline.enrichment.providers.deezer import DeezerProvider
 from app.pipeline.enrichment.providers.reccobeats import ReccoBeatsProvider
 from app.pipeline.enrichment.service import RESUMABLE_STEPS
@@ -101,8 +101,9 @@ def test_a_service_pace_is_shared_by_jobs_in_different_threads() -> None:
         thread.start()
     for thread in threads:
         thread.join()
-    # 15 reservations from 3 event loops: each slot is booked 1/20 s after the previous one.
-    assert sorted(round(delay / 0.05) for delay in starts) == list(range(15))
+    # 15 reservations from 3 event loops: each slot is booked one interval after the previous.
+    assert pacer.interval == pytest.approx(PACE_MARGIN / 20)
+    assert sorted(round(delay / pacer.interval) for delay in starts) == list(range(15))
 
 
 def test_interrupted_enrich_jobs_resume_where_they_stopped(env: ProviderEnv) -> None:

@@ -60,9 +60,6 @@ from app.pipeline.enrichment.http import ProviderHttp, ProviderNet
 SEARCH_LIMIT = 100  # the most hits MusicBrainz returns per search page
 MAX_SEARCH_PAGES = 5  # a batch of ISRCs never needs more; stops a runaway `count`
 NAME_SEARCH_LIMIT = 25
-# Requests/s we send: 5% under the published 1/s, since a request's trip to the server varies
-# by a few milliseconds and MusicBrainz counts arrivals (two arriving 0.996 s apart -> 503).
-MUSICBRAINZ_PACE = 0.95
 LISTENBRAINZ_BATCH = 20
 LISTENBRAINZ_RATE = 5.0  # requests/s; ListenBrainz publishes no number, be polite
 DURATION_TOLERANCE_MS = 3_000
@@ -445,7 +442,7 @@ class MusicBrainzProvider(FeatureProvider):
         return None
 
     async def enrich_batch(self, items: Sequence[EnrichItem], net: ProviderNet) -> BatchOutcome:
-        musicbrainz = net.client(self.settings.musicbrainz_url, rate=MUSICBRAINZ_PACE)
+        musicbrainz = net.client(self.settings.musicbrainz_url, rate=self.rate_limit)
         outcome = BatchOutcome()
         with_isrc = [item for item in items if clean_isrc(item.track.isrc)]
         matches = await self._match_isrcs(musicbrainz, with_isrc)
