@@ -22,6 +22,7 @@ Keys a response does not have are ignored, as Spotify ignores them; `null` stays
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,8 +40,13 @@ class Selection:
     drop: set[str] = field(default_factory=set)
 
 
+@functools.lru_cache(maxsize=64)
 def parse(text: str) -> Selection:
-    """Parse a `fields` value; `FieldsError` if it is malformed."""
+    """Parse a `fields` value; `FieldsError` if it is malformed.
+
+    Cached: a client reading a playlist sends the same value with every page. The result is
+    shared and must not be mutated.
+    """
     parser = _Parser(text.replace(" ", ""))
     selection = parser.group()
     if parser.pos != len(parser.text):
@@ -58,7 +64,8 @@ def select(value: Any, selection: Selection | None) -> Any:
         return value
     if selection.drop:
         return {k: v for k, v in value.items() if k not in selection.drop}
-    return {k: select(v, selection.keep[k]) for k, v in value.items() if k in selection.keep}
+    # Walk the (few) selected keys, not every key of the value: a track object has dozens.
+    return {k: select(value[k], sub) for k, sub in selection.keep.items() if k in value}
 
 
 class _Parser:

@@ -86,8 +86,10 @@ def paging(
 ) -> dict[str, Any]:
     """A paging object; `url` is the absolute endpoint URL, `extra` its other parameters."""
 
+    tail = f"&{urlencode(extra)}" if extra else ""  # encoded once: `fields` can be long
+
     def link(at: int) -> str:
-        return f"{url}?{urlencode({'offset': at, 'limit': limit, **(extra or {})})}"
+        return f"{url}?offset={at}&limit={limit}{tail}"
 
     return {
         "href": link(offset),
