@@ -42,7 +42,7 @@ import httpx
 import orjson
 import stamina
 from aiolimiter import AsyncLimiter
-from pydantic import TypeAdapter
+from pydantic import TypeAdapter, ValidationError
 
 from app.core.config import Settings
 from app.core.errors import (
@@ -56,7 +56,14 @@ from app.core.errors import (
 )
 from app.core.fs import paused_gc
 from app.spotify.auth import TokenManager
-from app.spotify.models import PlaylistEntry, SavedTrack, SimplifiedPlaylist, SpotifyUser
+from app.spotify.models import (
+    Page,
+    PlaylistEntry,
+    SavedTrack,
+    SimplifiedPlaylist,
+    SpotifyUser,
+)
+from app.spotify.tls import tls_context
 
 log = logging.getLogger(__name__)
 
@@ -78,9 +85,11 @@ PLAYLIST_ITEM_FIELDS = (
     "total,limit,offset,next"
 )
 
-_entries = TypeAdapter(list[PlaylistEntry])
-_saved = TypeAdapter(list[SavedTrack])
-_playlists = TypeAdapter(list[SimplifiedPlaylist])
+# Pages are validated straight from the response bytes (pydantic-core parses the JSON and
+# skips what the models ignore), not decoded into dicts first.
+_entries = TypeAdapter(Page[PlaylistEntry])
+_saved = TypeAdapter(Page[SavedTrack])
+_playlists = TypeAdapter(Page[SimplifiedPlaylist])
 
 
 # Transport errors raised before a request left this machine: replaying it cannot double it.
@@ -164,6 +173,7 @@ class SpotifyClient:
         self._http = httpx.AsyncClient(
             base_url=self.settings.spotify_api_url + "/",
             transport=self._transport,
+            verify=tls_context(),
             timeout=self.settings.spotify_timeout,
             limits=httpx.Limits(max_connections=self.settings.spotify_concurrency * 2),
             headers={"Accept": "application/json"},
@@ -204,6 +214,30 @@ class SpotifyClient:
         on them (429, or no connection made); a 5xx or a connection lost mid-request fails at
         once, since the write may have been applied.
         """
+        content = await self.request_bytes(
+            method, path, params=params, json=json, replay_safe=replay_safe
+        )
+        if not content:
+            return None
+        try:
+            with paused_gc():  # a page is thousands of small objects and no cycles
+                return orjson.loads(content)
+        except orjson.JSONDecodeError:
+            raise UpstreamError(
+                f"Spotify sent a body that is not JSON for {method} {path}",
+                code="spotify_bad_response",
+            ) from None
+
+    async def request_bytes(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        replay_safe: bool = True,
+    ) -> bytes:
+        """`request`, returning the raw response body."""
         token = await self.tokens.access_token()
         try:
             response = await self._send(method, path, token, params, json, replay_safe)
@@ -215,14 +249,21 @@ class SpotifyClient:
                 raise LoginRequiredError(
                     "Spotify rejected the access token even after refreshing it; log in again"
                 ) from None
-        if not response.content:
-            return None
+        return response.content
+
+    async def get_page(
+        self, path: str, adapter: TypeAdapter[Page[T]], params: dict[str, Any]
+    ) -> Page[T]:
+        """One page of a paged endpoint, validated from the response bytes."""
+        content = await self.request_bytes("GET", path, params=params)
         try:
-            with paused_gc():  # a page is thousands of small objects and no cycles
-                return orjson.loads(response.content)
-        except orjson.JSONDecodeError:
+            with paused_gc():
+                return adapter.validate_json(content)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(part) for part in first["loc"]) or "the body"
             raise UpstreamError(
-                f"Spotify sent a body that is not JSON for {method} {path}",
+                f"Spotify sent an unexpected page for GET {path} ({where}: {first['msg']})",
                 code="spotify_bad_response",
             ) from None
 
@@ -328,7 +369,7 @@ class SpotifyClient:
     async def get_all_pages(
         self,
         path: str,
-        parse: Callable[[list[Any]], list[T]],
+        adapter: TypeAdapter[Page[T]],
         *,
         params: dict[str, Any] | None = None,
         on_progress: ProgressFn | None = None,
@@ -343,7 +384,7 @@ class SpotifyClient:
         with paused_gc():
             for _round in range(3):
                 try:
-                    return await self._read_pages(path, parse, params or {}, on_progress)
+                    return await self._read_pages(path, adapter, params or {}, on_progress)
                 except _TotalChanged:
                     log.info("%s changed while being read; reading it again", path)
         raise ConflictError(
@@ -353,26 +394,26 @@ class SpotifyClient:
     async def _read_pages(
         self,
         path: str,
-        parse: Callable[[list[Any]], list[T]],
+        adapter: TypeAdapter[Page[T]],
         params: dict[str, Any],
         on_progress: ProgressFn | None,
     ) -> list[T]:
-        first = await self.request("GET", path, params={**params, "limit": PAGE_SIZE, "offset": 0})
-        total = int(first.get("total", 0))
-        pages: dict[int, list[T]] = {0: parse(first.get("items", []))}
-        fetched = len(first.get("items", []))
+        first = await self.get_page(path, adapter, {**params, "limit": PAGE_SIZE, "offset": 0})
+        total = first.total
+        pages: dict[int, list[T]] = {0: first.items}
+        fetched = len(first.items)
         if on_progress is not None:
             on_progress(fetched, total)
 
         async def read(offset: int) -> None:
             nonlocal fetched
-            page = await self.request(
-                "GET", path, params={**params, "limit": PAGE_SIZE, "offset": offset}
+            page = await self.get_page(
+                path, adapter, {**params, "limit": PAGE_SIZE, "offset": offset}
             )
-            if int(page.get("total", 0)) != total:
+            if page.total != total:
                 raise _TotalChanged
-            pages[offset] = parse(page.get("items", []))
-            fetched += len(page.get("items", []))
+            pages[offset] = page.items
+            fetched += len(page.items)
             if on_progress is not None:
                 on_progress(fetched, total)
 
@@ -402,20 +443,18 @@ class SpotifyClient:
         self, offset: int = 0, limit: int = PAGE_SIZE
     ) -> tuple[list[SavedTrack], int]:
         """One page of liked songs (newest first) and the total count."""
-        page = await self.request("GET", "me/tracks", params={"limit": limit, "offset": offset})
-        return _saved.validate_python(page.get("items", [])), int(page.get("total", 0))
+        page = await self.get_page("me/tracks", _saved, {"limit": limit, "offset": offset})
+        return page.items, page.total
 
     async def get_all_liked_tracks(self, on_progress: ProgressFn | None = None) -> list[SavedTrack]:
         """Every liked song, newest first."""
         return await self.get_all_pages(
-            "me/tracks", _saved.validate_python, on_progress=on_progress, what="liked songs list"
+            "me/tracks", _saved, on_progress=on_progress, what="liked songs list"
         )
 
     async def list_user_playlists(self) -> list[SimplifiedPlaylist]:
         """Every playlist in the user's library (owned, collaborative and followed)."""
-        return await self.get_all_pages(
-            "me/playlists", _playlists.validate_python, what="playlist list"
-        )
+        return await self.get_all_pages("me/playlists", _playlists, what="playlist list")
 
     async def get_playlist(self, playlist_id: str) -> dict[str, Any]:
         result: dict[str, Any] = await self.request("GET", f"playlists/{playlist_id}")
@@ -427,7 +466,7 @@ class SpotifyClient:
         """Every entry of a playlist the user owns or collaborates on, in playlist order."""
         return await self.get_all_pages(
             f"playlists/{playlist_id}/items",
-            _entries.validate_python,
+            _entries,
             params={"additional_types": "track,episode", "fields": PLAYLIST_ITEM_FIELDS},
             on_progress=on_progress,
             what="playlist",

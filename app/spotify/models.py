@@ -9,7 +9,7 @@ deprecated `track`; `PlaylistEntry.content` reads whichever is there.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import (
     AliasChoices,
@@ -69,18 +69,19 @@ class TrackObject(SpotifyModel):
     def to_track(self, added_at: datetime | None) -> Track:
         """Our core `Track`; only for playable, non-local tracks (with an id).
 
-        Built without re-validation: every value was validated when this object was parsed.
+        Plain constructors: re-checking these already validated values in pydantic-core
+        costs less than `model_construct`, which runs in Python.
         """
         if self.id is None:
             raise ValueError(f"{self.uri} has no id (local file?)")
         isrc = self.external_ids.isrc if self.external_ids else None
         album = self.album
-        return Track.model_construct(
+        return Track(
             id=self.id,
             uri=self.uri,
             name=self.name,
-            artists=[ArtistRef.model_construct(id=a.id, name=a.name) for a in self.artists],
-            album=AlbumRef.model_construct(
+            artists=[ArtistRef(id=a.id, name=a.name) for a in self.artists],
+            album=AlbumRef(
                 id=album.id,
                 name=album.name,
                 release_date=album.release_date,
@@ -101,40 +102,32 @@ class EpisodeObject(SpotifyModel):
     name: str = ""
 
 
-Content = TrackObject | EpisodeObject
+class OtherContent(SpotifyModel):
+    """Anything else in a playlist's `item`/`track`: a type we do not read, or a track
+    without the fields we need. Read as unavailable (`PlaylistEntry.content` is None)."""
+
+    type: Any = None
 
 
-def _parse_content(value: Any) -> Content | None:
-    """A track, an episode, or None (unavailable, or a type we do not know)."""
-    if not isinstance(value, dict):
-        return None
-    kind = value.get("type", "track")
-    if kind == "track":
-        return TrackObject.model_validate(value)
-    if kind == "episode":
-        return EpisodeObject.model_validate(value)
-    return None
+Content = Annotated[
+    TrackObject | EpisodeObject | OtherContent | None, Field(union_mode="left_to_right")
+]
+"""A track, an episode, something else, or null (unavailable); the first that fits wins."""
 
 
 class PlaylistEntry(SpotifyModel):
     added_at: datetime | None = None
     added_by: UserRef | None = None
     is_local: bool = False
-    item: Content | None = None
-    track: Content | None = None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _contents(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            data = dict(data)
-            for key in ("item", "track"):
-                data[key] = _parse_content(data.get(key))
-        return data
+    item: Content = None
+    track: Content = None
 
     @property
-    def content(self) -> Content | None:
-        return self.item if self.item is not None else self.track
+    def content(self) -> TrackObject | EpisodeObject | None:
+        for value in (self.item, self.track):
+            if isinstance(value, TrackObject | EpisodeObject):
+                return value
+        return None
 
 
 class SpotifyTrack(Track):
@@ -156,21 +149,33 @@ class SpotifyTrack(Track):
         return value.upper() if value else None
 
 
+class _UnusableTrack(SpotifyModel):
+    """A liked-songs `track` that is not a playable catalogue track (no id, local)."""
+
+    id: Any = None
+
+
 class SavedTrack(SpotifyModel):
-    """An entry of the liked songs: `track` is None when unavailable (or without an id)."""
+    """An entry of the liked songs: `track` is None when unavailable (or without an id).
+
+    No "before" validator, so a whole page validates straight from the response bytes.
+    """
 
     added_at: datetime | None = None
-    track: SpotifyTrack | None = None
+    track: Annotated[SpotifyTrack | _UnusableTrack | None, Field(union_mode="left_to_right")] = None
 
-    @model_validator(mode="before")
-    @classmethod
-    def _date_into_track(cls, data: Any) -> Any:
-        if not isinstance(data, dict):
-            return data
-        track = data.get("track")
-        if isinstance(track, dict) and track.get("id") and not track.get("is_local"):
-            return {**data, "track": {**track, "added_at": data.get("added_at")}}
-        return {**data, "track": None}
+    @model_validator(mode="after")
+    def _date_into_track(self) -> SavedTrack:
+        track = self.track
+        if isinstance(track, SpotifyTrack) and track.id and not track.is_local:
+            track.added_at = self.added_at  # a liked song's own date is when it was liked
+        else:
+            self.track = None
+        return self
+
+    @property
+    def spotify_track(self) -> SpotifyTrack | None:
+        return self.track if isinstance(self.track, SpotifyTrack) else None
 
 
 class ItemsRef(SpotifyModel):

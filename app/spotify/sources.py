@@ -92,13 +92,13 @@ def _collect(items: Iterable[Item]) -> tuple[list[Track], list[SourceEntry], Cou
             skipped["duplicates"] += 1
         else:
             tracks[track.id] = track.to_track(added_at) if isinstance(track, TrackObject) else track
-        entries.append(SourceEntry.model_construct(track_id=track.id, added_at=added_at))
+        entries.append(SourceEntry(track_id=track.id, added_at=added_at))
     return list(tracks.values()), entries, skipped
 
 
 def _liked_items(saved: Iterable[SavedTrack]) -> Iterable[Item]:
     for item in saved:
-        yield item.track, item.added_at, False, None
+        yield item.spotify_track, item.added_at, False, None
 
 
 def _playlist_items(entries: Iterable[PlaylistEntry]) -> Iterable[Item]:

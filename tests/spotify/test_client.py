@@ -222,6 +222,18 @@ async def test_dropped_connections_beyond_max_attempts_give_upstream_error(
     assert [r.fault for r in world.api_log("/me")] == ["drop", "drop"]
 
 
+async def test_a_cut_off_page_is_a_clear_upstream_error_not_a_crash(
+    world: SpotifyWorld, me: SpotifyUser
+) -> None:
+    world.emulator.config.garble_rate = 1.0
+    async with world.client() as client:
+        with pytest.raises(UpstreamError) as caught:
+            await client.get_all_liked_tracks()
+    assert caught.value.code == "spotify_bad_response"
+    assert "unexpected page for GET me/tracks" in caught.value.detail
+    assert [r.fault for r in world.api_log("/me/tracks")] == ["garble"]
+
+
 # --- a collection changing while it is read --------------------------------------------------
 
 

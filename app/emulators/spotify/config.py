@@ -56,6 +56,7 @@ class SpotifyEmulatorConfig:
     rate_limit: int | None = None  # max requests per rolling 30 s per access token
     throttle_rate: float = 0.0  # share of requests answered 429 at random
     throttle_retry_after: int = 1  # Retry-After (seconds) of those random 429s
+    garble_rate: float = 0.0  # share of requests answered 200 with a cut-off JSON body
     access_token_ttl: int = 3600  # seconds
     refresh_token_lifetime_days: int = 183  # counted from the user's authorisation
     authorization_code_ttl: int = 600  # seconds
@@ -71,11 +72,12 @@ class SpotifyEmulatorConfig:
 
     def validate(self) -> None:
         """Raise `ValueError` for impossible settings (call again after changing fields)."""
-        for name in ("fail_rate", "drop_rate", "throttle_rate"):
+        rates = ("fail_rate", "drop_rate", "throttle_rate", "garble_rate")
+        for name in rates:
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1, got {value}")
-        if self.fail_rate + self.drop_rate + self.throttle_rate > 1.0:
-            raise ValueError("fail_rate + drop_rate + throttle_rate must not exceed 1")
+        if sum(getattr(self, name) for name in rates) > 1.0:
+            raise ValueError(f"{' + '.join(rates)} must not exceed 1")
         if self.rate_limit is not None and self.rate_limit < 1:
             raise ValueError("rate_limit must be at least 1 (or None for no limit)")

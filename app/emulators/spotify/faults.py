@@ -30,8 +30,9 @@ SERVER_ERRORS = {
 
 @dataclass(frozen=True)
 class Fault:
-    """What to do instead of answering: `kind` is "drop", "error", "throttle" or
-    "rate_limit"; `status` and `retry_after` apply to the last three."""
+    """What to do instead of answering: `kind` is "drop", "error", "throttle", "rate_limit"
+    or "garble" (200 with a body cut off mid-way); `status` and `retry_after` apply to all
+    but "drop"."""
 
     kind: str
     status: int = 0
@@ -63,6 +64,8 @@ class FaultInjector:
             return Fault("error", status, SERVER_ERRORS[status])
         if draw < config.drop_rate + config.fail_rate + config.throttle_rate:
             return Fault("throttle", 429, "API rate limit exceeded", config.throttle_retry_after)
+        if draw < config.drop_rate + config.fail_rate + config.throttle_rate + config.garble_rate:
+            return Fault("garble", 200)
         return self._rate_limited(client_key)
 
     def _rate_limited(self, client_key: str) -> Fault | None:

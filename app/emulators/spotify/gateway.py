@@ -33,7 +33,7 @@ class RequestRecord:
     query: dict[str, str]
     time: datetime
     status: int | None = None
-    fault: str | None = None  # "drop", "error", "throttle", "rate_limit" or None
+    fault: str | None = None  # "drop", "error", "throttle", "rate_limit", "garble" or None
     headers: dict[str, str] = field(default_factory=dict, repr=False)
 
 
@@ -89,7 +89,10 @@ class Gateway:
                     await drop_connection(scope, send)
                     return
                 record.status = fault.status
-                await _send_error(send, fault.status, fault.message, fault.retry_after)
+                if fault.kind == "garble":
+                    await _send_garbled(send)
+                else:
+                    await _send_error(send, fault.status, fault.message, fault.retry_after)
                 return
 
         async def logged_send(message: Message) -> None:
@@ -116,4 +119,15 @@ async def _send_error(send: Send, status: int, message: str, retry_after: int | 
     if retry_after is not None:
         headers.append((b"retry-after", str(retry_after).encode()))
     await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _send_garbled(send: Send) -> None:
+    """A success whose JSON stops half-way, as a broken proxy or cache may deliver it."""
+    body = b'{"href":"https://api.spotify.com/v1/me/tracks","items":[{"added_at":"2026-'
+    headers = [
+        (b"content-type", b"application/json; charset=utf-8"),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
     await send({"type": "http.response.body", "body": body})
