@@ -213,9 +213,17 @@ class JsonStore(Generic[T]):
     def _write(self, value: T) -> None:
         self._sweep_temp_files()
         with paused_gc():
-            data = self.adapter.dump_python(
-                value, mode="json", exclude_defaults=self.dump_exclude_defaults
-            )
+            data: Any
+            if self.indent:
+                data = self.adapter.dump_python(
+                    value, mode="json", exclude_defaults=self.dump_exclude_defaults
+                )
+            else:
+                # Straight to JSON bytes in pydantic-core: no dict per model on the way (about
+                # half the time for a big machine-written file).
+                data = orjson.Fragment(
+                    self.adapter.dump_json(value, exclude_defaults=self.dump_exclude_defaults)
+                )
             envelope = {"schema_version": self.schema_version, "data": data}
             write_json(self.path, envelope, mode=self.file_mode, indent=self.indent)
 
@@ -312,7 +320,8 @@ class LineStore(JsonStore[dict[str, V]]):
 
     def edit(self, changes: Mapping[str, Any], apply: Callable[[str, Any, Any], Any]) -> None:
         """Rewrite the file a line at a time under the store lock: for each key in `changes`,
-        ``apply(key, stored_json_or_None, change)`` gives its new JSON value (empty or None:
+        ``apply(key, stored_json_or_None, change)`` gives its new JSON value, or an
+        `orjson.Fragment` of JSON already encoded (empty or None:
         the item is dropped); keys not yet stored are added at the end."""
         pending = dict(changes)
 

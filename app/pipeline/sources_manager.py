@@ -14,9 +14,11 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Literal
 
+import orjson
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.core.errors import AppError, ForbiddenError, NotFoundError, UnprocessableError
+from app.core.fs import paused_gc
 from app.core.models import Track, TrackSourceType, utc_now
 from app.data import Stores
 from app.data.sources import SourceEntry, SourceRecord
@@ -139,37 +141,42 @@ def commit_reads(stores: Stores, reads: list[SourceRead]) -> None:
     """Save complete reads: their tracks first, then the source records that point at them.
 
     One locked update per store whatever the number of reads, so saving 20 playlists costs
-    what saving one does.
+    what saving one does. The collector is paused meanwhile: tens of thousands of new small
+    objects and no cycles, while the whole fetched library is alive (collecting over and
+    over doubled the time of this step; see docs/performance.md).
     """
     if not reads:
         return
-    if any(read.tracks for read in reads):
-        # track id -> (stored JSON, whether a liked read brought it): streamed into the store.
-        changes: dict[str, tuple[dict[str, Any], bool]] = {}
-        for read in reads:
-            liked = read.record.source_type is TrackSourceType.LIKED
-            for track in read.tracks:
-                seen = changes.get(track.id)
-                data = track.model_dump(mode="json")
-                if seen is not None and not liked:
-                    data["added_at"] = seen[0].get("added_at") or data.get("added_at")
-                changes[track.id] = (data, liked or (seen is not None and seen[1]))
-        stores.tracks.edit(changes, _merge_track)
-    with stores.sources.update() as sources:
-        for read in reads:
-            sources[read.record.key] = read.record
+    with paused_gc():
+        if any(read.tracks for read in reads):
+            # track id -> (track, whether a liked read brought it): streamed into the store.
+            changes: dict[str, tuple[Track, bool]] = {}
+            for read in reads:
+                liked = read.record.source_type is TrackSourceType.LIKED
+                for track in read.tracks:
+                    seen = changes.get(track.id)
+                    if seen is not None and not liked and seen[0].added_at is not None:
+                        track = track.model_copy(update={"added_at": seen[0].added_at})
+                    changes[track.id] = (track, liked or (seen is not None and seen[1]))
+            stores.tracks.edit(changes, _merge_track)
+        with stores.sources.update() as sources:
+            for read in reads:
+                sources[read.record.key] = read.record
     if any(read.mode != "unchanged" for read in reads):
         warm_library_in_background(stores)  # the next preview finds the new library loaded
 
 
 def _merge_track(
-    _track_id: str, stored: dict[str, Any] | None, change: tuple[dict[str, Any], bool]
-) -> dict[str, Any]:
-    data, liked = change
-    if stored is not None and not liked:
+    _track_id: str, stored: dict[str, Any] | None, change: tuple[Track, bool]
+) -> dict[str, Any] | orjson.Fragment:
+    track, liked = change
+    if stored is not None and not liked and stored.get("added_at"):
         # A track's own added_at is when it was liked (else its first sighting).
-        data["added_at"] = stored.get("added_at") or data.get("added_at")
-    return data
+        data = track.model_dump(mode="json")
+        data["added_at"] = stored["added_at"]
+        return data
+    # Serialised straight to JSON by pydantic: no intermediate dict per track.
+    return orjson.Fragment(track.model_dump_json())
 
 
 def commit_read(stores: Stores, read: SourceRead) -> None:
@@ -244,15 +251,18 @@ async def fetch_source(
 ) -> dict[str, Any]:
     """Read one source completely, then save it; returns a summary for the job payload."""
     previous = services.stores.sources.get(request.key)
-    async with services.spotify.client() as client:
-        read = await read_source(
-            services, request, hint, previous, client, _progress_for(ctx, None)
-        )
-        requests = client.requests_made
-    if ctx is not None:
-        ctx.check_cancelled()  # a cancelled job saves nothing
-    commit_read(services.stores, read)
-    return _summary(read, requests)
+    with paused_gc():  # until the read is saved and dropped, as in `fetch_many`
+        async with services.spotify.client() as client:
+            read = await read_source(
+                services, request, hint, previous, client, _progress_for(ctx, None)
+            )
+            requests = client.requests_made
+        if ctx is not None:
+            ctx.check_cancelled()  # a cancelled job saves nothing
+        commit_read(services.stores, read)
+        summary = _summary(read, requests)
+        del read
+    return summary
 
 
 async def fetch_many(
@@ -301,21 +311,27 @@ async def fetch_many(
                 "error": {"code": exc.code, "message": exc.detail},
             }
 
-    async with services.spotify.client() as client:
-        outcomes = await asyncio.gather(
-            *(one(index, metadata, client) for index, metadata in enumerate(planned))
-        )
-        requests = client.requests_made
-    if ctx is not None:
-        ctx.check_cancelled()  # a cancelled job saves nothing
-    reads = [outcome for outcome in outcomes if isinstance(outcome, SourceRead)]
-    commit_reads(services.stores, reads)
-    results = [
-        # Sources share one client here: only the total request count is known.
-        _summary(outcome, None) if isinstance(outcome, SourceRead) else outcome
-        for outcome in outcomes
-    ]
-    failed = len(outcomes) - len(reads)
+    # The collector stays paused until the reads are saved and dropped: what they hold (a
+    # library of models, no cycles) is freed by reference counting, so re-enabling it finds
+    # nothing to scan. Re-enabled earlier, it scanned every fetched object at least once, on
+    # the critical path after the last page (see docs/performance.md).
+    with paused_gc():
+        async with services.spotify.client() as client:
+            outcomes = await asyncio.gather(
+                *(one(index, metadata, client) for index, metadata in enumerate(planned))
+            )
+            requests = client.requests_made
+        if ctx is not None:
+            ctx.check_cancelled()  # a cancelled job saves nothing
+        reads = [outcome for outcome in outcomes if isinstance(outcome, SourceRead)]
+        commit_reads(services.stores, reads)
+        results = [
+            # Sources share one client here: only the total request count is known.
+            _summary(outcome, None) if isinstance(outcome, SourceRead) else outcome
+            for outcome in outcomes
+        ]
+        failed = len(outcomes) - len(reads)
+        del outcomes, reads
     return {"sources": results, "failed": failed, "requests": requests}
 
 

@@ -37,6 +37,7 @@ from app.core.errors import BadRequestError, LoginRequiredError, UpstreamError
 from app.core.models import utc_now
 from app.data.tokens import TokenStore
 from app.spotify.models import TokenResponse
+from app.spotify.tls import tls_context
 
 log = logging.getLogger(__name__)
 
@@ -217,7 +218,7 @@ class TokenManager:
     async def _post_token(self, form: dict[str, str]) -> dict[str, Any]:
         url = f"{self.settings.spotify_accounts_url}/api/token"
         async with httpx.AsyncClient(
-            transport=self._transport, timeout=self.settings.spotify_timeout
+            transport=self._transport, verify=tls_context(), timeout=self.settings.spotify_timeout
         ) as http:
             retrying = stamina.retry_context(
                 on=_retry_token_call, attempts=4, timeout=60.0, wait_initial=0.2, wait_max=3.0

@@ -14,6 +14,7 @@ from app.spotify.access import SpotifyAccess
 from app.spotify.auth import LoginSessions, authorize_url
 from app.spotify.callback_listener import CallbackListener
 from app.spotify.models import SpotifyUser
+from app.spotify.tls import tls_context
 
 
 async def complete_login(access: SpotifyAccess, code: str, verifier: str) -> SpotifyUser:
@@ -46,7 +47,7 @@ async def headless_login(access: SpotifyAccess) -> SpotifyUser:
         access.settings, client_id=access.client_id, state=state, challenge=challenge
     )
     async with httpx.AsyncClient(
-        transport=access.accounts_transport, follow_redirects=False
+        transport=access.accounts_transport, verify=tls_context(), follow_redirects=False
     ) as http:
         response = await http.get(url)
     location = response.headers.get("location")

@@ -39,6 +39,7 @@ import stamina
 from app.core.config import APP_NAME, Settings
 from app.core.errors import RateLimitedError, UpstreamError
 from app.spotify.client import retry_after_seconds
+from app.spotify.tls import tls_context
 
 
 class Throttled(Exception):
@@ -138,6 +139,7 @@ class ProviderHttp:
         self._http = httpx.AsyncClient(
             base_url=self.base_url + "/",
             transport=net.transport,
+            verify=tls_context(),
             timeout=timeout or net.settings.provider_timeout,
             headers={
                 "User-Agent": user_agent(net.settings),
