@@ -9,11 +9,12 @@ set of positions is a bit mask: a Python int with one byte per track, combined w
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, cast
 
-from app.pipeline.rules_values import Kind, as_instant, as_number, as_text
+from app.pipeline.rules_values import Kind, as_instant, as_number, as_text, epoch_seconds
 from app.pipeline.rules_view import Library
 
 __all__ = ["Columns"]
@@ -21,7 +22,8 @@ __all__ = ["Columns"]
 
 @dataclass
 class Columns:
-    """One evaluation run over a library: its indexes (cached on the library) and masks."""
+    """One evaluation run over a library: its indexes and condition masks, both cached on
+    the library so that later runs reuse them."""
 
     library: Library
     universe: int
@@ -34,7 +36,10 @@ class Columns:
             universe = library.columns["universe"] = int.from_bytes(
                 b"\x01" * len(library.views), "little"
             )
-        return cls(library, universe, {})
+        masks = library.columns.get("masks")
+        if masks is None:
+            masks = library.columns["masks"] = {}  # kept across runs: see `ConditionNode`
+        return cls(library, universe, masks)
 
     def mask(self, positions: Iterable[Iterable[int]]) -> int:
         marks = bytearray(len(self.library.views))
@@ -48,44 +53,69 @@ class Columns:
         key = ("distinct", name)
         cached = self.library.columns.get(key)
         if cached is None:
-            postings: dict[Any, list[int]] = {}
-            values: dict[Any, Any] = {}
-            marks = bytearray(len(self.library.views))
-            get = dict.get
-            for position, view in enumerate(self.library.views):
-                value = get(view, name)
-                if value is None:
-                    continue
-                cls = value.__class__
-                items = value if cls is list or cls is tuple else (value,)
-                for item in items:
-                    cls = item.__class__
-                    if cls is str:
-                        if not item:
-                            continue
-                        marker = item  # text keys cannot collide with the tuples below
-                    elif item is None:
-                        continue
-                    else:
-                        marker = (cls, item)  # keeps True, 1 and 1.0 apart
-                        try:
-                            hash(marker)
-                        except TypeError:
-                            marker = (str, repr(item))
-                    entry = postings.get(marker)
-                    if entry is None:
-                        postings[marker] = [position]
-                        values[marker] = item
-                    elif entry[-1] != position:
-                        entry.append(position)
-                    marks[position] = 1
-            cached = (
-                list(values.values()),
-                list(postings.values()),
-                int.from_bytes(marks, "little"),
-            )
+            column = self._column(name)
+            kinds = _kinds(column)
+            if len(kinds) == 1 and kinds <= _SCALARS:
+                cached = self._distinct_scalars(column)
+            else:
+                cached = self._distinct_any(column)
             self.library.columns[key] = cached
         return cached
+
+    def _column(self, name: str) -> list[Any]:
+        """The field's value at every position (None where missing)."""
+        return [view.get(name) for view in self.library.views]
+
+    def _distinct_scalars(self, column: list[Any]) -> tuple[list[Any], list[list[int]], int]:
+        """`distinct` for a column of one scalar type (text, int or float): the values are
+        their own keys and each position holds one, so no markers and no repeat checks."""
+        postings: dict[Any, list[int]] = {}
+        marks = bytearray(len(column))
+        get = postings.get
+        for position, value in enumerate(column):
+            if value is None or value == "":
+                continue
+            entry = get(value)
+            if entry is None:
+                postings[value] = [position]
+            else:
+                entry.append(position)
+            marks[position] = 1
+        return list(postings), list(postings.values()), int.from_bytes(marks, "little")
+
+    def _distinct_any(self, column: list[Any]) -> tuple[list[Any], list[list[int]], int]:
+        """`distinct` for lists and mixed types: elements of lists count one by one, and
+        True, 1 and 1.0 stay apart."""
+        postings: dict[Any, list[int]] = {}
+        values: dict[Any, Any] = {}
+        marks = bytearray(len(column))
+        for position, value in enumerate(column):
+            if value is None:
+                continue
+            cls = value.__class__
+            items = value if cls is list or cls is tuple else (value,)
+            for item in items:
+                cls = item.__class__
+                if cls is str:
+                    if not item:
+                        continue
+                    marker = item  # text keys cannot collide with the tuples below
+                elif item is None:
+                    continue
+                else:
+                    marker = (cls, item)  # keeps True, 1 and 1.0 apart
+                    try:
+                        hash(marker)
+                    except TypeError:
+                        marker = (str, repr(item))
+                entry = postings.get(marker)
+                if entry is None:
+                    postings[marker] = [position]
+                    values[marker] = item
+                elif entry[-1] != position:
+                    entry.append(position)
+                marks[position] = 1
+        return list(values.values()), list(postings.values()), int.from_bytes(marks, "little")
 
     def texts(self, name: str, fold: bool) -> list[str]:
         key = ("texts", name, fold)
@@ -97,18 +127,54 @@ class Columns:
         return cached
 
     def sorted_keys(self, name: str, kind: Kind) -> tuple[list[float], list[int]]:
+        """Every present value as a number (or an instant) in ascending order, and the
+        position each came from: ranges are then two bisections."""
         key = ("sorted", name, kind)
         cached = self.library.columns.get(key)
         if cached is None:
-            convert = as_number if kind == "number" else as_instant
-            values, postings, _ = self.distinct(name)
-            converted = ((convert(v), p) for v, p in zip(values, postings, strict=True))
-            pairs = sorted((number, p) for number, p in converted if number is not None)
-            keys: list[float] = []
-            flat: list[int] = []
-            for number, positions in pairs:
-                keys.extend([number] * len(positions))
-                flat.extend(positions)
-            cached = (keys, flat)
+            cached = self._sorted_directly(name, kind) or self._sorted_by_distinct(name, kind)
             self.library.columns[key] = cached
         return cached
+
+    def _sorted_directly(self, name: str, kind: Kind) -> tuple[list[float], list[int]] | None:
+        """`sorted_keys` for the common columns, all numbers or all datetimes, without the
+        distinct-value index: convert each value and sort the positions (None otherwise)."""
+        column = self._column(name)
+        kinds = _kinds(column)
+        if kind == "number" and kinds <= _NUMBERS:
+            present = [position for position, v in enumerate(column) if v is not None and v == v]
+            present.sort(key=column.__getitem__)  # NaN was left out: it does not compare
+            numbers = map(column.__getitem__, present)
+            return list(numbers) if kinds <= _FLOATS else list(map(float, numbers)), present
+        if kind == "date" and kinds == _DATETIMES:
+            instants = [None if v is None else epoch_seconds(v) for v in column]
+            present = [position for position, v in enumerate(instants) if v is not None]
+            instant_at = cast(Callable[[int], float], instants.__getitem__)  # never None here
+            present.sort(key=instant_at)
+            return list(map(instant_at, present)), present
+        return None
+
+    def _sorted_by_distinct(self, name: str, kind: Kind) -> tuple[list[float], list[int]]:
+        convert = as_number if kind == "number" else as_instant
+        values, postings, _ = self.distinct(name)
+        converted = ((convert(v), p) for v, p in zip(values, postings, strict=True))
+        pairs = sorted((number, p) for number, p in converted if number is not None)
+        keys: list[float] = []
+        flat: list[int] = []
+        for number, positions in pairs:
+            keys.extend([number] * len(positions))
+            flat.extend(positions)
+        return keys, flat
+
+
+_SCALARS = frozenset({str, int, float})
+_NUMBERS = frozenset({int, float})
+_FLOATS = frozenset({float})
+_DATETIMES = frozenset({datetime})
+
+
+def _kinds(column: list[Any]) -> set[type]:
+    """The types of a column's present values (bool is its own type, not an int here)."""
+    kinds = set(map(type, column))
+    kinds.discard(type(None))
+    return kinds

@@ -40,6 +40,10 @@ class Range:
         return not (key > self.high or (key == self.high and not self.high_inclusive))
 
 
+MASKS_KEPT = 512
+"""Condition masks kept per library (one byte per track each: ~50 MB at 100,000 tracks)."""
+
+
 class Node:
     """A compiled rule tree node: `test` decides one view, `mask` a whole library."""
 
@@ -165,9 +169,18 @@ class ConditionNode(Node):
         return columns.mask([postings[i] for i, value in enumerate(values) if element(value)])
 
     def positive_mask_cached(self, columns: Columns) -> int:
-        found = columns.masks.get(self.signature)
+        """The positive mask, computed once per library: a condition repeated across rule
+        sets, or met again by the next preview, costs a dictionary lookup. The key holds what
+        the mask depends on beyond the condition itself: the bounds `in_last` computed from
+        "now", and a referenced rule set's members."""
+        key = (self.signature, self.ranges, self.members)
+        masks = columns.masks
+        found = masks.get(key)
         if found is None:
-            found = columns.masks[self.signature] = self.positive_mask(columns)
+            found = self.positive_mask(columns)
+            while len(masks) >= MASKS_KEPT:
+                masks.pop(next(iter(masks)), None)  # the oldest: bounded memory
+            masks[key] = found
         return found
 
     def mask(self, columns: Columns) -> int:

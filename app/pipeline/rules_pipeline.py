@@ -19,7 +19,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cached_property
+from functools import cached_property, lru_cache
 from operator import itemgetter
 from typing import Any, Literal
 
@@ -176,8 +176,13 @@ _NON_WORD = re.compile(r"[\W_]+")
 _VERSION_WORDS = ("remaster", "mono", "stereo", "single version")
 
 
+@lru_cache(maxsize=1 << 16)
 def normalise_text(text: str) -> str:
-    """Casefolded, accents stripped, remaster/mono suffixes dropped, punctuation collapsed."""
+    """Casefolded, accents stripped, remaster/mono suffixes dropped, punctuation collapsed.
+
+    Cached: artist names repeat across a library (dedupe by recording normalises two texts
+    per track).
+    """
     folded = text.casefold()
     if any(word in folded for word in _VERSION_WORDS):
         folded = _DASHED.sub("", _BRACKETED.sub("", folded))

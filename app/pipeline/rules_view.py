@@ -214,17 +214,23 @@ def index_membership(sources: Mapping[str, SourceRecord]) -> dict[str, TrackMemb
         names = [
             name for name in dict.fromkeys((record.source_id, record.name, record.label)) if name
         ]
+        key = record.key
         for entry in record.entries:
-            track_keys = keys.setdefault(entry.track_id, [])
-            if record.key in track_keys:
+            track_id = entry.track_id
+            track_keys = keys.get(track_id)
+            if track_keys is None:
+                keys[track_id] = [key]
+            elif key in track_keys:
                 continue
-            track_keys.append(record.key)
+            else:
+                track_keys.append(key)
             if is_playlist:
-                playlists.setdefault(entry.track_id, []).extend(names)
-            if entry.added_at is not None:
-                earlier = first.get(entry.track_id)
-                if earlier is None or entry.added_at < earlier:
-                    first[entry.track_id] = entry.added_at
+                playlists.setdefault(track_id, []).extend(names)
+            added_at = entry.added_at
+            if added_at is not None:
+                earlier = first.get(track_id)
+                if earlier is None or added_at < earlier:
+                    first[track_id] = added_at
     return {
         track_id: TrackMembership(
             tuple(track_keys),
@@ -442,12 +448,12 @@ def load_library_views(
 
 
 def _library_from_raw(stores: Stores, precedence: Sequence[str]) -> Library:
-    membership = index_membership(stores.sources.load())
     views: list[dict[str, Any]] = []
     provenance: list[Mapping[str, str]] = []
     index: dict[str, int] = {}
     shared_provenance: dict[tuple[tuple[str, str], ...], dict[str, str]] = {}
     with paused_gc():
+        membership = index_membership(stores.sources.load())
         # Enrichments first, a line at a time: only the merged views are kept.
         merged_views: dict[str, EnrichmentView] = {}
         for track_id, entries in stores.enrichments.iter_raw():

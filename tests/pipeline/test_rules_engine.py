@@ -526,3 +526,91 @@ def test_real_exportify_library_matches_a_plain_python_filter() -> None:
     for strategy in ("views", "columns"):
         results = evaluate_rule_sets([rule_set], library, now=NOW, strategy=strategy)
         assert results["fast-jazz"].track_ids == expected
+
+
+# --- the per-field indexes' fast paths (one scalar type per column) -----------------------------
+
+
+def _ids(rules: dict[str, Any], library: Library) -> list[str]:
+    return sorted(_run({"rules": rules}, library).track_ids)
+
+
+def test_number_columns_of_one_type_or_mixed_ints_and_floats_agree_with_per_track() -> None:
+    library = _library(
+        [
+            {"id": "a", "tempo": 120.0, "year": 1999, "bpm": 120},
+            {"id": "b", "tempo": float("nan"), "year": 2001, "bpm": 99.5},
+            {"id": "c", "tempo": None, "year": None, "bpm": None},
+            {"id": "d", "tempo": 80.5, "year": 2001, "bpm": 140.0},
+            {"id": "e", "year": 1990, "bpm": 120.0},
+        ]
+    )
+    between = {"operator": "between", "value": [90, 130]}
+    assert _ids({"operator": "and", "conditions": [{"field": "tempo", **between}]}, library) == [
+        "a"
+    ]  # NaN is no number, missing is no match
+    assert _ids({"operator": "and", "conditions": [{"field": "bpm", **between}]}, library) == [
+        "a",
+        "b",
+        "e",
+    ]  # 120 (int) and 120.0 (float) alike
+    cond = {"field": "year", "operator": "gte", "value": 2000}
+    assert _ids({"operator": "and", "conditions": [cond]}, library) == ["b", "d"]
+    cond = {"field": "year", "operator": "eq", "value": 2001}
+    assert _ids({"operator": "and", "conditions": [cond]}, library) == ["b", "d"]
+
+
+def test_datetime_columns_naive_or_aware_and_text_columns_with_blanks() -> None:
+    library = _library(
+        [
+            {"id": "a", "added_at": datetime(2026, 1, 2, tzinfo=UTC), "mood": "calm"},
+            {"id": "b", "added_at": datetime(2026, 3, 1), "mood": ""},  # naive: taken as UTC
+            {"id": "c", "added_at": None, "mood": "Calm"},
+            {"id": "d", "added_at": datetime(2025, 12, 31, 23, tzinfo=UTC), "mood": None},
+        ]
+    )
+    after = {"field": "added_at", "operator": "gte", "value": "2026-01-01"}
+    assert _ids({"operator": "and", "conditions": [after]}, library) == ["a", "b"]
+    calm = {"field": "mood", "operator": "eq", "value": "calm"}
+    assert _ids({"operator": "and", "conditions": [calm]}, library) == ["a", "c"]
+    blank = {"field": "mood", "operator": "not_exists"}
+    assert _ids({"operator": "and", "conditions": [blank]}, library) == ["b", "d"]
+
+
+def test_masks_kept_across_runs_follow_now_and_referenced_rule_sets() -> None:
+    """The same library evaluated again: cached condition masks must not go stale."""
+    library = _library(
+        [
+            {"id": "old", "energy": 0.9, "added_at": datetime(2026, 1, 1, tzinfo=UTC)},
+            {"id": "new", "energy": 0.1, "added_at": datetime(2026, 3, 1, tzinfo=UTC)},
+        ]
+    )
+    recent = {
+        "id": "recent",
+        "name": "Recent",
+        "rules": {"conditions": [{"field": "added_at", "operator": "in_last", "value": "30d"}]},
+    }
+    loud = {"id": "loud", "name": "Loud", "rules": {"conditions": [ENERGY]}}
+    follower = {
+        "id": "follower",
+        "name": "Follower",
+        "rules": {"conditions": [{"field": "id", "operator": "in_rule", "value": "loud"}]},
+    }
+    quiet = {**loud, "rules": {"conditions": [{**ENERGY, "operator": "lt"}]}}
+
+    def run(now: datetime, *sets: dict[str, Any]) -> dict[str, list[str]]:
+        results = evaluate_rule_sets(list(sets), library, now=now, strategy="columns")
+        return {rule_id: result.track_ids for rule_id, result in results.items()}
+
+    january, march = datetime(2026, 1, 15, tzinfo=UTC), datetime(2026, 3, 15, tzinfo=UTC)
+    assert run(january, recent, loud, follower) == {
+        "recent": ["old"],
+        "loud": ["old"],
+        "follower": ["old"],
+    }
+    assert run(march, recent, quiet, follower) == {
+        "recent": ["new"],
+        "loud": ["new"],
+        "follower": ["new"],
+    }
+    assert library.columns["masks"]  # the masks were kept on the library
