@@ -156,6 +156,23 @@ def test_validate_fmt_and_apply_file(cache_dir: Path, fetched: list[str], tmp_pa
     assert (code, out.strip()) == (0, "2 valid, 0 invalid"), err
 
 
+def test_validate_file_finds_a_cycle_between_its_rule_sets(
+    cache_dir: Path, fetched: list[str], tmp_path: Path
+) -> None:
+    looped = tmp_path / "looped.rules"
+    looped.write_text(
+        '[a] A\nin rule "b"\n\n[b] B\nin rule "a"\n\n[c] C\nduration > 100\n',
+        encoding="utf-8",
+    )
+    code, out, err = sap(cache_dir, "rules", "validate", str(looped))
+    assert code == 1
+    assert out.strip() == "3 valid, 0 invalid, 1 problem(s) across rule sets"
+    assert "a → b → a" in err and "cycle" in err
+    code, _, err = sap(cache_dir, "rules", "apply-file", str(looped))  # agrees: nothing saved
+    assert code == 1 and "a → b → a" in err
+    assert stores(cache_dir).rules.load_rules() == []
+
+
 def test_preview_and_explain(cache_dir: Path, fetched: list[str]) -> None:
     sap(cache_dir, "rules", "add", "long", "--name", "Long", "duration > 300")
     sap(cache_dir, "rules", "add", "longer", "--name", "Longer", "duration > 400")

@@ -144,13 +144,13 @@ def rules_validate(
     stores = _stores(cache_dir, demo)
     if source is not None:
         payloads = manager.parse_rules_file(_read(source))
-        existing = manager.file_context(stores, payloads)  # they may refer to each other
+        reports, file_errors = manager.validate_rules_file(stores, payloads)
     else:
         payloads = stores.rules.load_rules()
-        existing = None
+        reports = [manager.validation_report(stores, payload) for payload in payloads]
+        file_errors = []
     failed = 0
-    for payload in payloads:
-        report = manager.validation_report(stores, payload, existing=existing)
+    for payload, report in zip(payloads, reports, strict=True):
         for error in report["errors"]:
             err.print(
                 f"[bold red]\\[{payload.get('id')}][/] {escape(error['rendered'])}",
@@ -158,8 +158,11 @@ def rules_validate(
                 soft_wrap=True,
             )
         failed += not report["valid"]
-    out.print(f"{len(payloads) - failed} valid, {failed} invalid")
-    if failed:
+    for error in file_errors:  # e.g. rule sets of the file referring to each other in a cycle
+        err.print(f"[bold red]{escape(error['message'])}[/]", highlight=False, soft_wrap=True)
+    across = f", {len(file_errors)} problem(s) across rule sets" if file_errors else ""
+    out.print(f"{len(payloads) - failed} valid, {failed} invalid{across}")
+    if failed or file_errors:
         raise typer.Exit(1)
 
 

@@ -258,6 +258,31 @@ def validation_report(
 
     `existing`: the rule sets `in_rule` may name (default: the stored ones)."""
     _rule_set, problems, text = check_rule_set(stores, payload, existing=existing)
+    return _report(problems, text)
+
+
+def validate_rules_file(
+    stores: Stores, payloads: Sequence[Mapping[str, Any]]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The report of each rule set of one file (as `validation_report`), and the errors of
+    the file as a whole: `in_rule` cycles through its rule sets (and the stored ones), which no
+    single report can show since, while each is checked, the others stand in empty."""
+    existing = file_context(stores, payloads)
+    registry = field_registry(stores)
+    reports: list[dict[str, Any]] = []
+    valid: list[PlaylistRuleSet] = []
+    for payload in payloads:
+        rule_set, problems, text = check_rule_set(
+            stores, payload, registry=registry, existing=existing
+        )
+        reports.append(_report(problems, text))
+        if rule_set is not None:
+            valid.append(rule_set)
+    cycles = check_references(stored_outside(stores, payloads) + valid)
+    return reports, _report(cycles, None)["errors"]
+
+
+def _report(problems: Sequence[RuleProblem], text: str | None) -> dict[str, Any]:
     return {
         "valid": not problems,
         "errors": [
