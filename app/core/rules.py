@@ -146,12 +146,14 @@ class _Strict(BaseModel):
 
 
 class RuleCondition(_Strict):
-    """`field operator value`; text comparisons ignore case unless `case_sensitive`."""
+    """`field operator value`; text comparisons ignore case unless `case_sensitive`, and
+    ignore accents (é = e, ñ = n) when `accent_insensitive`."""
 
     field: str = Field(min_length=1, max_length=100)
     operator: RuleOperator
     value: Any = None
     case_sensitive: bool = False
+    accent_insensitive: bool = False
 
 
 def _node_kind(value: Any) -> str:

@@ -1,9 +1,10 @@
 """Compile rule trees once into plain closures (per track) and set-based evaluators (per library).
 
-Every condition is compiled once: literals casefolded (unless `case_sensitive`), sets frozen,
-regexes compiled with RE2 (linear time, so no catastrophic pattern), dates turned into bounds
-against one `now`, field types looked up in the registry (else inferred from the library). The
-result is a tree of `rules_nodes` serving two evaluation strategies that share the same element
+Every condition is compiled once: literals casefolded (unless `case_sensitive`) and unaccented
+(if `accent_insensitive`), sets frozen, regexes compiled with RE2 (linear time, so no
+catastrophic pattern), dates turned into bounds against one `now`, field types looked up in the
+registry (else inferred from the library). The result is a tree of `rules_nodes` serving two
+evaluation strategies that share the same element
 predicates, so they cannot disagree:
 
 * `test(view)`: a closure over one track's view (`matches_rules`, explain, small libraries);
@@ -37,6 +38,7 @@ from app.pipeline.rules_index import Columns
 from app.pipeline.rules_nodes import ConditionNode, GroupNode, Node, Range
 from app.pipeline.rules_values import (
     Kind,
+    TextForm,
     as_bool,
     as_instant,
     as_number,
@@ -46,6 +48,8 @@ from app.pipeline.rules_values import (
     infer_type,
     invalid,
     is_date_like,
+    strip_accents,
+    text_former,
 )
 from app.pipeline.rules_view import Library
 
@@ -237,13 +241,21 @@ def _regex(pattern: Any, condition: RuleCondition) -> Any:
         raise invalid(f"{condition.field} regex: invalid pattern {pattern!r}: {exc}") from None
 
 
+def text_form(condition: RuleCondition, op: RuleOperator) -> TextForm:
+    """How a condition sees a text before comparing: casefolded unless `case_sensitive`
+    (a regex folds case itself), accents stripped when `accent_insensitive`."""
+    return (not condition.case_sensitive and op is not Op.REGEX, condition.accent_insensitive)
+
+
 def _text_test(op: RuleOperator, value: Any, condition: RuleCondition) -> Callable[[str], bool]:
-    fold = not condition.case_sensitive
+    form = text_former(text_form(condition, op))
 
     def lit(v: Any) -> str:
-        return as_text(v).casefold() if fold else as_text(v)
+        return form(as_text(v))
 
     if op is Op.REGEX:
+        if condition.accent_insensitive and isinstance(value, str):
+            value = strip_accents(value)  # the pattern compares with unaccented text
         compiled = _regex(value, condition)
         raw = getattr(compiled, "_regexp", None)  # RE2 itself: skips the wrapper's span decoding
         if raw is None or not hasattr(raw, "Match"):
@@ -298,6 +310,7 @@ def compile_condition(condition: RuleCondition, ctx: CompileContext) -> Conditio
                     operator=Op.HAS_ANY,
                     value=[item],
                     case_sensitive=condition.case_sensitive,
+                    accent_insensitive=condition.accent_insensitive,
                 ),
                 ctx,
             )
@@ -348,11 +361,11 @@ def compile_condition(condition: RuleCondition, ctx: CompileContext) -> Conditio
     if positive in (Op.GT, Op.GTE, Op.LT, Op.LTE, Op.BETWEEN, Op.BEFORE, Op.AFTER, Op.IN_LAST):
         raise invalid(f"operator {positive.value} does not apply to text field {name!r}")
     text_test = _text_test(positive, value, condition)
-    fold = not condition.case_sensitive and positive is not Op.REGEX
+    form = text_form(condition, positive)
+    former = text_former(form)
 
     def element(item: Any) -> bool:
-        text = as_text(item)
-        return text_test(text.casefold() if fold else text)
+        return text_test(former(as_text(item)))
 
     return ConditionNode(
         condition,
@@ -362,7 +375,7 @@ def compile_condition(condition: RuleCondition, ctx: CompileContext) -> Conditio
         "text",
         element=element,
         text_test=text_test,
-        fold=fold,
+        form=form,
     )
 
 

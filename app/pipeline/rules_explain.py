@@ -67,6 +67,7 @@ def _explain_node(
         "operator": condition.operator.value,
         "value": _jsonable(condition.value),
         "case_sensitive": condition.case_sensitive,
+        "accent_insensitive": condition.accent_insensitive,
         "actual": actual,
         "provider": provider,
         "passed": node.test(view),

@@ -233,7 +233,12 @@ def _condition_text(condition: RuleCondition) -> str:
     kind = VALUE_KIND[operator]
     value = condition.value
     where = f"{condition.field} {operator.value}"
-    implied = kind == "ref" and condition.field == TRACK_FIELD and not condition.case_sensitive
+    implied = (
+        kind == "ref"
+        and condition.field == TRACK_FIELD
+        and not condition.case_sensitive
+        and not condition.accent_insensitive
+    )
     parts = [] if implied else [_field_text(condition.field)]
     parts.append(_OPERATOR_TEXT[operator])
     if kind == "scalar":
@@ -256,6 +261,8 @@ def _condition_text(condition: RuleCondition) -> str:
         parts.append(_quote(value))
     if condition.case_sensitive:
         parts.append("case sensitive")
+    if condition.accent_insensitive:
+        parts.append("accent insensitive")
     return " ".join(parts)
 
 

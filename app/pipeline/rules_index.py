@@ -14,7 +14,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from app.pipeline.rules_values import Kind, as_instant, as_number, as_text, epoch_seconds
+from app.pipeline.rules_values import (
+    Kind,
+    TextForm,
+    as_instant,
+    as_number,
+    as_text,
+    epoch_seconds,
+    text_former,
+)
 from app.pipeline.rules_view import Library
 
 __all__ = ["Columns"]
@@ -117,12 +125,14 @@ class Columns:
                 marks[position] = 1
         return list(values.values()), list(postings.values()), int.from_bytes(marks, "little")
 
-    def texts(self, name: str, fold: bool) -> list[str]:
-        key = ("texts", name, fold)
+    def texts(self, name: str, form: TextForm) -> list[str]:
+        """The distinct values of a field as text, in `form` (casefolded, unaccented)."""
+        key = ("texts", name, form)
         cached = self.library.columns.get(key)
         if cached is None:
             values = self.distinct(name)[0]
-            cached = [as_text(v).casefold() if fold else as_text(v) for v in values]
+            former = text_former(form)
+            cached = [former(as_text(v)) for v in values]
             self.library.columns[key] = cached
         return cached
 

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from app.core.rules import RuleCondition, RuleGroup, RuleOperator
 from app.pipeline.rules_index import Columns
-from app.pipeline.rules_values import Kind, present
+from app.pipeline.rules_values import Kind, TextForm, present
 
 __all__ = ["ConditionNode", "GroupNode", "Node", "Range", "Test", "View"]
 
@@ -66,7 +66,7 @@ class ConditionNode(Node):
         *,
         element: Callable[[Any], bool] | None = None,
         text_test: Callable[[str], bool] | None = None,
-        fold: bool = False,
+        form: TextForm = (True, False),
         kind: Kind = "text",
         ranges: tuple[Range, ...] = (),
         parts: tuple[ConditionNode, ...] = (),
@@ -79,7 +79,7 @@ class ConditionNode(Node):
         self.mode = mode
         self.element = element
         self.text_test = text_test
-        self.fold = fold
+        self.form = form
         self.kind = kind
         self.ranges = ranges
         self.parts = parts
@@ -89,9 +89,10 @@ class ConditionNode(Node):
             positive,
             mode,
             kind,
-            fold,
+            form,
             repr(condition.value),
             condition.case_sensitive,
+            condition.accent_insensitive,
         )
         positive_test = self._positive_test()
         if negated:
@@ -162,7 +163,7 @@ class ConditionNode(Node):
         if self.mode == "text":
             text_test = self.text_test
             assert text_test is not None
-            texts = columns.texts(self.field, self.fold)
+            texts = columns.texts(self.field, self.form)
             return columns.mask([postings[i] for i, text in enumerate(texts) if text_test(text)])
         element = self.element
         assert element is not None

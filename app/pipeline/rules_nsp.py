@@ -666,6 +666,13 @@ class _Writer:
                 f"`{text}`: Navidrome cannot compare case-sensitively; exported "
                 f"ignoring case, so it also {effect} other capitalisations"
             )
+        if condition.accent_insensitive and _has_text(value):
+            negative = op in (Op.NE, Op.NOT_CONTAINS, Op.NOT_IN, Op.HAS_NONE, NOT_HAS_ALL)
+            effect = "excludes" if negative else "matches"
+            self.dropped.append(
+                f"`{text}`: Navidrome compares accents exactly; exported as written, so it "
+                f"no longer {effect} other accentuations"
+            )
         return self.translate(op, name, value, text, parent)
 
     def translate(

@@ -15,7 +15,6 @@ import hashlib
 import math
 import re
 import secrets
-import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,7 +24,7 @@ from typing import Any, Literal
 
 from app.core.rules import PlaylistRuleSet, SortKey
 from app.pipeline.rules_fields import FieldType
-from app.pipeline.rules_values import as_bool, as_instant, as_number, as_text
+from app.pipeline.rules_values import as_bool, as_instant, as_number, as_text, strip_accents
 from app.pipeline.rules_view import Library
 
 __all__ = ["RuleResult", "Stage", "normalise_text", "order_positions", "run_pipeline"]
@@ -186,11 +185,7 @@ def normalise_text(text: str) -> str:
     folded = text.casefold()
     if any(word in folded for word in _VERSION_WORDS):
         folded = _DASHED.sub("", _BRACKETED.sub("", folded))
-    if not folded.isascii():
-        folded = "".join(
-            ch for ch in unicodedata.normalize("NFKD", folded) if not unicodedata.combining(ch)
-        )
-    return _NON_WORD.sub(" ", folded).strip()
+    return _NON_WORD.sub(" ", strip_accents(folded)).strip()
 
 
 def _recording(view: Mapping[str, Any]) -> tuple[str, str, int | None]:

@@ -35,15 +35,19 @@ Values: ``"text"`` (escapes ``\"`` ``\\`` ``\n`` ``\t`` ``\r`` ``\uXXXX``; any o
 kept, so ``matches "\d+"`` means what it says), numbers ``12``, ``-0.5``, ``1e3``, dates
 ``2020-01-01``, ``2020-05`` or ``2020-01-01T10:00:00Z`` (kept as the same ISO string; a bare
 ``2020`` is the number), ``true``/``false``, lists ``["a", "b"]``, ranges ``120..130``, time spans
-``30d`` (h d w mo y). A trailing ``case sensitive`` makes a text comparison respect case:
+``30d`` (h d w mo y). A trailing ``case sensitive`` makes a text comparison respect case, and
+``accent insensitive`` makes it ignore accents (``"Beyonce"`` finds ``"Beyoncé"``):
 
 >>> parse_rules('release_date between 2020-01..2020-06 and name = "ABBA" case sensitive').rules
 ... # doctest: +NORMALIZE_WHITESPACE
 RuleGroup(operator='and', negate=False,
   conditions=[RuleCondition(field='release_date', operator=<RuleOperator.BETWEEN: 'between'>,
-                            value=['2020-01', '2020-06'], case_sensitive=False),
+                            value=['2020-01', '2020-06'], case_sensitive=False,
+                            accent_insensitive=False),
               RuleCondition(field='name', operator=<RuleOperator.EQ: 'eq'>, value='ABBA',
-                            case_sensitive=True)])
+                            case_sensitive=True, accent_insensitive=False)])
+>>> parse_rules('artist = "beyonce" accent insensitive').rules.conditions[0].accent_insensitive
+True
 
 A field whose name is not a plain identifier, or is one of ``and or not from sort limit dedupe
 max``, is written in double quotes: ``"lastfm:tags" has any ["jazz"]``, ``"sort" = 1``.

@@ -140,9 +140,13 @@ class TreeBuilder(Transformer[Token, Any]):
         return children[0]
 
     def condition(self, children: list[Any]) -> RuleCondition:
-        field, (operator, value), case = children
+        field, (operator, value), case, accent = children
         return RuleCondition(
-            field=field.value, operator=operator, value=value, case_sensitive=case is not None
+            field=field.value,
+            operator=operator,
+            value=value,
+            case_sensitive=case is not None,
+            accent_insensitive=accent is not None,
         )
 
     def track_condition(self, children: list[Any]) -> RuleCondition:

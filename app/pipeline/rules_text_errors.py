@@ -75,6 +75,8 @@ _EXPECTED_NAMES: tuple[tuple[frozenset[str], str], ...] = (
     (frozenset({"_OR"}), "'or'"),
     (frozenset({"CASE"}), "'case sensitive'"),
     (frozenset({"_SENSITIVE"}), "'sensitive'"),
+    (frozenset({"ACCENT"}), "'accent insensitive'"),
+    (frozenset({"_INSENSITIVE"}), "'insensitive'"),
     (frozenset({"_DOTDOT"}), "'..'"),
     (frozenset({"_COMMA"}), "','"),
     (frozenset({"_RPAR"}), "')'"),

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
+import unicodedata
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
@@ -52,6 +53,37 @@ def as_text(value: Any) -> str:
     if isinstance(value, datetime | date):
         return value.isoformat()
     return str(value)
+
+
+def strip_accents(text: str) -> str:
+    """`text` without its accents and other combining marks (café → cafe, Beyoncé → Beyonce);
+    compatibility forms are unfolded too (ﬁ → fi). ASCII text comes back as it is."""
+    if text.isascii():
+        return text
+    return "".join(
+        ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch)
+    )
+
+
+TextForm = tuple[bool, bool]
+"""How a condition reads text: (casefold it, strip its accents)."""
+
+
+def _folded_unaccented(text: str) -> str:
+    return strip_accents(text).casefold()
+
+
+_FORMS: dict[TextForm, Callable[[str], str]] = {
+    (False, False): str,
+    (True, False): str.casefold,
+    (False, True): strip_accents,
+    (True, True): _folded_unaccented,
+}
+
+
+def text_former(form: TextForm) -> Callable[[str], str]:
+    """The function turning a text into its `form`."""
+    return _FORMS[form]
 
 
 def as_number(value: Any) -> float | None:

@@ -92,7 +92,13 @@ def preview(library: Library, **body: Any) -> dict[str, Any]:
 
 
 def condition(field: str, operator: str, value: Any) -> dict[str, Any]:
-    return {"field": field, "operator": operator, "value": value, "case_sensitive": False}
+    return {
+        "field": field,
+        "operator": operator,
+        "value": value,
+        "case_sensitive": False,
+        "accent_insensitive": False,
+    }
 
 
 # --- CRUD ------------------------------------------------------------------------------------
@@ -182,7 +188,8 @@ def test_a_seed_rule_set_loads_saves_and_evaluates_unchanged(library: Library) -
         if key != "rules":
             assert loaded[key] == value, key
     assert loaded["rules"]["conditions"] == [
-        {**c, "case_sensitive": False} for c in seed["rules"]["conditions"]
+        {**c, "case_sensitive": False, "accent_insensitive": False}
+        for c in seed["rules"]["conditions"]
     ]
     assert (
         loaded["text"]

@@ -79,7 +79,13 @@ def test_a_field_unknown_here_is_imported_but_disabled(client: TestClient) -> No
     body = client.post("/data/rules/import-nsp", json={"nsp": nsp, "id": "played"}).json()
     assert body["rule"]["enabled"] is False
     assert body["rule"]["rules"]["conditions"] == [
-        {"field": "playcount", "operator": "gt", "value": 10, "case_sensitive": False}
+        {
+            "field": "playcount",
+            "operator": "gt",
+            "value": 10,
+            "case_sensitive": False,
+            "accent_insensitive": False,
+        }
     ]
     assert [problem["path"] for problem in body["problems"]] == ["rules.conditions[0].field"]
 

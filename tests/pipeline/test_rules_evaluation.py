@@ -214,6 +214,25 @@ def test_every_negative_operator_is_not_of_its_twin(positive: Op) -> None:
     assert outcomes == {True, False}  # the identity was tested on both sides
 
 
+def test_accent_insensitive_conditions_ignore_accents_only_when_asked() -> None:
+    artist = {"artists": ["Beyoncé", "JAY-Z"], "name": "Café del Mar", "genres": ["Música"]}
+    ignoring = {"accent_insensitive": True}
+    assert check(artist, "artists", "eq", "beyonce") is False  # accents count by default
+    assert check(artist, "artists", "eq", "beyonce", **ignoring) is True
+    assert check(artist, "artists", "eq", "BEYONCÉ", **ignoring) is True
+    assert check(artist, "artists", "ne", "beyonce", **ignoring) is False  # exact NOT
+    assert check(artist, "name", "contains", "cafe", **ignoring) is True
+    assert check(artist, "name", "starts_with", "CAFÉ D", **ignoring) is True
+    assert check(artist, "genres", "has_any", ["musica", "jazz"], **ignoring) is True
+    assert check(artist, "genres", "has_all", ["música", "musica"], **ignoring) is True
+    assert check(artist, "name", "regex", "^cafe", **ignoring) is True
+    assert check(artist, "name", "regex", "^café del", **ignoring) is True  # pattern unaccented
+    assert check(artist, "name", "regex", "^cafe") is False
+    both = {"case_sensitive": True, "accent_insensitive": True}
+    assert check(artist, "name", "eq", "Cafe del Mar", **both) is True
+    assert check(artist, "name", "eq", "cafe del mar", **both) is False
+
+
 def test_case_sensitive_conditions() -> None:
     assert check({"mood": "Happy"}, "mood", "eq", "happy", case_sensitive=True) is False
     assert check({"mood": "Happy"}, "mood", "eq", "Happy", case_sensitive=True) is True

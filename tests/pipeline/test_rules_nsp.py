@@ -486,6 +486,16 @@ def test_export_case_sensitive_is_exported_ignoring_case_and_says_so() -> None:
     ]
 
 
+def test_export_accent_insensitive_is_exported_as_written_and_says_so() -> None:
+    rules = _one("artist", Op.NE, "Beyonce", accent_insensitive=True)
+    exported = export_nsp(_rule_set(rules))
+    assert exported.data["all"] == [{"isNot": {"artist": "Beyonce"}}]
+    assert exported.dropped == [
+        '`artist != "Beyonce" accent insensitive`: Navidrome compares accents exactly; '
+        "exported as written, so it no longer excludes other accentuations"
+    ]
+
+
 def test_export_clauses_navidrome_cannot_express() -> None:
     rule_set = _rule_set(
         _one("liked", Op.EQ, True),

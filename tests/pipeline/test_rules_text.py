@@ -192,6 +192,25 @@ def test_field_names_are_quoted_only_when_needed(field: str, printed: str) -> No
 
 
 @pytest.mark.parametrize(
+    ("text", "formatted"),
+    [
+        ('artist = "beyonce" accent insensitive', 'artist = "beyonce" accent insensitive'),
+        ('artist = "beyonce" ACCENTS INSENSITIVE', 'artist = "beyonce" accent insensitive'),
+        (
+            'name = "Café" case sensitive accent insensitive',
+            'name = "Café" case sensitive accent insensitive',
+        ),
+        ('track in rule "x" accent insensitive', 'track in rule "x" accent insensitive'),
+    ],
+)
+def test_accent_insensitive_marker(text: str, formatted: str) -> None:
+    [condition] = parse_rules(text).rules.conditions
+    assert isinstance(condition, RuleCondition)
+    assert condition.accent_insensitive is True
+    assert format_rules(parse_rules(text)) == formatted
+
+
+@pytest.mark.parametrize(
     ("text", "case_sensitive"),
     [
         ('name = "ABBA" case sensitive', True),
@@ -490,21 +509,23 @@ ERROR_CASES: list[tuple[str, str]] = [
     ),
     (
         "tempo > 1 @ 2",
-        "line 1, column 11: expected 'and', 'or', 'case sensitive', a clause (from, sort by, "
+        "line 1, column 11: expected 'and', 'or', 'case sensitive', 'accent insensitive', a "
+        "clause (from, sort by, "
         "limit, dedupe by, max … per artist) or the end of the text, found '@'\n"
         "tempo > 1 @ 2\n"
         "          ^",
     ),
     (
         "a = 1 and\n(b = 2 or c = 3",
-        "line 2, column 1: '(' is never closed — expected 'and', 'or', 'case sensitive' or ')' "
-        "before the end; add ')'\n"
+        "line 2, column 1: '(' is never closed — expected 'and', 'or', 'case sensitive', "
+        "'accent insensitive' or ')' before the end; add ')'\n"
         "(b = 2 or c = 3\n"
         "^",
     ),
     (
         "(a = 1 sort by a",
-        "line 1, column 8: expected 'and', 'or', 'case sensitive' or ')', found 'sort' — the "
+        "line 1, column 8: expected 'and', 'or', 'case sensitive', 'accent insensitive' or ')', "
+        "found 'sort' — the "
         "'(' at line 1, column 1 is not closed\n"
         "(a = 1 sort by a\n"
         "       ^^^^",
@@ -760,6 +781,7 @@ def conditions(draw: st.DrawFn) -> RuleCondition:
         operator=operator,
         value=draw(VALUES[VALUE_KIND[operator]]),
         case_sensitive=draw(st.booleans()),
+        accent_insensitive=draw(st.booleans()),
     )
 
 
