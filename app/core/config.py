@@ -103,7 +103,9 @@ class Settings(BaseSettings):
     spotify_rate_limit: float = Field(
         default=50.0,
         ge=0,
-        description="Client-side cap on requests per second to Spotify (0 = no cap).",
+        description=(
+            "Client-side cap on requests per second to Spotify, all jobs together (0 = no cap)."
+        ),
     )
     spotify_max_retry_after: float = Field(
         default=120.0,

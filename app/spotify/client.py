@@ -41,7 +41,6 @@ from typing import Any, TypeVar
 import httpx
 import orjson
 import stamina
-from aiolimiter import AsyncLimiter
 from pydantic import TypeAdapter, ValidationError
 
 from app.core.config import Settings
@@ -55,6 +54,7 @@ from app.core.errors import (
     UpstreamError,
 )
 from app.core.fs import paused_gc
+from app.core.pacing import HostPacer
 from app.spotify.auth import TokenManager
 from app.spotify.models import (
     Page,
@@ -166,7 +166,7 @@ class SpotifyClient:
         self._wait_initial, self._wait_max = retry_wait
         self._http: httpx.AsyncClient | None = None
         self._slots: asyncio.Semaphore | None = None
-        self._limiter: AsyncLimiter | None = None
+        self._pacer: HostPacer | None = None
         self.requests_made = 0
 
     async def __aenter__(self) -> SpotifyClient:
@@ -179,11 +179,13 @@ class SpotifyClient:
             headers={"Accept": "application/json"},
         )
         self._slots = asyncio.Semaphore(self.settings.spotify_concurrency)
+        # One pace for every client of the process (jobs run in threads with their own event
+        # loops): SAP_SPOTIFY_RATE_LIMIT requests/s with bursts of one second's worth, and a
+        # 429 holds every client back, not only the one refused.
         rate = self.settings.spotify_rate_limit
-        # A bucket must hold at least one request: below 1/s, one request per 1/rate seconds.
-        self._limiter = None
-        if rate > 0:
-            self._limiter = AsyncLimiter(rate, 1.0) if rate >= 1 else AsyncLimiter(1, 1.0 / rate)
+        self._pacer = HostPacer.for_service(
+            self.settings.spotify_api_url, rate or None, burst=max(1, int(rate))
+        )
         return self
 
     async def __aexit__(
@@ -291,6 +293,7 @@ class SpotifyClient:
         replay_safe: bool = True,
     ) -> httpx.Response:
         assert self._http is not None and self._slots is not None, "use `async with`"
+        assert self._pacer is not None
         attempts = self.settings.spotify_max_attempts
         tried = 0
         try:
@@ -304,8 +307,7 @@ class SpotifyClient:
                 with attempt:
                     tried = attempt.num
                     async with self._slots:
-                        if self._limiter is not None:
-                            await self._limiter.acquire()
+                        await self._pacer.wait()
                         self.requests_made += 1
                         response = await self._http.request(
                             method,
@@ -315,7 +317,10 @@ class SpotifyClient:
                             headers={"Authorization": f"Bearer {token}"},
                         )
                     if response.status_code == 429:
-                        raise _RateLimited(retry_after_seconds(response))
+                        retry_after = retry_after_seconds(response)
+                        if retry_after <= self.settings.spotify_max_retry_after:
+                            self._pacer.pause(retry_after)  # we will wait: so does everyone
+                        raise _RateLimited(retry_after)
                     if response.status_code >= 500:
                         raise _ServerError(response.status_code, _error_message(response))
         except _RateLimited as exc:

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from app.core.errors import ConflictError, ForbiddenError, RateLimitedError, UpstreamError
+from app.core.pacing import HostPacer
 from app.emulators.library import generate_library
 from app.emulators.spotify import SpotifyEmulator
 from app.spotify.client import PAGE_SIZE, SpotifyClient, retry_after_seconds
@@ -195,6 +196,27 @@ async def test_retry_after_within_the_cap_is_waited_out_until_attempts_run_out(
         with pytest.raises(RateLimitedError, match="after 3 attempts"):
             await client.get_me()
     assert [r.status for r in world.api_log("/me")] == [429, 429, 429]
+
+
+async def test_a_429_holds_back_every_client_of_the_process(
+    world: SpotifyWorld, me: SpotifyUser
+) -> None:
+    """Jobs run in threads with their own clients: one refused request must slow them all."""
+    api = "http://paused.spotify.test/v1"  # its own pacer, whatever other tests did
+    config = world.emulator.config
+    config.throttle_rate, config.throttle_retry_after = 1.0, 40
+    async with world.client(spotify_api_url=api, spotify_max_attempts=1) as client:
+        with pytest.raises(RateLimitedError, match="after 1 attempt"):
+            await client.get_me()
+    # Any other client of this API now waits out the Retry-After before sending.
+    assert HostPacer.for_service(api, None).reserve() > 30
+
+    beyond = "http://beyond.spotify.test/v1"
+    config.throttle_retry_after = 500  # above SAP_SPOTIFY_MAX_RETRY_AFTER: we give up instead
+    async with world.client(spotify_api_url=beyond) as client:
+        with pytest.raises(RateLimitedError, match="asked to wait 500s"):
+            await client.get_me()
+    assert HostPacer.for_service(beyond, None).reserve() == 0.0  # and hold nobody for it
 
 
 async def test_server_errors_beyond_max_attempts_give_upstream_error(

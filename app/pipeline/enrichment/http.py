@@ -4,9 +4,8 @@
         deezer = net.client(settings.deezer_url, rate=9.0)
         body = await deezer.get_json("/track/isrc:GBAAA2600001", check=deezer_quota)
 
-- **Pacing** (`HostPacer`): one pacer per service base URL for the whole process, shared by
-  every job and thread (each job runs its own event loop, so the pacer is a thread-safe slot
-  reservation, not an asyncio primitive). At `rate` requests/s, requests start at least
+- **Pacing** (`app.core.pacing.HostPacer`): one pacer per service base URL for the whole
+  process, shared by every job and thread. At `rate` requests/s, requests start at least
   `PACE_MARGIN/rate` s apart, whichever job sends them.
 - **Retries** (stamina, exponential backoff with jitter) on 5xx and network errors.
 - **Throttling**: a 429/503 with `Retry-After`, or a provider-specific refusal that a `check`
@@ -21,15 +20,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import random
-import threading
-import time
 from collections.abc import Callable, Mapping
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
 from types import TracebackType
-from typing import Any, ClassVar
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -38,6 +34,7 @@ import stamina
 
 from app.core.config import APP_NAME, Settings
 from app.core.errors import RateLimitedError, UpstreamError
+from app.core.pacing import HostPacer
 from app.spotify.client import retry_after_seconds
 from app.spotify.tls import tls_context
 
@@ -73,49 +70,6 @@ count them when they *arrive*, and a few milliseconds of network jitter would ot
 requests in one window (MusicBrainz answered 503 to two arriving 0.996 s apart)."""
 
 
-class HostPacer:
-    """Spaces requests to one service at least `interval` seconds apart, process-wide."""
-
-    _registry: ClassVar[dict[str, HostPacer]] = {}
-    _registry_lock = threading.Lock()
-
-    def __init__(self, interval: float) -> None:
-        self.interval = interval
-        self._next = 0.0
-        self._lock = threading.Lock()
-
-    @classmethod
-    def for_service(cls, base_url: str, rate: float | None) -> HostPacer:
-        """The shared pacer of `base_url`, created on first use. Every provider of a service
-        asks for the same rate; a different one (a test, a changed setting) replaces it."""
-        interval = PACE_MARGIN / rate if rate else 0.0
-        key = base_url.rstrip("/")
-        with cls._registry_lock:
-            pacer = cls._registry.get(key)
-            if pacer is None:
-                pacer = cls._registry[key] = cls(interval)
-            pacer.interval = interval
-            return pacer
-
-    def reserve(self) -> float:
-        """Book the next free slot; returns how long to wait for it."""
-        with self._lock:
-            now = time.monotonic()
-            slot = max(now, self._next)
-            self._next = slot + self.interval
-            return slot - now
-
-    async def wait(self) -> None:
-        delay = self.reserve()
-        if delay > 0:
-            await asyncio.sleep(delay)
-
-    def pause(self, seconds: float) -> None:
-        """Nobody sends to this service for `seconds` (it asked us to back off)."""
-        with self._lock:
-            self._next = max(self._next, time.monotonic() + seconds)
-
-
 CheckFn = Callable[[httpx.Response], None]
 Transport = httpx.AsyncBaseTransport  # what tests and demo mode pass to reach emulators
 
@@ -135,7 +89,7 @@ class ProviderHttp:
         self.net = net
         self.base_url = base_url.rstrip("/")
         self.service = urlsplit(self.base_url).netloc + urlsplit(self.base_url).path
-        self.pacer = HostPacer.for_service(self.base_url, rate)
+        self.pacer = HostPacer.for_service(self.base_url, rate, margin=PACE_MARGIN)
         self._http = httpx.AsyncClient(
             base_url=self.base_url + "/",
             transport=net.transport,

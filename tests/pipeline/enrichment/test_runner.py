@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from app.core.models import JobOwner, JobStatus, PipelineJob, utc_now
+from app.core.pacing import HostPacer
 from app.pipeline.enrichment.base import BatchOutcome
-from app.pipeline.enrichment.http import PACE_MARGIN, HostPacer
+from app.pipeline.enrichment.http import PACE_MARGIN
 from app.pipeline.enrichment.providers.deezer import DeezerProvider
 from app.pipeline.enrichment.providers.reccobeats import ReccoBeatsProvider
 from app.pipeline.enrichment.service import RESUMABLE_STEPS
@@ -82,7 +83,7 @@ def test_failed_batches_are_counted_not_cached_and_asked_again(env: ProviderEnv)
 
 
 def test_a_service_pace_is_shared_by_jobs_in_different_threads() -> None:
-    pacer = HostPacer.for_service("http://pacer.test/shared", rate=20.0)
+    pacer = HostPacer.for_service("http://pacer.test/shared", rate=20.0, margin=PACE_MARGIN)
     starts: list[float] = []
     lock = threading.Lock()
 
