@@ -9,7 +9,7 @@ enrichment gives real results. Demo data lives in `<cache dir>/demo` (see `Setti
 
 The demo account remembers its changes like a real one: every demo process (each CLI command,
 each server start) builds its own emulator, but they all keep the account's changes (playlists
-written or created, liked songs) in one file, `<cache dir>/demo/emulator-spotify.json`, and see
+written or created, liked songs) in one file per demo library (`demo_state_file`), and see
 each other's writes: what one command changes in the demo account, the next one finds there.
 Delete that file to get the generated account back.
 """
@@ -28,12 +28,18 @@ from app.emulators.transport import ASGIApp, emulator_transport
 from app.pipeline.context import Services
 from app.spotify.access import DEMO_CLIENT_ID, SpotifyAccess
 
-STATE_FILE_NAME = "emulator-spotify.json"
-
 
 def demo_state_file(settings: Settings) -> Path:
-    """Where the demo account's changes live (shared by every demo process)."""
-    return settings.effective().cache_dir / STATE_FILE_NAME
+    """Where the demo account's changes live (shared by every demo process).
+
+    One file per demo library (seed and size): trying another size keeps the first account's
+    changes for when you come back, instead of finding a file of another library (which the
+    emulator would have to move aside as unusable)."""
+    name = (
+        f"emulator-spotify-seed{settings.demo_seed}-{settings.demo_tracks}-tracks-"
+        f"{settings.demo_playlists}-playlists.json"
+    )
+    return settings.effective().cache_dir / name
 
 
 @dataclass(frozen=True)

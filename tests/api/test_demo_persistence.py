@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from app.core.config import DEMO_EMULATOR_PREFIX
-from app.demo import STATE_FILE_NAME, demo_state_file
+from app.demo import demo_state_file
+from app.pipeline.health import quarantined_files
 from tests.helpers.spotify_env import DemoServer, demo_settings
 
 API = f"{DEMO_EMULATOR_PREFIX}/v1"
@@ -61,7 +62,9 @@ def test_a_write_through_one_demo_server_is_served_by_another(tmp_path: Path) ->
         assert listed.json()["items"][0]["id"] == created.json()["id"]
 
     state_file = demo_state_file(settings)
-    assert state_file == settings.cache_dir / "demo" / STATE_FILE_NAME
+    assert state_file == (
+        settings.cache_dir / "demo" / "emulator-spotify-seed0-120-tracks-6-playlists.json"
+    )
     assert stat.S_IMODE(state_file.stat().st_mode) == 0o600
 
     # A demo started later (the next CLI command, a restarted server) finds the same account.
@@ -80,3 +83,22 @@ def test_demo_accounts_in_other_cache_dirs_stay_apart(tmp_path: Path) -> None:
         generated = {p.id: p.name for p in first.emulator.library.playlists}
     with DemoServer.open(demo_settings(tmp_path / "two")) as other:
         assert other.emulator.playlist(owned.id).name == generated[owned.id]
+
+
+def test_another_demo_library_keeps_its_own_account_and_breaks_nothing(tmp_path: Path) -> None:
+    settings = demo_settings(tmp_path)
+    with DemoServer.open(settings) as first:
+        first.login()
+        headers = bearer(first)
+        created = first.client.post(
+            f"{API}/me/playlists", json={"name": "Mine"}, headers=headers
+        ).json()
+    bigger = demo_settings(tmp_path, demo_tracks=150)
+    with DemoServer.open(bigger) as other:
+        assert created["id"] not in other.emulator.playlist_ids()  # a fresh account
+        assert len(other.emulator.library.liked) == 150
+    assert demo_state_file(bigger) != demo_state_file(settings)
+    # Nothing was taken for a broken file, and the first account is still there.
+    assert quarantined_files(settings.effective().cache_dir) == []
+    with DemoServer.open(settings) as again:
+        assert again.emulator.playlist_ids()[0] == created["id"]
