@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import random
 from collections import Counter
 from datetime import UTC, datetime
 
@@ -164,9 +165,14 @@ def test_replace_gives_the_desired_tracks_once_with_kept_items_in_place(
     for kept in plan.kept:
         above = removed_before(live, keep, set(wanted), kept.live_position)
         assert kept.position == kept.live_position - above
-    if plan.rewrite:
-        assert not any(keep)
+    if plan.rewrite and not any(keep):  # PUT the first 100, POST the rest
         assert plan.write_count == max(1, math.ceil(len(wanted) / MAX_URIS))
+    elif plan.rewrite:  # DELETE every track not kept, then POST them back around kept items
+        kinds = [call.kind for call in plan.calls]
+        deletes = kinds.count("remove")
+        assert kinds == ["remove"] * deletes + ["add"] * (len(kinds) - deletes)
+        not_kept = {e.uri for e, k in zip(live, keep, strict=True) if not k}
+        assert deletes == math.ceil(len(not_kept) / MAX_URIS)
     assert replan_is_empty(plan, desired, pinned)
 
 
@@ -207,9 +213,35 @@ def test_replace_moves_no_more_tracks_than_lie_outside_a_longest_increasing_run(
     check_common(live, plan)
     out_of_place = len(order) - longest_increasing_length(order)
     assert plan.adds == [] and plan.removes == []
-    assert sum(len(move.uris) for move in plan.moves) <= out_of_place
-    assert plan.write_count == len(plan.moves) <= out_of_place
+    # Reorders, or when they would take more calls: one DELETE of every track and one POST.
+    assert plan.write_count <= min(out_of_place, 2)
+    if not plan.rewrite:
+        assert sum(len(move.uris) for move in plan.moves) <= out_of_place
+        assert plan.write_count == len(plan.moves)
     assert (plan.write_count == 0) == (order == sorted(order))
+
+
+def test_a_shuffled_large_playlist_with_a_local_file_is_rebuilt_not_reordered_track_by_track() -> (
+    None
+):
+    shuffled = list(range(1000))
+    random.Random(4).shuffle(shuffled)
+    local = "spotify:local:Band:Demo:Song+A:201"
+    live = [*items(*(track(n) for n in shuffled[:400])), item(local)]
+    live += items(*(track(n) for n in shuffled[400:]))
+    desired = [track(n) for n in range(1000)]
+    plan = plan_sync(live, desired, "replace")
+    check_common(live, plan)
+    # 10 DELETEs of 100 URIs, then the tracks before the local file (400: 4 POSTs) and after
+    # it (600: 6 POSTs); reordering would have taken hundreds of calls.
+    assert plan.rewrite and plan.write_count == 20
+    assert [call.body.get("position") for call in plan.calls[10:]] == [
+        *range(0, 400, 100),
+        *range(401, 1001, 100),
+    ]
+    # Nothing is removed for good: the remove-share guard has nothing to object to.
+    assert plan.removes == [] and plan.adds == []
+    assert plan.result.index(local) == 400 and [k.position for k in plan.kept] == [400]
 
 
 @given(
@@ -346,10 +378,22 @@ def test_replace_rewrites_a_shuffled_playlist_when_nothing_must_be_kept() -> Non
     assert plan.calls[1].body == {"uris": desired[100:]}  # appended: no position
     assert plan.result == desired
 
+    # A local file cannot be PUT back: every track is deleted and POSTed back before it.
     with_local = plan_sync([*items(*(track(n) for n in order)), item(LOCAL)], desired, "replace")
-    assert with_local.rewrite is False
-    assert all(call.kind == "reorder" for call in with_local.calls)
+    assert with_local.rewrite is True
+    assert [(c.kind, len(c.uris), c.body.get("position")) for c in with_local.calls] == [
+        ("remove", 100, None),
+        ("remove", 50, None),
+        ("add", 100, 0),
+        ("add", 50, 100),
+    ]
     assert with_local.result == [*desired, LOCAL]
+    # A small disorder is still fixed by moving only what is out of place.
+    nearly = plan_sync(
+        [*items(*(track(n) for n in [1, 0, *range(2, 150)])), item(LOCAL)], desired, "replace"
+    )
+    assert nearly.rewrite is False
+    assert [call.kind for call in nearly.calls] == ["reorder"]
 
 
 def test_replace_with_nothing_desired_empties_the_playlist_but_its_kept_items() -> None:
