@@ -1,5 +1,5 @@
 """What every provider emulator (Deezer, ReccoBeats, Last.fm; MusicBrainz and ListenBrainz use
-the window and the rate checks) shares: settings, the request
+the window, the rate checks, `RandomFaults` and `remember`) shares: settings, the request
 log, injected latency/faults and a sliding-window rate limiter on the emulator clock.
 
 `ProviderGate` wraps a service's ASGI app like the Spotify `Gateway`: it logs each request as a
@@ -92,6 +92,38 @@ class SlidingWindow:
         self._windows.clear()
 
 
+class RandomFaults:
+    """Seeded random faults: every request draws the same two numbers whatever the rates,
+    so changing a rate mid-test does not shift the sequence; a new seed restarts it."""
+
+    STATUSES = tuple(sorted(_SERVER_ERRORS))  # (500, 502, 503)
+
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
+        self._rng = random.Random(seed)  # noqa: S311 - reproducible, not secret
+
+    def draw(self, seed: int, fail_rate: float, drop_rate: float) -> str | int | None:
+        """ "drop", an HTTP status, or None."""
+        if seed != self.seed:
+            self.seed = seed
+            self._rng.seed(seed)
+        value = self._rng.random()
+        status = self.STATUSES[self._rng.randrange(len(self.STATUSES))]
+        if value < drop_rate:
+            return "drop"
+        if value < drop_rate + fail_rate:
+            return status
+        return None
+
+
+def remember(log: list[RequestRecord], record: RequestRecord, keep: int) -> None:
+    """Append `record` to a request log; once it holds `2 * keep` entries, first drop all but
+    the newest `keep` (trimming in batches keeps appends cheap)."""
+    if len(log) >= 2 * keep:
+        del log[: len(log) - keep]
+    log.append(record)
+
+
 def mark_fault(request: Request, kind: str) -> None:
     """Record on the logged request that the handler refused it (e.g. "rate_limit")."""
     record = request.scope.get(_RECORD_KEY)
@@ -116,13 +148,11 @@ class ProviderGate:
         self.config = config
         self.clock = clock
         self.log = log
-        self._seed = config.fault_seed
-        self._rng = random.Random(config.fault_seed)  # noqa: S311 - reproducible, not secret
+        self._faults = RandomFaults(config.fault_seed)
 
     def reset(self) -> None:
         """Restart the random fault sequence from `config.fault_seed`."""
-        self._seed = self.config.fault_seed
-        self._rng.seed(self._seed)
+        self._faults = RandomFaults(self.config.fault_seed)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -137,10 +167,11 @@ class ProviderGate:
             self.clock.now(),
         )
         record.headers = dict(request.headers)
-        self._remember(record)
+        remember(self.log, record, self.config.request_log_size)
         if self.config.latency_ms > 0:
             await asyncio.sleep(self.config.latency_ms / 1000)
-        fault = self._draw_fault()
+        config = self.config
+        fault = self._faults.draw(config.fault_seed, config.fail_rate, config.drop_rate)
         if fault == "drop":
             record.fault = "drop"
             await drop_connection(scope, send)
@@ -151,34 +182,14 @@ class ProviderGate:
                 record.status = message["status"]
             await send(message)
 
-        if fault is not None:
+        if isinstance(fault, int):
             record.fault = "error"
-            status = int(fault)
-            response = PlainTextResponse(_SERVER_ERRORS[status], status_code=status)
+            response = PlainTextResponse(_SERVER_ERRORS[fault], status_code=fault)
             await response(scope, receive, logged_send)
             return
         scope = dict(scope)
         scope[_RECORD_KEY] = record
         await self.app(scope, receive, logged_send)
-
-    def _draw_fault(self) -> str | None:
-        """Return "drop", a 5xx status as text, or None; always draws two numbers."""
-        config = self.config
-        if config.fault_seed != self._seed:
-            self.reset()
-        draw = self._rng.random()
-        status = sorted(_SERVER_ERRORS)[self._rng.randrange(len(_SERVER_ERRORS))]
-        if draw < config.drop_rate:
-            return "drop"
-        if draw < config.drop_rate + config.fail_rate:
-            return str(status)
-        return None
-
-    def _remember(self, record: RequestRecord) -> None:
-        keep = self.config.request_log_size
-        if len(self.log) >= 2 * keep:
-            del self.log[: len(self.log) - keep]
-        self.log.append(record)
 
 
 def stable_int(text: str, low: int, high: int) -> int:
