@@ -41,6 +41,7 @@ from app.emulators.musicbrainz import (
     RandomFaults,
     Recording,
     Refusal,
+    client_key,
     genre_id,
     is_genre,
     release_id,
@@ -139,19 +140,17 @@ class ListenBrainzEmulator:
 
     def _check(self, scope: Scope, _headers: Mapping[str, str]) -> Refusal | None:
         config = self.config
-        if config.rate_limit is not None:
-            client = scope.get("client")
-            key = str(client[0]) if client else "unknown"
-            if self.window.hit(key, config.rate_limit, config.rate_limit_window) is not None:
-                reset = str(max(1, math.ceil(config.rate_limit_window)))
-                headers = {
-                    "x-ratelimit-limit": str(config.rate_limit),
-                    "x-ratelimit-remaining": "0",
-                    "x-ratelimit-reset-in": reset,
-                    "retry-after": reset,
-                }
-                body = {"code": 429, "error": "Too Many Requests"}
-                return Refusal("rate_limit", 429, body, headers)
+        limit, window = config.rate_limit, config.rate_limit_window
+        if limit is not None and self.window.hit(client_key(scope), limit, window) is not None:
+            reset = str(max(1, math.ceil(window)))
+            headers = {
+                "x-ratelimit-limit": str(limit),
+                "x-ratelimit-remaining": "0",
+                "x-ratelimit-reset-in": reset,
+                "retry-after": reset,
+            }
+            body = {"code": 429, "error": "Too Many Requests"}
+            return Refusal("rate_limit", 429, body, headers)
         fault = self.faults.draw(config.fault_seed, config.fail_rate, config.drop_rate)
         if fault == "drop":
             return Refusal("drop")
