@@ -35,7 +35,7 @@ import stamina
 from app.core.config import APP_NAME, Settings
 from app.core.errors import RateLimitedError, UpstreamError
 from app.core.pacing import HostPacer
-from app.spotify.client import retry_after_seconds
+from app.spotify.http_errors import retry_after_seconds
 from app.spotify.tls import tls_context
 
 
