@@ -107,12 +107,25 @@ def test_fetch_a_csv_needs_no_login(cache_dir: Path, tmp_path: Path) -> None:
     assert stored_token(cache_dir) is None  # no Spotify login was needed or made
 
 
-def test_fetch_without_sources_is_a_one_line_error(cache_dir: Path) -> None:
+def test_fetch_without_options_reads_the_whole_readable_library(
+    cache_dir: Path, library: Library
+) -> None:
+    sap(cache_dir, "login")
+    fetched = sap_json(cache_dir, "fetch")
+    assert fetched["status"] == "done"
+    readable = [p.id for p in library.playlists if p.readable_by(library.user.id)]
+    keys = [summary["source"]["key"] for summary in fetched["payload"]["sources"]]
+    assert keys == ["liked", *(f"playlist:{pid}" for pid in readable)]
+    assert len(readable) < len(library.playlists)  # followed playlists are left out
+    again = sap_json(cache_dir, "fetch")
+    assert {summary["mode"] for summary in again["payload"]["sources"]} == {"unchanged"}
+
+
+def test_fetch_without_a_login_is_a_one_line_error(cache_dir: Path) -> None:
     code, out, err = sap(cache_dir, "fetch")
     assert (code, out) == (1, "")
-    assert err.splitlines() == [
-        "error: nothing to fetch: give --liked, --playlist ID or --csv FILE"
-    ]
+    [line] = err.splitlines()
+    assert line.startswith("error: ") and "log in" in line
 
 
 def test_fetch_of_a_followed_playlist_explains_why_not(cache_dir: Path, library: Library) -> None:

@@ -13,7 +13,7 @@ from app.api.schemas import ERROR_RESPONSES, JobPage, RunAsyncRequest, StepInfo
 from app.core.models import JobStatus, PipelineJob
 from app.pipeline.enrichment.service import ENRICH_STEP, plan_enrich_jobs
 from app.pipeline.health import HealthReport, health_report
-from app.pipeline.sources_manager import SourceRequest, aggregate, plan_fetch
+from app.pipeline.sources_manager import SourceRequest, aggregate, plan_fetch, plan_library
 
 router = APIRouter(prefix="/pipeline", tags=["pipeline"], responses=ERROR_RESPONSES)
 
@@ -107,6 +107,23 @@ async def fetch_sources(
         await services.spotify.tokens.access_token()
     planned = await plan_fetch(services, body.sources)
     return FetchSourcesResponse(jobs=[jobs.submit("fetch_tracks", meta) for meta in planned])
+
+
+@router.post(
+    "/tracks/fetch-library",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Fetch the whole library: liked songs and every playlist you can read",
+    description=(
+        "One background `fetch_sources` job reads liked songs and every playlist you own or "
+        "collaborate on, all through one concurrency bound; playlists whose snapshot_id did not "
+        "change are not read again. Followed playlists of other users are left out (Spotify "
+        "does not let personal apps read them). Not logged in → 401 with `auth_url`."
+    ),
+)
+async def fetch_library(services: ServicesDep, jobs: JobsDep) -> PipelineJob:
+    await services.spotify.tokens.access_token()
+    planned = await plan_library(services)
+    return jobs.submit("fetch_sources", {"sources": planned})
 
 
 @router.get("/tracks/aggregate", summary="Every fetched track once, with its sources")

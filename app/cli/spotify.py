@@ -100,16 +100,19 @@ def fetch(
     demo: Demo = False,
     as_json: AsJson = False,
 ) -> None:
-    """Fetch track sources into the library (unchanged playlists are skipped)."""
-    from app.pipeline.sources_manager import SourceRequest, plan_fetch
+    """Fetch track sources into the library (unchanged playlists are skipped); with no
+    option, the whole library: liked songs and every playlist you can read."""
+    from app.pipeline.sources_manager import SourceRequest, plan_fetch, plan_library
 
     requests = [SourceRequest(source_type="liked")] if liked else []
     requests += [SourceRequest(source_type="playlist", source_id=pid) for pid in playlist or []]
     requests += [SourceRequest(source_type="csv", source_id=str(path)) for path in csv or []]
-    if not requests:
-        _fail("nothing to fetch: give --liked, --playlist ID or --csv FILE")
-    manager = _manager(cache_dir, demo, spotify=any(r.source_type != "csv" for r in requests))
-    planned = asyncio.run(plan_fetch(manager.services, requests))
+    needs_spotify = not requests or any(r.source_type != "csv" for r in requests)
+    manager = _manager(cache_dir, demo, spotify=needs_spotify)
+    if requests:
+        planned = asyncio.run(plan_fetch(manager.services, requests))
+    else:
+        planned = asyncio.run(plan_library(manager.services))
     job = _run_with_progress(manager, "fetch_sources", {"sources": planned})
     payload = job.payload if isinstance(job.payload, dict) else {}
     results: list[dict[str, Any]] = payload.get("sources", [])

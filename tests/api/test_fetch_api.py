@@ -451,3 +451,24 @@ def test_data_tracks_pages_and_searches(connected: DemoServer) -> None:
     assert found["total"] == len(found["tracks"]) < 120
     bad = connected.client.get("/data/tracks", params={"limit": 0})
     assert bad.status_code == 422
+
+
+def test_fetch_library_reads_liked_songs_and_every_readable_playlist(
+    connected: DemoServer,
+) -> None:
+    library = connected.emulator.library
+    readable = [p.id for p in library.playlists if p.readable_by(library.user.id)]
+    response = connected.client.post("/pipeline/tracks/fetch-library")
+    assert response.status_code == 202, response.text
+    job = connected.poll(response.json()["id"])
+    assert (job["step"], job["status"]) == ("fetch_sources", "done"), job
+    keys = [summary["source"]["key"] for summary in job["payload"]["sources"]]
+    assert keys == ["liked", *(f"playlist:{pid}" for pid in readable)]
+    aggregate = connected.client.get("/pipeline/tracks/aggregate", params={"limit": 1}).json()
+    assert {source["key"] for source in aggregate["sources"]} == set(keys)
+
+
+def test_fetch_library_needs_a_login(demo: DemoServer) -> None:
+    response = demo.client.post("/pipeline/tracks/fetch-library")
+    assert response.status_code == 401
+    assert "auth_url" in response.json()
