@@ -31,428 +31,51 @@ leaves the report of what was written on the plan; planning again and applying c
 the moves that put local files and unavailable items back in their old places (moving them is
 safe; only removing them is not), and applies that plan like any other — backed up first, so a
 restore can be undone too.
+
+This module is the entry point and holds the registered steps (`diff`, `apply`, `restore`):
+plans are `sync_planning`, guards and fingerprints `sync_guards`, apply `sync_apply_plan`,
+backups and restore `sync_backups`. `__all__` re-exports what callers use.
 """
 
 from __future__ import annotations
 
-import hashlib
-import uuid
-from collections.abc import Collection, Sequence
-from typing import Any, Literal
+from typing import Any
 
-import orjson
-
-from app.core.errors import ConflictError, NotFoundError, UnprocessableError
-from app.core.models import BackupItem, ManagedPlaylist, PlaylistBackup, utc_now
-from app.core.rules import PlaylistRuleSet
-from app.pipeline.context import Services
-from app.pipeline.rules_manager import library_views, preview_library, stored_rule_sets
+from app.core.errors import UnprocessableError
 from app.pipeline.steps import StepContext
-from app.pipeline.sync_apply import ApplyReport, SyncApplyError, execute_plan
-from app.pipeline.sync_plan import LiveItem, SyncPlan, plan_sync, with_exact_order
-from app.spotify.client import SpotifyClient
-from app.spotify.models import PlaylistEntry
+from app.pipeline.sync_apply_plan import MANAGED_DESCRIPTION, apply_plan, check_applicable
+from app.pipeline.sync_backups import list_backups, plan_restore, restore_backup
+from app.pipeline.sync_guards import GUARDS, Guard, check_force, fingerprint
+from app.pipeline.sync_planning import (
+    PLANS_KEPT,
+    get_plan,
+    new_id,
+    plan_brief,
+    plan_playlists,
+    read_live,
+)
 
-Guard = Literal["empty", "remove_share", "drift"]
-GUARDS: tuple[Guard, ...] = ("empty", "remove_share", "drift")
-PLANS_KEPT = 50  # plans hold their calls and result: keep plans.json small
-MANAGED_DESCRIPTION = "Managed by spotify-auto-playlists (rule set {rule}): edits may be replaced."
-
-
-def new_id(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:12]}"
-
-
-def fingerprint(snapshot_id: str | None, uris: Sequence[str | None]) -> dict[str, Any]:
-    """What a plan was computed against: the snapshot id and a hash of the URIs in order."""
-    digest = hashlib.sha256(orjson.dumps(list(uris))).hexdigest()[:32]
-    return {"snapshot_id": snapshot_id, "contents_hash": digest}
-
-
-def check_force(force: Collection[str]) -> set[str]:
-    unknown = set(force) - set(GUARDS)
-    if unknown:
-        raise UnprocessableError(
-            f"unknown guard(s) {', '.join(sorted(unknown))}; guards: {', '.join(GUARDS)}",
-            code="bad_force",
-        )
-    return set(force)
-
-
-# --- reading the live playlist -----------------------------------------------------------------
-
-
-async def read_live(
-    client: SpotifyClient, playlist_id: str
-) -> tuple[str | None, str | None, list[PlaylistEntry]]:
-    """(snapshot id, name, entries in order) of a playlist the user can edit."""
-    info = await client.get_playlist(playlist_id)
-    entries = await client.get_playlist_tracks(playlist_id)
-    return info.get("snapshot_id"), info.get("name"), entries
-
-
-async def _find_by_name(client: SpotifyClient, name: str, user_id: str) -> str | None:
-    for playlist in await client.list_user_playlists():
-        owner = playlist.owner.id if playlist.owner is not None else None
-        if playlist.name == name and owner == user_id:
-            return playlist.id
-    return None
-
-
-# --- plans ---------------------------------------------------------------------------------------
-
-
-def _guards(
-    live: Sequence[LiveItem],
-    plan: SyncPlan,
-    managed: ManagedPlaylist | None,
-    snapshot_id: str | None,
-    max_remove_share: float,
-) -> list[dict[str, Any]]:
-    tracks = [item.uri for item in live if item.kind == "track"]
-    result_tracks = [
-        uri for uri in plan.result if uri is not None and uri.startswith("spotify:track:")
-    ]
-    removed_uris = set(plan.removes)
-    collapsed = {d.uri for d in plan.duplicates if d.resolution == "collapsed"}
-    removed = sum(1 for uri in tracks if uri in removed_uris and uri not in collapsed)
-    guards: list[dict[str, Any]] = []
-    if tracks and not result_tracks:
-        guards.append(
-            {
-                "guard": "empty",
-                "message": f"this would empty a playlist of {len(tracks)} track(s)",
-            }
-        )
-    if tracks and removed / len(tracks) > max_remove_share:
-        guards.append(
-            {
-                "guard": "remove_share",
-                "message": (
-                    f"this would remove {removed} of {len(tracks)} tracks "
-                    f"({removed / len(tracks):.0%}, more than the "
-                    f"{max_remove_share:.0%} of SAP_SYNC_MAX_REMOVE_SHARE)"
-                ),
-            }
-        )
-    if managed is not None and snapshot_id != managed.last_snapshot_id:
-        live_uris = [item.uri for item in live]
-        if live_uris != managed.last_uris:
-            guards.append(
-                {
-                    "guard": "drift",
-                    "message": (
-                        "the playlist was edited in Spotify since this tool last applied to it; "
-                        "applying would replace those edits"
-                    ),
-                }
-            )
-    return guards
-
-
-def _summary(plan: SyncPlan) -> dict[str, int]:
-    return {
-        "adds": len(plan.adds),
-        "removes": len(plan.removes),
-        "moves": sum(len(move.uris) for move in plan.moves),
-        "kept": len(plan.kept),
-        "duplicates": len(plan.duplicates),
-        "writes": len(plan.calls),
-    }
-
-
-def _stored_plan(
-    *,
-    rule_id: str | None,
-    rule_name: str | None,
-    playlist_id: str | None,
-    playlist_name: str | None,
-    create: bool,
-    plan: SyncPlan,
-    live: Sequence[LiveItem],
-    snapshot_id: str | None,
-    guards: list[dict[str, Any]],
-    restore_of: str | None = None,
-) -> dict[str, Any]:
-    return {
-        "id": new_id("plan"),
-        "created_at": utc_now().isoformat(),
-        "rule_id": rule_id,
-        "rule_name": rule_name,
-        "playlist_id": playlist_id,
-        "playlist_name": playlist_name,
-        "create": create,
-        "mode": plan.mode,
-        "restore_of": restore_of,
-        "fingerprint": fingerprint(snapshot_id, [item.uri for item in live]),
-        "summary": _summary(plan),
-        "guards": guards,
-        "plan": plan.model_dump(mode="json"),
-        "status": "planned",
-        "report": None,
-    }
-
-
-def _targets(
-    rule_sets: Sequence[PlaylistRuleSet], rule_ids: Sequence[str] | None
-) -> list[PlaylistRuleSet]:
-    by_id = {rule_set.id: rule_set for rule_set in rule_sets}
-    if rule_ids:
-        unknown = [rule_id for rule_id in rule_ids if rule_id not in by_id]
-        if unknown:
-            raise NotFoundError(
-                f"no rule set {', '.join(map(repr, unknown))}", code="rule_set_not_found"
-            )
-        chosen = [by_id[rule_id] for rule_id in dict.fromkeys(rule_ids)]
-        untargeted = [
-            rs.id for rs in chosen if not (rs.target_playlist_id or rs.target_playlist_name)
-        ]
-        if untargeted:
-            raise UnprocessableError(
-                f"rule set(s) {', '.join(untargeted)} have no target playlist: set "
-                "target_playlist_id or target_playlist_name",
-                code="no_target",
-            )
-        return chosen
-    return [
-        rs for rs in rule_sets if rs.enabled and (rs.target_playlist_id or rs.target_playlist_name)
-    ]
-
-
-async def plan_playlists(
-    services: Services, rule_ids: Sequence[str] | None = None
-) -> list[dict[str, Any]]:
-    """Plan every enabled rule set with a target (or `rule_ids`); store and return the plans."""
-    stores = services.stores
-    targets = _targets(stored_rule_sets(stores), rule_ids)
-    if not targets:
-        return []
-    preview = preview_library(stores, ids=[rs.id for rs in targets])
-    desired = {p["rule_id"]: p["track_ids"] for p in preview["playlists"]}
-    library = library_views(stores)  # the views the preview just used (cached): they hold URIs
-    managed = stores.playlists.load()
-    plans: list[dict[str, Any]] = []
-    async with services.spotify.client() as client:
-        user_id = (await client.get_me()).id
-        for rule_set in targets:
-            views = (library.view(track_id) for track_id in desired.get(rule_set.id, []))
-            uris = [view["uri"] for view in views if view is not None]
-            record = managed.get(rule_set.id)
-            playlist_id = record.playlist_id if record is not None else rule_set.target_playlist_id
-            if playlist_id is None and rule_set.target_playlist_name:
-                playlist_id = await _find_by_name(client, rule_set.target_playlist_name, user_id)
-            live: list[LiveItem] = []
-            snapshot_id = name = None
-            if playlist_id is not None:
-                snapshot_id, name, entries = await read_live(client, playlist_id)
-                live = [LiveItem.from_entry(entry) for entry in entries]
-            plan = plan_sync(live, uris, rule_set.sync_mode)
-            guards = _guards(
-                live, plan, record, snapshot_id, services.settings.sync_max_remove_share
-            )
-            stored = _stored_plan(
-                rule_id=rule_set.id,
-                rule_name=rule_set.name,
-                playlist_id=playlist_id,
-                playlist_name=name or rule_set.target_playlist_name,
-                create=playlist_id is None,
-                plan=plan,
-                live=live,
-                snapshot_id=snapshot_id,
-                guards=guards,
-            )
-            _save_plan(services, stored)
-            plans.append(stored)
-    return plans
-
-
-def _save_plan(services: Services, stored: dict[str, Any]) -> None:
-    """Store a new plan; older pending plans for the same rule set or playlist become
-    ``superseded`` (only the newest plan of a playlist can be applied)."""
-    with services.stores.plans.update() as plans:
-        for other in plans.values():
-            same_rule = stored["rule_id"] is not None and other["rule_id"] == stored["rule_id"]
-            same_list = stored["playlist_id"] is not None and (
-                other["playlist_id"] == stored["playlist_id"]
-            )
-            if other["status"] == "planned" and (same_rule or same_list):
-                other["status"] = "superseded"
-                other["superseded_by"] = stored["id"]
-        plans[stored["id"]] = stored
-        for old in list(plans)[: max(0, len(plans) - PLANS_KEPT)]:
-            del plans[old]
-
-
-def get_plan(services: Services, plan_id: str) -> dict[str, Any]:
-    return services.stores.plans.get(plan_id)
-
-
-def _set_plan(services: Services, plan_id: str, **changes: Any) -> dict[str, Any]:
-    with services.stores.plans.update() as plans:
-        plans[plan_id].update(changes)
-        return dict(plans[plan_id])
-
-
-def check_applicable(services: Services, plan_id: str, force: Collection[str]) -> dict[str, Any]:
-    """The plan, if it may be applied with `force` (else 404/409/422 saying why)."""
-    forced = check_force(force)
-    stored = get_plan(services, plan_id)
-    if stored["status"] != "planned":
-        raise ConflictError(
-            f"plan {plan_id} is {stored['status']}; make a new plan", code="plan_not_pending"
-        )
-    tripped = [g for g in stored["guards"] if g["guard"] not in forced]
-    if tripped:
-        reasons = "; ".join(f"{g['guard']}: {g['message']}" for g in tripped)
-        names = " ".join(f"--force {g['guard']}" for g in tripped)
-        raise ConflictError(
-            f"guard(s) tripped — {reasons}. Apply anyway with {names}",
-            code="guard_tripped",
-            extra={"guards": tripped},
-        )
-    return stored
-
-
-async def apply_plan(
-    services: Services,
-    plan_id: str,
-    force: Collection[str] = (),
-    *,
-    ctx: StepContext | None = None,
-) -> dict[str, Any]:
-    """Apply a stored plan (see the module docstring); returns what was done."""
-    stored = check_applicable(services, plan_id, force)
-    plan = SyncPlan.model_validate(stored["plan"])
-    stores = services.stores
-    async with services.spotify.client() as client:
-        backup_id: str | None = None
-        playlist_id = stored["playlist_id"]
-        if stored["create"]:
-            name = stored["playlist_name"] or stored["rule_name"] or "spotify-auto-playlists"
-            created = await client.create_playlist(
-                name, MANAGED_DESCRIPTION.format(rule=stored["rule_id"]), public=False
-            )
-            playlist_id = created["id"]
-            snapshot_id: str | None = str(created.get("snapshot_id") or "")
-        else:
-            snapshot_id, _name, entries = await read_live(client, playlist_id)
-            live = [LiveItem.from_entry(entry) for entry in entries]
-            if fingerprint(snapshot_id, [i.uri for i in live]) != stored["fingerprint"]:
-                _set_plan(services, plan_id, status="stale")
-                raise ConflictError(
-                    f"playlist {playlist_id} changed since plan {plan_id} was made; re-plan",
-                    code="plan_stale",
-                )
-            backup = PlaylistBackup(
-                id=new_id("backup"),
-                playlist_id=playlist_id,
-                playlist_name=stored["playlist_name"],
-                rule_id=stored["rule_id"],
-                snapshot_id=snapshot_id,
-                reason=f"before applying {plan_id}",
-                items=[
-                    BackupItem(uri=e.content.uri if e.content else None, added_at=e.added_at)
-                    for e in entries
-                ],
-            )
-            stores.backups.add(backup, retention=services.settings.backup_retention)
-            backup_id = backup.id
-
-        def progress(done: int, total: int) -> None:
-            if ctx is not None:
-                ctx.progress(done, total, f"{done} of {total} writes")
-
-        try:
-            report: ApplyReport = await execute_plan(
-                client, playlist_id, plan, snapshot_id or "", on_progress=progress
-            )
-        except SyncApplyError as exc:
-            _set_plan(
-                services,
-                plan_id,
-                status="failed",
-                report=exc.report.model_dump(mode="json"),
-                playlist_id=playlist_id,
-            )
-            raise
-    if stored["rule_id"] is not None:
-        with stores.playlists.update() as managed:
-            previous = managed.get(stored["rule_id"])
-            managed[stored["rule_id"]] = ManagedPlaylist(
-                rule_id=stored["rule_id"],
-                playlist_id=playlist_id,
-                name=stored["playlist_name"],
-                created_by_us=stored["create"] or bool(previous and previous.created_by_us),
-                last_snapshot_id=report.snapshot_id,
-                last_uris=list(plan.result),
-                last_applied_at=utc_now(),
-            )
-    _set_plan(
-        services,
-        plan_id,
-        status="applied",
-        playlist_id=playlist_id,
-        report=report.model_dump(mode="json"),
-        backup_id=backup_id,
-    )
-    return {
-        "plan_id": plan_id,
-        "playlist_id": playlist_id,
-        "created": stored["create"],
-        "writes": report.calls_done,
-        "snapshot_id": report.snapshot_id,
-        "backup_id": backup_id,
-    }
-
-
-# --- backups and restore --------------------------------------------------------------------
-
-
-def list_backups(services: Services, playlist_id: str | None = None) -> list[dict[str, Any]]:
-    """Backups, newest first (without their items: `GET …/backups/{id}` has them)."""
-    backups = [b for b in services.stores.backups.load() if playlist_id in (None, b.playlist_id)]
-    return [
-        {**b.model_dump(mode="json", exclude={"items"}), "items": len(b.items)}
-        for b in reversed(backups)
-    ]
-
-
-async def plan_restore(services: Services, backup_id: str) -> dict[str, Any]:
-    """A replace-mode plan that puts the backup's tracks back, in their order."""
-    backup = services.stores.backups.get(backup_id)
-    desired = [i.uri for i in backup.items if i.uri and i.uri.startswith("spotify:track:")]
-    async with services.spotify.client() as client:
-        snapshot_id, name, entries = await read_live(client, backup.playlist_id)
-    live = [LiveItem.from_entry(entry) for entry in entries]
-    # The tracks first, then single moves that put local files and unavailable items back
-    # where they were too: a restore asks for the exact old order.
-    plan = with_exact_order(plan_sync(live, desired, "replace"), [i.uri for i in backup.items])
-    stored = _stored_plan(
-        rule_id=backup.rule_id,
-        rule_name=None,
-        playlist_id=backup.playlist_id,
-        playlist_name=name or backup.playlist_name,
-        create=False,
-        plan=plan,
-        live=live,
-        snapshot_id=snapshot_id,
-        guards=[],  # asking for a restore is the confirmation
-        restore_of=backup_id,
-    )
-    _save_plan(services, stored)
-    return stored
-
-
-async def restore_backup(
-    services: Services, backup_id: str, *, ctx: StepContext | None = None
-) -> dict[str, Any]:
-    """Plan and apply a restore (itself backed up first)."""
-    stored = await plan_restore(services, backup_id)
-    result = await apply_plan(services, stored["id"], ctx=ctx)
-    return {**result, "restored": backup_id}
-
-
-# --- steps ----------------------------------------------------------------------------------
+__all__ = [
+    "GUARDS",
+    "MANAGED_DESCRIPTION",
+    "PLANS_KEPT",
+    "Guard",
+    "apply_plan",
+    "apply_step",
+    "check_applicable",
+    "check_force",
+    "diff_step",
+    "fingerprint",
+    "get_plan",
+    "list_backups",
+    "new_id",
+    "plan_brief",
+    "plan_playlists",
+    "plan_restore",
+    "read_live",
+    "restore_backup",
+    "restore_step",
+]
 
 
 async def apply_step(ctx: StepContext) -> dict[str, Any]:
@@ -484,22 +107,3 @@ async def restore_step(ctx: StepContext) -> dict[str, Any]:
     if not isinstance(backup_id, str):
         raise UnprocessableError("metadata.backup_id is required", code="bad_metadata")
     return await restore_backup(ctx.services, backup_id, ctx=ctx)
-
-
-def plan_brief(plan: dict[str, Any]) -> dict[str, Any]:
-    """A plan without its bulky parts (live items, calls)."""
-    return {
-        key: plan[key]
-        for key in (
-            "id",
-            "rule_id",
-            "rule_name",
-            "playlist_id",
-            "playlist_name",
-            "create",
-            "mode",
-            "summary",
-            "guards",
-            "status",
-        )
-    }
