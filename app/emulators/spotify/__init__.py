@@ -2,8 +2,9 @@
 
 Modules: `emulator` (the `SpotifyEmulator` facade), `config`, `accounts` + `oauth` (PKCE,
 rotating refresh tokens), `api` + `playlists` (routes), `render` (JSON objects), `state`
-(mutable account), `fields` (the `fields` filter), `faults` + `gateway` (latency, errors,
-drops, rate limits, request log), `responses` and `context` (HTTP plumbing).
+(mutable account) + `persistence` (its state file, shared by processes), `fields` (the
+`fields` filter), `faults` + `gateway` (latency, errors, drops, rate limits, request log),
+`responses` and `context` (HTTP plumbing).
 """
 
 from app.emulators.spotify.config import CLIENT_SCOPES, KNOWN_SCOPES, SpotifyEmulatorConfig

@@ -12,7 +12,7 @@ Tests steer it through `config` (faults, live), `clock` (token expiry) and the h
 With `state_file`, the account's changes (playlists written or created, liked songs) are saved
 there after every write and picked up by every other emulator given the same file and library,
 in this process or another: each API request first checks the file (one `stat`) and reloads
-it when another emulator saved since (see `state.py` for the format and the locking).
+it when another emulator saved since (see `persistence.py` for the format and the locking).
 """
 
 from __future__ import annotations

@@ -8,56 +8,44 @@ tracks, playlist entries, names, snapshot ids) and applies writes with Spotify's
 * a reorder moves `range_length` entries starting at `range_start` to just before the entry
   that was at `insert_before`.
 
-With a `StateFile`, the account outlives the process: every emulator over the same library and
-file shares one account, as every device shares a real Spotify account. The file holds only the
-*changes* to the generated library (compact JSON, mode 0600)::
-
-    {"format": 1,
-     "library": {"seed": 0, "user": "emuuser", "tracks": 120, "playlists": 6},
-     "created": 1,                          # playlists created so far (new ids derive from it)
-     "liked": [{"track_id": "…", "added_at": "…"}, …],         # left out: as generated
-     "playlists": [{"id": "…", "name": "…", "description": "…", "owner_id": "…",
-                    "collaborative": false, "public": true, "version": 3,
-                    "entries": [{"kind": "track", "added_at": "…", "added_by": "…",
-                                 "track_id": "…"}, …]}, …]}
-
-`playlists` lists, in `/me/playlists` order, the playlists created here (they come first) and
-the generated ones written since (`version` > 1), whole. Snapshot ids are not stored: a
-playlist has had exactly those of versions 1 to `version`.
+With a `StateFile` (`persistence.py`: the file's format, its lock, checks and quarantine), the
+account outlives the process: every emulator over the same library and file shares one
+account, as every device shares a real Spotify account.
 
 Concurrency: a write holds the file lock from reloading (when another process saved since we
 last looked) to saving, so no write is lost; `refresh()` reloads when the file's `stat`
 changed, so reads see other processes' writes. A file that does not parse or belongs to
-another library is moved aside (`app.core.fs.quarantine`) and the account starts afresh.
+another library is moved aside and the account starts afresh.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-import logging
-import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
-from typing import Any, Literal
 
-from filelock import FileLock
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-
-from app.core.fs import (
-    CorruptFileError,
-    load_json_file,
-    quarantine,
-    remove_stale_temp_files,
-    write_json,
-)
 from app.emulators.clock import Clock
 from app.emulators.library_model import Library, Playlist, PlaylistEntry, SavedTrack
+from app.emulators.spotify.persistence import (
+    UNKNOWN_SIGNATURE,
+    Changes,
+    PlaylistRecord,
+    Signature,
+    StateFile,
+)
 
-log = logging.getLogger(__name__)
+__all__ = [
+    "AccountState",
+    "InvalidUri",
+    "PlaylistState",
+    "StateFile",
+    "entry_uri",
+    "snapshot_for",
+    "spotify_id",
+]
 
 _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
@@ -132,112 +120,6 @@ class PlaylistState:
         return self.snapshot_id
 
 
-# -- the state file --------------------------------------------------------------------------
-
-FORMAT: Literal[1] = 1
-LOCK_TIMEOUT_SECONDS = 60.0
-"""How long a write waits for another process's lock on the state file."""
-
-Signature = tuple[int, int, int]
-"""(inode, mtime ns, size) of the state file; every save renames a new inode into place."""
-
-_UNKNOWN: Signature = (-1, -1, -1)  # matches no file: the next look reloads
-
-
-class _LibraryKey(BaseModel):
-    """Which generated library the changes were made to."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    seed: int
-    user: str
-    tracks: int
-    playlists: int
-
-    @classmethod
-    def of(cls, library: Library) -> _LibraryKey:
-        return cls(
-            seed=library.seed,
-            user=library.user.id,
-            tracks=len(library.tracks),
-            playlists=len(library.playlists),
-        )
-
-
-class _PlaylistRecord(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    id: str
-    name: str
-    description: str
-    owner_id: str
-    collaborative: bool
-    public: bool
-    version: int = Field(ge=1)
-    entries: list[PlaylistEntry]
-
-
-class _Changes(BaseModel):
-    """What the state file holds (see the module docstring)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    format: Literal[1]
-    library: _LibraryKey
-    created: int = Field(ge=0)
-    liked: list[SavedTrack] | None = None  # None: as generated
-    playlists: list[_PlaylistRecord] = Field(default_factory=list)
-
-
-class StateFile:
-    """The JSON file an account's changes live in, shared by every emulator given its path.
-
-    `locked()` holds a thread lock and a cross-process file lock (``.locks/<name>.lock`` beside
-    the file); whoever changes the file holds it from reading to saving.
-    """
-
-    def __init__(self, path: Path, *, lock_timeout: float = LOCK_TIMEOUT_SECONDS) -> None:
-        self.path = path
-        self._guard = threading.RLock()  # the file lock is shared by the process's threads
-        self._lock = FileLock(
-            path.parent / ".locks" / f"{path.name}.lock",
-            mode=0o600,
-            thread_local=False,
-            preserve_lock_file=True,
-            timeout=lock_timeout,
-            poll_interval=0.005,
-        )
-        self._swept = False
-
-    def signature(self) -> Signature | None:
-        """What `stat` says about the file now; `None` when there is none."""
-        try:
-            stat = self.path.stat()
-        except FileNotFoundError:
-            return None
-        return (stat.st_ino, stat.st_mtime_ns, stat.st_size)
-
-    @contextmanager
-    def locked(self) -> Iterator[None]:
-        """Hold both locks (`filelock.Timeout` after `lock_timeout` seconds of waiting)."""
-        with self._guard:
-            (self.path.parent / ".locks").mkdir(parents=True, exist_ok=True, mode=0o700)
-            with self._lock:
-                if not self._swept:  # temp files of a writer killed mid-save
-                    remove_stale_temp_files(self.path)
-                    self._swept = True
-                yield
-
-    def load(self) -> Any:
-        """The parsed file (hold the lock); `FileNotFoundError` or `CorruptFileError`."""
-        return load_json_file(self.path)
-
-    def save(self, data: Any) -> Signature | None:
-        """Replace the file atomically (hold the lock); the new file's signature."""
-        write_json(self.path, data, mode=0o600, indent=False)
-        return self.signature()
-
-
 class AccountState:
     """What the emulated user has now; every write goes through here (and into `file`)."""
 
@@ -276,62 +158,15 @@ class AccountState:
             if file.signature() != self._seen:
                 self._reload(file)
             yield  # a write that raises changed nothing and saves nothing
-            self._seen = _UNKNOWN  # if saving fails, memory went ahead of the file: reload
-            self._seen = file.save(self._changes().model_dump(mode="json", exclude_none=True))
+            self._seen = UNKNOWN_SIGNATURE  # if saving fails, memory went ahead of the file: reload
+            self._seen = file.save_changes(self._changes())
 
     def _reload(self, file: StateFile) -> None:
         """Mirror the file (hold its lock); a bad one is moved aside and the account resets."""
-        try:
-            changes = self._decode(file.load(), file.path)
-        except FileNotFoundError:
-            changes = None
-        except CorruptFileError as error:
-            log.warning(
-                "emulated Spotify account state unusable (%s); starting afresh",
-                error.reason,
-                extra={"event": "emulator_state_reset", "path": str(file.path)},
-            )
-            quarantine(file.path, error.reason)
-            changes = None
-        self._restore(changes)
+        self._restore(file.read_changes(self.library))
         self._seen = file.signature()
 
-    def _decode(self, raw: Any, path: Path) -> _Changes:
-        try:
-            changes = _Changes.model_validate(raw)
-        except ValidationError as error:
-            first = error.errors()[0]
-            where = ".".join(str(part) for part in first["loc"]) or "(top level)"
-            raise CorruptFileError(path, f"unexpected content at {where}: {first['msg']}") from None
-        problem = self._mismatch(changes)
-        if problem is not None:
-            raise CorruptFileError(path, problem)
-        return changes
-
-    def _mismatch(self, changes: _Changes) -> str | None:
-        """Why `changes` cannot be laid over this library, if they cannot."""
-        key = _LibraryKey.of(self.library)
-        if changes.library != key:
-            return f"changes to another library ({changes.library}, not {key})"
-        ids = [record.id for record in changes.playlists]
-        if len(set(ids)) != len(ids):
-            return "a playlist is listed twice"
-        generated = {playlist.id for playlist in self.library.playlists}
-        if sum(playlist_id not in generated for playlist_id in ids) > changes.created:
-            return "more created playlists than `created` counts"
-        for entry in (entry for record in changes.playlists for entry in record.entries):
-            items = {"track": entry.track_id, "episode": entry.episode_id, "local": entry.local}
-            present = [kind for kind, item in items.items() if item is not None]
-            if present != ([] if entry.kind == "unavailable" else [entry.kind]):
-                return f"a {entry.kind} entry holding {present or 'nothing'}"
-            if entry.track_id is not None and entry.track_id not in self.library.tracks:
-                return f"unknown track {entry.track_id}"
-            if entry.episode_id is not None and entry.episode_id not in self.library.episodes:
-                return f"unknown episode {entry.episode_id}"
-        unknown = [s.track_id for s in changes.liked or () if s.track_id not in self.library.tracks]
-        return f"unknown liked tracks {unknown}" if unknown else None
-
-    def _restore(self, changes: _Changes | None) -> None:
+    def _restore(self, changes: Changes | None) -> None:
         """Become the generated account with `changes` (if any) laid over it."""
         records = {record.id: record for record in changes.playlists} if changes else {}
         generated = {playlist.id: playlist for playlist in self.library.playlists}
@@ -344,10 +179,10 @@ class AccountState:
         self.liked = list(self.library.liked if liked is None else liked)
         self._created = changes.created if changes is not None else 0
 
-    def _restored(self, source: _PlaylistRecord | Playlist) -> PlaylistState:
+    def _restored(self, source: PlaylistRecord | Playlist) -> PlaylistState:
         """The playlist as `source` has it, in the object we had for it: a route may hold
         that object across an `await` and write to it after a reload."""
-        version = source.version if isinstance(source, _PlaylistRecord) else 1
+        version = source.version if isinstance(source, PlaylistRecord) else 1
         playlist = self.playlists.get(source.id)
         if playlist is None:
             playlist = PlaylistState(source.id, "", "", source.owner_id, False, False, [])
@@ -363,20 +198,15 @@ class AccountState:
         playlist.snapshots.update(snapshot_for(playlist.id, v) for v in fresh)
         return playlist
 
-    def _changes(self) -> _Changes:
+    def _changes(self) -> Changes:
+        """What the file is to hold: the playlists created here or written since, in order."""
         generated = {playlist.id for playlist in self.library.playlists}
         changed = [
             playlist
             for playlist in (self.playlists[pid] for pid in self.playlist_order)
             if playlist.version > 1 or playlist.id not in generated
         ]
-        return _Changes(
-            format=FORMAT,
-            library=_LibraryKey.of(self.library),
-            created=self._created,
-            liked=None if tuple(self.liked) == self.library.liked else self.liked,
-            playlists=[_PlaylistRecord.model_validate(p, from_attributes=True) for p in changed],
-        )
+        return Changes.of(self.library, created=self._created, liked=self.liked, playlists=changed)
 
     # -- liked songs -------------------------------------------------------------------------
 
