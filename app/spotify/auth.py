@@ -1,6 +1,6 @@
-"""Spotify login (Authorization Code with PKCE) and the stored token's life cycle.
+"""The stored Spotify token's life cycle: code exchange, refresh, login-required state.
 
-    verifier, challenge = new_pkce_pair()
+    verifier, challenge = new_pkce_pair()                              # see app.spotify.pkce
     url = authorize_url(settings, state=..., challenge=challenge)   # the browser goes there
     token = await tokens.exchange_code(code, verifier)                # on /auth/callback
     access = await tokens.access_token()                              # refreshed when needed
@@ -16,17 +16,12 @@ store and uses it. A refresh token dies six months after the user authorised; Sp
 from __future__ import annotations
 
 import asyncio
-import base64
-import hashlib
 import logging
-import secrets
 import threading
 import time
 import weakref
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlencode
 
 import httpx
 import stamina
@@ -37,94 +32,38 @@ from app.core.errors import BadRequestError, LoginRequiredError, UpstreamError
 from app.core.models import utc_now
 from app.data.tokens import TokenStore
 from app.spotify.models import TokenResponse
+from app.spotify.pkce import (
+    LOGIN_SESSION_TTL,
+    SCOPES,
+    LoginSessions,
+    PendingLogin,
+    authorize_url,
+    new_pkce_pair,
+)
 from app.spotify.tls import tls_context
+
+# The names callers import from here, wherever they now live.
+__all__ = [
+    "LOGIN_SESSION_TTL",
+    "SCOPES",
+    "AuthStatus",
+    "LoginSessions",
+    "PendingLogin",
+    "StoredToken",
+    "TokenManager",
+    "auth_status",
+    "authorize_url",
+    "new_pkce_pair",
+]
 
 log = logging.getLogger(__name__)
 
-SCOPES = (
-    "user-library-read",
-    "playlist-read-private",
-    "playlist-read-collaborative",
-    "playlist-modify-public",
-    "playlist-modify-private",
-    "user-read-private",
-)
 REFRESH_MARGIN = timedelta(seconds=60)
 REFRESH_TOKEN_LIFETIME = timedelta(days=183)  # "six months after the user authorised"
-LOGIN_SESSION_TTL = 600.0  # seconds a started login may take
 # After `invalid_grant`, how long to watch tokens.json for the token of a process that used the
 # same refresh token first (its answer may reach it after our refusal reaches us), and how often.
 REFRESH_RACE_GRACE = 1.0
 REFRESH_RACE_POLL = 0.05
-
-
-def new_pkce_pair() -> tuple[str, str]:
-    """A random code verifier (86 chars of [A-Za-z0-9-_]) and its S256 challenge."""
-    verifier = secrets.token_urlsafe(64)
-    digest = hashlib.sha256(verifier.encode("ascii")).digest()
-    challenge = base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
-    return verifier, challenge
-
-
-def authorize_url(settings: Settings, *, client_id: str, state: str, challenge: str) -> str:
-    """Where to send the browser to ask the user for consent."""
-    query = urlencode(
-        {
-            "client_id": client_id,
-            "response_type": "code",
-            "redirect_uri": settings.spotify_redirect_uri,
-            "code_challenge_method": "S256",
-            "code_challenge": challenge,
-            "scope": " ".join(SCOPES),
-            "state": state,
-        }
-    )
-    return f"{settings.spotify_accounts_url}/authorize?{query}"
-
-
-@dataclass(frozen=True)
-class PendingLogin:
-    verifier: str
-    started: float
-
-
-class LoginSessions:
-    """Logins started but not yet called back: `state` -> PKCE verifier, kept server-side."""
-
-    def __init__(self, ttl: float = LOGIN_SESSION_TTL, limit: int = 32) -> None:
-        self._pending: dict[str, PendingLogin] = {}
-        self._ttl = ttl
-        self._limit = limit
-        self._lock = threading.Lock()
-
-    def start(self) -> tuple[str, str]:
-        """A new (state, challenge) pair; the verifier stays here."""
-        verifier, challenge = new_pkce_pair()
-        state = secrets.token_urlsafe(24)
-        with self._lock:
-            self._expire()
-            while len(self._pending) >= self._limit:
-                self._pending.pop(next(iter(self._pending)))
-            self._pending[state] = PendingLogin(verifier, time.monotonic())
-        return state, challenge
-
-    def finish(self, state: str) -> str:
-        """The verifier of `state`, once; unknown or expired states are refused."""
-        with self._lock:
-            self._expire()
-            pending = self._pending.pop(state, None)
-        if pending is None:
-            raise BadRequestError(
-                "this login link is unknown or expired (state mismatch); start again at "
-                "/auth/login",
-                code="invalid_state",
-            )
-        return pending.verifier
-
-    def _expire(self) -> None:
-        now = time.monotonic()
-        for state in [s for s, p in self._pending.items() if now - p.started > self._ttl]:
-            del self._pending[state]
 
 
 class StoredToken(BaseModel):

@@ -31,63 +31,35 @@ from __future__ import annotations
 import csv
 import io
 import logging
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import datetime
 from pathlib import Path
-from typing import Literal
 
-from app.core.errors import NotFoundError, UnprocessableError
-from app.core.models import AlbumRef, ArtistRef, Track
+from app.core.errors import NotFoundError
+from app.core.models import Track
+from app.spotify.csv_columns import (
+    COLUMN_ALIASES,
+    REQUIRED_COLUMNS,
+    CsvColumnsMissingError,
+    CsvImportError,
+    resolve_columns,
+)
+from app.spotify.csv_rows import LocalFile, RowProblem, parse_track_id, row_track
+
+# The names callers import from here, wherever they now live.
+__all__ = [
+    "COLUMN_ALIASES",
+    "REQUIRED_COLUMNS",
+    "CsvColumnsMissingError",
+    "CsvImportError",
+    "CsvImportResult",
+    "CsvRowError",
+    "parse_exportify_csv",
+    "read_exportify_csv",
+]
 
 log = logging.getLogger(__name__)
-
-# Our field -> the headers Exportify versions wrote for it, in priority order. Matching ignores
-# case and surrounding/repeated whitespace (one real export has tabs inside a header cell).
-# Other tools' CSVs are not guessed at: their columns mean other things too often.
-COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
-    "id": ("Track URI", "Spotify URI", "Track ID", "Spotify ID"),
-    "name": ("Track Name",),
-    "artist_ids": ("Artist URI(s)", "Artist IDs"),
-    "artist_names": ("Artist Name(s)", "Artist Name"),
-    "album_id": ("Album URI",),
-    "album_name": ("Album Name",),
-    "release_date": ("Album Release Date", "Release Date"),
-    "duration_ms": ("Track Duration (ms)", "Duration (ms)"),
-    "explicit": ("Explicit", "Explicit?"),
-    "isrc": ("ISRC",),
-    "added_at": ("Added At",),
-}
-REQUIRED_COLUMNS: dict[str, str] = {"id": "track id or URI", "name": "track name"}
-
-_SPOTIFY_ID = r"[0-9A-Za-z]{22}"
-_TRACK_REF = re.compile(
-    rf"(?:spotify:track:|https?://open\.spotify\.com/(?:intl-[\w-]+/)?track/)?({_SPOTIFY_ID})"
-    r"(?:\?\S*)?"
-)
-_ARTIST_REF = re.compile(rf"(?:spotify:artist:)?({_SPOTIFY_ID})")
-_ALBUM_REF = re.compile(rf"(?:spotify:album:)?({_SPOTIFY_ID})")
-_ISRC = re.compile(r"[A-Z]{2}[A-Z0-9]{3}\d{7}")
-_RELEASE_DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
-# Current Exportify: ", " between names, "\," inside one. Older: "," between, ", " inside one.
-_SPACED_SEPARATOR = re.compile(r"(?<!\\), ")
-_COMPACT_SEPARATOR = re.compile(r",(?!\s)")
-_ANY_COMMA = re.compile(r"(?<!\\),")
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # Exportify's placeholder when Spotify has no date
-_TRUE = frozenset({"true", "t", "yes", "y", "1"})
-_FALSE = frozenset({"false", "f", "no", "n", "0", ""})
-_PRECISION: dict[int, Literal["year", "month", "day"]] = {4: "year", 7: "month", 10: "day"}
-
-
-class CsvImportError(UnprocessableError):
-    """The file as a whole cannot be imported (empty, not UTF-8, not an Exportify export)."""
-
-    code = "csv_invalid"
-
-
-class CsvColumnsMissingError(CsvImportError):
-    code = "csv_columns_missing"
 
 
 @dataclass
@@ -104,26 +76,6 @@ class CsvImportResult:
     duplicates: int  # rows repeating a track id already imported
     total_rows: int  # data rows, blank lines excluded
     columns: dict[str, str]  # our field -> the header it was read from
-
-
-class _RowProblem(ValueError):
-    """Why one row cannot be imported; becomes a CsvRowError."""
-
-
-class _LocalFile(Exception):
-    """The row is a local file, which has no Spotify id and is skipped."""
-
-
-@dataclass
-class _Columns:
-    index: dict[str, int]
-    header: dict[str, str]  # field -> original header text
-    width: int
-    compact_artists: bool  # older export: artist names joined with "," (see module docstring)
-
-    def cell(self, row: list[str], name: str) -> str:
-        index = self.index.get(name)
-        return row[index].strip() if index is not None else ""
 
 
 def read_exportify_csv(path: Path) -> CsvImportResult:
@@ -150,7 +102,9 @@ def parse_exportify_csv(data: bytes | str, *, source_name: str = "") -> CsvImpor
     header_row = next((row for _, row in rows if not _is_blank(row)), None)
     if header_row is None:  # only unreadable rows, e.g. one unterminated quote
         raise CsvImportError(f"{label} has no readable header row", code="csv_empty")
-    columns = _resolve_columns(header_row, label)
+    if isinstance(header_row, CsvRowError):
+        raise CsvImportError(f"{label}: header row {header_row.message}", code="csv_invalid")
+    columns = resolve_columns(header_row, label)
 
     result = CsvImportResult(
         tracks=[],
@@ -171,18 +125,18 @@ def parse_exportify_csv(data: bytes | str, *, source_name: str = "") -> CsvImpor
         result.total_rows += 1
         try:
             if len(row) != columns.width:
-                raise _RowProblem(
+                raise RowProblem(
                     f"expected {columns.width} cells as in the header, found {len(row)}"
                 )
-            track_id = _track_id(columns.cell(row, "id"))
+            track_id = parse_track_id(columns.cell(row, "id"))
             if track_id in seen:
                 result.duplicates += 1
                 continue
-            track = _track(track_id, row, columns)
-        except _LocalFile:
+            track = row_track(track_id, row, columns)
+        except LocalFile:
             result.skipped_local += 1
             continue
-        except _RowProblem as problem:
+        except RowProblem as problem:
             result.errors.append(CsvRowError(line, str(problem)))
             continue
         seen.add(track_id)
@@ -297,194 +251,3 @@ def _lazy_quotes_row(raw: str, delimiter: str) -> list[str] | None:
 
 def _is_blank(row: list[str] | CsvRowError) -> bool:
     return isinstance(row, list) and all(not cell.strip() for cell in row)
-
-
-def _normalise_header(name: str) -> str:
-    return " ".join(name.split()).casefold()
-
-
-_NORMALISED_ALIASES = {
-    name: tuple(_normalise_header(alias) for alias in aliases)
-    for name, aliases in COLUMN_ALIASES.items()
-}
-
-
-def _resolve_columns(header_row: list[str] | CsvRowError, label: str) -> _Columns:
-    if isinstance(header_row, CsvRowError):
-        raise CsvImportError(f"{label}: header row {header_row.message}", code="csv_invalid")
-    positions: dict[str, int] = {}
-    for index, name in enumerate(header_row):
-        positions.setdefault(_normalise_header(name), index)
-    index_of: dict[str, int] = {}
-    for our_field, aliases in _NORMALISED_ALIASES.items():
-        found = next((positions[alias] for alias in aliases if alias in positions), None)
-        if found is not None:
-            index_of[our_field] = found
-
-    missing = [name for name in REQUIRED_COLUMNS if name not in index_of]
-    if missing:
-        found_headers = [" ".join(name.split()) for name in header_row]
-        wanted = "; ".join(
-            f"{REQUIRED_COLUMNS[name]} ({' or '.join(map(repr, COLUMN_ALIASES[name]))})"
-            for name in missing
-        )
-        raise CsvColumnsMissingError(
-            f"{label} is not an Exportify export: missing required column(s) {wanted}. "
-            f"Headers found: {', '.join(repr(name) for name in found_headers) or '(none)'}",
-            extra={"missing": missing, "headers": found_headers},
-        )
-    headers = {name: " ".join(header_row[index].split()) for name, index in index_of.items()}
-    return _Columns(
-        index=index_of,
-        header=headers,
-        width=len(header_row),
-        compact_artists=_normalise_header(headers["id"]) in {"track id", "spotify id"},
-    )
-
-
-# --- row level ----------------------------------------------------------------------------
-
-
-def _track_id(value: str) -> str:
-    if not value:
-        raise _RowProblem("missing track id")
-    if value.casefold().startswith("spotify:local:"):
-        raise _LocalFile
-    match = _TRACK_REF.fullmatch(value)
-    if match is None:
-        if value.startswith("spotify:") and not value.startswith("spotify:track:"):
-            raise _RowProblem(f"not a track: {_show(value)}")
-        raise _RowProblem(
-            f"malformed track id {_show(value)} (a Spotify id is 22 letters and digits)"
-        )
-    return match.group(1)
-
-
-def _track(track_id: str, row: list[str], columns: _Columns) -> Track:
-    name = columns.cell(row, "name")
-    if not name:
-        raise _RowProblem("empty track name (Spotify lists tracks it no longer has this way)")
-    release_date, precision = _release_date(columns.cell(row, "release_date"))
-    added_at = _added_at(columns.cell(row, "added_at"))
-    return Track(
-        id=track_id,
-        uri=f"spotify:track:{track_id}",
-        name=name,
-        artists=_artists(
-            columns.cell(row, "artist_ids"),
-            columns.cell(row, "artist_names"),
-            compact=columns.compact_artists,
-        ),
-        album=AlbumRef(
-            id=_ref_id(_ALBUM_REF, columns.cell(row, "album_id")),
-            name=columns.cell(row, "album_name"),
-            release_date=release_date,
-            release_date_precision=precision,
-        ),
-        duration_ms=_duration(columns.cell(row, "duration_ms")),
-        explicit=_explicit(columns.cell(row, "explicit")),
-        isrc=_isrc(columns.cell(row, "isrc")),
-        is_local=False,
-        added_at=added_at,
-    )
-
-
-def _artists(ids_cell: str, names_cell: str, *, compact: bool) -> list[ArtistRef]:
-    """Pair artist URIs with names; when the names cannot be split to match, keep one artist."""
-    ids = [_ref_id(_ARTIST_REF, part) for part in ids_cell.split(",") if part.strip()]
-    if not ids:
-        if not names_cell:
-            return []
-        return [ArtistRef(name=name) for name in _split_names(names_cell, compact=compact)]
-    if not names_cell:
-        return [ArtistRef(id=artist_id, name="") for artist_id in ids]
-    if len(ids) == 1:
-        return [ArtistRef(id=ids[0], name=_unescape(names_cell))]
-    # The URIs show how this exporter joined lists: "a, b" (current) or "a,b" (older).
-    if _COMPACT_SEPARATOR.search(ids_cell):
-        separators: tuple[re.Pattern[str], ...] = (_COMPACT_SEPARATOR, _SPACED_SEPARATOR)
-    else:
-        separators = (_SPACED_SEPARATOR,)
-    for separator in (*separators, _ANY_COMMA):
-        names = [_unescape(part.strip()) for part in separator.split(names_cell)]
-        if len(names) == len(ids) and all(names):
-            return [ArtistRef(id=i, name=n) for i, n in zip(ids, names, strict=True)]
-    # Names hold unescaped commas in a way we cannot attribute: one artist, no guessed ids.
-    return [ArtistRef(name=_unescape(names_cell))]
-
-
-def _split_names(cell: str, *, compact: bool) -> list[str]:
-    separator = _COMPACT_SEPARATOR if compact else _SPACED_SEPARATOR
-    names = [_unescape(part.strip()) for part in separator.split(cell)]
-    return [name for name in names if name] or [_unescape(cell)]
-
-
-def _unescape(name: str) -> str:
-    return name.replace("\\,", ",")
-
-
-def _ref_id(pattern: re.Pattern[str], value: str) -> str | None:
-    match = pattern.fullmatch(value.strip())
-    return match.group(1) if match else None
-
-
-def _release_date(value: str) -> tuple[str | None, Literal["year", "month", "day"] | None]:
-    if not value:
-        return None, None
-    match = _RELEASE_DATE.fullmatch(value)
-    if match is None:
-        raise _RowProblem(f"unreadable release date {_show(value)} (expected YYYY[-MM[-DD]])")
-    year, month, day = match.groups()
-    if year == "0000":  # Spotify's "unknown" for tracks that are no longer available
-        return None, None
-    try:
-        date(int(year), int(month or 1), int(day or 1))
-    except ValueError:
-        raise _RowProblem(f"impossible release date {_show(value)}") from None
-    return value, _PRECISION[len(value)]
-
-
-def _added_at(value: str) -> datetime | None:
-    if not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise _RowProblem(
-            f"unreadable added-at time {_show(value)} (expected ISO 8601, e.g. "
-            "2024-11-30T02:39:04Z)"
-        ) from None
-    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-    return None if moment == _EPOCH else moment
-
-
-def _duration(value: str) -> int:
-    if not value:
-        return 0
-    if value.isascii() and value.isdigit():
-        return int(value)
-    try:  # a spreadsheet round trip may have written "234266.0"
-        number = float(value)
-    except ValueError:
-        number = -1.0
-    if number >= 0 and number.is_integer():
-        return int(number)
-    raise _RowProblem(f"unreadable duration {_show(value)} (expected whole milliseconds)")
-
-
-def _explicit(value: str) -> bool:
-    folded = value.casefold()
-    if folded in _TRUE:
-        return True
-    if folded in _FALSE:
-        return False
-    raise _RowProblem(f"unreadable explicit flag {_show(value)} (expected true or false)")
-
-
-def _isrc(value: str) -> str | None:
-    code = value.replace("-", "").replace(" ", "").upper()
-    return code if _ISRC.fullmatch(code) else None
-
-
-def _show(value: str, limit: int = 60) -> str:
-    return repr(value if len(value) <= limit else value[: limit - 1] + "…")
