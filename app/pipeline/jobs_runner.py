@@ -23,7 +23,7 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
@@ -33,6 +33,15 @@ from app.core.errors import AppError, ConflictError
 from app.core.models import JobError, JobOwner, JobProgress, JobStatus, PipelineJob, utc_now
 from app.data.jobs import JobStore
 from app.pipeline.context import Services
+from app.pipeline.jobs_queries import count_by_status, page_jobs, wait_for
+from app.pipeline.jobs_recovery import (
+    mark_interrupted,
+    mark_resumed,
+    register_instance,
+    request_cancel,
+    resumable,
+    unregister_instance,
+)
 from app.pipeline.steps import (
     JobCancelled,
     ProgressCallback,
@@ -43,37 +52,11 @@ from app.pipeline.steps import (
 
 log = logging.getLogger(__name__)
 
-# Managers alive in this process, so a manager can tell a sibling's jobs from a dead process's.
-_live_instances: set[str] = set()
-_live_guard = threading.Lock()
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # exists, owned by someone else
-        return True
-    return True
-
-
-def _owner_alive(owner: JobOwner | None) -> bool:
-    if owner is None:
-        return False
-    if owner.pid == os.getpid():
-        with _live_guard:
-            return owner.instance in _live_instances
-    return _pid_alive(owner.pid)
+__all__ = ["JobManager", "new_job_id", "wait_for"]
 
 
 def new_job_id() -> str:
     return uuid.uuid4().hex[:12]
-
-
-def _mark_resumed(job: PipelineJob, *, new_id: str) -> None:
-    job.metadata["resumed_as"] = new_id
-    job.message = f"interrupted; resumed as job {new_id}"
 
 
 @dataclass
@@ -118,22 +101,14 @@ class JobManager:
         started again once (steps that save their work as they go, like ``enrich``, then
         continue where they stopped); the old job records ``resumed_as``.
         """
-        with _live_guard:
-            _live_instances.add(self.instance)
+        register_instance(self.instance)
         self._executor = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="sap-job")
         interrupted = self.recover()
         if resume:
-            for job in self.store.load_jobs():
-                if (
-                    job.step in resume
-                    and job.status is JobStatus.FAILED
-                    and job.error is not None
-                    and job.error.code == "interrupted"
-                    and not job.metadata.get("resumed_as")
-                ):
-                    new = self.submit(job.step, {**job.metadata, "rerun_of": job.id})
-                    self.store.modify(job.id, partial(_mark_resumed, new_id=new.id))
-                    log.info("resuming interrupted job %s (%s) as %s", job.id, job.step, new.id)
+            for job in resumable(self.store.load_jobs(), resume):
+                new = self.submit(job.step, {**job.metadata, "rerun_of": job.id})
+                self.store.modify(job.id, partial(mark_resumed, new_id=new.id))
+                log.info("resuming interrupted job %s (%s) as %s", job.id, job.step, new.id)
         return interrupted
 
     def shutdown(self, *, timeout: float = 10.0) -> None:
@@ -154,27 +129,11 @@ class JobManager:
                 # Failures are already recorded on the job; only the waiting matters here.
                 with contextlib.suppress(Exception):
                     future.result(timeout=remaining)
-        with _live_guard:
-            _live_instances.discard(self.instance)
+        unregister_instance(self.instance)
 
     def recover(self) -> list[str]:
         """Mark jobs whose owning process is gone as failed/interrupted."""
-        interrupted: list[str] = []
-        with self.store.update() as jobs:
-            for job in jobs:
-                if job.status.finished or _owner_alive(job.owner):
-                    continue
-                was = job.status.value
-                now = utc_now()
-                job.status = JobStatus.FAILED
-                job.error = JobError(
-                    code="interrupted",
-                    message=f"the process running this job stopped while it was {was}; "
-                    "re-run it with POST /pipeline/jobs/{id}/rerun",
-                )
-                job.message = "interrupted"
-                job.updated_at = job.finished_at = now
-                interrupted.append(job.id)
+        interrupted = mark_interrupted(self.store)
         if interrupted:
             log.warning(
                 "marked %d interrupted job(s) as failed: %s",
@@ -219,14 +178,12 @@ class JobManager:
         recorded, so the caller can answer with its status code.
         """
         job = self._new_job(step, metadata or {})
-        with _live_guard:
-            _live_instances.add(self.instance)
+        register_instance(self.instance)
         try:
             error = self._run(job.id, on_progress)
         finally:
             if self._executor is None:
-                with _live_guard:
-                    _live_instances.discard(self.instance)
+                unregister_instance(self.instance)
         if raise_errors and error is not None:
             raise error
         return self.store.get(job.id)
@@ -414,34 +371,13 @@ class JobManager:
         with self._lock:
             live = {job_id: item.job.model_copy(deep=True) for job_id, item in self._live.items()}
         jobs = [live.get(job.id, job) for job in jobs]
-        if step is not None:
-            jobs = [job for job in jobs if job.step == step]
-        if status is not None:
-            jobs = [job for job in jobs if job.status is status]
-        return jobs[offset : offset + limit], len(jobs)
+        return page_jobs(jobs, step=step, status=status, limit=limit, offset=offset)
 
     def cancel(self, job_id: str) -> PipelineJob:
         """Cancel a pending job at once, or ask a running one to stop."""
-
-        def apply(job: PipelineJob) -> None:
-            if job.status.finished:
-                raise ConflictError(
-                    f"job {job_id} already finished ({job.status.value}); nothing to cancel",
-                    code="job_finished",
-                )
-            now = utc_now()
-            job.cancel_requested = True
-            job.updated_at = now
-            if job.status is JobStatus.PENDING or not _owner_alive(job.owner):
-                job.status = JobStatus.CANCELLED
-                job.finished_at = now
-                job.message = "cancelled"
-            else:
-                job.message = "cancellation requested"
-
         # Record the request first, then interrupt: a step that stops at once must find its
         # job still unfinished, or this call would report a conflict with its own effect.
-        job = self.store.modify(job_id, apply)
+        job = self.store.modify(job_id, request_cancel)
         with self._lock:
             live = self._live.get(job_id)
             if live is not None:
@@ -452,27 +388,4 @@ class JobManager:
 
     def counts(self) -> dict[str, int]:
         """How many jobs are in each status."""
-        totals = {status.value: 0 for status in JobStatus}
-        for job in self.store.load_jobs():
-            totals[job.status.value] += 1
-        return totals
-
-
-def wait_for(
-    manager: JobManager,
-    job_id: str,
-    *,
-    timeout: float = 30.0,
-    poll: float = 0.02,
-    until: Callable[[PipelineJob], bool] | None = None,
-) -> PipelineJob:
-    """Poll until the job is finished (or `until` holds); raises TimeoutError otherwise."""
-    check = until or (lambda job: job.status.finished)
-    deadline = time.monotonic() + timeout
-    while True:
-        job = manager.get(job_id)
-        if check(job):
-            return job
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"job {job_id} still {job.status.value} after {timeout}s")
-        time.sleep(poll)
+        return count_by_status(self.store.load_jobs())
