@@ -1,5 +1,5 @@
 """What every provider emulator (Deezer, ReccoBeats, Last.fm; MusicBrainz and ListenBrainz use
-the window, the rate checks, `RandomFaults` and `remember`) shares: settings, the request
+the window, the rate checks and `RandomFaults`) shares: settings, the request
 log, injected latency/faults and a sliding-window rate limiter on the emulator clock.
 
 `ProviderGate` wraps a service's ASGI app like the Spotify `Gateway`: it logs each request as a
@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 
 from app.emulators.clock import Clock
-from app.emulators.spotify.gateway import RequestRecord, relative_path
+from app.emulators.spotify.gateway import RequestRecord, relative_path, remember
 from app.emulators.transport import ASGIApp, Message, Receive, Scope, Send, drop_connection
 
 _RECORD_KEY = "emulator.record"
@@ -114,14 +114,6 @@ class RandomFaults:
         if value < drop_rate + fail_rate:
             return status
         return None
-
-
-def remember(log: list[RequestRecord], record: RequestRecord, keep: int) -> None:
-    """Append `record` to a request log; once it holds `2 * keep` entries, first drop all but
-    the newest `keep` (trimming in batches keeps appends cheap)."""
-    if len(log) >= 2 * keep:
-        del log[: len(log) - keep]
-    log.append(record)
 
 
 def mark_fault(request: Request, kind: str) -> None:

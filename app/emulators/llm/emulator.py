@@ -23,7 +23,7 @@ from app.emulators.llm.answers import Answerer, ChatRecord, find_track_list
 from app.emulators.llm.faults import AnswerFaults
 from app.emulators.llm.protocol import OpenAiError, completion, json_response, parse_chat
 from app.emulators.provider_gate import ProviderConfig, ProviderGate, SlidingWindow, mark_fault
-from app.emulators.spotify.gateway import RequestRecord
+from app.emulators.spotify.gateway import RequestRecord, remember
 from app.emulators.transport import ASGIApp
 
 DEFAULT_MODEL = "emulated-llm"
@@ -158,7 +158,7 @@ class LlmEmulator:
             violation_rate=config.schema_violation_rate,
             fenced=config.fenced,
         )
-        self._remember(record)
+        remember(self.chats, record, self.config.request_log_size)
         self._served += 1
         created = int(self.clock.timestamp())
         return completion(f"chatcmpl-emu{self._served:08d}", created, model, said, content, finish)
@@ -170,9 +170,3 @@ class LlmEmulator:
     def describe(self, track: Track) -> dict[str, Any]:
         """What the model says about a track it knows (see the package docstring)."""
         return self._answerer.describe(track)
-
-    def _remember(self, record: ChatRecord) -> None:
-        keep = self.config.request_log_size
-        if len(self.chats) >= 2 * keep:
-            del self.chats[: len(self.chats) - keep]
-        self.chats.append(record)

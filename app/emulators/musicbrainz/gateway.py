@@ -11,8 +11,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from app.emulators.clock import Clock
-from app.emulators.provider_gate import remember
-from app.emulators.spotify.gateway import RequestRecord, relative_path
+from app.emulators.spotify.gateway import RequestRecord, relative_path, remember
 from app.emulators.transport import (
     ASGIApp,
     Message,

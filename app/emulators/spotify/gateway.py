@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeVar
 from urllib.parse import parse_qsl
 
 import orjson
@@ -20,6 +21,8 @@ from app.emulators.spotify.config import SpotifyEmulatorConfig
 from app.emulators.spotify.faults import FaultInjector
 from app.emulators.spotify.responses import error_body
 from app.emulators.transport import ASGIApp, Message, Receive, Scope, Send, drop_connection
+
+_T = TypeVar("_T")
 
 
 @dataclass
@@ -35,6 +38,15 @@ class RequestRecord:
     status: int | None = None
     fault: str | None = None  # "drop", "error", "throttle", "rate_limit", "garble" or None
     headers: dict[str, str] = field(default_factory=dict, repr=False)
+
+
+def remember(log: list[_T], item: _T, keep: int) -> None:
+    """Append `item` to an emulator's log; once it holds `2 * keep` entries, first drop all but
+    the newest `keep` (a long-running server forgets the oldest half now and then, in batches
+    so that appends stay cheap)."""
+    if len(log) >= 2 * keep:
+        del log[: len(log) - keep]
+    log.append(item)
 
 
 def relative_path(scope: Scope) -> str:
@@ -78,7 +90,7 @@ class Gateway:
             self.service, scope["method"], relative_path(scope), query, self.clock.now()
         )
         record.headers = headers
-        self._remember(record)
+        remember(self.log, record, self.config.request_log_size)
         if self.faulty():
             if self.config.latency_ms > 0:
                 await asyncio.sleep(self.config.latency_ms / 1000)
@@ -101,13 +113,6 @@ class Gateway:
             await send(message)
 
         await self.app(scope, receive, logged_send)
-
-    def _remember(self, record: RequestRecord) -> None:
-        """Append to the log; a long-running server forgets the oldest half now and then."""
-        keep = self.config.request_log_size
-        if len(self.log) >= 2 * keep:
-            del self.log[: len(self.log) - keep]
-        self.log.append(record)
 
 
 async def _send_error(send: Send, status: int, message: str, retry_after: int | None) -> None:
