@@ -30,11 +30,12 @@ reports progress; a provider only maps its service's answers to `TrackEnrichment
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from app.core.config import Settings
+from app.core.errors import UpstreamError
 from app.core.models import Track, TrackEnrichment, utc_now
 
 if TYPE_CHECKING:
@@ -111,6 +112,29 @@ class BatchOutcome:
             self.missing(track_id)
         for track_id, reason in other.failed.items():
             self.fail(track_id, reason)
+
+
+async def one_by_one(
+    items: Sequence[EnrichItem],
+    enrich_one: Callable[[EnrichItem, BatchOutcome], Awaitable[None]],
+    on_error: Callable[[UpstreamError], None] | None = None,
+) -> BatchOutcome:
+    """A batch for a service asked one track at a time. When a track's retries run out
+    (`UpstreamError`), the batch keeps what it learnt and leaves the rest failed, for the next
+    run; if it learnt nothing, the error stops the run. `on_error` sees the error first."""
+    outcome = BatchOutcome()
+    for index, item in enumerate(items):
+        try:
+            await enrich_one(item, outcome)
+        except UpstreamError as exc:
+            if on_error is not None:
+                on_error(exc)
+            if not (outcome.matched or outcome.not_found):
+                raise
+            for rest in items[index:]:
+                outcome.fail(rest, exc.detail)
+            break
+    return outcome
 
 
 class FeatureProvider(ABC):

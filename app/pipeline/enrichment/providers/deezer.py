@@ -38,7 +38,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from app.core.config import Settings
 from app.core.errors import UpstreamError
-from app.pipeline.enrichment.base import BatchOutcome, EnrichItem, FeatureProvider, FieldSpec
+from app.pipeline.enrichment.base import (
+    BatchOutcome,
+    EnrichItem,
+    FeatureProvider,
+    FieldSpec,
+    one_by_one,
+)
 from app.pipeline.enrichment.http import ProviderHttp, ProviderNet, Throttled, Transient
 
 QUOTA_EXCEEDED = 4
@@ -202,18 +208,9 @@ class DeezerProvider(FeatureProvider):
     async def enrich_batch(self, items: Sequence[EnrichItem], net: ProviderNet) -> BatchOutcome:
         deezer = net.client(self.settings.deezer_url, rate=self.rate_limit)
         albums = self._albums_by_run.setdefault(net, _AlbumGenres())
-        outcome = BatchOutcome()
-        for index, item in enumerate(items):
-            try:
-                await self._enrich_one(item, deezer, albums, outcome)
-            except UpstreamError as exc:
-                # Retries ran out: keep what this batch learnt, leave the rest for next time.
-                if not (outcome.matched or outcome.not_found):
-                    raise
-                for rest in items[index:]:
-                    outcome.fail(rest, exc.detail)
-                break
-        return outcome
+        return await one_by_one(
+            items, lambda item, outcome: self._enrich_one(item, deezer, albums, outcome)
+        )
 
     async def _enrich_one(
         self, item: EnrichItem, deezer: ProviderHttp, albums: _AlbumGenres, outcome: BatchOutcome

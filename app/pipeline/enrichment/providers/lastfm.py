@@ -34,7 +34,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from app.core.config import Settings
 from app.core.errors import UpstreamError
-from app.pipeline.enrichment.base import BatchOutcome, EnrichItem, FeatureProvider, FieldSpec
+from app.pipeline.enrichment.base import (
+    BatchOutcome,
+    EnrichItem,
+    FeatureProvider,
+    FieldSpec,
+    one_by_one,
+)
 from app.pipeline.enrichment.http import ProviderHttp, ProviderNet, Throttled, Transient
 
 KEY_URL = "https://www.last.fm/api/account/create"
@@ -170,20 +176,16 @@ class LastfmProvider(FeatureProvider):
         if run.key_error is not None:
             raise run.key_error
         lastfm = net.client(self.settings.lastfm_url, rate=self.rate_limit)
-        outcome = BatchOutcome()
-        for index, item in enumerate(items):
-            try:
-                await self._enrich_one(item, lastfm, run, outcome)
-            except UpstreamError as exc:
-                if exc.code == KEY_REJECTED:
-                    run.key_error = exc
-                # Retries ran out: keep what this batch learnt, leave the rest for next time.
-                if not (outcome.matched or outcome.not_found):
-                    raise
-                for rest in items[index:]:
-                    outcome.fail(rest, exc.detail)
-                break
-        return outcome
+
+        def remember_key_error(exc: UpstreamError) -> None:
+            if exc.code == KEY_REJECTED:
+                run.key_error = exc  # every later batch of this run stops at once
+
+        return await one_by_one(
+            items,
+            lambda item, outcome: self._enrich_one(item, lastfm, run, outcome),
+            remember_key_error,
+        )
 
     async def _enrich_one(
         self, item: EnrichItem, lastfm: ProviderHttp, run: _Run, outcome: BatchOutcome
