@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
-from itertools import compress
 from typing import Any, Literal
 
 from app.core.fs import paused_gc
@@ -178,11 +177,9 @@ def _evaluate(
         )
         sources = sources_node(rule_set, library, now)
         if columns is not None:
-            n = len(views)
             candidates = sources.mask(columns) if sources is not None else columns.universe
-            selected = candidates & node.mask(columns)
-            positions = list(compress(range(n), selected.to_bytes(n, "little")))
-            candidate_count = candidates.to_bytes(n, "little").count(1)
+            positions = columns.selected(candidates & node.mask(columns))
+            candidate_count = candidates.bit_count()  # one bit per track: bytes are 0 or 1
         else:
             source_test = sources.test if sources is not None else None
             test = node.test

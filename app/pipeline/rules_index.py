@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import compress
+from operator import not_
 from typing import Any, cast
 
 from app.pipeline.rules_values import (
@@ -36,6 +38,7 @@ class Columns:
     library: Library
     universe: int
     masks: dict[Any, int]
+    positions: list[int]  # 0..n-1, built once: `compress` over it makes no new ints
 
     @classmethod
     def of(cls, library: Library) -> Columns:
@@ -47,7 +50,14 @@ class Columns:
         masks = library.columns.get("masks")
         if masks is None:
             masks = library.columns["masks"] = {}  # kept across runs: see `ConditionNode`
-        return cls(library, universe, masks)
+        positions = library.columns.get("positions")
+        if positions is None:
+            positions = library.columns["positions"] = list(range(len(library.views)))
+        return cls(library, universe, masks, positions)
+
+    def selected(self, mask: int) -> list[int]:
+        """The positions a mask holds, in library order."""
+        return list(compress(self.positions, mask.to_bytes(len(self.positions), "little")))
 
     def mask(self, positions: Iterable[Iterable[int]]) -> int:
         marks = bytearray(len(self.library.views))
@@ -56,6 +66,33 @@ class Columns:
                 marks[position] = 1
         return int.from_bytes(marks, "little")
 
+    def union(self, name: str, postings: list[list[int]], chosen: list[bool]) -> int:
+        """The mask of the `chosen` postings of a field's distinct values.
+
+        When every track holds at most one value (a column of scalars) and most are chosen,
+        the others are marked instead and flipped within the present mask: fewer positions
+        to touch for the same mask.
+        """
+        if self.library.columns.get(("one value each", name)):
+            present = self.distinct(name)[2]
+            if 2 * sum(map(len, compress(postings, chosen))) > present.bit_count():
+                return present ^ self.mask(compress(postings, map(not_, chosen)))
+        return self.mask(compress(postings, chosen))
+
+    def spans(self, name: str, kind: Kind, spans: list[tuple[int, int]]) -> int:
+        """The mask of the tracks in the `[start, end)` spans of `sorted_keys`; a single span
+        holding most of a column with one value per track is computed from the rest."""
+        positions = self.sorted_keys(name, kind)[1]
+        present_key = ("sorted present", name, kind)
+        if len(spans) == 1 and present_key in self.library.columns:
+            (start, end) = spans[0]
+            if 2 * (end - start) > len(positions):
+                present = self.library.columns[present_key]
+                if present is None:
+                    present = self.library.columns[present_key] = self.mask([positions])
+                return int(present ^ self.mask([positions[:start], positions[end:]]))
+        return self.mask([positions[start:end] for start, end in spans])
+
     def distinct(self, name: str) -> tuple[list[Any], list[list[int]], int]:
         """Distinct present elements of a field, their positions, and the present mask."""
         key = ("distinct", name)
@@ -63,11 +100,10 @@ class Columns:
         if cached is None:
             column = self._column(name)
             kinds = _kinds(column)
-            if len(kinds) == 1 and kinds <= _SCALARS:
-                cached = self._distinct_scalars(column)
-            else:
-                cached = self._distinct_any(column)
+            single = len(kinds) == 1 and kinds <= _SCALARS
+            cached = self._distinct_scalars(column) if single else self._distinct_any(column)
             self.library.columns[key] = cached
+            self.library.columns[("one value each", name)] = single
         return cached
 
     def _column(self, name: str) -> list[Any]:
@@ -142,7 +178,11 @@ class Columns:
         key = ("sorted", name, kind)
         cached = self.library.columns.get(key)
         if cached is None:
-            cached = self._sorted_directly(name, kind) or self._sorted_by_distinct(name, kind)
+            cached = self._sorted_directly(name, kind)
+            if cached is not None:  # one position per value: `spans` may flip a mask
+                self.library.columns[("sorted present", name, kind)] = None  # built on use
+            else:
+                cached = self._sorted_by_distinct(name, kind)
             self.library.columns[key] = cached
         return cached
 

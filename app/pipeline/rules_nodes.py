@@ -151,23 +151,23 @@ class ConditionNode(Node):
                 result &= part.positive_mask_cached(columns)
             return result
         if self.mode == "range":
-            keys, positions = columns.sorted_keys(self.field, self.kind)
-            chunks = []
+            keys = columns.sorted_keys(self.field, self.kind)[0]
+            spans = []
             for bound in self.ranges:
                 start = (bisect_left if bound.low_inclusive else bisect_right)(keys, bound.low)
                 end = (bisect_right if bound.high_inclusive else bisect_left)(keys, bound.high)
                 if start < end:
-                    chunks.append(positions[start:end])
-            return columns.mask(chunks)
+                    spans.append((start, end))
+            return columns.spans(self.field, self.kind, spans)
         values, postings, _ = columns.distinct(self.field)
         if self.mode == "text":
             text_test = self.text_test
             assert text_test is not None
-            texts = columns.texts(self.field, self.form)
-            return columns.mask([postings[i] for i, text in enumerate(texts) if text_test(text)])
-        element = self.element
-        assert element is not None
-        return columns.mask([postings[i] for i, value in enumerate(values) if element(value)])
+            chosen = list(map(text_test, columns.texts(self.field, self.form)))
+        else:
+            assert self.element is not None
+            chosen = list(map(self.element, values))
+        return columns.union(self.field, postings, chosen)
 
     def positive_mask_cached(self, columns: Columns) -> int:
         """The positive mask, computed once per library: a condition repeated across rule
