@@ -3,7 +3,7 @@
 Unknown fields are ignored and every field Spotify has removed from development-mode apps
 (popularity, genres, available_markets, label…) is simply absent from these models, so nothing
 breaks when it is missing. Playlist entries carry their content under `item` (2026) or the
-deprecated `track`; `PlaylistEntry.content` reads whichever is there.
+deprecated `track`; `PlaylistEntry.content` reads `item` when there is one, else `track`.
 """
 
 from __future__ import annotations
@@ -119,15 +119,14 @@ class PlaylistEntry(SpotifyModel):
     added_at: datetime | None = None
     added_by: UserRef | None = None
     is_local: bool = False
-    item: Content = None
-    track: Content = None
+    # The 2026 `item`, or, in an entry without one, the deprecated `track`. When both are
+    # there (the duplicate of the transition), only `item` is validated: half the work.
+    payload: Content = Field(default=None, validation_alias=AliasChoices("item", "track"))
 
     @property
     def content(self) -> TrackObject | EpisodeObject | None:
-        for value in (self.item, self.track):
-            if isinstance(value, TrackObject | EpisodeObject):
-                return value
-        return None
+        value = self.payload
+        return value if isinstance(value, TrackObject | EpisodeObject) else None
 
 
 class SpotifyTrack(Track):
