@@ -17,6 +17,7 @@ from app.pipeline.sources_manager import (
     SourceRequest,
     aggregate,
     commit_read,
+    fetch_many,
     fetch_source,
     import_csv,
     plan_fetch,
@@ -179,6 +180,37 @@ def test_a_failure_after_the_plan_saves_nothing(demo_env: DemoEnvironment) -> No
     assert f"playlists/{target.id}/items" in caught.value.detail
     assert "after 2 attempts" in caught.value.detail
     assert files(demo_env) == before
+
+
+def test_fetch_many_saves_every_track_as_spotify_serves_it(demo_env: DemoEnvironment) -> None:
+    """Sources read together are saved together, their tracks serialised while the others
+    were still being read: each stored track must still be its own, field for field."""
+    emulator = demo_env.emulator
+    owned = Playlists.of(emulator).owned
+    requests = [LIKED, playlist(owned[0].id), playlist(owned[1].id)]
+    planned = asyncio.run(plan_fetch(demo_env.services, requests))
+    result = asyncio.run(fetch_many(demo_env.services, planned))
+    assert result["failed"] == 0
+    liked_at = {saved.track_id: saved.added_at for saved in emulator.state.liked}
+    first_seen: dict[str, datetime] = {}
+    for listed in owned[:2]:  # in plan order: the first playlist's date wins
+        for entry in listed.entries:
+            if entry.track_id and entry.track_id not in first_seen:
+                first_seen[entry.track_id] = entry.added_at
+    tracks = stored(demo_env)
+    assert set(tracks) == set(liked_at) | set(first_seen)
+    catalogue = emulator.state.library.tracks
+    for track_id, track in tracks.items():
+        source = catalogue[track_id]
+        assert (track.name, track.duration_ms, track.explicit, track.isrc) == (
+            source.name,
+            source.duration_ms,
+            source.explicit,
+            source.isrc.upper() if source.isrc else None,
+        )
+        assert [artist.id for artist in track.artists] == list(source.artist_ids)
+        assert track.album.id == source.album_id
+        assert track.added_at == liked_at.get(track_id, first_seen.get(track_id))
 
 
 # --- added_at: the liked date when liked, else the first sighting ------------------------------
