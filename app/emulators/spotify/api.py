@@ -85,7 +85,7 @@ class CatalogRoutes:
         render = self.ctx.renderer(request)
         liked = self.ctx.state.liked
         items = [
-            {"added_at": timestamp(saved.added_at), "track": render.track(saved.track_id)}
+            {"added_at": timestamp(saved.added_at), "track": render.track_json(saved.track_id)}
             for saved in liked[offset : offset + limit]
         ]
         url = f"{render.base}/me/tracks"

@@ -15,6 +15,8 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+import orjson
+
 from app.emulators.library_model import Episode, Library, LocalFile, PlaylistEntry
 from app.emulators.spotify.responses import timestamp
 from app.emulators.spotify.state import PlaylistState, spotify_id
@@ -47,6 +49,7 @@ class Renderer:
         self.base = api_base
         self._users = library.users()
         self._tracks: dict[str, JSON] = {}
+        self._track_json: dict[str, orjson.Fragment] = {}
         self._albums: dict[str, JSON] = {}
         self._artists: dict[str, JSON] = {}
         self._episodes: dict[tuple[str, bool], JSON] = {}
@@ -138,6 +141,16 @@ class Renderer:
                 "type": "track",
                 "uri": f"spotify:track:{track_id}",
             }
+        return cached
+
+    def track_json(self, track_id: str) -> orjson.Fragment:
+        """`track` already serialised, to embed in a response as is (a page of 50 liked
+        songs then costs 50 look-ups instead of serialising 50 objects again)."""
+        cached = self._track_json.get(track_id)
+        if cached is None:
+            cached = self._track_json[track_id] = orjson.Fragment(
+                orjson.dumps(self.track(track_id))
+            )
         return cached
 
     @staticmethod

@@ -6,6 +6,7 @@ handlers raise `SpotifyError` and the API app renders it once.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -35,8 +36,12 @@ def error_response(error: SpotifyError) -> Response:
     return json_response(error_body(error.status, error.message), error.status, error.headers)
 
 
+@functools.lru_cache(maxsize=1 << 17)
 def timestamp(moment: datetime) -> str:
-    """Spotify's timestamp format: ISO 8601, UTC, whole seconds, `Z`."""
+    """Spotify's timestamp format: ISO 8601, UTC, whole seconds, `Z`.
+
+    Cached: every page of liked songs or playlist entries formats the same dates again.
+    """
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
