@@ -6,7 +6,6 @@ any number of reads are saved together, one locked update per store.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import orjson
@@ -16,18 +15,6 @@ from app.core.models import Track, TrackSourceType
 from app.data import Stores
 from app.pipeline.rules_manager import warm_library_in_background
 from app.spotify.sources import SourceRead
-
-
-async def encode_ahead(read: SourceRead, chunk: int = 500) -> None:
-    """Serialise a complete read's tracks to JSON now, while other sources are still being
-    read: the event loop is mostly waiting on the network then, whereas the save at the end
-    is on the critical path. A few hundred tracks at a time, so responses arriving meanwhile
-    are not held up."""
-    tracks = read.tracks
-    for start in range(0, len(tracks), chunk):
-        for track in tracks[start : start + chunk]:
-            read.encoded[track.id] = _to_json(track)
-        await asyncio.sleep(0)
 
 
 def commit_reads(stores: Stores, reads: list[SourceRead]) -> None:
@@ -42,18 +29,16 @@ def commit_reads(stores: Stores, reads: list[SourceRead]) -> None:
         return
     with paused_gc():
         if any(read.tracks for read in reads):
-            # track id -> (track, whether a liked read brought it, its JSON if encoded ahead):
-            # streamed into the store.
+            # track id -> (track, whether a liked read brought it): streamed into the store.
             changes: dict[str, _Change] = {}
             for read in reads:
                 liked = read.record.source_type is TrackSourceType.LIKED
-                encoded = read.encoded
                 for track in read.tracks:
                     seen = changes.get(track.id)
                     if seen is not None and not liked and seen[0].added_at is not None:
                         continue  # its added_at is when it was liked, else first seen
                     flag = liked or (seen is not None and seen[1])
-                    changes[track.id] = (track, flag, encoded.get(track.id))
+                    changes[track.id] = (track, flag)
             stores.tracks.edit(changes, _merge_track)
         with stores.sources.update() as sources:
             for read in reads:
@@ -62,21 +47,21 @@ def commit_reads(stores: Stores, reads: list[SourceRead]) -> None:
         warm_library_in_background(stores)  # the next preview finds the new library loaded
 
 
-_Change = tuple[Track, bool, bytes | None]
+_Change = tuple[Track, bool]
 _to_json = Track.__pydantic_serializer__.to_json
 
 
 def _merge_track(
     _track_id: str, stored: dict[str, Any] | None, change: _Change
 ) -> dict[str, Any] | orjson.Fragment:
-    track, liked, encoded = change
+    track, liked = change
     if stored is not None and not liked and stored.get("added_at"):
         # A track's own added_at is when it was liked (else its first sighting).
         data = track.model_dump(mode="json")
         data["added_at"] = stored["added_at"]
         return data
     # JSON from pydantic, spliced in as is: no intermediate dict per track.
-    return orjson.Fragment(encoded if encoded is not None else _to_json(track))
+    return orjson.Fragment(_to_json(track))
 
 
 def commit_read(stores: Stores, read: SourceRead) -> None:

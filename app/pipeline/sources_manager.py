@@ -24,7 +24,7 @@ from app.core.models import TrackSourceType
 from app.data.sources import SourceEntry, SourceRecord
 from app.pipeline.context import Services
 from app.pipeline.sources_aggregate import aggregate
-from app.pipeline.sources_commit import commit_read, commit_reads, encode_ahead
+from app.pipeline.sources_commit import commit_read, commit_reads
 from app.pipeline.sources_planning import (
     SourceRequest,
     current_user_id,
@@ -166,7 +166,7 @@ async def fetch_many(
     ) -> SourceRead | dict[str, Any]:
         request = _request_of(metadata)
         try:
-            read = await read_source(
+            return await read_source(
                 services,
                 request,
                 metadata.get("playlist"),
@@ -174,8 +174,6 @@ async def fetch_many(
                 client,
                 _progress_for(ctx, report_for(index)),
             )
-            await encode_ahead(read)  # while the other sources are still being read
-            return read
         except AppError as exc:
             return {
                 "source": {

@@ -29,9 +29,6 @@ class SourceRead:
     mode: ReadMode = "full"
     new_entries: int = 0
     errors: list[dict[str, Any]] = field(default_factory=list)  # bad CSV rows: line, message
-    # Track id -> the track already serialised to JSON, when it was done ahead of the save
-    # (`sources_commit.encode_ahead`); the save serialises the others itself.
-    encoded: dict[str, bytes] = field(default_factory=dict, repr=False)
 
 
 @dataclass(frozen=True)
