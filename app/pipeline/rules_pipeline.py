@@ -15,6 +15,7 @@ import hashlib
 import math
 import re
 import secrets
+from array import array
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -124,13 +125,14 @@ def _keys(
     return list(map(_column(library, key, compute).__getitem__, positions))
 
 
-def _ranks(library: Library, name: str, ftype: FieldType | None, descending: bool) -> list[int]:
+def _ranks(library: Library, name: str, ftype: FieldType | None, descending: bool) -> array[int]:
     """Each track's place in the library-wide order of a sort field, as an int to sort by
     ascending: equal values share a rank, and a missing value ranks after every present one
     in either direction. Sorting positions by these ints (a stable sort) gives the same order
-    as comparing the values themselves, much faster."""
+    as comparing the values themselves, much faster. Kept in an `array` (4 bytes a track, not
+    a list of int objects: ~0.4 MB per sort field and direction at 100,000 tracks)."""
     cache_key = ("rank", name, ftype, descending)
-    ranks: list[int] | None = library.columns.get(cache_key)
+    ranks: array[int] | None = library.columns.get(cache_key)
     if ranks is not None:
         return ranks
     views, convert = library.views, _sort_converter(ftype)
@@ -138,7 +140,7 @@ def _ranks(library: Library, name: str, ftype: FieldType | None, descending: boo
     present = [p for p, value in enumerate(values) if value is not None]
     present.sort(key=values.__getitem__)
     missing = len(present) + 1
-    ranks = [missing] * len(values)
+    ranks = array("i", [missing]) * len(values)
     rank, previous = 0, _UNSET
     for p in present:
         value = values[p]
