@@ -22,7 +22,8 @@ The client is one class built from its roles: this module holds the request path
 endpoints; `http_errors` maps Spotify's answers to errors, `paging` reads paged endpoints
 (`PagedReads`: `get_page`, `get_all_pages`) and `writes` holds the playlist writes
 (`PlaylistWrites`: `add_items`, `remove_items`, `replace_items`, `reorder_items`,
-`create_playlist`).
+`create_playlist`); both build on `requesting.Requesting`, whose `request` decodes the JSON of
+this module's `request_bytes`.
 """
 
 from __future__ import annotations
@@ -33,12 +34,10 @@ from types import TracebackType
 from typing import Any
 
 import httpx
-import orjson
 import stamina
 
 from app.core.config import Settings
 from app.core.errors import LoginRequiredError, RateLimitedError, UpstreamError
-from app.core.fs import paused_gc
 from app.core.pacing import HostPacer
 from app.spotify.auth import TokenManager
 from app.spotify.http_errors import (
@@ -127,36 +126,6 @@ class SpotifyClient(PagedReads, PlaylistWrites):
         self._http = None
 
     # --- the one request path ------------------------------------------------------------
-
-    async def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: dict[str, Any] | None = None,
-        json: Any = None,
-        replay_safe: bool = True,
-    ) -> Any:
-        """Send one API request (path relative to the API base) and return its JSON body.
-
-        `replay_safe=False` is for writes that must not happen twice (adding items, moving
-        them, creating a playlist): they are retried only when Spotify certainly did not act
-        on them (429, or no connection made); a 5xx or a connection lost mid-request fails at
-        once, since the write may have been applied.
-        """
-        content = await self.request_bytes(
-            method, path, params=params, json=json, replay_safe=replay_safe
-        )
-        if not content:
-            return None
-        try:
-            with paused_gc():  # a page is thousands of small objects and no cycles
-                return orjson.loads(content)
-        except orjson.JSONDecodeError:
-            raise UpstreamError(
-                f"Spotify sent a body that is not JSON for {method} {path}",
-                code="spotify_bad_response",
-            ) from None
 
     async def request_bytes(
         self,

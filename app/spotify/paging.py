@@ -13,13 +13,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from pydantic import TypeAdapter, ValidationError
 
 from app.core.errors import ConflictError, UpstreamError
 from app.core.fs import paused_gc
 from app.spotify.models import Page, PlaylistEntry, SavedTrack, SimplifiedPlaylist
+from app.spotify.requesting import Requesting
 
 log = logging.getLogger(__name__)
 
@@ -49,20 +50,8 @@ class TotalChanged(Exception):
     pass
 
 
-class PagedReads:
+class PagedReads(Requesting):
     """`get_page` and `get_all_pages`, over the client's `request_bytes`."""
-
-    if TYPE_CHECKING:  # supplied by SpotifyClient
-
-        async def request_bytes(
-            self,
-            method: str,
-            path: str,
-            *,
-            params: dict[str, Any] | None = None,
-            json: Any = None,
-            replay_safe: bool = True,
-        ) -> bytes: ...
 
     async def get_page(
         self, path: str, adapter: TypeAdapter[Page[T]], params: dict[str, Any]

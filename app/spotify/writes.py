@@ -12,29 +12,18 @@ could add the items twice or move them again. Removing and replacing are idempot
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from app.core.errors import UpstreamError
+from app.spotify.requesting import Requesting
 
 MAX_WRITE_URIS = 100  # URIs (or items) in one add, replace or remove call
 ADDABLE = ("spotify:track:", "spotify:episode:")  # local files cannot be added by the API
 REMOVABLE = (*ADDABLE, "spotify:local:")
 
 
-class PlaylistWrites:
+class PlaylistWrites(Requesting):
     """The playlist write endpoints, over the client's `request`."""
-
-    if TYPE_CHECKING:  # supplied by SpotifyClient
-
-        async def request(
-            self,
-            method: str,
-            path: str,
-            *,
-            params: dict[str, Any] | None = None,
-            json: Any = None,
-            replay_safe: bool = True,
-        ) -> Any: ...
 
     async def add_items(
         self, playlist_id: str, uris: Sequence[str], position: int | None = None
