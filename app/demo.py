@@ -21,11 +21,12 @@ from pathlib import Path
 
 from app.core.config import DEMO_EMULATORS_PREFIX, Settings
 from app.data import Stores
-from app.emulators.library import generate_library
+from app.emulators.common.transport import ASGIApp, emulator_transport
+from app.emulators.library.account import generate_library
 from app.emulators.server import EmulatorServer
-from app.emulators.spotify import SpotifyEmulator, SpotifyEmulatorConfig
-from app.emulators.transport import ASGIApp, emulator_transport
-from app.pipeline.context import Services
+from app.emulators.spotify.config import SpotifyEmulatorConfig
+from app.emulators.spotify.emulator import SpotifyEmulator
+from app.pipeline.services import Services
 from app.spotify.access import DEMO_CLIENT_ID, SpotifyAccess
 
 

@@ -37,17 +37,17 @@ from app.core.config import Settings
 from app.core.models import TrackEnrichment, TrackSourceType
 from app.data import Stores
 from app.data.sources import SourceEntry, SourceRecord
-from app.emulators.library import generate_library
-from app.emulators.library_model import Library
+from app.emulators.common.transport import emulator_transport
+from app.emulators.library.account import generate_library
+from app.emulators.library.model import GeneratedLibrary
 from app.emulators.server import create_emulator_server
-from app.emulators.transport import emulator_transport
-from app.pipeline.enrichment.http import ProviderNet
 from app.pipeline.enrichment.runner import enrich_tracks
+from app.providers.http import ProviderNet
 from bench._report import ROOT, record
 from tests.helpers.provider_env import BASE, core_track, provider_settings
 
 
-def library_with_isrcs(count: int, seed: int = 11) -> tuple[Library, list[str]]:
+def library_with_isrcs(count: int, seed: int = 11) -> tuple[GeneratedLibrary, list[str]]:
     """A generated library and `count` liked track ids that all have an ISRC."""
     library = generate_library(seed=seed, tracks=int(count * 1.15) + 50, playlists=0)
     ids = [saved.track_id for saved in library.liked if library.tracks[saved.track_id].isrc]
@@ -56,7 +56,7 @@ def library_with_isrcs(count: int, seed: int = 11) -> tuple[Library, list[str]]:
     return library, ids[:count]
 
 
-def store_library(stores: Stores, library: Library, ids: list[str]) -> None:
+def store_library(stores: Stores, library: GeneratedLibrary, ids: list[str]) -> None:
     stores.tracks.upsert(core_track(library, track_id) for track_id in ids)
     stores.sources.put(
         SourceRecord(
@@ -69,7 +69,7 @@ def store_library(stores: Stores, library: Library, ids: list[str]) -> None:
 
 
 async def _run_provider(settings: Settings, stores: Stores, transport: Any) -> tuple[Any, float]:
-    from app.pipeline.enrichment.providers.musicbrainz import MusicBrainzProvider
+    from app.providers.musicbrainz.provider import MusicBrainzProvider
 
     start = time.perf_counter()
     async with ProviderNet(settings, transport=transport) as net:
@@ -81,7 +81,7 @@ async def _one_by_one(settings: Settings, isrcs: list[str], transport: Any) -> t
     """The baseline: one ISRC lookup per track, paced at MusicBrainz's 1 request/s."""
     start = time.perf_counter()
     async with ProviderNet(settings, transport=transport) as net:
-        from app.pipeline.enrichment.providers.musicbrainz import MusicBrainzProvider
+        from app.providers.musicbrainz.provider import MusicBrainzProvider
 
         client = net.client(settings.musicbrainz_url, rate=MusicBrainzProvider.rate_limit)
         for isrc in isrcs:
@@ -152,7 +152,7 @@ def bench_requests(tracks: int, baseline: int) -> str:
 # --- memory ---------------------------------------------------------------------------------
 
 
-def provider_entries(library: Library, track_id: str) -> list[TrackEnrichment]:
+def provider_entries(library: GeneratedLibrary, track_id: str) -> list[TrackEnrichment]:
     """Four entries shaped like the real providers' (keys, value types, list lengths)."""
     track = library.tracks[track_id]
     truth = track.truth

@@ -38,9 +38,10 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.core.config import Settings
-from app.pipeline.context import Services
-from app.pipeline.sources_manager import fetch_many, plan_library
-from app.spotify.login import headless_login
+from app.pipeline.services import Services
+from app.pipeline.sources.planning import plan_library
+from app.pipeline.sources.service import fetch_many
+from app.spotify.auth.login import headless_login
 from bench._report import record
 
 CONCURRENCY = 8

@@ -32,12 +32,12 @@ from app.core.models import AlbumRef, ArtistRef, Track, TrackEnrichment, TrackSo
 from app.core.rules import NEGATION, NEGATIVE, PlaylistRuleSet, RuleOperator
 from app.data import Stores
 from app.data.sources import SourceEntry, SourceRecord
-from app.emulators.library import generate_library
-from app.pipeline.rules_compile import registry_types
-from app.pipeline.rules_engine import dependency_order, evaluate_rule_sets
-from app.pipeline.rules_manager import preview_library
-from app.pipeline.rules_pipeline import run_pipeline
-from app.pipeline.rules_view import Library, build_library
+from app.emulators.library.account import generate_library
+from app.pipeline.rules.engine.compile import registry_types
+from app.pipeline.rules.engine.evaluate import dependency_order, evaluate_rule_sets
+from app.pipeline.rules.engine.stages import run_pipeline
+from app.pipeline.rules.library.views import Library, build_library
+from app.pipeline.rules.service import preview_library
 from bench._report import best_of, record
 
 NOW = datetime(2025, 6, 1, tzinfo=UTC)

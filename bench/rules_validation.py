@@ -20,10 +20,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.core.models import AlbumRef, ArtistRef, Track, TrackEnrichment
 from app.core.rules import MAX_CONDITIONS, PlaylistRuleSet
-from app.emulators.library import generate_library
-from app.emulators.library_model import TrackTruth
-from app.pipeline.rules_fields import FieldRegistry, registry_from_library
-from app.pipeline.rules_validation import validate_rule_set
+from app.emulators.library.account import generate_library
+from app.emulators.library.model import TrackTruth
+from app.pipeline.rules.fields.discovery import registry_from_library
+from app.pipeline.rules.fields.registry import FieldRegistry
+from app.pipeline.rules.validation.validator import validate_rule_set
 from bench._report import best_of, record
 
 REGISTRY_TARGET_S = 1.0

@@ -24,7 +24,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app.pipeline.sync_plan import LiveItem, SyncMode, apply_calls_locally, plan_sync
+from app.pipeline.sync.model import LiveItem, SyncMode
+from app.pipeline.sync.planner import plan_sync
+from app.pipeline.sync.replay import apply_calls_locally
 from bench._report import record
 
 MODES: tuple[SyncMode, ...] = ("replace", "merge", "append")

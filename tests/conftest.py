@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from app.core.config import Settings
-from app.pipeline.context import Services
+from app.pipeline.services import Services
 
 
 @pytest.fixture(autouse=True)

@@ -10,19 +10,19 @@ from typing import Any
 from fastapi import FastAPI
 
 from app import __version__
-from app.api import auth, data, pipeline, rules, spotify, sync
 from app.api.errors import install_error_handlers
 from app.api.middleware import LocalRequestGuard
+from app.api.routes import auth, data, pipeline, rules, spotify, sync
 from app.core.config import DEMO_EMULATORS_PREFIX, Settings
 from app.demo import DemoEnvironment
-from app.pipeline.context import Services
 from app.pipeline.enrichment.service import RESUMABLE_STEPS
-from app.pipeline.jobs_runner import JobManager
+from app.pipeline.jobs.runner import JobManager
+from app.pipeline.jobs.steps import StepRegistry
 from app.pipeline.registry import default_registry
-from app.pipeline.rules_manager import warm_library_in_background
-from app.pipeline.steps import StepRegistry
-from app.pipeline.sync_run import PeriodicSync
-from app.spotify.auth import LoginSessions
+from app.pipeline.rules.library.cache import warm_library_in_background
+from app.pipeline.services import Services
+from app.pipeline.sync.unattended import PeriodicSync
+from app.spotify.auth.pkce import LoginSessions
 
 log = logging.getLogger(__name__)
 

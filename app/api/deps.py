@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from app.pipeline.context import Services
-from app.pipeline.jobs_runner import JobManager
+from app.pipeline.jobs.runner import JobManager
+from app.pipeline.services import Services
 
 
 def _jobs(request: Request) -> JobManager:

@@ -25,9 +25,9 @@ from rich.table import Table
 
 from app.core.config import Settings
 from app.core.models import JobStatus, PipelineJob
-from app.pipeline.context import Services
-from app.pipeline.jobs_runner import JobManager
+from app.pipeline.jobs.runner import JobManager
 from app.pipeline.registry import default_registry
+from app.pipeline.services import Services
 
 out = Console()
 err = Console(stderr=True)

@@ -19,8 +19,22 @@ from rich.table import Table
 from app.cli.common import AsJson, CacheDir, Demo, _fail, _print_json, _services, err, out
 from app.core.errors import RulesInvalidError
 from app.data import Stores
-from app.pipeline import rules_manager as manager
-from app.pipeline.rules_text import format_rules
+from app.pipeline.rules.rule_files import apply_rules_file, parse_rules_file, validate_rules_file
+from app.pipeline.rules.rule_sets import (
+    delete_rule_set,
+    document,
+    get_rule_set,
+    stored_rule_sets,
+    upsert_rule_set,
+    validation_report,
+)
+from app.pipeline.rules.service import (
+    explain_track,
+    export_nsp_rules,
+    import_nsp_rules,
+    preview_library,
+)
+from app.pipeline.rules.text.printer import format_rules
 
 rules_app = typer.Typer(
     help="Manage playlist rule sets (JSON or text syntax).", no_args_is_help=True
@@ -56,9 +70,9 @@ def _read(source: str) -> str:
 @rules_app.command("list")
 def rules_list(cache_dir: CacheDir = None, demo: Demo = False, as_json: AsJson = False) -> None:
     """List rule sets."""
-    rule_sets = manager.stored_rule_sets(_stores(cache_dir, demo))
+    rule_sets = stored_rule_sets(_stores(cache_dir, demo))
     if as_json:
-        _print_json([manager.document(rs) for rs in rule_sets])
+        _print_json([document(rs) for rs in rule_sets])
         return
     table = Table("id", "name", "enabled", "rules", caption=f"{len(rule_sets)} rule set(s)")
     for rs in rule_sets:
@@ -72,9 +86,9 @@ def rules_show(
     rule_id: str, cache_dir: CacheDir = None, demo: Demo = False, as_json: AsJson = False
 ) -> None:
     """Show one rule set in the text syntax (or as JSON)."""
-    rule_set = manager.get_rule_set(_stores(cache_dir, demo), rule_id)
+    rule_set = get_rule_set(_stores(cache_dir, demo), rule_id)
     if as_json:
-        _print_json(manager.document(rule_set))
+        _print_json(document(rule_set))
     else:
         out.print(f"[bold]\\[{rule_set.id}] {escape(rule_set.name)}[/]", highlight=False)
         out.print(escape(format_rules(rule_set)), highlight=False)
@@ -101,7 +115,7 @@ def rules_add(
     payload: dict[str, Any] = {"id": rule_id, "name": name, "text": body}
     if target:
         payload["target_playlist_name"] = target
-    rule_set = _checked(lambda: manager.upsert_rule_set(_stores(cache_dir, demo), payload))
+    rule_set = _checked(lambda: upsert_rule_set(_stores(cache_dir, demo), payload))
     out.print(escape(f"saved [{rule_set.id}] {rule_set.name}"), highlight=False)
 
 
@@ -109,7 +123,7 @@ def rules_add(
 def rules_edit(rule_id: str, cache_dir: CacheDir = None, demo: Demo = False) -> None:
     """Edit a rule set's text in $EDITOR; it is saved only if it is valid."""
     stores = _stores(cache_dir, demo)
-    rule_set = manager.get_rule_set(stores, rule_id)
+    rule_set = get_rule_set(stores, rule_id)
     with tempfile.NamedTemporaryFile("w+", suffix=".rules", delete=False) as handle:
         handle.write(format_rules(rule_set) + "\n")
         path = Path(handle.name)
@@ -120,14 +134,14 @@ def rules_edit(rule_id: str, cache_dir: CacheDir = None, demo: Demo = False) -> 
     finally:
         path.unlink(missing_ok=True)
     payload = {**rule_set.model_dump(mode="json"), "text": text}
-    saved = _checked(lambda: manager.upsert_rule_set(stores, payload))
+    saved = _checked(lambda: upsert_rule_set(stores, payload))
     out.print(escape(f"saved [{saved.id}] {saved.name}"), highlight=False)
 
 
 @rules_app.command("rm")
 def rules_rm(rule_id: str, cache_dir: CacheDir = None, demo: Demo = False) -> None:
     """Delete a rule set."""
-    manager.delete_rule_set(_stores(cache_dir, demo), rule_id)
+    delete_rule_set(_stores(cache_dir, demo), rule_id)
     out.print(f"deleted {rule_id}")
 
 
@@ -143,11 +157,11 @@ def rules_validate(
     """Check a rules file, or every stored rule set; exit 1 on any problem."""
     stores = _stores(cache_dir, demo)
     if source is not None:
-        payloads = manager.parse_rules_file(_read(source))
-        reports, file_errors = manager.validate_rules_file(stores, payloads)
+        payloads = parse_rules_file(_read(source))
+        reports, file_errors = validate_rules_file(stores, payloads)
     else:
         payloads = stores.rules.load_rules()
-        reports = [manager.validation_report(stores, payload) for payload in payloads]
+        reports = [validation_report(stores, payload) for payload in payloads]
         file_errors = []
     failed = 0
     for payload, report in zip(payloads, reports, strict=True):
@@ -171,7 +185,7 @@ def rules_fmt(
     source: Annotated[str, typer.Argument(help="Text rules ('-' for stdin).")] = "-",
 ) -> None:
     """Print rules in the canonical text form (checks the syntax)."""
-    from app.pipeline.rules_text import parse_rules
+    from app.pipeline.rules.text.parser import parse_rules
 
     parsed = _checked(lambda: parse_rules(_read(source)))
     out.print(escape(format_rules(parsed)), highlight=False)
@@ -181,7 +195,7 @@ def rules_fmt(
 def rules_apply_file(path: Path, cache_dir: CacheDir = None, demo: Demo = False) -> None:
     """Upsert every rule set of a file (`[id] Name` headers); nothing is saved if one is bad."""
     content = path.read_text(encoding="utf-8")
-    saved = _checked(lambda: manager.apply_rules_file(_stores(cache_dir, demo), content))
+    saved = _checked(lambda: apply_rules_file(_stores(cache_dir, demo), content))
     out.print(f"saved {len(saved)} rule set(s): {', '.join(rs.id for rs in saved)}")
 
 
@@ -195,7 +209,7 @@ def rules_import_nsp(
     demo: Demo = False,
 ) -> None:
     """Import a Navidrome smart playlist (.nsp); kept disabled if it needs fixing here."""
-    rule_set, notes, problems = manager.import_nsp_rules(
+    rule_set, notes, problems = import_nsp_rules(
         _stores(cache_dir, demo), path.read_bytes(), rule_id=rule_id, name=path.stem
     )
     out.print(escape(f"imported [{rule_set.id}] {rule_set.name}"), highlight=False)
@@ -220,7 +234,7 @@ def rules_export_nsp(
     demo: Demo = False,
 ) -> None:
     """Export a rule set as a Navidrome smart playlist; what Navidrome can't express is listed."""
-    exported = manager.export_nsp_rules(_stores(cache_dir, demo), rule_id)
+    exported = export_nsp_rules(_stores(cache_dir, demo), rule_id)
     text = json.dumps(exported.data, indent=2, ensure_ascii=False) + "\n"
     if output is None:
         sys.stdout.write(text)
@@ -243,7 +257,7 @@ def preview(
 ) -> None:
     """Preview the playlists rule sets would make from the fetched library."""
     stores = _stores(cache_dir, demo)
-    result = _checked(lambda: manager.preview_library(stores, ids=rule_ids or None))
+    result = _checked(lambda: preview_library(stores, ids=rule_ids or None))
     if as_json:
         _print_json(result)
         return
@@ -290,7 +304,7 @@ def explain(
     as_json: AsJson = False,
 ) -> None:
     """Why a track is (or is not) in a rule set's playlist."""
-    result = manager.explain_track(_stores(cache_dir, demo), track_id, rule_id)
+    result = explain_track(_stores(cache_dir, demo), track_id, rule_id)
     if as_json:
         _print_json(result)
         return

@@ -40,7 +40,7 @@ def serve(
     """Run the HTTP API (OpenAPI docs at /docs)."""
     import uvicorn
 
-    from app.api import create_app
+    from app.api.app import create_app
 
     settings = build_settings(host=host, port=port, cache_dir=cache_dir, sync_every=sync_every)
     configure_logging(settings.log_level)
@@ -84,7 +84,7 @@ def emulate(
     config = SpotifyEmulatorConfig(
         latency_ms=latency_ms, fail_rate=fail_rate, rate_limit=rate_limit
     )
-    from app.emulators.library import generate_library
+    from app.emulators.library.account import generate_library
 
     library = generate_library(
         seed=seed, tracks=tracks_, playlists=playlists_, playlist_size=playlist_size

@@ -35,7 +35,7 @@ def login(
     timeout: Annotated[float, typer.Option(help="Seconds to wait for the callback.")] = 300,
 ) -> None:
     """Connect your Spotify account (PKCE; opens the browser and waits for the callback)."""
-    from app.spotify.login import headless_login, interactive_login
+    from app.spotify.auth.login import headless_login, interactive_login
 
     services = _services(cache_dir, demo, spotify=True)
     access = services.spotify
@@ -61,7 +61,7 @@ def logout(cache_dir: CacheDir = None, demo: Demo = False) -> None:
 
 def playlists(cache_dir: CacheDir = None, demo: Demo = False, as_json: AsJson = False) -> None:
     """List the playlists in your library and whether they can be read."""
-    from app.pipeline.sources_manager import list_playlists
+    from app.pipeline.sources.planning import list_playlists
 
     user_id, listing = asyncio.run(list_playlists(_services(cache_dir, demo, spotify=True)))
     rows: list[dict[str, Any]] = [
@@ -102,7 +102,7 @@ def fetch(
 ) -> None:
     """Fetch track sources into the library (unchanged playlists are skipped); with no
     option, the whole library: liked songs and every playlist you can read."""
-    from app.pipeline.sources_manager import SourceRequest, plan_fetch, plan_library
+    from app.pipeline.sources.planning import SourceRequest, plan_fetch, plan_library
 
     requests = [SourceRequest(source_type="liked")] if liked else []
     requests += [SourceRequest(source_type="playlist", source_id=pid) for pid in playlist or []]
@@ -150,7 +150,7 @@ def tracks(
     as_json: AsJson = False,
 ) -> None:
     """Show fetched tracks with the sources they came from."""
-    from app.pipeline.sources_manager import aggregate
+    from app.pipeline.sources.aggregate import aggregate
 
     view = aggregate(
         _services(cache_dir, demo).stores, limit=limit, offset=offset, source=source, q=q

@@ -24,7 +24,7 @@ from app.pipeline.health import health_report
 
 def status(cache_dir: CacheDir = None, demo: Demo = False, as_json: AsJson = False) -> None:
     """Show login, version, data directory, store files, quarantined files and job counts."""
-    from app.spotify.auth import auth_status
+    from app.spotify.auth.tokens import auth_status
 
     manager = _manager(cache_dir, demo)
     report = health_report(

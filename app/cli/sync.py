@@ -41,7 +41,7 @@ def plan(
     as_json: AsJson = False,
 ) -> None:
     """Plan what each rule set's playlist needs (reads Spotify, writes nothing)."""
-    from app.pipeline.sync_manager import plan_playlists
+    from app.pipeline.sync.service import plan_playlists
 
     services = _services(cache_dir, demo, spotify=True)
     plans = asyncio.run(plan_playlists(services, rules or None))
@@ -83,7 +83,7 @@ def apply(
     as_json: AsJson = False,
 ) -> None:
     """Apply a plan: the only command that writes to Spotify (backed up first)."""
-    from app.pipeline.sync_manager import check_applicable
+    from app.pipeline.sync.service import check_applicable
 
     manager = _manager(cache_dir, demo, spotify=True)
     check_applicable(manager.services, plan_id, force or [])
@@ -98,7 +98,7 @@ def backups(
     as_json: AsJson = False,
 ) -> None:
     """Backups taken before each apply, newest first."""
-    from app.pipeline.sync_manager import list_backups
+    from app.pipeline.sync.backups import list_backups
 
     rows = list_backups(_services(cache_dir, demo), playlist)
     if as_json:

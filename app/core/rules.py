@@ -2,14 +2,14 @@
 
 A `PlaylistRuleSet` describes one playlist: which tracks belong (`rules`, a tree of
 `RuleGroup`s and `RuleCondition`s), from which sources, in what order, how many. The text
-syntax (`app.pipeline.rules_text`) is a second, exactly equivalent view of the same model.
+syntax (`app.pipeline.rules.text`) is a second, exactly equivalent view of the same model.
 
 Files written by the seed (a flat `RuleGroup` of `{field, operator, value}` conditions with the
 operators eq … regex) load unchanged: every field they used keeps its name and meaning.
 
 This module checks *structure* only (types, shapes, known operators, limits on size). Whether a
 field exists, whether an operator suits its type and whether a value is well-formed is decided
-against the field registry by the validator (`app.pipeline.rules_validation`), which reports every
+against the field registry by the validator (`app.pipeline.rules.validation`), which reports every
 problem with its position.
 """
 

@@ -1,7 +1,7 @@
 """plans.json: sync plans by id, so a plan made by one command can be applied by another.
 
 A plan is stored as the planner computed it (JSON), with the fingerprint of the live playlist
-it was computed against (`app.pipeline.sync_manager` writes them and prunes old ones).
+it was computed against (`app.pipeline.sync.service` writes them and prunes old ones).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pydantic import TypeAdapter
 from app.core.errors import NotFoundError
 from app.data.store import JsonStore
 
-PlanMap = dict[str, dict[str, Any]]  # plan id -> stored plan (see app.pipeline.sync_manager)
+PlanMap = dict[str, dict[str, Any]]  # plan id -> stored plan (see app.pipeline.sync.service)
 
 
 class PlanStore(JsonStore[PlanMap]):

@@ -64,13 +64,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from app.emulators.clock import Clock
-from app.emulators.library import GENRE_FAMILY
-from app.emulators.library_model import Library, Track, TrackTruth
-from app.emulators.provider_gate import ProviderConfig, ProviderGate, SlidingWindow, mark_fault
+from app.emulators.common.clock import Clock
+from app.emulators.common.gate import ProviderConfig, ProviderGate, SlidingWindow, mark_fault
+from app.emulators.common.transport import ASGIApp
+from app.emulators.common.transport import json_response as shared_json_response
+from app.emulators.library.model import GeneratedLibrary, Track, TrackTruth
+from app.emulators.library.vocabulary import GENRE_FAMILY
 from app.emulators.spotify.gateway import RequestRecord
-from app.emulators.transport import ASGIApp
-from app.emulators.transport import json_response as shared_json_response
 
 # This service answers a bare ``application/json``.
 json_response = partial(shared_json_response, charset=False)
@@ -171,7 +171,7 @@ def _classifier(classes: Mapping[str, float]) -> dict[str, Any]:
     return {"all": dict(classes), "probability": classes[value], "value": value}
 
 
-def high_level_document(library: Library, track: Track) -> dict[str, Any]:
+def high_level_document(library: GeneratedLibrary, track: Track) -> dict[str, Any]:
     """The high-level document of `track`'s recording: `{highlevel, metadata}`."""
     truth = track.truth
     highlevel: dict[str, Any] = {}
@@ -214,7 +214,7 @@ def high_level_document(library: Library, track: Track) -> dict[str, Any]:
     }
 
 
-def recordings(library: Library) -> dict[str, Track]:
+def recordings(library: GeneratedLibrary) -> dict[str, Track]:
     """recording MBID -> the first library track of that recording."""
     found: dict[str, Track] = {}
     for track in library.tracks.values():
@@ -232,7 +232,7 @@ def dump_path(directory: Path, mbid: str, layout: Literal["nested", "flat"] = "n
 
 
 def write_dump(
-    library: Library, directory: Path, *, layout: Literal["nested", "flat"] = "nested"
+    library: GeneratedLibrary, directory: Path, *, layout: Literal["nested", "flat"] = "nested"
 ) -> int:
     """Write one high-level document per recording of `library`; returns how many."""
     written = 0
@@ -252,7 +252,7 @@ class AcousticBrainzEmulator:
 
     def __init__(
         self,
-        library: Library,
+        library: GeneratedLibrary,
         config: AcousticBrainzConfig | None = None,
         clock: Clock | None = None,
     ) -> None:

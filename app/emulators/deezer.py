@@ -1,4 +1,4 @@
-"""`DeezerEmulator`: the slice of the public Deezer API enrichment uses, over a `Library`.
+"""`DeezerEmulator`: the slice of the public Deezer API enrichment uses, over a `GeneratedLibrary`.
 
     deezer = DeezerEmulator(generate_library(seed=1))
     client = httpx.AsyncClient(transport=emulator_transport(deezer.app),
@@ -40,18 +40,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from app.emulators.clock import Clock
-from app.emulators.library.index import LibraryIndex, base_title
-from app.emulators.library_model import Album, Artist, Library, Track
-from app.emulators.provider_gate import (
+from app.emulators.common.clock import Clock
+from app.emulators.common.gate import (
     ProviderConfig,
     ProviderGate,
     SlidingWindow,
     mark_fault,
     stable_int,
 )
+from app.emulators.common.transport import ASGIApp, json_response
+from app.emulators.library.index import LibraryIndex, base_title
+from app.emulators.library.model import Album, Artist, GeneratedLibrary, Track
 from app.emulators.spotify.gateway import RequestRecord
-from app.emulators.transport import ASGIApp, json_response
 
 SITE = "https://www.deezer.com"
 API = "https://api.deezer.com"
@@ -85,7 +85,10 @@ class DeezerEmulator:
     """An in-memory Deezer over `library`; `app` is the ASGI app, `requests` its log."""
 
     def __init__(
-        self, library: Library, config: DeezerConfig | None = None, clock: Clock | None = None
+        self,
+        library: GeneratedLibrary,
+        config: DeezerConfig | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.library = library
         self.config = config or DeezerConfig()

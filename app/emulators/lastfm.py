@@ -1,4 +1,4 @@
-"""`LastfmEmulator`: Last.fm's top-tag methods over a `Library`, served under `/lastfm/2.0`
+"""`LastfmEmulator`: Last.fm's top-tag methods over a `GeneratedLibrary`, served under `/lastfm/2.0`
 (like `https://ws.audioscrobbler.com/2.0/`).
 
     lastfm = LastfmEmulator(generate_library(seed=1), LastfmConfig(api_keys=("k",)))
@@ -39,12 +39,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from app.emulators.clock import Clock
+from app.emulators.common.clock import Clock
+from app.emulators.common.gate import ProviderConfig, ProviderGate, SlidingWindow, mark_fault
+from app.emulators.common.transport import ASGIApp, json_response
 from app.emulators.library.index import LibraryIndex, fold
-from app.emulators.library_model import Artist, Library, Track
-from app.emulators.provider_gate import ProviderConfig, ProviderGate, SlidingWindow, mark_fault
+from app.emulators.library.model import Artist, GeneratedLibrary, Track
 from app.emulators.spotify.gateway import RequestRecord
-from app.emulators.transport import ASGIApp, json_response
 
 INVALID_METHOD = 3
 INVALID_PARAMETERS = 6
@@ -99,7 +99,10 @@ class LastfmEmulator:
     """An in-memory Last.fm over `library`; `app` is the ASGI app, `requests` its log."""
 
     def __init__(
-        self, library: Library, config: LastfmConfig | None = None, clock: Clock | None = None
+        self,
+        library: GeneratedLibrary,
+        config: LastfmConfig | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.library = library
         self.config = config or LastfmConfig()

@@ -33,22 +33,19 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from app.emulators.clock import Clock
-from app.emulators.library_model import Library
-from app.emulators.musicbrainz import (
+from app.emulators.common.clock import Clock
+from app.emulators.common.gate import RandomFaults, SlidingWindow, check_fault_rates
+from app.emulators.common.gateway import PolicyGateway, Refusal, client_key
+from app.emulators.common.transport import ASGIApp, Scope, json_response
+from app.emulators.library.model import GeneratedLibrary
+from app.emulators.musicbrainz.data import (
     MusicBrainzData,
-    PolicyGateway,
-    RandomFaults,
     Recording,
-    Refusal,
-    client_key,
     genre_id,
     is_genre,
     release_id,
 )
-from app.emulators.provider_gate import SlidingWindow, check_fault_rates
 from app.emulators.spotify.gateway import RequestRecord
-from app.emulators.transport import ASGIApp, Scope, json_response
 
 _MBID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 INC_VALUES = frozenset({"artist", "tag", "release"})
@@ -105,7 +102,7 @@ class ListenBrainzEmulator:
 
     def __init__(
         self,
-        library: Library,
+        library: GeneratedLibrary,
         config: ListenBrainzConfig | None = None,
         clock: Clock | None = None,
         data: MusicBrainzData | None = None,

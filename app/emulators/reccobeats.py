@@ -1,4 +1,4 @@
-"""`ReccoBeatsEmulator`: ReccoBeats' audio features over a `Library`, served under
+"""`ReccoBeatsEmulator`: ReccoBeats' audio features over a `GeneratedLibrary`, served under
 `/reccobeats/v1` (like `https://api.reccobeats.com/v1`).
 
     recco = ReccoBeatsEmulator(generate_library(seed=1))
@@ -44,18 +44,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from app.emulators.clock import Clock
-from app.emulators.library_model import Library, Track
-from app.emulators.provider_gate import (
+from app.emulators.common.clock import Clock
+from app.emulators.common.gate import (
     ProviderConfig,
     ProviderGate,
     SlidingWindow,
     mark_fault,
     stable_int,
 )
+from app.emulators.common.transport import ASGIApp
+from app.emulators.common.transport import json_response as shared_json_response
+from app.emulators.library.model import GeneratedLibrary, Track
 from app.emulators.spotify.gateway import RequestRecord
-from app.emulators.transport import ASGIApp
-from app.emulators.transport import json_response as shared_json_response
 
 _NAMESPACE = uuid.UUID("6f1e3c4a-8a55-4f0e-9a43-2b1f0c6d9e71")
 FEATURES = (
@@ -94,7 +94,7 @@ class ReccoBeatsEmulator:
 
     def __init__(
         self,
-        library: Library,
+        library: GeneratedLibrary,
         config: ReccoBeatsConfig | None = None,
         clock: Clock | None = None,
     ) -> None:

@@ -24,17 +24,18 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Mount, Route
 
 from app.emulators.acousticbrainz import AcousticBrainzEmulator
-from app.emulators.clock import Clock
+from app.emulators.common.clock import Clock
+from app.emulators.common.transport import ASGIApp, Receive, Scope, Send, ServeDroppedConnections
 from app.emulators.deezer import DeezerEmulator
 from app.emulators.lastfm import LastfmEmulator
-from app.emulators.library import generate_library
-from app.emulators.library_model import Library
+from app.emulators.library.account import generate_library
+from app.emulators.library.model import GeneratedLibrary
 from app.emulators.listenbrainz import ListenBrainzEmulator
-from app.emulators.llm import LlmEmulator
-from app.emulators.musicbrainz import MusicBrainzEmulator
+from app.emulators.llm.emulator import LlmEmulator
+from app.emulators.musicbrainz.service import MusicBrainzEmulator
 from app.emulators.reccobeats import ReccoBeatsEmulator
-from app.emulators.spotify import SpotifyEmulator, SpotifyEmulatorConfig
-from app.emulators.transport import ASGIApp, Receive, Scope, Send, ServeDroppedConnections
+from app.emulators.spotify.config import SpotifyEmulatorConfig
+from app.emulators.spotify.emulator import SpotifyEmulator
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ class ProviderEmulators:
     acousticbrainz: AcousticBrainzEmulator
 
     @classmethod
-    def create(cls, library: Library, clock: Clock | None = None) -> ProviderEmulators:
+    def create(cls, library: GeneratedLibrary, clock: Clock | None = None) -> ProviderEmulators:
         musicbrainz = MusicBrainzEmulator(library, clock=clock)
         return cls(
             musicbrainz=musicbrainz,
@@ -154,7 +155,7 @@ def create_emulator_server(
     rate_limit: int | None = None,
     base_url: str | None = None,
     clock: Clock | None = None,
-    library: Library | None = None,
+    library: GeneratedLibrary | None = None,
 ) -> EmulatorServer:
     """A server over a generated library (or `library`); keyword faults override `config`."""
     if library is None:

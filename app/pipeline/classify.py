@@ -31,14 +31,11 @@ from typing import Any
 from app.core.errors import NotFoundError, UnprocessableError
 from app.core.models import Classification, TrackEnrichment, utc_now
 from app.data import Stores
-from app.pipeline.context import Services
-from app.pipeline.rules_manager import (
-    library_views,
-    preview_library,
-    stored_rule_sets,
-    upsert_rule_set,
-)
-from app.pipeline.steps import StepContext
+from app.pipeline.jobs.steps import StepContext
+from app.pipeline.rules.library.cache import library_views
+from app.pipeline.rules.rule_sets import stored_rule_sets, upsert_rule_set
+from app.pipeline.rules.service import preview_library
+from app.pipeline.services import Services
 
 MOOD_V1 = "mood_v1"
 CLASSIFIERS = (MOOD_V1,)

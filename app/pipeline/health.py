@@ -13,7 +13,7 @@ from app import __version__
 from app.core.errors import StoreError
 from app.core.fs import list_quarantined
 from app.data import Stores
-from app.pipeline.steps import StepContext
+from app.pipeline.jobs.steps import StepContext
 
 
 class StoreHealth(BaseModel):

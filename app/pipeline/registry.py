@@ -5,10 +5,11 @@ from __future__ import annotations
 from app.pipeline.classify import build_step, classify_step
 from app.pipeline.enrichment.service import ENRICH_STEP, EXTERNAL_STEP, enrich_step, external_step
 from app.pipeline.health import verify_step
-from app.pipeline.sources_manager import fetch_sources_step, fetch_tracks_step, tracks_step
-from app.pipeline.steps import StepRegistry
-from app.pipeline.sync_manager import apply_step, diff_step, restore_step
-from app.pipeline.sync_run import sync_step
+from app.pipeline.jobs.steps import StepRegistry
+from app.pipeline.sources.service import fetch_sources_step, fetch_tracks_step, tracks_step
+from app.pipeline.sync.backups import restore_step
+from app.pipeline.sync.service import apply_step, diff_step
+from app.pipeline.sync.unattended import sync_step
 
 
 def default_registry() -> StepRegistry:

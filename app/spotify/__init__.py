@@ -1,1 +1,1 @@
-"""Spotify Web API integration (auth, client, tracks, playlists); filled by the Spotify issue."""
+"""Spotify Web API: the client (paging, writes, errors), lenient models, reading sources, auth."""

@@ -8,7 +8,7 @@ import httpx
 
 from app.core.config import Settings
 from app.data.tokens import TokenStore
-from app.spotify.auth import TokenManager
+from app.spotify.auth.tokens import TokenManager
 from app.spotify.client import SpotifyClient
 
 DEMO_CLIENT_ID = "spotify-auto-playlists-demo"

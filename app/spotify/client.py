@@ -38,9 +38,10 @@ import stamina
 
 from app.core.config import Settings
 from app.core.errors import LoginRequiredError, RateLimitedError, UpstreamError
-from app.core.pacing import HostPacer
-from app.spotify.auth import TokenManager
-from app.spotify.http_errors import (
+from app.net.pacing import HostPacer
+from app.net.tls import tls_context
+from app.spotify.auth.tokens import TokenManager
+from app.spotify.errors import (
     NOT_SENT,
     RateLimited,
     ServerError,
@@ -60,20 +61,10 @@ from app.spotify.paging import (
     PagedReads,
     ProgressFn,
 )
-from app.spotify.tls import tls_context
-from app.spotify.writes import ADDABLE, MAX_WRITE_URIS, REMOVABLE, PlaylistWrites
+from app.spotify.writes import PlaylistWrites
 
 # The names callers import from here, wherever they now live.
-__all__ = [
-    "ADDABLE",
-    "MAX_WRITE_URIS",
-    "PAGE_SIZE",
-    "PLAYLIST_ITEM_FIELDS",
-    "REMOVABLE",
-    "ProgressFn",
-    "SpotifyClient",
-    "retry_after_seconds",
-]
+__all__ = ["SpotifyClient"]
 
 
 class SpotifyClient(PagedReads, PlaylistWrites):

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from app.core.config import Settings
 from app.spotify.access import DEMO_CLIENT_ID
-from app.spotify.auth import SCOPES
+from app.spotify.auth.pkce import SCOPES
 from tests.helpers.spotify_env import BASE_URL, DemoServer, query_of
 
 LOGIN_URL = f"{BASE_URL}/auth/login"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from app.api import create_app
+from app.api.app import create_app
 from app.core.config import Settings
 from app.spotify.access import DEMO_CLIENT_ID
 from tests.helpers.spotify_env import BASE_URL, SMALL_DEMO, DemoServer, demo_settings, query_of

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from app.api import create_app
+from app.api.app import create_app
 from tests.helpers.provider_env import ProviderEnv
 
 FINISHED = {"done", "failed", "cancelled"}

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from app.api import create_app
+from app.api.app import create_app
 from app.core.config import Settings
-from app.pipeline.context import Services
+from app.pipeline.jobs.steps import StepContext, StepRegistry
 from app.pipeline.registry import default_registry
-from app.pipeline.steps import StepContext, StepRegistry
+from app.pipeline.services import Services
 from tests.helpers.steps import Gate
 
 

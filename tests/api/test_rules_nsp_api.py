@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from app.api import create_app
+from app.api.app import create_app
 from app.cli import app as cli
 from app.core.config import Settings
 from app.data import Stores

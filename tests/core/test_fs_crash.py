@@ -26,7 +26,7 @@ import orjson
 import pytest
 
 from app.core.fs import dumps, list_quarantined, write_json
-from app.data import RuleStore
+from app.data.rules import RuleStore
 from tests.helpers.crash_writer import make_version
 
 HELPER = Path(__file__).resolve().parents[1] / "helpers" / "crash_writer.py"

@@ -14,7 +14,8 @@ import pytest
 from app.core.errors import NotFoundError, StoreError, StoreVersionError
 from app.core.fs import list_quarantined
 from app.core.models import JobStatus, PipelineJob, Track, TrackEnrichment
-from app.data import RuleStore, Stores
+from app.data import Stores
+from app.data.rules import RuleStore
 
 
 @pytest.fixture

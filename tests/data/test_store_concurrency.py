@@ -25,7 +25,8 @@ from typing import Any
 import pytest
 
 from app.core.fs import list_quarantined, load_json_file
-from app.data import RuleStore, Stores
+from app.data import Stores
+from app.data.rules import RuleStore
 from tests.helpers.store_worker import append_rules, rule_for
 
 HELPER = Path(__file__).resolve().parents[1] / "helpers" / "store_worker.py"

@@ -9,12 +9,13 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from app.emulators.clock import Clock
-from app.emulators.library_model import (
+from app.emulators.common.clock import Clock
+from app.emulators.common.transport import emulator_transport
+from app.emulators.library.model import (
     Album,
     Artist,
     Episode,
-    Library,
+    GeneratedLibrary,
     LocalFile,
     Playlist,
     PlaylistEntry,
@@ -23,9 +24,9 @@ from app.emulators.library_model import (
     TrackTruth,
     User,
 )
-from app.emulators.spotify import SpotifyEmulator, SpotifyEmulatorConfig
+from app.emulators.spotify.config import SpotifyEmulatorConfig
+from app.emulators.spotify.emulator import SpotifyEmulator
 from app.emulators.spotify.state import spotify_id
-from app.emulators.transport import emulator_transport
 
 NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 ME = User("emuuser", "Emu User")
@@ -82,7 +83,7 @@ def _entry(name: str, hours: int, by: str = ME.id) -> PlaylistEntry:
     return PlaylistEntry("track", NOW - timedelta(hours=hours), by, track_id=TRACKS[name])
 
 
-def tiny_library() -> Library:
+def tiny_library() -> GeneratedLibrary:
     """Four playlists: mine (duplicate, local file, episode, unavailable entry), another
     user's (unreadable), a collaborative one, and a 120-entry one for paging."""
     artists = {
@@ -118,7 +119,7 @@ def tiny_library() -> Library:
     )
     liked = tuple(SavedTrack(TRACKS[f"t{i}"], NOW - timedelta(hours=i)) for i in range(1, 6))
     episodes = {EPISODE: Episode(EPISODE, "Pilot", "Emulated Radio", 1_800_000, "2026-01-15")}
-    return Library(
+    return GeneratedLibrary(
         seed=0, user=ME, other_users=(OTHER,), artists=artists, albums=albums, tracks=tracks,
         episodes=episodes, liked=liked, playlists=playlists, generated_at=NOW,
     )  # fmt: skip
@@ -130,7 +131,7 @@ def anyio_backend() -> str:
 
 
 @pytest.fixture
-def library() -> Library:
+def library() -> GeneratedLibrary:
     return tiny_library()
 
 
@@ -145,7 +146,9 @@ def config() -> SpotifyEmulatorConfig:
 
 
 @pytest.fixture
-def emulator(library: Library, config: SpotifyEmulatorConfig, clock: Clock) -> SpotifyEmulator:
+def emulator(
+    library: GeneratedLibrary, config: SpotifyEmulatorConfig, clock: Clock
+) -> SpotifyEmulator:
     return SpotifyEmulator(library, config, clock)
 
 

@@ -24,10 +24,10 @@ from app.emulators.acousticbrainz import (
     vocal_gender,
     write_dump,
 )
-from app.emulators.clock import Clock
-from app.emulators.library import generate_library
-from app.emulators.library_model import Library, Track
-from app.emulators.transport import emulator_transport
+from app.emulators.common.clock import Clock
+from app.emulators.common.transport import emulator_transport
+from app.emulators.library.account import generate_library
+from app.emulators.library.model import GeneratedLibrary, Track
 
 pytestmark = pytest.mark.anyio
 BASE = "http://emulators.test/acousticbrainz"
@@ -35,12 +35,12 @@ UNKNOWN = "00000000-0000-4000-8000-000000000000"
 
 
 @pytest.fixture(scope="module")
-def library() -> Library:
+def library() -> GeneratedLibrary:
     return generate_library(seed=3, tracks=80, playlists=0)
 
 
 @pytest.fixture
-def mirror(library: Library, clock: Clock) -> AcousticBrainzEmulator:
+def mirror(library: GeneratedLibrary, clock: Clock) -> AcousticBrainzEmulator:
     return AcousticBrainzEmulator(library, AcousticBrainzConfig(), clock)
 
 
@@ -51,14 +51,14 @@ async def client(mirror: AcousticBrainzEmulator) -> AsyncIterator[httpx.AsyncCli
         yield http
 
 
-def known(library: Library) -> list[tuple[str, Track]]:
+def known(library: GeneratedLibrary) -> list[tuple[str, Track]]:
     return list(recordings(library).items())
 
 
 # -- the data ---------------------------------------------------------------------------------
 
 
-def test_one_recording_per_mbid_described_by_its_first_track(library: Library) -> None:
+def test_one_recording_per_mbid_described_by_its_first_track(library: GeneratedLibrary) -> None:
     by_mbid = recordings(library)
     mbids = {t.truth.recording_mbid for t in library.tracks.values() if t.truth.recording_mbid}
     assert set(by_mbid) == mbids
@@ -67,7 +67,7 @@ def test_one_recording_per_mbid_described_by_its_first_track(library: Library) -
         assert track is first
 
 
-def test_documents_have_the_real_high_level_shape(library: Library) -> None:
+def test_documents_have_the_real_high_level_shape(library: GeneratedLibrary) -> None:
     mbid, track = known(library)[0]
     document = high_level_document(library, track)
     assert set(document) == {"highlevel", "metadata"}
@@ -87,7 +87,7 @@ def test_documents_have_the_real_high_level_shape(library: Library) -> None:
     assert metadata["version"]["extractor"] == "music 1.0"
 
 
-def test_values_follow_the_truth(library: Library) -> None:
+def test_values_follow_the_truth(library: GeneratedLibrary) -> None:
     tracks = [track for _, track in known(library)]
     for track in tracks:
         truth = track.truth
@@ -119,7 +119,7 @@ def test_values_follow_the_truth(library: Library) -> None:
 
 @pytest.mark.parametrize("layout", ["nested", "flat"])
 def test_write_dump_writes_one_document_per_recording(
-    library: Library, tmp_path: Path, layout: Any
+    library: GeneratedLibrary, tmp_path: Path, layout: Any
 ) -> None:
     written = write_dump(library, tmp_path, layout=layout)
 
@@ -130,7 +130,7 @@ def test_write_dump_writes_one_document_per_recording(
         assert orjson.loads(path.read_bytes()) == high_level_document(library, track)
 
 
-def test_the_nested_layout_is_the_real_dumps(library: Library, tmp_path: Path) -> None:
+def test_the_nested_layout_is_the_real_dumps(library: GeneratedLibrary, tmp_path: Path) -> None:
     write_dump(library, tmp_path)
     mbid = known(library)[0][0]
     path = dump_path(tmp_path, mbid)
@@ -145,7 +145,7 @@ def test_the_nested_layout_is_the_real_dumps(library: Library, tmp_path: Path) -
 
 
 async def test_bulk_lookup_answers_known_recordings_like_the_dump(
-    library: Library, client: httpx.AsyncClient, tmp_path: Path
+    library: GeneratedLibrary, client: httpx.AsyncClient, tmp_path: Path
 ) -> None:
     write_dump(library, tmp_path)
     chosen = [mbid for mbid, _ in known(library)[:3]]
@@ -163,7 +163,7 @@ async def test_bulk_lookup_answers_known_recordings_like_the_dump(
 
 
 async def test_bulk_lookup_takes_submission_offsets(
-    library: Library, client: httpx.AsyncClient
+    library: GeneratedLibrary, client: httpx.AsyncClient
 ) -> None:
     first, second = (mbid for mbid, _ in known(library)[:2])
     response = await client.get(
@@ -188,7 +188,9 @@ async def test_bulk_lookup_refuses_bad_requests(
     assert message in response.json()["message"]
 
 
-async def test_twenty_five_ids_are_allowed(library: Library, client: httpx.AsyncClient) -> None:
+async def test_twenty_five_ids_are_allowed(
+    library: GeneratedLibrary, client: httpx.AsyncClient
+) -> None:
     mbids = [mbid for mbid, _ in known(library)[:25]]
     assert len(mbids) == 25
     response = await client.get("/api/v1/high-level", params={"recording_ids": ";".join(mbids)})
@@ -196,7 +198,7 @@ async def test_twenty_five_ids_are_allowed(library: Library, client: httpx.Async
     assert set(response.json()) == set(mbids)
 
 
-async def test_single_lookup(library: Library, client: httpx.AsyncClient) -> None:
+async def test_single_lookup(library: GeneratedLibrary, client: httpx.AsyncClient) -> None:
     mbid, track = known(library)[0]
     response = await client.get(f"/api/v1/{mbid}/high-level")
     assert response.status_code == 200
@@ -208,7 +210,7 @@ async def test_single_lookup(library: Library, client: httpx.AsyncClient) -> Non
 
 
 async def test_rate_limit_answers_429_with_ratelimit_headers(
-    library: Library, mirror: AcousticBrainzEmulator, client: httpx.AsyncClient
+    library: GeneratedLibrary, mirror: AcousticBrainzEmulator, client: httpx.AsyncClient
 ) -> None:
     mirror.config.rate_limit = 2
     mirror.config.rate_window = 10.0
@@ -230,7 +232,7 @@ async def test_rate_limit_answers_429_with_ratelimit_headers(
 
 
 async def test_faults_and_the_request_log(
-    library: Library, mirror: AcousticBrainzEmulator, client: httpx.AsyncClient
+    library: GeneratedLibrary, mirror: AcousticBrainzEmulator, client: httpx.AsyncClient
 ) -> None:
     mirror.config.fail_rate = 1.0
     mbid = known(library)[0][0]

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.emulators.clock import Clock
+from app.emulators.common.clock import Clock
 
 
 def test_advance_moves_now_forward_by_seconds_days_or_a_timedelta() -> None:

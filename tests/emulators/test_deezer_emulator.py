@@ -9,11 +9,11 @@ from dataclasses import replace
 import httpx
 import pytest
 
-from app.emulators.clock import Clock
+from app.emulators.common.clock import Clock
+from app.emulators.common.transport import emulator_transport
 from app.emulators.deezer import NO_DATA, QUOTA, DeezerConfig, DeezerEmulator, genre_id
-from app.emulators.library import generate_library
-from app.emulators.library_model import Library
-from app.emulators.transport import emulator_transport
+from app.emulators.library.account import generate_library
+from app.emulators.library.model import GeneratedLibrary
 
 from .conftest import ALBUMS, TRACKS, tiny_library
 
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.anyio
 BASE = "http://emulators.test/deezer"
 
 
-def deezer_library() -> Library:
+def deezer_library() -> GeneratedLibrary:
     """The tiny library with t2's tempo unknown and t3 unknown to Deezer."""
     library = tiny_library()
     tracks = dict(library.tracks)

@@ -9,11 +9,11 @@ from dataclasses import replace
 import httpx
 import pytest
 
-from app.emulators.clock import Clock
+from app.emulators.common.clock import Clock
+from app.emulators.common.transport import emulator_transport
 from app.emulators.lastfm import LastfmConfig, LastfmEmulator, tag_count
-from app.emulators.library import generate_library
-from app.emulators.library_model import Library
-from app.emulators.transport import emulator_transport
+from app.emulators.library.account import generate_library
+from app.emulators.library.model import GeneratedLibrary
 
 from .conftest import TRACKS, tiny_library
 
@@ -22,7 +22,7 @@ BASE = "http://emulators.test/lastfm/2.0"
 KEY = "good-key"
 
 
-def lastfm_library() -> Library:
+def lastfm_library() -> GeneratedLibrary:
     """The tiny library with richer tags on t1, a remaster title on t5, t3 unknown to Last.fm."""
     library = tiny_library()
     tracks = dict(library.tracks)

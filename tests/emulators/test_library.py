@@ -16,17 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from app.emulators.library import (
-    DEFAULT_NOW,
-    FAMILIES,
-    GENRE_FAMILY,
-    LibraryIndex,
-    base_title,
-    fold,
-    generate_library,
-    library_track_uri,
-)
-from app.emulators.library_model import Library, Track
+from app.emulators.library.account import DEFAULT_NOW, generate_library
+from app.emulators.library.index import LibraryIndex, base_title, fold, library_track_uri
+from app.emulators.library.model import GeneratedLibrary, Track
+from app.emulators.library.vocabulary import FAMILIES, GENRE_FAMILY
 
 ROOT = Path(__file__).resolve().parents[2]
 SPOTIFY_ID = re.compile(r"^[0-9A-Za-z]{22}$")
@@ -40,12 +33,12 @@ LANGUAGES = {"en", "es", "fr", "de", "pt", "ja", "ko", "sv", "it", "zxx"}
 
 
 @pytest.fixture(scope="module")
-def library() -> Library:
+def library() -> GeneratedLibrary:
     return generate_library(seed=0)
 
 
 @pytest.fixture(scope="module")
-def tracks(library: Library) -> list[Track]:
+def tracks(library: GeneratedLibrary) -> list[Track]:
     return list(library.tracks.values())
 
 
@@ -53,7 +46,7 @@ def _family(track: Track) -> str:
     return GENRE_FAMILY[track.truth.genres[0]]
 
 
-def _digest(library: Library) -> str:
+def _digest(library: GeneratedLibrary) -> str:
     parts = (library.user, library.other_users, library.artists, library.albums, library.tracks)
     text = repr((*parts, library.episodes, library.liked, library.playlists))
     return hashlib.sha256(text.encode()).hexdigest()
@@ -95,7 +88,7 @@ def test_another_process_with_another_hash_seed_builds_the_same_library() -> Non
     assert digests == {_digest(generate_library(5, 200, 6))}
 
 
-def test_the_default_now_keeps_the_wall_clock_out(library: Library) -> None:
+def test_the_default_now_keeps_the_wall_clock_out(library: GeneratedLibrary) -> None:
     assert library.liked[0].added_at < DEFAULT_NOW
     assert library == generate_library(seed=0, now=DEFAULT_NOW)
 
@@ -103,7 +96,7 @@ def test_the_default_now_keeps_the_wall_clock_out(library: Library) -> None:
 # --- counts and ids --------------------------------------------------------------------------
 
 
-def test_counts_follow_the_arguments(library: Library) -> None:
+def test_counts_follow_the_arguments(library: GeneratedLibrary) -> None:
     assert len(library.liked) == 2000
     assert len(library.playlists) == 20
     assert len(library.tracks) > 2000  # playlists also hold tracks that are not liked
@@ -128,7 +121,7 @@ def test_tiny_libraries_are_still_consistent(liked: int, playlists: int, size: i
         assert all(e.track_id is None or e.track_id in library.tracks for e in playlist.entries)
 
 
-def test_ids_are_unique_base62_of_22_characters(library: Library) -> None:
+def test_ids_are_unique_base62_of_22_characters(library: GeneratedLibrary) -> None:
     ids = [
         *library.artists,
         *library.albums,
@@ -141,7 +134,7 @@ def test_ids_are_unique_base62_of_22_characters(library: Library) -> None:
     assert library_track_uri(ids[0]) == f"spotify:track:{ids[0]}"
 
 
-def test_every_reference_resolves(library: Library, tracks: list[Track]) -> None:
+def test_every_reference_resolves(library: GeneratedLibrary, tracks: list[Track]) -> None:
     for track in tracks:
         assert track.album_id in library.albums
         assert all(artist in library.artists for artist in track.artist_ids)
@@ -154,7 +147,7 @@ def test_every_reference_resolves(library: Library, tracks: list[Track]) -> None
     )
 
 
-def test_mbids_are_uuid4_text(library: Library, tracks: list[Track]) -> None:
+def test_mbids_are_uuid4_text(library: GeneratedLibrary, tracks: list[Track]) -> None:
     mbids = [artist.mbid for artist in library.artists.values()]
     mbids += [album.mbid for album in library.albums.values()]
     mbids += [t.truth.recording_mbid for t in tracks if t.truth.recording_mbid is not None]
@@ -176,7 +169,7 @@ def test_isrcs_have_the_real_format_and_about_five_percent_are_missing(
 
 
 def test_the_same_recording_can_appear_on_an_album_and_a_compilation(
-    library: Library, tracks: list[Track]
+    library: GeneratedLibrary, tracks: list[Track]
 ) -> None:
     by_isrc: dict[str, list[Track]] = {}
     for track in tracks:
@@ -190,7 +183,9 @@ def test_the_same_recording_can_appear_on_an_album_and_a_compilation(
         assert "compilation" in {library.albums[track.album_id].album_type for track in group}
 
 
-def test_release_dates_match_their_precision_and_span_the_decades(library: Library) -> None:
+def test_release_dates_match_their_precision_and_span_the_decades(
+    library: GeneratedLibrary,
+) -> None:
     years = []
     for album in library.albums.values():
         assert DATES[album.release_date_precision].match(album.release_date)
@@ -230,7 +225,7 @@ def test_explicit_tracks_are_a_minority(tracks: list[Track]) -> None:
 
 
 def test_genres_come_from_a_vocabulary_grouped_in_families(
-    library: Library, tracks: list[Track]
+    library: GeneratedLibrary, tracks: list[Track]
 ) -> None:
     assert 60 <= len(GENRE_FAMILY) <= 120
     assert len(FAMILIES) >= 10
@@ -249,7 +244,7 @@ def test_genres_come_from_a_vocabulary_grouped_in_families(
 # --- liked songs -----------------------------------------------------------------------------
 
 
-def test_liked_songs_are_newest_first_unique_and_in_the_past(library: Library) -> None:
+def test_liked_songs_are_newest_first_unique_and_in_the_past(library: GeneratedLibrary) -> None:
     dates = [saved.added_at for saved in library.liked]
     assert dates == sorted(dates, reverse=True)
     assert all(date.tzinfo is not None and date < DEFAULT_NOW for date in dates)
@@ -258,14 +253,14 @@ def test_liked_songs_are_newest_first_unique_and_in_the_past(library: Library) -
     assert all(track_id in library.tracks for track_id in ids)
 
 
-def test_liked_history_spans_years_with_bursts(library: Library) -> None:
+def test_liked_history_spans_years_with_bursts(library: GeneratedLibrary) -> None:
     years = Counter(saved.added_at.year for saved in library.liked)
     assert len(years) >= 4
     days = Counter(saved.added_at.date() for saved in library.liked)
     assert max(days.values()) >= 10 * statistics.mean(days.values())  # a binge, not a trickle
 
 
-def test_a_track_is_never_liked_before_its_release(library: Library) -> None:
+def test_a_track_is_never_liked_before_its_release(library: GeneratedLibrary) -> None:
     for saved in library.liked:
         album = library.albums[library.tracks[saved.track_id].album_id]
         assert saved.added_at.date().isoformat()[: len(album.release_date)] >= album.release_date
@@ -283,7 +278,7 @@ def test_a_custom_now_moves_every_date_before_it() -> None:
 # --- playlists -------------------------------------------------------------------------------
 
 
-def test_playlists_mix_owned_collaborative_and_followed(library: Library) -> None:
+def test_playlists_mix_owned_collaborative_and_followed(library: GeneratedLibrary) -> None:
     me = library.user.id
     owned = [p for p in library.playlists if p.owner_id == me]
     collaborative = [p for p in library.playlists if p.collaborative]
@@ -304,14 +299,14 @@ def test_even_few_playlists_include_collaborative_and_followed_ones(count: int) 
     assert sum(p.owner_id != me and not p.collaborative for p in library.playlists) >= 2
 
 
-def test_playlist_sizes_vary(library: Library) -> None:
+def test_playlist_sizes_vary(library: GeneratedLibrary) -> None:
     sizes = [len(playlist.entries) for playlist in library.playlists]
     assert min(sizes) >= 10
     assert max(sizes) <= 300
     assert len(set(sizes)) > 10
 
 
-def test_special_entries_are_present_and_well_formed(library: Library) -> None:
+def test_special_entries_are_present_and_well_formed(library: GeneratedLibrary) -> None:
     kinds = Counter(e.kind for playlist in library.playlists for e in playlist.entries)
     assert {"track", "local", "unavailable", "episode"} <= set(kinds)
     for playlist in library.playlists:
@@ -328,7 +323,7 @@ def test_special_entries_are_present_and_well_formed(library: Library) -> None:
                 assert entry.track_id in library.tracks and entry.local is None
 
 
-def test_some_readable_playlist_holds_the_same_track_twice(library: Library) -> None:
+def test_some_readable_playlist_holds_the_same_track_twice(library: GeneratedLibrary) -> None:
     me = library.user.id
     doubled = [
         playlist
@@ -350,14 +345,14 @@ def test_the_special_entries_exist_for_every_seed_from_three_playlists() -> None
         assert any(len(ids) > len(set(ids)) for ids in track_ids)
 
 
-def test_entries_hold_both_liked_and_other_tracks(library: Library) -> None:
+def test_entries_hold_both_liked_and_other_tracks(library: GeneratedLibrary) -> None:
     liked = {saved.track_id for saved in library.liked}
     in_playlists = {e.track_id for p in library.playlists for e in p.entries if e.track_id}
     assert in_playlists & liked
     assert in_playlists - liked
 
 
-def test_who_added_an_entry(library: Library) -> None:
+def test_who_added_an_entry(library: GeneratedLibrary) -> None:
     me = library.user.id
     for playlist in library.playlists:
         adders = {entry.added_by for entry in playlist.entries}
@@ -373,7 +368,7 @@ def test_who_added_an_entry(library: Library) -> None:
     )
 
 
-def test_entries_are_added_in_the_past_and_after_the_release(library: Library) -> None:
+def test_entries_are_added_in_the_past_and_after_the_release(library: GeneratedLibrary) -> None:
     for playlist in library.playlists:
         for entry in playlist.entries:
             assert entry.added_at < DEFAULT_NOW
@@ -408,7 +403,9 @@ def test_truth_values_are_in_range(tracks: list[Track]) -> None:
         assert len(truth.tags) == len(set(truth.tags))
 
 
-def test_first_release_year_is_never_after_the_album(library: Library, tracks: list[Track]) -> None:
+def test_first_release_year_is_never_after_the_album(
+    library: GeneratedLibrary, tracks: list[Track]
+) -> None:
     earlier = 0
     for track in tracks:
         album_year = int(library.albums[track.album_id].release_date[:4])
@@ -418,7 +415,9 @@ def test_first_release_year_is_never_after_the_album(library: Library, tracks: l
     assert earlier > 0  # remasters and compilations
 
 
-def test_remasters_remember_the_original_year(library: Library, tracks: list[Track]) -> None:
+def test_remasters_remember_the_original_year(
+    library: GeneratedLibrary, tracks: list[Track]
+) -> None:
     remasters = [
         (track, int(match.group(1) or match.group(2)))
         for track in tracks
@@ -500,7 +499,7 @@ def test_tags_mix_genres_with_descriptors(tracks: list[Track]) -> None:
 
 
 def test_the_index_finds_tracks_by_isrc_mbid_and_name(
-    library: Library, tracks: list[Track]
+    library: GeneratedLibrary, tracks: list[Track]
 ) -> None:
     index = LibraryIndex.of(library)
     for track in tracks[:300]:

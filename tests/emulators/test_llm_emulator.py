@@ -12,10 +12,11 @@ from typing import Any
 import httpx
 import pytest
 
-from app.emulators.clock import Clock
-from app.emulators.library_model import Library, Track
-from app.emulators.llm import OCCASIONS, LlmConfig, LlmEmulator, energy_level, occasion
-from app.emulators.transport import emulator_transport
+from app.emulators.common.clock import Clock
+from app.emulators.common.transport import emulator_transport
+from app.emulators.library.model import GeneratedLibrary, Track
+from app.emulators.llm.answers import OCCASIONS, energy_level, occasion
+from app.emulators.llm.emulator import LlmConfig, LlmEmulator
 
 from .conftest import ALBUMS, TRACKS, tiny_library
 
@@ -24,7 +25,7 @@ BASE = "http://emulators.test/llm/v1"
 KEY = "sk-emulated"
 
 
-def llm_library() -> Library:
+def llm_library() -> GeneratedLibrary:
     """The tiny library with varied truths: t1 several genres, t2 calm and low energy, t3 no
     first-release year (its album's 2001 counts), t4 unknown energy."""
     library = tiny_library()

@@ -5,34 +5,31 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from app.emulators.clock import Clock
-from app.emulators.library import base_title, generate_library
-from app.emulators.library_model import Library, Track
+from app.emulators.common.clock import Clock
+from app.emulators.common.transport import emulator_transport
+from app.emulators.library.account import generate_library
+from app.emulators.library.index import base_title
+from app.emulators.library.model import GeneratedLibrary, Track
 from app.emulators.listenbrainz import ListenBrainzConfig, ListenBrainzEmulator
-from app.emulators.musicbrainz import (
-    MusicBrainzConfig,
-    MusicBrainzEmulator,
-    QueryError,
-    parse_query,
-)
-from app.emulators.transport import emulator_transport
+from app.emulators.musicbrainz.query import QueryError, parse_query
+from app.emulators.musicbrainz.service import MusicBrainzConfig, MusicBrainzEmulator
+from tests.helpers.paths import SHARED
 
 pytestmark = pytest.mark.anyio
 
 MB = "http://musicbrainz.test/ws/2"
 LB = "http://listenbrainz.test/1"
 UA = "spotify-auto-playlists/0.1 ( tests@example.org )"
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "musicbrainz" / "samples"
+SAMPLES = SHARED / "musicbrainz" / "samples"
 
 
 @pytest.fixture(scope="module")
-def big_library() -> Library:
+def big_library() -> GeneratedLibrary:
     return generate_library(seed=7, tracks=300, playlists=2)
 
 
@@ -42,7 +39,9 @@ def mb_config() -> MusicBrainzConfig:
 
 
 @pytest.fixture
-def mb(big_library: Library, mb_config: MusicBrainzConfig, clock: Clock) -> MusicBrainzEmulator:
+def mb(
+    big_library: GeneratedLibrary, mb_config: MusicBrainzConfig, clock: Clock
+) -> MusicBrainzEmulator:
     return MusicBrainzEmulator(big_library, mb_config, clock)
 
 
@@ -55,7 +54,9 @@ async def client(mb: MusicBrainzEmulator) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-def lb(big_library: Library, mb: MusicBrainzEmulator, clock: Clock) -> ListenBrainzEmulator:
+def lb(
+    big_library: GeneratedLibrary, mb: MusicBrainzEmulator, clock: Clock
+) -> ListenBrainzEmulator:
     return ListenBrainzEmulator(big_library, ListenBrainzConfig(), clock, data=mb.data)
 
 
@@ -66,7 +67,7 @@ async def lb_client(lb: ListenBrainzEmulator) -> AsyncIterator[httpx.AsyncClient
         yield http
 
 
-def known(library: Library) -> list[Track]:
+def known(library: GeneratedLibrary) -> list[Track]:
     """Tracks MusicBrainz knows, one per recording, in library order."""
     seen: dict[str, Track] = {}
     for track in library.tracks.values():
@@ -76,7 +77,7 @@ def known(library: Library) -> list[Track]:
     return list(seen.values())
 
 
-def artist_name(library: Library, track: Track) -> str:
+def artist_name(library: GeneratedLibrary, track: Track) -> str:
     return library.artists[track.artist_ids[0]].name
 
 
@@ -92,7 +93,7 @@ async def get(client: httpx.AsyncClient, path: str, **params: Any) -> httpx.Resp
 
 
 async def test_isrc_batch_search_maps_every_isrc_back(
-    client: httpx.AsyncClient, big_library: Library
+    client: httpx.AsyncClient, big_library: GeneratedLibrary
 ) -> None:
     tracks = [t for t in known(big_library) if t.isrc][:30]
     isrcs = [t.isrc or "" for t in tracks]
@@ -110,7 +111,7 @@ async def test_isrc_batch_search_maps_every_isrc_back(
 
 
 async def test_single_isrc_search_and_paging(
-    client: httpx.AsyncClient, big_library: Library
+    client: httpx.AsyncClient, big_library: GeneratedLibrary
 ) -> None:
     track = next(t for t in known(big_library) if t.isrc)
     body = (await get(client, "/recording", query=f"isrc:{track.isrc}")).json()
@@ -125,7 +126,7 @@ async def test_single_isrc_search_and_paging(
 
 
 async def test_artist_and_title_search_finds_exact_and_base_titles(
-    client: httpx.AsyncClient, big_library: Library
+    client: httpx.AsyncClient, big_library: GeneratedLibrary
 ) -> None:
     decorated = [t for t in known(big_library) if base_title(t.name) != t.name]
     plain = [t for t in known(big_library) if base_title(t.name) == t.name]
@@ -146,7 +147,7 @@ async def test_artist_and_title_search_finds_exact_and_base_titles(
 
 
 async def test_unknown_isrc_and_tracks_unknown_to_musicbrainz(
-    client: httpx.AsyncClient, big_library: Library
+    client: httpx.AsyncClient, big_library: GeneratedLibrary
 ) -> None:
     body = (await get(client, "/recording", query="isrc:ZZZZZ0000000")).json()
     assert body["count"] == 0 and body["recordings"] == []
@@ -182,7 +183,9 @@ def test_query_parser_handles_escapes_and_groups() -> None:
 # -- lookups and genre fallbacks --------------------------------------------------------------
 
 
-async def test_isrc_lookup_refuses_genres(client: httpx.AsyncClient, big_library: Library) -> None:
+async def test_isrc_lookup_refuses_genres(
+    client: httpx.AsyncClient, big_library: GeneratedLibrary
+) -> None:
     track = next(t for t in known(big_library) if t.isrc)
     body = (await get(client, f"/isrc/{track.isrc}")).json()
     assert body["isrc"] == track.isrc
@@ -192,7 +195,7 @@ async def test_isrc_lookup_refuses_genres(client: httpx.AsyncClient, big_library
 
 
 async def test_recording_lookup_serves_the_truth_and_some_lack_genres(
-    client: httpx.AsyncClient, mb: MusicBrainzEmulator, big_library: Library
+    client: httpx.AsyncClient, mb: MusicBrainzEmulator, big_library: GeneratedLibrary
 ) -> None:
     tracks = known(big_library)
     without = [t for t in tracks if not mb.recording_has_genres(t.truth.recording_mbid or "")]
@@ -230,7 +233,7 @@ async def test_recording_lookup_serves_the_truth_and_some_lack_genres(
 
 
 async def test_shared_recordings_appear_once(
-    client: httpx.AsyncClient, big_library: Library
+    client: httpx.AsyncClient, big_library: GeneratedLibrary
 ) -> None:
     counts: dict[str, list[Track]] = {}
     for track in big_library.tracks.values():
@@ -290,7 +293,7 @@ async def test_random_faults_are_reproducible(
 
 
 async def test_listenbrainz_metadata_batch(
-    lb: ListenBrainzEmulator, lb_client: httpx.AsyncClient, big_library: Library
+    lb: ListenBrainzEmulator, lb_client: httpx.AsyncClient, big_library: GeneratedLibrary
 ) -> None:
     tracks = known(big_library)[:10]
     mbids = [t.truth.recording_mbid or "" for t in tracks]
@@ -347,7 +350,7 @@ def sample(name: str) -> dict[str, Any]:
 
 
 async def test_shapes_match_the_real_samples(
-    client: httpx.AsyncClient, big_library: Library
+    client: httpx.AsyncClient, big_library: GeneratedLibrary
 ) -> None:
     track = next(t for t in known(big_library) if t.isrc)
     mbid = track.truth.recording_mbid

@@ -7,16 +7,19 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from app.emulators.clock import Clock
-from app.emulators.library_model import Library
-from app.emulators.spotify import SpotifyEmulator, SpotifyEmulatorConfig
-from app.emulators.transport import emulator_transport
+from app.emulators.common.clock import Clock
+from app.emulators.common.transport import emulator_transport
+from app.emulators.library.model import GeneratedLibrary
+from app.emulators.spotify.config import SpotifyEmulatorConfig
+from app.emulators.spotify.emulator import SpotifyEmulator
 from tests.emulators.conftest import ACCOUNTS, API
 
 pytestmark = pytest.mark.anyio
 
 
-def _emulator(library: Library, secret: str | None, clock: Clock | None = None) -> SpotifyEmulator:
+def _emulator(
+    library: GeneratedLibrary, secret: str | None, clock: Clock | None = None
+) -> SpotifyEmulator:
     config = SpotifyEmulatorConfig(client_id="demo", token_secret=secret)
     return SpotifyEmulator(library, config, clock or Clock())
 
@@ -38,7 +41,7 @@ async def _refresh(emulator: SpotifyEmulator, refresh: str) -> httpx.Response:
 
 
 async def test_a_token_from_one_emulator_works_in_another_with_the_same_secret(
-    library: Library,
+    library: GeneratedLibrary,
 ) -> None:
     first, second = _emulator(library, "s3cret"), _emulator(library, "s3cret")
     tokens = first.grant_tokens(client_id="demo")
@@ -48,7 +51,7 @@ async def test_a_token_from_one_emulator_works_in_another_with_the_same_secret(
     assert await _me(first, refreshed.json()["access_token"]) == 200
 
 
-async def test_other_secrets_and_plain_emulators_refuse_it(library: Library) -> None:
+async def test_other_secrets_and_plain_emulators_refuse_it(library: GeneratedLibrary) -> None:
     tokens = _emulator(library, "s3cret").grant_tokens(client_id="demo")
     for other in (_emulator(library, "another"), _emulator(library, None)):
         assert await _me(other, str(tokens["access_token"])) == 401
@@ -56,7 +59,7 @@ async def test_other_secrets_and_plain_emulators_refuse_it(library: Library) -> 
         assert refused.json()["error"] == "invalid_grant"
 
 
-async def test_a_forged_token_is_refused(library: Library) -> None:
+async def test_a_forged_token_is_refused(library: GeneratedLibrary) -> None:
     emulator = _emulator(library, "s3cret")
     access = str(emulator.grant_tokens(client_id="demo")["access_token"])
     body, _, signature = access.rpartition(".")
@@ -64,7 +67,7 @@ async def test_a_forged_token_is_refused(library: Library) -> None:
     assert await _me(_emulator(library, "s3cret"), forged) == 401
 
 
-async def test_rotation_and_the_six_month_limit_still_hold(library: Library) -> None:
+async def test_rotation_and_the_six_month_limit_still_hold(library: GeneratedLibrary) -> None:
     clock = Clock()
     first = _emulator(library, "s3cret", clock)
     second = _emulator(library, "s3cret", clock)
@@ -81,7 +84,7 @@ async def test_rotation_and_the_six_month_limit_still_hold(library: Library) -> 
     }
 
 
-async def test_access_tokens_still_expire(library: Library) -> None:
+async def test_access_tokens_still_expire(library: GeneratedLibrary) -> None:
     clock = Clock()
     access = str(_emulator(library, "s3cret", clock).grant_tokens(client_id="demo")["access_token"])
     clock.advance(timedelta(hours=2))

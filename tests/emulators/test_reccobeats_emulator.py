@@ -9,16 +9,11 @@ from dataclasses import replace
 import httpx
 import pytest
 
-from app.emulators.clock import Clock
-from app.emulators.library import generate_library
-from app.emulators.library_model import Library
-from app.emulators.reccobeats import (
-    FEATURES,
-    ReccoBeatsConfig,
-    ReccoBeatsEmulator,
-    reccobeats_id,
-)
-from app.emulators.transport import emulator_transport
+from app.emulators.common.clock import Clock
+from app.emulators.common.transport import emulator_transport
+from app.emulators.library.account import generate_library
+from app.emulators.library.model import GeneratedLibrary
+from app.emulators.reccobeats import FEATURES, ReccoBeatsConfig, ReccoBeatsEmulator, reccobeats_id
 
 from .conftest import TRACKS, tiny_library
 
@@ -26,7 +21,7 @@ pytestmark = pytest.mark.anyio
 BASE = "http://emulators.test/reccobeats/v1"
 
 
-def recco_library() -> Library:
+def recco_library() -> GeneratedLibrary:
     """The tiny library with t3 unknown to ReccoBeats and t4's tempo unknown."""
     library = tiny_library()
     tracks = dict(library.tracks)

@@ -12,10 +12,10 @@ import httpx
 import pytest
 import uvicorn
 
-from app.emulators.library_model import Library
+from app.emulators.common.transport import ASGIApp, emulator_transport
+from app.emulators.library.model import GeneratedLibrary
 from app.emulators.server import EmulatorServer, create_emulator_server
-from app.emulators.spotify import SpotifyEmulatorConfig
-from app.emulators.transport import ASGIApp, emulator_transport
+from app.emulators.spotify.config import SpotifyEmulatorConfig
 
 from .conftest import BIG, REDIRECT
 
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
-def server(library: Library) -> EmulatorServer:
+def server(library: GeneratedLibrary) -> EmulatorServer:
     return create_emulator_server(library=library, config=SpotifyEmulatorConfig(), latency_ms=0)
 
 
@@ -88,7 +88,7 @@ async def test_index_lists_services_from_the_request_url(server: EmulatorServer)
     }
 
 
-async def test_index_can_announce_a_public_base_url(library: Library) -> None:
+async def test_index_can_announce_a_public_base_url(library: GeneratedLibrary) -> None:
     server = create_emulator_server(library=library, base_url="https://emu.example/")
     transport = emulator_transport(server)
     async with httpx.AsyncClient(transport=transport, base_url="http://internal") as client:
@@ -96,7 +96,7 @@ async def test_index_can_announce_a_public_base_url(library: Library) -> None:
     assert index["services"]["spotify_api"] == "https://emu.example/spotify/v1"
 
 
-async def test_keyword_faults_override_the_config(library: Library) -> None:
+async def test_keyword_faults_override_the_config(library: GeneratedLibrary) -> None:
     config = SpotifyEmulatorConfig(latency_ms=5, fault_seed=3)
     server = create_emulator_server(library=library, config=config, fail_rate=0.25, rate_limit=9)
     settings = server.spotify.config

@@ -10,11 +10,12 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from app.emulators.clock import Clock
-from app.emulators.library_model import Library
-from app.emulators.spotify import SpotifyEmulator, pkce_challenge
+from app.emulators.common.clock import Clock
+from app.emulators.common.transport import emulator_transport
+from app.emulators.library.model import GeneratedLibrary
 from app.emulators.spotify.accounts import redirect_uri_allowed
-from app.emulators.transport import emulator_transport
+from app.emulators.spotify.emulator import SpotifyEmulator
+from app.emulators.spotify.oauth import pkce_challenge
 
 from .conftest import REDIRECT
 
@@ -273,7 +274,7 @@ async def test_request_errors_are_redirected_with_state(
 
 
 async def test_any_client_id_is_accepted_when_none_is_configured(
-    library: Library, clock: Clock
+    library: GeneratedLibrary, clock: Clock
 ) -> None:
     emulator = SpotifyEmulator(library, clock=clock)
     transport = emulator_transport(emulator.accounts_app)

@@ -7,8 +7,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from app.emulators.clock import Clock
-from app.emulators.spotify import SpotifyEmulator
+from app.emulators.common.clock import Clock
+from app.emulators.spotify.emulator import SpotifyEmulator
 
 from .conftest import (
     ALBUMS,

@@ -8,10 +8,11 @@ import time
 import httpx
 import pytest
 
-from app.emulators.clock import Clock
-from app.emulators.library_model import Library
-from app.emulators.spotify import SpotifyEmulator, SpotifyEmulatorConfig
-from app.emulators.transport import emulator_transport
+from app.emulators.common.clock import Clock
+from app.emulators.common.transport import emulator_transport
+from app.emulators.library.model import GeneratedLibrary
+from app.emulators.spotify.config import SpotifyEmulatorConfig
+from app.emulators.spotify.emulator import SpotifyEmulator
 
 from .conftest import API
 
@@ -66,7 +67,7 @@ async def test_server_errors_have_spotify_bodies(
     assert emulator.requests[-1].fault == "error"
 
 
-async def _fault_pattern(library: Library, seed: int) -> list[int]:
+async def _fault_pattern(library: GeneratedLibrary, seed: int) -> list[int]:
     config = SpotifyEmulatorConfig(fail_rate=0.3, throttle_rate=0.2, fault_seed=seed)
     emulator = SpotifyEmulator(library, config)
     token = emulator.grant_tokens()["access_token"]
@@ -76,7 +77,7 @@ async def _fault_pattern(library: Library, seed: int) -> list[int]:
         return await statuses(client, 40)
 
 
-async def test_faults_are_reproducible_from_the_seed(library: Library) -> None:
+async def test_faults_are_reproducible_from_the_seed(library: GeneratedLibrary) -> None:
     first = await _fault_pattern(library, seed=7)
     assert first == await _fault_pattern(library, seed=7)
     assert first != await _fault_pattern(library, seed=8)

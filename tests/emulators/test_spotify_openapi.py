@@ -10,10 +10,11 @@ from typing import Any
 import httpx
 import pytest
 
-from app.emulators.library import generate_library
-from app.emulators.library_model import Library
-from app.emulators.spotify import SpotifyEmulator, SpotifyEmulatorConfig
-from app.emulators.transport import emulator_transport
+from app.emulators.common.transport import emulator_transport
+from app.emulators.library.account import generate_library
+from app.emulators.library.model import GeneratedLibrary
+from app.emulators.spotify.config import SpotifyEmulatorConfig
+from app.emulators.spotify.emulator import SpotifyEmulator
 from tests.helpers.spotify_openapi import SpecValidator, load_validator
 
 from .conftest import API, ARTISTS, BIG, COLLAB, EPISODE, MINE, THEIRS, TRACKS, uri
@@ -27,7 +28,7 @@ def validate() -> SpecValidator:
 
 
 @pytest.fixture(scope="module")
-def generated() -> Library:
+def generated() -> GeneratedLibrary:
     return generate_library(seed=3, tracks=300, playlists=20)
 
 
@@ -94,7 +95,7 @@ CALLS: dict[str, tuple[Call, int]] = {
 
 @pytest.mark.parametrize("name", list(CALLS))
 async def test_response_matches_the_spec(
-    name: str, validate: SpecValidator, library: Library, config: SpotifyEmulatorConfig
+    name: str, validate: SpecValidator, library: GeneratedLibrary, config: SpotifyEmulatorConfig
 ) -> None:
     call, status = CALLS[name]
     async with await client_for(SpotifyEmulator(library, config)) as client:
@@ -103,7 +104,9 @@ async def test_response_matches_the_spec(
     validate(response)
 
 
-async def test_fault_responses_match_the_spec(validate: SpecValidator, library: Library) -> None:
+async def test_fault_responses_match_the_spec(
+    validate: SpecValidator, library: GeneratedLibrary
+) -> None:
     emulator = SpotifyEmulator(library, SpotifyEmulatorConfig(rate_limit=1))
     async with await client_for(emulator) as client:
         assert (await client.get("/me")).status_code == 200
@@ -116,7 +119,7 @@ async def test_fault_responses_match_the_spec(validate: SpecValidator, library: 
 
 
 @pytest.fixture(scope="module")
-async def generated_client(generated: Library) -> AsyncIterator[httpx.AsyncClient]:
+async def generated_client(generated: GeneratedLibrary) -> AsyncIterator[httpx.AsyncClient]:
     async with await client_for(SpotifyEmulator(generated)) as client:
         yield client
 
@@ -127,7 +130,7 @@ def anyio_backend() -> str:
 
 
 async def test_a_generated_library_matches_the_spec_everywhere(
-    validate: SpecValidator, generated: Library, generated_client: httpx.AsyncClient
+    validate: SpecValidator, generated: GeneratedLibrary, generated_client: httpx.AsyncClient
 ) -> None:
     """Every page of every readable playlist, every liked song, of a generated library."""
     checked = 0

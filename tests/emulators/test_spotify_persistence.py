@@ -17,8 +17,9 @@ import orjson
 import pytest
 
 from app.core.fs import list_quarantined
-from app.emulators.spotify import SpotifyEmulator, SpotifyEmulatorConfig
-from app.emulators.transport import emulator_transport
+from app.emulators.common.transport import emulator_transport
+from app.emulators.spotify.config import SpotifyEmulatorConfig
+from app.emulators.spotify.emulator import SpotifyEmulator
 
 from .conftest import API, BIG, EPISODE, LOCAL, MINE, TRACKS, tiny_library, uri
 

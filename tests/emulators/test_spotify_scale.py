@@ -8,10 +8,10 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from app.emulators.library_model import Library, SavedTrack
-from app.emulators.spotify import SpotifyEmulator
+from app.emulators.common.transport import emulator_transport
+from app.emulators.library.model import GeneratedLibrary, SavedTrack
+from app.emulators.spotify.emulator import SpotifyEmulator
 from app.emulators.spotify.state import spotify_id
-from app.emulators.transport import emulator_transport
 
 from .conftest import API, NOW, TRACKS
 
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.anyio
 SIZE = 100_000
 
 
-def huge_library(library: Library) -> Library:
+def huge_library(library: GeneratedLibrary) -> GeneratedLibrary:
     template = library.tracks[TRACKS["t1"]]
     tracks = {}
     for index in range(SIZE):
@@ -33,7 +33,7 @@ def huge_library(library: Library) -> Library:
 
 
 async def test_the_last_page_of_100k_liked_songs_renders_only_that_page(
-    library: Library,
+    library: GeneratedLibrary,
 ) -> None:
     big = huge_library(library)
     emulator = SpotifyEmulator(big)

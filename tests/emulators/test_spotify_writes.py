@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from app.emulators.spotify import SpotifyEmulator
+from app.emulators.spotify.emulator import SpotifyEmulator
 
 from .conftest import API, BIG, COLLAB, EPISODE, LOCAL, MINE, THEIRS, TRACKS, uri
 

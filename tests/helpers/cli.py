@@ -1,10 +1,5 @@
-"""Running `sap` in tests: the real Typer app in process, over a small demo account.
-
-    from tests.helpers.cli import library, sap, sap_json, small_demo_account  # noqa: F401
-
-Importing `small_demo_account` into a test module applies it to every test there (autouse):
-each invocation then builds its emulators over the same small seeded account.
-"""
+"""Running `sap` in tests: the real Typer app in process (`tests/cli/conftest.py` makes every
+invocation there build its emulators over the same small seeded account)."""
 
 from __future__ import annotations
 
@@ -12,27 +7,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
 from typer.testing import CliRunner
 
 from app.cli import app
-from app.emulators.library import generate_library
-from app.emulators.library_model import Library
-from tests.helpers.spotify_env import SMALL_DEMO
 
 runner = CliRunner()
-
-
-@pytest.fixture(autouse=True)
-def small_demo_account(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name, value in SMALL_DEMO.items():
-        monkeypatch.setenv(f"SAP_{name.upper()}", str(value))
-
-
-@pytest.fixture
-def library() -> Library:
-    """The account every invocation's emulator serves (same seed and sizes)."""
-    return generate_library(seed=0, tracks=SMALL_DEMO["demo_tracks"], playlists=6)
 
 
 def sap(

@@ -23,13 +23,13 @@ from app.core.config import Settings
 from app.core.models import AlbumRef, ArtistRef, Track, TrackSourceType
 from app.data import Stores
 from app.data.sources import SourceEntry, SourceRecord
-from app.emulators.library import generate_library
-from app.emulators.library_model import Library, TrackTruth
+from app.emulators.common.transport import emulator_transport
+from app.emulators.library.account import generate_library
+from app.emulators.library.model import GeneratedLibrary, TrackTruth
 from app.emulators.server import EmulatorServer, create_emulator_server
-from app.emulators.transport import emulator_transport
-from app.pipeline.context import Services
-from app.pipeline.enrichment.base import FeatureProvider
 from app.pipeline.enrichment.runner import EnrichReport, enrich_tracks
+from app.pipeline.services import Services
+from app.providers.base import FeatureProvider
 from app.spotify.access import SpotifyAccess
 
 BASE = "http://emulators.test"
@@ -37,7 +37,7 @@ CONTACT = "tests@spotify-auto-playlists.invalid"
 LASTFM_KEY = "test-lastfm-key"
 
 
-def core_track(library: Library, track_id: str) -> Track:
+def core_track(library: GeneratedLibrary, track_id: str) -> Track:
     """The library track as our fetch stores it."""
     track = library.tracks[track_id]
     album = library.albums[track.album_id]
@@ -82,7 +82,7 @@ def provider_settings(cache_dir: Path, **overrides: Any) -> Settings:
 
 @dataclass
 class ProviderEnv:
-    library: Library
+    library: GeneratedLibrary
     emulators: EmulatorServer
     settings: Settings
     services: Services
@@ -94,7 +94,7 @@ class ProviderEnv:
         *,
         seed: int = 7,
         tracks: int = 60,
-        library: Library | None = None,
+        library: GeneratedLibrary | None = None,
         store_tracks: bool = True,
         **settings: Any,
     ) -> ProviderEnv:

@@ -22,10 +22,10 @@ from urllib.parse import parse_qs, urlsplit
 
 from fastapi.testclient import TestClient
 
-from app.api import create_app
+from app.api.app import create_app
 from app.core.config import Settings
 from app.demo import DemoEnvironment
-from app.emulators.spotify import SpotifyEmulator
+from app.emulators.spotify.emulator import SpotifyEmulator
 from app.emulators.spotify.state import PlaylistState
 
 BASE_URL = "http://127.0.0.1:8888"  # the demo's redirect URI points here

@@ -12,9 +12,7 @@ where the real API (and design/spotify-api.md) differs from the spec, or a spec 
 
 from __future__ import annotations
 
-import os
 import warnings
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -26,11 +24,10 @@ from openapi_schema_validator import OAS30Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.helpers.paths import SHARED
+
 # Read at import: the autouse fixture of tests/conftest.py hides SAP_* variables from tests.
-SPEC_PATH = (
-    Path(os.environ.get("SAP_SHARED_DIR", ROOT.parent / "shared")) / "spotify" / "openapi.yml"
-)
+SPEC_PATH = SHARED / "spotify" / "openapi.yml"
 
 # (schema, property): why the real API sends null there.
 SPEC_RELAXATIONS: dict[tuple[str, str], str] = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from app.pipeline.steps import StepContext
+from app.pipeline.jobs.steps import StepContext
 
 
 class Gate:

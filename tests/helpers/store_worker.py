@@ -16,7 +16,8 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from app.data import RuleStore, Stores
+from app.data import Stores
+from app.data.rules import RuleStore
 
 WAIT_SECONDS = 60.0
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from app.demo import DemoEnvironment
-from app.spotify.login import headless_login
+from app.spotify.auth.login import headless_login
 from tests.helpers.spotify_env import demo_settings
 
 

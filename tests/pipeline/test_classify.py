@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from app.api import create_app
+from app.api.app import create_app
 from app.core.errors import NotFoundError, UnprocessableError
 from app.core.models import TrackEnrichment
 from app.pipeline.classify import classify_library, correct_labels, mood_of
-from app.pipeline.enrichment.providers.reccobeats import ReccoBeatsProvider
+from app.providers.reccobeats import ReccoBeatsProvider
 from tests.helpers.provider_env import ProviderEnv
 
 

@@ -18,13 +18,15 @@ from starlette.routing import Mount
 
 from app.core.config import Settings
 from app.data.tokens import TokenStore
-from app.emulators.library import generate_library
-from app.emulators.library_model import Library
-from app.emulators.spotify import RequestRecord, SpotifyEmulator, SpotifyEmulatorConfig
-from app.emulators.transport import emulator_transport
+from app.emulators.common.transport import emulator_transport
+from app.emulators.library.account import generate_library
+from app.emulators.library.model import GeneratedLibrary
+from app.emulators.spotify.config import SpotifyEmulatorConfig
+from app.emulators.spotify.emulator import SpotifyEmulator
+from app.emulators.spotify.gateway import RequestRecord
 from app.spotify.access import SpotifyAccess
+from app.spotify.auth.login import headless_login
 from app.spotify.client import SpotifyClient
-from app.spotify.login import headless_login
 from app.spotify.models import SpotifyUser
 
 CLIENT_ID = "test-client"
@@ -78,7 +80,7 @@ class SpotifyWorld:
         self.emulator.requests.clear()
 
     @property
-    def library(self) -> Library:
+    def library(self) -> GeneratedLibrary:
         return self.emulator.library
 
 
@@ -99,7 +101,7 @@ class InFlightTransport(httpx.AsyncBaseTransport):
             self.in_flight -= 1
 
 
-def build_world(library: Library, cache_dir: Path) -> SpotifyWorld:
+def build_world(library: GeneratedLibrary, cache_dir: Path) -> SpotifyWorld:
     """The emulator over `library`, mounted like `app.demo` does, and settings pointing at it."""
     config = SpotifyEmulatorConfig(client_id=CLIENT_ID, redirect_uris=(REDIRECT,))
     emulator = SpotifyEmulator(library, config)
@@ -124,14 +126,14 @@ def anyio_backend() -> str:
 
 
 @pytest.fixture
-def library() -> Library:
+def library() -> GeneratedLibrary:
     """260 liked songs (6 pages) and 8 playlists: owned ones with duplicates, local files,
     episodes and unavailable items, a collaborative one, and followed ones of other users."""
     return generate_library(seed=5, tracks=260, playlists=8)
 
 
 @pytest.fixture
-def world(library: Library, tmp_path: Path) -> SpotifyWorld:
+def world(library: GeneratedLibrary, tmp_path: Path) -> SpotifyWorld:
     return build_world(library, tmp_path / "cache")
 
 

@@ -11,12 +11,14 @@ import httpx
 import pytest
 
 from app.core.errors import ConflictError, ForbiddenError, RateLimitedError, UpstreamError
-from app.core.pacing import HostPacer
-from app.emulators.library import generate_library
-from app.emulators.spotify import SpotifyEmulator
-from app.spotify.client import PAGE_SIZE, SpotifyClient, retry_after_seconds
-from app.spotify.login import headless_login
+from app.emulators.library.account import generate_library
+from app.emulators.spotify.emulator import SpotifyEmulator
+from app.net.pacing import HostPacer
+from app.spotify.auth.login import headless_login
+from app.spotify.client import SpotifyClient
+from app.spotify.errors import retry_after_seconds
 from app.spotify.models import EpisodeObject, SpotifyUser, TrackObject
+from app.spotify.paging import PAGE_SIZE
 
 from .conftest import InFlightTransport, SpotifyWorld, build_world, whole_seconds
 

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from app.core.errors import BadRequestError, ForbiddenError, RateLimitedError, UpstreamError
-from app.emulators.spotify import SpotifyEmulator
+from app.emulators.spotify.emulator import SpotifyEmulator
 from app.spotify.client import SpotifyClient
 from app.spotify.models import SpotifyUser
 

@@ -1,7 +1,7 @@
 """The seeded demo-library generator: a realistic Spotify account, built from a seed alone.
 
-`generate_library(seed, tracks, playlists)` returns a `Library` (see `library_model`) that the
-Spotify emulator serves and whose per-track `TrackTruth` the provider emulators serve, so tests
+`generate_library(seed, tracks, playlists)` returns a `GeneratedLibrary` (see `model`) that
+the Spotify emulator serves and whose per-track `TrackTruth` the provider emulators serve, so tests
 can check that enrichment recovers exactly what was put in. `LibraryIndex` gives the lookups
 the provider emulators need (ISRC, recording MBID, artist + title). Choices, and why:
 
@@ -35,7 +35,7 @@ Modules, in the order a generation uses them: `vocabulary` (genre families and w
 data only), `draws` (the seeded RNG, ids, names, titles, dates), `drafts` (artists and albums
 being drawn), `catalogue` (labels, artists, albums, tracks), `truth` (each recording's
 `TrackTruth`), `playlists` (themes, contents, special entries), `account` (`generate_library`,
-users, liked-songs history, the final `Library`) and `index` (`fold`, `base_title`,
+users, liked-songs history, the final `GeneratedLibrary`) and `index` (`fold`, `base_title`,
 `LibraryIndex`).
 """
 

@@ -1,10 +1,10 @@
-"""The account: `generate_library`, its users, its liked-songs history, the final `Library`.
+"""The account: `generate_library`, its users, its liked songs, the final `GeneratedLibrary`.
 
 `generate_library` runs every step on one `Draws`, in the fixed order the seed's output depends
 on: users, playlist plans (their sizes decide how many tracks to draw), labels, artists and
 tracks, which tracks are liked and when, playlist contents, special entries, then the entries'
 times. Liked songs come in bursts (Pareto-weighted) over a background that grows towards the
-present, never before a track's release. Last, the drafts are frozen into `library_model`
+present, never before a track's release. Last, the drafts are frozen into `model`
 records.
 """
 
@@ -19,17 +19,17 @@ from itertools import accumulate
 from app.emulators.library.catalogue import Catalogue
 from app.emulators.library.draws import Draws, utc
 from app.emulators.library.index import fold, gc_paused
-from app.emulators.library.playlists import Playlists
-from app.emulators.library.vocabulary import FIRST_NAMES, LAST_NAMES
-from app.emulators.library_model import (
+from app.emulators.library.model import (
     Album,
     Artist,
     Episode,
-    Library,
+    GeneratedLibrary,
     Playlist,
     SavedTrack,
     User,
 )
+from app.emulators.library.playlists import Playlists
+from app.emulators.library.vocabulary import FIRST_NAMES, LAST_NAMES
 
 DEFAULT_NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
@@ -41,7 +41,7 @@ def generate_library(
     *,
     now: datetime | None = None,
     playlist_size: int | None = None,
-) -> Library:
+) -> GeneratedLibrary:
     """A deterministic demo library: `tracks` liked songs, `playlists` playlists (see package)."""
     if tracks < 0 or playlists < 0 or (playlist_size is not None and playlist_size < 0):
         raise ValueError("tracks, playlists and playlist_size must not be negative")
@@ -56,7 +56,7 @@ def generate_library(
 
 def _build(
     seed: int, now: datetime, liked_count: int, playlist_count: int, playlist_size: int | None
-) -> Library:
+) -> GeneratedLibrary:
     draws = Draws(seed, now)
     rng = draws.rng
     catalogue = Catalogue(draws)
@@ -138,8 +138,8 @@ def _assemble(
     playlists: list[Playlist],
     liked: Sequence[int],
     liked_ts: Sequence[int],
-) -> Library:
-    """The frozen `Library`: only artists some track credits, liked songs newest first."""
+) -> GeneratedLibrary:
+    """The frozen `GeneratedLibrary`: only artists some track credits, liked songs newest first."""
     used: set[str] = set()
     for track in catalogue.tracks:
         used.update(track.artist_ids)
@@ -171,7 +171,7 @@ def _assemble(
     featured = {playlist.owner_id for playlist in playlists} | {
         item.added_by for playlist in playlists for item in playlist.entries
     }
-    return Library(
+    return GeneratedLibrary(
         seed=seed,
         user=user,
         other_users=tuple(

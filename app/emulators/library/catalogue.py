@@ -19,6 +19,7 @@ from itertools import accumulate
 
 from app.emulators.library.drafts import AlbumDraft, ArtistDraft
 from app.emulators.library.draws import Draws, cumulative
+from app.emulators.library.model import Track
 from app.emulators.library.truth import draw_truth
 from app.emulators.library.vocabulary import (
     ADJECTIVES,
@@ -36,7 +37,6 @@ from app.emulators.library.vocabulary import (
     VENUES,
     VOCAL_GENRES,
 )
-from app.emulators.library_model import Track
 
 _MIN_YEAR = 1960
 _ALBUM_KINDS = cumulative({"album": 55, "single": 34, "compilation": 6, "live": 5})

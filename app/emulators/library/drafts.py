@@ -1,7 +1,7 @@
 """The catalogue's working records: artists and albums while they are being drawn.
 
 Mutable and index-linked (an album names its artist by index, a track its album through
-`Catalogue.track_album`); `account` freezes them into `library_model`'s `Artist` and `Album`
+`Catalogue.track_album`); `account` freezes them into `model`'s `Artist` and `Album`
 once every track is drawn.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from app.emulators.library_model import DatePrecision
+from app.emulators.library.model import DatePrecision
 
 
 @dataclass(slots=True)

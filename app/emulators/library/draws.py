@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 from itertools import accumulate
 from typing import TypeVar
 
+from app.emulators.library.model import DatePrecision
 from app.emulators.library.vocabulary import (
     ADJECTIVES,
     CITIES,
@@ -31,7 +32,6 @@ from app.emulators.library.vocabulary import (
     VERBS,
     VERBS_ING,
 )
-from app.emulators.library_model import DatePrecision
 
 _BASE62 = string.digits + string.ascii_uppercase + string.ascii_lowercase
 _BASE62_BYTES = bytes(ord(_BASE62[byte % 62]) for byte in range(256))  # bytes.translate table

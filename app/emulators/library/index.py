@@ -1,4 +1,4 @@
-"""Matching helpers and the lookups the provider emulators need over a `Library`.
+"""Matching helpers and the lookups the provider emulators need over a `GeneratedLibrary`.
 
 `fold` (case-, accent- and space-insensitive names), `base_title` (a title without version
 decorations), `LibraryIndex` (tracks by ISRC, recording MBID, artist + title),
@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from app.emulators.library_model import Library
+from app.emulators.library.model import GeneratedLibrary
 
 
 @contextmanager
@@ -75,12 +75,12 @@ class LibraryIndex:
     by_artist_title: Mapping[tuple[str, str], tuple[str, ...]]  # (fold(artist), fold(title))
 
     @classmethod
-    def of(cls, library: Library) -> LibraryIndex:
+    def of(cls, library: GeneratedLibrary) -> LibraryIndex:
         with gc_paused():
             return cls._build(library)
 
     @classmethod
-    def _build(cls, library: Library) -> LibraryIndex:
+    def _build(cls, library: GeneratedLibrary) -> LibraryIndex:
         by_isrc: dict[str, list[str]] = {}
         by_mbid: dict[str, list[str]] = {}
         by_name: dict[tuple[str, str], list[str]] = {}

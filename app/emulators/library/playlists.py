@@ -19,6 +19,7 @@ from typing import NamedTuple
 
 from app.emulators.library.catalogue import Catalogue
 from app.emulators.library.draws import Draws, utc
+from app.emulators.library.model import EntryKind, Episode, LocalFile, Playlist, PlaylistEntry, User
 from app.emulators.library.vocabulary import (
     COLLAB_PLAYLISTS,
     DESCRIPTIONS,
@@ -29,14 +30,6 @@ from app.emulators.library.vocabulary import (
     SHOWS,
     YEAR_PLAYLISTS,
     decade_tag,
-)
-from app.emulators.library_model import (
-    EntryKind,
-    Episode,
-    LocalFile,
-    Playlist,
-    PlaylistEntry,
-    User,
 )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from app.emulators.library.drafts import AlbumDraft, ArtistDraft
 from app.emulators.library.draws import Draws, cumulative
+from app.emulators.library.model import TrackTruth
 from app.emulators.library.vocabulary import (
     COUNTRY_TAGS,
     DECADE_TAGS,
@@ -21,7 +22,6 @@ from app.emulators.library.vocabulary import (
     MOODS,
     Family,
 )
-from app.emulators.library_model import TrackTruth
 
 # Shared float and tag objects: values rounded like Spotify's, and a third less memory at 100k.
 _MILLIS = tuple(step / 1000 for step in range(1001))

@@ -1,5 +1,5 @@
-"""`LlmEmulator`: an OpenAI-compatible chat API whose "model" knows a `Library`, served under
-`/llm/v1` (like Ollama's `http://127.0.0.1:11434/v1` or `https://api.openai.com/v1`).
+"""`LlmEmulator`: an OpenAI-compatible chat API whose "model" knows a `GeneratedLibrary`, served
+under `/llm/v1` (like Ollama's `http://127.0.0.1:11434/v1` or `https://api.openai.com/v1`).
 
     llm = LlmEmulator(generate_library(seed=1))
     client = httpx.AsyncClient(transport=emulator_transport(llm.app, root_path="/llm/v1"),

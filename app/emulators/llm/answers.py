@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.emulators.library.index import LibraryIndex, fold
-from app.emulators.library_model import Library, Track
+from app.emulators.library.model import GeneratedLibrary, Track
 
 KNOWN_CONFIDENCE = 0.9
 GUESS_CONFIDENCE = 0.2
@@ -92,7 +92,7 @@ def find_track_list(text: str) -> list[dict[str, Any]]:
 class Answerer:
     """The model's knowledge of `library`: which track a prompt entry names, what it says."""
 
-    def __init__(self, library: Library, index: LibraryIndex) -> None:
+    def __init__(self, library: GeneratedLibrary, index: LibraryIndex) -> None:
         self.library = library
         self.index = index
 

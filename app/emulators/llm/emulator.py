@@ -16,15 +16,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from app.emulators.clock import Clock
+from app.emulators.common.clock import Clock
+from app.emulators.common.gate import ProviderConfig, ProviderGate, SlidingWindow, mark_fault
+from app.emulators.common.transport import ASGIApp
 from app.emulators.library.index import LibraryIndex
-from app.emulators.library_model import Library, Track
+from app.emulators.library.model import GeneratedLibrary, Track
 from app.emulators.llm.answers import Answerer, ChatRecord, find_track_list
 from app.emulators.llm.faults import AnswerFaults
 from app.emulators.llm.protocol import OpenAiError, completion, json_response, parse_chat
-from app.emulators.provider_gate import ProviderConfig, ProviderGate, SlidingWindow, mark_fault
 from app.emulators.spotify.gateway import RequestRecord, remember
-from app.emulators.transport import ASGIApp
 
 DEFAULT_MODEL = "emulated-llm"
 CREATED = 1_700_000_000  # the listed models' creation time
@@ -59,7 +59,7 @@ class LlmEmulator:
     the request log and `chats` the completions served."""
 
     def __init__(
-        self, library: Library, config: LlmConfig | None = None, clock: Clock | None = None
+        self, library: GeneratedLibrary, config: LlmConfig | None = None, clock: Clock | None = None
     ) -> None:
         self.library = library
         self.config = config or LlmConfig()

@@ -13,7 +13,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from app.emulators.transport import json_response as shared_json_response
+from app.emulators.common.transport import json_response as shared_json_response
 
 # This service answers a bare ``application/json``.
 json_response = partial(shared_json_response, charset=False)

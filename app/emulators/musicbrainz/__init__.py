@@ -36,9 +36,11 @@ logged in `requests` (`RequestRecord`, service "musicbrainz").
 Modules: `service` (`MusicBrainzEmulator`, its config, routes, errors and policy), `gateway`
 (`PolicyGateway`/`Refusal`, shared with the ListenBrainz emulator), `data` (`MusicBrainzData`
 and the id/genre helpers), `render` (JSON shapes), `query` (the search language) and `search`
-(`Searcher`, scoring). Seeded faults and the request log come from `provider_gate`.
+(`Searcher`, scoring). Seeded faults and the request log come from `common.gate`.
 """
 
+from app.emulators.common.gate import RandomFaults
+from app.emulators.common.gateway import PolicyGateway, Refusal, client_key
 from app.emulators.musicbrainz.data import (
     MusicBrainzData,
     Recording,
@@ -48,7 +50,6 @@ from app.emulators.musicbrainz.data import (
     sort_name,
     words,
 )
-from app.emulators.musicbrainz.gateway import PolicyGateway, Refusal, client_key
 from app.emulators.musicbrainz.query import Leaf, Node, Query, QueryError, parse_query
 from app.emulators.musicbrainz.render import (
     Renderer,
@@ -68,7 +69,6 @@ from app.emulators.musicbrainz.service import (
     MusicBrainzEmulator,
     MusicBrainzError,
 )
-from app.emulators.provider_gate import RandomFaults  # re-exported: ListenBrainz imports it here
 
 __all__ = [
     "HELP",

@@ -9,8 +9,9 @@ import re
 import uuid
 from dataclasses import dataclass
 
-from app.emulators.library import GENRE_FAMILY, fold
-from app.emulators.library_model import Album, Artist, Library, Track
+from app.emulators.library.index import fold
+from app.emulators.library.model import Album, Artist, GeneratedLibrary, Track
+from app.emulators.library.vocabulary import GENRE_FAMILY
 
 _WORD = re.compile(r"\w+")
 
@@ -57,7 +58,7 @@ class Recording:
 class MusicBrainzData:
     """Recordings, release groups and artists of a library, with the search indexes."""
 
-    def __init__(self, library: Library, genre_share: float = 0.6) -> None:
+    def __init__(self, library: GeneratedLibrary, genre_share: float = 0.6) -> None:
         self.library = library
         self.artists_by_mbid: dict[str, Artist] = {a.mbid: a for a in library.artists.values()}
         self.albums_by_mbid: dict[str, Album] = {a.mbid: a for a in library.albums.values()}

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from app.emulators.library_model import Album, Artist
+from app.emulators.library.model import Album, Artist
 from app.emulators.musicbrainz.data import (
     MusicBrainzData,
     Recording,

@@ -14,16 +14,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from app.emulators.clock import Clock
-from app.emulators.library_model import Library
+from app.emulators.common.clock import Clock
+from app.emulators.common.gate import RandomFaults, SlidingWindow, check_fault_rates
+from app.emulators.common.gateway import PolicyGateway, Refusal, client_key
+from app.emulators.common.transport import ASGIApp, Scope, json_response
+from app.emulators.library.model import GeneratedLibrary
 from app.emulators.musicbrainz.data import MusicBrainzData
-from app.emulators.musicbrainz.gateway import PolicyGateway, Refusal, client_key
 from app.emulators.musicbrainz.query import QueryError, parse_query
 from app.emulators.musicbrainz.render import Renderer
 from app.emulators.musicbrainz.search import Searcher
-from app.emulators.provider_gate import RandomFaults, SlidingWindow, check_fault_rates
 from app.emulators.spotify.gateway import RequestRecord
-from app.emulators.transport import ASGIApp, Scope, json_response
 
 HELP = "For usage, please see: https://musicbrainz.org/development/mmd"
 RATE_LIMIT_MESSAGE = (
@@ -35,7 +35,7 @@ USER_AGENT_MESSAGE = (
     "'MyApp/1.0 ( contact@example.org )'. Please see "
     "https://musicbrainz.org/doc/MusicBrainz_API/Rate_Limiting for more information."
 )
-# Library defaults that say nothing about the application (the real service blocks them).
+# GeneratedLibrary defaults that say nothing about the application (the real service blocks them).
 _GENERIC_AGENT = re.compile(
     r"^\s*(?:python-httpx|python-requests|python-urllib\d*|python|aiohttp|curl|wget|"
     r"go-http-client|java|okhttp|axios|node-fetch|mozilla)(?:/[\w.\-]*)?\s*$",
@@ -125,7 +125,7 @@ class MusicBrainzEmulator:
 
     def __init__(
         self,
-        library: Library,
+        library: GeneratedLibrary,
         config: MusicBrainzConfig | None = None,
         clock: Clock | None = None,
     ) -> None:

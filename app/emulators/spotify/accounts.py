@@ -26,9 +26,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from app.emulators.common.transport import json_response
 from app.emulators.spotify.config import KNOWN_SCOPES, SpotifyEmulatorConfig
 from app.emulators.spotify.oauth import OAuthError, TokenServer
-from app.emulators.spotify.responses import json_response
 
 _CHALLENGE = re.compile(r"[A-Za-z0-9\-_]{43}")
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}

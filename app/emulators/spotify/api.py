@@ -14,12 +14,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from app.emulators.common.transport import json_response
 from app.emulators.spotify.context import ApiContext, check_id
 from app.emulators.spotify.playlists import playlist_routes
 from app.emulators.spotify.responses import (
     SpotifyError,
     error_response,
-    json_response,
     page_window,
     paging,
     timestamp,

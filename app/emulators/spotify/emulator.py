@@ -21,8 +21,9 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 
-from app.emulators.clock import Clock
-from app.emulators.library_model import Library, PlaylistEntry
+from app.emulators.common.clock import Clock
+from app.emulators.common.transport import ASGIApp, Receive, Scope, Send
+from app.emulators.library.model import GeneratedLibrary, PlaylistEntry
 from app.emulators.spotify.accounts import AccountsService
 from app.emulators.spotify.api import create_api_app
 from app.emulators.spotify.config import CLIENT_SCOPES, SpotifyEmulatorConfig
@@ -30,8 +31,8 @@ from app.emulators.spotify.context import ApiContext
 from app.emulators.spotify.faults import FaultInjector
 from app.emulators.spotify.gateway import Gateway, RequestRecord
 from app.emulators.spotify.oauth import TokenServer
-from app.emulators.spotify.state import AccountState, PlaylistState, StateFile
-from app.emulators.transport import ASGIApp, Receive, Scope, Send
+from app.emulators.spotify.persistence import StateFile
+from app.emulators.spotify.state import AccountState, PlaylistState
 
 
 class SpotifyEmulator:
@@ -40,7 +41,7 @@ class SpotifyEmulator:
 
     def __init__(
         self,
-        library: Library,
+        library: GeneratedLibrary,
         config: SpotifyEmulatorConfig | None = None,
         clock: Clock | None = None,
         state_file: Path | None = None,

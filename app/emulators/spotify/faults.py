@@ -18,7 +18,7 @@ import random
 from collections import deque
 from dataclasses import dataclass
 
-from app.emulators.clock import Clock
+from app.emulators.common.clock import Clock
 from app.emulators.spotify.config import SpotifyEmulatorConfig
 
 SERVER_ERRORS = {

@@ -16,11 +16,11 @@ from urllib.parse import parse_qsl
 
 import orjson
 
-from app.emulators.clock import Clock
+from app.emulators.common.clock import Clock
+from app.emulators.common.transport import ASGIApp, Message, Receive, Scope, Send, drop_connection
 from app.emulators.spotify.config import SpotifyEmulatorConfig
 from app.emulators.spotify.faults import FaultInjector
 from app.emulators.spotify.responses import error_body
-from app.emulators.transport import ASGIApp, Message, Receive, Scope, Send, drop_connection
 
 _T = TypeVar("_T")
 

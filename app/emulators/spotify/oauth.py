@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from app.emulators.clock import Clock
+from app.emulators.common.clock import Clock
 from app.emulators.spotify.config import SpotifyEmulatorConfig
 
 _VERIFIER = re.compile(r"[A-Za-z0-9\-._~]{43,128}")

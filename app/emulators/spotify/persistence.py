@@ -40,7 +40,7 @@ from app.core.fs import (
     remove_stale_temp_files,
     write_json,
 )
-from app.emulators.library_model import Library, PlaylistEntry, SavedTrack
+from app.emulators.library.model import GeneratedLibrary, PlaylistEntry, SavedTrack
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ class LibraryKey(BaseModel):
     playlists: int
 
     @classmethod
-    def of(cls, library: Library) -> LibraryKey:
+    def of(cls, library: GeneratedLibrary) -> LibraryKey:
         return cls(
             seed=library.seed,
             user=library.user.id,
@@ -103,7 +103,7 @@ class Changes(BaseModel):
     @classmethod
     def of(
         cls,
-        library: Library,
+        library: GeneratedLibrary,
         *,
         created: int,
         liked: Sequence[SavedTrack],
@@ -120,7 +120,7 @@ class Changes(BaseModel):
         )
 
 
-def decode_changes(raw: Any, path: Path, library: Library) -> Changes:
+def decode_changes(raw: Any, path: Path, library: GeneratedLibrary) -> Changes:
     """The changes a parsed file holds; `CorruptFileError` when they cannot be laid over
     `library` (`path` names the file in the error)."""
     try:
@@ -135,7 +135,7 @@ def decode_changes(raw: Any, path: Path, library: Library) -> Changes:
     return changes
 
 
-def mismatch(changes: Changes, library: Library) -> str | None:
+def mismatch(changes: Changes, library: GeneratedLibrary) -> str | None:
     """Why `changes` cannot be laid over `library`, if they cannot."""
     key = LibraryKey.of(library)
     if changes.library != key:
@@ -207,7 +207,7 @@ class StateFile:
         write_json(self.path, data, mode=0o600, indent=False)
         return self.signature()
 
-    def read_changes(self, library: Library) -> Changes | None:
+    def read_changes(self, library: GeneratedLibrary) -> Changes | None:
         """The changes to `library` the file holds (hold the lock); `None` when there is no
         file or it was unusable, in which case it has been moved aside."""
         try:

@@ -19,17 +19,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from app.emulators.common.transport import json_response
 from app.emulators.spotify.context import ApiContext
 from app.emulators.spotify.fields import FieldsError, parse, select
 from app.emulators.spotify.oauth import AccessToken
 from app.emulators.spotify.render import JSON, Renderer
-from app.emulators.spotify.responses import (
-    SpotifyError,
-    json_response,
-    page_window,
-    paging,
-    query_int,
-)
+from app.emulators.spotify.responses import SpotifyError, page_window, paging, query_int
 from app.emulators.spotify.state import InvalidUri, PlaylistState
 
 MAX_URIS = 100

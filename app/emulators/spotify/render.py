@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from app.emulators.library_model import Episode, Library, LocalFile, PlaylistEntry
+from app.emulators.library.model import Episode, GeneratedLibrary, LocalFile, PlaylistEntry
 from app.emulators.spotify.responses import timestamp
 from app.emulators.spotify.state import PlaylistState, spotify_id
 
@@ -44,7 +44,7 @@ def _precision(release_date: str) -> str:
 class Renderer:
     """Builds (and caches) Spotify objects whose `href`s point at `api_base`."""
 
-    def __init__(self, library: Library, api_base: str) -> None:
+    def __init__(self, library: GeneratedLibrary, api_base: str) -> None:
         self.library = library
         self.base = api_base
         self._users = library.users()

@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import Response
 
-from app.emulators.transport import json_response as json_response  # the shared one
+from app.emulators.common.transport import json_response
 
 
 class SpotifyError(Exception):

@@ -1,7 +1,7 @@
 """The emulated account's live, mutable state: liked songs and playlists.
 
-The `Library` the emulator starts from is frozen; `AccountState` copies what can change (saved
-tracks, playlist entries, names, snapshot ids) and applies writes with Spotify's semantics:
+The `GeneratedLibrary` the emulator starts from is frozen; `AccountState` copies what can change
+(saved tracks, playlist entries, names, snapshot ids) and applies writes with Spotify's semantics:
 
 * every successful playlist write produces a new `snapshot_id`;
 * removing a URI removes *every* occurrence of it (positions are ignored);
@@ -27,8 +27,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from app.emulators.clock import Clock
-from app.emulators.library_model import Library, Playlist, PlaylistEntry, SavedTrack
+from app.emulators.common.clock import Clock
+from app.emulators.library.model import GeneratedLibrary, Playlist, PlaylistEntry, SavedTrack
 from app.emulators.spotify.persistence import (
     UNKNOWN_SIGNATURE,
     Changes,
@@ -37,15 +37,7 @@ from app.emulators.spotify.persistence import (
     StateFile,
 )
 
-__all__ = [
-    "AccountState",
-    "InvalidUri",
-    "PlaylistState",
-    "StateFile",
-    "entry_uri",
-    "snapshot_for",
-    "spotify_id",
-]
+__all__ = ["AccountState", "InvalidUri", "PlaylistState", "entry_uri", "snapshot_for", "spotify_id"]
 
 _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
@@ -123,7 +115,9 @@ class PlaylistState:
 class AccountState:
     """What the emulated user has now; every write goes through here (and into `file`)."""
 
-    def __init__(self, library: Library, clock: Clock, file: StateFile | None = None) -> None:
+    def __init__(
+        self, library: GeneratedLibrary, clock: Clock, file: StateFile | None = None
+    ) -> None:
         self.library = library
         self.clock = clock
         self.user = library.user

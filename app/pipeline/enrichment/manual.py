@@ -30,10 +30,10 @@ from app.core.errors import NotFoundError, UnprocessableError
 from app.core.models import TrackEnrichment, utc_now
 from app.data import Stores
 from app.data.enrichments import entry_json
-from app.pipeline.enrichment.base import BatchOutcome, EnrichItem, FeatureProvider, FieldSpec
-from app.pipeline.enrichment.http import ProviderNet
-from app.pipeline.rules_fields import BUILTIN_FIELDS
-from app.pipeline.rules_view import MANUAL_SOURCE, REMOVED_TAGS_KEY
+from app.pipeline.rules.fields.types import BUILTIN_FIELDS
+from app.pipeline.rules.library.enrichment_view import MANUAL_SOURCE, REMOVED_TAGS_KEY
+from app.providers.base import BatchOutcome, EnrichItem, FeatureProvider, FieldSpec
+from app.providers.http import ProviderNet
 
 KEY_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 RESERVED_KEYS = frozenset({info.name for info in BUILTIN_FIELDS} | {"tags", REMOVED_TAGS_KEY})

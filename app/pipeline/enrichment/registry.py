@@ -10,14 +10,14 @@ from typing import Any
 
 from app.core.config import Settings
 from app.core.errors import NotFoundError, UnprocessableError
-from app.pipeline.enrichment.base import FeatureProvider
 from app.pipeline.enrichment.manual import ManualProvider
-from app.pipeline.enrichment.providers.acousticbrainz import AcousticBrainzProvider
-from app.pipeline.enrichment.providers.deezer import DeezerProvider
-from app.pipeline.enrichment.providers.lastfm import LastfmProvider
-from app.pipeline.enrichment.providers.llm import LlmProvider
-from app.pipeline.enrichment.providers.musicbrainz import MusicBrainzProvider
-from app.pipeline.enrichment.providers.reccobeats import ReccoBeatsProvider
+from app.providers.acousticbrainz import AcousticBrainzProvider
+from app.providers.base import FeatureProvider
+from app.providers.deezer import DeezerProvider
+from app.providers.lastfm import LastfmProvider
+from app.providers.llm import LlmProvider
+from app.providers.musicbrainz.provider import MusicBrainzProvider
+from app.providers.reccobeats import ReccoBeatsProvider
 
 FEATURE_PROVIDERS: dict[str, type[FeatureProvider]] = {
     provider.id: provider

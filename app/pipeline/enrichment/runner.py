@@ -35,8 +35,8 @@ from typing import Any
 from app.core.errors import AppError, NotFoundError, RateLimitedError
 from app.core.models import Track, TrackEnrichment, utc_now
 from app.data import Stores
-from app.pipeline.enrichment.base import FATAL_CODES, BatchOutcome, EnrichItem, FeatureProvider
-from app.pipeline.enrichment.http import ProviderNet
+from app.providers.base import FATAL_CODES, BatchOutcome, EnrichItem, FeatureProvider
+from app.providers.http import ProviderNet
 
 log = logging.getLogger(__name__)
 

@@ -19,17 +19,21 @@ from typing import Any
 from app.core.errors import NotFoundError, UnprocessableError, UpstreamError
 from app.core.models import TrackEnrichment
 from app.data import Stores
-from app.pipeline.context import Services
-from app.pipeline.enrichment.base import FeatureProvider
 from app.pipeline.enrichment.registry import (
     FEATURE_PROVIDERS,
     default_provider_ids,
     runnable_provider,
 )
 from app.pipeline.enrichment.runner import EnrichReport, enrich_tracks, library_tracks
-from app.pipeline.rules_manager import precedence_for
-from app.pipeline.rules_view import build_enrichment_view, flatten_categories, is_missing
-from app.pipeline.steps import StepContext
+from app.pipeline.jobs.steps import StepContext
+from app.pipeline.rules.library.cache import precedence_for
+from app.pipeline.rules.library.enrichment_view import (
+    build_enrichment_view,
+    flatten_categories,
+    is_missing,
+)
+from app.pipeline.services import Services
+from app.providers.base import FeatureProvider
 
 ENRICH_STEP = "enrich"
 EXTERNAL_STEP = "external"

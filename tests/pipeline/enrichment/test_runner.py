@@ -13,14 +13,15 @@ from pathlib import Path
 import pytest
 
 from app.core.models import JobOwner, JobStatus, PipelineJob, utc_now
-from app.core.pacing import HostPacer
-from app.pipeline.enrichment.base import BatchOutcome
-from app.pipeline.enrichment.http import PACE_MARGIN
-from app.pipeline.enrichment.providers.deezer import DeezerProvider
-from app.pipeline.enrichment.providers.reccobeats import ReccoBeatsProvider
+from app.net.pacing import HostPacer
 from app.pipeline.enrichment.service import RESUMABLE_STEPS
-from app.pipeline.jobs_runner import JobManager, wait_for
+from app.pipeline.jobs.queries import wait_for
+from app.pipeline.jobs.runner import JobManager
 from app.pipeline.registry import default_registry
+from app.providers.base import BatchOutcome
+from app.providers.deezer import DeezerProvider
+from app.providers.http import PACE_MARGIN
+from app.providers.reccobeats import ReccoBeatsProvider
 from tests.helpers.provider_env import ProviderEnv
 
 

@@ -1,0 +1,1 @@
+"""The routers, one module per prefix: /auth, /spotify, /pipeline, /data, /data/rules, sync."""

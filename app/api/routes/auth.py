@@ -1,0 +1,96 @@
+"""/auth: PKCE login against Spotify (or the demo emulator), callback, status, logout."""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from app.api.deps import ServicesDep
+from app.api.schemas import ERROR_RESPONSES
+from app.core.errors import BadRequestError
+from app.spotify.auth.login import complete_login
+from app.spotify.auth.pkce import LoginSessions, authorize_url
+from app.spotify.auth.tokens import AuthStatus, auth_status
+
+router = APIRouter(prefix="/auth", tags=["auth"], responses=ERROR_RESPONSES)
+
+
+def _sessions(request: Request) -> LoginSessions:
+    sessions: LoginSessions = request.app.state.login_sessions
+    return sessions
+
+
+def login_url(request: Request) -> str:
+    return str(request.url_for("login"))
+
+
+@router.get(
+    "/login",
+    summary="Start the Spotify login (redirects to Spotify's consent page)",
+    description="With `?redirect=false` answers `{auth_url}` as JSON instead of redirecting.",
+    response_model=None,
+)
+def login(
+    request: Request, services: ServicesDep, redirect: Annotated[bool, Query()] = True
+) -> Response:
+    state, challenge = _sessions(request).start()
+    url = authorize_url(
+        services.spotify.settings,
+        client_id=services.spotify.client_id,
+        state=state,
+        challenge=challenge,
+    )
+    if not redirect:
+        return JSONResponse({"auth_url": url})
+    return RedirectResponse(url, status_code=307)
+
+
+def _page(title: str, text: str, status: int = 200) -> HTMLResponse:
+    body = (
+        f"<!doctype html><meta charset=utf-8><title>{escape(title)}</title>"
+        f"<h1>{escape(title)}</h1><p>{escape(text)}</p>"
+    )
+    return HTMLResponse(body, status_code=status)
+
+
+@router.get(
+    "/callback", summary="Where Spotify sends the browser back after consent", response_model=None
+)
+async def callback(
+    request: Request,
+    services: ServicesDep,
+    state: Annotated[str, Query(max_length=200)] = "",
+    code: Annotated[str | None, Query(max_length=2000)] = None,
+    error: Annotated[str | None, Query(max_length=200)] = None,
+) -> Response:
+    verifier = _sessions(request).finish(state)
+    if error is not None or not code:
+        raise BadRequestError(
+            f"Spotify did not grant access ({error or 'no code'}); start again at /auth/login",
+            code="login_denied",
+        )
+    me = await complete_login(services.spotify, code, verifier)
+    if "application/json" in request.headers.get("accept", ""):
+        return JSONResponse({"connected": True, "user_id": me.id, "user_name": me.display_name})
+    return _page(
+        "Connected to Spotify",
+        f"Logged in as {me.display_name or me.id}. You can close this window.",
+    )
+
+
+@router.get("/status", summary="Connected? As whom, until when; auth_url when login is needed")
+def status(request: Request, services: ServicesDep) -> AuthStatus:
+    return auth_status(
+        services.spotify.tokens, demo=services.spotify.demo, login_url=login_url(request)
+    )
+
+
+@router.post("/logout", summary="Forget the stored Spotify token")
+def logout(request: Request, services: ServicesDep) -> AuthStatus:
+    services.spotify.tokens.logout()
+    return auth_status(
+        services.spotify.tokens, demo=services.spotify.demo, login_url=login_url(request)
+    )

@@ -1,0 +1,198 @@
+"""/pipeline: health, steps, and background jobs."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Path, Query, status
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
+
+from app.api.deps import JobsDep, ServicesDep
+from app.api.schemas import ERROR_RESPONSES, JobPage, RunAsyncRequest, StepInfo
+from app.core.models import JobStatus, PipelineJob
+from app.pipeline.enrichment.service import ENRICH_STEP, plan_enrich_jobs
+from app.pipeline.health import HealthReport, health_report
+from app.pipeline.sources.aggregate import aggregate
+from app.pipeline.sources.planning import SourceRequest, plan_fetch, plan_library
+
+router = APIRouter(prefix="/pipeline", tags=["pipeline"], responses=ERROR_RESPONSES)
+
+JobId = Annotated[str, Path(description="Job id as returned by run-async.", max_length=64)]
+
+
+@router.get("/health", summary="Version, cache directory, store files and quarantined files")
+def get_health(services: ServicesDep, jobs: JobsDep) -> HealthReport:
+    return health_report(services.stores, jobs=jobs.counts(), steps=jobs.registry.names())
+
+
+@router.get("/steps", summary="Registered pipeline steps")
+def list_steps(jobs: JobsDep) -> list[StepInfo]:
+    return [
+        StepInfo(name=spec.name, description=spec.description) for spec in jobs.registry.specs()
+    ]
+
+
+@router.post(
+    "/{step}/run-async",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Start a step as a background job",
+    description="Returns the pending job at once; poll `GET /pipeline/jobs/{id}` for progress.",
+)
+def run_async(
+    step: Annotated[str, Path(max_length=64)],
+    jobs: JobsDep,
+    request: Annotated[RunAsyncRequest | None, Body()] = None,
+) -> PipelineJob:
+    metadata = request.metadata if request is not None else {}
+    return jobs.submit(step, metadata)
+
+
+@router.get("/jobs", summary="Jobs, newest first")
+def list_jobs(
+    jobs: JobsDep,
+    step: Annotated[str | None, Query(description="Only jobs of this step.")] = None,
+    status_: Annotated[JobStatus | None, Query(alias="status")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> JobPage:
+    items, total = jobs.list(step=step, status=status_, limit=limit, offset=offset)
+    return JobPage(items=items, total=total, limit=limit, offset=offset)
+
+
+@router.get("/jobs/{job_id}", summary="One job's state and progress (read only)")
+def get_job(job_id: JobId, jobs: JobsDep) -> PipelineJob:
+    return jobs.get(job_id)
+
+
+@router.post("/jobs/{job_id}/cancel", summary="Cancel a pending job or ask a running one to stop")
+def cancel_job(job_id: JobId, jobs: JobsDep) -> PipelineJob:
+    return jobs.cancel(job_id)
+
+
+@router.post(
+    "/jobs/{job_id}/rerun",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Start a finished (e.g. interrupted) job again with the same step and metadata",
+)
+def rerun_job(job_id: JobId, jobs: JobsDep) -> PipelineJob:
+    return jobs.rerun(job_id)
+
+
+class FetchSourcesRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sources: list[SourceRequest] = Field(min_length=1, max_length=500)
+
+
+class FetchSourcesResponse(BaseModel):
+    jobs: list[PipelineJob]
+
+
+@router.post(
+    "/tracks/fetch-sources",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="v2: one background fetch_tracks job per source",
+    description=(
+        "Every source is checked first (not logged in to Spotify → 401 with `auth_url`, unknown "
+        "playlist → 404, playlist you neither own nor collaborate on → 403, missing CSV → 404); "
+        "then one job per source starts. A playlist whose snapshot_id did not change since the "
+        "last fetch is not read again."
+    ),
+)
+async def fetch_sources(
+    body: FetchSourcesRequest, services: ServicesDep, jobs: JobsDep
+) -> FetchSourcesResponse:
+    if any(source.source_type != "csv" for source in body.sources):
+        # Not logged in: answer 401 with auth_url now, as for playlists, not failed jobs later.
+        await services.spotify.tokens.access_token()
+    planned = await plan_fetch(services, body.sources)
+    return FetchSourcesResponse(jobs=[jobs.submit("fetch_tracks", meta) for meta in planned])
+
+
+@router.post(
+    "/tracks/fetch-library",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Fetch the whole library: liked songs and every playlist you can read",
+    description=(
+        "One background `fetch_sources` job reads liked songs and every playlist you own or "
+        "collaborate on, all through one concurrency bound; playlists whose snapshot_id did not "
+        "change are not read again. Followed playlists of other users are left out (Spotify "
+        "does not let personal apps read them). Not logged in → 401 with `auth_url`."
+    ),
+)
+async def fetch_library(services: ServicesDep, jobs: JobsDep) -> PipelineJob:
+    await services.spotify.tokens.access_token()
+    planned = await plan_library(services)
+    return jobs.submit("fetch_sources", {"sources": planned})
+
+
+@router.get("/tracks/aggregate", summary="Every fetched track once, with its sources")
+def tracks_aggregate(
+    services: ServicesDep,
+    source: Annotated[str | None, Query(description="Only this source key, e.g. `liked`.")] = None,
+    q: Annotated[str | None, Query(max_length=200, description="Text search.")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    return aggregate(services.stores, limit=limit, offset=offset, source=source, q=q)
+
+
+class EnrichRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    providers: list[str] | None = Field(
+        default=None,
+        max_length=20,
+        description="Provider ids (GET /data/providers); default: every enabled provider.",
+    )
+    track_ids: list[str] | None = Field(
+        default=None, max_length=200_000, description="Only these tracks."
+    )
+    source: str | None = Field(default=None, description="Only this source's tracks, e.g. liked.")
+    refresh: bool = Field(
+        default=False, description="Ask again about tracks already enriched (or not found)."
+    )
+
+
+class EnrichResponse(BaseModel):
+    jobs: list[PipelineJob]
+
+
+@router.post(
+    "/enrich",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="v2: one background enrich job per provider",
+    description=(
+        "Checks the request first (unknown provider → 404, disabled provider → 422 with the "
+        "reason, unknown track ids or source → 404), then starts one job per provider. "
+        "Progress counts matched / not found / failed tracks; tracks already enriched at the "
+        "provider's current version are skipped unless `refresh` is set. Results are saved as "
+        "they come, and an interrupted job resumes when the server restarts."
+    ),
+)
+def enrich(body: EnrichRequest, services: ServicesDep, jobs: JobsDep) -> EnrichResponse:
+    planned = plan_enrich_jobs(
+        services,
+        providers=body.providers,
+        track_ids=body.track_ids,
+        source=body.source,
+        refresh=body.refresh,
+    )
+    return EnrichResponse(jobs=[jobs.submit(ENRICH_STEP, meta) for meta in planned])
+
+
+@router.post(
+    "/{step}",
+    summary="v1: run a step synchronously",
+    description="Runs the step in this request (recorded as a job) and returns the finished job."
+    " `POST /pipeline/tracks` fetches the liked songs.",
+)
+async def run_sync(
+    step: Annotated[str, Path(max_length=64)],
+    jobs: JobsDep,
+    request: Annotated[RunAsyncRequest | None, Body()] = None,
+) -> PipelineJob:
+    metadata = request.metadata if request is not None else {}
+    jobs.registry.get(step)
+    return await run_in_threadpool(jobs.run_inline, step, metadata, raise_errors=True)

@@ -1,0 +1,180 @@
+"""/data/rules (rule sets: CRUD, validate, parse, format, fields, evaluate) and the playlist
+previews under /pipeline/playlists."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Path, Response, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.api.deps import ServicesDep
+from app.api.schemas import ERROR_RESPONSES
+from app.core.errors import UnprocessableError
+from app.pipeline.rules.rule_sets import (
+    delete_rule_set,
+    document,
+    field_registry,
+    get_rule_set,
+    stored_rule_sets,
+    upsert_rule_set,
+    validation_report,
+)
+from app.pipeline.rules.service import (
+    evaluate_group,
+    explain_track,
+    export_nsp_rules,
+    format_document,
+    import_nsp_rules,
+    preview_library,
+    preview_payload,
+)
+from app.pipeline.rules.text.parser import parse_rules
+
+router = APIRouter(tags=["rules"], responses=ERROR_RESPONSES)
+
+RuleId = Annotated[str, Path(max_length=128, description="Rule set id.")]
+RuleSetBody = Annotated[
+    dict[str, Any],
+    Body(
+        description="A rule set as JSON, or JSON whose `text` holds the rules and clauses in "
+        "the text syntax (id, name and sync settings stay JSON).",
+        examples=[{"id": "fast", "name": "Fast ones", "text": "tempo > 140\nsort by tempo desc"}],
+    ),
+]
+
+
+@router.get("/data/rules", summary="Every stored rule set, as JSON and as text")
+def list_rules(services: ServicesDep) -> list[dict[str, Any]]:
+    return [document(rs) for rs in stored_rule_sets(services.stores)]
+
+
+@router.get("/data/rules/fields", summary="Fields rules may test: type, operators, coverage")
+def fields(services: ServicesDep) -> list[dict[str, Any]]:
+    return field_registry(services.stores).describe()
+
+
+@router.get("/data/rules/{rule_id}", summary="One rule set, as JSON and as text")
+def get_rule(rule_id: RuleId, services: ServicesDep) -> dict[str, Any]:
+    return document(get_rule_set(services.stores, rule_id))
+
+
+@router.post("/data/rules", summary="Create or replace a rule set (by id)")
+def upsert_rule(body: RuleSetBody, services: ServicesDep) -> dict[str, Any]:
+    return document(upsert_rule_set(services.stores, body))
+
+
+@router.delete(
+    "/data/rules/{rule_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete a rule set"
+)
+def delete_rule(rule_id: RuleId, services: ServicesDep) -> Response:
+    delete_rule_set(services.stores, rule_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+class ValidationReport(BaseModel):
+    valid: bool
+    errors: list[dict[str, Any]]
+
+
+@router.post("/data/rules/validate", summary="Check a rule set (JSON or text) without saving")
+def validate_rule(body: RuleSetBody, services: ServicesDep) -> ValidationReport:
+    return ValidationReport.model_validate(validation_report(services.stores, body))
+
+
+class TextBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(max_length=100_000)
+
+
+@router.post("/data/rules/parse", summary="Text syntax → JSON (rules and clauses)")
+def parse(body: TextBody) -> dict[str, Any]:
+    return parse_rules(body.text).model_dump(mode="json")
+
+
+@router.post("/data/rules/format", summary="JSON rule set (or just its rules) → text syntax")
+def format_(body: Annotated[dict[str, Any], Body()]) -> dict[str, str]:
+    return {"text": format_document(body)}
+
+
+class EvaluateBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    rules: dict[str, Any] = Field(description="A rule group (operator, conditions…).")
+    enrichment: dict[str, Any] = Field(
+        default_factory=dict, description="The track's flat field → value map."
+    )
+
+
+@router.post("/data/rules/evaluate", summary="Does one rule group match one enrichment map?")
+def evaluate(body: EvaluateBody) -> dict[str, bool]:
+    return {"matches": evaluate_group(body.rules, body.enrichment)}
+
+
+class PreviewBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    rules: list[dict[str, Any]] | None = Field(
+        default=None, description="Rule sets to preview; default: the stored enabled ones."
+    )
+    rule_ids: list[str] | None = Field(default=None, description="Only these stored rule sets.")
+    tracks: list[dict[str, Any]] | None = Field(
+        default=None,
+        description="Seed payload mode: `[{track_id, enrichment}]`; without it "
+        "the fetched library and stored enrichments are used (library mode).",
+    )
+
+
+@router.post(
+    "/pipeline/playlists/preview-from-rules",
+    summary="Which tracks each rule set's playlist would hold",
+)
+def preview(body: PreviewBody, services: ServicesDep) -> dict[str, Any]:
+    if body.tracks is not None:
+        if body.rules is None:
+            raise UnprocessableError(
+                "payload mode needs `rules` with the `tracks`", code="rules_invalid"
+            )
+        return {"playlists": preview_payload(body.rules, body.tracks)}
+    return preview_library(services.stores, rules=body.rules, ids=body.rule_ids)
+
+
+class ExplainBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    track_id: str = Field(max_length=200)
+    rule_id: str | None = None
+    rule: dict[str, Any] | None = Field(default=None, description="A rule set not stored yet.")
+
+
+@router.post("/pipeline/playlists/explain", summary="Why a track is (not) in a playlist")
+def explain(body: ExplainBody, services: ServicesDep) -> dict[str, Any]:
+    target: str | dict[str, Any] | None = body.rule if body.rule is not None else body.rule_id
+    if target is None:
+        raise UnprocessableError("give `rule_id` or `rule`", code="rules_invalid")
+    return explain_track(services.stores, body.track_id, target)
+
+
+class NspImportBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    nsp: dict[str, Any] = Field(description="The .nsp file's JSON.")
+    id: str | None = Field(default=None, description="Rule set id (default: from the name).")
+    name: str | None = None
+
+
+@router.post("/data/rules/import-nsp", summary="Import a Navidrome smart playlist (.nsp)")
+def import_nsp(body: NspImportBody, services: ServicesDep) -> dict[str, Any]:
+    rule_set, notes, problems = import_nsp_rules(
+        services.stores, body.nsp, rule_id=body.id, name=body.name
+    )
+    return {
+        "rule": document(rule_set),
+        "notes": notes,
+        "problems": [problem.model_dump() for problem in problems],
+    }
+
+
+@router.get(
+    "/data/rules/{rule_id}/export-nsp",
+    summary="A rule set as a Navidrome .nsp file, with what it cannot express",
+)
+def export_nsp(rule_id: RuleId, services: ServicesDep) -> dict[str, Any]:
+    exported = export_nsp_rules(services.stores, rule_id)
+    return {"nsp": exported.data, "dropped": exported.dropped, "notes": exported.notes}

@@ -1,0 +1,94 @@
+"""/pipeline/playlists: sync plans, explicit apply, backups and restore (see pipeline.sync)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.api.deps import JobsDep, ServicesDep
+from app.api.schemas import ERROR_RESPONSES
+from app.core.models import PipelineJob
+from app.pipeline.sync.backups import list_backups
+from app.pipeline.sync.guards import Guard
+from app.pipeline.sync.service import check_applicable, get_plan, plan_playlists
+
+router = APIRouter(prefix="/pipeline/playlists", tags=["sync"], responses=ERROR_RESPONSES)
+
+
+class PlanRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    rule_ids: list[str] | None = Field(
+        default=None,
+        max_length=500,
+        description="Only these rule sets (default: every enabled one with a target).",
+    )
+
+
+class ApplyRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    plan_id: str = Field(max_length=64)
+    force: list[Guard] = Field(
+        default_factory=list, description="Guards to override: empty, remove_share, drift."
+    )
+
+
+class RestoreRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    backup_id: str = Field(max_length=64)
+
+
+@router.post(
+    "/plan",
+    summary="Plan the changes each rule set's playlist needs (reads Spotify, writes nothing)",
+    description=(
+        "For each enabled rule set with a target (or `rule_ids`): adds, removes, moves, what is "
+        "kept untouched (local files, unavailable items, episodes), duplicates, the exact API "
+        "calls, the fingerprint of the live playlist and the guards that tripped."
+    ),
+)
+async def plan(body: PlanRequest, services: ServicesDep) -> dict[str, Any]:
+    plans = await plan_playlists(services, body.rule_ids)
+    return {"plans": plans}
+
+
+@router.get("/plans/{plan_id}", summary="One stored plan")
+def one_plan(plan_id: Annotated[str, Path(max_length=64)], services: ServicesDep) -> dict[str, Any]:
+    return get_plan(services, plan_id)
+
+
+@router.post(
+    "/apply",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Apply a plan (the only call that writes to Spotify), as a background job",
+    description=(
+        "Refused at once (409) when the plan was already applied or a guard tripped that "
+        "`force` does not name; the job refuses a playlist that changed since the plan "
+        "(re-plan). A backup of the playlist is saved before the first write."
+    ),
+)
+def apply(body: ApplyRequest, services: ServicesDep, jobs: JobsDep) -> PipelineJob:
+    check_applicable(services, body.plan_id, body.force)
+    return jobs.submit("apply", {"plan_id": body.plan_id, "force": list(body.force)})
+
+
+@router.get("/backups", summary="Backups taken before each apply, newest first")
+def backups(
+    services: ServicesDep,
+    playlist_id: Annotated[str | None, Query(max_length=64)] = None,
+) -> list[dict[str, Any]]:
+    return list_backups(services, playlist_id)
+
+
+@router.post(
+    "/restore",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Put a backup's contents back (planned, backed up and applied like any change)",
+)
+def restore(body: RestoreRequest, services: ServicesDep, jobs: JobsDep) -> PipelineJob:
+    services.stores.backups.get(body.backup_id)  # 404 now rather than a failed job
+    return jobs.submit("restore", {"backup_id": body.backup_id})

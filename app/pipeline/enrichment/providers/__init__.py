@@ -1,1 +1,0 @@
-"""One module per enrichment provider; `app.pipeline.enrichment.registry` lists them."""

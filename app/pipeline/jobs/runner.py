@@ -1,0 +1,391 @@
+"""Background jobs: a bounded worker pool that runs registered steps and records them.
+
+Lifecycle of a job::
+
+    submit() ──> pending ──worker picks it up──> running ──> done | failed | cancelled
+                    └──────────── cancel() ─────────────────────────────┘
+
+jobs.json is the source of truth, so the CLI and the server see the same jobs. While a job runs,
+its live state (progress, message) is kept in memory and written to the store at most every
+`flush_interval` seconds; `get()` returns the live state, so polling never waits on the disk and
+never runs the step. Each flush also picks up a cancellation requested by another process
+(`spotify-auto-playlists jobs cancel` while the server runs the job).
+
+On start, jobs left `pending` or `running` by a process that no longer exists become `failed`
+with code ``interrupted``; `rerun()` starts them again with the same step and metadata.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import threading
+import time
+import uuid
+from collections.abc import Collection
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from app.core.errors import AppError, ConflictError
+from app.core.models import JobError, JobOwner, JobProgress, JobStatus, PipelineJob, utc_now
+from app.data.jobs import JobStore
+from app.pipeline.jobs.queries import count_by_status, page_jobs
+from app.pipeline.jobs.recovery import (
+    mark_interrupted,
+    mark_resumed,
+    register_instance,
+    request_cancel,
+    resumable,
+    unregister_instance,
+)
+from app.pipeline.jobs.steps import (
+    JobCancelled,
+    ProgressCallback,
+    StepContext,
+    StepRegistry,
+    run_step_for_job,
+)
+from app.pipeline.services import Services
+
+log = logging.getLogger(__name__)
+
+__all__ = ["JobManager", "new_job_id"]
+
+
+def new_job_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+@dataclass
+class _Live:
+    job: PipelineJob
+    context: StepContext
+    last_flush: float = 0.0
+    stopping: bool = False  # the server is shutting down: record "interrupted", not "cancelled"
+
+
+class JobManager:
+    """Creates, runs, cancels and lists jobs; one per server or CLI process."""
+
+    def __init__(
+        self,
+        services: Services,
+        registry: StepRegistry,
+        *,
+        workers: int | None = None,
+        history_limit: int | None = None,
+        flush_interval: float = 0.5,
+    ) -> None:
+        self.services = services
+        self.registry = registry
+        self.store: JobStore = services.stores.jobs
+        self.workers = workers or services.settings.job_workers
+        self.history_limit = history_limit or services.settings.job_history_limit
+        self.flush_interval = flush_interval
+        self.instance = uuid.uuid4().hex
+        self._owner = JobOwner(pid=os.getpid(), instance=self.instance)
+        self._executor: ThreadPoolExecutor | None = None
+        self._live: dict[str, _Live] = {}
+        self._lock = threading.Lock()
+        self._futures: dict[str, Future[AppError | None]] = {}
+
+    # --- lifecycle ----------------------------------------------------------------------
+
+    def start(self, *, resume: Collection[str] = ()) -> list[str]:
+        """Start the worker pool; returns the ids of jobs marked interrupted.
+
+        Interrupted jobs (a crash, or a server stopped mid-job) whose step is in `resume` are
+        started again once (steps that save their work as they go, like ``enrich``, then
+        continue where they stopped); the old job records ``resumed_as``.
+        """
+        register_instance(self.instance)
+        self._executor = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="sap-job")
+        interrupted = self.recover()
+        if resume:
+            for job in resumable(self.store.load_jobs(), resume):
+                new = self.submit(job.step, {**job.metadata, "rerun_of": job.id})
+                self.store.modify(job.id, partial(mark_resumed, new_id=new.id))
+                log.info("resuming interrupted job %s (%s) as %s", job.id, job.step, new.id)
+        return interrupted
+
+    def shutdown(self, *, timeout: float = 10.0) -> None:
+        """Ask running jobs to stop, drop queued ones, wait up to `timeout` seconds."""
+        executor, self._executor = self._executor, None
+        with self._lock:
+            live = list(self._live.values())
+        for item in live:
+            item.stopping = True
+            item.context.request_cancel()
+        if executor is not None:
+            executor.shutdown(wait=False, cancel_futures=True)
+            deadline = time.monotonic() + timeout
+            for future in list(self._futures.values()):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                # Failures are already recorded on the job; only the waiting matters here.
+                with contextlib.suppress(Exception):
+                    future.result(timeout=remaining)
+        unregister_instance(self.instance)
+
+    def recover(self) -> list[str]:
+        """Mark jobs whose owning process is gone as failed/interrupted."""
+        interrupted = mark_interrupted(self.store)
+        if interrupted:
+            log.warning(
+                "marked %d interrupted job(s) as failed: %s",
+                len(interrupted),
+                ", ".join(interrupted),
+            )
+        return interrupted
+
+    # --- submitting ---------------------------------------------------------------------
+
+    def _new_job(self, step: str, metadata: dict[str, Any]) -> PipelineJob:
+        self.registry.get(step)  # unknown step -> UnknownStepError (404) before anything is stored
+        job = PipelineJob(
+            id=new_job_id(), step=step, metadata=dict(metadata), owner=self._owner, message="queued"
+        )
+        self.store.add(job, keep_finished=self.history_limit)
+        return job
+
+    def submit(self, step: str, metadata: dict[str, Any] | None = None) -> PipelineJob:
+        """Queue `step` to run in the background and return the pending job at once."""
+        if self._executor is None:
+            raise AppError("the job runner is not running", code="jobs_unavailable")
+        job = self._new_job(step, metadata or {})
+        future = self._executor.submit(self._run, job.id)
+        with self._lock:
+            self._futures[job.id] = future
+        job_id = job.id
+        future.add_done_callback(lambda _future: self._forget_future(job_id))
+        return job
+
+    def run_inline(
+        self,
+        step: str,
+        metadata: dict[str, Any] | None = None,
+        on_progress: ProgressCallback | None = None,
+        *,
+        raise_errors: bool = False,
+    ) -> PipelineJob:
+        """Run `step` in this thread (CLI, synchronous v1 endpoints), recorded like any job.
+
+        With `raise_errors`, a domain error that failed the job is raised again after it was
+        recorded, so the caller can answer with its status code.
+        """
+        job = self._new_job(step, metadata or {})
+        register_instance(self.instance)
+        try:
+            error = self._run(job.id, on_progress)
+        finally:
+            if self._executor is None:
+                unregister_instance(self.instance)
+        if raise_errors and error is not None:
+            raise error
+        return self.store.get(job.id)
+
+    def rerun(self, job_id: str) -> PipelineJob:
+        """Start a new job with the step and metadata of a finished one."""
+        old = self.get(job_id)
+        if not old.status.finished:
+            raise ConflictError(
+                f"job {job_id} is still {old.status.value}; cancel it first",
+                code="job_not_finished",
+            )
+        return self.submit(old.step, {**old.metadata, "rerun_of": old.id})
+
+    def _forget_future(self, job_id: str) -> None:
+        with self._lock:
+            self._futures.pop(job_id, None)
+
+    # --- running ------------------------------------------------------------------------
+
+    def _run(self, job_id: str, on_progress: ProgressCallback | None = None) -> AppError | None:
+        """Run one job to its end; returns the domain error that failed it, if any."""
+        started = self._mark_started(job_id)
+        if started is None:
+            return None  # cancelled while queued
+        context = StepContext(
+            job_id=job_id,
+            step=started.step,
+            metadata=dict(started.metadata),
+            services=self.services,
+        )
+        live = _Live(job=started, context=context, last_flush=time.monotonic())
+        context.on_progress = lambda done, total, message: self._progress(
+            live, done, total, message, on_progress
+        )
+        context.poll_cancel = lambda: self._poll_cancel(live)
+        with self._lock:
+            self._live[job_id] = live
+        try:
+            payload = run_step_for_job(
+                started.step, started.metadata, registry=self.registry, context=context
+            )
+        except JobCancelled:
+            if live.stopping:
+                message = "interrupted: the server stopped while this job ran"
+                self._finish(
+                    live,
+                    JobStatus.FAILED,
+                    message=message,
+                    error=JobError(code="interrupted", message=message),
+                )
+            else:
+                self._finish(live, JobStatus.CANCELLED, message="cancelled")
+        except AppError as exc:
+            self._finish(
+                live,
+                JobStatus.FAILED,
+                message=exc.detail,
+                error=JobError(code=exc.code, message=exc.detail),
+            )
+            return exc
+        except Exception as exc:  # recorded on the job and logged with its traceback
+            log.exception("job %s (%s) crashed", job_id, started.step)
+            text = f"{type(exc).__name__}: {exc}"
+            self._finish(
+                live,
+                JobStatus.FAILED,
+                message=text,
+                error=JobError(code="internal_error", message=text),
+            )
+        else:
+            if context.cancel_event.is_set():
+                # The step finished its work anyway; keep the result, say so.
+                self._finish(
+                    live,
+                    JobStatus.DONE,
+                    payload=payload,
+                    message="finished before the cancellation took effect",
+                )
+            else:
+                self._finish(live, JobStatus.DONE, payload=payload, message="done")
+        finally:
+            with self._lock:
+                self._live.pop(job_id, None)
+        return None
+
+    def _mark_started(self, job_id: str) -> PipelineJob | None:
+        result: list[PipelineJob] = []
+
+        def start(job: PipelineJob) -> None:
+            if job.status is not JobStatus.PENDING or job.cancel_requested:
+                if not job.status.finished:
+                    job.status = JobStatus.CANCELLED
+                    job.finished_at = job.updated_at = utc_now()
+                    job.message = "cancelled before it started"
+                return
+            now = utc_now()
+            job.status = JobStatus.RUNNING
+            job.started_at = job.updated_at = now
+            job.message = "running"
+            job.owner = self._owner
+            result.append(job.model_copy(deep=True))
+
+        self.store.modify(job_id, start)
+        return result[0] if result else None
+
+    def _progress(
+        self,
+        live: _Live,
+        done: int,
+        total: int | None,
+        message: str | None,
+        forward: ProgressCallback | None,
+    ) -> None:
+        with self._lock:
+            live.job.progress = JobProgress(done=max(0, done), total=total)
+            if message is not None:
+                live.job.message = message
+            live.job.updated_at = utc_now()
+        if forward is not None:
+            forward(done, total, message)
+        if time.monotonic() - live.last_flush >= self.flush_interval:
+            self._flush(live)
+
+    def _flush(self, live: _Live) -> None:
+        """Persist live progress and learn about cancellations requested elsewhere."""
+        live.last_flush = time.monotonic()
+        with self._lock:
+            progress, message, updated = live.job.progress, live.job.message, live.job.updated_at
+
+        def apply(job: PipelineJob) -> None:
+            job.progress, job.message, job.updated_at = progress, message, updated
+            if job.cancel_requested:
+                live.context.cancel_event.set()
+
+        self.store.modify(live.job.id, apply)
+
+    def _poll_cancel(self, live: _Live) -> bool:
+        if time.monotonic() - live.last_flush >= self.flush_interval:
+            self._flush(live)
+        return live.context.cancel_event.is_set()
+
+    def _finish(
+        self,
+        live: _Live,
+        status: JobStatus,
+        *,
+        message: str,
+        payload: Any = None,
+        error: JobError | None = None,
+    ) -> None:
+        def apply(job: PipelineJob) -> None:
+            now = utc_now()
+            job.status = status
+            job.message = message
+            job.error = error
+            job.payload = payload
+            job.progress = live.job.progress
+            if status is JobStatus.DONE and job.progress.total is not None:
+                job.progress = JobProgress(done=job.progress.total, total=job.progress.total)
+            job.updated_at = job.finished_at = now
+
+        self.store.modify(live.job.id, apply)
+
+    # --- reading and cancelling ---------------------------------------------------------
+
+    def get(self, job_id: str) -> PipelineJob:
+        """The freshest state of a job: live progress if it runs here, else the stored one."""
+        with self._lock:
+            live = self._live.get(job_id)
+            if live is not None:
+                return live.job.model_copy(deep=True)
+        return self.store.get(job_id)
+
+    def list(
+        self,
+        *,
+        step: str | None = None,
+        status: JobStatus | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[list[PipelineJob], int]:
+        """Jobs newest first, filtered, one page at a time; returns (page, total matching)."""
+        jobs = list(reversed(self.store.load_jobs()))
+        with self._lock:
+            live = {job_id: item.job.model_copy(deep=True) for job_id, item in self._live.items()}
+        jobs = [live.get(job.id, job) for job in jobs]
+        return page_jobs(jobs, step=step, status=status, limit=limit, offset=offset)
+
+    def cancel(self, job_id: str) -> PipelineJob:
+        """Cancel a pending job at once, or ask a running one to stop."""
+        # Record the request first, then interrupt: a step that stops at once must find its
+        # job still unfinished, or this call would report a conflict with its own effect.
+        job = self.store.modify(job_id, request_cancel)
+        with self._lock:
+            live = self._live.get(job_id)
+            if live is not None:
+                live.job.message = job.message
+        if live is not None:
+            live.context.request_cancel()
+        return self.get(job_id)
+
+    def counts(self) -> dict[str, int]:
+        """How many jobs are in each status."""
+        return count_by_status(self.store.load_jobs())

@@ -1,0 +1,147 @@
+"""The step registry and the context a step runs with.
+
+A step is a function ``step(ctx) -> payload`` (plain or ``async``). It reports progress with
+``ctx.progress(done, total, message)`` and calls ``ctx.check_cancelled()`` between units of work;
+cancellation is cooperative for plain functions and immediate (at the next ``await``) for async
+ones. Whatever it returns must be JSON-serialisable and becomes the job's ``payload``.
+
+    registry = StepRegistry()
+
+    @registry.step("count", "Count to metadata['n'].")
+    def count(ctx: StepContext) -> dict[str, int]:
+        n = int(ctx.metadata.get("n", 10))
+        for i in range(n):
+            ctx.check_cancelled()
+            ctx.progress(i + 1, n)
+        return {"counted": n}
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import threading
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeAlias
+
+from app.core.errors import UnknownStepError
+from app.pipeline.services import Services
+
+ProgressCallback: TypeAlias = Callable[[int, int | None, str | None], None]
+StepFunc: TypeAlias = Callable[["StepContext"], Any] | Callable[["StepContext"], Awaitable[Any]]
+
+
+class JobCancelled(Exception):
+    """Raised inside a step when its job was cancelled."""
+
+
+@dataclass
+class StepContext:
+    """What a running step sees: its input, its services, and the progress/cancel hooks."""
+
+    job_id: str
+    step: str
+    metadata: dict[str, Any]
+    services: Services
+    on_progress: ProgressCallback | None = None
+    cancel_event: threading.Event = field(default_factory=threading.Event)
+    poll_cancel: Callable[[], bool] | None = None  # asks the store about other processes' requests
+    _task: asyncio.Task[Any] | None = field(default=None, repr=False)
+    _loop: asyncio.AbstractEventLoop | None = field(default=None, repr=False)
+
+    def progress(self, done: int, total: int | None = None, message: str | None = None) -> None:
+        """Report `done` units out of `total` (None when unknown)."""
+        if self.on_progress is not None:
+            self.on_progress(done, total, message)
+
+    @property
+    def cancelled(self) -> bool:
+        if not self.cancel_event.is_set() and self.poll_cancel is not None and self.poll_cancel():
+            self.cancel_event.set()
+        return self.cancel_event.is_set()
+
+    def check_cancelled(self) -> None:
+        """Raise `JobCancelled` if cancellation was requested."""
+        if self.cancelled:
+            raise JobCancelled(f"job {self.job_id} was cancelled")
+
+    def request_cancel(self) -> None:
+        """Ask the step to stop (thread-safe); async steps are interrupted at their next await."""
+        self.cancel_event.set()
+        loop, task = self._loop, self._task
+        if loop is not None and task is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(task.cancel)
+
+
+@dataclass(frozen=True)
+class StepSpec:
+    name: str
+    func: StepFunc
+    description: str
+
+
+class StepRegistry:
+    """Named steps; adding one is one `register` call."""
+
+    def __init__(self) -> None:
+        self._steps: dict[str, StepSpec] = {}
+
+    def register(self, name: str, func: StepFunc, description: str = "") -> None:
+        if name in self._steps:
+            raise ValueError(f"step {name!r} is already registered")
+        self._steps[name] = StepSpec(name, func, description or (func.__doc__ or "").strip())
+
+    def step(self, name: str, description: str = "") -> Callable[[StepFunc], StepFunc]:
+        """Decorator form of `register`."""
+
+        def decorate(func: StepFunc) -> StepFunc:
+            self.register(name, func, description)
+            return func
+
+        return decorate
+
+    def get(self, name: str) -> StepSpec:
+        try:
+            return self._steps[name]
+        except KeyError:
+            raise UnknownStepError(name, self._steps) from None
+
+    def names(self) -> list[str]:
+        return sorted(self._steps)
+
+    def specs(self) -> list[StepSpec]:
+        return [self._steps[name] for name in self.names()]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._steps
+
+
+def run_step_for_job(
+    step: str, metadata: dict[str, Any], *, registry: StepRegistry, context: StepContext
+) -> Any:
+    """Run one registered step to completion in the calling thread and return its payload.
+
+    `metadata` is the step's input; it is what `context.metadata` shows the step.
+    """
+    spec = registry.get(step)
+    context.metadata = metadata
+    if inspect.iscoroutinefunction(spec.func):
+        return asyncio.run(_run_async(spec, context))
+    context.check_cancelled()
+    return spec.func(context)
+
+
+async def _run_async(spec: StepSpec, context: StepContext) -> Any:
+    context._loop = asyncio.get_running_loop()
+    context._task = asyncio.current_task()
+    try:
+        context.check_cancelled()
+        return await spec.func(context)
+    except asyncio.CancelledError:
+        if context.cancel_event.is_set():
+            raise JobCancelled(f"job {context.job_id} was cancelled") from None
+        raise
+    finally:
+        context._task = None
+        context._loop = None

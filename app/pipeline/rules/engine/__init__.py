@@ -1,0 +1,1 @@
+"""The rules engine: compiled conditions, per-field columns, the fixed stages, explain."""

@@ -1,0 +1,130 @@
+"""The field registry: fields by name (aliases resolve to their field) and their lookups.
+
+It answers validation ("`has_any` needs a list field; `tempo` is a number") and the engine
+(`operators`, `resolve`), suggests the closest spelling of a mistyped name (`suggest`, and
+`closest`, the did-you-mean validation also uses for keys, operators and rule ids), and gives the
+UI's drop-downs their rows (`describe`, `GET /data/rules/fields`). `FieldRegistry.builtin()`
+holds the built-in fields; `discovery.registry_from_library` adds the enrichment
+keys of a library.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.core.rules import RuleOperator
+from app.pipeline.rules.fields.types import (
+    BUILTIN_FIELDS,
+    TRACK_FIELD,
+    TRACK_OPERATORS,
+    FieldInfo,
+    operators_for,
+)
+
+_ORIGIN_ORDER = {"track": 0, "source": 1, "enrichment": 2}
+_TRACK_ROW_DESCRIPTION = (
+    "the track itself: membership in a playlist (id or name) or in another rule set's result"
+)
+
+
+@dataclass
+class FieldRegistry:
+    """Fields by name (aliases resolve to their field)."""
+
+    fields: dict[str, FieldInfo] = field(default_factory=dict)
+
+    @classmethod
+    def builtin(cls) -> FieldRegistry:
+        return cls({info.name: info for info in BUILTIN_FIELDS})
+
+    def add(self, info: FieldInfo) -> None:
+        self.fields[info.name] = info
+
+    def resolve(self, name: str) -> FieldInfo | None:
+        """The field called `name` (or aliased so): exactly, else case-insensitively."""
+        exact = self.fields.get(name)
+        if exact is not None:
+            return exact
+        key = name.strip().casefold()
+        for info in self.fields.values():
+            if info.name.casefold() == key or key in info.aliases:
+                return info
+        return None
+
+    def names(self) -> list[str]:
+        return sorted(self.fields)
+
+    def spellings(self) -> list[str]:
+        """Every name a rule may use: fields, aliases and the pseudo-field `track`."""
+        names = [TRACK_FIELD]
+        for info in self.fields.values():
+            names.append(info.name)
+            names.extend(info.aliases)
+        return names
+
+    def suggest(self, name: str, *, limit: int = 1) -> list[str]:
+        """The closest known spellings of a mistyped field name (did-you-mean), best first."""
+        return closest(name, self.spellings(), limit=limit)
+
+    def operators(self, name: str) -> tuple[RuleOperator, ...]:
+        """Operators valid on the field `name` (`TRACK_OPERATORS` for `track`); () if unknown."""
+        if name.strip().casefold() == TRACK_FIELD:
+            return TRACK_OPERATORS
+        info = self.resolve(name)
+        return () if info is None else operators_for(info)
+
+    def describe(self) -> list[dict[str, Any]]:
+        """JSON-ready rows for `GET /data/rules/fields`, built-ins first, then by name."""
+        builtin_order = {info.name: index for index, info in enumerate(BUILTIN_FIELDS)}
+        infos = sorted(
+            self.fields.values(),
+            key=lambda i: (
+                _ORIGIN_ORDER[i.origin],
+                builtin_order.get(i.name, len(builtin_order)),
+                i.name.casefold(),
+            ),
+        )
+        rows = [_row(info) for info in infos]
+        track_row = {
+            "name": TRACK_FIELD,
+            "type": "track",
+            "list": False,
+            "operators": [op.value for op in TRACK_OPERATORS],
+            "examples": [],
+            "coverage": None,
+            "origin": "track",
+            "providers": [],
+            "aliases": [],
+            "description": _TRACK_ROW_DESCRIPTION,
+            "notes": [],
+        }
+        split = sum(1 for info in infos if info.origin != "enrichment")
+        return [*rows[:split], track_row, *rows[split:]]
+
+
+def _row(info: FieldInfo) -> dict[str, Any]:
+    return {
+        "name": info.name,
+        "type": info.type,
+        "list": info.is_list,
+        "operators": [op.value for op in operators_for(info)],
+        "examples": list(info.examples),
+        "coverage": None if info.coverage is None else round(info.coverage, 4),
+        "origin": info.origin,
+        "providers": list(info.providers),
+        "aliases": list(info.aliases),
+        "description": info.description,
+        "notes": list(info.notes),
+    }
+
+
+def closest(word: str, candidates: Iterable[str], *, limit: int = 1) -> list[str]:
+    """Up to `limit` candidates close to `word` (difflib ratio ≥ 0.6, case-insensitive)."""
+    by_folded: dict[str, str] = {}
+    for candidate in candidates:
+        by_folded.setdefault(candidate.casefold(), candidate)
+    matches = difflib.get_close_matches(word.casefold(), list(by_folded), n=limit, cutoff=0.6)
+    return [by_folded[match] for match in matches]

@@ -1,0 +1,1 @@
+"""Navidrome smart playlists (`.nsp`): import every condition, export saying what is lost."""

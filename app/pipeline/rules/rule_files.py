@@ -1,0 +1,134 @@
+"""Rule files (kept in git by users): many rule sets in one text file, each under a header.
+
+`parse_rules_file` splits a file into rule set payloads (each ``[id] Name`` line starts one,
+its rules follow in the text syntax); `validate_rules_file` reports on each and on the file as a
+whole; `apply_rules_file` validates them all, then stores them all, or none. The rule sets of
+one file may refer to each other (`in rule "x"`) as well as to the stored ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from app.core.errors import UnprocessableError
+from app.core.rules import PlaylistRuleSet
+from app.data import Stores
+from app.pipeline.rules.rule_sets import (
+    check_rule_set,
+    field_registry,
+    problems_report,
+    store_rule_sets,
+    stored_rule_sets,
+)
+from app.pipeline.rules.validation.references import check_references
+from app.pipeline.rules.validation.validator import rules_invalid_error
+
+_HEADER = "["
+
+
+def parse_rules_file(content: str) -> list[dict[str, Any]]:
+    """Rule sets from a text file: each starts with a ``[id] Name`` line, then its rules.
+
+    # my playlists
+    [fast] Fast ones
+    tempo > 140
+    sort by tempo desc
+
+    [calm] Calm evenings
+    energy < 0.4 and not genres has any ["metal"]
+    """
+    payloads: list[dict[str, Any]] = []
+    current: dict[str, Any] | None = None
+    body: list[str] = []
+    for number, line in enumerate(content.splitlines(), start=1):
+        stripped = line.strip()
+        if stripped.startswith(_HEADER) and "]" in stripped:
+            if current is not None:
+                payloads.append({**current, "text": "\n".join(body)})
+            rule_id, _, name = stripped[1:].partition("]")
+            if not rule_id.strip() or not name.strip():
+                raise UnprocessableError(
+                    f"line {number}: a rule set starts with '[id] Name', got {stripped!r}",
+                    code="rules_file_invalid",
+                )
+            # Blank lines stand in for the file above the body: positions are file lines.
+            current, body = {"id": rule_id.strip(), "name": name.strip()}, [""] * number
+        elif current is None:
+            if stripped and not stripped.startswith("#"):
+                raise UnprocessableError(
+                    f"line {number}: text before the first '[id] Name' header",
+                    code="rules_file_invalid",
+                )
+        else:
+            body.append(line)
+    if current is not None:
+        payloads.append({**current, "text": "\n".join(body)})
+    if not payloads:
+        raise UnprocessableError(
+            "no rule set in the file (each starts with '[id] Name')", code="rules_file_invalid"
+        )
+    return payloads
+
+
+def validate_rules_file(
+    stores: Stores, payloads: Sequence[Mapping[str, Any]]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The report of each rule set of one file (as `validation_report`), and the errors of
+    the file as a whole: `in_rule` cycles through its rule sets (and the stored ones), which no
+    single report can show since, while each is checked, the others stand in empty."""
+    existing = file_context(stores, payloads)
+    registry = field_registry(stores)
+    reports: list[dict[str, Any]] = []
+    valid: list[PlaylistRuleSet] = []
+    for payload in payloads:
+        rule_set, problems, text = check_rule_set(
+            stores, payload, registry=registry, existing=existing
+        )
+        reports.append(problems_report(problems, text))
+        if rule_set is not None:
+            valid.append(rule_set)
+    cycles = check_references(stored_outside(stores, payloads) + valid)
+    return reports, problems_report(cycles, None)["errors"]
+
+
+def apply_rules_file(stores: Stores, content: str) -> list[PlaylistRuleSet]:
+    """Validate every rule set of a file, then upsert them all (nothing if one is invalid)."""
+    payloads = parse_rules_file(content)
+    registry = field_registry(stores)
+    others = stored_outside(stores, payloads)
+    checked: list[PlaylistRuleSet] = []
+    for payload in payloads:
+        rule_set, problems, text = check_rule_set(
+            stores, payload, registry=registry, existing=others + _placeholders(payloads)
+        )
+        if rule_set is None:
+            raise rules_invalid_error(
+                [
+                    problem.model_copy(update={"message": f"[{payload['id']}] {problem.message}"})
+                    for problem in problems
+                ],
+                text=text,
+            )
+        checked.append(rule_set)
+    cycles = check_references(others + checked)
+    if cycles:
+        raise rules_invalid_error(cycles)
+    store_rule_sets(stores, checked)
+    return checked
+
+
+def stored_outside(stores: Stores, payloads: Sequence[Mapping[str, Any]]) -> list[PlaylistRuleSet]:
+    """The stored rule sets a file does not replace."""
+    incoming_ids = {str(payload["id"]) for payload in payloads}
+    return [rs for rs in stored_rule_sets(stores) if rs.id not in incoming_ids]
+
+
+def file_context(stores: Stores, payloads: Sequence[Mapping[str, Any]]) -> list[PlaylistRuleSet]:
+    """What the rule sets of one file may refer to: each other and the stored ones."""
+    return stored_outside(stores, payloads) + _placeholders(payloads)
+
+
+def _placeholders(payloads: Sequence[Mapping[str, Any]]) -> list[PlaylistRuleSet]:
+    """Stand-ins so rule sets of one file may refer to each other (`in rule "x"`)."""
+    return [PlaylistRuleSet(id=str(p["id"]), name=str(p["name"])) for p in payloads]

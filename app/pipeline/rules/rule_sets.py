@@ -1,0 +1,151 @@
+"""Stored rule sets: each checked against the field registry of the stored library, then written.
+
+A rule set arrives as JSON, or as JSON whose `text` holds the rules and clauses in the text
+syntax (id, name and the sync settings stay JSON). `check_rule_set` validates it (every problem
+at once, with its position in the text or its JSON path, `in_rule` cycles included) before
+`upsert_rule_set` writes anything; `validation_report` is what the API and CLI show.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from app.core.errors import NotFoundError, RulesInvalidError, UnprocessableError
+from app.core.rules import PlaylistRuleSet, RuleProblem
+from app.data import Stores
+from app.pipeline.rules.fields.discovery import registry_from_library
+from app.pipeline.rules.fields.registry import FieldRegistry
+from app.pipeline.rules.text.parser import parse_rules
+from app.pipeline.rules.text.printer import format_rules
+from app.pipeline.rules.validation.references import check_references
+from app.pipeline.rules.validation.validator import (
+    load_rule_sets,
+    rules_invalid_error,
+    validate_rule_set,
+)
+
+
+def field_registry(stores: Stores) -> FieldRegistry:
+    """Built-in fields plus every enrichment key found in the stored library."""
+    # Streamed as plain JSON: no models of the whole library (see docs/performance.md).
+    return registry_from_library(
+        (raw for _track_id, raw in stores.tracks.iter_raw()),
+        stores.enrichments.iter_raw(),
+        stores.sources.load(),
+    )
+
+
+def document(rule_set: PlaylistRuleSet) -> dict[str, Any]:
+    """A rule set as the API returns it: the JSON model and its text form."""
+    return {**rule_set.model_dump(mode="json"), "text": format_rules(rule_set)}
+
+
+def stored_rule_sets(stores: Stores) -> list[PlaylistRuleSet]:
+    """The stored rule sets that are valid (an invalid one is reported by `rules validate`)."""
+    rule_sets, _problems = load_rule_sets(stores.rules.load_rules())
+    return rule_sets
+
+
+def _from_payload(payload: Mapping[str, Any]) -> tuple[dict[str, Any], str | None]:
+    """The rule set's JSON, with the rules and clauses of `text` merged in when given."""
+    text = payload.get("text")
+    base = {key: value for key, value in payload.items() if key != "text"}
+    if text is None:
+        return base, None
+    if not isinstance(text, str):
+        raise UnprocessableError(
+            "`text` must be a string holding rules in the text syntax", code="rules_invalid"
+        )
+    return parse_rules(text).apply_to(base), text
+
+
+def check_rule_set(
+    stores: Stores,
+    payload: Mapping[str, Any],
+    *,
+    registry: FieldRegistry | None = None,
+    existing: Sequence[PlaylistRuleSet] | None = None,
+) -> tuple[PlaylistRuleSet | None, list[RuleProblem], str | None]:
+    """Validate a payload (JSON or text); returns the rule set when it has no problem."""
+    try:
+        data, text = _from_payload(payload)
+    except RulesInvalidError as exc:
+        problems = [
+            RuleProblem.model_validate({k: v for k, v in p.items() if k != "rendered"})
+            for p in exc.extra.get("problems", [])
+        ]
+        return None, problems, exc.text
+    registry = registry or field_registry(stores)
+    others = [
+        rs
+        for rs in (existing if existing is not None else stored_rule_sets(stores))
+        if rs.id != data.get("id")
+    ]
+    known = {rs.id for rs in others} | ({str(data["id"])} if data.get("id") else set())
+    problems = validate_rule_set(data, registry, known_rule_ids=known, text=text)
+    if problems:
+        return None, problems, text
+    rule_set = PlaylistRuleSet.model_validate(data)
+    cycles = check_references([*others, rule_set])
+    return (None if cycles else rule_set), cycles, text
+
+
+def upsert_rule_set(stores: Stores, payload: Mapping[str, Any]) -> PlaylistRuleSet:
+    """Create or replace (by id) a rule set after validating it; nothing is written otherwise."""
+    rule_set, problems, text = check_rule_set(stores, payload)
+    if rule_set is None:
+        raise rules_invalid_error(problems, text=text)
+    store_rule_sets(stores, [rule_set])
+    return rule_set
+
+
+def store_rule_sets(stores: Stores, rule_sets: Sequence[PlaylistRuleSet]) -> None:
+    """Replace (by id) or append validated rule sets, in one locked write."""
+    with stores.rules.update() as documents:
+        for rule_set in rule_sets:
+            stored = rule_set.model_dump(mode="json")
+            for index, existing in enumerate(documents):
+                if existing.get("id") == rule_set.id:
+                    documents[index] = stored
+                    break
+            else:
+                documents.append(stored)
+
+
+def get_rule_set(stores: Stores, rule_id: str) -> PlaylistRuleSet:
+    for rule_set in stored_rule_sets(stores):
+        if rule_set.id == rule_id:
+            return rule_set
+    raise NotFoundError(f"no rule set with id {rule_id!r}", code="rule_not_found")
+
+
+def delete_rule_set(stores: Stores, rule_id: str) -> None:
+    with stores.rules.update() as documents:
+        kept = [doc for doc in documents if doc.get("id") != rule_id]
+        if len(kept) == len(documents):
+            raise NotFoundError(f"no rule set with id {rule_id!r}", code="rule_not_found")
+        documents[:] = kept
+
+
+def validation_report(
+    stores: Stores,
+    payload: Mapping[str, Any],
+    *,
+    existing: Sequence[PlaylistRuleSet] | None = None,
+) -> dict[str, Any]:
+    """``{valid, errors[]}`` for the API and CLI; each error carries a rendered line.
+
+    `existing`: the rule sets `in_rule` may name (default: the stored ones)."""
+    _rule_set, problems, text = check_rule_set(stores, payload, existing=existing)
+    return problems_report(problems, text)
+
+
+def problems_report(problems: Sequence[RuleProblem], text: str | None) -> dict[str, Any]:
+    """``{valid, errors[]}`` of `problems`, each error with its rendered line of `text`."""
+    return {
+        "valid": not problems,
+        "errors": [
+            {**problem.model_dump(), "rendered": problem.render(text)} for problem in problems
+        ],
+    }

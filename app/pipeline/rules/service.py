@@ -1,0 +1,237 @@
+"""Rule sets as users manage them: stored JSON with its text form, validation, previews, explain.
+
+Every entry point (API, CLI, files) goes through here:
+
+    rule_set = upsert_rule_set(stores, {"id": "chill", "name": "Chill", "text": "energy < 0.4"})
+    preview = preview_library(stores)             # every enabled rule set over the library
+    why = explain_track(stores, track_id, "chill")
+
+A rule set arrives as JSON, or as JSON whose `text` holds the rules and clauses in the text
+syntax (id, name and the sync settings stay JSON). Either way it is validated against the field
+registry of the stored library before anything is written; every problem is reported at once,
+with its position in the text or its JSON path.
+
+Stored rule sets (check, upsert, get, delete, validation reports) are `rule_sets`, rule files
+`rule_files`, the loaded library and its warm-up `library.cache`; here are the structure-only
+checks and the formatter, previews, explain and the Navidrome glue.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from itertools import combinations
+from typing import Any
+
+from app.core.errors import NotFoundError, UnprocessableError
+from app.core.models import utc_now
+from app.core.rules import PlaylistRuleSet, RuleGroup, RuleProblem
+from app.data import Stores
+from app.pipeline.rules.engine.evaluate import (
+    build_rule_based_playlists,
+    evaluate_rule_sets,
+    matches_rules,
+)
+from app.pipeline.rules.engine.explain import explain
+from app.pipeline.rules.library.cache import (
+    library_views,
+)
+from app.pipeline.rules.library.views import Library
+from app.pipeline.rules.navidrome.exporter import NspExport, export_nsp
+from app.pipeline.rules.navidrome.importer import import_nsp
+from app.pipeline.rules.rule_sets import (
+    check_rule_set,
+    get_rule_set,
+    store_rule_sets,
+    stored_rule_sets,
+)
+from app.pipeline.rules.text.printer import TEXT_FIELDS, ParsedRules, format_rules
+from app.pipeline.rules.validation.validator import load_rule_sets, rules_invalid_error
+
+__all__ = [
+    "evaluate_group",
+    "explain_track",
+    "export_nsp_rules",
+    "format_document",
+    "import_nsp_rules",
+    "preview_library",
+    "preview_payload",
+    "structured",
+    "structured_group",
+]
+
+
+def structured(documents: Sequence[Mapping[str, Any]]) -> list[PlaylistRuleSet]:
+    """Typed rule sets from JSON checked for structure only (fields are not looked up: the
+    seed's payload mode and evaluate test arbitrary keys); raises `RulesInvalidError`."""
+    loaded, problems = load_rule_sets(list(documents))
+    if problems:
+        raise rules_invalid_error(problems)
+    return loaded
+
+
+def _structured_one(document: Mapping[str, Any], strip: str) -> PlaylistRuleSet:
+    """One rule set checked for structure; `strip` leaves the problem paths the caller's."""
+    loaded, problems = load_rule_sets([document])
+    if problems:
+        raise rules_invalid_error(
+            [
+                problem.model_copy(
+                    update={"path": (problem.path or "").removeprefix(strip).lstrip(".")}
+                )
+                for problem in problems
+            ]
+        )
+    return loaded[0]
+
+
+def structured_group(group: Mapping[str, Any]) -> RuleGroup:
+    """A rule group checked for structure; problems have paths such as ``conditions[0].value``."""
+    return _structured_one({"id": "group", "name": "group", "rules": group}, "[0].rules").rules
+
+
+def format_document(body: Mapping[str, Any]) -> str:
+    """`/data/rules/format`: the text of a rule set (with id and name), of the rules and clauses
+    `/data/rules/parse` returns, or of a bare rule group (with conditions)."""
+    if "id" in body or "name" in body:
+        target: PlaylistRuleSet | ParsedRules | RuleGroup = _structured_one(body, "[0]")
+    elif set(body) & set(TEXT_FIELDS):
+        rule_set = _structured_one({"id": "format", "name": "format", **body}, "[0]")
+        target = ParsedRules.model_validate(rule_set.model_dump(include=set(TEXT_FIELDS)))
+    elif "conditions" in body:
+        target = structured_group(body)
+    else:
+        raise UnprocessableError(
+            "give a rule set (with id and name), rules and clauses (as /data/rules/parse "
+            "returns) or a rule group (with conditions)",
+            code="rules_invalid",
+        )
+    try:
+        return format_rules(target)
+    except ValueError as exc:  # what has no text form (e.g. an empty `or` group)
+        raise UnprocessableError(str(exc), code="rules_invalid") from None
+
+
+def evaluate_group(group: Mapping[str, Any], enrichment: Mapping[str, Any]) -> bool:
+    """The seed's `/data/rules/evaluate`: one rule group against one flat enrichment map."""
+    return matches_rules(dict(enrichment), structured_group(group), now=utc_now())
+
+
+# --- previews ------------------------------------------------------------------------------
+
+
+def preview_payload(
+    rules: Sequence[Mapping[str, Any]], tracks: Sequence[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """Seed payload mode: rule sets over the given `[{track_id, enrichment}]`."""
+    return build_rule_based_playlists(structured(rules), tracks)
+
+
+def _selected(
+    stores: Stores, rules: Sequence[Mapping[str, Any]] | None, ids: Sequence[str] | None
+) -> list[PlaylistRuleSet]:
+    if rules is not None:
+        return structured(rules)
+    stored = stored_rule_sets(stores)
+    if not ids:
+        return stored
+    known = {rule_set.id for rule_set in stored}
+    missing = [rule_id for rule_id in ids if rule_id not in known]
+    if missing:
+        raise NotFoundError(
+            f"no rule set with id {', '.join(map(repr, missing))}", code="rule_not_found"
+        )
+    return stored
+
+
+def preview_library(
+    stores: Stores,
+    *,
+    rules: Sequence[Mapping[str, Any]] | None = None,
+    ids: Sequence[str] | None = None,
+    now: datetime | None = None,
+    library: Library | None = None,
+    nowhere_limit: int = 200,
+) -> dict[str, Any]:
+    """Library mode: enabled rule sets over the stored library, plus the partition view.
+
+    The partition says, for each track, the rule sets it lands in; the overlaps between rule
+    sets (pairs sharing tracks); and the tracks that land nowhere.
+    """
+    rule_sets = _selected(stores, rules, ids)
+    library = library or library_views(stores)
+    results = evaluate_rule_sets(rule_sets, library, now=now or utc_now())
+    wanted = set(ids or []) or {rs.id for rs in rule_sets if rs.enabled}
+    shown = [results[rs.id] for rs in rule_sets if rs.id in wanted]
+    lands: dict[str, list[str]] = {}
+    for result in shown:
+        for track_id in result.track_ids:
+            lands.setdefault(track_id, []).append(result.rule_id)
+    # Pairs counted once per distinct combination of rule sets, not once per track.
+    overlaps: Counter[tuple[str, str]] = Counter()
+    for combination, count in Counter(map(tuple, lands.values())).items():
+        for pair in combinations(sorted(combination), 2):
+            overlaps[pair] += count
+    nowhere = [track_id for track_id in library.ids if track_id not in lands]
+    return {
+        "playlists": [
+            {**result.to_dict(), "minutes": round(result.duration_ms / 60000, 1)}
+            for result in shown
+        ],
+        "partition": {
+            "tracks": len(library),
+            "placed": len(lands),
+            "track_rules": lands,
+            "overlaps": [
+                {"rule_ids": list(pair), "tracks": count} for pair, count in overlaps.most_common()
+            ],
+            "nowhere": {"count": len(nowhere), "track_ids": nowhere[:nowhere_limit]},
+        },
+    }
+
+
+def explain_track(
+    stores: Stores, track_id: str, rule: str | Mapping[str, Any], *, now: datetime | None = None
+) -> dict[str, Any]:
+    """Why a track is (not) in a rule set's playlist (`rule`: a stored id or a rule set)."""
+    stored = stored_rule_sets(stores)
+    if isinstance(rule, str):
+        target = get_rule_set(stores, rule)
+    else:
+        loaded, problems = load_rule_sets([dict(rule)])
+        if problems:
+            raise rules_invalid_error(problems)
+        target = loaded[0]
+    library = library_views(stores)
+    return explain(track_id, target, library, now=now or utc_now(), rule_sets=stored)
+
+
+# --- Navidrome smart playlists ---------------------------------------------------------------
+
+
+def import_nsp_rules(
+    stores: Stores,
+    data: str | bytes | Mapping[str, Any],
+    *,
+    rule_id: str | None = None,
+    name: str | None = None,
+) -> tuple[PlaylistRuleSet, list[str], list[RuleProblem]]:
+    """Import a Navidrome `.nsp` file as a rule set and store it.
+
+    The import keeps every condition (fields we do not know keep their Navidrome name). If the
+    result does not validate against this library — a field such as `playcount` that no
+    provider gives — it is stored *disabled*, so nothing is lost and nothing runs until fixed.
+    """
+    imported = import_nsp(data, rule_id=rule_id, name=name)
+    rule_set = imported.rule_set
+    _checked, problems, _text = check_rule_set(stores, rule_set.model_dump(mode="json"))
+    if problems:
+        rule_set = rule_set.model_copy(update={"enabled": False})
+    store_rule_sets(stores, [rule_set])
+    return rule_set, imported.notes, problems
+
+
+def export_nsp_rules(stores: Stores, rule_id: str) -> NspExport:
+    """A stored rule set as a Navidrome `.nsp` file, with what it cannot express."""
+    return export_nsp(get_rule_set(stores, rule_id))

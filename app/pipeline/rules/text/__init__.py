@@ -1,0 +1,1 @@
+"""The rules text form: grammar, parser, tree builder, syntax errors and the canonical printer."""

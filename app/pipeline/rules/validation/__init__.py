@@ -1,0 +1,1 @@
+"""Validating rule sets: their structure, each condition against the fields, references."""

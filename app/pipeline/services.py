@@ -1,0 +1,52 @@
+"""The collaborators pipeline functions receive (instead of reaching for globals)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from app.core.config import Settings
+from app.data import Stores
+from app.providers.http import ProviderNet, Transport
+from app.spotify.access import SpotifyAccess
+
+
+@dataclass(frozen=True)
+class Services:
+    """Everything a step may use.
+
+    `provider_transport` leads every enrichment provider's HTTP to an in-process emulator
+    (demo mode, tests); `provider_rates` overrides a service's pace by base URL (tests and
+    benchmarks that run an emulator without its rate limit).
+    """
+
+    settings: Settings
+    stores: Stores
+    spotify: SpotifyAccess
+    provider_transport: Transport | None = None
+    provider_rates: Mapping[str, float | None] = field(default_factory=dict)
+    provider_retry_wait: tuple[float, float] = (0.5, 10.0)
+
+    def __post_init__(self) -> None:
+        from app.pipeline.rules.library.cache import configure_precedence
+
+        configure_precedence(self.stores.directory, self.settings.enrichment_precedence)
+
+    def provider_net(self) -> ProviderNet:
+        """HTTP clients for one provider run (close with `async with`)."""
+        return ProviderNet(
+            self.settings,
+            transport=self.provider_transport,
+            retry_wait=self.provider_retry_wait,
+            rates=self.provider_rates,
+        )
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, spotify: SpotifyAccess | None = None) -> Services:
+        """Real services for `settings`; pass `spotify` to use another transport (demo, tests)."""
+        stores = Stores.open(settings.cache_dir)
+        return cls(
+            settings=settings,
+            stores=stores,
+            spotify=spotify or SpotifyAccess.create(settings, stores.tokens),
+        )

@@ -1,0 +1,122 @@
+"""Planning track-source fetches: every requested source is validated before any job starts.
+
+`plan_fetch(services, requests)` checks each source up front (unknown type → 422, unknown or
+unreadable playlist → 404/403) and returns one job's metadata per source; `plan_library` plans
+liked songs and every playlist the user can read from a single playlist listing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from app.core.errors import ForbiddenError, NotFoundError, UnprocessableError
+from app.pipeline.services import Services
+from app.spotify.library import PlaylistInfo
+
+
+class SourceRequest(BaseModel):
+    """One source to fetch, as the API and CLI accept it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source_type: Literal["liked", "playlist", "csv"]
+    source_id: str | None = Field(
+        default=None, description="Playlist id, or the CSV file's path on this machine."
+    )
+    label: str | None = Field(default=None, max_length=200)
+
+    @model_validator(mode="after")
+    def _needs_id(self) -> SourceRequest:
+        if self.source_type != "liked" and not (self.source_id or "").strip():
+            raise ValueError(f"source_id is required for a {self.source_type} source")
+        return self
+
+    @property
+    def key(self) -> str:
+        return "liked" if self.source_type == "liked" else f"{self.source_type}:{self.source_id}"
+
+
+async def current_user_id(services: Services) -> str:
+    """The logged-in user's id (remembered in the token after the first lookup)."""
+    token = services.spotify.tokens.load()
+    if token is not None and token.user_id:
+        return token.user_id
+    async with services.spotify.client() as client:
+        me = await client.get_me()
+    services.spotify.tokens.record_user(me.id, me.display_name)
+    return me.id
+
+
+async def list_playlists(services: Services) -> tuple[str, list[PlaylistInfo]]:
+    """The user's id and every playlist in their library."""
+    async with services.spotify.client() as client:
+        user_id = await current_user_id(services)
+        listing = await client.list_user_playlists()
+    return user_id, [PlaylistInfo.from_listing(playlist) for playlist in listing]
+
+
+async def plan_fetch(
+    services: Services,
+    requests: list[SourceRequest],
+    *,
+    listing: tuple[str, list[PlaylistInfo]] | None = None,
+) -> list[dict[str, Any]]:
+    """Validate all requested sources and return one job's metadata per source.
+
+    `listing` is a playlist listing the caller already has (saves its requests).
+    """
+    if not requests:
+        raise UnprocessableError("give at least one source to fetch", code="no_sources")
+    playlists: dict[str, PlaylistInfo] = {}
+    user_id = ""
+    if any(request.source_type == "playlist" for request in requests):
+        user_id, infos = listing or await list_playlists(services)
+        playlists = {info.id: info for info in infos}
+    planned: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for request in requests:
+        if request.key in seen:
+            continue  # the same source twice: one job is enough
+        seen.add(request.key)
+        metadata: dict[str, Any] = request.model_dump(exclude_none=True)
+        if request.source_type == "playlist":
+            info = playlists.get(request.source_id or "")
+            if info is None:
+                raise NotFoundError(
+                    f"playlist {request.source_id!r} is not in your library "
+                    "(see GET /spotify/playlists)",
+                    code="playlist_not_found",
+                )
+            reason = info.unreadable_reason(user_id)
+            if reason is not None:
+                raise ForbiddenError(
+                    f"cannot read playlist {info.name!r}: {reason}", code="playlist_unreadable"
+                )
+            # The listing already says whether it changed: the job may not need a request.
+            metadata["playlist"] = {**info.__dict__, "user_id": user_id}
+        elif request.source_type == "csv":
+            path = Path(request.source_id or "").expanduser()
+            if not path.is_file():
+                raise NotFoundError(f"CSV file {str(path)!r} does not exist", code="csv_not_found")
+            metadata["source_id"] = str(path.resolve())
+        planned.append(metadata)
+    return planned
+
+
+async def plan_library(services: Services, *, liked: bool = True) -> list[dict[str, Any]]:
+    """Plan the whole library: liked songs and every playlist the user can read.
+
+    One playlist listing serves both the plan and the unchanged-snapshot checks, so refreshing
+    an unchanged library costs 1 + ceil(playlists / 50) requests.
+    """
+    user_id, infos = await list_playlists(services)
+    requests = [SourceRequest(source_type="liked")] if liked else []
+    requests += [
+        SourceRequest(source_type="playlist", source_id=info.id)
+        for info in infos
+        if info.readable_by(user_id)
+    ]
+    return await plan_fetch(services, requests, listing=(user_id, infos))

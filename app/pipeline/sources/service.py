@@ -1,0 +1,259 @@
+"""Track sources: plan fetch jobs, run them, save complete reads, aggregate the library.
+
+v2 flow: `plan_fetch(services, requests)` validates every requested source up front (unknown
+type → 422, unknown or unreadable playlist → 404/403) and returns one job's metadata per source;
+the `fetch_tracks` step reads one source and saves it only once it is complete; the aggregate
+view joins tracks with the sources they came from. v1: the `tracks` step fetches liked songs.
+
+This module reads sources and holds the fetch steps; planning is `planning`, saving complete
+reads `commit`, the aggregate `aggregate`, Exportify files `exportify`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from app.core.errors import AppError, UnprocessableError
+from app.core.fs import paused_gc
+from app.core.models import TrackSourceType
+from app.data.sources import SourceEntry, SourceRecord
+from app.pipeline.jobs.steps import StepContext
+from app.pipeline.services import Services
+from app.pipeline.sources.commit import commit_read, commit_reads
+from app.pipeline.sources.exportify.reader import read_exportify_csv
+from app.pipeline.sources.planning import (
+    SourceRequest,
+    current_user_id,
+)
+from app.spotify.client import SpotifyClient
+from app.spotify.library import PlaylistInfo, SourceRead, playlist_info, read_liked, read_playlist
+from app.spotify.paging import ProgressFn
+
+__all__ = [
+    "fetch_many",
+    "fetch_source",
+    "fetch_sources_step",
+    "fetch_tracks_step",
+    "import_csv",
+    "read_source",
+    "tracks_step",
+]
+
+log = logging.getLogger(__name__)
+
+
+def _summary(read: SourceRead, requests: int | None) -> dict[str, Any]:
+    record = read.record
+    return {
+        "source": {
+            "source_type": record.source_type.value,
+            "source_id": record.source_id,
+            "label": record.label,
+            "name": record.name,
+            "key": record.key,
+        },
+        "mode": read.mode,
+        "entries": len(record.entries),
+        "tracks": len({entry.track_id for entry in record.entries}),
+        "new_entries": read.new_entries,
+        "skipped": record.skipped,
+        "snapshot_id": record.snapshot_id,
+        "requests": requests,
+        "bad_rows": read.errors[:100],
+    }
+
+
+async def read_source(
+    services: Services,
+    request: SourceRequest,
+    hint: dict[str, Any] | None,
+    previous: SourceRecord | None,
+    client: SpotifyClient,
+    on_progress: ProgressFn,
+) -> SourceRead:
+    """Read one source completely (nothing is saved); `hint` is the planned playlist info."""
+    if request.source_type == "csv":
+        read = import_csv(Path(request.source_id or ""), request.label)
+        on_progress(len(read.record.entries), len(read.record.entries))
+        return read
+    if request.source_type == "liked":
+        return await read_liked(client, previous, label=request.label, on_progress=on_progress)
+    if hint is not None:
+        user_id = str(hint.get("user_id", ""))
+        info = PlaylistInfo(**{k: v for k, v in hint.items() if k != "user_id"})
+    else:
+        user_id = await current_user_id(services)
+        info = await playlist_info(client, request.source_id or "")
+    return await read_playlist(
+        client, info, user_id, previous, label=request.label, on_progress=on_progress
+    )
+
+
+def _progress_for(ctx: StepContext | None, report: ProgressFn | None) -> ProgressFn:
+    def progress(done: int, total: int) -> None:
+        if ctx is not None:
+            ctx.check_cancelled()
+        if report is not None:
+            report(done, total)
+        elif ctx is not None:
+            ctx.progress(done, total, f"{done} of {total} items")
+
+    return progress
+
+
+async def fetch_source(
+    services: Services,
+    request: SourceRequest,
+    hint: dict[str, Any] | None = None,
+    ctx: StepContext | None = None,
+) -> dict[str, Any]:
+    """Read one source completely, then save it; returns a summary for the job payload."""
+    previous = services.stores.sources.get(request.key)
+    with paused_gc():  # until the read is saved and dropped, as in `fetch_many`
+        async with services.spotify.client() as client:
+            read = await read_source(
+                services, request, hint, previous, client, _progress_for(ctx, None)
+            )
+            requests = client.requests_made
+        if ctx is not None:
+            ctx.check_cancelled()  # a cancelled job saves nothing
+        commit_read(services.stores, read)
+        summary = _summary(read, requests)
+        del read
+    return summary
+
+
+async def fetch_many(
+    services: Services, planned: list[dict[str, Any]], ctx: StepContext | None = None
+) -> dict[str, Any]:
+    """Read several planned sources at once through one client (one concurrency bound).
+
+    The sources that were read completely are saved together at the end (one write per
+    store); a failing source is reported in its entry and does not stop the others.
+    """
+    totals: dict[int, tuple[int, int]] = {}
+
+    def report_for(index: int) -> ProgressFn:
+        def report(done: int, total: int) -> None:
+            totals[index] = (done, total)
+            if ctx is not None:
+                done_all = sum(d for d, _ in totals.values())
+                total_all = sum(t for _, t in totals.values())
+                ctx.progress(done_all, total_all, f"reading {len(planned)} source(s)")
+
+        return report
+
+    previous = services.stores.sources.load()
+
+    async def one(
+        index: int, metadata: dict[str, Any], client: SpotifyClient
+    ) -> SourceRead | dict[str, Any]:
+        request = _request_of(metadata)
+        try:
+            return await read_source(
+                services,
+                request,
+                metadata.get("playlist"),
+                previous.get(request.key),
+                client,
+                _progress_for(ctx, report_for(index)),
+            )
+        except AppError as exc:
+            return {
+                "source": {
+                    "source_type": request.source_type,
+                    "source_id": request.source_id,
+                    "label": request.label,
+                    "key": request.key,
+                },
+                "error": {"code": exc.code, "message": exc.detail},
+            }
+
+    # The collector stays paused until the reads are saved and dropped: what they hold (a
+    # library of models, no cycles) is freed by reference counting, so re-enabling it finds
+    # nothing to scan. Re-enabled earlier, it scanned every fetched object at least once, on
+    # the critical path after the last page (see docs/performance.md).
+    with paused_gc():
+        async with services.spotify.client() as client:
+            outcomes = await asyncio.gather(
+                *(one(index, metadata, client) for index, metadata in enumerate(planned))
+            )
+            requests = client.requests_made
+        if ctx is not None:
+            ctx.check_cancelled()  # a cancelled job saves nothing
+        reads = [outcome for outcome in outcomes if isinstance(outcome, SourceRead)]
+        commit_reads(services.stores, reads)
+        results = [
+            # Sources share one client here: only the total request count is known.
+            _summary(outcome, None) if isinstance(outcome, SourceRead) else outcome
+            for outcome in outcomes
+        ]
+        failed = len(outcomes) - len(reads)
+        del outcomes, reads
+    return {"sources": results, "failed": failed, "requests": requests}
+
+
+def _request_of(metadata: dict[str, Any]) -> SourceRequest:
+    return SourceRequest.model_validate(
+        {
+            key: metadata[key]
+            for key in ("source_type", "source_id", "label")
+            if metadata.get(key) is not None
+        }
+    )
+
+
+def import_csv(path: Path, label: str | None) -> SourceRead:
+    """An Exportify CSV as a source; bad rows are reported in `skipped` and the summary."""
+    result = read_exportify_csv(path)
+    entries = [
+        SourceEntry(track_id=track.id, added_at=added_at) for track, added_at in result.tracks
+    ]
+    skipped = Counter(
+        {
+            "local": result.skipped_local,
+            "duplicates": result.duplicates,
+            "bad_rows": len(result.errors),
+        }
+    )
+    record = SourceRecord(
+        key=f"csv:{path}",
+        source_type=TrackSourceType.CSV,
+        source_id=str(path),
+        label=label,
+        name=path.stem,
+        total=result.total_rows,
+        entries=entries,
+        skipped={key: count for key, count in skipped.items() if count},
+    )
+    tracks = [track.model_copy(update={"added_at": added_at}) for track, added_at in result.tracks]
+    errors = [{"line": error.line, "message": error.message} for error in result.errors]
+    return SourceRead(
+        record=record, tracks=tracks, mode="full", new_entries=len(entries), errors=errors
+    )
+
+
+async def fetch_tracks_step(ctx: StepContext) -> dict[str, Any]:
+    """v2: fetch one source (metadata: source_type, source_id, label) into the library."""
+    return await fetch_source(
+        ctx.services, _request_of(ctx.metadata), ctx.metadata.get("playlist"), ctx
+    )
+
+
+async def fetch_sources_step(ctx: StepContext) -> dict[str, Any]:
+    """Several planned sources in one job (metadata: sources), read concurrently."""
+    planned = ctx.metadata.get("sources")
+    if not isinstance(planned, list) or not planned:
+        raise UnprocessableError(
+            "metadata.sources must be a non-empty list of planned sources", code="no_sources"
+        )
+    return await fetch_many(ctx.services, planned, ctx)
+
+
+async def tracks_step(ctx: StepContext) -> dict[str, Any]:
+    """v1: fetch the liked songs into the tracks cache."""
+    return await fetch_source(ctx.services, SourceRequest(source_type="liked"), None, ctx)

@@ -1,0 +1,70 @@
+"""Backups and restore: the backups `apply_plan` saved, and putting one back.
+
+A restore plans the backup's contents (replace mode) against the playlist as it is now, plus the
+moves that put local files and unavailable items back in their old places (moving them is safe;
+only removing them is not), and applies that plan like any other — backed up first, so a restore
+can be undone too.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.core.errors import UnprocessableError
+from app.pipeline.jobs.steps import StepContext
+from app.pipeline.services import Services
+from app.pipeline.sync.model import LiveItem
+from app.pipeline.sync.planner import plan_sync, with_exact_order
+from app.pipeline.sync.service import apply_plan, read_live, save_plan, stored_plan
+
+
+def list_backups(services: Services, playlist_id: str | None = None) -> list[dict[str, Any]]:
+    """Backups, newest first (without their items: `GET …/backups/{id}` has them)."""
+    backups = [b for b in services.stores.backups.load() if playlist_id in (None, b.playlist_id)]
+    return [
+        {**b.model_dump(mode="json", exclude={"items"}), "items": len(b.items)}
+        for b in reversed(backups)
+    ]
+
+
+async def plan_restore(services: Services, backup_id: str) -> dict[str, Any]:
+    """A replace-mode plan that puts the backup's tracks back, in their order."""
+    backup = services.stores.backups.get(backup_id)
+    desired = [i.uri for i in backup.items if i.uri and i.uri.startswith("spotify:track:")]
+    async with services.spotify.client() as client:
+        snapshot_id, name, entries = await read_live(client, backup.playlist_id)
+    live = [LiveItem.from_entry(entry) for entry in entries]
+    # The tracks first, then single moves that put local files and unavailable items back
+    # where they were too: a restore asks for the exact old order.
+    plan = with_exact_order(plan_sync(live, desired, "replace"), [i.uri for i in backup.items])
+    stored = stored_plan(
+        rule_id=backup.rule_id,
+        rule_name=None,
+        playlist_id=backup.playlist_id,
+        playlist_name=name or backup.playlist_name,
+        create=False,
+        plan=plan,
+        live=live,
+        snapshot_id=snapshot_id,
+        guards=[],  # asking for a restore is the confirmation
+        restore_of=backup_id,
+    )
+    save_plan(services, stored)
+    return stored
+
+
+async def restore_backup(
+    services: Services, backup_id: str, *, ctx: StepContext | None = None
+) -> dict[str, Any]:
+    """Plan and apply a restore (itself backed up first)."""
+    stored = await plan_restore(services, backup_id)
+    result = await apply_plan(services, stored["id"], ctx=ctx)
+    return {**result, "restored": backup_id}
+
+
+async def restore_step(ctx: StepContext) -> dict[str, Any]:
+    """Restore a backup (metadata.backup_id)."""
+    backup_id = ctx.metadata.get("backup_id")
+    if not isinstance(backup_id, str):
+        raise UnprocessableError("metadata.backup_id is required", code="bad_metadata")
+    return await restore_backup(ctx.services, backup_id, ctx=ctx)

@@ -1,0 +1,141 @@
+"""Unattended sync: refresh the sources, enrich new tracks, plan, and apply what is safe.
+
+    report = await sync_library(services, apply=True)      # what `sap sync --yes` does
+
+1. **Fetch** the sources fetched before (liked songs, playlists; CSV files are not re-read):
+   unchanged playlists cost one listing request.
+2. **Enrich** with every enabled default provider; tracks already enriched cost nothing, so
+   only new tracks are looked up.
+3. **Plan** every enabled rule set with a target (or the given ones).
+4. **Apply** (only with `apply=True`) each plan whose guards did not trip; a plan with a tripped
+   guard is *skipped* and reported with its reason — never forced. `ok` is False when anything
+   was skipped or failed, which the CLI turns into a non-zero exit for cron.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from app.core.errors import AppError
+from app.pipeline.enrichment.registry import default_provider_ids, runnable_provider
+from app.pipeline.enrichment.service import run_provider
+from app.pipeline.jobs.steps import StepContext
+from app.pipeline.services import Services
+from app.pipeline.sources.planning import SourceRequest, plan_fetch
+from app.pipeline.sources.service import fetch_many
+from app.pipeline.sync.service import apply_plan, plan_brief, plan_playlists
+
+if TYPE_CHECKING:
+    from app.pipeline.jobs.runner import JobManager
+
+log = logging.getLogger(__name__)
+
+
+def _fetched_sources(services: Services) -> list[SourceRequest]:
+    requests: list[SourceRequest] = []
+    for record in services.stores.sources.load().values():
+        if record.source_type.value == "liked":
+            requests.append(SourceRequest(source_type="liked"))
+        elif record.source_type.value == "playlist" and record.source_id:
+            requests.append(SourceRequest(source_type="playlist", source_id=record.source_id))
+    return requests
+
+
+async def sync_library(
+    services: Services,
+    *,
+    rule_ids: Sequence[str] | None = None,
+    apply: bool = False,
+    fetch: bool = True,
+    enrich: bool = True,
+    ctx: StepContext | None = None,
+) -> dict[str, Any]:
+    """Steps 1 to 4 of the module docstring; returns what each step did."""
+    report: dict[str, Any] = {"fetched": None, "enriched": [], "plans": [], "ok": True}
+
+    def say(message: str) -> None:
+        if ctx is not None:
+            ctx.check_cancelled()
+            ctx.progress(0, None, message)
+
+    if fetch:
+        requests = _fetched_sources(services)
+        if requests:
+            say("fetching changed sources")
+            planned = await plan_fetch(services, requests)
+            report["fetched"] = await fetch_many(services, planned)
+    if enrich:
+        for provider_id in default_provider_ids(services.settings):
+            say(f"enriching with {provider_id}")
+            try:
+                result = await run_provider(
+                    services, runnable_provider(provider_id, services.settings)
+                )
+                report["enriched"].append(result.as_dict())
+            except AppError as exc:  # a provider down must not stop the sync
+                report["enriched"].append({"provider": provider_id, "error": exc.detail})
+    say("planning")
+    for plan in await plan_playlists(services, rule_ids):
+        entry = {**plan_brief(plan), "outcome": "planned"}
+        if apply:
+            if plan["guards"]:
+                reasons = "; ".join(f"{g['guard']}: {g['message']}" for g in plan["guards"])
+                entry["outcome"] = f"skipped ({reasons})"
+                report["ok"] = False
+            elif plan["summary"]["writes"] == 0 and not plan["create"]:
+                entry["outcome"] = "unchanged"
+            else:
+                say(f"applying {plan['id']}")
+                try:
+                    entry["applied"] = await apply_plan(services, plan["id"])
+                    entry["outcome"] = "applied"
+                except AppError as exc:
+                    entry["outcome"] = f"failed ({exc.detail})"
+                    report["ok"] = False
+        report["plans"].append(entry)
+    return report
+
+
+async def sync_step(ctx: StepContext) -> dict[str, Any]:
+    """Unattended sync (metadata: rule_ids?, apply, fetch, enrich)."""
+    meta = ctx.metadata
+    return await sync_library(
+        ctx.services,
+        rule_ids=meta.get("rule_ids"),
+        apply=bool(meta.get("apply", False)),
+        fetch=bool(meta.get("fetch", True)),
+        enrich=bool(meta.get("enrich", True)),
+        ctx=ctx,
+    )
+
+
+class PeriodicSync:
+    """`serve --sync-every`: submits a ``sync`` job (with apply) every `interval` seconds,
+    unless one is still queued or running. The first run comes one interval after start."""
+
+    def __init__(self, jobs: JobManager, interval: float) -> None:
+        self.jobs = jobs
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="sap-periodic-sync", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            busy = [
+                job for job in self.jobs.list(step="sync", limit=5)[0] if not job.status.finished
+            ]
+            if busy:
+                log.info("periodic sync skipped: job %s is still %s", busy[0].id, busy[0].status)
+                continue
+            job = self.jobs.submit("sync", {"apply": True, "periodic": True})
+            log.info("periodic sync started as job %s", job.id)

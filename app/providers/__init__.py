@@ -1,0 +1,1 @@
+"""Enrichment providers: one module (or folder) per service, behind `base.FeatureProvider`."""

@@ -1,0 +1,211 @@
+"""`rules …`, `preview` and `explain` from the command line, in demo mode over a fetched library
+(the demo account's liked songs) and its stored data in <cache>/demo."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.cli import app
+from app.data import Stores
+from tests.helpers import cli
+from tests.helpers.cli import runner
+
+
+def sap(cache_dir: Path, *args: str, input: str | None = None) -> tuple[int, str, str]:
+    return cli.sap(cache_dir, *args, demo=True, input=input)
+
+
+def sap_json(cache_dir: Path, *args: str) -> Any:
+    return cli.sap_json(cache_dir, *args, demo=True)
+
+
+def stores(cache_dir: Path) -> Stores:
+    return Stores.open(cache_dir / "demo")
+
+
+@pytest.fixture
+def fetched(cache_dir: Path) -> list[str]:
+    """Logged in, liked songs fetched; returns the stored track ids in order."""
+    assert sap(cache_dir, "login")[0] == 0
+    code, _, err = sap(cache_dir, "fetch", "--liked")
+    assert code == 0, err
+    track_ids = list(stores(cache_dir).tracks.load_tracks())
+    assert len(track_ids) == 120
+    return track_ids
+
+
+def long_ones(cache_dir: Path, seconds: int) -> list[str]:
+    tracks = stores(cache_dir).tracks.load_tracks()
+    return [t.id for t in tracks.values() if t.duration_ms / 1000 > seconds]
+
+
+def test_add_list_show_rm(cache_dir: Path, fetched: list[str], tmp_path: Path) -> None:
+    code, out, err = sap(cache_dir, "rules", "add", "long", "--name", "Long ones", "duration > 300")
+    assert code == 0, err
+    assert out.strip() == "saved [long] Long ones"
+    rules_path = tmp_path / "short.rules"
+    rules_path.write_text("duration < 200\nsort by duration desc\n", encoding="utf-8")
+    code, out, err = sap(
+        cache_dir, "rules", "add", "short", "--name", "Short", "--file", str(rules_path)
+    )
+    assert code == 0, err
+    assert [d["id"] for d in stores(cache_dir).rules.load_rules()] == ["long", "short"]
+
+    listing = sap_json(cache_dir, "rules", "list")
+    assert [(r["id"], r["text"]) for r in listing] == [
+        ("long", "duration > 300"),
+        ("short", "duration < 200\nsort by duration desc"),
+    ]
+    code, out, _ = sap(cache_dir, "rules", "list")
+    assert code == 0 and "long" in out and "short" in out and "2 rule set(s)" in out
+    code, out, _ = sap(cache_dir, "rules", "show", "short")
+    assert out.splitlines() == ["[short] Short", "duration < 200", "sort by duration desc"]
+    assert sap_json(cache_dir, "rules", "show", "long")["rules"]["conditions"][0]["value"] == 300
+
+    bad = sap(cache_dir, "rules", "add", "bad", "--name", "Bad", "duratoin > 300")
+    assert bad[0] == 1
+    assert "unknown field 'duratoin' — did you mean 'duration'?" in bad[2]
+    assert [d["id"] for d in stores(cache_dir).rules.load_rules()] == ["long", "short"]
+
+    code, out, _ = sap(cache_dir, "rules", "rm", "long")
+    assert (code, out.strip()) == (0, "deleted long")
+    assert [d["id"] for d in stores(cache_dir).rules.load_rules()] == ["short"]
+    code, _, err = sap(cache_dir, "rules", "rm", "long")
+    assert code == 1 and "no rule set with id 'long'" in err
+
+
+def test_edit_saves_what_the_editor_wrote(
+    cache_dir: Path, fetched: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sap(cache_dir, "rules", "add", "long", "--name", "Long", "duration > 300")
+    editor = tmp_path / "editor.py"
+    seen = tmp_path / "seen.txt"
+    editor.write_text(
+        "import pathlib, sys\n"
+        "path = pathlib.Path(sys.argv[1])\n"
+        f"pathlib.Path({str(seen)!r}).write_text(path.read_text())\n"
+        "path.write_text(path.read_text().replace('300', '400') + 'sort by duration desc\\n')\n",
+        encoding="utf-8",
+    )
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.setenv("EDITOR", f"{sys.executable} {editor}")
+    code, out, err = sap(cache_dir, "rules", "edit", "long")
+    assert code == 0, err
+    assert out.strip() == "saved [long] Long"
+    assert seen.read_text() == "duration > 300\n"  # the editor got the current text
+    assert sap_json(cache_dir, "rules", "show", "long")["text"] == (
+        "duration > 400\nsort by duration desc"
+    )
+
+    # An edit that breaks the rules is refused and the stored rule set stays.
+    editor.write_text(
+        "import pathlib, sys\npathlib.Path(sys.argv[1]).write_text('duration >')\n",
+        encoding="utf-8",
+    )
+    code, _, err = sap(cache_dir, "rules", "edit", "long")
+    assert code == 1 and "line 1, column 11" in err
+    assert sap_json(cache_dir, "rules", "show", "long")["text"].startswith("duration > 400")
+
+
+def test_validate_fmt_and_apply_file(cache_dir: Path, fetched: list[str], tmp_path: Path) -> None:
+    good = tmp_path / "good.rules"
+    good.write_text(
+        "[long] Long ones\nduration>300   and NOT (explicit = true)\n\n"
+        '[not-long] Others\nnot in rule "long"\n',
+        encoding="utf-8",
+    )
+    bad = tmp_path / "bad.rules"
+    bad.write_text("[long] Long ones\nduratoin > 300\n", encoding="utf-8")
+
+    code, out, err = sap(cache_dir, "rules", "validate", str(bad))
+    assert code == 1
+    assert out.strip() == "0 valid, 1 invalid"
+    assert err.splitlines() == [
+        "[long] line 2, column 1: unknown field 'duratoin' — did you mean 'duration'?",
+        "duratoin > 300",
+        "^^^^^^^^",
+    ]
+    code, out, err = sap(cache_dir, "rules", "validate", str(good))
+    assert (code, out.strip()) == (0, "2 valid, 0 invalid"), err
+    assert stores(cache_dir).rules.load_rules() == []  # validate saves nothing
+
+    text = tmp_path / "one.rules"
+    text.write_text("duration>300   and NOT (explicit = true)\nLIMIT 5", encoding="utf-8")
+    formatted = runner.invoke(app, ["rules", "fmt", str(text)])  # needs no data directory
+    assert (formatted.exit_code, formatted.stdout) == (
+        0,
+        "duration > 300 and explicit != true\nlimit 5 tracks\n",
+    )
+    from_stdin = runner.invoke(app, ["rules", "fmt", "-"], input="duration >")
+    assert from_stdin.exit_code == 1
+    assert from_stdin.stderr.splitlines()[1:] == ["duration >", "          ^"]
+
+    code, out, err = sap(cache_dir, "rules", "apply-file", str(bad))
+    assert code == 1 and "did you mean 'duration'?" in err
+    assert stores(cache_dir).rules.load_rules() == []
+    code, out, err = sap(cache_dir, "rules", "apply-file", str(good))
+    assert (code, out.strip()) == (0, "saved 2 rule set(s): long, not-long"), err
+    code, out, err = sap(cache_dir, "rules", "validate")  # the stored ones
+    assert (code, out.strip()) == (0, "2 valid, 0 invalid"), err
+
+
+def test_validate_file_finds_a_cycle_between_its_rule_sets(
+    cache_dir: Path, fetched: list[str], tmp_path: Path
+) -> None:
+    looped = tmp_path / "looped.rules"
+    looped.write_text(
+        '[a] A\nin rule "b"\n\n[b] B\nin rule "a"\n\n[c] C\nduration > 100\n',
+        encoding="utf-8",
+    )
+    code, out, err = sap(cache_dir, "rules", "validate", str(looped))
+    assert code == 1
+    assert out.strip() == "3 valid, 0 invalid, 1 problem(s) across rule sets"
+    assert "a → b → a" in err and "cycle" in err
+    code, _, err = sap(cache_dir, "rules", "apply-file", str(looped))  # agrees: nothing saved
+    assert code == 1 and "a → b → a" in err
+    assert stores(cache_dir).rules.load_rules() == []
+
+
+def test_preview_and_explain(cache_dir: Path, fetched: list[str]) -> None:
+    sap(cache_dir, "rules", "add", "long", "--name", "Long", "duration > 300")
+    sap(cache_dir, "rules", "add", "longer", "--name", "Longer", "duration > 400")
+    long, longer = long_ones(cache_dir, 300), long_ones(cache_dir, 400)
+    assert long and longer and len(long) < 120
+
+    result = sap_json(cache_dir, "preview")
+    playlists = {p["rule_id"]: p for p in result["playlists"]}
+    assert playlists["long"]["track_ids"] == long
+    assert playlists["longer"]["track_ids"] == longer
+    assert result["partition"]["overlaps"] == [
+        {"rule_ids": ["long", "longer"], "tracks": len(longer)}
+    ]
+    assert result["partition"]["nowhere"]["count"] == 120 - len(long)
+    only = sap_json(cache_dir, "preview", "longer")
+    assert [p["rule_id"] for p in only["playlists"]] == ["longer"]
+
+    code, out, _ = sap(cache_dir, "preview")
+    assert code == 0
+    assert f"{len(long)} of 120 tracks placed; {120 - len(long)} land nowhere" in out.replace(
+        "\n", " "
+    )
+    code, out, _ = sap(cache_dir, "preview", "longer", "--tracks")
+    tracks = stores(cache_dir).tracks.load_tracks()
+    listed = out.split("longer\n", 1)[1].splitlines()
+    assert [line.strip() for line in listed] == [
+        f"{tracks[t].name} — {', '.join(a.name for a in tracks[t].artists)}" for t in longer
+    ]
+
+    short = next(t for t in fetched if t not in long)
+    yes = sap_json(cache_dir, "explain", long[0], "long")
+    assert (yes["outcome"], yes["included"]) == ("included", True)
+    [check] = yes["rules"]["conditions"]
+    assert (check["actual"], check["provider"]) == (tracks[long[0]].duration_ms / 1000, "spotify")
+    no = sap_json(cache_dir, "explain", short, "long")
+    assert (no["outcome"], no["included"], no["rules"]["passed"]) == ("failed rules", False, False)
+    code, out, _ = sap(cache_dir, "explain", short, "long")
+    assert code == 0 and out.splitlines()[0] == f"{short} in [long]: failed rules"
+    assert "✗ duration gt 300: actual" in out

@@ -1,0 +1,97 @@
+"""The sync commands in demo mode, each invocation its own emulator over the shared demo state:
+plan, apply (creating the playlist), a no-op re-plan, guards from the shell, backups, restore,
+and the unattended `sync`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.data import Stores
+from app.demo import DemoEnvironment
+from tests.helpers import cli
+from tests.helpers.spotify_env import demo_settings
+
+
+def sap(cache_dir: Path, *args: str, input: str | None = None) -> tuple[int, str, str]:
+    return cli.sap(cache_dir, *args, demo=True, input=input)
+
+
+def sap_json(cache_dir: Path, *args: str) -> Any:
+    return cli.sap_json(cache_dir, *args, demo=True)
+
+
+def live_uris(cache_dir: Path, playlist_id: str) -> list[str | None]:
+    """What the demo account holds now, seen by a fresh emulator (another "process")."""
+    env = DemoEnvironment.create(demo_settings(cache_dir))
+    return env.emulator.playlist_uris(playlist_id)
+
+
+@pytest.fixture
+def ready(cache_dir: Path) -> Path:
+    assert sap(cache_dir, "login")[0] == 0
+    assert sap(cache_dir, "fetch", "--liked")[0] == 0
+    code, _, err = sap(cache_dir, "rules", "add", "long", "--name", "Long ones", "duration > 240")
+    assert code == 0, err
+    edit_rule(cache_dir, target_playlist_name="Long ones")
+    return cache_dir
+
+
+def edit_rule(cache_dir: Path, *, value: int | None = None, **fields: Any) -> None:
+    """Change the stored rule set "long" as `sap rules edit` would leave it."""
+    with Stores.open(cache_dir / "demo").rules.update() as rules:
+        rule = next(r for r in rules if r["id"] == "long")
+        rule.update(fields)
+        if value is not None:
+            rule["rules"]["conditions"][0]["value"] = value
+
+
+def test_plan_apply_replan_backups_restore(ready: Path) -> None:
+    plans = sap_json(ready, "plan")
+    assert len(plans) == 1 and plans[0]["create"]
+    code, out, _ = sap(ready, "plan")
+    assert code == 0 and "(new playlist)" in out and "+" in out
+    plan_id = sap_json(ready, "plan")[0]["id"]
+    job = sap_json(ready, "apply", plan_id)
+    assert job["status"] == "done"
+    playlist_id = job["payload"]["applied"][0]["playlist_id"]
+    result = sap_json(ready, "plan")[0]
+    assert result["playlist_id"] == playlist_id and result["summary"]["writes"] == 0
+    assert live_uris(ready, playlist_id) == result["plan"]["result"]
+
+    edit_rule(ready, value=400)
+    narrower = sap_json(ready, "plan")[0]
+    assert [g["guard"] for g in narrower["guards"]] == ["remove_share"]
+    code, _, err = sap(ready, "apply", narrower["id"])
+    assert code == 1 and "--force remove_share" in " ".join(err.split())
+    assert sap_json(ready, "apply", narrower["id"], "--force", "remove_share")["status"] == "done"
+    backups = sap_json(ready, "backups")
+    assert len(backups) == 1 and backups[0]["playlist_id"] == playlist_id
+    assert sap_json(ready, "restore", backups[0]["id"])["status"] == "done"
+    assert live_uris(ready, playlist_id) == result["plan"]["result"]
+
+
+def test_unattended_sync(ready: Path) -> None:
+    dry = sap_json(ready, "sync", "--dry-run", "--no-enrich")
+    assert dry["ok"] and [p["outcome"] for p in dry["plans"]] == ["planned"]
+    done = sap_json(ready, "sync", "--yes", "--no-enrich")
+    assert [p["outcome"] for p in done["plans"]] == ["applied"]
+    again = sap_json(ready, "sync", "--yes", "--no-enrich")
+    assert [p["outcome"] for p in again["plans"]] == ["unchanged"]
+    edit_rule(ready, value=400)
+    code, out, _ = sap(ready, "sync", "--yes", "--no-enrich", "--no-fetch")
+    assert code == 1 and "skipped" in out and "remove_share" in out
+
+
+def test_v1_build_from_rules_and_from_classifications(ready: Path) -> None:
+    from_rules = sap_json(ready, "build")
+    assert [t["rule_id"] for t in from_rules["targets"]] == ["long"]
+    code, _, err = sap(ready, "build", "--from", "classifications")
+    assert code == 1 and "run classify first" in err
+    assert sap(ready, "enrich", "--provider", "reccobeats")[0] == 0
+    moods = sap_json(ready, "classify")["moods"]
+    built = sap_json(ready, "build", "--from", "classifications")
+    expected = {f"mood-{mood}": count for mood, count in moods.items() if mood != "None"}
+    assert {t["rule_id"]: t["tracks"] for t in built["targets"]} == expected
