@@ -12,15 +12,12 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from app.core.errors import RulesInvalidError
-
-if TYPE_CHECKING:  # fields.discovery uses as_text from here
-    from app.pipeline.rules.fields.types import FieldType
 
 Kind = Literal["text", "number", "date", "bool"]
 """How a condition compares its field: as text, numbers, instants or booleans."""
@@ -191,26 +188,3 @@ def is_date_like(value: Any) -> bool:
     if isinstance(value, datetime | date):
         return True
     return isinstance(value, str) and len(value) > 4 and _period(value) is not None
-
-
-def infer_type(values: Iterable[Any]) -> FieldType | None:
-    """The type of sampled present values: bool, number, date (ISO texts), else text."""
-    kinds: set[str] = set()
-    for value in values:
-        items = value if value.__class__ is list or value.__class__ is tuple else (value,)
-        for item in items:
-            if item is None or item == "":
-                continue
-            if isinstance(item, bool):
-                kinds.add("bool")
-            elif isinstance(item, int | float):
-                kinds.add("number")
-            elif is_date_like(item):
-                kinds.add("date")
-            else:
-                kinds.add("text")
-    if not kinds:
-        return None
-    if len(kinds) == 1:
-        return kinds.pop()  # type: ignore[return-value]
-    return "text"

@@ -12,7 +12,12 @@ from app.core.rules import RuleOperator
 from app.data.sources import SourceEntry, SourceRecord
 from app.emulators.library.account import generate_library
 from app.emulators.library.model import TrackTruth
-from app.pipeline.rules.fields.discovery import SAMPLE_VALUES, infer_type, registry_from_library
+from app.pipeline.rules.fields.discovery import (
+    SAMPLE_VALUES,
+    infer_type,
+    registry_from_library,
+    sample_type,
+)
 from app.pipeline.rules.fields.registry import FieldRegistry
 from app.pipeline.rules.fields.types import BUILTIN_FIELDS, TRACK_FIELD, FieldInfo, operators_for
 
@@ -109,6 +114,24 @@ def test_resolve_names_aliases_and_case() -> None:
 )
 def test_infer_type(value: Any, expected: str | None) -> None:
     assert infer_type(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ([120, 98.5], "number"),
+        ([["rock", "pop"], "jazz"], "text"),
+        (["1999-05", "2001-01-02"], "date"),
+        (["1999"], "text"),  # a bare year in text is not a date
+        ([True, False], "bool"),
+        ([1, "one"], "text"),  # mixed kinds read as text
+        ([None, "", []], None),  # nothing present
+    ],
+)
+def test_sample_type_of_a_field_the_registry_does_not_know(
+    values: list[Any], expected: str | None
+) -> None:
+    assert sample_type(values) == expected
 
 
 def test_registry_from_a_small_library() -> None:

@@ -34,6 +34,7 @@ from app.core.rules import (
     parse_span,
 )
 from app.pipeline.rules.engine.nodes import ConditionNode, GroupNode, Node, Range
+from app.pipeline.rules.fields.discovery import sample_type
 from app.pipeline.rules.fields.registry import FieldRegistry
 from app.pipeline.rules.fields.types import FieldType
 from app.pipeline.rules.library.views import Library
@@ -46,7 +47,6 @@ from app.pipeline.rules.values import (
     as_text,
     date_period,
     epoch_seconds,
-    infer_type,
     invalid,
     is_date_like,
     strip_accents,
@@ -90,7 +90,7 @@ def registry_types(registry: FieldRegistry | None, library: Library | None = Non
                     sample.append(value)
                     if len(sample) >= 500:
                         break
-            library.columns[cache_key] = infer_type(sample)
+            library.columns[cache_key] = sample_type(sample)
         inferred: FieldType | None = library.columns[cache_key]
         return name, inferred
 

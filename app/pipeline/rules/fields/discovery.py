@@ -24,7 +24,7 @@ from app.core.models import Track, TrackEnrichment, TrackSourceType
 from app.data.sources import SourceRecord
 from app.pipeline.rules.fields.registry import FieldRegistry
 from app.pipeline.rules.fields.types import FieldInfo, FieldType
-from app.pipeline.rules.values import as_text
+from app.pipeline.rules.values import as_text, is_date_like
 
 SAMPLE_VALUES = 2000
 """Values per enrichment key from which its type and examples are inferred."""
@@ -320,3 +320,27 @@ def _builtin_coverage(
                 coverage=counts[name] / total if name in counts else info.coverage,
                 examples=examples.get(name, info.examples),
             )
+
+
+def sample_type(values: Iterable[Any]) -> FieldType | None:
+    """The type of a field from sampled present values: bool, number, date (ISO texts), else
+    text (what the engine assumes for a field the registry does not know)."""
+    kinds: set[str] = set()
+    for value in values:
+        items = value if value.__class__ is list or value.__class__ is tuple else (value,)
+        for item in items:
+            if item is None or item == "":
+                continue
+            if isinstance(item, bool):
+                kinds.add("bool")
+            elif isinstance(item, int | float):
+                kinds.add("number")
+            elif is_date_like(item):
+                kinds.add("date")
+            else:
+                kinds.add("text")
+    if not kinds:
+        return None
+    if len(kinds) == 1:
+        return kinds.pop()  # type: ignore[return-value]
+    return "text"
