@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
 
@@ -14,7 +14,6 @@ from app.api.errors import install_error_handlers
 from app.api.middleware import LocalRequestGuard
 from app.api.routes import auth, data, pipeline, rules, spotify, sync
 from app.core.config import DEMO_EMULATORS_PREFIX, Settings
-from app.demo import DemoEnvironment
 from app.pipeline.enrichment.service import RESUMABLE_STEPS
 from app.pipeline.jobs.runner import JobManager
 from app.pipeline.jobs.steps import StepRegistry
@@ -23,6 +22,9 @@ from app.pipeline.rules.library.cache import warm_library_in_background
 from app.pipeline.services import Services
 from app.pipeline.sync.unattended import PeriodicSync
 from app.spotify.auth.pkce import LoginSessions
+
+if TYPE_CHECKING:  # demo mode's emulators load only when demo mode starts
+    from app.demo import DemoEnvironment
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +50,8 @@ def create_app(
         settings, services = demo.settings, demo.services
     elif services is None:
         if settings.demo_mode:
+            from app.demo import DemoEnvironment  # emulator code: only when asked for
+
             demo = DemoEnvironment.create(settings)
             services = demo.services
         else:

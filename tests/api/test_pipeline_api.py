@@ -68,9 +68,11 @@ def test_run_async_returns_at_once_and_get_shows_progress(client: TestClient, ga
     running = poll(client, job["id"], until="running")
     assert running["progress"] == {"done": 1, "total": 5, "fraction": 0.2}
     assert running["message"] == "first unit"
-    time.sleep(0.05)
-    # Polling does not run the step: it is still waiting on the gate.
-    assert client.get(f"/pipeline/jobs/{job['id']}").json()["status"] == "running"
+    # Polling reads the job; it never runs the step (which is still waiting on the gate).
+    for _ in range(5):
+        polled = client.get(f"/pipeline/jobs/{job['id']}").json()
+        assert (polled["status"], polled["progress"]["done"]) == ("running", 1)
+    assert gate.runs == 1
     gate.open.set()
     done = poll(client, job["id"])
     assert (done["status"], done["payload"]) == ("done", {"units": 5})

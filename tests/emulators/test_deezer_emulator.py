@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -225,3 +226,14 @@ async def test_generated_library_values_match_truth() -> None:
             album = library.albums[first.album_id]
             genres = (await client.get(f"/album/{album.deezer_id}")).json()["genres"]["data"]
             assert [g["name"] for g in genres] == list(album.genres)
+
+
+async def test_latency_is_waited_on_the_emulator_clock(
+    deezer: DeezerEmulator, client: httpx.AsyncClient, clock: Clock
+) -> None:
+    clock.virtual_sleep = True
+    deezer.config.latency_ms = 250
+    before = clock.now()
+    track = deezer.library.tracks[TRACKS["t1"]]
+    assert (await client.get(f"/track/isrc:{track.isrc}")).status_code == 200
+    assert clock.now() - before >= timedelta(milliseconds=250)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -388,3 +389,14 @@ async def test_shapes_match_the_real_samples(
     ).json()
     assert set(group) - {"tags", "type-id"} <= set(real_release["release-group"])
     assert set(group["tags"][0]) == set(real_release["tags"][0])
+
+
+async def test_latency_is_waited_on_the_emulator_clock(
+    mb: MusicBrainzEmulator, client: httpx.AsyncClient, clock: Clock, big_library: GeneratedLibrary
+) -> None:
+    clock.virtual_sleep = True
+    mb.config.latency_ms = 400
+    before = clock.now()
+    track = next(t for t in known(big_library) if t.isrc)
+    assert (await get(client, f"/isrc/{track.isrc}")).status_code == 200
+    assert clock.now() - before >= timedelta(milliseconds=400)

@@ -12,7 +12,6 @@ the services' own business (their refusals have service-specific bodies), so han
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import math
 import random
@@ -161,7 +160,7 @@ class ProviderGate:
         record.headers = dict(request.headers)
         remember(self.log, record, self.config.request_log_size)
         if self.config.latency_ms > 0:
-            await asyncio.sleep(self.config.latency_ms / 1000)
+            await self.clock.sleep(self.config.latency_ms / 1000)
         config = self.config
         fault = self._faults.draw(config.fault_seed, config.fail_rate, config.drop_rate)
         if fault == "drop":

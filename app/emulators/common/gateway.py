@@ -4,7 +4,6 @@ request, waits the configured latency, then lets the service's policy check answ
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -73,7 +72,7 @@ class PolicyGateway:
         remember(self.log, record, self.log_size())
         latency = self.latency_ms()
         if latency > 0:
-            await asyncio.sleep(latency / 1000)
+            await self.clock.sleep(latency / 1000)
         refusal = self.check(scope, headers)
         if refusal is not None:
             record.fault = refusal.fault

@@ -7,7 +7,6 @@ turn a dropped connection into a tidy 500).
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -93,7 +92,7 @@ class Gateway:
         remember(self.log, record, self.config.request_log_size)
         if self.faulty():
             if self.config.latency_ms > 0:
-                await asyncio.sleep(self.config.latency_ms / 1000)
+                await self.clock.sleep(self.config.latency_ms / 1000)
             fault = self.faults.decide(headers.get("authorization", ""))
             if fault is not None:
                 record.fault = fault.kind

@@ -15,6 +15,7 @@ import hashlib
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -65,10 +66,16 @@ class PendingLogin:
 class LoginSessions:
     """Logins started but not yet called back: `state` -> PKCE verifier, kept server-side."""
 
-    def __init__(self, ttl: float = LOGIN_SESSION_TTL, limit: int = 32) -> None:
+    def __init__(
+        self,
+        ttl: float = LOGIN_SESSION_TTL,
+        limit: int = 32,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._pending: dict[str, PendingLogin] = {}
         self._ttl = ttl
         self._limit = limit
+        self._clock = clock  # seconds, only ever compared: tests pass their own
         self._lock = threading.Lock()
 
     def start(self) -> tuple[str, str]:
@@ -79,7 +86,7 @@ class LoginSessions:
             self._expire()
             while len(self._pending) >= self._limit:
                 self._pending.pop(next(iter(self._pending)))
-            self._pending[state] = PendingLogin(verifier, time.monotonic())
+            self._pending[state] = PendingLogin(verifier, self._clock())
         return state, challenge
 
     def finish(self, state: str) -> str:
@@ -96,6 +103,6 @@ class LoginSessions:
         return pending.verifier
 
     def _expire(self) -> None:
-        now = time.monotonic()
+        now = self._clock()
         for state in [s for s, p in self._pending.items() if now - p.started > self._ttl]:
             del self._pending[state]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import Any
 
@@ -477,12 +476,10 @@ def test_catastrophic_pattern_is_accepted_and_linear_under_re2(registry: FieldRe
     assert compile_regex("LIVE", case_sensitive=True).search("Song (live)") is None
 
 
-def test_two_hundred_conditions_validate_quickly(registry: FieldRegistry) -> None:
-    # Not a timing assertion (see bench/rules_validation.py): a sanity run of the worst case.
+def test_the_largest_allowed_rule_set_of_regexes_validates(registry: FieldRegistry) -> None:
+    # How fast is bench/rules_validation.py's question; here, only that the worst case passes.
     data = rule_set(*[cond("name", "regex", f"(x{i}|y)+") for i in range(MAX_CONDITIONS)])
-    start = time.perf_counter()
     assert validate_rule_set(data, registry) == []
-    assert time.perf_counter() - start < 30
 
 
 # --- text positions ---------------------------------------------------------------------------

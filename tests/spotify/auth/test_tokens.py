@@ -7,7 +7,6 @@ import base64
 import hashlib
 import re
 import stat
-import time
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -110,12 +109,16 @@ def test_login_sessions_give_each_verifier_once_for_its_own_state() -> None:
     sessions.finish(other_state)  # still pending, unaffected by the others
 
 
-def test_login_sessions_expire() -> None:
-    sessions = LoginSessions(ttl=0.01)
-    state, _ = sessions.start()
-    time.sleep(0.02)
+def test_login_sessions_expire_after_their_ttl() -> None:
+    now = [1000.0]
+    sessions = LoginSessions(ttl=600, clock=lambda: now[0])
+    kept, _ = sessions.start()
+    expired, _ = sessions.start()
+    now[0] += 600  # exactly the TTL: still valid
+    assert sessions.finish(kept)
+    now[0] += 0.5
     with pytest.raises(BadRequestError, match="unknown or expired"):
-        sessions.finish(state)
+        sessions.finish(expired)
 
 
 def test_login_sessions_keep_only_the_newest_when_full() -> None:
