@@ -1,4 +1,4 @@
-"""The steps this release ships. Later issues register theirs here."""
+"""The steps this release ships: every step the job runner, the API and the CLI can run."""
 
 from __future__ import annotations
 
