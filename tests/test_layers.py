@@ -65,6 +65,11 @@ FORBIDDEN = {
     "providers": (*ENTRY, "app.spotify", "app.pipeline", "app.emulators", "app.demo"),
     "pipeline": (*ENTRY, "app.emulators", "app.demo"),
     "api": ("app.cli", "typer", "app.emulators"),
+    # what every emulator shares stands below each of them
+    "emulators/common": tuple(
+        f"app.emulators.{p.stem}" for p in (APP / "emulators").iterdir()
+        if p.stem not in {"common", "__init__", "__pycache__"}
+    ),
 }  # fmt: skip
 
 

@@ -45,7 +45,7 @@ The mirror (`AcousticBrainzEmulator`, mounted at `/acousticbrainz`):
 - over `config.rate_limit` requests per `config.rate_window` s (off by default) → 429 with
   `X-RateLimit-*` headers, as the real API sent.
 
-Random faults, latency and the request log (`requests`) come from `ProviderGate`.
+Random faults, latency and the request log (`requests`) come from `ProviderFaults.gateway`.
 """
 
 from __future__ import annotations
@@ -65,12 +65,12 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from app.emulators.common.clock import Clock
-from app.emulators.common.gate import ProviderConfig, ProviderGate, SlidingWindow, mark_fault
+from app.emulators.common.gate import ProviderConfig, ProviderFaults, SlidingWindow
+from app.emulators.common.gateway import RequestRecord, mark_fault
 from app.emulators.common.transport import ASGIApp
 from app.emulators.common.transport import json_response as shared_json_response
 from app.emulators.library.model import GeneratedLibrary, Track, TrackTruth
 from app.emulators.library.vocabulary import GENRE_FAMILY
-from app.emulators.spotify.gateway import RequestRecord
 
 # This service answers a bare ``application/json``.
 json_response = partial(shared_json_response, charset=False)
@@ -266,18 +266,17 @@ class AcousticBrainzEmulator:
             Route("/api/v1/high-level", self._bulk, methods=["GET"]),
             Route("/api/v1/{mbid}/high-level", self._single, methods=["GET"]),
         ]
-        self._gate = ProviderGate(
+        self._faults = ProviderFaults(self.config)
+        self.app: ASGIApp = self._faults.gateway(
             Starlette(routes=routes, exception_handlers={404: self._not_found}),
             service="acousticbrainz",
-            config=self.config,
             clock=self.clock,
             log=self.requests,
         )
-        self.app: ASGIApp = self._gate
 
     def reset_faults(self) -> None:
         """Replay random faults from `config.fault_seed`; empty the rate-limit window."""
-        self._gate.reset()
+        self._faults.reset()
         self.limiter.reset()
 
     def document(self, mbid: str) -> dict[str, Any] | None:

@@ -27,7 +27,7 @@ Deezer answers errors with HTTP 200 and an `error` object; so does the emulator:
   Refused requests are not counted.
 
 Random faults (`fail_rate`: bare 5xx, `drop_rate`: dropped connection) and latency come from
-`ProviderGate`; every request lands in `requests`.
+`ProviderFaults.gateway`; every request lands in `requests`.
 """
 
 from __future__ import annotations
@@ -43,15 +43,14 @@ from starlette.routing import Route
 from app.emulators.common.clock import Clock
 from app.emulators.common.gate import (
     ProviderConfig,
-    ProviderGate,
+    ProviderFaults,
     SlidingWindow,
-    mark_fault,
     stable_int,
 )
+from app.emulators.common.gateway import RequestRecord, mark_fault
 from app.emulators.common.transport import ASGIApp, json_response
 from app.emulators.library.index import LibraryIndex, base_title
 from app.emulators.library.model import Album, Artist, GeneratedLibrary, Track
-from app.emulators.spotify.gateway import RequestRecord
 
 SITE = "https://www.deezer.com"
 API = "https://api.deezer.com"
@@ -108,14 +107,10 @@ class DeezerEmulator:
             Route("/album/{ref}", self._album, methods=["GET"]),
             Route("/{rest:path}", self._unknown, methods=["GET", "POST", "DELETE"]),
         ]
-        self._gate = ProviderGate(
-            Starlette(routes=routes),
-            service="deezer",
-            config=self.config,
-            clock=self.clock,
-            log=self.requests,
+        self._faults = ProviderFaults(self.config)
+        self.app: ASGIApp = self._faults.gateway(
+            Starlette(routes=routes), service="deezer", clock=self.clock, log=self.requests
         )
-        self.app: ASGIApp = self._gate
 
     # -- ids ---------------------------------------------------------------------------------
 
@@ -130,7 +125,7 @@ class DeezerEmulator:
 
     def reset_faults(self) -> None:
         """Replay random faults from `config.fault_seed`; empty the quota window."""
-        self._gate.reset()
+        self._faults.reset()
         self.quota.reset()
 
     # -- routes ------------------------------------------------------------------------------

@@ -40,11 +40,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from app.emulators.common.clock import Clock
-from app.emulators.common.gate import ProviderConfig, ProviderGate, SlidingWindow, mark_fault
+from app.emulators.common.gate import ProviderConfig, ProviderFaults, SlidingWindow
+from app.emulators.common.gateway import RequestRecord, mark_fault
 from app.emulators.common.transport import ASGIApp, json_response
 from app.emulators.library.index import LibraryIndex, fold
 from app.emulators.library.model import Artist, GeneratedLibrary, Track
-from app.emulators.spotify.gateway import RequestRecord
 
 INVALID_METHOD = 3
 INVALID_PARAMETERS = 6
@@ -119,18 +119,14 @@ class LastfmEmulator:
                 for artist_id in track.artist_ids:
                     self._artist_tracks.setdefault(artist_id, []).append(track)
         routes = [Route("/", self._root, methods=["GET", "POST"])]
-        self._gate = ProviderGate(
-            Starlette(routes=routes),
-            service="lastfm",
-            config=self.config,
-            clock=self.clock,
-            log=self.requests,
+        self._faults = ProviderFaults(self.config)
+        self.app: ASGIApp = self._faults.gateway(
+            Starlette(routes=routes), service="lastfm", clock=self.clock, log=self.requests
         )
-        self.app: ASGIApp = self._gate
 
     def reset_faults(self) -> None:
         """Replay random faults from `config.fault_seed`; empty the rate-limit windows."""
-        self._gate.reset()
+        self._faults.reset()
         self.limiter.reset()
 
     async def _root(self, request: Request) -> Response:

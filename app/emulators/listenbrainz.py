@@ -35,7 +35,7 @@ from starlette.routing import Route
 
 from app.emulators.common.clock import Clock
 from app.emulators.common.gate import RandomFaults, SlidingWindow, check_fault_rates
-from app.emulators.common.gateway import PolicyGateway, Refusal, client_key
+from app.emulators.common.gateway import Gateway, Refusal, RequestRecord, client_key
 from app.emulators.common.transport import ASGIApp, Scope, json_response
 from app.emulators.library.model import GeneratedLibrary
 from app.emulators.musicbrainz.data import (
@@ -45,7 +45,6 @@ from app.emulators.musicbrainz.data import (
     is_genre,
     release_id,
 )
-from app.emulators.spotify.gateway import RequestRecord
 
 _MBID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 INC_VALUES = frozenset({"artist", "tag", "release"})
@@ -121,14 +120,14 @@ class ListenBrainzEmulator:
         inner = Starlette(
             routes=routes, exception_handlers={404: self._not_found, 405: self._not_allowed}
         )
-        self.app: ASGIApp = PolicyGateway(
+        self.app: ASGIApp = Gateway(
             inner,
             service=self.service,
             clock=self.clock,
             log=self.requests,
             log_size=lambda: self.config.request_log_size,
             latency_ms=lambda: self.config.latency_ms,
-            check=self._check,
+            refuse=self._check,
         )
 
     def reset_limits(self) -> None:

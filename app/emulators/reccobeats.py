@@ -47,15 +47,14 @@ from starlette.routing import Route
 from app.emulators.common.clock import Clock
 from app.emulators.common.gate import (
     ProviderConfig,
-    ProviderGate,
+    ProviderFaults,
     SlidingWindow,
-    mark_fault,
     stable_int,
 )
+from app.emulators.common.gateway import RequestRecord, mark_fault
 from app.emulators.common.transport import ASGIApp
 from app.emulators.common.transport import json_response as shared_json_response
 from app.emulators.library.model import GeneratedLibrary, Track
-from app.emulators.spotify.gateway import RequestRecord
 
 _NAMESPACE = uuid.UUID("6f1e3c4a-8a55-4f0e-9a43-2b1f0c6d9e71")
 FEATURES = (
@@ -108,18 +107,14 @@ class ReccoBeatsEmulator:
             Route("/audio-features", self._audio_features, methods=["GET"]),
             Route("/track", self._tracks, methods=["GET"]),
         ]
-        self._gate = ProviderGate(
-            Starlette(routes=routes),
-            service="reccobeats",
-            config=self.config,
-            clock=self.clock,
-            log=self.requests,
+        self._faults = ProviderFaults(self.config)
+        self.app: ASGIApp = self._faults.gateway(
+            Starlette(routes=routes), service="reccobeats", clock=self.clock, log=self.requests
         )
-        self.app: ASGIApp = self._gate
 
     def reset_faults(self) -> None:
         """Replay random faults from `config.fault_seed`; empty the rate-limit windows."""
-        self._gate.reset()
+        self._faults.reset()
         self.limiter.reset()
 
     # -- routes ------------------------------------------------------------------------------

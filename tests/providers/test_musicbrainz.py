@@ -19,12 +19,12 @@ import pytest
 
 from app.core.models import ArtistRef, Track, TrackEnrichment, TrackSourceType
 from app.data.sources import SourceEntry, SourceRecord
+from app.emulators.common.gateway import RequestRecord
 from app.emulators.library.account import generate_library
 from app.emulators.library.model import GeneratedLibrary
 from app.emulators.library.model import Track as EmulatedTrack
 from app.emulators.musicbrainz.data import MusicBrainzData, is_genre
 from app.emulators.musicbrainz.service import MusicBrainzEmulator
-from app.emulators.spotify.gateway import RequestRecord
 from app.providers.base import EnrichItem
 from app.providers.musicbrainz.matching import (
     base_title,

@@ -18,12 +18,12 @@ from starlette.routing import Mount
 
 from app.core.config import Settings
 from app.data.tokens import TokenStore
+from app.emulators.common.gateway import RequestRecord
 from app.emulators.common.transport import emulator_transport
 from app.emulators.library.account import generate_library
 from app.emulators.library.model import GeneratedLibrary
 from app.emulators.spotify.config import SpotifyEmulatorConfig
 from app.emulators.spotify.emulator import SpotifyEmulator
-from app.emulators.spotify.gateway import RequestRecord
 from app.spotify.access import SpotifyAccess
 from app.spotify.auth.login import headless_login
 from app.spotify.client import SpotifyClient

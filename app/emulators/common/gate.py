@@ -1,13 +1,12 @@
-"""What every provider emulator (Deezer, ReccoBeats, Last.fm; MusicBrainz and ListenBrainz use
-the window, the rate checks and `RandomFaults`) shares: settings, the request
-log, injected latency/faults and a sliding-window rate limiter on the emulator clock.
+"""What the provider emulators share (Deezer, ReccoBeats, Last.fm, AcousticBrainz, the LLM;
+MusicBrainz and ListenBrainz use the window and `RandomFaults`): their settings, seeded random
+faults and a sliding-window rate limiter on the emulator clock.
 
-`ProviderGate` wraps a service's ASGI app like the Spotify `Gateway`: it logs each request as a
-`RequestRecord` (service, method, path below the mount point, query, clock time, status,
-fault), sleeps `latency_ms`, and answers a `fail_rate` share of requests with a bare 5xx (what
-a proxy in front of the real service gives) or hangs up on a `drop_rate` share. Rate limits are
-the services' own business (their refusals have service-specific bodies), so handlers call
-`SlidingWindow.hit` and mark the logged record with `mark_fault`.
+`ProviderFaults.gateway` puts a service behind the common `Gateway` (request log, latency) and
+answers a `fail_rate` share of requests with a bare 5xx (what a proxy in front of the real
+service gives) or hangs up on a `drop_rate` share. Rate limits are the services' own business
+(their refusals have service-specific bodies), so handlers call `SlidingWindow.hit` and mark the
+logged record with `gateway.mark_fault`.
 """
 
 from __future__ import annotations
@@ -16,16 +15,13 @@ import hashlib
 import math
 import random
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from starlette.requests import Request
-from starlette.responses import PlainTextResponse
-
 from app.emulators.common.clock import Clock
-from app.emulators.common.transport import ASGIApp, Message, Receive, Scope, Send, drop_connection
-from app.emulators.spotify.gateway import RequestRecord, relative_path, remember
+from app.emulators.common.gateway import Gateway, Refusal, RequestRecord
+from app.emulators.common.transport import ASGIApp, Scope
 
-_RECORD_KEY = "emulator.record"
 _SERVER_ERRORS = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}
 
 
@@ -115,72 +111,40 @@ class RandomFaults:
         return None
 
 
-def mark_fault(request: Request, kind: str) -> None:
-    """Record on the logged request that the handler refused it (e.g. "rate_limit")."""
-    record = request.scope.get(_RECORD_KEY)
-    if isinstance(record, RequestRecord):
-        record.fault = kind
+class ProviderFaults:
+    """A provider emulator's front door: seeded random 5xx answers and dropped connections."""
 
-
-class ProviderGate:
-    """Outermost layer of a provider emulator: request log, latency, random faults."""
-
-    def __init__(
-        self,
-        app: ASGIApp,
-        *,
-        service: str,
-        config: ProviderConfig,
-        clock: Clock,
-        log: list[RequestRecord],
-    ) -> None:
-        self.app = app
-        self.service = service
+    def __init__(self, config: ProviderConfig) -> None:
         self.config = config
-        self.clock = clock
-        self.log = log
         self._faults = RandomFaults(config.fault_seed)
 
     def reset(self) -> None:
         """Restart the random fault sequence from `config.fault_seed`."""
         self._faults = RandomFaults(self.config.fault_seed)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        request = Request(scope)
-        record = RequestRecord(
-            self.service,
-            scope["method"],
-            relative_path(scope),
-            dict(request.query_params),
-            self.clock.now(),
-        )
-        record.headers = dict(request.headers)
-        remember(self.log, record, self.config.request_log_size)
-        if self.config.latency_ms > 0:
-            await self.clock.sleep(self.config.latency_ms / 1000)
+    def refuse(self, _scope: Scope, _headers: Mapping[str, str]) -> Refusal | None:
         config = self.config
         fault = self._faults.draw(config.fault_seed, config.fail_rate, config.drop_rate)
         if fault == "drop":
-            record.fault = "drop"
-            await drop_connection(scope, send)
-            return
-
-        async def logged_send(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                record.status = message["status"]
-            await send(message)
-
+            return Refusal("drop")
         if isinstance(fault, int):
-            record.fault = "error"
-            response = PlainTextResponse(_SERVER_ERRORS[fault], status_code=fault)
-            await response(scope, receive, logged_send)
-            return
-        scope = dict(scope)
-        scope[_RECORD_KEY] = record
-        await self.app(scope, receive, logged_send)
+            text = _SERVER_ERRORS[fault].encode()
+            return Refusal("error", fault, text, content_type="text/plain; charset=utf-8")
+        return None
+
+    def gateway(
+        self, app: ASGIApp, *, service: str, clock: Clock, log: list[RequestRecord]
+    ) -> Gateway:
+        """`app` behind the request log, the configured latency and these faults."""
+        return Gateway(
+            app,
+            service=service,
+            clock=clock,
+            log=log,
+            log_size=lambda: self.config.request_log_size,
+            latency_ms=lambda: self.config.latency_ms,
+            refuse=self.refuse,
+        )
 
 
 def stable_int(text: str, low: int, high: int) -> int:

@@ -49,7 +49,7 @@ a trailing comma, or a fenced block inside chatty prose); a `schema_violation_ra
 valid JSON in which one track's entry breaks the schema (energy level as a number, no mood,
 an energy level outside the enum, era "90s"). `config.fenced` wraps every clean answer in a
 ```json fence and `config.max_answers` stops every answer after that many tracks, as small
-local models do. `ProviderGate` adds latency, bare 5xx and dropped
+local models do. `ProviderFaults.gateway` adds latency, bare 5xx and dropped
 connections; `requests` logs every request and `chats` every completion's body, the tracks
 it found, who it took them for and the fault it injected.
 

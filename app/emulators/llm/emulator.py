@@ -1,7 +1,7 @@
 """`LlmEmulator`: the routes, who may call them (API keys, rate limits) and the completions.
 
 A completion is checked (`protocol`), answered from the truth (`answers`), possibly spoiled
-(`faults`) and recorded in `chats`; `ProviderGate` wraps the app with latency, bare 5xx,
+(`faults`) and recorded in `chats`; `ProviderFaults.gateway` wraps the app with latency, bare 5xx,
 dropped connections and the request log.
 """
 
@@ -17,14 +17,14 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from app.emulators.common.clock import Clock
-from app.emulators.common.gate import ProviderConfig, ProviderGate, SlidingWindow, mark_fault
+from app.emulators.common.gate import ProviderConfig, ProviderFaults, SlidingWindow
+from app.emulators.common.gateway import RequestRecord, mark_fault, remember
 from app.emulators.common.transport import ASGIApp
 from app.emulators.library.index import LibraryIndex
 from app.emulators.library.model import GeneratedLibrary, Track
 from app.emulators.llm.answers import Answerer, ChatRecord, find_track_list
 from app.emulators.llm.faults import AnswerFaults
 from app.emulators.llm.protocol import OpenAiError, completion, json_response, parse_chat
-from app.emulators.spotify.gateway import RequestRecord, remember
 
 DEFAULT_MODEL = "emulated-llm"
 CREATED = 1_700_000_000  # the listed models' creation time
@@ -76,18 +76,14 @@ class LlmEmulator:
             Route("/chat/completions", self._chat, methods=["POST"]),
             Route("/{rest:path}", self._unknown, methods=["GET", "POST", "PUT", "DELETE"]),
         ]
-        self._gate = ProviderGate(
-            Starlette(routes=routes),
-            service="llm",
-            config=self.config,
-            clock=self.clock,
-            log=self.requests,
+        self._front = ProviderFaults(self.config)
+        self.app: ASGIApp = self._front.gateway(
+            Starlette(routes=routes), service="llm", clock=self.clock, log=self.requests
         )
-        self.app: ASGIApp = self._gate
 
     def reset_faults(self) -> None:
         """Replay random and answer faults from `config.fault_seed`; empty the rate windows."""
-        self._gate.reset()
+        self._front.reset()
         self.limiter.reset()
         self._faults.reseed(self.config.fault_seed)
 

@@ -33,14 +33,14 @@ is refused with 403; more than `rate_per_second` requests per client address wit
 counted); then random faults (`fail_rate`, `drop_rate`) and `latency_ms`. Every request is
 logged in `requests` (`RequestRecord`, service "musicbrainz").
 
-Modules: `service` (`MusicBrainzEmulator`, its config, routes, errors and policy), `gateway`
-(`PolicyGateway`/`Refusal`, shared with the ListenBrainz emulator), `data` (`MusicBrainzData`
-and the id/genre helpers), `render` (JSON shapes), `query` (the search language) and `search`
-(`Searcher`, scoring). Seeded faults and the request log come from `common.gate`.
+Modules: `service` (`MusicBrainzEmulator`, its config, routes, errors and its policy, put in
+front of the routes by `common.gateway.Gateway` as `Refusal`s), `data` (`MusicBrainzData` and
+the id/genre helpers), `render` (JSON shapes), `query` (the search language) and `search`
+(`Searcher`, scoring). Seeded faults come from `common.gate`, the request log from the gateway.
 """
 
 from app.emulators.common.gate import RandomFaults
-from app.emulators.common.gateway import PolicyGateway, Refusal, client_key
+from app.emulators.common.gateway import Refusal, client_key
 from app.emulators.musicbrainz.data import (
     MusicBrainzData,
     Recording,
@@ -82,7 +82,6 @@ __all__ = [
     "MusicBrainzEmulator",
     "MusicBrainzError",
     "Node",
-    "PolicyGateway",
     "Query",
     "QueryError",
     "RandomFaults",

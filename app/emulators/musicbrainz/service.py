@@ -16,14 +16,13 @@ from starlette.routing import Route
 
 from app.emulators.common.clock import Clock
 from app.emulators.common.gate import RandomFaults, SlidingWindow, check_fault_rates
-from app.emulators.common.gateway import PolicyGateway, Refusal, client_key
+from app.emulators.common.gateway import Gateway, Refusal, RequestRecord, client_key
 from app.emulators.common.transport import ASGIApp, Scope, json_response
 from app.emulators.library.model import GeneratedLibrary
 from app.emulators.musicbrainz.data import MusicBrainzData
 from app.emulators.musicbrainz.query import QueryError, parse_query
 from app.emulators.musicbrainz.render import Renderer
 from app.emulators.musicbrainz.search import Searcher
-from app.emulators.spotify.gateway import RequestRecord
 
 HELP = "For usage, please see: https://musicbrainz.org/development/mmd"
 RATE_LIMIT_MESSAGE = (
@@ -150,14 +149,14 @@ class MusicBrainzEmulator:
             routes=routes,
             exception_handlers={404: self._not_found, 405: self._not_found},
         )
-        self.app: ASGIApp = PolicyGateway(
+        self.app: ASGIApp = Gateway(
             inner,
             service=self.service,
             clock=self.clock,
             log=self.requests,
             log_size=lambda: self.config.request_log_size,
             latency_ms=lambda: self.config.latency_ms,
-            check=self._check,
+            refuse=self._check,
         )
 
     # -- what tests use ----------------------------------------------------------------------

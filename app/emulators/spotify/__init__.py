@@ -7,9 +7,9 @@ rotating refresh tokens), `api` + `playlists` (routes), `render` (JSON objects),
 `responses` and `context` (HTTP plumbing).
 """
 
+from app.emulators.common.gateway import RequestRecord
 from app.emulators.spotify.config import CLIENT_SCOPES, KNOWN_SCOPES, SpotifyEmulatorConfig
 from app.emulators.spotify.emulator import SpotifyEmulator
-from app.emulators.spotify.gateway import RequestRecord
 from app.emulators.spotify.oauth import pkce_challenge
 
 __all__ = [

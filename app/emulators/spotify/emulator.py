@@ -22,14 +22,14 @@ from datetime import datetime
 from pathlib import Path
 
 from app.emulators.common.clock import Clock
+from app.emulators.common.gateway import RequestRecord
 from app.emulators.common.transport import ASGIApp, Receive, Scope, Send
 from app.emulators.library.model import GeneratedLibrary, PlaylistEntry
 from app.emulators.spotify.accounts import AccountsService
 from app.emulators.spotify.api import create_api_app
 from app.emulators.spotify.config import CLIENT_SCOPES, SpotifyEmulatorConfig
 from app.emulators.spotify.context import ApiContext
-from app.emulators.spotify.faults import FaultInjector
-from app.emulators.spotify.gateway import Gateway, RequestRecord
+from app.emulators.spotify.faults import FaultInjector, front_door
 from app.emulators.spotify.oauth import TokenServer
 from app.emulators.spotify.persistence import StateFile
 from app.emulators.spotify.state import AccountState, PlaylistState
@@ -78,7 +78,7 @@ class SpotifyEmulator:
         def faulty() -> bool:
             return service == "api" or self.config.faults_on_accounts
 
-        return Gateway(
+        return front_door(
             app,
             service=service,
             config=self.config,

@@ -9,6 +9,9 @@ The rate limit counts the requests each access token made in the last
 `config.rate_limit_window` seconds of the emulator's clock; over `config.rate_limit` the
 answer is 429 with `Retry-After` = whole seconds until the oldest counted request leaves the
 window. Refused requests are not counted.
+
+`front_door` puts both in front of a service's routes (`common.gateway.Gateway`): the API always,
+the accounts service only when `config.faults_on_accounts` asks for it.
 """
 
 from __future__ import annotations
@@ -16,10 +19,14 @@ from __future__ import annotations
 import math
 import random
 from collections import deque
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from app.emulators.common.clock import Clock
+from app.emulators.common.gateway import Gateway, Refusal, RequestRecord
+from app.emulators.common.transport import ASGIApp, Scope
 from app.emulators.spotify.config import SpotifyEmulatorConfig
+from app.emulators.spotify.responses import error_body
 
 SERVER_ERRORS = {
     500: "Server error.",
@@ -38,6 +45,19 @@ class Fault:
     status: int = 0
     message: str = ""
     retry_after: int | None = None
+
+    def refusal(self) -> Refusal:
+        """The answer the emulated service gives instead of its own."""
+        if self.kind == "drop":
+            return Refusal("drop")
+        if self.kind == "garble":
+            return Refusal("garble", 200, GARBLED)
+        headers = {} if self.retry_after is None else {"retry-after": str(self.retry_after)}
+        return Refusal(self.kind, self.status, error_body(self.status, self.message), headers)
+
+
+GARBLED = b'{"href":"https://api.spotify.com/v1/me/tracks","items":[{"added_at":"2026-'
+"""A success whose JSON stops half-way, as a broken proxy or cache may deliver it."""
 
 
 class FaultInjector:
@@ -88,3 +108,35 @@ class FaultInjector:
         self._seed = self.config.fault_seed
         self._rng.seed(self._seed)
         self._windows.clear()
+
+
+def front_door(
+    app: ASGIApp,
+    *,
+    service: str,
+    config: SpotifyEmulatorConfig,
+    clock: Clock,
+    faults: FaultInjector,
+    log: list[RequestRecord],
+    faulty: Callable[[], bool],
+) -> Gateway:
+    """`app` behind the request log; latency and faults only while `faulty()` says so."""
+
+    def latency() -> float:
+        return config.latency_ms if faulty() else 0.0
+
+    def refuse(scope: Scope, headers: Mapping[str, str]) -> Refusal | None:
+        if not faulty():
+            return None
+        fault = faults.decide(headers.get("authorization", ""))
+        return None if fault is None else fault.refusal()
+
+    return Gateway(
+        app,
+        service=service,
+        clock=clock,
+        log=log,
+        log_size=lambda: config.request_log_size,
+        latency_ms=latency,
+        refuse=refuse,
+    )
