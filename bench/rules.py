@@ -29,7 +29,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.core.models import AlbumRef, ArtistRef, Track, TrackEnrichment, TrackSourceType
-from app.core.rules import NEGATION, NEGATIVE, PlaylistRuleSet, RuleOperator
+from app.core.rules import PlaylistRuleSet, RuleOperator
 from app.data import Stores
 from app.data.sources import SourceEntry, SourceRecord
 from app.emulators.library.account import generate_library
@@ -37,6 +37,7 @@ from app.pipeline.rules.engine.compile import registry_types
 from app.pipeline.rules.engine.evaluate import dependency_order, evaluate_rule_sets
 from app.pipeline.rules.engine.stages import run_pipeline
 from app.pipeline.rules.library.views import Library, build_library
+from app.pipeline.rules.operators import NEGATION, NEGATIVE
 from app.pipeline.rules.service import preview_library
 from bench._report import best_of, record
 

@@ -37,7 +37,13 @@ MAX_LIST_VALUES = 1000
 
 
 class RuleOperator(StrEnum):
-    """Every operator of the language; the seed's are eq … regex."""
+    """Every operator of the language; the seed's are eq … regex.
+
+    The name is all the model needs. Everything else about an operator (its negative twin, text
+    form, value shape, the field types it applies to, how it tests a value, its Navidrome form)
+    is declared once in the operator registry, `app.pipeline.rules.operators`, which refuses to
+    load while a member here has no entry there.
+    """
 
     EQ = "eq"
     NE = "ne"
@@ -71,63 +77,6 @@ class RuleOperator(StrEnum):
     IN_RULE = "in_rule"
     NOT_IN_RULE = "not_in_rule"
 
-
-Op = RuleOperator
-
-# Each negative operator is exactly NOT of its positive twin (missing values included).
-NEGATION: dict[RuleOperator, RuleOperator] = {
-    Op.EQ: Op.NE,
-    Op.BETWEEN: Op.NOT_BETWEEN,
-    Op.IN: Op.NOT_IN,
-    Op.CONTAINS: Op.NOT_CONTAINS,
-    Op.STARTS_WITH: Op.NOT_STARTS_WITH,
-    Op.ENDS_WITH: Op.NOT_ENDS_WITH,
-    Op.REGEX: Op.NOT_REGEX,
-    Op.HAS_ANY: Op.HAS_NONE,
-    Op.IN_LAST: Op.NOT_IN_LAST,
-    Op.EXISTS: Op.NOT_EXISTS,
-    Op.IN_PLAYLIST: Op.NOT_IN_PLAYLIST,
-    Op.IN_RULE: Op.NOT_IN_RULE,
-}
-NEGATIVE: frozenset[RuleOperator] = frozenset(NEGATION.values())
-"""Operators that are NOT of a positive twin: true on a missing value."""
-NEGATION.update({negative: positive for positive, negative in list(NEGATION.items())})
-# `gt gte lt lte has_all before after` have no twin: `not (…)` expresses their negation.
-
-# What each operator's value must look like, structurally.
-VALUE_KIND: dict[RuleOperator, Literal["scalar", "pair", "list", "span", "none", "ref"]] = {
-    Op.EQ: "scalar",
-    Op.NE: "scalar",
-    Op.GT: "scalar",
-    Op.GTE: "scalar",
-    Op.LT: "scalar",
-    Op.LTE: "scalar",
-    Op.BETWEEN: "pair",
-    Op.NOT_BETWEEN: "pair",
-    Op.IN: "list",
-    Op.NOT_IN: "list",
-    Op.CONTAINS: "scalar",
-    Op.NOT_CONTAINS: "scalar",
-    Op.STARTS_WITH: "scalar",
-    Op.NOT_STARTS_WITH: "scalar",
-    Op.ENDS_WITH: "scalar",
-    Op.NOT_ENDS_WITH: "scalar",
-    Op.REGEX: "scalar",
-    Op.NOT_REGEX: "scalar",
-    Op.HAS_ANY: "list",
-    Op.HAS_ALL: "list",
-    Op.HAS_NONE: "list",
-    Op.BEFORE: "scalar",
-    Op.AFTER: "scalar",
-    Op.IN_LAST: "span",
-    Op.NOT_IN_LAST: "span",
-    Op.EXISTS: "none",
-    Op.NOT_EXISTS: "none",
-    Op.IN_PLAYLIST: "ref",
-    Op.NOT_IN_PLAYLIST: "ref",
-    Op.IN_RULE: "ref",
-    Op.NOT_IN_RULE: "ref",
-}
 
 _SPAN = re.compile(r"^\s*(\d+)\s*(h|d|w|mo|y)\s*$")
 SPAN_SECONDS = {"h": 3600, "d": 86_400, "w": 7 * 86_400, "mo": 30 * 86_400, "y": 365 * 86_400}

@@ -10,9 +10,6 @@ from pydantic import ValidationError
 from app.core.rules import (
     MAX_CONDITIONS,
     MAX_DEPTH,
-    NEGATION,
-    NEGATIVE,
-    VALUE_KIND,
     LimitSpec,
     PlaylistRuleSet,
     RuleCondition,
@@ -21,6 +18,7 @@ from app.core.rules import (
     RuleProblem,
     parse_span,
 )
+from app.pipeline.rules.operators import NEGATION, NEGATIVE, VALUE_KIND
 
 SEED = {
     "id": "3f1c2a9e-0b7d-4c55-9a61-2f1d4e8b7c10",

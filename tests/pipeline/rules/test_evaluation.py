@@ -10,11 +10,12 @@ from typing import Any
 import pytest
 
 from app.core.errors import RulesInvalidError
-from app.core.rules import NEGATION, NEGATIVE, RuleCondition, RuleGroup, RuleOperator
+from app.core.rules import RuleCondition, RuleGroup, RuleOperator
 from app.pipeline.rules.engine.columns import Columns
 from app.pipeline.rules.engine.compile import compile_tree
 from app.pipeline.rules.engine.evaluate import compile_group, matches_rules
 from app.pipeline.rules.library.views import Library
+from app.pipeline.rules.operators import NEGATION, NEGATIVE
 
 Op = RuleOperator
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)

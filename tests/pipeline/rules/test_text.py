@@ -14,7 +14,6 @@ from hypothesis import strategies as st
 from app.core.errors import RulesInvalidError
 from app.core.rules import (
     MAX_LIST_VALUES,
-    VALUE_KIND,
     LimitSpec,
     PlaylistRuleSet,
     RuleCondition,
@@ -22,6 +21,7 @@ from app.core.rules import (
     RuleOperator,
     SortKey,
 )
+from app.pipeline.rules.operators import VALUE_KIND
 from app.pipeline.rules.text import parser, printer
 from app.pipeline.rules.text.builder import MAX_NESTING
 from app.pipeline.rules.text.parser import parse_rules

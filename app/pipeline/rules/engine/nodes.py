@@ -1,28 +1,64 @@
 """Compiled rule nodes: each decides its condition per track view and per library mask.
 
-A `ConditionNode` holds one compiled condition; `test(view)` decides it for one track's view
-(`matches_rules`, explain, small libraries) and `mask(columns)` for the whole library at once,
-from the field indexes of `rules_index`. Both go through the same element predicates, so they
-cannot disagree. A negative operator is exactly NOT of its positive twin; a scalar operator on a
-list field matches when any element does; a positive operator on a missing value is false.
-`GroupNode` combines its children with and/or (short-circuiting) and negation.
+A `ConditionNode` holds one compiled condition and its `Matcher`, the predicate its operator
+declared in the registry (`app.pipeline.rules.operators`). A matcher decides the condition's
+positive form in both of the engine's ways from one element predicate, so they cannot disagree:
+`test(field)` for one track's view (`matches_rules`, explain, small libraries) and
+`mask(field, columns)` for the whole library at once, from the field indexes of `columns`:
+
+* `TextMatcher`: a text predicate, on each element's text in one form (casefolded, unaccented),
+  per library over the distinct texts of the field;
+* `RangeMatcher`: number or instant ranges, per library two bisections of the sorted keys;
+* `FlagMatcher`: a set of booleans, per library over the distinct values;
+* `Presence`, `Every` (every part holds) and `Members` (the track is in a set of ids) for
+  operators that look at the whole field or the track.
+
+A negative operator is exactly NOT of its positive twin; a scalar operator on a list field
+matches when any element does; a positive operator on a missing value is false. `GroupNode`
+combines its children with and/or (short-circuiting) and negation.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from app.core.rules import RuleCondition, RuleGroup, RuleOperator
 from app.pipeline.rules.engine.columns import Columns
-from app.pipeline.rules.values import Kind, TextForm, present
+from app.pipeline.rules.values import (
+    Kind,
+    TextForm,
+    as_bool,
+    as_instant,
+    as_number,
+    as_text,
+    present,
+    text_former,
+)
 
-__all__ = ["ConditionNode", "GroupNode", "Node", "Range", "Test", "View"]
+__all__ = [
+    "ConditionNode",
+    "Every",
+    "FlagMatcher",
+    "GroupNode",
+    "Matcher",
+    "Members",
+    "Mode",
+    "Node",
+    "Presence",
+    "Range",
+    "RangeMatcher",
+    "Test",
+    "TextMatcher",
+    "View",
+]
 
 View = Mapping[str, Any]
 Test = Callable[[View], bool]
+Mode = Literal["text", "range", "bool", "exists", "all", "rule"]
+"""Which matcher decides a condition (explain reads it)."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +89,198 @@ class Node:
         raise NotImplementedError
 
 
+# --- matchers: one predicate, two evaluations --------------------------------------------------
+
+
+class Matcher:
+    """A condition's positive predicate on a field: `test` builds the per-view closure, `mask`
+    decides the whole library; both from the same predicate."""
+
+    mode: ClassVar[Mode]
+
+    def test(self, field: str) -> Test:
+        raise NotImplementedError
+
+    def mask(self, field: str, columns: Columns) -> int:
+        raise NotImplementedError
+
+    def key(self) -> Hashable:
+        """What the mask depends on beyond the condition's own text (cached masks' key)."""
+        return None
+
+
+def _any_element(name: str, element: Callable[[Any], bool]) -> Test:
+    """The view test of an element predicate: any present element of the field holds."""
+
+    def any_element(view: View) -> bool:
+        value = view.get(name)
+        if value is None:
+            return False
+        if value.__class__ is list or value.__class__ is tuple:
+            for item in value:  # noqa: SIM110 (a loop is faster than any(genexpr))
+                if item is not None and item != "" and element(item):
+                    return True
+            return False
+        return value != "" and element(value)
+
+    return any_element
+
+
+@dataclass(frozen=True, eq=False)
+class TextMatcher(Matcher):
+    """`predicate` on each element's text in `form`."""
+
+    mode: ClassVar[Mode] = "text"
+    predicate: Callable[[str], bool]
+    form: TextForm
+
+    def test(self, field: str) -> Test:
+        predicate, former = self.predicate, text_former(self.form)
+
+        def element(item: Any) -> bool:
+            return predicate(former(as_text(item)))
+
+        return _any_element(field, element)
+
+    def mask(self, field: str, columns: Columns) -> int:
+        postings = columns.distinct(field)[1]
+        chosen = list(map(self.predicate, columns.texts(field, self.form)))
+        return columns.union(field, postings, chosen)
+
+    def key(self) -> Hashable:
+        return self.form
+
+
+@dataclass(frozen=True, eq=False)
+class RangeMatcher(Matcher):
+    """Each element as a number (or an instant) within one of `ranges`."""
+
+    mode: ClassVar[Mode] = "range"
+    kind: Kind
+    ranges: tuple[Range, ...]
+
+    def test(self, field: str) -> Test:
+        return _any_element(field, _range_element(self.kind, self.ranges))
+
+    def mask(self, field: str, columns: Columns) -> int:
+        keys = columns.sorted_keys(field, self.kind)[0]
+        spans = []
+        for bound in self.ranges:
+            start = (bisect_left if bound.low_inclusive else bisect_right)(keys, bound.low)
+            end = (bisect_right if bound.high_inclusive else bisect_left)(keys, bound.high)
+            if start < end:
+                spans.append((start, end))
+        return columns.spans(field, self.kind, spans)
+
+    def key(self) -> Hashable:
+        return (self.kind, self.ranges)
+
+
+def _range_element(kind: Kind, ranges: tuple[Range, ...]) -> Callable[[Any], bool]:
+    convert = as_number if kind == "number" else as_instant
+    if len(ranges) == 1:
+        (bound,) = ranges
+        low, high = bound.low, bound.high
+        if bound.low_inclusive and bound.high_inclusive:
+
+            def closed(item: Any) -> bool:
+                key = convert(item)
+                return key is not None and low <= key <= high
+
+            return closed
+        if bound.low_inclusive:
+
+            def half_open(item: Any) -> bool:
+                key = convert(item)
+                return key is not None and low <= key < high
+
+            return half_open
+
+    def general(item: Any) -> bool:
+        key = convert(item)
+        return key is not None and any(bound.holds(key) for bound in ranges)
+
+    return general
+
+
+@dataclass(frozen=True, eq=False)
+class FlagMatcher(Matcher):
+    """Each element as a boolean, one of `wanted`."""
+
+    mode: ClassVar[Mode] = "bool"
+    wanted: frozenset[bool]
+
+    def _element(self) -> Callable[[Any], bool]:
+        wanted = self.wanted
+        return lambda item: as_bool(item) in wanted
+
+    def test(self, field: str) -> Test:
+        return _any_element(field, self._element())
+
+    def mask(self, field: str, columns: Columns) -> int:
+        values, postings, _ = columns.distinct(field)
+        return columns.union(field, postings, list(map(self._element(), values)))
+
+
+@dataclass(frozen=True, eq=False)
+class Presence(Matcher):
+    """The field has a value (not missing, not empty)."""
+
+    mode: ClassVar[Mode] = "exists"
+
+    def test(self, field: str) -> Test:
+        return lambda view: present(view.get(field))
+
+    def mask(self, field: str, columns: Columns) -> int:
+        return columns.distinct(field)[2]
+
+
+@dataclass(frozen=True, eq=False)
+class Every(Matcher):
+    """The field has a value and every part holds (the parts decide the same field)."""
+
+    mode: ClassVar[Mode] = "all"
+    parts: tuple[ConditionNode, ...]
+
+    def test(self, field: str) -> Test:
+        parts = tuple(part.positive_test for part in self.parts)
+
+        def every(view: View) -> bool:
+            if not present(view.get(field)):
+                return False
+            return all(part(view) for part in parts)
+
+        return every
+
+    def mask(self, field: str, columns: Columns) -> int:
+        result = columns.distinct(field)[2]
+        for part in self.parts:
+            result &= part.positive_mask_cached(columns)
+        return result
+
+
+@dataclass(frozen=True, eq=False)
+class Members(Matcher):
+    """The field (the track id) is one of `ids`."""
+
+    mode: ClassVar[Mode] = "rule"
+    ids: frozenset[str]
+
+    def test(self, field: str) -> Test:
+        ids = self.ids
+        return lambda view: view.get(field) in ids
+
+    def mask(self, field: str, columns: Columns) -> int:
+        index = columns.library.index
+        return columns.mask([[index[track_id] for track_id in self.ids if track_id in index]])
+
+    def key(self) -> Hashable:
+        return self.ids
+
+
+# --- nodes -------------------------------------------------------------------------------------
+
+
 class ConditionNode(Node):
     """One compiled condition: `test(view)` and `mask(columns)` decide the same thing."""
 
@@ -62,39 +290,23 @@ class ConditionNode(Node):
         field: str,
         positive: RuleOperator,
         negated: bool,
-        mode: Literal["text", "range", "bool", "exists", "all", "rule"],
-        *,
-        element: Callable[[Any], bool] | None = None,
-        text_test: Callable[[str], bool] | None = None,
-        form: TextForm = (True, False),
-        kind: Kind = "text",
-        ranges: tuple[Range, ...] = (),
-        parts: tuple[ConditionNode, ...] = (),
-        members: frozenset[str] = frozenset(),
+        matcher: Matcher,
     ) -> None:
         self.condition = condition
         self.field = field
         self.positive = positive
         self.negated = negated
-        self.mode = mode
-        self.element = element
-        self.text_test = text_test
-        self.form = form
-        self.kind = kind
-        self.ranges = ranges
-        self.parts = parts
-        self.members = members
+        self.matcher = matcher
+        self.mode = matcher.mode
         self.signature = (
             field,
             positive,
-            mode,
-            kind,
-            form,
+            matcher.mode,
             repr(condition.value),
             condition.case_sensitive,
             condition.accent_insensitive,
         )
-        positive_test = self._positive_test()
+        positive_test = matcher.test(field)
         if negated:
 
             def negative(view: View) -> bool:
@@ -105,76 +317,20 @@ class ConditionNode(Node):
             self.test = positive_test
         self.positive_test = positive_test
 
-    def _positive_test(self) -> Test:
-        name = self.field
-        if self.mode == "exists":
-            return lambda view: present(view.get(name))
-        if self.mode == "rule":
-            members = self.members
-            return lambda view: view.get("id") in members
-        if self.mode == "all":
-            parts = tuple(part.positive_test for part in self.parts)
-
-            def has_all(view: View) -> bool:
-                if not present(view.get(name)):
-                    return False
-                return all(part(view) for part in parts)
-
-            return has_all
-        element = self.element
-        assert element is not None
-
-        def any_element(view: View) -> bool:
-            value = view.get(name)
-            if value is None:
-                return False
-            if value.__class__ is list or value.__class__ is tuple:
-                for item in value:  # noqa: SIM110 (a loop is faster than any(genexpr))
-                    if item is not None and item != "" and element(item):
-                        return True
-                return False
-            return value != "" and element(value)
-
-        return any_element
+    @property
+    def members(self) -> frozenset[str]:
+        """The track ids an `in rule` condition holds (empty for other conditions)."""
+        return self.matcher.ids if isinstance(self.matcher, Members) else frozenset()
 
     def positive_mask(self, columns: Columns) -> int:
-        if self.mode == "exists":
-            return columns.distinct(self.field)[2]
-        if self.mode == "rule":
-            index = columns.library.index
-            return columns.mask(
-                [[index[track_id] for track_id in self.members if track_id in index]]
-            )
-        if self.mode == "all":
-            result = columns.distinct(self.field)[2]
-            for part in self.parts:
-                result &= part.positive_mask_cached(columns)
-            return result
-        if self.mode == "range":
-            keys = columns.sorted_keys(self.field, self.kind)[0]
-            spans = []
-            for bound in self.ranges:
-                start = (bisect_left if bound.low_inclusive else bisect_right)(keys, bound.low)
-                end = (bisect_right if bound.high_inclusive else bisect_left)(keys, bound.high)
-                if start < end:
-                    spans.append((start, end))
-            return columns.spans(self.field, self.kind, spans)
-        values, postings, _ = columns.distinct(self.field)
-        if self.mode == "text":
-            text_test = self.text_test
-            assert text_test is not None
-            chosen = list(map(text_test, columns.texts(self.field, self.form)))
-        else:
-            assert self.element is not None
-            chosen = list(map(self.element, values))
-        return columns.union(self.field, postings, chosen)
+        return self.matcher.mask(self.field, columns)
 
     def positive_mask_cached(self, columns: Columns) -> int:
         """The positive mask, computed once per library: a condition repeated across rule
         sets, or met again by the next preview, costs a dictionary lookup. The key holds what
-        the mask depends on beyond the condition itself: the bounds `in_last` computed from
-        "now", and a referenced rule set's members."""
-        key = (self.signature, self.ranges, self.members)
+        the mask depends on beyond the condition itself (`Matcher.key`): the kind and ranges
+        (`in_last` computes them from "now"), the text form, a referenced rule set's members."""
+        key = (self.signature, self.matcher.key())
         masks = columns.masks
         found = masks.get(key)
         if found is None:

@@ -1,18 +1,13 @@
 """The types of the rules language's fields, the operators each takes, and the built-in fields.
 
-Operators per type (`operators_for`), in the order of `RuleOperator`:
-
-    text    eq ne in not_in contains not_contains starts_with not_starts_with ends_with
-            not_ends_with regex not_regex exists not_exists
-    number  eq ne gt gte lt lte between not_between in not_in exists not_exists
-    date    eq ne gt gte lt lte between not_between before after in_last not_in_last
-            exists not_exists
-    bool    eq ne exists not_exists
-    list of T   has_any has_all has_none + every operator of T (a scalar operator on a list
-            matches when any element does; an empty list is a missing value)
-    track   in_playlist not_in_playlist in_rule not_in_rule — only on the pseudo-field
-            `TRACK_FIELD` ("track"): the text form `in playlist "x"` is the condition
-            ``{"field": "track", "operator": "in_playlist", "value": "x"}``.
+Each operator declares what it applies to in the operator registry
+(`app.pipeline.rules.operators`; docs/rules.md has the table), and `operators_for` reads it, in
+the order of `RuleOperator`: a field of type text, number, date or bool; a list of T takes the
+list operators (`has_any` …) plus every operator of T (a scalar operator on a list matches when
+any element does; an empty list is a missing value); the track operators (`in_playlist`,
+`in_rule` and their negations) apply only to the pseudo-field `TRACK_FIELD` ("track"): the text
+form `in playlist "x"` is the condition
+``{"field": "track", "operator": "in_playlist", "value": "x"}``.
 
 `FieldInfo` describes one field, built-in or found in the library's enrichments
 (`discovery`); `BUILTIN_FIELDS` are the fields of the track itself and of where it
@@ -25,6 +20,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from app.core.rules import RuleOperator
+from app.pipeline.rules.operators import applying_to
 
 FieldType = Literal["text", "number", "date", "bool"]
 FieldOrigin = Literal["track", "source", "enrichment"]
@@ -32,41 +28,12 @@ FieldOrigin = Literal["track", "source", "enrichment"]
 TRACK_FIELD = "track"
 """The pseudo-field of the track-level operators (`in_playlist`, `in_rule` and negations)."""
 
-Op = RuleOperator
-
-_EXISTENCE = {Op.EXISTS, Op.NOT_EXISTS}
-_EQUALITY = {Op.EQ, Op.NE}
-_ORDER = {Op.GT, Op.GTE, Op.LT, Op.LTE, Op.BETWEEN, Op.NOT_BETWEEN}
-_MEMBERSHIP = {Op.IN, Op.NOT_IN}
-_TEXT_MATCH = {
-    Op.CONTAINS,
-    Op.NOT_CONTAINS,
-    Op.STARTS_WITH,
-    Op.NOT_STARTS_WITH,
-    Op.ENDS_WITH,
-    Op.NOT_ENDS_WITH,
-    Op.REGEX,
-    Op.NOT_REGEX,
-}
-_DATE_ONLY = {Op.BEFORE, Op.AFTER, Op.IN_LAST, Op.NOT_IN_LAST}
-LIST_OPERATORS: frozenset[RuleOperator] = frozenset({Op.HAS_ANY, Op.HAS_ALL, Op.HAS_NONE})
-TRACK_OPERATORS: tuple[RuleOperator, ...] = (
-    Op.IN_PLAYLIST,
-    Op.NOT_IN_PLAYLIST,
-    Op.IN_RULE,
-    Op.NOT_IN_RULE,
-)
-
-
-def _ordered(operators: set[RuleOperator] | frozenset[RuleOperator]) -> tuple[RuleOperator, ...]:
-    return tuple(op for op in RuleOperator if op in operators)
-
-
+LIST_OPERATORS: frozenset[RuleOperator] = frozenset(applying_to("list"))
+"""Operators of list fields only (`has_any` …), whatever their elements."""
+TRACK_OPERATORS: tuple[RuleOperator, ...] = applying_to("track")
+"""Operators of the track itself, on `TRACK_FIELD`."""
 SCALAR_OPERATORS: dict[FieldType, tuple[RuleOperator, ...]] = {
-    "text": _ordered(_EQUALITY | _MEMBERSHIP | _TEXT_MATCH | _EXISTENCE),
-    "number": _ordered(_EQUALITY | _ORDER | _MEMBERSHIP | _EXISTENCE),
-    "date": _ordered(_EQUALITY | _ORDER | _DATE_ONLY | _EXISTENCE),
-    "bool": _ordered(_EQUALITY | _EXISTENCE),
+    field_type: applying_to(field_type) for field_type in ("text", "number", "date", "bool")
 }
 """Operators a single-valued field of each type accepts."""
 
@@ -92,7 +59,7 @@ def operators_for(info: FieldInfo) -> tuple[RuleOperator, ...]:
     allowed = set(SCALAR_OPERATORS[info.type])
     if info.is_list:
         allowed |= LIST_OPERATORS
-    return _ordered(allowed)
+    return tuple(op for op in RuleOperator if op in allowed)
 
 
 def type_label(info: FieldInfo) -> str:

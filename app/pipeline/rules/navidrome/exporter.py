@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.core.rules import (
-    NEGATION,
     PlaylistRuleSet,
     RuleCondition,
     RuleGroup,
@@ -36,12 +35,23 @@ from app.pipeline.rules.navidrome.tables import (
     navidrome_field,
     whole_days,
 )
-from app.pipeline.rules.text.printer import format_rules
+from app.pipeline.rules.operators import NEGATION
+from app.pipeline.rules.text.printer import OPERATOR_TEXT, format_rules
 
 __all__ = ["NspExport", "export_nsp"]
 
 Op = RuleOperator
 NOT_HAS_ALL = "not_has_all"  # `not (x has all [...])`: has no operator of its own
+_REWRITTEN = frozenset({Op.GTE, Op.LTE, Op.IN, Op.NOT_IN, Op.HAS_ANY, Op.HAS_ALL, Op.HAS_NONE})
+"""Operators with no `.nsp` form that `translate` writes with Navidrome's own."""
+_LACKING = {
+    Op.REGEX: "regular expressions",
+    Op.NOT_REGEX: "regular expressions",
+    Op.EXISTS: "a test for a present value",
+    Op.NOT_EXISTS: "a test for a missing value",
+    Op.NOT_BETWEEN: "`not between` (outside a range)",
+}
+"""How the export names what Navidrome lacks, when saying the operator's text is not clear."""
 
 
 @dataclass(frozen=True)
@@ -186,17 +196,9 @@ class _Writer:
         if op in (Op.IN_RULE, Op.NOT_IN_RULE):
             self.drop(text, "Navidrome cannot refer to another rule set", parent)
             return None
-        unsupported: dict[str, str] = {
-            Op.REGEX: "regular expressions",
-            Op.NOT_REGEX: "regular expressions",
-            Op.EXISTS: "a test for a present value",
-            Op.NOT_EXISTS: "a test for a missing value",
-            Op.NOT_STARTS_WITH: "`not starts with`",
-            Op.NOT_ENDS_WITH: "`not ends with`",
-            Op.NOT_BETWEEN: "`not between` (outside a range)",
-        }
-        if op in unsupported:
-            self.drop(text, f"Navidrome has no {unsupported[op]}", parent)
+        if op != NOT_HAS_ALL and op not in OPERATOR_TO_NSP and op not in _REWRITTEN:
+            lacking = _LACKING.get(Op(op), f"`{OPERATOR_TEXT[Op(op)]}`")
+            self.drop(text, f"Navidrome has no {lacking}", parent)
             return None
         name = self.nsp_field(condition, parent, text)
         if name is None:

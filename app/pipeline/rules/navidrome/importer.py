@@ -31,10 +31,12 @@ from app.pipeline.rules.navidrome.tables import (
     DATE_NOTE,
     NSP_TO_FIELD,
     NSP_TO_OPERATOR,
+    OPERATOR_TO_NSP,
     is_number,
     is_scalar,
     navidrome_field,
 )
+from app.pipeline.rules.operators import BY_NAME, VALUE_KIND
 
 __all__ = ["NspImport", "import_nsp", "slugify"]
 
@@ -263,14 +265,16 @@ class _Reader:
         ours = self.field(name)
         if value is None:
             raise _invalid(path, "a value is needed, not null")
-        if op in (Op.IN_LAST, Op.NOT_IN_LAST):
+        shape = VALUE_KIND[op]
+        if shape == "span":
             days = _whole(value, path, "a number of days")
             if days < 0:
                 raise _invalid(path, f"a number of days must not be negative ({days})")
             return RuleCondition(field=ours, operator=op, value=f"{days}d")
-        if op is Op.BETWEEN:
+        if shape == "pair":
             if not (isinstance(value, list) and len(value) == 2 and all(map(is_scalar, value))):
-                raise _invalid(path, f"`inTheRange` takes [low, high], not {json.dumps(value)}")
+                nsp = OPERATOR_TO_NSP[op]
+                raise _invalid(path, f"`{nsp}` takes [low, high], not {json.dumps(value)}")
             self._note_dates(name, value)
             return RuleCondition(field=ours, operator=op, value=list(value))
         if isinstance(value, list) and op in (Op.EQ, Op.NE):
@@ -281,7 +285,7 @@ class _Reader:
             )
         if not is_scalar(value):
             raise _invalid(path, f"takes text, a number or true/false, not {_kind(value)}")
-        if op in (Op.GT, Op.LT, Op.BEFORE, Op.AFTER, Op.EQ, Op.NE):
+        if "date" in BY_NAME[op].applies_to:
             self._note_dates(name, [value])
         return RuleCondition(field=ours, operator=op, value=value)
 

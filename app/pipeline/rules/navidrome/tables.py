@@ -1,8 +1,9 @@
 """What Navidrome ``.nsp`` import and export share: the field and operator tables, value tests.
 
 `NSP_TO_FIELD` / `FIELD_TO_NSP` map field names, `NSP_TO_OPERATOR` / `OPERATOR_TO_NSP`
-operators; `NAVIDROME_FIELDS` is what a stock Navidrome knows. The whole mapping is described
-in docs/rules.md; the two directions are `importer` and `exporter`.
+operators (each operator's Navidrome form is declared in the operator registry,
+`rules.operators`); `NAVIDROME_FIELDS` is what a stock Navidrome knows. The whole mapping is
+described in docs/rules.md; the two directions are `importer` and `exporter`.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from app.core.rules import SPAN_SECONDS, RuleOperator, parse_span
+from app.pipeline.rules.operators import NSP_FORMS
 
 __all__ = [
     "DATE_FIELDS",
@@ -29,7 +31,6 @@ __all__ = [
     "whole_days",
 ]
 
-Op = RuleOperator
 DAY = SPAN_SECONDS["d"]
 
 NSP_TO_FIELD: dict[str, str] = {
@@ -98,26 +99,10 @@ DATE_FIELDS: frozenset[str] = _words(
     "daterated"
 )
 
-NSP_TO_OPERATOR: dict[str, RuleOperator] = {
-    "is": Op.EQ,
-    "isNot": Op.NE,
-    "gt": Op.GT,
-    "lt": Op.LT,
-    "contains": Op.CONTAINS,
-    "notContains": Op.NOT_CONTAINS,
-    "startsWith": Op.STARTS_WITH,
-    "endsWith": Op.ENDS_WITH,
-    "inTheRange": Op.BETWEEN,
-    "before": Op.BEFORE,
-    "after": Op.AFTER,
-    "inTheLast": Op.IN_LAST,
-    "notInTheLast": Op.NOT_IN_LAST,
-    "inPlaylist": Op.IN_PLAYLIST,
-    "notInPlaylist": Op.NOT_IN_PLAYLIST,
-}
+OPERATOR_TO_NSP: dict[RuleOperator, str] = dict(NSP_FORMS)
+"""Our operator → Navidrome's, for those the registry gives a Navidrome form (`nsp`)."""
+NSP_TO_OPERATOR: dict[str, RuleOperator] = {nsp: op for op, nsp in NSP_FORMS.items()}
 """Navidrome operator (canonical spelling; read case-insensitively) → ours."""
-
-OPERATOR_TO_NSP: dict[RuleOperator, str] = {op: nsp for nsp, op in NSP_TO_OPERATOR.items()}
 DATE_NOTE = (
     "dates: Navidrome compares timestamps with the date as text, so on a timestamp field "
     "`after D` includes day D and `inTheRange [a, b]` stops at the start of day b, while we "

@@ -18,13 +18,13 @@ from lark import Token, Transformer
 
 from app.core.rules import (
     MAX_LIST_VALUES,
-    VALUE_KIND,
     LimitSpec,
     RuleCondition,
     RuleGroup,
     RuleOperator,
     SortKey,
 )
+from app.pipeline.rules.operators import VALUE_KIND
 from app.pipeline.rules.text.errors import problem_at
 from app.pipeline.rules.text.printer import TRACK_FIELD, is_date_literal
 
@@ -161,6 +161,8 @@ class TreeBuilder(Transformer[Token, Any]):
         return _Value(name, token, token)
 
     def __default__(self, data: Any, children: list[Any], meta: Any) -> Any:
+        """An operator's alternative, ``op_<operator>`` (generated from the registry by
+        `grammar`): (operator, value), the value read as the operator's shape says."""
         if not str(data).startswith("op_"):  # Lark's own helper rules (repetitions)
             return super().__default__(data, children, meta)  # type: ignore[no-untyped-call]
         operator = RuleOperator(str(data).removeprefix("op_"))

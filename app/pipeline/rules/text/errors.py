@@ -16,6 +16,7 @@ from lark import Lark, Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
 from app.core.rules import RuleProblem
+from app.pipeline.rules.text.grammar import CONTINUATIONS, OPERATOR_PHRASE, OPERATOR_TERMINALS
 
 __all__ = ["ProblemFound", "problem_at", "syntax_problem"]
 
@@ -45,20 +46,12 @@ def problem_at(
     )
 
 
-_OPERATOR_TERMINALS = frozenset(
-    {"EQ", "NE", "GT", "GTE", "LT", "LTE", "_BETWEEN", "_IN", "_CONTAINS", "_STARTS", "_ENDS"}
-    | {"_MATCHES", "_HAS", "_BEFORE", "_AFTER", "_IS", "NOT"}
-)
 _VALUE_TERMINALS = frozenset({"STRING", "NUMBER", "DATE", "TRUE", "FALSE"})
 _CLAUSE_TERMINALS = frozenset({"FROM", "SORT", "LIMIT", "DEDUPE", "MAX"})
 # What to call what the parser expected, in the order messages list them; a group is named when
-# all of its terminals are expected.
+# all of its terminals are expected. The operators and their words come from the registry.
 _EXPECTED_NAMES: tuple[tuple[frozenset[str], str], ...] = (
-    (
-        _OPERATOR_TERMINALS,
-        "an operator (=, !=, >, >=, <, <=, between, in, contains, starts with, ends with, "
-        "matches, has any/all/none, before, after, is present/missing, not …)",
-    ),
+    (OPERATOR_TERMINALS, f"an operator ({OPERATOR_PHRASE})"),
     (_VALUE_TERMINALS, 'a value ("text", a number, a date, true or false)'),
     (frozenset({"NAME", "STRING"}), "a field name"),
     (frozenset({"NAME"}), "a field name"),
@@ -81,12 +74,7 @@ _EXPECTED_NAMES: tuple[tuple[frozenset[str], str], ...] = (
     (frozenset({"_COMMA"}), "','"),
     (frozenset({"_RPAR"}), "')'"),
     (frozenset({"_RBRACK"}), "']'"),
-    (frozenset({"_ANY", "_ALL", "_NONE"}), "'any', 'all' or 'none'"),
-    (frozenset({"_PRESENT", "_MISSING"}), "'present' or 'missing'"),
-    (frozenset({"_LAST"}), "'last'"),
-    (frozenset({"_PLAYLIST"}), "'playlist'"),
-    (frozenset({"_RULE"}), "'rule'"),
-    (frozenset({"_WITH"}), "'with'"),
+    *CONTINUATIONS,
     (frozenset({"_BY"}), "'by'"),
     (frozenset({"ASC", "DESC"}), "'asc' or 'desc'"),
     (frozenset({"_SEED"}), "'seed'"),

@@ -74,7 +74,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from lark import Lark, Token
@@ -84,6 +83,7 @@ from app.core.errors import RulesInvalidError
 from app.core.rules import RuleGroup, RuleProblem
 from app.pipeline.rules.text.builder import MAX_NESTING, TreeBuilder, to_model
 from app.pipeline.rules.text.errors import ProblemFound, problem_at, syntax_problem
+from app.pipeline.rules.text.grammar import grammar_text
 from app.pipeline.rules.text.printer import (
     ParsedRules,
     normalize,
@@ -147,9 +147,8 @@ class _NestingGuard:
 
 @cache
 def _parser() -> Lark:
-    grammar = (Path(__file__).parent / "grammar.lark").read_text(encoding="utf-8")
     return Lark(
-        grammar,
+        grammar_text(),
         parser="lalr",
         lexer="contextual",
         postlex=_NestingGuard(),

@@ -18,8 +18,6 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.rules import (
-    NEGATION,
-    VALUE_KIND,
     LimitSpec,
     PlaylistRuleSet,
     RuleCondition,
@@ -27,6 +25,8 @@ from app.core.rules import (
     RuleOperator,
     SortKey,
 )
+from app.pipeline.rules.operators import BY_NAME, NEGATION, TEXT_FORMS, VALUE_KIND
+from app.pipeline.rules.text.grammar import FIELD_KEYWORDS
 
 __all__ = [
     "OPERATOR_TEXT",
@@ -122,45 +122,10 @@ def _canonical_value(condition: RuleCondition) -> RuleCondition:
 
 # --- printer -----------------------------------------------------------------------------------
 
-_OPERATOR_TEXT: dict[RuleOperator, str] = {
-    RuleOperator.EQ: "=",
-    RuleOperator.NE: "!=",
-    RuleOperator.GT: ">",
-    RuleOperator.GTE: ">=",
-    RuleOperator.LT: "<",
-    RuleOperator.LTE: "<=",
-    RuleOperator.BETWEEN: "between",
-    RuleOperator.NOT_BETWEEN: "not between",
-    RuleOperator.IN: "in",
-    RuleOperator.NOT_IN: "not in",
-    RuleOperator.CONTAINS: "contains",
-    RuleOperator.NOT_CONTAINS: "not contains",
-    RuleOperator.STARTS_WITH: "starts with",
-    RuleOperator.NOT_STARTS_WITH: "not starts with",
-    RuleOperator.ENDS_WITH: "ends with",
-    RuleOperator.NOT_ENDS_WITH: "not ends with",
-    RuleOperator.REGEX: "matches",
-    RuleOperator.NOT_REGEX: "not matches",
-    RuleOperator.HAS_ANY: "has any",
-    RuleOperator.HAS_ALL: "has all",
-    RuleOperator.HAS_NONE: "has none",
-    RuleOperator.BEFORE: "before",
-    RuleOperator.AFTER: "after",
-    RuleOperator.IN_LAST: "in last",
-    RuleOperator.NOT_IN_LAST: "not in last",
-    RuleOperator.EXISTS: "is present",
-    RuleOperator.NOT_EXISTS: "is missing",
-    RuleOperator.IN_PLAYLIST: "in playlist",
-    RuleOperator.NOT_IN_PLAYLIST: "not in playlist",
-    RuleOperator.IN_RULE: "in rule",
-    RuleOperator.NOT_IN_RULE: "not in rule",
-}
-OPERATOR_TEXT = _OPERATOR_TEXT
-"""Each operator's text form (for help screens and the UI)."""
+OPERATOR_TEXT: dict[RuleOperator, str] = {op: forms[0] for op, forms in TEXT_FORMS.items()}
+"""Each operator's text form, as the printer writes it (for help screens and the UI)."""
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
-# Words that are keywords where a field can stand (everything else is contextual).
-_FIELD_KEYWORDS = frozenset({"and", "or", "not", "in", "from", "sort", "limit", "dedupe", "max"})
 _DATE = re.compile(
     r"[0-9]{4}-[0-9]{2}(?:-[0-9]{2}(?:T[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?"
     r"(?:Z|[+-][0-9]{2}:[0-9]{2})?)?)?"
@@ -234,13 +199,13 @@ def _condition_text(condition: RuleCondition) -> str:
     value = condition.value
     where = f"{condition.field} {operator.value}"
     implied = (
-        kind == "ref"
+        "track" in BY_NAME[operator].applies_to
         and condition.field == TRACK_FIELD
         and not condition.case_sensitive
         and not condition.accent_insensitive
     )
     parts = [] if implied else [_field_text(condition.field)]
-    parts.append(_OPERATOR_TEXT[operator])
+    parts.append(OPERATOR_TEXT[operator])
     if kind == "scalar":
         parts.append(_scalar_text(value, where))
     elif kind == "pair":
@@ -299,7 +264,7 @@ def is_date_literal(text: str) -> bool:
 
 
 def _field_text(name: str) -> str:
-    if _NAME.fullmatch(name) and name.lower() not in _FIELD_KEYWORDS:
+    if _NAME.fullmatch(name) and name.lower() not in FIELD_KEYWORDS:
         return name
     return _quote(name)
 

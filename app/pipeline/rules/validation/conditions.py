@@ -2,7 +2,9 @@
 
 `check_condition` reports an unknown field (did-you-mean over names and aliases), an operator
 that does not fit the field's type, and a malformed value (pairs, lists, dates, spans, regexes
-under re2, types); `in_rule` naming an unknown rule set when the known ids are given. Each
+under re2, types); `in_rule` naming an unknown rule set when the known ids are given. What an
+operator applies to, the shape of its value and what its literal must be are its entry in the
+operator registry (`rules.operators`). Each
 problem is a `Found`: the `RuleProblem` and the token to look for in the text when no span is
 known (`validator` places them). `compile_regex` and `date_bounds` read a
 regex or a date value the way the engine does.
@@ -21,7 +23,6 @@ import re2  # type: ignore[import-untyped]
 from app.core.rules import (
     MAX_LIST_VALUES,
     MAX_REGEX_LENGTH,
-    VALUE_KIND,
     RuleOperator,
     RuleProblem,
     parse_span,
@@ -37,6 +38,7 @@ from app.pipeline.rules.fields.types import (
     operators_for,
     type_label,
 )
+from app.pipeline.rules.operators import BY_NAME
 
 __all__ = [
     "MAX_SPAN_SECONDS",
@@ -175,11 +177,7 @@ def _check_track_condition(
         message = f"operator {operator.value!r} applies to the track itself (got field {name!r})"
         fix = f"write field {TRACK_FIELD!r}"
         return [Found(RuleProblem(message=message, path=f"{path}.field", hint=fix), name)]
-    what = (
-        "a playlist id or name"
-        if operator in (Op.IN_PLAYLIST, Op.NOT_IN_PLAYLIST)
-        else "a rule set id"
-    )
+    what = BY_NAME[operator].refers_to
     if not isinstance(value, str) or not value.strip():
         message = f"{operator.value!r} needs {what} (got {short_value(value)})"
         return [Found(RuleProblem(message=message, path=f"{path}.value"), None)]
@@ -205,7 +203,8 @@ def _needs(operator: RuleOperator) -> str:
 def _check_value(
     info: FieldInfo, operator: RuleOperator, value: Any, path: str, case_sensitive: bool
 ) -> list[Found]:
-    kind = VALUE_KIND[operator]
+    entry = BY_NAME[operator]
+    kind = entry.value
     op = operator.value
     if kind == "none":
         if value is None or value is True:
@@ -213,7 +212,7 @@ def _check_value(
         return [_problem(f"operator {op!r} takes no value (got {short_value(value)})", path)]
     if kind == "span":
         return _check_span(value, path)
-    if operator in (Op.REGEX, Op.NOT_REGEX):
+    if entry.literal == "pattern":
         if not isinstance(value, str):
             return [_problem(f"{op!r} needs a pattern in quotes (got {short_value(value)})", path)]
         try:
@@ -221,14 +220,7 @@ def _check_value(
         except ValueError as exc:
             return [_problem(str(exc), path, token=value[:50])]
         return []
-    if operator in (
-        Op.CONTAINS,
-        Op.NOT_CONTAINS,
-        Op.STARTS_WITH,
-        Op.NOT_STARTS_WITH,
-        Op.ENDS_WITH,
-        Op.NOT_ENDS_WITH,
-    ):
+    if entry.literal == "text":
         if not isinstance(value, str):
             return [_problem(f"{op!r} needs text in quotes (got {short_value(value)})", path)]
         return []

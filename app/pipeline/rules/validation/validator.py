@@ -54,6 +54,7 @@ from app.core.rules import (
 )
 from app.pipeline.rules.fields.registry import FieldRegistry, closest
 from app.pipeline.rules.fields.types import TRACK_FIELD
+from app.pipeline.rules.operators import TEXT_FORMS
 from app.pipeline.rules.validation.conditions import (
     Found,
     check_condition,
@@ -72,22 +73,23 @@ Spans = Mapping[str, tuple[int, int, int]]
 RANDOM_SORT = "random"
 
 _OPERATOR_WORDS = {
-    "=": "eq",
+    **{
+        spelling: op.value
+        for op, forms in TEXT_FORMS.items()
+        for form in forms
+        for spelling in (form, form.replace(" ", "_"))
+    },
     "==": "eq",
     "equals": "eq",
-    "!=": "ne",
     "<>": "ne",
-    ">": "gt",
-    ">=": "gte",
-    "<": "lt",
-    "<=": "lte",
-    "matches": "regex",
     "~": "regex",
-    "not_matches": "not_regex",
     "and": "and",
     "all": "and",
     "any": "or",
 }
+"""What a person may write for an operator in JSON → the operator meant (did-you-mean): every
+text form of the registry (``>=``, ``matches``, ``is present``, ``not_matches``…) and a few
+spellings from other languages."""
 
 
 # --- public API -------------------------------------------------------------------------------
