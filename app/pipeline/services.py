@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from app.core.config import Settings
 from app.data import Stores
+from app.pipeline.enrichment.registry import configured_precedence
 from app.providers.http import ProviderNet, Transport
 from app.spotify.access import SpotifyAccess
 
@@ -30,7 +31,8 @@ class Services:
     def __post_init__(self) -> None:
         from app.pipeline.rules.library.cache import configure_precedence
 
-        configure_precedence(self.stores.directory, self.settings.enrichment_precedence)
+        # An unknown provider in SAP_ENRICHMENT_PRECEDENCE raises here, at start.
+        configure_precedence(self.stores.directory, configured_precedence(self.settings))
 
     def provider_net(self) -> ProviderNet:
         """HTTP clients for one provider run (close with `async with`)."""

@@ -20,7 +20,7 @@ from app.core.errors import NotFoundError, UnprocessableError, UpstreamError
 from app.core.models import TrackEnrichment
 from app.data import Stores
 from app.pipeline.enrichment.registry import (
-    FEATURE_PROVIDERS,
+    PROVIDERS,
     default_provider_ids,
     runnable_provider,
 )
@@ -63,7 +63,7 @@ def plan_enrich_jobs(
     for provider_id in chosen:
         runnable_provider(provider_id, settings)  # 404 unknown, 422 disabled/manual
     library_tracks(services.stores, track_ids=track_ids, source=source)  # 404 unknown ids/source
-    order = list(FEATURE_PROVIDERS)
+    order = list(PROVIDERS.ids())
     chosen.sort(key=order.index)  # MusicBrainz before AcousticBrainz, which needs its MBIDs
     return [
         {
@@ -241,11 +241,7 @@ def coverage(stores: Stores) -> dict[str, Any]:
 
 def provider_features(stores: Stores, provider_id: str) -> dict[str, dict[str, Any]]:
     """Legacy `/data/features/{provider}`: ``track_id → categories`` of one provider."""
-    if provider_id not in FEATURE_PROVIDERS:
-        raise NotFoundError(
-            f"unknown provider {provider_id!r}; known: {', '.join(FEATURE_PROVIDERS)}",
-            code="provider_not_found",
-        )
+    PROVIDERS.provider(provider_id)  # 404 naming the known ones
     return {
         track_id: entry.get("categories") or {}
         for track_id, entries in stores.enrichments.iter_raw()

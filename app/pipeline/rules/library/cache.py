@@ -15,15 +15,15 @@ import gc
 import logging
 import os
 import threading
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from app.core.errors import AppError
 from app.core.models import utc_now
 from app.data import Stores
+from app.pipeline.enrichment.registry import PROVIDERS
 from app.pipeline.rules.engine.evaluate import evaluate_rule_sets
-from app.pipeline.rules.library.enrichment_view import DEFAULT_PRECEDENCE
+from app.pipeline.rules.library.enrichment_view import Precedence
 from app.pipeline.rules.library.views import Library, load_library_views
 from app.pipeline.rules.rule_sets import stored_rule_sets
 
@@ -31,22 +31,22 @@ log = logging.getLogger(__name__)
 
 _library_cache: dict[Path, tuple[tuple[Any, ...], Library]] = {}
 _library_lock = threading.Lock()
-_precedence: dict[Path, tuple[str, ...]] = {}  # per cache directory, from the settings
+_precedence: dict[Path, Precedence] = {}  # per cache directory, from the settings
 _build_locks: dict[Path, threading.Lock] = {}
 
 
-def configure_precedence(directory: Path, precedence: Sequence[str]) -> None:
-    """Use `precedence` (``SAP_ENRICHMENT_PRECEDENCE``) for the library of `directory`."""
-    order = tuple(precedence) or DEFAULT_PRECEDENCE
+def configure_precedence(directory: Path, precedence: Precedence) -> None:
+    """Use `precedence` (the registry's, or ``SAP_ENRICHMENT_PRECEDENCE``) for the library of
+    `directory`."""
     with _library_lock:
-        if _precedence.get(directory) != order:
-            _precedence[directory] = order
+        if _precedence.get(directory) != precedence:
+            _precedence[directory] = precedence
             _library_cache.pop(directory, None)
 
 
-def precedence_for(directory: Path) -> tuple[str, ...]:
+def precedence_for(directory: Path) -> Precedence:
     with _library_lock:
-        return _precedence.get(directory, DEFAULT_PRECEDENCE)
+        return _precedence.get(directory) or PROVIDERS.precedence()
 
 
 def library_views(stores: Stores) -> Library:
