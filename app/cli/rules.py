@@ -256,8 +256,9 @@ def preview(
     as_json: AsJson = False,
 ) -> None:
     """Preview the playlists rule sets would make from the fetched library."""
-    stores = _stores(cache_dir, demo)
-    result = _checked(lambda: preview_library(stores, ids=rule_ids or None))
+    services = _services(cache_dir, demo)
+    stores = services.stores
+    result = _checked(lambda: preview_library(stores, services.library, ids=rule_ids or None))
     if as_json:
         _print_json(result)
         return
@@ -304,7 +305,8 @@ def explain(
     as_json: AsJson = False,
 ) -> None:
     """Why a track is (or is not) in a rule set's playlist."""
-    result = explain_track(_stores(cache_dir, demo), track_id, rule_id)
+    services = _services(cache_dir, demo)
+    result = explain_track(services.stores, services.library, track_id, rule_id)
     if as_json:
         _print_json(result)
         return

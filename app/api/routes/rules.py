@@ -134,7 +134,7 @@ def preview(body: PreviewBody, services: ServicesDep) -> dict[str, Any]:
                 "payload mode needs `rules` with the `tracks`", code="rules_invalid"
             )
         return {"playlists": preview_payload(body.rules, body.tracks)}
-    return preview_library(services.stores, rules=body.rules, ids=body.rule_ids)
+    return preview_library(services.stores, services.library, rules=body.rules, ids=body.rule_ids)
 
 
 class ExplainBody(BaseModel):
@@ -149,7 +149,7 @@ def explain(body: ExplainBody, services: ServicesDep) -> dict[str, Any]:
     target: str | dict[str, Any] | None = body.rule if body.rule is not None else body.rule_id
     if target is None:
         raise UnprocessableError("give `rule_id` or `rule`", code="rules_invalid")
-    return explain_track(services.stores, body.track_id, target)
+    return explain_track(services.stores, services.library, body.track_id, target)
 
 
 class NspImportBody(BaseModel):

@@ -26,8 +26,8 @@ from app.pipeline.enrichment.registry import (
 )
 from app.pipeline.enrichment.runner import EnrichReport, enrich_tracks, library_tracks
 from app.pipeline.jobs.steps import StepContext
-from app.pipeline.rules.library.cache import precedence_for
 from app.pipeline.rules.library.enrichment_view import (
+    Precedence,
     build_enrichment_view,
     flatten_categories,
     is_missing,
@@ -183,13 +183,14 @@ def all_enrichments(stores: Stores, provider: str | None = None) -> dict[str, li
     return result
 
 
-def enrichment_detail(stores: Stores, track_id: str) -> dict[str, Any]:
-    """A track's entries, its merged view and where each value came from."""
+def enrichment_detail(stores: Stores, track_id: str, precedence: Precedence) -> dict[str, Any]:
+    """A track's entries, its merged view (by `precedence`, the library's: `Services.library`)
+    and where each value came from."""
     entries = stores.enrichments.entries_for({track_id}).get(track_id, [])
     track = stores.tracks.find({track_id}).get(track_id)
     if track is None and not entries:
         raise NotFoundError(f"no track {track_id!r} in the library", code="track_not_found")
-    view = build_enrichment_view(entries, precedence_for(stores.directory))
+    view = build_enrichment_view(entries, precedence)
     return {
         "track_id": track_id,
         "track": track.model_dump(mode="json") if track is not None else None,
@@ -199,13 +200,13 @@ def enrichment_detail(stores: Stores, track_id: str) -> dict[str, Any]:
     }
 
 
-def coverage(stores: Stores) -> dict[str, Any]:
+def coverage(stores: Stores, precedence: Precedence) -> dict[str, Any]:
     """Per field: how many library tracks have it and from which providers; per provider:
-    tracks matched and not found. Streams the store (no models)."""
+    tracks matched and not found. Streams the store (no models); views merged by
+    `precedence`."""
     library = {
         entry.track_id for record in stores.sources.load().values() for entry in record.entries
     }
-    precedence = precedence_for(stores.directory)
     fields: dict[str, Counter[str]] = {}
     totals: Counter[str] = Counter()
     matched: Counter[str] = Counter()

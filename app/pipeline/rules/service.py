@@ -3,28 +3,34 @@
 Every entry point (API, CLI, files) goes through here:
 
     rule_set = upsert_rule_set(stores, {"id": "chill", "name": "Chill", "text": "energy < 0.4"})
-    preview = preview_library(stores)             # every enabled rule set over the library
-    why = explain_track(stores, track_id, "chill")
+    preview = preview_library(stores, services.library)   # every enabled rule set, the library
+    why = explain_track(stores, services.library, track_id, "chill")
 
 A rule set arrives as JSON, or as JSON whose `text` holds the rules and clauses in the text
 syntax (id, name and the sync settings stay JSON). Either way it is validated against the field
 registry of the stored library before anything is written; every problem is reported at once,
 with its position in the text or its JSON path.
 
+The warm-up (`warm_library`: load the library, run the enabled rule sets once to build the
+engine's field indexes) runs in the background at server start and after a fetch.
+
 Stored rule sets (check, upsert, get, delete, validation reports) are `rule_sets`, rule files
-`rule_files`, the loaded library and its warm-up `library.cache`; here are the structure-only
-checks and the formatter, previews, explain and the Navidrome glue.
+`rule_files`, the loaded library `library.cache`; here are the structure-only checks and the
+formatter, previews, explain, the warm-up and the Navidrome glue.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import combinations
 from typing import Any
 
-from app.core.errors import NotFoundError, UnprocessableError
+from app.core.errors import AppError, NotFoundError, UnprocessableError
 from app.core.models import utc_now
 from app.core.rules import PlaylistRuleSet, RuleGroup, RuleProblem
 from app.data import Stores
@@ -34,9 +40,7 @@ from app.pipeline.rules.engine.evaluate import (
     matches_rules,
 )
 from app.pipeline.rules.engine.explain import explain
-from app.pipeline.rules.library.cache import (
-    library_views,
-)
+from app.pipeline.rules.library.cache import LibraryCache
 from app.pipeline.rules.library.views import Library
 from app.pipeline.rules.navidrome.exporter import NspExport, export_nsp
 from app.pipeline.rules.navidrome.importer import import_nsp
@@ -49,7 +53,10 @@ from app.pipeline.rules.rule_sets import (
 from app.pipeline.rules.text.printer import TEXT_FIELDS, ParsedRules, format_rules
 from app.pipeline.rules.validation.validator import load_rule_sets, rules_invalid_error
 
+log = logging.getLogger(__name__)
+
 __all__ = [
+    "WarmUp",
     "evaluate_group",
     "explain_track",
     "export_nsp_rules",
@@ -59,6 +66,8 @@ __all__ = [
     "preview_payload",
     "structured",
     "structured_group",
+    "warm_library",
+    "warm_library_in_background",
 ]
 
 
@@ -145,23 +154,28 @@ def _selected(
     return stored
 
 
+def _views(library: LibraryCache | Library) -> Library:
+    return library if isinstance(library, Library) else library.views()
+
+
 def preview_library(
     stores: Stores,
+    library: LibraryCache | Library,
     *,
     rules: Sequence[Mapping[str, Any]] | None = None,
     ids: Sequence[str] | None = None,
     now: datetime | None = None,
-    library: Library | None = None,
     nowhere_limit: int = 200,
 ) -> dict[str, Any]:
-    """Library mode: enabled rule sets over the stored library, plus the partition view.
+    """Library mode: enabled rule sets over the library, plus the partition view; `library` is
+    the loaded library (`Services.library`) or ready views.
 
     The partition says, for each track, the rule sets it lands in; the overlaps between rule
     sets (pairs sharing tracks); and the tracks that land nowhere.
     """
     rule_sets = _selected(stores, rules, ids)
-    library = library or library_views(stores)
-    results = evaluate_rule_sets(rule_sets, library, now=now or utc_now())
+    views = _views(library)
+    results = evaluate_rule_sets(rule_sets, views, now=now or utc_now())
     wanted = set(ids or []) or {rs.id for rs in rule_sets if rs.enabled}
     shown = [results[rs.id] for rs in rule_sets if rs.id in wanted]
     lands: dict[str, list[str]] = {}
@@ -173,14 +187,14 @@ def preview_library(
     for combination, count in Counter(map(tuple, lands.values())).items():
         for pair in combinations(sorted(combination), 2):
             overlaps[pair] += count
-    nowhere = [track_id for track_id in library.ids if track_id not in lands]
+    nowhere = [track_id for track_id in views.ids if track_id not in lands]
     return {
         "playlists": [
             {**result.to_dict(), "minutes": round(result.duration_ms / 60000, 1)}
             for result in shown
         ],
         "partition": {
-            "tracks": len(library),
+            "tracks": len(views),
             "placed": len(lands),
             "track_rules": lands,
             "overlaps": [
@@ -192,7 +206,12 @@ def preview_library(
 
 
 def explain_track(
-    stores: Stores, track_id: str, rule: str | Mapping[str, Any], *, now: datetime | None = None
+    stores: Stores,
+    library: LibraryCache | Library,
+    track_id: str,
+    rule: str | Mapping[str, Any],
+    *,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
     """Why a track is (not) in a rule set's playlist (`rule`: a stored id or a rule set)."""
     stored = stored_rule_sets(stores)
@@ -203,8 +222,49 @@ def explain_track(
         if problems:
             raise rules_invalid_error(problems)
         target = loaded[0]
-    library = library_views(stores)
-    return explain(track_id, target, library, now=now or utc_now(), rule_sets=stored)
+    return explain(track_id, target, _views(library), now=now or utc_now(), rule_sets=stored)
+
+
+# --- warm-up -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WarmUp:
+    """What a warm-up did: whether the library was loaded, and the rule sets it ran."""
+
+    loaded: bool
+    evaluated: list[str] = field(default_factory=list)
+
+
+def warm_library(stores: Stores, library: LibraryCache) -> WarmUp:
+    """Load the library and run the enabled rule sets once, building the engine's field
+    indexes ahead of the first preview (see `warm_library_in_background`).
+
+    Nothing is loaded without a fetched library; a bad file or rule is logged (previews will
+    report it).
+    """
+    if not library.has_library():
+        return WarmUp(loaded=False)
+    try:
+        views = library.views()
+        rule_sets = [rs for rs in stored_rule_sets(stores) if rs.enabled]
+        if rule_sets:
+            evaluate_rule_sets(rule_sets, views, now=utc_now())
+    except AppError as exc:  # a bad file or rule: previews will report it properly
+        log.info("library warm-up skipped: %s", exc.detail)
+        return WarmUp(loaded=library.is_warm())
+    return WarmUp(True, [rule_set.id for rule_set in rule_sets])
+
+
+def warm_library_in_background(stores: Stores, library: LibraryCache) -> threading.Thread:
+    """Run `warm_library` in a daemon thread (at server start, after a fetch), so that a
+    user's first preview takes the fast path; a preview arriving meanwhile waits for the
+    build instead of starting a second one (`LibraryCache.views`)."""
+    thread = threading.Thread(
+        target=warm_library, args=(stores, library), name="sap-warm-library", daemon=True
+    )
+    thread.start()
+    return thread
 
 
 # --- Navidrome smart playlists ---------------------------------------------------------------

@@ -33,7 +33,6 @@ from app.core.errors import ConflictError, NotFoundError, UnprocessableError
 from app.core.models import BackupItem, ManagedPlaylist, PlaylistBackup, utc_now
 from app.core.rules import PlaylistRuleSet
 from app.pipeline.jobs.steps import StepContext
-from app.pipeline.rules.library.cache import library_views
 from app.pipeline.rules.rule_sets import stored_rule_sets
 from app.pipeline.rules.service import preview_library
 from app.pipeline.services import Services
@@ -145,9 +144,9 @@ async def plan_playlists(
     targets = _targets(stored_rule_sets(stores), rule_ids)
     if not targets:
         return []
-    preview = preview_library(stores, ids=[rs.id for rs in targets])
+    library = services.library.views()  # the preview's views (cached): they hold the URIs
+    preview = preview_library(stores, library, ids=[rs.id for rs in targets])
     desired = {p["rule_id"]: p["track_ids"] for p in preview["playlists"]}
-    library = library_views(stores)  # the views the preview just used (cached): they hold URIs
     managed = stores.playlists.load()
     plans: list[dict[str, Any]] = []
     async with services.spotify.client() as client:

@@ -118,6 +118,14 @@ def test_the_cli_says_which_precedence_name_is_unknown(
     assert "SAP_ENRICHMENT_PRECEDENCE: unknown provider 'deezr'" in " ".join(err.split())
 
 
+def test_the_environment_override_reaches_the_library(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SAP_ENRICHMENT_PRECEDENCE", "lastfm,deezer")
+    services = Services.from_settings(Settings(cache_dir=tmp_path, spotify_client_id="x"))
+    assert services.library.precedence.names[:3] == ("lastfm", "deezer", "manual")
+
+
 class _Echo(FeatureProvider):
     """A provider of this test, declared like the real ones."""
 
