@@ -192,13 +192,18 @@ def build_targets(
         raise UnprocessableError(
             f"unknown build source {source!r}; use rules or classifications", code="bad_source"
         )
-    preview = preview_library(stores, services.library, ids=ids) if ids else {"playlists": []}
+    preview = (
+        preview_library(stores, services.library, ids=ids)
+        if ids
+        else {"playlists": [], "broken": []}
+    )
     return {
         "source": source,
         "targets": [
             {"rule_id": p["rule_id"], "name": p["rule_name"], "tracks": p["track_count"]}
             for p in preview["playlists"]
         ],
+        "broken": preview["broken"],
     }
 
 

@@ -1,17 +1,25 @@
-"""One bad rule set is one bad rule set: the engine evaluates each on its own and reports the
-broken ones by id with their problems (beets' smartplaylist skips a bad query the same way)."""
+"""One bad rule set is one bad rule set: the engine evaluates each on its own, previews and
+explain report the broken ones by id with their problems and show the others (beets'
+smartplaylist skips a bad query the same way)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from app.core.errors import RulesInvalidError
+from app.core.models import Track, TrackSourceType
+from app.data import Stores
+from app.data.sources import SourceEntry, SourceRecord
+from app.pipeline.enrichment.registry import PROVIDERS
 from app.pipeline.rules.engine.evaluate import evaluate_each, evaluate_rule_sets
 from app.pipeline.rules.engine.explain import explain
+from app.pipeline.rules.library.cache import LibraryCache
 from app.pipeline.rules.library.views import Library
+from app.pipeline.rules.service import explain_track, preview_library, preview_payload
 
 NOW = datetime(2025, 6, 1, tzinfo=UTC)
 RE2_REFUSES = "(?<=So)ng"  # a lookbehind: fine for Python's re, not for RE2
@@ -114,3 +122,84 @@ def test_explain_needs_only_the_rule_sets_the_target_refers_to() -> None:
     assert why["outcome"] == "included"
     with pytest.raises(RulesInvalidError, match="refers to rule set 'bad', which is broken"):
         explain("t010", USES_BAD, library(), now=NOW, rule_sets=[BAD, GOOD])
+
+
+# --- previews, explain over a stored library --------------------------------------------------
+
+
+@pytest.fixture
+def stores(tmp_path: Path) -> Stores:
+    stores = Stores.open(tmp_path / "cache")
+    tracks = [
+        Track(id=f"t{i:03d}", uri=f"spotify:track:t{i:03d}", name=f"Song {i}") for i in range(12)
+    ]
+    stores.tracks.upsert(tracks)
+    stores.sources.put(
+        SourceRecord(
+            key="liked",
+            source_type=TrackSourceType.LIKED,
+            total=len(tracks),
+            entries=[SourceEntry(track_id=t.id) for t in tracks],
+        )
+    )
+    return stores
+
+
+def write_rules(stores: Stores, documents: list[dict[str, Any]]) -> None:
+    """Straight into rules.json, as a file from before validation got stricter would be (the
+    API refuses a regex RE2 cannot compile)."""
+    with stores.rules.update() as stored:
+        stored[:] = documents
+
+
+def test_library_preview_shows_the_others_and_lists_the_broken(stores: Stores) -> None:
+    write_rules(stores, [BAD, GOOD, USES_BAD])
+    cache = LibraryCache(stores, PROVIDERS.precedence())
+    preview = preview_library(stores, cache, now=NOW)
+    assert [p["rule_id"] for p in preview["playlists"]] == ["good"]
+    assert preview["playlists"][0]["track_ids"] == SONG_1X
+    assert preview["partition"]["placed"] == len(SONG_1X)
+    broken = {b["rule_id"]: b for b in preview["broken"]}
+    assert list(broken) == ["bad", "uses-bad"]
+    assert "invalid pattern" in broken["bad"]["problems"][0]["message"]
+    assert broken["uses-bad"]["broken_references"] == ["bad"]
+    # Asking for the broken one alone: nothing to preview, and why.
+    alone = preview_library(stores, cache, ids=["uses-bad"], now=NOW)
+    assert alone["playlists"] == []
+    assert [b["rule_id"] for b in alone["broken"]] == ["uses-bad", "bad"]
+
+
+def test_a_stored_rule_set_that_cannot_be_read_is_listed_not_dropped(stores: Stores) -> None:
+    unreadable = {"id": "odd", "name": "Odd", "rules": {"operator": "xor", "conditions": []}}
+    write_rules(stores, [unreadable, GOOD, rule_set("uses-odd", in_rule("odd"))])
+    cache = LibraryCache(stores, PROVIDERS.precedence())
+    preview = preview_library(stores, cache, now=NOW)
+    assert [p["rule_id"] for p in preview["playlists"]] == ["good"]
+    broken = {b["rule_id"]: b for b in preview["broken"]}
+    assert set(broken) == {"odd", "uses-odd"}
+    assert broken["odd"]["problems"][0]["path"] == "rules.operator"
+    assert broken["uses-odd"]["broken_references"] == ["odd"]
+    assert preview_library(stores, cache, ids=["odd"], now=NOW)["broken"][0]["rule_id"] == "odd"
+
+
+def test_payload_preview_shows_the_others_and_lists_the_broken() -> None:
+    tracks = [{"track_id": f"t{i}", "enrichment": {"label": f"Song {i}"}} for i in range(3)]
+    bad = rule_set("bad", {"field": "label", "operator": "regex", "value": RE2_REFUSES})
+    good = rule_set("good", {"field": "label", "operator": "contains", "value": "2"})
+    result = preview_payload([bad, good], tracks)
+    assert result["playlists"] == [
+        {"rule_id": "good", "rule_name": "Good", "track_ids": ["t2"], "track_count": 1}
+    ]
+    assert [b["rule_id"] for b in result["broken"]] == ["bad"]
+
+
+def test_explain_is_not_stopped_by_an_unrelated_broken_rule_set(stores: Stores) -> None:
+    write_rules(stores, [BAD, GOOD, USES_BAD])
+    cache = LibraryCache(stores, PROVIDERS.precedence())
+    why = explain_track(stores, cache, "t010", "good", now=NOW)
+    assert why["outcome"] == "included"
+    with pytest.raises(RulesInvalidError) as caught:
+        explain_track(stores, cache, "t010", "uses-bad", now=NOW)
+    messages = [problem["message"] for problem in caught.value.extra["problems"]]
+    assert messages[0] == "refers to rule set 'bad', which is broken"
+    assert messages[1].startswith("bad: name regex: invalid pattern")

@@ -1,5 +1,6 @@
 """The loaded library: owned by `Services`, built once at a time, rebuilt when its files change,
-loaded ahead of the first preview (at server start and after a fetch)."""
+loaded ahead of the first preview (at server start and after a fetch); the warm-up skips a
+broken rule set and still runs the others."""
 
 from __future__ import annotations
 
@@ -207,3 +208,38 @@ def test_the_cache_holds_no_module_state_and_imports_no_engine() -> None:
             if isinstance(node, ast.Import | ast.ImportFrom)
         ]
         assert lazy == [], relative
+
+
+# --- the warm-up and broken rule sets ---------------------------------------------------------
+
+
+def _store_rules(stores: Stores, documents: list[dict[str, object]]) -> None:
+    """Written straight through the store, as a rules.json from before validation got
+    stricter (the API refuses a regex RE2 cannot compile)."""
+    with stores.rules.update() as stored:
+        stored[:] = documents
+
+
+BAD_REGEX = {
+    "id": "bad",
+    "name": "Bad regex",
+    "rules": {"conditions": [{"field": "name", "operator": "regex", "value": "(?<=So)ng"}]},
+}
+GOOD = {
+    "id": "good",
+    "name": "Good",
+    "rules": {"conditions": [{"field": "name", "operator": "contains", "value": "Song 1"}]},
+}
+
+
+def test_the_warm_up_runs_the_other_rule_sets_when_one_is_broken(settings: Settings) -> None:
+    stores = Stores.open(settings.cache_dir)
+    _library(stores)
+    _store_rules(stores, [BAD_REGEX, GOOD])
+    library = _cache(stores)
+    warm = warm_library(stores, library)
+    assert warm.loaded is True
+    assert warm.evaluated == ["good"]
+    assert [failure.rule_id for failure in warm.broken] == ["bad"]
+    assert "invalid pattern" in warm.broken[0].problems[0].message
+    assert library.is_warm()
