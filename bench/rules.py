@@ -33,6 +33,7 @@ from app.core.rules import PlaylistRuleSet, RuleOperator
 from app.data import Stores
 from app.data.sources import SourceEntry, SourceRecord
 from app.emulators.library.account import generate_library
+from app.pipeline.enrichment.registry import PROVIDERS
 from app.pipeline.rules.engine.compile import registry_types
 from app.pipeline.rules.engine.evaluate import dependency_order, evaluate_rule_sets
 from app.pipeline.rules.engine.stages import run_pipeline
@@ -419,7 +420,7 @@ def main() -> None:
     tracks, enrichments, sources = emulated_library(args.tracks)
     generated = time.perf_counter() - start
     start = time.perf_counter()
-    library = build_library(tracks, enrichments, sources)
+    library = build_library(tracks, enrichments, sources, precedence=PROVIDERS.precedence())
     view_time = time.perf_counter() - start
     sets = rule_sets(library, args.rule_sets)
     conditions = sum(PlaylistRuleSet.model_validate(s).rules.condition_count() for s in sets)

@@ -18,7 +18,7 @@ from app.pipeline.enrichment.service import RESUMABLE_STEPS
 from app.pipeline.jobs.runner import JobManager
 from app.pipeline.jobs.steps import StepRegistry
 from app.pipeline.registry import default_registry
-from app.pipeline.rules.library.cache import warm_library_in_background
+from app.pipeline.rules.service import warm_library_in_background
 from app.pipeline.services import Services
 from app.pipeline.sync.unattended import PeriodicSync
 from app.spotify.auth.pkce import LoginSessions
@@ -69,7 +69,8 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         interrupted = jobs.start(resume=RESUMABLE_STEPS)
-        warm_library_in_background(services.stores)  # first preview takes the fast path
+        # The first preview takes the fast path.
+        warm_library_in_background(services.stores, services.library)
         log.info(
             "serving with cache dir %s (%d interrupted job(s) found)",
             settings.cache_dir,

@@ -131,7 +131,8 @@ def enrichment(
     """Show what the providers (and you) say about one track, and who said it."""
     from app.pipeline.enrichment.service import enrichment_detail
 
-    detail = enrichment_detail(_services(cache_dir, demo).stores, track_id)
+    services = _services(cache_dir, demo)
+    detail = enrichment_detail(services.stores, track_id, services.library.precedence)
     if as_json:
         _print_json(detail)
         return
@@ -153,7 +154,8 @@ def coverage(cache_dir: CacheDir = None, demo: Demo = False, as_json: AsJson = F
     """How many library tracks have each enriched field, and from which providers."""
     from app.pipeline.enrichment.service import coverage as library_coverage
 
-    report = library_coverage(_services(cache_dir, demo).stores)
+    services = _services(cache_dir, demo)
+    report = library_coverage(services.stores, services.library.precedence)
     if as_json:
         _print_json(report)
         return
@@ -260,7 +262,8 @@ def classify(
     """v1: label every library track with a classifier (mood, genre, year for mood_v1)."""
     from app.pipeline.classify import classify_library
 
-    summary = classify_library(_services(cache_dir, demo).stores, classifier)
+    services = _services(cache_dir, demo)
+    summary = classify_library(services.stores, services.library, classifier)
     if as_json:
         _print_json(summary)
         return

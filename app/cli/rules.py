@@ -255,11 +255,17 @@ def preview(
     demo: Demo = False,
     as_json: AsJson = False,
 ) -> None:
-    """Preview the playlists rule sets would make from the fetched library."""
-    stores = _stores(cache_dir, demo)
-    result = _checked(lambda: preview_library(stores, ids=rule_ids or None))
+    """Preview the playlists rule sets would make from the fetched library.
+
+    A rule set that cannot be previewed gets one line on stderr saying why and the others are
+    shown; the exit code is 1 only when none could be (docs/rules.md).
+    """
+    services = _services(cache_dir, demo)
+    stores = services.stores
+    result = _checked(lambda: preview_library(stores, services.library, ids=rule_ids or None))
     if as_json:
         _print_json(result)
+        _exit_if_all_broken(result)
         return
     partition = result["partition"]
     overlaps: dict[str, int] = {}
@@ -294,6 +300,21 @@ def preview(
                     else track_id
                 )
                 out.print(f"  {escape(label)}", highlight=False)
+    _exit_if_all_broken(result)
+
+
+def _exit_if_all_broken(result: dict[str, Any]) -> None:
+    """One line per broken rule set; exit 1 if nothing could be previewed because of them."""
+    for broken in result["broken"]:
+        reasons = "; ".join(problem["message"] for problem in broken["problems"])
+        line = f"[{broken['rule_id']}] {reasons}"
+        err.print(
+            f"[bold red]broken:[/] {escape(line)}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    if result["broken"] and not result["playlists"]:
+        raise typer.Exit(1)
 
 
 def explain(
@@ -304,7 +325,8 @@ def explain(
     as_json: AsJson = False,
 ) -> None:
     """Why a track is (or is not) in a rule set's playlist."""
-    result = explain_track(_stores(cache_dir, demo), track_id, rule_id)
+    services = _services(cache_dir, demo)
+    result = _checked(lambda: explain_track(services.stores, services.library, track_id, rule_id))
     if as_json:
         _print_json(result)
         return

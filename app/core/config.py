@@ -185,18 +185,12 @@ class Settings(BaseSettings):
         description="Days before a track a provider did not know is asked about again.",
     )
     enrichment_precedence: Annotated[list[str], NoDecode] = Field(
-        default_factory=lambda: [
-            "manual",
-            "llm",
-            "musicbrainz",
-            "deezer",
-            "reccobeats",
-            "acousticbrainz",
-            "lastfm",
-        ],
+        default_factory=list,
         description=(
             "Which provider wins when several give the same scalar key, most trusted first "
-            "(comma separated in the environment); lists such as genres are merged."
+            "(comma separated in the environment, e.g. deezer,llm); providers not named follow "
+            "in their default order, which empty keeps (the provider registry's ranks: "
+            "docs/providers.md). Lists such as genres are merged; manual values always win."
         ),
     )
     provider_max_attempts: int = Field(

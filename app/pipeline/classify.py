@@ -1,6 +1,6 @@
 """v1 classification: the built-in classifier `mood_v1` and label corrections.
 
-    summary = classify_library(stores)                      # every library track, mood_v1
+    summary = classify_library(stores, services.library)    # every library track, mood_v1
     correct_labels(stores, "mood_v1", track_id, {"mood": "calm"})
 
 `mood_v1` reads a track's merged enrichment view (the same one the rules read) and gives three
@@ -32,7 +32,7 @@ from app.core.errors import NotFoundError, UnprocessableError
 from app.core.models import Classification, TrackEnrichment, utc_now
 from app.data import Stores
 from app.pipeline.jobs.steps import StepContext
-from app.pipeline.rules.library.cache import library_views
+from app.pipeline.rules.library.cache import LibraryCache
 from app.pipeline.rules.rule_sets import stored_rule_sets, upsert_rule_set
 from app.pipeline.rules.service import preview_library
 from app.pipeline.services import Services
@@ -96,15 +96,18 @@ def _check_classifier(classifier: str) -> None:
         )
 
 
-def classify_library(stores: Stores, classifier: str = MOOD_V1) -> dict[str, Any]:
-    """Classify every library track (keeping hand-corrected labels); returns a summary."""
+def classify_library(
+    stores: Stores, library: LibraryCache, classifier: str = MOOD_V1
+) -> dict[str, Any]:
+    """Classify every track of the loaded library (keeping hand-corrected labels); returns a
+    summary."""
     _check_classifier(classifier)
-    library = library_views(stores)
+    views = library.views()
     kept = 0
     moods: Counter[str] = Counter()
     with stores.classifications.update() as stored:
         labels = stored.setdefault(classifier, {})
-        for view, provenance in zip(library.views, library.provenance, strict=True):
+        for view, provenance in zip(views.views, views.provenance, strict=True):
             current = labels.get(view["id"])
             if current is not None and current.manual:
                 kept += 1
@@ -115,7 +118,7 @@ def classify_library(stores: Stores, classifier: str = MOOD_V1) -> dict[str, Any
     _mirror_labels(stores, classifier)
     return {
         "classifier": classifier,
-        "tracks": len(library),
+        "tracks": len(views),
         "manual_kept": kept,
         "moods": dict(moods.most_common()),
     }
@@ -189,13 +192,18 @@ def build_targets(
         raise UnprocessableError(
             f"unknown build source {source!r}; use rules or classifications", code="bad_source"
         )
-    preview = preview_library(stores, ids=ids) if ids else {"playlists": []}
+    preview = (
+        preview_library(stores, services.library, ids=ids)
+        if ids
+        else {"playlists": [], "broken": []}
+    )
     return {
         "source": source,
         "targets": [
             {"rule_id": p["rule_id"], "name": p["rule_name"], "tracks": p["track_count"]}
             for p in preview["playlists"]
         ],
+        "broken": preview["broken"],
     }
 
 
@@ -248,6 +256,6 @@ def classify_step(ctx: StepContext) -> dict[str, Any]:
     """v1: label every library track with a classifier (metadata.classifier, default mood_v1)."""
     classifier = str(ctx.metadata.get("classifier") or MOOD_V1)
     ctx.progress(0, None, f"classifying with {classifier}")
-    summary = classify_library(ctx.services.stores, classifier)
+    summary = classify_library(ctx.services.stores, ctx.services.library, classifier)
     ctx.progress(summary["tracks"], summary["tracks"], f"{summary['tracks']} tracks classified")
     return summary

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 from app.core.config import Settings
 from app.data import Stores
+from app.pipeline.enrichment.registry import configured_precedence
+from app.pipeline.rules.library.cache import LibraryCache
 from app.providers.http import ProviderNet, Transport
 from app.spotify.access import SpotifyAccess
 
@@ -17,7 +19,10 @@ class Services:
 
     `provider_transport` leads every enrichment provider's HTTP to an in-process emulator
     (demo mode, tests); `provider_rates` overrides a service's pace by base URL (tests and
-    benchmarks that run an emulator without its rate limit).
+    benchmarks that run an emulator without its rate limit). `library` is the loaded library
+    of `stores` (views merged by the configured enrichment precedence), built here and owned
+    by these services: previews, explain, sync planning, classification and the warm-ups
+    share it. An unknown provider in ``SAP_ENRICHMENT_PRECEDENCE`` raises here, at start.
     """
 
     settings: Settings
@@ -26,11 +31,12 @@ class Services:
     provider_transport: Transport | None = None
     provider_rates: Mapping[str, float | None] = field(default_factory=dict)
     provider_retry_wait: tuple[float, float] = (0.5, 10.0)
+    library: LibraryCache = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        from app.pipeline.rules.library.cache import configure_precedence
-
-        configure_precedence(self.stores.directory, self.settings.enrichment_precedence)
+        # A frozen dataclass sets its derived fields this way (dataclasses documentation).
+        library = LibraryCache(self.stores, configured_precedence(self.settings))
+        object.__setattr__(self, "library", library)
 
     def provider_net(self) -> ProviderNet:
         """HTTP clients for one provider run (close with `async with`)."""

@@ -595,3 +595,76 @@ def test_explain_an_included_and_an_excluded_track(library: Library) -> None:
     )
     assert missing.json()["outcome"] == "not in library"
     assert json.loads(json.dumps(no)) == no
+
+
+# --- one bad rule set is one bad rule set ------------------------------------------------------
+
+RE2_REFUSES = "(?<=a)b"  # a lookbehind: Python's re takes it, RE2 does not
+
+
+def test_a_broken_stored_rule_set_is_listed_and_the_others_previewed(library: Library) -> None:
+    post_rule(library, {"id": "loud", "name": "Loud", "text": "energy >= 0.5"})
+    bad = {
+        "id": "bad",
+        "name": "Bad",
+        "rules": {"conditions": [{"field": "name", "operator": "regex", "value": RE2_REFUSES}]},
+    }
+    on_bad = {
+        "id": "on-bad",
+        "name": "On bad",
+        "rules": {"conditions": [{"field": "id", "operator": "in_rule", "value": "bad"}]},
+    }
+    assert library.client.post("/data/rules", json=bad).status_code == 422  # refused now
+    # Written through the store, as a rules.json from before validation got stricter holds it.
+    with library.server.env.services.stores.rules.update() as documents:
+        documents[:0] = [bad]
+        documents.append(on_bad)
+
+    result = preview(library)
+    assert [p["rule_id"] for p in result["playlists"]] == ["loud"]
+    assert result["playlists"][0]["track_ids"] == library.where(library.energetic)
+    assert result["partition"]["placed"] == len(library.where(library.energetic))
+    broken = {b["rule_id"]: b for b in result["broken"]}
+    assert list(broken) == ["bad", "on-bad"]
+    assert broken["bad"]["rule_name"] == "Bad"
+    assert broken["bad"]["problems"][0]["message"].startswith("name regex: invalid pattern")
+    assert broken["bad"]["broken_references"] == []
+    assert broken["on-bad"]["problems"][0]["message"] == (
+        "refers to rule set 'bad', which is broken"
+    )
+    assert broken["on-bad"]["broken_references"] == ["bad"]
+    # Explaining another rule set is not stopped by the broken one.
+    why = library.client.post(
+        "/pipeline/playlists/explain",
+        json={"track_id": library.track_ids[0], "rule_id": "loud"},
+    )
+    assert why.status_code == 200, why.text
+
+
+def test_payload_mode_previews_the_others_and_lists_the_broken(library: Library) -> None:
+    tracks = [{"track_id": f"t{n}", "enrichment": {"bpm": 90 + 10 * n}} for n in range(4)]
+    rules = [
+        {"id": "bad", "name": "Bad", "rules": {"conditions": [
+            {"field": "bpm", "operator": "regex", "value": RE2_REFUSES}]}},
+        {"id": "fast", "name": "Fast", "rules": {"conditions": [
+            {"field": "bpm", "operator": "gte", "value": 110}]}},
+    ]  # fmt: skip
+    result = preview(library, rules=rules, tracks=tracks)
+    assert result["playlists"] == [
+        {"rule_id": "fast", "rule_name": "Fast", "track_ids": ["t2", "t3"], "track_count": 2}
+    ]
+    [broken] = result["broken"]
+    assert broken["rule_id"] == "bad" and "invalid pattern" in broken["problems"][0]["message"]
+
+
+def test_the_preview_response_is_documented(library: Library) -> None:
+    spec = library.client.get("/openapi.json").json()
+    schemas = spec["components"]["schemas"]
+    assert set(schemas["BrokenRuleSet"]["properties"]) == {
+        "rule_id",
+        "rule_name",
+        "problems",
+        "broken_references",
+    }
+    assert "broken" in schemas["LibraryPreview"]["properties"]
+    assert "broken" in schemas["PayloadPreview"]["properties"]

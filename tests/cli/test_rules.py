@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -209,3 +210,45 @@ def test_preview_and_explain(cache_dir: Path, fetched: list[str]) -> None:
     code, out, _ = sap(cache_dir, "explain", short, "long")
     assert code == 0 and out.splitlines()[0] == f"{short} in [long]: failed rules"
     assert "✗ duration gt 300: actual" in out
+
+
+def test_preview_shows_the_others_and_a_line_per_broken_rule_set(
+    cache_dir: Path, fetched: list[str]
+) -> None:
+    sap(cache_dir, "rules", "add", "long", "--name", "Long", "duration > 300")
+    # A regex RE2 cannot compile, as a rules.json written before validation got stricter
+    # holds it (`rules add` refuses it), and a rule set built on it.
+    with stores(cache_dir).rules.update() as documents:
+        documents.append(
+            {
+                "id": "bad",
+                "name": "Bad",
+                "rules": {
+                    "conditions": [{"field": "name", "operator": "regex", "value": "(?<=a)b"}]
+                },
+            }
+        )
+        documents.append(
+            {
+                "id": "on-bad",
+                "name": "On bad",
+                "rules": {"conditions": [{"field": "id", "operator": "in_rule", "value": "bad"}]},
+            }
+        )
+    long = long_ones(cache_dir, 300)
+
+    code, out, err = sap(cache_dir, "preview")
+    assert code == 0, err
+    assert "long (Long)" in out and f"{len(long)} of 120 tracks placed" in out.replace("\n", " ")
+    lines = [" ".join(line.split()) for line in err.strip().splitlines()]
+    assert len(lines) == 2
+    assert lines[0].startswith("broken: [bad] name regex: invalid pattern '(?<=a)b'")
+    assert lines[1] == "broken: [on-bad] refers to rule set 'bad', which is broken"
+
+    code, out, _ = sap(cache_dir, "preview", "--json")
+    assert code == 0
+    assert [b["rule_id"] for b in json.loads(out)["broken"]] == ["bad", "on-bad"]
+
+    # Nothing could be previewed: exit 1, and why.
+    code, _, err = sap(cache_dir, "preview", "bad")
+    assert code == 1 and "broken: [bad]" in err

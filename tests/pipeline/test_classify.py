@@ -43,7 +43,7 @@ def test_classify_the_library_and_keep_corrections(tmp_path: Path) -> None:
     env.stores.enrichments.save_enrichments_cache(
         {ids[0]: [TrackEnrichment(source="llm", categories={"mood": "romantic"})]}
     )
-    summary = classify_library(env.stores)
+    summary = classify_library(env.stores, env.services.library)
     assert summary["tracks"] == len(ids)
     labels = env.stores.classifications.load_classifications("mood_v1")
     assert labels[ids[0]].labels["mood"] == "romantic"
@@ -61,7 +61,7 @@ def test_classify_the_library_and_keep_corrections(tmp_path: Path) -> None:
 
     corrected = correct_labels(env.stores, "mood_v1", ids[1], {"mood": "focus"})
     assert corrected.manual and corrected.labels["mood"] == "focus"
-    again = classify_library(env.stores)
+    again = classify_library(env.stores, env.services.library)
     assert again["manual_kept"] == 1
     assert (
         env.stores.classifications.load_classifications("mood_v1")[ids[1]].labels["mood"] == "focus"
@@ -69,7 +69,7 @@ def test_classify_the_library_and_keep_corrections(tmp_path: Path) -> None:
     with pytest.raises(UnprocessableError, match="unknown label"):
         correct_labels(env.stores, "mood_v1", ids[1], {"colour": "red"})
     with pytest.raises(NotFoundError, match="unknown classifier"):
-        classify_library(env.stores, "genre_v9")
+        classify_library(env.stores, env.services.library, "genre_v9")
     with pytest.raises(NotFoundError, match="no track"):
         correct_labels(env.stores, "mood_v1", "0" * 22, {"mood": "x"})
 

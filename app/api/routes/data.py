@@ -67,7 +67,7 @@ def enrichments(
     summary="Per field: how many library tracks have it, and from which providers",
 )
 def enrichment_coverage(services: ServicesDep) -> dict[str, Any]:
-    return coverage(services.stores)
+    return coverage(services.stores, services.library.precedence)
 
 
 @router.get(
@@ -75,7 +75,7 @@ def enrichment_coverage(services: ServicesDep) -> dict[str, Any]:
     summary="A track's entries, its merged view and each value's provider",
 )
 def enrichment(track_id: TrackId, services: ServicesDep) -> dict[str, Any]:
-    return enrichment_detail(services.stores, track_id)
+    return enrichment_detail(services.stores, track_id, services.library.precedence)
 
 
 @router.patch(
@@ -84,7 +84,7 @@ def enrichment(track_id: TrackId, services: ServicesDep) -> dict[str, Any]:
 )
 def edit_enrichment(track_id: TrackId, edit: ManualEdit, services: ServicesDep) -> dict[str, Any]:
     apply_manual(services.stores, [track_id], edit)
-    return enrichment_detail(services.stores, track_id)
+    return enrichment_detail(services.stores, track_id, services.library.precedence)
 
 
 @router.post(

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Body, Path, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.deps import ServicesDep
-from app.api.schemas import ERROR_RESPONSES
+from app.api.schemas import ERROR_RESPONSES, LibraryPreview, PayloadPreview
 from app.core.errors import UnprocessableError
 from app.pipeline.rules.rule_sets import (
     delete_rule_set,
@@ -126,15 +126,28 @@ class PreviewBody(BaseModel):
 @router.post(
     "/pipeline/playlists/preview-from-rules",
     summary="Which tracks each rule set's playlist would hold",
+    description=(
+        "Each rule set is evaluated on its own: one that cannot be (a regex RE2 cannot "
+        "compile, an unknown `in_rule` target, a cycle, a reference to a broken rule set, a "
+        "stored rule set that cannot be read) is listed under `broken` with its problems, "
+        "and the others are previewed. A request whose `rules` are not rule sets at all is "
+        "refused (422). In payload mode `broken` is left out when empty (the seed's shape)."
+    ),
+    response_model_exclude_unset=True,
 )
-def preview(body: PreviewBody, services: ServicesDep) -> dict[str, Any]:
+def preview(body: PreviewBody, services: ServicesDep) -> LibraryPreview | PayloadPreview:
     if body.tracks is not None:
         if body.rules is None:
             raise UnprocessableError(
                 "payload mode needs `rules` with the `tracks`", code="rules_invalid"
             )
-        return {"playlists": preview_payload(body.rules, body.tracks)}
-    return preview_library(services.stores, rules=body.rules, ids=body.rule_ids)
+        result = preview_payload(body.rules, body.tracks)
+        if not result["broken"]:
+            del result["broken"]  # unset: the seed's `{playlists}` exactly
+        return PayloadPreview.model_validate(result)
+    return LibraryPreview.model_validate(
+        preview_library(services.stores, services.library, rules=body.rules, ids=body.rule_ids)
+    )
 
 
 class ExplainBody(BaseModel):
@@ -149,7 +162,7 @@ def explain(body: ExplainBody, services: ServicesDep) -> dict[str, Any]:
     target: str | dict[str, Any] | None = body.rule if body.rule is not None else body.rule_id
     if target is None:
         raise UnprocessableError("give `rule_id` or `rule`", code="rules_invalid")
-    return explain_track(services.stores, body.track_id, target)
+    return explain_track(services.stores, services.library, body.track_id, target)
 
 
 class NspImportBody(BaseModel):

@@ -20,14 +20,14 @@ from app.core.errors import NotFoundError, UnprocessableError, UpstreamError
 from app.core.models import TrackEnrichment
 from app.data import Stores
 from app.pipeline.enrichment.registry import (
-    FEATURE_PROVIDERS,
+    PROVIDERS,
     default_provider_ids,
     runnable_provider,
 )
 from app.pipeline.enrichment.runner import EnrichReport, enrich_tracks, library_tracks
 from app.pipeline.jobs.steps import StepContext
-from app.pipeline.rules.library.cache import precedence_for
 from app.pipeline.rules.library.enrichment_view import (
+    Precedence,
     build_enrichment_view,
     flatten_categories,
     is_missing,
@@ -63,7 +63,7 @@ def plan_enrich_jobs(
     for provider_id in chosen:
         runnable_provider(provider_id, settings)  # 404 unknown, 422 disabled/manual
     library_tracks(services.stores, track_ids=track_ids, source=source)  # 404 unknown ids/source
-    order = list(FEATURE_PROVIDERS)
+    order = list(PROVIDERS.ids())
     chosen.sort(key=order.index)  # MusicBrainz before AcousticBrainz, which needs its MBIDs
     return [
         {
@@ -183,13 +183,14 @@ def all_enrichments(stores: Stores, provider: str | None = None) -> dict[str, li
     return result
 
 
-def enrichment_detail(stores: Stores, track_id: str) -> dict[str, Any]:
-    """A track's entries, its merged view and where each value came from."""
+def enrichment_detail(stores: Stores, track_id: str, precedence: Precedence) -> dict[str, Any]:
+    """A track's entries, its merged view (by `precedence`, the library's: `Services.library`)
+    and where each value came from."""
     entries = stores.enrichments.entries_for({track_id}).get(track_id, [])
     track = stores.tracks.find({track_id}).get(track_id)
     if track is None and not entries:
         raise NotFoundError(f"no track {track_id!r} in the library", code="track_not_found")
-    view = build_enrichment_view(entries, precedence_for(stores.directory))
+    view = build_enrichment_view(entries, precedence)
     return {
         "track_id": track_id,
         "track": track.model_dump(mode="json") if track is not None else None,
@@ -199,13 +200,13 @@ def enrichment_detail(stores: Stores, track_id: str) -> dict[str, Any]:
     }
 
 
-def coverage(stores: Stores) -> dict[str, Any]:
+def coverage(stores: Stores, precedence: Precedence) -> dict[str, Any]:
     """Per field: how many library tracks have it and from which providers; per provider:
-    tracks matched and not found. Streams the store (no models)."""
+    tracks matched and not found. Streams the store (no models); views merged by
+    `precedence`."""
     library = {
         entry.track_id for record in stores.sources.load().values() for entry in record.entries
     }
-    precedence = precedence_for(stores.directory)
     fields: dict[str, Counter[str]] = {}
     totals: Counter[str] = Counter()
     matched: Counter[str] = Counter()
@@ -241,11 +242,7 @@ def coverage(stores: Stores) -> dict[str, Any]:
 
 def provider_features(stores: Stores, provider_id: str) -> dict[str, dict[str, Any]]:
     """Legacy `/data/features/{provider}`: ``track_id → categories`` of one provider."""
-    if provider_id not in FEATURE_PROVIDERS:
-        raise NotFoundError(
-            f"unknown provider {provider_id!r}; known: {', '.join(FEATURE_PROVIDERS)}",
-            code="provider_not_found",
-        )
+    PROVIDERS.provider(provider_id)  # 404 naming the known ones
     return {
         track_id: entry.get("categories") or {}
         for track_id, entries in stores.enrichments.iter_raw()

@@ -9,6 +9,7 @@ at once, with its position in the text or its JSON path, `in_rule` cycles includ
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from app.core.errors import NotFoundError, RulesInvalidError, UnprocessableError
@@ -45,6 +46,47 @@ def stored_rule_sets(stores: Stores) -> list[PlaylistRuleSet]:
     """The stored rule sets that are valid (an invalid one is reported by `rules validate`)."""
     rule_sets, _problems = load_rule_sets(stores.rules.load_rules())
     return rule_sets
+
+
+@dataclass(frozen=True)
+class UnreadableRuleSet:
+    """A stored rule set that is not one (rules.json edited by hand, or written by a version
+    that checked less): what can be read of it, and its problems."""
+
+    rule_id: str
+    name: str
+    enabled: bool
+    problems: list[RuleProblem]
+
+
+def read_stored_rule_sets(stores: Stores) -> tuple[list[PlaylistRuleSet], list[UnreadableRuleSet]]:
+    """The stored rule sets, and those that cannot be read as one (see `UnreadableRuleSet`;
+    one without a usable id is named by its position, ``#3``)."""
+    rule_sets: list[PlaylistRuleSet] = []
+    unreadable: list[UnreadableRuleSet] = []
+    for index, document in enumerate(stores.rules.load_rules()):
+        loaded, problems = load_rule_sets([document])
+        if loaded:
+            rule_sets.extend(loaded)
+            continue
+        raw_id, raw_name = document.get("id"), document.get("name")
+        rule_id = raw_id if isinstance(raw_id, str) and raw_id else f"#{index}"
+        unreadable.append(
+            UnreadableRuleSet(
+                rule_id=rule_id,
+                name=raw_name if isinstance(raw_name, str) else rule_id,
+                enabled=document.get("enabled") is not False,
+                problems=[
+                    problem.model_copy(
+                        update={
+                            "path": (problem.path or "").removeprefix("[0]").lstrip(".") or None
+                        }
+                    )
+                    for problem in problems
+                ],
+            )
+        )
+    return rule_sets, unreadable
 
 
 def _from_payload(payload: Mapping[str, Any]) -> tuple[dict[str, Any], str | None]:

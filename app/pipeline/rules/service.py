@@ -3,53 +3,65 @@
 Every entry point (API, CLI, files) goes through here:
 
     rule_set = upsert_rule_set(stores, {"id": "chill", "name": "Chill", "text": "energy < 0.4"})
-    preview = preview_library(stores)             # every enabled rule set over the library
-    why = explain_track(stores, track_id, "chill")
+    preview = preview_library(stores, services.library)   # every enabled rule set, the library
+    why = explain_track(stores, services.library, track_id, "chill")
 
 A rule set arrives as JSON, or as JSON whose `text` holds the rules and clauses in the text
 syntax (id, name and the sync settings stay JSON). Either way it is validated against the field
 registry of the stored library before anything is written; every problem is reported at once,
 with its position in the text or its JSON path.
 
+Previews evaluate each rule set on its own: one that cannot be evaluated (or read, or that
+refers to one that cannot) is listed under ``broken`` with its problems, and the others are
+previewed. The warm-up (`warm_library`: load the library, run the enabled rule sets once to
+build the engine's field indexes) runs in the background at server start and after a fetch.
+
 Stored rule sets (check, upsert, get, delete, validation reports) are `rule_sets`, rule files
-`rule_files`, the loaded library and its warm-up `library.cache`; here are the structure-only
-checks and the formatter, previews, explain and the Navidrome glue.
+`rule_files`, the loaded library `library.cache`; here are the structure-only checks and the
+formatter, previews, explain, the warm-up and the Navidrome glue.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import combinations
 from typing import Any
 
-from app.core.errors import NotFoundError, UnprocessableError
+from app.core.errors import AppError, NotFoundError, UnprocessableError
 from app.core.models import utc_now
 from app.core.rules import PlaylistRuleSet, RuleGroup, RuleProblem
 from app.data import Stores
 from app.pipeline.rules.engine.evaluate import (
-    build_rule_based_playlists,
-    evaluate_rule_sets,
+    Evaluation,
+    RuleSetFailure,
+    evaluate_each,
     matches_rules,
 )
 from app.pipeline.rules.engine.explain import explain
-from app.pipeline.rules.library.cache import (
-    library_views,
-)
-from app.pipeline.rules.library.views import Library
+from app.pipeline.rules.library.cache import LibraryCache
+from app.pipeline.rules.library.views import Library, library_from_payload
 from app.pipeline.rules.navidrome.exporter import NspExport, export_nsp
 from app.pipeline.rules.navidrome.importer import import_nsp
 from app.pipeline.rules.rule_sets import (
     check_rule_set,
     get_rule_set,
+    read_stored_rule_sets,
     store_rule_sets,
     stored_rule_sets,
 )
 from app.pipeline.rules.text.printer import TEXT_FIELDS, ParsedRules, format_rules
 from app.pipeline.rules.validation.validator import load_rule_sets, rules_invalid_error
 
+log = logging.getLogger(__name__)
+
 __all__ = [
+    "WarmUp",
+    "broken_rule_set",
     "evaluate_group",
     "explain_track",
     "export_nsp_rules",
@@ -59,6 +71,8 @@ __all__ = [
     "preview_payload",
     "structured",
     "structured_group",
+    "warm_library",
+    "warm_library_in_background",
 ]
 
 
@@ -121,49 +135,103 @@ def evaluate_group(group: Mapping[str, Any], enrichment: Mapping[str, Any]) -> b
 # --- previews ------------------------------------------------------------------------------
 
 
+def broken_rule_set(failure: RuleSetFailure) -> dict[str, Any]:
+    """A rule set a preview could not make, as previews list it under ``broken``."""
+    return {
+        "rule_id": failure.rule_id,
+        "rule_name": failure.rule_name,
+        "problems": [problem.model_dump() for problem in failure.problems],
+        "broken_references": list(failure.broken_references),
+    }
+
+
 def preview_payload(
     rules: Sequence[Mapping[str, Any]], tracks: Sequence[Mapping[str, Any]]
-) -> list[dict[str, Any]]:
-    """Seed payload mode: rule sets over the given `[{track_id, enrichment}]`."""
-    return build_rule_based_playlists(structured(rules), tracks)
+) -> dict[str, Any]:
+    """Seed payload mode: rule sets over the given `[{track_id, enrichment}]`, as
+    ``{playlists: [{rule_id, rule_name, track_ids, track_count}], broken: [...]}``."""
+    rule_sets = structured(rules)
+    evaluation = evaluate_each(rule_sets, library_from_payload(tracks), now=utc_now())
+    enabled = [rule_set for rule_set in rule_sets if rule_set.enabled]
+    return {
+        "playlists": [
+            {
+                "rule_id": rule_set.id,
+                "rule_name": rule_set.name,
+                "track_ids": evaluation.results[rule_set.id].track_ids,
+                "track_count": len(evaluation.results[rule_set.id].track_ids),
+            }
+            for rule_set in enabled
+            if rule_set.id in evaluation.results
+        ],
+        "broken": [
+            broken_rule_set(failure)
+            for failure in evaluation.failures_behind(rule_set.id for rule_set in enabled)
+        ],
+    }
+
+
+@dataclass(frozen=True)
+class _Selection:
+    rule_sets: list[PlaylistRuleSet]  # what is evaluated (others may refer to them)
+    wanted: list[str]  # the ids to show, in stored (or given) order
+    unreadable: dict[str, RuleSetFailure] = field(default_factory=dict)
 
 
 def _selected(
     stores: Stores, rules: Sequence[Mapping[str, Any]] | None, ids: Sequence[str] | None
-) -> list[PlaylistRuleSet]:
+) -> _Selection:
+    def shown(rule_id: str, enabled: bool) -> bool:
+        return rule_id in ids if ids else enabled
+
     if rules is not None:
-        return structured(rules)
-    stored = stored_rule_sets(stores)
-    if not ids:
-        return stored
-    known = {rule_set.id for rule_set in stored}
-    missing = [rule_id for rule_id in ids if rule_id not in known]
-    if missing:
-        raise NotFoundError(
-            f"no rule set with id {', '.join(map(repr, missing))}", code="rule_not_found"
-        )
-    return stored
+        rule_sets = structured(rules)
+        return _Selection(rule_sets, [rs.id for rs in rule_sets if shown(rs.id, rs.enabled)])
+    stored, unreadable = read_stored_rule_sets(stores)
+    if ids:
+        known = {rule_set.id for rule_set in stored} | {item.rule_id for item in unreadable}
+        missing = [rule_id for rule_id in ids if rule_id not in known]
+        if missing:
+            raise NotFoundError(
+                f"no rule set with id {', '.join(map(repr, missing))}", code="rule_not_found"
+            )
+    return _Selection(
+        stored,
+        [rs.id for rs in stored if shown(rs.id, rs.enabled)]
+        + [item.rule_id for item in unreadable if shown(item.rule_id, item.enabled)],
+        {
+            item.rule_id: RuleSetFailure(item.rule_id, item.name, tuple(item.problems))
+            for item in unreadable
+        },
+    )
+
+
+def _views(library: LibraryCache | Library) -> Library:
+    return library if isinstance(library, Library) else library.views()
 
 
 def preview_library(
     stores: Stores,
+    library: LibraryCache | Library,
     *,
     rules: Sequence[Mapping[str, Any]] | None = None,
     ids: Sequence[str] | None = None,
     now: datetime | None = None,
-    library: Library | None = None,
     nowhere_limit: int = 200,
 ) -> dict[str, Any]:
-    """Library mode: enabled rule sets over the stored library, plus the partition view.
+    """Library mode: enabled rule sets (or `ids`, or the given `rules`) over the library, plus
+    the partition view; `library` is the loaded library (`Services.library`) or ready views.
 
     The partition says, for each track, the rule sets it lands in; the overlaps between rule
-    sets (pairs sharing tracks); and the tracks that land nowhere.
+    sets (pairs sharing tracks); and the tracks that land nowhere. A rule set that cannot be
+    previewed is listed under ``broken`` (see `broken_rule_set`), the others are previewed.
     """
-    rule_sets = _selected(stores, rules, ids)
-    library = library or library_views(stores)
-    results = evaluate_rule_sets(rule_sets, library, now=now or utc_now())
-    wanted = set(ids or []) or {rs.id for rs in rule_sets if rs.enabled}
-    shown = [results[rs.id] for rs in rule_sets if rs.id in wanted]
+    selection = _selected(stores, rules, ids)
+    views = _views(library)
+    evaluation = evaluate_each(
+        selection.rule_sets, views, now=now or utc_now(), broken=selection.unreadable
+    )
+    shown = [evaluation.results[i] for i in selection.wanted if i in evaluation.results]
     lands: dict[str, list[str]] = {}
     for result in shown:
         for track_id in result.track_ids:
@@ -173,14 +241,14 @@ def preview_library(
     for combination, count in Counter(map(tuple, lands.values())).items():
         for pair in combinations(sorted(combination), 2):
             overlaps[pair] += count
-    nowhere = [track_id for track_id in library.ids if track_id not in lands]
+    nowhere = [track_id for track_id in views.ids if track_id not in lands]
     return {
         "playlists": [
             {**result.to_dict(), "minutes": round(result.duration_ms / 60000, 1)}
             for result in shown
         ],
         "partition": {
-            "tracks": len(library),
+            "tracks": len(views),
             "placed": len(lands),
             "track_rules": lands,
             "overlaps": [
@@ -188,13 +256,22 @@ def preview_library(
             ],
             "nowhere": {"count": len(nowhere), "track_ids": nowhere[:nowhere_limit]},
         },
+        "broken": [broken_rule_set(f) for f in evaluation.failures_behind(selection.wanted)],
     }
 
 
 def explain_track(
-    stores: Stores, track_id: str, rule: str | Mapping[str, Any], *, now: datetime | None = None
+    stores: Stores,
+    library: LibraryCache | Library,
+    track_id: str,
+    rule: str | Mapping[str, Any],
+    *,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
-    """Why a track is (not) in a rule set's playlist (`rule`: a stored id or a rule set)."""
+    """Why a track is (not) in a rule set's playlist (`rule`: a stored id or a rule set).
+
+    Other stored rule sets matter only if the rule set refers to them (`in_rule`): a broken
+    one elsewhere does not stop the explanation."""
     stored = stored_rule_sets(stores)
     if isinstance(rule, str):
         target = get_rule_set(stores, rule)
@@ -203,8 +280,60 @@ def explain_track(
         if problems:
             raise rules_invalid_error(problems)
         target = loaded[0]
-    library = library_views(stores)
-    return explain(track_id, target, library, now=now or utc_now(), rule_sets=stored)
+    return explain(track_id, target, _views(library), now=now or utc_now(), rule_sets=stored)
+
+
+# --- warm-up -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WarmUp:
+    """What a warm-up did: whether the library was loaded, the rule sets run, the broken ones."""
+
+    loaded: bool
+    evaluated: list[str] = field(default_factory=list)
+    broken: list[RuleSetFailure] = field(default_factory=list)
+
+
+def warm_library(stores: Stores, library: LibraryCache) -> WarmUp:
+    """Load the library and run the enabled rule sets once, building the engine's field
+    indexes ahead of the first preview (see `warm_library_in_background`).
+
+    A broken rule set is logged and skipped: the others still warm their fields. Nothing is
+    loaded without a fetched library; a bad file is logged (previews will report it).
+    """
+    if not library.has_library():
+        return WarmUp(loaded=False)
+    try:
+        views = library.views()
+        rule_sets = stored_rule_sets(stores)
+        enabled = [rule_set.id for rule_set in rule_sets if rule_set.enabled]
+        # All of them, as a preview runs them (disabled ones may be referred to).
+        evaluation = (
+            evaluate_each(rule_sets, views, now=utc_now()) if enabled else Evaluation({}, {})
+        )
+    except AppError as exc:  # a bad file: previews will report it properly
+        log.info("library warm-up skipped: %s", exc.detail)
+        return WarmUp(loaded=library.is_warm())
+    broken = evaluation.failures_behind(enabled)
+    for failure in broken:
+        log.info(
+            "warm-up: rule set %r is broken: %s",
+            failure.rule_id,
+            "; ".join(problem.message for problem in failure.problems),
+        )
+    return WarmUp(True, [i for i in enabled if i in evaluation.results], broken)
+
+
+def warm_library_in_background(stores: Stores, library: LibraryCache) -> threading.Thread:
+    """Run `warm_library` in a daemon thread (at server start, after a fetch), so that a
+    user's first preview takes the fast path; a preview arriving meanwhile waits for the
+    build instead of starting a second one (`LibraryCache.views`)."""
+    thread = threading.Thread(
+        target=warm_library, args=(stores, library), name="sap-warm-library", daemon=True
+    )
+    thread.start()
+    return thread
 
 
 # --- Navidrome smart playlists ---------------------------------------------------------------

@@ -1,7 +1,8 @@
 """Saving complete source reads: their tracks into the library, then their source records.
 
 A read reaches this module only once it is complete (a cancelled or failed read saves nothing);
-any number of reads are saved together, one locked update per store.
+any number of reads are saved together, one locked update per store. When the library changed,
+the loaded library is warmed up again in the background, for the next preview.
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ import orjson
 from app.core.fs import paused_gc
 from app.core.models import Track, TrackSourceType
 from app.data import Stores
-from app.pipeline.rules.library.cache import warm_library_in_background
+from app.pipeline.rules.library.cache import LibraryCache
+from app.pipeline.rules.service import warm_library_in_background
 from app.spotify.library import SourceRead
 
 
-def commit_reads(stores: Stores, reads: list[SourceRead]) -> None:
-    """Save complete reads: their tracks first, then the source records that point at them.
+def commit_reads(stores: Stores, reads: list[SourceRead], library: LibraryCache) -> None:
+    """Save complete reads: their tracks first, then the source records that point at them;
+    then warm `library` (the stores' loaded library) up again if anything changed.
 
     One locked update per store whatever the number of reads, so saving 20 playlists costs
     what saving one does. The collector is paused meanwhile: tens of thousands of new small
@@ -44,7 +47,8 @@ def commit_reads(stores: Stores, reads: list[SourceRead]) -> None:
             for read in reads:
                 sources[read.record.key] = read.record
     if any(read.mode != "unchanged" for read in reads):
-        warm_library_in_background(stores)  # the next preview finds the new library loaded
+        # The next preview finds the new library loaded.
+        warm_library_in_background(stores, library)
 
 
 _Change = tuple[Track, bool]
@@ -64,6 +68,6 @@ def _merge_track(
     return orjson.Fragment(_to_json(track))
 
 
-def commit_read(stores: Stores, read: SourceRead) -> None:
+def commit_read(stores: Stores, read: SourceRead, library: LibraryCache) -> None:
     """Save one complete read (see `commit_reads`)."""
-    commit_reads(stores, [read])
+    commit_reads(stores, [read], library)

@@ -121,7 +121,7 @@ async def fetch_source(
             requests = client.requests_made
         if ctx is not None:
             ctx.check_cancelled()  # a cancelled job saves nothing
-        commit_read(services.stores, read)
+        commit_read(services.stores, read, services.library)
         summary = _summary(read, requests)
         del read
     return summary
@@ -186,7 +186,7 @@ async def fetch_many(
         if ctx is not None:
             ctx.check_cancelled()  # a cancelled job saves nothing
         reads = [outcome for outcome in outcomes if isinstance(outcome, SourceRead)]
-        commit_reads(services.stores, reads)
+        commit_reads(services.stores, reads, services.library)
         results = [
             # Sources share one client here: only the total request count is known.
             _summary(outcome, None) if isinstance(outcome, SourceRead) else outcome

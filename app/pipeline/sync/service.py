@@ -25,15 +25,16 @@ Restore is `backups`; the unattended sync (fetch, enrich, plan, apply what is sa
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from app.core.errors import ConflictError, NotFoundError, UnprocessableError
 from app.core.models import BackupItem, ManagedPlaylist, PlaylistBackup, utc_now
 from app.core.rules import PlaylistRuleSet
 from app.pipeline.jobs.steps import StepContext
-from app.pipeline.rules.library.cache import library_views
 from app.pipeline.rules.rule_sets import stored_rule_sets
 from app.pipeline.rules.service import preview_library
 from app.pipeline.services import Services
@@ -45,6 +46,8 @@ from app.spotify.client import SpotifyClient
 from app.spotify.models import PlaylistEntry
 
 PLANS_KEPT = 50  # plans hold their calls and result: keep plans.json small
+
+log = logging.getLogger(__name__)
 
 
 def new_id(prefix: str) -> str:
@@ -137,23 +140,33 @@ def _targets(
     ]
 
 
-async def plan_playlists(
-    services: Services, rule_ids: Sequence[str] | None = None
-) -> list[dict[str, Any]]:
-    """Plan every enabled rule set with a target (or `rule_ids`); store and return the plans."""
+@dataclass(frozen=True)
+class Planning:
+    """What planning made: the stored plans, and the rule sets skipped because they are
+    broken (as previews list them: rule_id, rule_name, problems, broken_references)."""
+
+    plans: list[dict[str, Any]]
+    broken: list[dict[str, Any]]
+
+
+async def plan_rule_sets(services: Services, rule_ids: Sequence[str] | None = None) -> Planning:
+    """Plan every enabled rule set with a target (or `rule_ids`); store the plans. A rule set
+    that cannot be evaluated is skipped with its problems; the others are planned."""
     stores = services.stores
     targets = _targets(stored_rule_sets(stores), rule_ids)
     if not targets:
-        return []
-    preview = preview_library(stores, ids=[rs.id for rs in targets])
+        return Planning([], [])
+    library = services.library.views()  # the preview's views (cached): they hold the URIs
+    preview = preview_library(stores, library, ids=[rs.id for rs in targets])
     desired = {p["rule_id"]: p["track_ids"] for p in preview["playlists"]}
-    library = library_views(stores)  # the views the preview just used (cached): they hold URIs
     managed = stores.playlists.load()
     plans: list[dict[str, Any]] = []
     async with services.spotify.client() as client:
         user_id = (await client.get_me()).id
         for rule_set in targets:
-            views = (library.view(track_id) for track_id in desired.get(rule_set.id, []))
+            if rule_set.id not in desired:
+                continue  # broken: reported in `preview["broken"]`
+            views = (library.view(track_id) for track_id in desired[rule_set.id])
             uris = [view["uri"] for view in views if view is not None]
             record = managed.get(rule_set.id)
             playlist_id = record.playlist_id if record is not None else rule_set.target_playlist_id
@@ -181,7 +194,23 @@ async def plan_playlists(
             )
             save_plan(services, stored)
             plans.append(stored)
-    return plans
+    return Planning(plans, preview["broken"])
+
+
+async def plan_playlists(
+    services: Services, rule_ids: Sequence[str] | None = None
+) -> list[dict[str, Any]]:
+    """Plan every enabled rule set with a target (or `rule_ids`); store and return the plans.
+
+    A broken rule set is skipped and logged as a warning; `plan_rule_sets` returns it too."""
+    planning = await plan_rule_sets(services, rule_ids)
+    for broken in planning.broken:
+        log.warning(
+            "rule set %r is broken, not planned: %s",
+            broken["rule_id"],
+            "; ".join(problem["message"] for problem in broken["problems"]),
+        )
+    return planning.plans
 
 
 def save_plan(services: Services, stored: dict[str, Any]) -> None:
@@ -363,6 +392,7 @@ async def apply_step(ctx: StepContext) -> dict[str, Any]:
 
 
 async def diff_step(ctx: StepContext) -> dict[str, Any]:
-    """v1 `diff`: plan every enabled rule set with a target (metadata.rule_ids to choose)."""
-    plans = await plan_playlists(ctx.services, ctx.metadata.get("rule_ids"))
-    return {"plans": [plan_brief(p) for p in plans]}
+    """v1 `diff`: plan every enabled rule set with a target (metadata.rule_ids to choose);
+    broken rule sets are listed with their problems."""
+    planning = await plan_rule_sets(ctx.services, ctx.metadata.get("rule_ids"))
+    return {"plans": [plan_brief(p) for p in planning.plans], "broken": planning.broken}

@@ -14,6 +14,7 @@ from app.core.errors import RulesInvalidError
 from app.core.models import AlbumRef, ArtistRef, Track, TrackEnrichment, TrackSourceType
 from app.data import Stores
 from app.data.sources import SourceEntry, SourceRecord
+from app.pipeline.enrichment.registry import PROVIDERS
 from app.pipeline.rules.engine.evaluate import build_rule_based_playlists, evaluate_rule_sets
 from app.pipeline.rules.engine.explain import explain
 from app.pipeline.rules.library.enrichment_view import build_enrichment_view
@@ -44,7 +45,8 @@ def test_enrichment_view_precedence_and_list_merge() -> None:
             entry("deezer", tempo=121.0, rank=5000),
             entry("manual", mood="calm", genres=["rock", "shoegaze"]),
             entry("llm:gpt", mood="sad", energy=0.4, audio={"key": 5}),
-        ]
+        ],
+        PROVIDERS.precedence(),  # the registry's default order
     )
     assert view["mood"] == "calm" and view.provenance["mood"] == "manual"
     assert view["energy"] == 0.4 and view.provenance["energy"] == "llm:gpt"
@@ -104,7 +106,9 @@ def _sources() -> dict[str, SourceRecord]:
 
 def test_track_view_builtin_fields() -> None:
     membership = index_membership(_sources())
-    enrichment = build_enrichment_view([entry("lastfm", genres=["jazz"], name="ignored")])
+    enrichment = build_enrichment_view(
+        [entry("lastfm", genres=["jazz"], name="ignored")], PROVIDERS.precedence()
+    )
     view = track_view(_track("t2", "Song", isrc="X1"), membership["t2"], enrichment)
     assert view == {
         "genres": ["jazz"],
@@ -143,7 +147,7 @@ def test_load_library_views_from_the_stores(tmp_path: Path) -> None:
     for record in _sources().values():
         stores.sources.put(record)
     stores.enrichments.save_enrichments_cache({"t1": [entry("lastfm", genres=["jazz"])]})
-    library = load_library_views(stores)
+    library = load_library_views(stores, precedence=PROVIDERS.precedence())
     assert library.ids == ["t1", "t2", "t3"]  # t9 is in no fetched source
     assert library.view("t1")["genres"] == ["jazz"]
     assert library.provenance[0] == {"genres": "lastfm"}
@@ -372,7 +376,7 @@ def test_explain_reports_values_providers_and_the_stage() -> None:
         "t2": [entry("lastfm", genres=["Jazz"]), entry("manual", tempo=125)],
         "t3": [entry("lastfm", genres=["pop"]), entry("deezer", tempo=130)],
     }
-    library = build_library(tracks, enrichments, _sources())
+    library = build_library(tracks, enrichments, _sources(), precedence=PROVIDERS.precedence())
     rule_set = {
         "id": "jazz",
         "name": "Jazz",
@@ -512,7 +516,7 @@ def test_real_exportify_library_matches_a_plain_python_filter() -> None:
             entries=[SourceEntry(track_id=track.id) for track in tracks],
         )
     }
-    library = build_library(tracks, enrichments, sources)
+    library = build_library(tracks, enrichments, sources, precedence=PROVIDERS.precedence())
     rule_set = {
         "id": "fast-jazz",
         "name": "Fast jazz",

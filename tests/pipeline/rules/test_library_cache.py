@@ -1,20 +1,33 @@
-"""The library is loaded ahead of the first preview: at server start and after a fetch."""
+"""The loaded library: owned by `Services`, built once at a time, rebuilt when its files change,
+loaded ahead of the first preview (at server start and after a fetch); the warm-up skips a
+broken rule set and still runs the others."""
 
 from __future__ import annotations
 
+import ast
+import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from fastapi.testclient import TestClient
 
 from app.api.app import create_app
 from app.core.config import Settings
-from app.core.models import Track, TrackSourceType
+from app.core.models import Track, TrackEnrichment, TrackSourceType
 from app.data import Stores
 from app.data.sources import SourceEntry, SourceRecord
-from app.pipeline.rules.library.cache import is_warm, warm_library
+from app.pipeline.enrichment.registry import PROVIDERS
+from app.pipeline.rules.library import cache as cache_module
+from app.pipeline.rules.library.cache import LibraryCache
+from app.pipeline.rules.library.enrichment_view import Precedence
+from app.pipeline.rules.library.views import Library, load_library_views
+from app.pipeline.rules.service import warm_library
+from app.pipeline.services import Services
 from app.pipeline.sources.commit import commit_reads
 from app.spotify.library import SourceRead
+
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def _eventually(check: Callable[[], bool], timeout: float = 30.0) -> bool:
@@ -44,33 +57,57 @@ def _library(stores: Stores, count: int = 30) -> None:
     )
 
 
+def _cache(stores: Stores) -> LibraryCache:
+    return LibraryCache(stores, PROVIDERS.precedence())
+
+
 def test_nothing_to_warm_without_a_library(settings: Settings) -> None:
     stores = Stores.open(settings.cache_dir)
-    assert warm_library(stores) is False
-    assert not is_warm(stores)
+    library = _cache(stores)
+    assert warm_library(stores, library).loaded is False
+    assert not library.is_warm()
 
 
 def test_warm_then_stale_after_the_library_changes(settings: Settings) -> None:
     stores = Stores.open(settings.cache_dir)
     _library(stores)
-    assert warm_library(stores) is True
-    assert is_warm(stores)
+    library = _cache(stores)
+    assert warm_library(stores, library).loaded is True
+    assert library.is_warm()
     stores.tracks.upsert([Track(id="new", uri="spotify:track:new", name="New")])
-    assert not is_warm(stores)
+    assert not library.is_warm()
+
+
+def test_views_are_reused_until_the_enrichments_change(settings: Settings) -> None:
+    stores = Stores.open(settings.cache_dir)
+    _library(stores)
+    library = _cache(stores)
+    first = library.views()
+    assert library.views() is first
+    stores.enrichments.save_enrichments_cache(
+        {"t001": [TrackEnrichment(source="deezer", categories={"tempo": 120.0})]}
+    )
+    rebuilt = library.views()
+    assert rebuilt is not first
+    assert rebuilt.view("t001") is not None
+    assert rebuilt.view("t001")["tempo"] == 120.0  # type: ignore[index]
 
 
 def test_the_server_loads_the_library_when_it_starts(settings: Settings) -> None:
     stores = Stores.open(settings.cache_dir)
     _library(stores)
-    assert not is_warm(stores)
-    with TestClient(create_app(settings), base_url="http://127.0.0.1:8888"):
-        assert _eventually(lambda: is_warm(stores))
+    app = create_app(settings)
+    library: LibraryCache = app.state.services.library
+    assert not library.is_warm()
+    with TestClient(app, base_url="http://127.0.0.1:8888"):
+        assert _eventually(library.is_warm)
 
 
 def test_a_saved_fetch_loads_the_new_library(settings: Settings) -> None:
     stores = Stores.open(settings.cache_dir)
     _library(stores)
-    warm_library(stores)
+    library = _cache(stores)
+    warm_library(stores, library)
     track = Track(id="fresh", uri="spotify:track:fresh", name="Fresh")
     record = SourceRecord(
         key="csv:x",
@@ -79,5 +116,130 @@ def test_a_saved_fetch_loads_the_new_library(settings: Settings) -> None:
         total=1,
         entries=[SourceEntry(track_id="fresh")],
     )
-    commit_reads(stores, [SourceRead(record=record, tracks=[track])])
-    assert _eventually(lambda: is_warm(stores))
+    commit_reads(stores, [SourceRead(record=record, tracks=[track])], library)
+    assert _eventually(library.is_warm)
+    assert library.views().view("fresh") is not None
+
+
+# --- owned, not global ----------------------------------------------------------------------
+
+
+def test_each_services_has_its_own_library_and_precedence(cache_dir: Path) -> None:
+    """Two services on one directory, merging by different precedences, do not share (or
+    overwrite) each other's library, as a cache keyed by directory did."""
+    stores = Stores.open(cache_dir)
+    _library(stores)
+    stores.enrichments.save_enrichments_cache(
+        {
+            "t001": [
+                TrackEnrichment(source="deezer", categories={"tempo": 121.0}),
+                TrackEnrichment(source="lastfm", categories={"tempo": 99.0}),
+            ]
+        }
+    )
+    default = Services.from_settings(Settings(cache_dir=cache_dir, spotify_client_id="x"))
+    assert default.library.views().view("t001")["tempo"] == 121.0  # type: ignore[index]
+    lastfm_first = Services.from_settings(
+        Settings(cache_dir=cache_dir, spotify_client_id="x", enrichment_precedence=["lastfm"])
+    )
+    assert lastfm_first.library.views().view("t001")["tempo"] == 99.0  # type: ignore[index]
+    assert default.library.views().view("t001")["tempo"] == 121.0  # type: ignore[index]
+    assert default.library.precedence != lastfm_first.library.precedence
+
+
+def test_a_preview_during_the_build_waits_for_it(settings: Settings) -> None:
+    """One build at a time: a second caller (a preview during the background warm-up) gets
+    the views the first one built instead of building a copy."""
+    stores = Stores.open(settings.cache_dir)
+    _library(stores)
+    building = threading.Event()
+    release = threading.Event()
+    builds: list[Library] = []
+
+    def load(stores: Stores, precedence: Precedence) -> Library:
+        building.set()
+        release.wait(timeout=30)
+        views = load_library_views(stores, precedence=precedence)
+        builds.append(views)
+        return views
+
+    library = LibraryCache(stores, PROVIDERS.precedence(), load=load)
+    got: dict[str, Library] = {}
+    warm = threading.Thread(target=lambda: got.setdefault("warm-up", library.views()))
+    warm.start()
+    assert building.wait(timeout=30)  # the warm-up is inside its build
+    asking = threading.Event()
+
+    def preview() -> None:
+        asking.set()
+        got["preview"] = library.views()
+
+    second = threading.Thread(target=preview)
+    second.start()
+    assert asking.wait(timeout=30)
+    release.set()
+    warm.join(timeout=30)
+    second.join(timeout=30)
+    assert len(builds) == 1
+    assert got["preview"] is got["warm-up"] is builds[0]
+
+
+def test_the_cache_holds_no_module_state_and_imports_no_engine() -> None:
+    """The library cache is an object `Services` owns, below the engine; nothing is imported
+    lazily to dodge a cycle."""
+    state = [
+        name
+        for name, value in vars(cache_module).items()
+        if not name.startswith("__")
+        and isinstance(value, dict | list | set | type(threading.Lock()))
+    ]
+    assert state == []
+    for relative in ("app/pipeline/rules/library/cache.py", "app/pipeline/services.py"):
+        tree = ast.parse((ROOT / relative).read_text(encoding="utf-8"))
+        imported = {
+            node.module for node in tree.body if isinstance(node, ast.ImportFrom) and node.module
+        }
+        assert not {name for name in imported if name.startswith("app.pipeline.rules.engine")}
+        lazy = [
+            node.lineno
+            for function in ast.walk(tree)
+            if isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef)
+            for node in ast.walk(function)
+            if isinstance(node, ast.Import | ast.ImportFrom)
+        ]
+        assert lazy == [], relative
+
+
+# --- the warm-up and broken rule sets ---------------------------------------------------------
+
+
+def _store_rules(stores: Stores, documents: list[dict[str, object]]) -> None:
+    """Written straight through the store, as a rules.json from before validation got
+    stricter (the API refuses a regex RE2 cannot compile)."""
+    with stores.rules.update() as stored:
+        stored[:] = documents
+
+
+BAD_REGEX = {
+    "id": "bad",
+    "name": "Bad regex",
+    "rules": {"conditions": [{"field": "name", "operator": "regex", "value": "(?<=So)ng"}]},
+}
+GOOD = {
+    "id": "good",
+    "name": "Good",
+    "rules": {"conditions": [{"field": "name", "operator": "contains", "value": "Song 1"}]},
+}
+
+
+def test_the_warm_up_runs_the_other_rule_sets_when_one_is_broken(settings: Settings) -> None:
+    stores = Stores.open(settings.cache_dir)
+    _library(stores)
+    _store_rules(stores, [BAD_REGEX, GOOD])
+    library = _cache(stores)
+    warm = warm_library(stores, library)
+    assert warm.loaded is True
+    assert warm.evaluated == ["good"]
+    assert [failure.rule_id for failure in warm.broken] == ["bad"]
+    assert "invalid pattern" in warm.broken[0].problems[0].message
+    assert library.is_warm()

@@ -14,7 +14,7 @@ from typing import Any
 
 from app.core.rules import PlaylistRuleSet
 from app.pipeline.rules.engine.compile import compile_tree
-from app.pipeline.rules.engine.evaluate import evaluate_rule_sets, rule_set_of, sources_node
+from app.pipeline.rules.engine.evaluate import evaluate_each, rule_set_of, sources_node
 from app.pipeline.rules.engine.nodes import ConditionNode, GroupNode, Node
 from app.pipeline.rules.engine.stages import RuleResult
 from app.pipeline.rules.fields.registry import FieldRegistry
@@ -88,12 +88,17 @@ def explain(
     value, its provider and pass/fail, and the outcome — ``included``, ``pinned``, ``failed
     rules``, ``not in sources``, ``not in library``, or the stage that dropped it (``excluded``,
     ``deduped``, ``over limit``, ``artist cap``). `rule_sets` are the others `in_rule` may
-    name; `results` a finished run to reuse."""
+    name (a broken one matters only if the target refers to it); `results` a finished run to
+    reuse. A target that cannot be evaluated raises `RulesInvalidError` with its problems."""
     target = rule_set_of(rule_set)
     if results is None or target.id not in results:
         others = [rule_set_of(other) for other in rule_sets]
         everything = [other for other in others if other.id != target.id] + [target]
-        results = evaluate_rule_sets(everything, library, now=now, registry=registry)
+        evaluation = evaluate_each(everything, library, now=now, registry=registry)
+        error = evaluation.error_for(target.id)
+        if error is not None:
+            raise error
+        results = evaluation.results
     result = results[target.id]
     members = {key: frozenset(value.track_ids) for key, value in results.items()}
     node = compile_tree(

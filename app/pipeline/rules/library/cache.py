@@ -1,130 +1,97 @@
 """The loaded library: track views and the engine's indexes, kept while the stores are unchanged.
 
-`library_views` builds the views of the stored library (with the enrichment precedence set by
-`configure_precedence`) once per change of the tracks, sources or enrichments files (their
-`_signature`), one build at a time per library; `warm_library` builds them, and runs the enabled
-rule sets once to build the engine's field indexes, ahead of the first preview (in the
-background at server start and after a fetch: `warm_library_in_background`). Each build is
-frozen out of the cyclic garbage collector (`gc.freeze`). The cache is this module's
-`_library_cache`, one entry per cache directory.
+    library = LibraryCache(stores, precedence)   # one per `Services`: `services.library`
+    views = library.views()                      # built once, then reused
+    library.is_warm()                            # loaded, and its files unchanged since
+
+`LibraryCache.views` builds the views of the stored library (merging enrichments by the
+cache's `precedence`) once per change of the tracks, sources or enrichments files (their
+stat signature), one build at a time, and freezes each build out of the cyclic garbage
+collector (`gc.freeze`). The engine keeps its per-field indexes on the `Library` it returns.
+Running the rule sets ahead of the first preview (the warm-up at server start and after a
+fetch) is the rules service's (`rules.service.warm_library`): this module knows nothing of the
+engine.
 """
 
 from __future__ import annotations
 
 import gc
-import logging
-import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-from app.core.errors import AppError
-from app.core.models import utc_now
 from app.data import Stores
-from app.pipeline.rules.engine.evaluate import evaluate_rule_sets
-from app.pipeline.rules.library.enrichment_view import DEFAULT_PRECEDENCE
+from app.pipeline.rules.library.enrichment_view import Precedence
 from app.pipeline.rules.library.views import Library, load_library_views
-from app.pipeline.rules.rule_sets import stored_rule_sets
 
-log = logging.getLogger(__name__)
+Signature = tuple[tuple[int, int, int] | None, ...]
+"""(inode, size, mtime) of tracks.json, sources.json and enrichments.json (None: missing)."""
 
-_library_cache: dict[Path, tuple[tuple[Any, ...], Library]] = {}
-_library_lock = threading.Lock()
-_precedence: dict[Path, tuple[str, ...]] = {}  # per cache directory, from the settings
-_build_locks: dict[Path, threading.Lock] = {}
+Loader = Callable[[Stores, Precedence], Library]
 
 
-def configure_precedence(directory: Path, precedence: Sequence[str]) -> None:
-    """Use `precedence` (``SAP_ENRICHMENT_PRECEDENCE``) for the library of `directory`."""
-    order = tuple(precedence) or DEFAULT_PRECEDENCE
-    with _library_lock:
-        if _precedence.get(directory) != order:
-            _precedence[directory] = order
-            _library_cache.pop(directory, None)
+def _load(stores: Stores, precedence: Precedence) -> Library:
+    return load_library_views(stores, precedence=precedence)
 
 
-def precedence_for(directory: Path) -> tuple[str, ...]:
-    with _library_lock:
-        return _precedence.get(directory, DEFAULT_PRECEDENCE)
-
-
-def library_views(stores: Stores) -> Library:
-    """The library's track views, reused while tracks, sources and enrichments are unchanged.
+class LibraryCache:
+    """The track views of one library (`stores`), reused while its files are unchanged.
 
     Building views for 100,000 tracks takes seconds and the engine's per-field indexes live on
-    the `Library`, so previews after the first are fast (see docs/performance.md).
+    the `Library`, so previews after the first are fast (see docs/performance.md). `load`
+    builds the views (default: `load_library_views` by `precedence`).
     """
-    # One build at a time per library: a preview arriving while the background warm-up builds
-    # waits for it instead of building a second copy (twice the memory, for nothing).
-    with _build_lock_for(stores.directory):
-        signature = _signature(stores)
-        with _library_lock:
-            cached = _library_cache.get(stores.directory)
-            if cached is not None and cached[0] == signature:
-                return cached[1]
-            _library_cache.pop(stores.directory, None)  # let the old views go before building
-        library = load_library_views(stores, precedence=precedence_for(stores.directory))
-        # Millions of containers that live until the library changes and hold no cycles: out
-        # of the cyclic collector's sight, no full collection ever scans them again (the first
-        # one after a build took ~1.7 s for 100,000 tracks, paid by whatever request ran
-        # next). They are still freed by reference counting when the library is replaced.
-        gc.freeze()
-        with _library_lock:
-            _library_cache[stores.directory] = (signature, library)
-        return library
 
+    def __init__(self, stores: Stores, precedence: Precedence, *, load: Loader = _load) -> None:
+        self.stores = stores
+        self.precedence = precedence
+        self._load = load
+        self._loaded: tuple[Signature, Library] | None = None
+        self._guard = threading.Lock()  # around `_loaded`
+        # One build at a time: a preview arriving while the background warm-up builds waits for
+        # it instead of building a second copy (twice the memory, for nothing).
+        self._build = threading.Lock()
 
-def _build_lock_for(directory: Path) -> threading.Lock:
-    with _library_lock:
-        return _build_locks.setdefault(directory, threading.Lock())
+    def views(self) -> Library:
+        """The library's views: the loaded ones if its files are unchanged, else built now."""
+        with self._build:
+            signature = self._signature()
+            with self._guard:
+                loaded = self._loaded
+                if loaded is not None and loaded[0] == signature:
+                    return loaded[1]
+                self._loaded = None  # let the old views go before building
+            del loaded
+            library = self._load(self.stores, self.precedence)
+            # Millions of containers that live until the library changes and hold no cycles:
+            # out of the cyclic collector's sight, no full collection ever scans them again
+            # (the first one after a build took ~1.7 s for 100,000 tracks, paid by whatever
+            # request ran next). They are still freed by reference counting when replaced.
+            gc.freeze()
+            with self._guard:
+                self._loaded = (signature, library)
+            return library
 
+    def is_warm(self) -> bool:
+        """Whether the library is loaded and its files unchanged since."""
+        with self._guard:
+            loaded = self._loaded
+        return loaded is not None and loaded[0] == self._signature()
 
-def warm_library(stores: Stores) -> bool:
-    """Load the library and build the engine's field indexes ahead of the first preview.
+    def has_library(self) -> bool:
+        """Whether there is a library to load at all (tracks were fetched)."""
+        return self.stores.tracks.path.exists()
 
-    Run in the background at server start and after a fetch, so that a user's first preview
-    takes the fast path. Returns False (and logs) when there is nothing to do or it failed.
-    """
-    if not stores.tracks.path.exists():
-        return False
-    try:
-        library = library_views(stores)
-        rule_sets = [rs for rs in stored_rule_sets(stores) if rs.enabled]
-        if rule_sets:
-            evaluate_rule_sets(rule_sets, library, now=utc_now())
-    except AppError as exc:  # a bad file or rule: previews will report it properly
-        log.info("library warm-up skipped: %s", exc.detail)
-        return False
-    return True
-
-
-def warm_library_in_background(stores: Stores) -> threading.Thread:
-    thread = threading.Thread(
-        target=warm_library, args=(stores,), name="sap-warm-library", daemon=True
-    )
-    thread.start()
-    return thread
-
-
-def is_warm(stores: Stores) -> bool:
-    """Whether the current library is loaded (its files unchanged since)."""
-    with _library_lock:
-        cached = _library_cache.get(stores.directory)
-    return cached is not None and cached[0] == _signature(stores)
-
-
-def _signature(stores: Stores) -> tuple[Any, ...]:
-    return tuple(
-        (info.st_ino, info.st_size, info.st_mtime_ns) if info else None
-        for info in (
+    def _signature(self) -> Signature:
+        stores = self.stores
+        return tuple(
             _stat(store.path) for store in (stores.tracks, stores.sources, stores.enrichments)
         )
-    )
 
 
-def _stat(path: Path) -> os.stat_result | None:
+def _stat(path: Path) -> tuple[int, int, int] | None:
     try:
-        return path.stat()
+        info = path.stat()
     except FileNotFoundError:
         return None
+    return (info.st_ino, info.st_size, info.st_mtime_ns)

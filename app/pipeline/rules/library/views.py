@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, Any
 from app.core.fs import paused_gc
 from app.core.models import Track, TrackEnrichment
 from app.pipeline.rules.library.enrichment_view import (
-    DEFAULT_PRECEDENCE,
     EnrichmentView,
+    Precedence,
     build_enrichment_view,
     shared_text,
 )
@@ -267,9 +267,10 @@ def build_library(
     enrichments: Mapping[str, Sequence[TrackEnrichment]],
     sources: Mapping[str, SourceRecord],
     *,
-    precedence: Sequence[str] = DEFAULT_PRECEDENCE,
+    precedence: Precedence | Sequence[str],
 ) -> Library:
-    """Views for `tracks`. When sources exist, only tracks held by one of them are included."""
+    """Views for `tracks`. When sources exist, only tracks held by one of them are included;
+    `precedence` decides which provider's value a view shows (see `enrichment_view`)."""
     with paused_gc():  # millions of new containers, no cycles: see docs/performance.md
         return _build_library(tracks, enrichments, sources, precedence)
 
@@ -278,8 +279,10 @@ def _build_library(
     tracks: Iterable[Track],
     enrichments: Mapping[str, Sequence[TrackEnrichment]],
     sources: Mapping[str, SourceRecord],
-    precedence: Sequence[str],
+    precedence: Precedence | Sequence[str],
 ) -> Library:
+    if not isinstance(precedence, Precedence):
+        precedence = Precedence(precedence)  # one rank table for every track
     membership = index_membership(sources)
     views: list[dict[str, Any]] = []
     provenance: list[Mapping[str, str]] = []
@@ -297,9 +300,7 @@ def _build_library(
     return Library(views, provenance, index)
 
 
-def load_library_views(
-    stores: Stores, *, precedence: Sequence[str] = DEFAULT_PRECEDENCE
-) -> Library:
+def load_library_views(stores: Stores, *, precedence: Precedence | Sequence[str]) -> Library:
     """The whole library from tracks.json, sources.json and enrichments.json (read once each).
 
     Streams the two big files a line at a time as plain JSON (no pydantic models: for 100,000
@@ -319,7 +320,9 @@ def load_library_views(
     )
 
 
-def _library_from_raw(stores: Stores, precedence: Sequence[str]) -> Library:
+def _library_from_raw(stores: Stores, precedence: Precedence | Sequence[str]) -> Library:
+    if not isinstance(precedence, Precedence):
+        precedence = Precedence(precedence)  # one rank table for every track
     views: list[dict[str, Any]] = []
     provenance: list[Mapping[str, str]] = []
     index: dict[str, int] = {}
