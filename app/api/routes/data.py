@@ -18,7 +18,7 @@ from app.pipeline.enrichment.service import (
     enrichment_detail,
     provider_features,
 )
-from app.pipeline.sources.aggregate import aggregate
+from app.pipeline.sources.aggregate import TrackPage, aggregate
 
 router = APIRouter(prefix="/data", tags=["data"], responses=ERROR_RESPONSES)
 
@@ -32,9 +32,9 @@ def tracks(
     source: Annotated[str | None, Query(description="Only tracks of this source key.")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
-) -> dict[str, Any]:
+) -> TrackPage:
     view = aggregate(services.stores, limit=limit, offset=offset, source=source, q=q)
-    return {key: view[key] for key in ("total", "limit", "offset", "tracks")}
+    return TrackPage(total=view.total, limit=view.limit, offset=view.offset, tracks=view.tracks)
 
 
 # --- enrichment ------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Body, Path, Query, status
 from pydantic import BaseModel, ConfigDict, Field
@@ -13,7 +13,7 @@ from app.api.schemas import ERROR_RESPONSES, JobPage, RunAsyncRequest, StepInfo
 from app.core.models import JobStatus, PipelineJob
 from app.pipeline.enrichment.service import ENRICH_STEP, plan_enrich_jobs
 from app.pipeline.health import HealthReport, health_report
-from app.pipeline.sources.aggregate import aggregate
+from app.pipeline.sources.aggregate import LibraryView, aggregate
 from app.pipeline.sources.planning import SourceRequest, plan_fetch, plan_library
 
 router = APIRouter(prefix="/pipeline", tags=["pipeline"], responses=ERROR_RESPONSES)
@@ -107,7 +107,9 @@ async def fetch_sources(
         # Not logged in: answer 401 with auth_url now, as for playlists, not failed jobs later.
         await services.spotify.tokens.access_token()
     planned = await plan_fetch(services, body.sources)
-    return FetchSourcesResponse(jobs=[jobs.submit("fetch_tracks", meta) for meta in planned])
+    return FetchSourcesResponse(
+        jobs=[jobs.submit("fetch_tracks", source.metadata()) for source in planned]
+    )
 
 
 @router.post(
@@ -124,7 +126,7 @@ async def fetch_sources(
 async def fetch_library(services: ServicesDep, jobs: JobsDep) -> PipelineJob:
     await services.spotify.tokens.access_token()
     planned = await plan_library(services)
-    return jobs.submit("fetch_sources", {"sources": planned})
+    return jobs.submit("fetch_sources", {"sources": [source.metadata() for source in planned]})
 
 
 @router.get("/tracks/aggregate", summary="Every fetched track once, with its sources")
@@ -134,7 +136,7 @@ def tracks_aggregate(
     q: Annotated[str | None, Query(max_length=200, description="Text search.")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
-) -> dict[str, Any]:
+) -> LibraryView:
     return aggregate(services.stores, limit=limit, offset=offset, source=source, q=q)
 
 

@@ -66,7 +66,7 @@ async def sync_library(
         if requests:
             say("fetching changed sources")
             planned = await plan_fetch(services, requests)
-            report["fetched"] = await fetch_many(services, planned)
+            report["fetched"] = (await fetch_many(services, planned)).model_dump(mode="json")
     if enrich:
         for provider_id in default_provider_ids(services.settings):
             say(f"enriching with {provider_id}")
