@@ -34,6 +34,15 @@ class StepInfo(BaseModel):
     description: str
 
 
+class ManualEditReport(BaseModel):
+    """What a manual edit of many tracks left."""
+
+    updated: int = Field(description="Tracks edited.")
+    manual: dict[str, dict[str, Any] | None] = Field(
+        description="Per track, its manual values now (null: none left)."
+    )
+
+
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorBody, "description": text}
     for status, text in {

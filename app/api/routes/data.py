@@ -8,13 +8,18 @@ from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.deps import ServicesDep
-from app.api.schemas import ERROR_RESPONSES
+from app.api.schemas import ERROR_RESPONSES, ManualEditReport
+from app.core.models import TrackEnrichment
 from app.pipeline.classify import classifications, correct_labels
 from app.pipeline.enrichment.manual import ManualEdit, apply_manual
-from app.pipeline.enrichment.registry import list_feature_providers
 from app.pipeline.enrichment.service import (
+    Coverage,
+    EnrichmentDetail,
+    ProviderFeatures,
+    ProviderInfo,
     all_enrichments,
     coverage,
+    describe_providers,
     enrichment_detail,
     provider_features,
 )
@@ -47,8 +52,8 @@ class BulkManualEdit(ManualEdit):
 
 
 @router.get("/providers", summary="Enrichment providers: fields, status and what they need")
-def providers(services: ServicesDep) -> list[dict[str, Any]]:
-    return list_feature_providers(services.settings)
+def providers(services: ServicesDep) -> list[ProviderInfo]:
+    return describe_providers(services.settings)
 
 
 @router.get(
@@ -58,7 +63,7 @@ def providers(services: ServicesDep) -> list[dict[str, Any]]:
 def enrichments(
     services: ServicesDep,
     provider: Annotated[str | None, Query(description="Only this provider's entries.")] = None,
-) -> dict[str, list[dict[str, Any]]]:
+) -> dict[str, list[TrackEnrichment]]:
     return all_enrichments(services.stores, provider)
 
 
@@ -66,7 +71,7 @@ def enrichments(
     "/enrichments/coverage",
     summary="Per field: how many library tracks have it, and from which providers",
 )
-def enrichment_coverage(services: ServicesDep) -> dict[str, Any]:
+def enrichment_coverage(services: ServicesDep) -> Coverage:
     return coverage(services.stores)
 
 
@@ -74,7 +79,7 @@ def enrichment_coverage(services: ServicesDep) -> dict[str, Any]:
     "/enrichments/{track_id}",
     summary="A track's entries, its merged view and each value's provider",
 )
-def enrichment(track_id: TrackId, services: ServicesDep) -> dict[str, Any]:
+def enrichment(track_id: TrackId, services: ServicesDep) -> EnrichmentDetail:
     return enrichment_detail(services.stores, track_id)
 
 
@@ -82,7 +87,7 @@ def enrichment(track_id: TrackId, services: ServicesDep) -> dict[str, Any]:
     "/enrichments/{track_id}",
     summary="Set or unset your own keys and tags on a track (they win over every provider)",
 )
-def edit_enrichment(track_id: TrackId, edit: ManualEdit, services: ServicesDep) -> dict[str, Any]:
+def edit_enrichment(track_id: TrackId, edit: ManualEdit, services: ServicesDep) -> EnrichmentDetail:
     apply_manual(services.stores, [track_id], edit)
     return enrichment_detail(services.stores, track_id)
 
@@ -91,16 +96,16 @@ def edit_enrichment(track_id: TrackId, edit: ManualEdit, services: ServicesDep) 
     "/enrichments/manual",
     summary="The same manual edit on many tracks at once (e.g. tag a selection)",
 )
-def edit_enrichments(body: BulkManualEdit, services: ServicesDep) -> dict[str, Any]:
+def edit_enrichments(body: BulkManualEdit, services: ServicesDep) -> ManualEditReport:
     edit = ManualEdit.model_validate(body.model_dump(exclude={"track_ids"}))
     results = apply_manual(services.stores, body.track_ids, edit)
-    return {
-        "updated": len(results),
-        "manual": {
+    return ManualEditReport(
+        updated=len(results),
+        manual={
             track_id: entry.categories if entry is not None else None
             for track_id, entry in results.items()
         },
-    }
+    )
 
 
 @router.get(
@@ -109,7 +114,7 @@ def edit_enrichments(body: BulkManualEdit, services: ServicesDep) -> dict[str, A
 )
 def features(
     provider: Annotated[str, Path(max_length=64)], services: ServicesDep
-) -> dict[str, dict[str, Any]]:
+) -> ProviderFeatures:
     return provider_features(services.stores, provider)
 
 

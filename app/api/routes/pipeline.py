@@ -181,7 +181,9 @@ def enrich(body: EnrichRequest, services: ServicesDep, jobs: JobsDep) -> EnrichR
         source=body.source,
         refresh=body.refresh,
     )
-    return EnrichResponse(jobs=[jobs.submit(ENRICH_STEP, meta) for meta in planned])
+    return EnrichResponse(
+        jobs=[jobs.submit(ENRICH_STEP, plan.model_dump(mode="json")) for plan in planned]
+    )
 
 
 @router.post(
