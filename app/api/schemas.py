@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.models import PipelineJob
+from app.pipeline.sync.plans import StoredPlan
 
 
 class ErrorBody(BaseModel):
@@ -41,6 +42,12 @@ class ManualEditReport(BaseModel):
     manual: dict[str, dict[str, Any] | None] = Field(
         description="Per track, its manual values now (null: none left)."
     )
+
+
+class PlanList(BaseModel):
+    """The plans just made, one per rule set (stored; apply one by its id)."""
+
+    plans: list[StoredPlan]
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.deps import JobsDep, ServicesDep
-from app.api.schemas import ERROR_RESPONSES
+from app.api.schemas import ERROR_RESPONSES, PlanList
 from app.core.models import PipelineJob
-from app.pipeline.sync.backups import list_backups
+from app.pipeline.sync.backups import BackupSummary, list_backups
 from app.pipeline.sync.guards import Guard
+from app.pipeline.sync.plans import StoredPlan
 from app.pipeline.sync.service import check_applicable, get_plan, plan_playlists
 
 router = APIRouter(prefix="/pipeline/playlists", tags=["sync"], responses=ERROR_RESPONSES)
@@ -51,13 +52,12 @@ class RestoreRequest(BaseModel):
         "calls, the fingerprint of the live playlist and the guards that tripped."
     ),
 )
-async def plan(body: PlanRequest, services: ServicesDep) -> dict[str, Any]:
-    plans = await plan_playlists(services, body.rule_ids)
-    return {"plans": plans}
+async def plan(body: PlanRequest, services: ServicesDep) -> PlanList:
+    return PlanList(plans=await plan_playlists(services, body.rule_ids))
 
 
 @router.get("/plans/{plan_id}", summary="One stored plan")
-def one_plan(plan_id: Annotated[str, Path(max_length=64)], services: ServicesDep) -> dict[str, Any]:
+def one_plan(plan_id: Annotated[str, Path(max_length=64)], services: ServicesDep) -> StoredPlan:
     return get_plan(services, plan_id)
 
 
@@ -80,7 +80,7 @@ def apply(body: ApplyRequest, services: ServicesDep, jobs: JobsDep) -> PipelineJ
 def backups(
     services: ServicesDep,
     playlist_id: Annotated[str | None, Query(max_length=64)] = None,
-) -> list[dict[str, Any]]:
+) -> list[BackupSummary]:
     return list_backups(services, playlist_id)
 
 
