@@ -256,10 +256,10 @@ def classify(
 
     summary = classify_library(_services(cache_dir, demo).stores, classifier)
     if as_json:
-        _print_json(summary)
+        _print_json(summary.model_dump(mode="json"))
         return
-    table = Table("mood", "tracks", caption=f"{summary['tracks']} tracks, {classifier}")
-    for mood, count in summary["moods"].items():
+    table = Table("mood", "tracks", caption=f"{summary.tracks} tracks, {classifier}")
+    for mood, count in summary.moods.items():
         table.add_row(escape(mood), str(count))
     out.print(table)
 

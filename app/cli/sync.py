@@ -217,9 +217,9 @@ def build(
 
     result = build_targets(_services(cache_dir, demo), source=source)
     if as_json:
-        _print_json(result)
+        _print_json(result.model_dump(mode="json"))
         return
     table = Table("rule set", "name", "tracks", caption=f"from {source}")
-    for target in result["targets"]:
-        table.add_row(target["rule_id"], escape(target["name"]), str(target["tracks"]))
+    for target in result.targets:
+        table.add_row(target.rule_id, escape(target.name), str(target.tracks))
     out.print(table)

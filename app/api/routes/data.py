@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.deps import ServicesDep
 from app.api.schemas import ERROR_RESPONSES, ManualEditReport
-from app.core.models import TrackEnrichment
+from app.core.models import Classification, TrackEnrichment
 from app.pipeline.classify import classifications, correct_labels
 from app.pipeline.enrichment.manual import ManualEdit, apply_manual
 from app.pipeline.enrichment.service import (
@@ -135,11 +135,8 @@ class LabelCorrection(BaseModel):
     "/classifications/{classifier}",
     summary="v1: the labels a classifier gave each track (track_id → classification)",
 )
-def get_classifications(classifier: Classifier, services: ServicesDep) -> dict[str, Any]:
-    return {
-        track_id: item.model_dump(mode="json")
-        for track_id, item in classifications(services.stores, classifier).items()
-    }
+def get_classifications(classifier: Classifier, services: ServicesDep) -> dict[str, Classification]:
+    return classifications(services.stores, classifier)
 
 
 @router.patch(
@@ -148,7 +145,5 @@ def get_classifications(classifier: Classifier, services: ServicesDep) -> dict[s
 )
 def patch_classification(
     classifier: Classifier, track_id: TrackId, body: LabelCorrection, services: ServicesDep
-) -> dict[str, Any]:
-    return correct_labels(services.stores, classifier, track_id, body.labels).model_dump(
-        mode="json"
-    )
+) -> Classification:
+    return correct_labels(services.stores, classifier, track_id, body.labels)
