@@ -7,12 +7,46 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.models import PipelineJob
+from app.pipeline.sync.executor import ApplyReport
+from app.pipeline.sync.guards import TrippedGuard
 from app.pipeline.sync.plans import StoredPlan
 
 
+class ValidationIssue(BaseModel):
+    loc: list[str | int] = Field(description="Where: `body`, `query`… then the path in it.")
+    msg: str
+    type: str
+
+
 class ErrorBody(BaseModel):
+    """Every error answer (`app.api.errors`): a code and a message, plus context for some
+    codes. Only the context of the error at hand is present; other keys may follow."""
+
+    model_config = ConfigDict(extra="allow")
+
     error: str = Field(description="Stable machine-readable code, e.g. `unknown_step`.")
     detail: str = Field(description="What went wrong, for people.")
+    auth_url: str | None = Field(
+        default=None, description="`login_required` (401): the URL that starts the login."
+    )
+    known_steps: list[str] | None = Field(
+        default=None, description="`unknown_step` (404): the registered steps."
+    )
+    errors: list[ValidationIssue] | None = Field(
+        default=None, description="`validation_error` (422): every problem of the request."
+    )
+    guards: list[TrippedGuard] | None = Field(
+        default=None, description="`guard_tripped` (409): the guards `force` did not name."
+    )
+    problems: list[dict[str, Any]] | None = Field(
+        default=None, description="`rules_invalid` (422): every problem of the rule set."
+    )
+    retry_after: float | None = Field(
+        default=None, description="429: seconds the service asked to wait."
+    )
+    apply_report: ApplyReport | None = Field(
+        default=None, description="An apply that stopped midway: how far it got."
+    )
 
 
 class RunAsyncRequest(BaseModel):
@@ -44,19 +78,46 @@ class ManualEditReport(BaseModel):
     )
 
 
+class ServiceIndex(BaseModel):
+    """`GET /`: what this server is and where to start."""
+
+    name: str
+    version: str
+    docs: str
+    health: str
+
+
 class PlanList(BaseModel):
     """The plans just made, one per rule set (stored; apply one by its id)."""
 
     plans: list[StoredPlan]
 
 
-ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorBody, "description": text}
-    for status, text in {
+def _errors(descriptions: dict[int, str]) -> dict[int | str, dict[str, Any]]:
+    return {
+        status: {"model": ErrorBody, "description": text} for status, text in descriptions.items()
+    }
+
+
+ERROR_RESPONSES = _errors(
+    {
         400: "Bad request or Host not allowed",
         404: "Not found",
         409: "Conflict with the job's state",
         415: "Body is not JSON",
         422: "Invalid request body or parameters",
-    }.items()
-}
+        500: "Unexpected server error (the details are in the server log)",
+        503: "A data file is locked by another process, corrupt, or from a newer release",
+    }
+)
+"""What every route may answer besides its success (set on each router)."""
+
+SPOTIFY_ERROR_RESPONSES = _errors(
+    {
+        401: "Not logged in to Spotify, or the login expired (`auth_url` says where to log in)",
+        403: "Spotify refused (e.g. a playlist you neither own nor collaborate on)",
+        429: "Spotify asks to wait longer than this tool waits (`retry_after`)",
+        502: "Spotify failed or could not be reached",
+    }
+)
+"""What a route that talks to Spotify may answer too."""

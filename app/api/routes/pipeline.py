@@ -9,7 +9,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import JobsDep, ServicesDep
-from app.api.schemas import ERROR_RESPONSES, JobPage, RunAsyncRequest, StepInfo
+from app.api.schemas import (
+    ERROR_RESPONSES,
+    SPOTIFY_ERROR_RESPONSES,
+    JobPage,
+    RunAsyncRequest,
+    StepInfo,
+)
 from app.core.models import JobStatus, PipelineJob
 from app.pipeline.enrichment.service import ENRICH_STEP, plan_enrich_jobs
 from app.pipeline.health import HealthReport, health_report
@@ -93,6 +99,7 @@ class FetchSourcesResponse(BaseModel):
     "/tracks/fetch-sources",
     status_code=status.HTTP_202_ACCEPTED,
     summary="v2: one background fetch_tracks job per source",
+    responses=SPOTIFY_ERROR_RESPONSES,
     description=(
         "Every source is checked first (not logged in to Spotify → 401 with `auth_url`, unknown "
         "playlist → 404, playlist you neither own nor collaborate on → 403, missing CSV → 404); "
@@ -116,6 +123,7 @@ async def fetch_sources(
     "/tracks/fetch-library",
     status_code=status.HTTP_202_ACCEPTED,
     summary="Fetch the whole library: liked songs and every playlist you can read",
+    responses=SPOTIFY_ERROR_RESPONSES,
     description=(
         "One background `fetch_sources` job reads liked songs and every playlist you own or "
         "collaborate on, all through one concurrency bound; playlists whose snapshot_id did not "
@@ -189,6 +197,7 @@ def enrich(body: EnrichRequest, services: ServicesDep, jobs: JobsDep) -> EnrichR
 @router.post(
     "/{step}",
     summary="v1: run a step synchronously",
+    responses=SPOTIFY_ERROR_RESPONSES,
     description="Runs the step in this request (recorded as a job) and returns the finished job."
     " `POST /pipeline/tracks` fetches the liked songs.",
 )

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.deps import JobsDep, ServicesDep
-from app.api.schemas import ERROR_RESPONSES, PlanList
+from app.api.schemas import ERROR_RESPONSES, SPOTIFY_ERROR_RESPONSES, PlanList
 from app.core.models import PipelineJob
 from app.pipeline.sync.backups import BackupSummary, list_backups
 from app.pipeline.sync.guards import Guard
@@ -46,6 +46,7 @@ class RestoreRequest(BaseModel):
 @router.post(
     "/plan",
     summary="Plan the changes each rule set's playlist needs (reads Spotify, writes nothing)",
+    responses=SPOTIFY_ERROR_RESPONSES,
     description=(
         "For each enabled rule set with a target (or `rule_ids`): adds, removes, moves, what is "
         "kept untouched (local files, unavailable items, episodes), duplicates, the exact API "
