@@ -99,18 +99,13 @@ def _errors(descriptions: dict[int, str]) -> dict[int | str, dict[str, Any]]:
     }
 
 
-ERROR_RESPONSES = _errors(
+SERVER_ERROR_RESPONSES = _errors(
     {
-        400: "Bad request or Host not allowed",
-        404: "Not found",
-        409: "Conflict with the job's state",
-        415: "Body is not JSON",
-        422: "Invalid request body or parameters",
         500: "Unexpected server error (the details are in the server log)",
         503: "A data file is locked by another process, corrupt, or from a newer release",
     }
 )
-"""What every route may answer besides its success (set on each router)."""
+"""What any route may answer when the server or its data files fail."""
 
 SPOTIFY_ERROR_RESPONSES = _errors(
     {
@@ -121,3 +116,15 @@ SPOTIFY_ERROR_RESPONSES = _errors(
     }
 )
 """What a route that talks to Spotify may answer too."""
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": text}
+    for status, text in {
+        400: "Bad request or Host not allowed",
+        404: "Not found",
+        409: "Conflict with the job's state",
+        415: "Body is not JSON",
+        422: "Invalid request body or parameters",
+    }.items()
+}

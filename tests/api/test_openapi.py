@@ -76,6 +76,12 @@ ERRORS_UNDOCUMENTED: dict[Operation, str] = {
 }
 """Operations that do not list their error responses yet (may only shrink, as above)."""
 
+SERVER_ERRORS_UNDOCUMENTED: dict[str, str] = {
+    "rules": "app/api/routes/rules.py (changed on the rules branch) lists ERROR_RESPONSES only; "
+    "add SERVER_ERROR_RESPONSES there",
+}
+"""Tags whose operations do not list 500 and 503 yet (may only shrink, as above)."""
+
 STEP_PAYLOADS: dict[str, type[BaseModel]] = {
     "verify": VerifyReport,
     "fetch_tracks": SourceFetchReport,
@@ -207,7 +213,12 @@ def test_every_error_response_is_the_error_body(spec: dict[str, Any]) -> None:
         if operation in ERRORS_UNDOCUMENTED:
             assert not errors, f"{operation} lists its errors now: remove it from the table"
             continue
-        assert {"400", "404", "422", "500"} <= set(errors), operation
+        assert {"400", "404", "422"} <= set(errors), operation
+        server_errors = {"500", "503"} <= set(errors)
+        if set(details["tags"]) & set(SERVER_ERRORS_UNDOCUMENTED):
+            assert not server_errors, f"{operation} lists 500 and 503 now: update the table"
+        else:
+            assert server_errors, operation
         for code, response in errors.items():
             schema = json_schema(response)
             assert schema == {"$ref": "#/components/schemas/ErrorBody"}, (operation, code)

@@ -10,13 +10,15 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from pydantic import BaseModel, Field
 
 from app.api.deps import ServicesDep
-from app.api.schemas import ERROR_RESPONSES, SPOTIFY_ERROR_RESPONSES
+from app.api.schemas import ERROR_RESPONSES, SERVER_ERROR_RESPONSES, SPOTIFY_ERROR_RESPONSES
 from app.core.errors import BadRequestError
 from app.spotify.auth.login import complete_login
 from app.spotify.auth.pkce import LoginSessions, authorize_url
 from app.spotify.auth.tokens import AuthStatus, auth_status
 
-router = APIRouter(prefix="/auth", tags=["auth"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/auth", tags=["auth"], responses={**ERROR_RESPONSES, **SERVER_ERROR_RESPONSES}
+)
 
 
 class LoginStart(BaseModel):

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.deps import ServicesDep
-from app.api.schemas import ERROR_RESPONSES, ManualEditReport
+from app.api.schemas import ERROR_RESPONSES, SERVER_ERROR_RESPONSES, ManualEditReport
 from app.core.models import Classification, TrackEnrichment
 from app.pipeline.classify import classifications, correct_labels
 from app.pipeline.enrichment.manual import ManualEdit, apply_manual
@@ -25,7 +25,9 @@ from app.pipeline.enrichment.service import (
 )
 from app.pipeline.sources.aggregate import TrackPage, aggregate
 
-router = APIRouter(prefix="/data", tags=["data"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/data", tags=["data"], responses={**ERROR_RESPONSES, **SERVER_ERROR_RESPONSES}
+)
 
 
 @router.get("/tracks", summary="Fetched tracks, paginated, with text search")

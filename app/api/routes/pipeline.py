@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from app.api.deps import JobsDep, ServicesDep
 from app.api.schemas import (
     ERROR_RESPONSES,
+    SERVER_ERROR_RESPONSES,
     SPOTIFY_ERROR_RESPONSES,
     JobPage,
     RunAsyncRequest,
@@ -22,7 +23,9 @@ from app.pipeline.health import HealthReport, health_report
 from app.pipeline.sources.aggregate import LibraryView, aggregate
 from app.pipeline.sources.planning import SourceRequest, plan_fetch, plan_library
 
-router = APIRouter(prefix="/pipeline", tags=["pipeline"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/pipeline", tags=["pipeline"], responses={**ERROR_RESPONSES, **SERVER_ERROR_RESPONSES}
+)
 
 JobId = Annotated[str, Path(description="Job id as returned by run-async.", max_length=64)]
 

@@ -8,13 +8,15 @@ from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
 
 from app.api.deps import ServicesDep
-from app.api.schemas import ERROR_RESPONSES, SPOTIFY_ERROR_RESPONSES
+from app.api.schemas import ERROR_RESPONSES, SERVER_ERROR_RESPONSES, SPOTIFY_ERROR_RESPONSES
 from app.pipeline.sources.planning import current_user_id, list_playlists
 from app.pipeline.sync.model import LiveItem
 from app.pipeline.sync.service import read_live
 
 router = APIRouter(
-    prefix="/spotify", tags=["spotify"], responses={**ERROR_RESPONSES, **SPOTIFY_ERROR_RESPONSES}
+    prefix="/spotify",
+    tags=["spotify"],
+    responses={**ERROR_RESPONSES, **SERVER_ERROR_RESPONSES, **SPOTIFY_ERROR_RESPONSES},
 )
 
 

@@ -8,14 +8,23 @@ from fastapi import APIRouter, Path, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.deps import JobsDep, ServicesDep
-from app.api.schemas import ERROR_RESPONSES, SPOTIFY_ERROR_RESPONSES, PlanList
+from app.api.schemas import (
+    ERROR_RESPONSES,
+    SERVER_ERROR_RESPONSES,
+    SPOTIFY_ERROR_RESPONSES,
+    PlanList,
+)
 from app.core.models import PipelineJob
 from app.pipeline.sync.backups import BackupSummary, list_backups
 from app.pipeline.sync.guards import Guard
 from app.pipeline.sync.plans import StoredPlan
 from app.pipeline.sync.service import check_applicable, get_plan, plan_playlists
 
-router = APIRouter(prefix="/pipeline/playlists", tags=["sync"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/pipeline/playlists",
+    tags=["sync"],
+    responses={**ERROR_RESPONSES, **SERVER_ERROR_RESPONSES},
+)
 
 
 class PlanRequest(BaseModel):
