@@ -40,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from app.core.config import Settings
 from app.pipeline.services import Services
 from app.pipeline.sources.planning import plan_library
-from app.pipeline.sources.service import fetch_many
+from app.pipeline.sources.service import SourceFetchReport, fetch_many
 from app.spotify.auth.login import headless_login
 from bench._report import record
 
@@ -115,12 +115,13 @@ async def ours(services: Services) -> int:
     """Plan the library, then read every source concurrently; returns entries read."""
     planned = await plan_library(services)
     result = await fetch_many(services, planned)
-    assert result["failed"] == 0, result
+    assert result.failed == 0, result
     # Every playlist position, readable or not, to compare with the raw loops below.
     return sum(
-        int(source["entries"])
-        + sum(count for kind, count in source["skipped"].items() if kind != "duplicates")
-        for source in result["sources"]
+        source.entries
+        + sum(count for kind, count in source.skipped.items() if kind != "duplicates")
+        for source in result.sources
+        if isinstance(source, SourceFetchReport)  # none failed (asserted above)
     )
 
 

@@ -8,11 +8,46 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.models import PipelineJob
 from app.core.rules import RuleProblem
+from app.pipeline.sync.executor import ApplyReport
+from app.pipeline.sync.guards import TrippedGuard
+from app.pipeline.sync.plans import StoredPlan
+
+
+class ValidationIssue(BaseModel):
+    loc: list[str | int] = Field(description="Where: `body`, `query`… then the path in it.")
+    msg: str
+    type: str
 
 
 class ErrorBody(BaseModel):
+    """Every error answer (`app.api.errors`): a code and a message, plus context for some
+    codes. Only the context of the error at hand is present; other keys may follow."""
+
+    model_config = ConfigDict(extra="allow")
+
     error: str = Field(description="Stable machine-readable code, e.g. `unknown_step`.")
     detail: str = Field(description="What went wrong, for people.")
+    auth_url: str | None = Field(
+        default=None, description="`login_required` (401): the URL that starts the login."
+    )
+    known_steps: list[str] | None = Field(
+        default=None, description="`unknown_step` (404): the registered steps."
+    )
+    errors: list[ValidationIssue] | None = Field(
+        default=None, description="`validation_error` (422): every problem of the request."
+    )
+    guards: list[TrippedGuard] | None = Field(
+        default=None, description="`guard_tripped` (409): the guards `force` did not name."
+    )
+    problems: list[dict[str, Any]] | None = Field(
+        default=None, description="`rules_invalid` (422): every problem of the rule set."
+    )
+    retry_after: float | None = Field(
+        default=None, description="429: seconds the service asked to wait."
+    )
+    apply_report: ApplyReport | None = Field(
+        default=None, description="An apply that stopped midway: how far it got."
+    )
 
 
 class RunAsyncRequest(BaseModel):
@@ -33,6 +68,55 @@ class JobPage(BaseModel):
 class StepInfo(BaseModel):
     name: str
     description: str
+
+
+class ManualEditReport(BaseModel):
+    """What a manual edit of many tracks left."""
+
+    updated: int = Field(description="Tracks edited.")
+    manual: dict[str, dict[str, Any] | None] = Field(
+        description="Per track, its manual values now (null: none left)."
+    )
+
+
+class ServiceIndex(BaseModel):
+    """`GET /`: what this server is and where to start."""
+
+    name: str
+    version: str
+    docs: str
+    health: str
+
+
+class PlanList(BaseModel):
+    """The plans just made, one per rule set (stored; apply one by its id)."""
+
+    plans: list[StoredPlan]
+
+
+def _errors(descriptions: dict[int, str]) -> dict[int | str, dict[str, Any]]:
+    return {
+        status: {"model": ErrorBody, "description": text} for status, text in descriptions.items()
+    }
+
+
+SERVER_ERROR_RESPONSES = _errors(
+    {
+        500: "Unexpected server error (the details are in the server log)",
+        503: "A data file is locked by another process, corrupt, or from a newer release",
+    }
+)
+"""What any route may answer when the server or its data files fail."""
+
+SPOTIFY_ERROR_RESPONSES = _errors(
+    {
+        401: "Not logged in to Spotify, or the login expired (`auth_url` says where to log in)",
+        403: "Spotify refused (e.g. a playlist you neither own nor collaborate on)",
+        429: "Spotify asks to wait longer than this tool waits (`retry_after`)",
+        502: "Spotify failed or could not be reached",
+    }
+)
+"""What a route that talks to Spotify may answer too."""
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {

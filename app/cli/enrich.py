@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -20,24 +20,23 @@ from rich.table import Table
 from app.cli.common import AsJson, CacheDir, Demo, _fail, _manager, _print_json, _services, err, out
 from app.core.models import JobStatus, PipelineJob
 
+if TYPE_CHECKING:
+    from app.pipeline.enrichment.service import EnrichmentDetail
+
 
 def providers(cache_dir: CacheDir = None, demo: Demo = False, as_json: AsJson = False) -> None:
     """List the enrichment providers: what they give and whether they can run."""
-    from app.pipeline.enrichment.registry import list_feature_providers
+    from app.pipeline.enrichment.service import describe_providers
 
-    rows = list_feature_providers(_services(cache_dir, demo).settings)
+    rows = describe_providers(_services(cache_dir, demo).settings)
     if as_json:
-        _print_json(rows)
+        _print_json([row.model_dump(mode="json") for row in rows])
         return
     table = Table("provider", "type", "version", "status", "fields")
     for row in rows:
-        state = (
-            "[green]enabled[/]"
-            if row["enabled"]
-            else f"[yellow]off[/]: {row['reason_if_disabled']}"
-        )
-        fields = ", ".join(field["name"] for field in row["fields"])
-        table.add_row(row["id"], row["type"], row["version"], state, escape(fields))
+        state = "[green]enabled[/]" if row.enabled else f"[yellow]off[/]: {row.reason_if_disabled}"
+        fields = ", ".join(field.name for field in row.fields)
+        table.add_row(row.id, row.type, row.version, state, escape(fields))
     out.print(table)
 
 
@@ -60,7 +59,7 @@ def enrich(
     as_json: AsJson = False,
 ) -> None:
     """Enrich the library from the providers, with a progress bar per provider."""
-    from app.pipeline.enrichment.service import ENRICH_STEP, plan_enrich_jobs
+    from app.pipeline.enrichment.service import ENRICH_STEP, ProviderRunReport, plan_enrich_jobs
 
     manager = _manager(cache_dir, demo, spotify=True)
     planned = plan_enrich_jobs(
@@ -77,18 +76,19 @@ def enrich(
         console=err,
     ) as progress:
         tasks = {
-            meta["provider"]: progress.add_task("waiting", total=None, name=meta["provider"])
-            for meta in planned
+            plan.provider: progress.add_task("waiting", total=None, name=plan.provider)
+            for plan in planned
         }
-        for meta in planned:
-            task = tasks[meta["provider"]]
+        for plan in planned:
+            task = tasks[plan.provider]
 
             def show(done: int, total: int | None, message: str | None, task: Any = task) -> None:
                 progress.update(
                     task, completed=done, total=total, description=escape(message or "")
                 )
 
-            jobs.append(manager.run_inline(ENRICH_STEP, meta, on_progress=show))
+            metadata = plan.model_dump(mode="json")
+            jobs.append(manager.run_inline(ENRICH_STEP, metadata, on_progress=show))
     if as_json:
         _print_json([job.model_dump(mode="json") for job in jobs])
     else:
@@ -96,27 +96,22 @@ def enrich(
             "provider", "asked", "matched", "not found", "failed", "cached", "n/a", "requests"
         )
         for job in jobs:
-            payload = job.payload if isinstance(job.payload, dict) else {}
             name = str(job.metadata.get("provider"))
             if job.status is not JobStatus.DONE:
                 message = job.error.message if job.error else job.status.value
                 table.add_row(name, f"[red]failed[/]: {escape(message)}")
                 continue
-            table.add_row(
-                name,
-                *(
-                    str(payload.get(key, ""))
-                    for key in (
-                        "total",
-                        "matched",
-                        "not_found",
-                        "failed",
-                        "cached",
-                        "not_applicable",
-                        "requests",
-                    )
-                ),
+            run = ProviderRunReport.model_validate(job.payload)
+            counts = (
+                run.total,
+                run.matched,
+                run.not_found,
+                run.failed,
+                run.cached,
+                run.not_applicable,
+                run.requests,
             )
+            table.add_row(name, *map(str, counts))
         out.print(table)
     if any(job.status is not JobStatus.DONE for job in jobs):
         raise typer.Exit(1)
@@ -134,20 +129,21 @@ def enrichment(
     services = _services(cache_dir, demo)
     detail = enrichment_detail(services.stores, track_id, services.library.precedence)
     if as_json:
-        _print_json(detail)
+        _print_json(detail.model_dump(mode="json"))
         return
     table = Table("field", "value", "from", title=escape(_title(detail)))
-    for key in sorted(detail["view"]):
-        value = detail["view"][key]
+    for key in sorted(detail.view):
+        value = detail.view[key]
         shown = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
-        table.add_row(escape(key), escape(shown), detail["provenance"].get(key, ""))
+        table.add_row(escape(key), escape(shown), detail.provenance.get(key, ""))
     out.print(table)
 
 
-def _title(detail: dict[str, Any]) -> str:
-    track = detail.get("track") or {}
-    artists = ", ".join(artist["name"] for artist in track.get("artists", []))
-    return f"{track.get('name', detail['track_id'])} — {artists}" if track else detail["track_id"]
+def _title(detail: EnrichmentDetail) -> str:
+    track = detail.track
+    if track is None:
+        return detail.track_id
+    return f"{track.name} — {', '.join(artist.name for artist in track.artists)}"
 
 
 def coverage(cache_dir: CacheDir = None, demo: Demo = False, as_json: AsJson = False) -> None:
@@ -157,14 +153,12 @@ def coverage(cache_dir: CacheDir = None, demo: Demo = False, as_json: AsJson = F
     services = _services(cache_dir, demo)
     report = library_coverage(services.stores, services.library.precedence)
     if as_json:
-        _print_json(report)
+        _print_json(report.model_dump(mode="json"))
         return
-    table = Table("field", "tracks", "share", "providers", caption=f"{report['tracks']} tracks")
-    for row in report["fields"]:
-        providers_text = ", ".join(f"{name} {count}" for name, count in row["providers"].items())
-        table.add_row(
-            escape(row["field"]), str(row["tracks"]), f"{row['share']:.0%}", providers_text
-        )
+    table = Table("field", "tracks", "share", "providers", caption=f"{report.tracks} tracks")
+    for row in report.fields:
+        providers_text = ", ".join(f"{name} {count}" for name, count in row.providers.items())
+        table.add_row(escape(row.field), str(row.tracks), f"{row.share:.0%}", providers_text)
     out.print(table)
 
 
@@ -265,10 +259,10 @@ def classify(
     services = _services(cache_dir, demo)
     summary = classify_library(services.stores, services.library, classifier)
     if as_json:
-        _print_json(summary)
+        _print_json(summary.model_dump(mode="json"))
         return
-    table = Table("mood", "tracks", caption=f"{summary['tracks']} tracks, {classifier}")
-    for mood, count in summary["moods"].items():
+    table = Table("mood", "tracks", caption=f"{summary.tracks} tracks, {classifier}")
+    for mood, count in summary.moods.items():
         table.add_row(escape(mood), str(count))
     out.print(table)
 

@@ -103,6 +103,7 @@ def fetch(
     """Fetch track sources into the library (unchanged playlists are skipped); with no
     option, the whole library: liked songs and every playlist you can read."""
     from app.pipeline.sources.planning import SourceRequest, plan_fetch, plan_library
+    from app.pipeline.sources.service import FetchSourcesReport, SourceFetchFailure
 
     requests = [SourceRequest(source_type="liked")] if liked else []
     requests += [SourceRequest(source_type="playlist", source_id=pid) for pid in playlist or []]
@@ -113,9 +114,10 @@ def fetch(
         planned = asyncio.run(plan_fetch(manager.services, requests))
     else:
         planned = asyncio.run(plan_library(manager.services))
-    job = _run_with_progress(manager, "fetch_sources", {"sources": planned})
-    payload = job.payload if isinstance(job.payload, dict) else {}
-    results: list[dict[str, Any]] = payload.get("sources", [])
+    metadata = {"sources": [source.metadata() for source in planned]}
+    job = _run_with_progress(manager, "fetch_sources", metadata)
+    done = job.status is JobStatus.DONE
+    report = FetchSourcesReport.model_validate(job.payload) if done else None
     if as_json:
         _print_json(job.model_dump(mode="json"))
     else:
@@ -124,17 +126,19 @@ def fetch(
             "result",
             "tracks",
             "skipped",
-            caption=f"{payload.get('requests', 0)} Spotify request(s)",
+            caption=f"{report.requests if report else 0} Spotify request(s)",
         )
-        for result in results:
-            source = result.get("source", {})
-            name = source.get("name") or source.get("label") or source.get("key", "?")
-            error = result.get("error")
-            outcome = f"[red]failed[/]: {escape(error['message'])}" if error else result["mode"]
-            skipped = ", ".join(f"{k} {v}" for k, v in result.get("skipped", {}).items())
-            table.add_row(escape(str(name)), outcome, str(result.get("tracks", "")), skipped)
+        for result in report.sources if report else []:
+            source = result.source
+            name = source.name or source.label or source.key
+            if isinstance(result, SourceFetchFailure):
+                failure = f"[red]failed[/]: {escape(result.error.message)}"
+                table.add_row(escape(name), failure, "", "")
+                continue
+            skipped = ", ".join(f"{k} {v}" for k, v in result.skipped.items())
+            table.add_row(escape(name), result.mode, str(result.tracks), skipped)
         out.print(table)
-    if job.status is not JobStatus.DONE or payload.get("failed"):
+    if report is None or report.failed:
         if job.error is not None and not as_json:
             _fail(job.error.message)
         raise typer.Exit(1)
@@ -156,20 +160,20 @@ def tracks(
         _services(cache_dir, demo).stores, limit=limit, offset=offset, source=source, q=q
     )
     if as_json:
-        _print_json(view)
+        _print_json(view.model_dump(mode="json"))
         return
     table = Table(
         "title",
         "artists",
         "album",
         "sources",
-        caption=f"{len(view['tracks'])} of {view['total']} track(s)",
+        caption=f"{len(view.tracks)} of {view.total} track(s)",
     )
-    for track in view["tracks"]:
+    for track in view.tracks:
         table.add_row(
-            escape(track["name"]),
-            escape(", ".join(artist["name"] for artist in track["artists"])),
-            escape(track["album"]["name"]),
-            ", ".join(member["key"] for member in track["sources"]),
+            escape(track.name),
+            escape(", ".join(artist.name for artist in track.artists)),
+            escape(track.album.name),
+            ", ".join(member.key for member in track.sources),
         )
     out.print(table)

@@ -19,7 +19,8 @@ from app.cli.common import (
     _run_with_progress,
     out,
 )
-from app.pipeline.health import health_report
+from app.core.models import JobStatus
+from app.pipeline.health import VerifyReport, health_report
 
 
 def status(cache_dir: CacheDir = None, demo: Demo = False, as_json: AsJson = False) -> None:
@@ -70,7 +71,7 @@ def verify(cache_dir: CacheDir = None, as_json: AsJson = False) -> None:
     """Parse every store file; corrupt ones are moved aside and listed. Exit 1 if any problem."""
     job = _run_with_progress(_manager(cache_dir), "verify", {})
     _report_job(job, as_json)
-    if isinstance(job.payload, dict) and not job.payload.get("ok", False):
+    if job.status is JobStatus.DONE and not VerifyReport.model_validate(job.payload).ok:
         raise typer.Exit(1)
 
 

@@ -20,7 +20,7 @@ from app.cli.common import (
     _services,
     out,
 )
-from app.core.models import JobStatus
+from app.core.models import JobStatus, PipelineJob
 
 
 def _track_names(stores: Any) -> dict[str, str]:
@@ -46,29 +46,29 @@ def plan(
     services = _services(cache_dir, demo, spotify=True)
     plans = asyncio.run(plan_playlists(services, rules or None))
     if as_json:
-        _print_json(plans)
+        _print_json([stored.model_dump(mode="json") for stored in plans])
         return
     if not plans:
         out.print("No rule set has a target playlist (set target_playlist_id or _name).")
         return
     names = _track_names(services.stores)
     for stored in plans:
-        summary = stored["summary"]
-        target = stored["playlist_name"] or stored["playlist_id"] or "?"
-        create = " [bold](new playlist)[/]" if stored["create"] else ""
+        summary = stored.summary
+        target = stored.playlist_name or stored.playlist_id or "?"
+        create = " [bold](new playlist)[/]" if stored.create else ""
         out.print(
-            f"[bold]{escape(stored['id'])}[/] {escape(str(stored['rule_id']))} → "
-            f"{escape(str(target))}{create} ({stored['mode']}): "
-            f"[green]+{summary['adds']}[/] [red]-{summary['removes']}[/] "
-            f"~{summary['moves']} moved, {summary['kept']} kept, {summary['writes']} write(s)",
+            f"[bold]{escape(stored.id)}[/] {escape(str(stored.rule_id))} → "
+            f"{escape(target)}{create} ({stored.mode}): "
+            f"[green]+{summary.adds}[/] [red]-{summary.removes}[/] "
+            f"~{summary.moves} moved, {summary.kept} kept, {summary.writes} write(s)",
             highlight=False,
         )
-        for guard in stored["guards"]:
-            out.print(f"  [yellow]guard {guard['guard']}[/]: {escape(guard['message'])}")
+        for guard in stored.guards:
+            out.print(f"  [yellow]guard {guard.guard}[/]: {escape(guard.message)}")
         if tracks:
-            for add in stored["plan"]["adds"]:
-                out.print(f"  [green]+ {escape(names.get(add['uri'], add['uri']))}[/]")
-            for uri in stored["plan"]["removes"]:
+            for add in stored.plan.adds:
+                out.print(f"  [green]+ {escape(names.get(add.uri, add.uri))}[/]")
+            for uri in stored.plan.removes:
                 out.print(f"  [red]- {escape(names.get(uri, uri))}[/]")
 
 
@@ -102,16 +102,16 @@ def backups(
 
     rows = list_backups(_services(cache_dir, demo), playlist)
     if as_json:
-        _print_json(rows)
+        _print_json([row.model_dump(mode="json") for row in rows])
         return
     table = Table("backup", "playlist", "taken", "items", "reason")
     for row in rows:
         table.add_row(
-            row["id"],
-            escape(str(row["playlist_name"] or row["playlist_id"])),
-            str(row["taken_at"])[:19],
-            str(row["items"]),
-            escape(row["reason"]),
+            row.id,
+            escape(row.playlist_name or row.playlist_id),
+            row.taken_at.strftime("%Y-%m-%dT%H:%M:%S"),
+            str(row.items),
+            escape(row.reason),
         )
     out.print(table)
 
@@ -129,16 +129,21 @@ def restore(
     _report(job, as_json)
 
 
-def _report(job: Any, as_json: bool) -> None:
+def _report(job: PipelineJob, as_json: bool) -> None:
+    """An ``apply`` or ``restore`` job: its JSON, or one line per playlist written."""
+    from app.pipeline.sync.plans import AppliedPlans, ApplyResult, RestoreResult
+
     if as_json:
         _print_json(job.model_dump(mode="json"))
     elif job.status is JobStatus.DONE:
-        payload = job.payload or {}
-        results = payload.get("applied", [payload])
+        results: list[ApplyResult] = (
+            AppliedPlans.model_validate(job.payload).applied
+            if job.step == "apply"
+            else [RestoreResult.model_validate(job.payload)]
+        )
         for result in results:
             out.print(
-                f"{result.get('playlist_id')}: {result.get('writes')} write(s), "
-                f"backup {result.get('backup_id') or '-'}",
+                f"{result.playlist_id}: {result.writes} write(s), backup {result.backup_id or '-'}",
                 highlight=False,
             )
     if job.status is not JobStatus.DONE:
@@ -178,22 +183,24 @@ def sync(
     job = _run_with_progress(manager, "sync", metadata)
     if job.status is not JobStatus.DONE:
         _fail(job.error.message if job.error else job.status.value)
-    report = job.payload or {}
+    from app.pipeline.sync.unattended import SyncReport
+
     if as_json:
-        _print_json(report)
-    else:
+        _print_json(job.payload)
+    report = SyncReport.model_validate(job.payload)
+    if not as_json:
         table = Table("plan", "rule set", "playlist", "changes", "outcome")
-        for entry in report.get("plans", []):
-            summary = entry["summary"]
+        for entry in report.plans:
+            summary = entry.summary
             table.add_row(
-                entry["id"],
-                escape(str(entry["rule_id"])),
-                escape(str(entry["playlist_name"] or entry["playlist_id"] or "(new)")),
-                f"+{summary['adds']} -{summary['removes']} ~{summary['moves']}",
-                escape(entry["outcome"]),
+                entry.id,
+                escape(str(entry.rule_id)),
+                escape(entry.playlist_name or entry.playlist_id or "(new)"),
+                f"+{summary.adds} -{summary.removes} ~{summary.moves}",
+                escape(entry.outcome),
             )
         out.print(table)
-    if not report.get("ok", False):
+    if not report.ok:
         raise typer.Exit(1)
 
 
@@ -210,9 +217,9 @@ def build(
 
     result = build_targets(_services(cache_dir, demo), source=source)
     if as_json:
-        _print_json(result)
+        _print_json(result.model_dump(mode="json"))
         return
     table = Table("rule set", "name", "tracks", caption=f"from {source}")
-    for target in result["targets"]:
-        table.add_row(target["rule_id"], escape(target["name"]), str(target["tracks"]))
+    for target in result.targets:
+        table.add_row(target.rule_id, escape(target.name), str(target.tracks))
     out.print(table)

@@ -28,6 +28,8 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
+from pydantic import BaseModel, Field
+
 from app.core.errors import NotFoundError, UnprocessableError
 from app.core.models import Classification, TrackEnrichment, utc_now
 from app.data import Stores
@@ -47,6 +49,35 @@ _AB_MOODS = (
     ("mood_aggressive", "angry"),
     ("mood_party", "energetic"),
 )
+
+
+class ClassifySummary(BaseModel):
+    """What a classify run did (the ``classify`` job's payload)."""
+
+    classifier: str
+    tracks: int = Field(description="Library tracks classified.")
+    manual_kept: int = Field(description="Tracks whose hand-corrected labels were kept.")
+    moods: dict[str, int] = Field(
+        description='Tracks per mood, most first ("None": no mood could be given).'
+    )
+
+
+class BuildTarget(BaseModel):
+    """A rule set with a target playlist, and how many tracks it would hold."""
+
+    rule_id: str
+    name: str
+    tracks: int
+
+
+class BuildReport(BaseModel):
+    """The v1 ``build`` job's payload: the target playlists `diff` plans next."""
+
+    source: str = Field(description="rules or classifications.")
+    targets: list[BuildTarget]
+    broken: list[dict[str, Any]] = Field(
+        default_factory=list, description="Rule sets that could not be evaluated, and why."
+    )
 
 
 def _number(value: Any) -> float | None:
@@ -98,7 +129,7 @@ def _check_classifier(classifier: str) -> None:
 
 def classify_library(
     stores: Stores, library: LibraryCache, classifier: str = MOOD_V1
-) -> dict[str, Any]:
+) -> ClassifySummary:
     """Classify every track of the loaded library (keeping hand-corrected labels); returns a
     summary."""
     _check_classifier(classifier)
@@ -116,12 +147,12 @@ def classify_library(
                 result = labels[view["id"]] = classify_view(view, provenance)
             moods[str(result.labels.get("mood"))] += 1
     _mirror_labels(stores, classifier)
-    return {
-        "classifier": classifier,
-        "tracks": len(views),
-        "manual_kept": kept,
-        "moods": dict(moods.most_common()),
-    }
+    return ClassifySummary(
+        classifier=classifier,
+        tracks=len(views),
+        manual_kept=kept,
+        moods=dict(moods.most_common()),
+    )
 
 
 def _mirror_labels(stores: Stores, classifier: str) -> None:
@@ -148,7 +179,7 @@ def _mirror_labels(stores: Stores, classifier: str) -> None:
 
 def build_targets(
     services: Services, *, source: str = "rules", classifier: str = MOOD_V1
-) -> dict[str, Any]:
+) -> BuildReport:
     """v1 `build`: the target playlists to sync.
 
     ``rules``: every enabled rule set with a target, with how many tracks it would hold.
@@ -197,17 +228,17 @@ def build_targets(
         if ids
         else {"playlists": [], "broken": []}
     )
-    return {
-        "source": source,
-        "targets": [
-            {"rule_id": p["rule_id"], "name": p["rule_name"], "tracks": p["track_count"]}
+    return BuildReport(
+        source=source,
+        targets=[
+            BuildTarget(rule_id=p["rule_id"], name=p["rule_name"], tracks=p["track_count"])
             for p in preview["playlists"]
         ],
-        "broken": preview["broken"],
-    }
+        broken=preview["broken"],
+    )
 
 
-def build_step(ctx: StepContext) -> dict[str, Any]:
+def build_step(ctx: StepContext) -> BuildReport:
     """v1: the target playlists (metadata.source: rules or classifications)."""
     return build_targets(
         ctx.services,
@@ -252,10 +283,10 @@ def correct_labels(
     return result
 
 
-def classify_step(ctx: StepContext) -> dict[str, Any]:
+def classify_step(ctx: StepContext) -> ClassifySummary:
     """v1: label every library track with a classifier (metadata.classifier, default mood_v1)."""
     classifier = str(ctx.metadata.get("classifier") or MOOD_V1)
     ctx.progress(0, None, f"classifying with {classifier}")
     summary = classify_library(ctx.services.stores, ctx.services.library, classifier)
-    ctx.progress(summary["tracks"], summary["tracks"], f"{summary['tracks']} tracks classified")
+    ctx.progress(summary.tracks, summary.tracks, f"{summary.tracks} tracks classified")
     return summary

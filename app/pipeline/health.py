@@ -112,6 +112,6 @@ def verify_stores(stores: Stores, ctx: StepContext | None = None) -> VerifyRepor
     return VerifyReport(ok=ok, stores=checks, quarantined=quarantined)
 
 
-def verify_step(ctx: StepContext) -> dict[str, object]:
+def verify_step(ctx: StepContext) -> VerifyReport:
     """Check that every store file parses; corrupt files are moved aside and listed."""
-    return verify_stores(ctx.services.stores, ctx).model_dump(mode="json")
+    return verify_stores(ctx.services.stores, ctx)

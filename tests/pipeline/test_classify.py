@@ -44,7 +44,7 @@ def test_classify_the_library_and_keep_corrections(tmp_path: Path) -> None:
         {ids[0]: [TrackEnrichment(source="llm", categories={"mood": "romantic"})]}
     )
     summary = classify_library(env.stores, env.services.library)
-    assert summary["tracks"] == len(ids)
+    assert summary.tracks == len(ids)
     labels = env.stores.classifications.load_classifications("mood_v1")
     assert labels[ids[0]].labels["mood"] == "romantic"
     for track_id in ids[1:]:
@@ -57,12 +57,12 @@ def test_classify_the_library_and_keep_corrections(tmp_path: Path) -> None:
         assert year == int(
             env.library.albums[env.library.tracks[track_id].album_id].release_date[:4]
         )
-    assert sum(summary["moods"].values()) == len(ids)
+    assert sum(summary.moods.values()) == len(ids)
 
     corrected = correct_labels(env.stores, "mood_v1", ids[1], {"mood": "focus"})
     assert corrected.manual and corrected.labels["mood"] == "focus"
     again = classify_library(env.stores, env.services.library)
-    assert again["manual_kept"] == 1
+    assert again.manual_kept == 1
     assert (
         env.stores.classifications.load_classifications("mood_v1")[ids[1]].labels["mood"] == "focus"
     )

@@ -7,15 +7,28 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
 
 from app.api.deps import ServicesDep
-from app.api.schemas import ERROR_RESPONSES
+from app.api.schemas import ERROR_RESPONSES, SERVER_ERROR_RESPONSES, SPOTIFY_ERROR_RESPONSES
 from app.core.errors import BadRequestError
 from app.spotify.auth.login import complete_login
 from app.spotify.auth.pkce import LoginSessions, authorize_url
 from app.spotify.auth.tokens import AuthStatus, auth_status
 
-router = APIRouter(prefix="/auth", tags=["auth"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/auth", tags=["auth"], responses={**ERROR_RESPONSES, **SERVER_ERROR_RESPONSES}
+)
+
+
+class LoginStart(BaseModel):
+    auth_url: str = Field(description="Spotify's consent page for this login (PKCE).")
+
+
+class LoginDone(BaseModel):
+    connected: bool
+    user_id: str
+    user_name: str | None
 
 
 def _sessions(request: Request) -> LoginSessions:
@@ -32,6 +45,10 @@ def login_url(request: Request) -> str:
     summary="Start the Spotify login (redirects to Spotify's consent page)",
     description="With `?redirect=false` answers `{auth_url}` as JSON instead of redirecting.",
     response_model=None,
+    responses={
+        200: {"model": LoginStart, "description": "With `?redirect=false`: where to log in."},
+        307: {"description": "Redirect to Spotify's consent page."},
+    },
 )
 def login(
     request: Request, services: ServicesDep, redirect: Annotated[bool, Query()] = True
@@ -44,7 +61,7 @@ def login(
         challenge=challenge,
     )
     if not redirect:
-        return JSONResponse({"auth_url": url})
+        return JSONResponse(LoginStart(auth_url=url).model_dump())
     return RedirectResponse(url, status_code=307)
 
 
@@ -57,7 +74,18 @@ def _page(title: str, text: str, status: int = 200) -> HTMLResponse:
 
 
 @router.get(
-    "/callback", summary="Where Spotify sends the browser back after consent", response_model=None
+    "/callback",
+    summary="Where Spotify sends the browser back after consent",
+    description="Answers a small HTML page, or JSON when the request accepts `application/json`.",
+    response_model=None,
+    responses={
+        200: {
+            "model": LoginDone,
+            "description": "Logged in.",
+            "content": {"text/html": {"schema": {"type": "string"}}},
+        },
+        **SPOTIFY_ERROR_RESPONSES,
+    },
 )
 async def callback(
     request: Request,
@@ -74,7 +102,8 @@ async def callback(
         )
     me = await complete_login(services.spotify, code, verifier)
     if "application/json" in request.headers.get("accept", ""):
-        return JSONResponse({"connected": True, "user_id": me.id, "user_name": me.display_name})
+        done = LoginDone(connected=True, user_id=me.id, user_name=me.display_name)
+        return JSONResponse(done.model_dump())
     return _page(
         "Connected to Spotify",
         f"Logged in as {me.display_name or me.id}. You can close this window.",

@@ -2,25 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.deps import ServicesDep
-from app.api.schemas import ERROR_RESPONSES
+from app.api.schemas import ERROR_RESPONSES, SERVER_ERROR_RESPONSES, ManualEditReport
+from app.core.models import Classification, TrackEnrichment
 from app.pipeline.classify import classifications, correct_labels
 from app.pipeline.enrichment.manual import ManualEdit, apply_manual
-from app.pipeline.enrichment.registry import list_feature_providers
 from app.pipeline.enrichment.service import (
+    Coverage,
+    EnrichmentDetail,
+    ProviderFeatures,
+    ProviderInfo,
     all_enrichments,
     coverage,
+    describe_providers,
     enrichment_detail,
     provider_features,
 )
-from app.pipeline.sources.aggregate import aggregate
+from app.pipeline.sources.aggregate import TrackPage, aggregate
 
-router = APIRouter(prefix="/data", tags=["data"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/data", tags=["data"], responses={**ERROR_RESPONSES, **SERVER_ERROR_RESPONSES}
+)
 
 
 @router.get("/tracks", summary="Fetched tracks, paginated, with text search")
@@ -32,9 +39,9 @@ def tracks(
     source: Annotated[str | None, Query(description="Only tracks of this source key.")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
-) -> dict[str, Any]:
+) -> TrackPage:
     view = aggregate(services.stores, limit=limit, offset=offset, source=source, q=q)
-    return {key: view[key] for key in ("total", "limit", "offset", "tracks")}
+    return TrackPage(total=view.total, limit=view.limit, offset=view.offset, tracks=view.tracks)
 
 
 # --- enrichment ------------------------------------------------------------------------------
@@ -47,8 +54,8 @@ class BulkManualEdit(ManualEdit):
 
 
 @router.get("/providers", summary="Enrichment providers: fields, status and what they need")
-def providers(services: ServicesDep) -> list[dict[str, Any]]:
-    return list_feature_providers(services.settings)
+def providers(services: ServicesDep) -> list[ProviderInfo]:
+    return describe_providers(services.settings)
 
 
 @router.get(
@@ -58,7 +65,7 @@ def providers(services: ServicesDep) -> list[dict[str, Any]]:
 def enrichments(
     services: ServicesDep,
     provider: Annotated[str | None, Query(description="Only this provider's entries.")] = None,
-) -> dict[str, list[dict[str, Any]]]:
+) -> dict[str, list[TrackEnrichment]]:
     return all_enrichments(services.stores, provider)
 
 
@@ -66,7 +73,7 @@ def enrichments(
     "/enrichments/coverage",
     summary="Per field: how many library tracks have it, and from which providers",
 )
-def enrichment_coverage(services: ServicesDep) -> dict[str, Any]:
+def enrichment_coverage(services: ServicesDep) -> Coverage:
     return coverage(services.stores, services.library.precedence)
 
 
@@ -74,7 +81,7 @@ def enrichment_coverage(services: ServicesDep) -> dict[str, Any]:
     "/enrichments/{track_id}",
     summary="A track's entries, its merged view and each value's provider",
 )
-def enrichment(track_id: TrackId, services: ServicesDep) -> dict[str, Any]:
+def enrichment(track_id: TrackId, services: ServicesDep) -> EnrichmentDetail:
     return enrichment_detail(services.stores, track_id, services.library.precedence)
 
 
@@ -82,7 +89,7 @@ def enrichment(track_id: TrackId, services: ServicesDep) -> dict[str, Any]:
     "/enrichments/{track_id}",
     summary="Set or unset your own keys and tags on a track (they win over every provider)",
 )
-def edit_enrichment(track_id: TrackId, edit: ManualEdit, services: ServicesDep) -> dict[str, Any]:
+def edit_enrichment(track_id: TrackId, edit: ManualEdit, services: ServicesDep) -> EnrichmentDetail:
     apply_manual(services.stores, [track_id], edit)
     return enrichment_detail(services.stores, track_id, services.library.precedence)
 
@@ -91,16 +98,16 @@ def edit_enrichment(track_id: TrackId, edit: ManualEdit, services: ServicesDep) 
     "/enrichments/manual",
     summary="The same manual edit on many tracks at once (e.g. tag a selection)",
 )
-def edit_enrichments(body: BulkManualEdit, services: ServicesDep) -> dict[str, Any]:
+def edit_enrichments(body: BulkManualEdit, services: ServicesDep) -> ManualEditReport:
     edit = ManualEdit.model_validate(body.model_dump(exclude={"track_ids"}))
     results = apply_manual(services.stores, body.track_ids, edit)
-    return {
-        "updated": len(results),
-        "manual": {
+    return ManualEditReport(
+        updated=len(results),
+        manual={
             track_id: entry.categories if entry is not None else None
             for track_id, entry in results.items()
         },
-    }
+    )
 
 
 @router.get(
@@ -109,7 +116,7 @@ def edit_enrichments(body: BulkManualEdit, services: ServicesDep) -> dict[str, A
 )
 def features(
     provider: Annotated[str, Path(max_length=64)], services: ServicesDep
-) -> dict[str, dict[str, Any]]:
+) -> ProviderFeatures:
     return provider_features(services.stores, provider)
 
 
@@ -130,11 +137,8 @@ class LabelCorrection(BaseModel):
     "/classifications/{classifier}",
     summary="v1: the labels a classifier gave each track (track_id → classification)",
 )
-def get_classifications(classifier: Classifier, services: ServicesDep) -> dict[str, Any]:
-    return {
-        track_id: item.model_dump(mode="json")
-        for track_id, item in classifications(services.stores, classifier).items()
-    }
+def get_classifications(classifier: Classifier, services: ServicesDep) -> dict[str, Classification]:
+    return classifications(services.stores, classifier)
 
 
 @router.patch(
@@ -143,7 +147,5 @@ def get_classifications(classifier: Classifier, services: ServicesDep) -> dict[s
 )
 def patch_classification(
     classifier: Classifier, track_id: TrackId, body: LabelCorrection, services: ServicesDep
-) -> dict[str, Any]:
-    return correct_labels(services.stores, classifier, track_id, body.labels).model_dump(
-        mode="json"
-    )
+) -> Classification:
+    return correct_labels(services.stores, classifier, track_id, body.labels)

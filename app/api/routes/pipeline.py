@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Body, Path, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import JobsDep, ServicesDep
-from app.api.schemas import ERROR_RESPONSES, JobPage, RunAsyncRequest, StepInfo
+from app.api.schemas import (
+    ERROR_RESPONSES,
+    SERVER_ERROR_RESPONSES,
+    SPOTIFY_ERROR_RESPONSES,
+    JobPage,
+    RunAsyncRequest,
+    StepInfo,
+)
 from app.core.models import JobStatus, PipelineJob
 from app.pipeline.enrichment.service import ENRICH_STEP, plan_enrich_jobs
 from app.pipeline.health import HealthReport, health_report
-from app.pipeline.sources.aggregate import aggregate
+from app.pipeline.sources.aggregate import LibraryView, aggregate
 from app.pipeline.sources.planning import SourceRequest, plan_fetch, plan_library
 
-router = APIRouter(prefix="/pipeline", tags=["pipeline"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/pipeline", tags=["pipeline"], responses={**ERROR_RESPONSES, **SERVER_ERROR_RESPONSES}
+)
 
 JobId = Annotated[str, Path(description="Job id as returned by run-async.", max_length=64)]
 
@@ -93,6 +102,7 @@ class FetchSourcesResponse(BaseModel):
     "/tracks/fetch-sources",
     status_code=status.HTTP_202_ACCEPTED,
     summary="v2: one background fetch_tracks job per source",
+    responses=SPOTIFY_ERROR_RESPONSES,
     description=(
         "Every source is checked first (not logged in to Spotify → 401 with `auth_url`, unknown "
         "playlist → 404, playlist you neither own nor collaborate on → 403, missing CSV → 404); "
@@ -107,13 +117,16 @@ async def fetch_sources(
         # Not logged in: answer 401 with auth_url now, as for playlists, not failed jobs later.
         await services.spotify.tokens.access_token()
     planned = await plan_fetch(services, body.sources)
-    return FetchSourcesResponse(jobs=[jobs.submit("fetch_tracks", meta) for meta in planned])
+    return FetchSourcesResponse(
+        jobs=[jobs.submit("fetch_tracks", source.metadata()) for source in planned]
+    )
 
 
 @router.post(
     "/tracks/fetch-library",
     status_code=status.HTTP_202_ACCEPTED,
     summary="Fetch the whole library: liked songs and every playlist you can read",
+    responses=SPOTIFY_ERROR_RESPONSES,
     description=(
         "One background `fetch_sources` job reads liked songs and every playlist you own or "
         "collaborate on, all through one concurrency bound; playlists whose snapshot_id did not "
@@ -124,7 +137,7 @@ async def fetch_sources(
 async def fetch_library(services: ServicesDep, jobs: JobsDep) -> PipelineJob:
     await services.spotify.tokens.access_token()
     planned = await plan_library(services)
-    return jobs.submit("fetch_sources", {"sources": planned})
+    return jobs.submit("fetch_sources", {"sources": [source.metadata() for source in planned]})
 
 
 @router.get("/tracks/aggregate", summary="Every fetched track once, with its sources")
@@ -134,7 +147,7 @@ def tracks_aggregate(
     q: Annotated[str | None, Query(max_length=200, description="Text search.")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
-) -> dict[str, Any]:
+) -> LibraryView:
     return aggregate(services.stores, limit=limit, offset=offset, source=source, q=q)
 
 
@@ -179,12 +192,15 @@ def enrich(body: EnrichRequest, services: ServicesDep, jobs: JobsDep) -> EnrichR
         source=body.source,
         refresh=body.refresh,
     )
-    return EnrichResponse(jobs=[jobs.submit(ENRICH_STEP, meta) for meta in planned])
+    return EnrichResponse(
+        jobs=[jobs.submit(ENRICH_STEP, plan.model_dump(mode="json")) for plan in planned]
+    )
 
 
 @router.post(
     "/{step}",
     summary="v1: run a step synchronously",
+    responses=SPOTIFY_ERROR_RESPONSES,
     description="Runs the step in this request (recorded as a job) and returns the finished job."
     " `POST /pipeline/tracks` fetches the liked songs.",
 )

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from app.api.deps import ServicesDep
-from app.api.schemas import ERROR_RESPONSES
+from app.api.schemas import ERROR_RESPONSES, SERVER_ERROR_RESPONSES, SPOTIFY_ERROR_RESPONSES
 from app.pipeline.sources.planning import current_user_id, list_playlists
 from app.pipeline.sync.model import LiveItem
 from app.pipeline.sync.service import read_live
 
-router = APIRouter(prefix="/spotify", tags=["spotify"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/spotify",
+    tags=["spotify"],
+    responses={**ERROR_RESPONSES, **SERVER_ERROR_RESPONSES, **SPOTIFY_ERROR_RESPONSES},
+)
 
 
 class Me(BaseModel):
@@ -31,6 +35,17 @@ class PlaylistSummary(BaseModel):
     collaborative: bool
     readable: bool
     reason: str | None = None
+
+
+class PlaylistItems(BaseModel):
+    """A playlist's live entries, in order."""
+
+    id: str
+    name: str | None
+    snapshot_id: str | None
+    items: list[LiveItem] = Field(
+        description="Tracks, local files, episodes and unavailable entries (no URI)."
+    )
 
 
 @router.get("/me", summary="The connected Spotify user")
@@ -66,8 +81,8 @@ async def playlists(services: ServicesDep) -> list[PlaylistSummary]:
 )
 async def playlist_items(
     playlist_id: Annotated[str, Path(max_length=64)], services: ServicesDep
-) -> dict[str, Any]:
+) -> PlaylistItems:
     async with services.spotify.client() as client:
         snapshot_id, name, entries = await read_live(client, playlist_id)
-    items = [LiveItem.from_entry(entry).model_dump(mode="json") for entry in entries]
-    return {"id": playlist_id, "name": name, "snapshot_id": snapshot_id, "items": items}
+    items = [LiveItem.from_entry(entry) for entry in entries]
+    return PlaylistItems(id=playlist_id, name=name, snapshot_id=snapshot_id, items=items)

@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.deps import JobsDep, ServicesDep
-from app.api.schemas import ERROR_RESPONSES
+from app.api.schemas import (
+    ERROR_RESPONSES,
+    SERVER_ERROR_RESPONSES,
+    SPOTIFY_ERROR_RESPONSES,
+    PlanList,
+)
 from app.core.models import PipelineJob
-from app.pipeline.sync.backups import list_backups
+from app.pipeline.sync.backups import BackupSummary, list_backups
 from app.pipeline.sync.guards import Guard
+from app.pipeline.sync.plans import StoredPlan
 from app.pipeline.sync.service import check_applicable, get_plan, plan_playlists
 
-router = APIRouter(prefix="/pipeline/playlists", tags=["sync"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/pipeline/playlists",
+    tags=["sync"],
+    responses={**ERROR_RESPONSES, **SERVER_ERROR_RESPONSES},
+)
 
 
 class PlanRequest(BaseModel):
@@ -45,19 +55,19 @@ class RestoreRequest(BaseModel):
 @router.post(
     "/plan",
     summary="Plan the changes each rule set's playlist needs (reads Spotify, writes nothing)",
+    responses=SPOTIFY_ERROR_RESPONSES,
     description=(
         "For each enabled rule set with a target (or `rule_ids`): adds, removes, moves, what is "
         "kept untouched (local files, unavailable items, episodes), duplicates, the exact API "
         "calls, the fingerprint of the live playlist and the guards that tripped."
     ),
 )
-async def plan(body: PlanRequest, services: ServicesDep) -> dict[str, Any]:
-    plans = await plan_playlists(services, body.rule_ids)
-    return {"plans": plans}
+async def plan(body: PlanRequest, services: ServicesDep) -> PlanList:
+    return PlanList(plans=await plan_playlists(services, body.rule_ids))
 
 
 @router.get("/plans/{plan_id}", summary="One stored plan")
-def one_plan(plan_id: Annotated[str, Path(max_length=64)], services: ServicesDep) -> dict[str, Any]:
+def one_plan(plan_id: Annotated[str, Path(max_length=64)], services: ServicesDep) -> StoredPlan:
     return get_plan(services, plan_id)
 
 
@@ -80,7 +90,7 @@ def apply(body: ApplyRequest, services: ServicesDep, jobs: JobsDep) -> PipelineJ
 def backups(
     services: ServicesDep,
     playlist_id: Annotated[str | None, Query(max_length=64)] = None,
-) -> list[dict[str, Any]]:
+) -> list[BackupSummary]:
     return list_backups(services, playlist_id)
 
 

@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+from pydantic import BaseModel
+
 from app.core.errors import AppError, ConflictError
 from app.core.models import JobError, JobOwner, JobProgress, JobStatus, PipelineJob, utc_now
 from app.data.jobs import JobStore
@@ -52,7 +54,15 @@ from app.pipeline.services import Services
 
 log = logging.getLogger(__name__)
 
-__all__ = ["JobManager", "new_job_id"]
+__all__ = ["JobManager", "new_job_id", "payload_json"]
+
+
+def payload_json(payload: Any) -> Any:
+    """What a job stores of a step's return value: a model as its JSON form (jobs.json holds
+    plain JSON, whoever reads it back), anything else as it is."""
+    if isinstance(payload, BaseModel):
+        return payload.model_dump(mode="json")
+    return payload
 
 
 def new_job_id() -> str:
@@ -335,12 +345,14 @@ class JobManager:
         payload: Any = None,
         error: JobError | None = None,
     ) -> None:
+        stored = payload_json(payload)
+
         def apply(job: PipelineJob) -> None:
             now = utc_now()
             job.status = status
             job.message = message
             job.error = error
-            job.payload = payload
+            job.payload = stored
             job.progress = live.job.progress
             if status is JobStatus.DONE and job.progress.total is not None:
                 job.progress = JobProgress(done=job.progress.total, total=job.progress.total)

@@ -3,7 +3,8 @@
 A step is a function ``step(ctx) -> payload`` (plain or ``async``). It reports progress with
 ``ctx.progress(done, total, message)`` and calls ``ctx.check_cancelled()`` between units of work;
 cancellation is cooperative for plain functions and immediate (at the next ``await``) for async
-ones. Whatever it returns must be JSON-serialisable and becomes the job's ``payload``.
+ones. What it returns becomes the job's ``payload``: a pydantic model (stored as its
+``model_dump(mode="json")``) or plain JSON-serialisable data.
 
     registry = StepRegistry()
 

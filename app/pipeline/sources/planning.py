@@ -1,12 +1,14 @@
 """Planning track-source fetches: every requested source is validated before any job starts.
 
 `plan_fetch(services, requests)` checks each source up front (unknown type → 422, unknown or
-unreadable playlist → 404/403) and returns one job's metadata per source; `plan_library` plans
-liked songs and every playlist the user can read from a single playlist listing.
+unreadable playlist → 404/403) and returns one `PlannedSource` per source (its `metadata()` is
+the fetch job's input); `plan_library` plans liked songs and every playlist the user can read
+from a single playlist listing.
 """
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Literal
 
@@ -39,6 +41,52 @@ class SourceRequest(BaseModel):
         return "liked" if self.source_type == "liked" else f"{self.source_type}:{self.source_id}"
 
 
+class PlaylistHint(BaseModel):
+    """What the playlist listing said about a playlist when its fetch was planned, and who
+    asked: an unchanged snapshot then costs the fetch job no request at all."""
+
+    id: str
+    name: str
+    owner_id: str
+    owner_name: str | None
+    collaborative: bool
+    snapshot_id: str
+    total: int
+    user_id: str
+
+    @classmethod
+    def of(cls, info: PlaylistInfo, user_id: str) -> PlaylistHint:
+        return cls(**asdict(info), user_id=user_id)
+
+    def info(self) -> PlaylistInfo:
+        return PlaylistInfo(**self.model_dump(exclude={"user_id"}))
+
+
+class PlannedSource(BaseModel):
+    """One checked source to fetch: a fetch job's metadata (`metadata()`), read back by the
+    job leniently (other keys, such as `rerun_of`, are ignored)."""
+
+    source_type: Literal["liked", "playlist", "csv"]
+    source_id: str | None = Field(
+        default=None, description="Playlist id, or the CSV file's absolute path."
+    )
+    label: str | None = None
+    playlist: PlaylistHint | None = Field(
+        default=None, description="For a playlist: what the listing said (see PlaylistHint)."
+    )
+
+    def request(self) -> SourceRequest:
+        return SourceRequest(
+            source_type=self.source_type, source_id=self.source_id, label=self.label
+        )
+
+    def metadata(self) -> dict[str, Any]:
+        """The job's metadata: the keys that are set, as JSON (the hint whole, nulls too)."""
+        return {
+            key: value for key, value in self.model_dump(mode="json").items() if value is not None
+        }
+
+
 async def current_user_id(services: Services) -> str:
     """The logged-in user's id (remembered in the token after the first lookup)."""
     token = services.spotify.tokens.load()
@@ -63,8 +111,8 @@ async def plan_fetch(
     requests: list[SourceRequest],
     *,
     listing: tuple[str, list[PlaylistInfo]] | None = None,
-) -> list[dict[str, Any]]:
-    """Validate all requested sources and return one job's metadata per source.
+) -> list[PlannedSource]:
+    """Validate all requested sources and return one planned fetch per source.
 
     `listing` is a playlist listing the caller already has (saves its requests).
     """
@@ -75,13 +123,13 @@ async def plan_fetch(
     if any(request.source_type == "playlist" for request in requests):
         user_id, infos = listing or await list_playlists(services)
         playlists = {info.id: info for info in infos}
-    planned: list[dict[str, Any]] = []
+    planned: list[PlannedSource] = []
     seen: set[str] = set()
     for request in requests:
         if request.key in seen:
             continue  # the same source twice: one job is enough
         seen.add(request.key)
-        metadata: dict[str, Any] = request.model_dump(exclude_none=True)
+        source = PlannedSource(**request.model_dump())
         if request.source_type == "playlist":
             info = playlists.get(request.source_id or "")
             if info is None:
@@ -96,17 +144,17 @@ async def plan_fetch(
                     f"cannot read playlist {info.name!r}: {reason}", code="playlist_unreadable"
                 )
             # The listing already says whether it changed: the job may not need a request.
-            metadata["playlist"] = {**info.__dict__, "user_id": user_id}
+            source.playlist = PlaylistHint.of(info, user_id)
         elif request.source_type == "csv":
             path = Path(request.source_id or "").expanduser()
             if not path.is_file():
                 raise NotFoundError(f"CSV file {str(path)!r} does not exist", code="csv_not_found")
-            metadata["source_id"] = str(path.resolve())
-        planned.append(metadata)
+            source.source_id = str(path.resolve())
+        planned.append(source)
     return planned
 
 
-async def plan_library(services: Services, *, liked: bool = True) -> list[dict[str, Any]]:
+async def plan_library(services: Services, *, liked: bool = True) -> list[PlannedSource]:
     """Plan the whole library: liked songs and every playlist the user can read.
 
     One playlist listing serves both the plan and the unchanged-snapshot checks, so refreshing

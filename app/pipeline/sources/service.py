@@ -14,26 +14,34 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, Field, ValidationError
+
 from app.core.errors import AppError, UnprocessableError
 from app.core.fs import paused_gc
-from app.core.models import TrackSourceType
+from app.core.models import JobError, TrackSourceType
 from app.data.sources import SourceEntry, SourceRecord
 from app.pipeline.jobs.steps import StepContext
 from app.pipeline.services import Services
 from app.pipeline.sources.commit import commit_read, commit_reads
 from app.pipeline.sources.exportify.reader import read_exportify_csv
 from app.pipeline.sources.planning import (
+    PlannedSource,
+    PlaylistHint,
     SourceRequest,
     current_user_id,
 )
 from app.spotify.client import SpotifyClient
-from app.spotify.library import PlaylistInfo, SourceRead, playlist_info, read_liked, read_playlist
+from app.spotify.library import ReadMode, SourceRead, playlist_info, read_liked, read_playlist
 from app.spotify.paging import ProgressFn
 
 __all__ = [
+    "FetchSourcesReport",
+    "SourceFetchFailure",
+    "SourceFetchReport",
     "fetch_many",
     "fetch_source",
     "fetch_sources_step",
@@ -46,31 +54,79 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
-def _summary(read: SourceRead, requests: int | None) -> dict[str, Any]:
-    record = read.record
-    return {
-        "source": {
-            "source_type": record.source_type.value,
-            "source_id": record.source_id,
-            "label": record.label,
-            "name": record.name,
-            "key": record.key,
-        },
-        "mode": read.mode,
-        "entries": len(record.entries),
-        "tracks": len({entry.track_id for entry in record.entries}),
-        "new_entries": read.new_entries,
-        "skipped": record.skipped,
-        "snapshot_id": record.snapshot_id,
-        "requests": requests,
-        "bad_rows": read.errors[:100],
-    }
+class SourceRef(BaseModel):
+    """Which source a fetch report is about (`name` is known once the source was read)."""
+
+    source_type: TrackSourceType
+    source_id: str | None
+    label: str | None
+    name: str | None = None
+    key: str
+
+
+class BadRow(BaseModel):
+    """A row of an Exportify file that could not be read."""
+
+    line: int
+    message: str
+
+
+class SourceFetchReport(BaseModel):
+    """What reading one source gave: a `fetch_tracks` job's payload."""
+
+    source: SourceRef
+    mode: ReadMode = Field(description="full, incremental, or unchanged (nothing was read).")
+    entries: int = Field(description="Entries kept, in source order, duplicates included.")
+    tracks: int = Field(description="Distinct tracks among them.")
+    new_entries: int
+    skipped: dict[str, int] = Field(description="Entries left out, by kind (local, episode…).")
+    snapshot_id: str | None
+    requests: int | None = Field(
+        description="Spotify requests made; null when sources shared one client."
+    )
+    bad_rows: list[BadRow] = Field(description="Unreadable CSV rows (the first 100).")
+
+    @classmethod
+    def of(cls, read: SourceRead, requests: int | None) -> SourceFetchReport:
+        record = read.record
+        return cls(
+            source=SourceRef(
+                source_type=record.source_type,
+                source_id=record.source_id,
+                label=record.label,
+                name=record.name,
+                key=record.key,
+            ),
+            mode=read.mode,
+            entries=len(record.entries),
+            tracks=len({entry.track_id for entry in record.entries}),
+            new_entries=read.new_entries,
+            skipped=record.skipped,
+            snapshot_id=record.snapshot_id,
+            requests=requests,
+            bad_rows=[BadRow.model_validate(row) for row in read.errors[:100]],
+        )
+
+
+class SourceFetchFailure(BaseModel):
+    """A source of a `fetch_sources` job that could not be read (nothing of it was saved)."""
+
+    source: SourceRef
+    error: JobError
+
+
+class FetchSourcesReport(BaseModel):
+    """A `fetch_sources` job's payload: one entry per planned source, in plan order."""
+
+    sources: list[SourceFetchReport | SourceFetchFailure]
+    failed: int = Field(description="Sources that could not be read.")
+    requests: int = Field(description="Spotify requests made for all of them together.")
 
 
 async def read_source(
     services: Services,
     request: SourceRequest,
-    hint: dict[str, Any] | None,
+    hint: PlaylistHint | None,
     previous: SourceRecord | None,
     client: SpotifyClient,
     on_progress: ProgressFn,
@@ -83,8 +139,7 @@ async def read_source(
     if request.source_type == "liked":
         return await read_liked(client, previous, label=request.label, on_progress=on_progress)
     if hint is not None:
-        user_id = str(hint.get("user_id", ""))
-        info = PlaylistInfo(**{k: v for k, v in hint.items() if k != "user_id"})
+        user_id, info = hint.user_id, hint.info()
     else:
         user_id = await current_user_id(services)
         info = await playlist_info(client, request.source_id or "")
@@ -108,10 +163,10 @@ def _progress_for(ctx: StepContext | None, report: ProgressFn | None) -> Progres
 async def fetch_source(
     services: Services,
     request: SourceRequest,
-    hint: dict[str, Any] | None = None,
+    hint: PlaylistHint | None = None,
     ctx: StepContext | None = None,
-) -> dict[str, Any]:
-    """Read one source completely, then save it; returns a summary for the job payload."""
+) -> SourceFetchReport:
+    """Read one source completely, then save it; returns what was read (the job payload)."""
     previous = services.stores.sources.get(request.key)
     with paused_gc():  # until the read is saved and dropped, as in `fetch_many`
         async with services.spotify.client() as client:
@@ -122,14 +177,14 @@ async def fetch_source(
         if ctx is not None:
             ctx.check_cancelled()  # a cancelled job saves nothing
         commit_read(services.stores, read, services.library)
-        summary = _summary(read, requests)
+        report = SourceFetchReport.of(read, requests)
         del read
-    return summary
+    return report
 
 
 async def fetch_many(
-    services: Services, planned: list[dict[str, Any]], ctx: StepContext | None = None
-) -> dict[str, Any]:
+    services: Services, planned: Sequence[PlannedSource], ctx: StepContext | None = None
+) -> FetchSourcesReport:
     """Read several planned sources at once through one client (one concurrency bound).
 
     The sources that were read completely are saved together at the end (one write per
@@ -150,28 +205,28 @@ async def fetch_many(
     previous = services.stores.sources.load()
 
     async def one(
-        index: int, metadata: dict[str, Any], client: SpotifyClient
-    ) -> SourceRead | dict[str, Any]:
-        request = _request_of(metadata)
+        index: int, source: PlannedSource, client: SpotifyClient
+    ) -> SourceRead | SourceFetchFailure:
+        request = source.request()
         try:
             return await read_source(
                 services,
                 request,
-                metadata.get("playlist"),
+                source.playlist,
                 previous.get(request.key),
                 client,
                 _progress_for(ctx, report_for(index)),
             )
         except AppError as exc:
-            return {
-                "source": {
-                    "source_type": request.source_type,
-                    "source_id": request.source_id,
-                    "label": request.label,
-                    "key": request.key,
-                },
-                "error": {"code": exc.code, "message": exc.detail},
-            }
+            return SourceFetchFailure(
+                source=SourceRef(
+                    source_type=TrackSourceType(request.source_type),
+                    source_id=request.source_id,
+                    label=request.label,
+                    key=request.key,
+                ),
+                error=JobError(code=exc.code, message=exc.detail),
+            )
 
     # The collector stays paused until the reads are saved and dropped: what they hold (a
     # library of models, no cycles) is freed by reference counting, so re-enabling it finds
@@ -180,7 +235,7 @@ async def fetch_many(
     with paused_gc():
         async with services.spotify.client() as client:
             outcomes = await asyncio.gather(
-                *(one(index, metadata, client) for index, metadata in enumerate(planned))
+                *(one(index, source, client) for index, source in enumerate(planned))
             )
             requests = client.requests_made
         if ctx is not None:
@@ -189,22 +244,24 @@ async def fetch_many(
         commit_reads(services.stores, reads, services.library)
         results = [
             # Sources share one client here: only the total request count is known.
-            _summary(outcome, None) if isinstance(outcome, SourceRead) else outcome
+            SourceFetchReport.of(outcome, None) if isinstance(outcome, SourceRead) else outcome
             for outcome in outcomes
         ]
         failed = len(outcomes) - len(reads)
         del outcomes, reads
-    return {"sources": results, "failed": failed, "requests": requests}
+    return FetchSourcesReport(sources=results, failed=failed, requests=requests)
 
 
-def _request_of(metadata: dict[str, Any]) -> SourceRequest:
-    return SourceRequest.model_validate(
-        {
-            key: metadata[key]
-            for key in ("source_type", "source_id", "label")
-            if metadata.get(key) is not None
-        }
-    )
+def _planned(metadata: Any) -> PlannedSource:
+    """A job's metadata as the source it plans (keys other than the source's are ignored)."""
+    try:
+        source = PlannedSource.model_validate(metadata)
+        source.request()  # a playlist or CSV without its id
+    except ValidationError as exc:
+        raise UnprocessableError(
+            f"metadata is not a source to fetch: {exc.errors()[0]['msg']}", code="bad_metadata"
+        ) from None
+    return source
 
 
 def import_csv(path: Path, label: str | None) -> SourceRead:
@@ -237,23 +294,22 @@ def import_csv(path: Path, label: str | None) -> SourceRead:
     )
 
 
-async def fetch_tracks_step(ctx: StepContext) -> dict[str, Any]:
+async def fetch_tracks_step(ctx: StepContext) -> SourceFetchReport:
     """v2: fetch one source (metadata: source_type, source_id, label) into the library."""
-    return await fetch_source(
-        ctx.services, _request_of(ctx.metadata), ctx.metadata.get("playlist"), ctx
-    )
+    source = _planned(ctx.metadata)
+    return await fetch_source(ctx.services, source.request(), source.playlist, ctx)
 
 
-async def fetch_sources_step(ctx: StepContext) -> dict[str, Any]:
+async def fetch_sources_step(ctx: StepContext) -> FetchSourcesReport:
     """Several planned sources in one job (metadata: sources), read concurrently."""
     planned = ctx.metadata.get("sources")
     if not isinstance(planned, list) or not planned:
         raise UnprocessableError(
             "metadata.sources must be a non-empty list of planned sources", code="no_sources"
         )
-    return await fetch_many(ctx.services, planned, ctx)
+    return await fetch_many(ctx.services, [_planned(source) for source in planned], ctx)
 
 
-async def tracks_step(ctx: StepContext) -> dict[str, Any]:
+async def tracks_step(ctx: StepContext) -> SourceFetchReport:
     """v1: fetch the liked songs into the tracks cache."""
     return await fetch_source(ctx.services, SourceRequest(source_type="liked"), None, ctx)

@@ -8,26 +8,44 @@ can be undone too.
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+
+from pydantic import BaseModel, Field
 
 from app.core.errors import UnprocessableError
+from app.core.models import PlaylistBackup
 from app.pipeline.jobs.steps import StepContext
 from app.pipeline.services import Services
 from app.pipeline.sync.model import LiveItem
 from app.pipeline.sync.planner import plan_sync, with_exact_order
+from app.pipeline.sync.plans import RestoreResult, StoredPlan
 from app.pipeline.sync.service import apply_plan, read_live, save_plan, stored_plan
 
 
-def list_backups(services: Services, playlist_id: str | None = None) -> list[dict[str, Any]]:
-    """Backups, newest first (without their items: `GET …/backups/{id}` has them)."""
+class BackupSummary(BaseModel):
+    """A backup without its items (how many it holds instead)."""
+
+    id: str
+    playlist_id: str
+    playlist_name: str | None
+    rule_id: str | None
+    taken_at: datetime
+    snapshot_id: str | None
+    reason: str
+    items: int = Field(description="Entries the playlist held, unavailable ones included.")
+
+    @classmethod
+    def of(cls, backup: PlaylistBackup) -> BackupSummary:
+        return cls(**backup.model_dump(exclude={"items"}), items=len(backup.items))
+
+
+def list_backups(services: Services, playlist_id: str | None = None) -> list[BackupSummary]:
+    """Backups, newest first, without their items."""
     backups = [b for b in services.stores.backups.load() if playlist_id in (None, b.playlist_id)]
-    return [
-        {**b.model_dump(mode="json", exclude={"items"}), "items": len(b.items)}
-        for b in reversed(backups)
-    ]
+    return [BackupSummary.of(b) for b in reversed(backups)]
 
 
-async def plan_restore(services: Services, backup_id: str) -> dict[str, Any]:
+async def plan_restore(services: Services, backup_id: str) -> StoredPlan:
     """A replace-mode plan that puts the backup's tracks back, in their order."""
     backup = services.stores.backups.get(backup_id)
     desired = [i.uri for i in backup.items if i.uri and i.uri.startswith("spotify:track:")]
@@ -55,14 +73,14 @@ async def plan_restore(services: Services, backup_id: str) -> dict[str, Any]:
 
 async def restore_backup(
     services: Services, backup_id: str, *, ctx: StepContext | None = None
-) -> dict[str, Any]:
+) -> RestoreResult:
     """Plan and apply a restore (itself backed up first)."""
     stored = await plan_restore(services, backup_id)
-    result = await apply_plan(services, stored["id"], ctx=ctx)
-    return {**result, "restored": backup_id}
+    result = await apply_plan(services, stored.id, ctx=ctx)
+    return RestoreResult(**dict(result), restored=backup_id)
 
 
-async def restore_step(ctx: StepContext) -> dict[str, Any]:
+async def restore_step(ctx: StepContext) -> RestoreResult:
     """Restore a backup (metadata.backup_id)."""
     backup_id = ctx.metadata.get("backup_id")
     if not isinstance(backup_id, str):

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Collection, Sequence
-from typing import Any, Literal
+from typing import Literal
 
 import orjson
+from pydantic import BaseModel
 
 from app.core.errors import UnprocessableError
 from app.core.models import ManagedPlaylist
@@ -28,10 +29,25 @@ Guard = Literal["empty", "remove_share", "drift"]
 GUARDS: tuple[Guard, ...] = ("empty", "remove_share", "drift")
 
 
-def fingerprint(snapshot_id: str | None, uris: Sequence[str | None]) -> dict[str, Any]:
+class TrippedGuard(BaseModel):
+    """A guard that stops an apply unless forced, and why it tripped."""
+
+    guard: Guard
+    message: str
+
+
+class Fingerprint(BaseModel):
+    """What a plan was computed against: the playlist's snapshot id and a hash of its URIs in
+    order (null snapshot: the playlist does not exist yet)."""
+
+    snapshot_id: str | None
+    contents_hash: str
+
+
+def fingerprint(snapshot_id: str | None, uris: Sequence[str | None]) -> Fingerprint:
     """What a plan was computed against: the snapshot id and a hash of the URIs in order."""
     digest = hashlib.sha256(orjson.dumps(list(uris))).hexdigest()[:32]
-    return {"snapshot_id": snapshot_id, "contents_hash": digest}
+    return Fingerprint(snapshot_id=snapshot_id, contents_hash=digest)
 
 
 def check_force(force: Collection[str]) -> set[str]:
@@ -50,7 +66,7 @@ def tripped_guards(
     managed: ManagedPlaylist | None,
     snapshot_id: str | None,
     max_remove_share: float,
-) -> list[dict[str, Any]]:
+) -> list[TrippedGuard]:
     tracks = [item.uri for item in live if item.kind == "track"]
     result_tracks = [
         uri for uri in plan.result if uri is not None and uri.startswith("spotify:track:")
@@ -58,35 +74,34 @@ def tripped_guards(
     removed_uris = set(plan.removes)
     collapsed = {d.uri for d in plan.duplicates if d.resolution == "collapsed"}
     removed = sum(1 for uri in tracks if uri in removed_uris and uri not in collapsed)
-    guards: list[dict[str, Any]] = []
+    guards: list[TrippedGuard] = []
     if tracks and not result_tracks:
         guards.append(
-            {
-                "guard": "empty",
-                "message": f"this would empty a playlist of {len(tracks)} track(s)",
-            }
+            TrippedGuard(
+                guard="empty", message=f"this would empty a playlist of {len(tracks)} track(s)"
+            )
         )
     if tracks and removed / len(tracks) > max_remove_share:
         guards.append(
-            {
-                "guard": "remove_share",
-                "message": (
+            TrippedGuard(
+                guard="remove_share",
+                message=(
                     f"this would remove {removed} of {len(tracks)} tracks "
                     f"({removed / len(tracks):.0%}, more than the "
                     f"{max_remove_share:.0%} of SAP_SYNC_MAX_REMOVE_SHARE)"
                 ),
-            }
+            )
         )
     if managed is not None and snapshot_id != managed.last_snapshot_id:
         live_uris = [item.uri for item in live]
         if live_uris != managed.last_uris:
             guards.append(
-                {
-                    "guard": "drift",
-                    "message": (
+                TrippedGuard(
+                    guard="drift",
+                    message=(
                         "the playlist was edited in Spotify since this tool last applied to it; "
                         "applying would replace those edits"
                     ),
-                }
+                )
             )
     return guards

@@ -1,16 +1,16 @@
 """Sync as the API and the CLI use it: plans for rule sets' playlists, stored; explicit apply.
 
     plans = await plan_playlists(services, rule_ids=["focus"])       # reads, writes nothing
-    await apply_plan(services, plans[0]["id"], force={"drift"})      # the only writing call
+    await apply_plan(services, plans[0].id, force={"drift"})         # the only writing call
 
 **Plan** (one per enabled rule set with a target): the rule set's tracks (the same evaluation
 as the preview) are the desired list; the target is the playlist this tool already manages for
 the rule set, else `target_playlist_id`, else a playlist of yours named `target_playlist_name`
 (created on first apply when there is none). The live playlist is read, `planner.plan_sync`
 computes adds, removes, moves, kept items and the exact calls, and the plan is stored in
-plans.json with its guards (`guards`) and the fingerprint of what was read (`snapshot_id` and a
-hash of the URIs in order). A new plan supersedes the pending plans of the same rule set or
-playlist; the newest `PLANS_KEPT` plans are kept.
+plans.json (a `plans.StoredPlan`) with its guards (`guards`) and the fingerprint of what was
+read (`snapshot_id` and a hash of the URIs in order). A new plan supersedes the pending plans
+of the same rule set or playlist; the newest `PLANS_KEPT` plans are kept.
 
 **Apply** refuses a plan already applied, a tripped guard not forced, and a playlist that
 changed since the plan (fingerprint) — "re-plan". It saves a backup of the exact prior contents
@@ -39,9 +39,17 @@ from app.pipeline.rules.rule_sets import stored_rule_sets
 from app.pipeline.rules.service import preview_library
 from app.pipeline.services import Services
 from app.pipeline.sync.executor import ApplyReport, SyncApplyError, execute_plan
-from app.pipeline.sync.guards import check_force, fingerprint, tripped_guards
+from app.pipeline.sync.guards import TrippedGuard, check_force, fingerprint, tripped_guards
 from app.pipeline.sync.model import LiveItem, SyncPlan
 from app.pipeline.sync.planner import plan_sync
+from app.pipeline.sync.plans import (
+    AppliedPlans,
+    ApplyResult,
+    PlanBrief,
+    PlannedPlaylists,
+    PlanSummary,
+    StoredPlan,
+)
 from app.spotify.client import SpotifyClient
 from app.spotify.models import PlaylistEntry
 
@@ -71,17 +79,6 @@ async def _find_by_name(client: SpotifyClient, name: str, user_id: str) -> str |
     return None
 
 
-def _summary(plan: SyncPlan) -> dict[str, int]:
-    return {
-        "adds": len(plan.adds),
-        "removes": len(plan.removes),
-        "moves": sum(len(move.uris) for move in plan.moves),
-        "kept": len(plan.kept),
-        "duplicates": len(plan.duplicates),
-        "writes": len(plan.calls),
-    }
-
-
 def stored_plan(
     *,
     rule_id: str | None,
@@ -92,26 +89,26 @@ def stored_plan(
     plan: SyncPlan,
     live: Sequence[LiveItem],
     snapshot_id: str | None,
-    guards: list[dict[str, Any]],
+    guards: list[TrippedGuard],
     restore_of: str | None = None,
-) -> dict[str, Any]:
-    return {
-        "id": new_id("plan"),
-        "created_at": utc_now().isoformat(),
-        "rule_id": rule_id,
-        "rule_name": rule_name,
-        "playlist_id": playlist_id,
-        "playlist_name": playlist_name,
-        "create": create,
-        "mode": plan.mode,
-        "restore_of": restore_of,
-        "fingerprint": fingerprint(snapshot_id, [item.uri for item in live]),
-        "summary": _summary(plan),
-        "guards": guards,
-        "plan": plan.model_dump(mode="json"),
-        "status": "planned",
-        "report": None,
-    }
+) -> StoredPlan:
+    return StoredPlan(
+        id=new_id("plan"),
+        created_at=utc_now(),
+        rule_id=rule_id,
+        rule_name=rule_name,
+        playlist_id=playlist_id,
+        playlist_name=playlist_name,
+        create=create,
+        mode=plan.mode,
+        restore_of=restore_of,
+        fingerprint=fingerprint(snapshot_id, [item.uri for item in live]),
+        summary=PlanSummary.of(plan),
+        guards=guards,
+        plan=plan,
+        status="planned",
+        report=None,
+    )
 
 
 def _targets(
@@ -145,7 +142,7 @@ class Planning:
     """What planning made: the stored plans, and the rule sets skipped because they are
     broken (as previews list them: rule_id, rule_name, problems, broken_references)."""
 
-    plans: list[dict[str, Any]]
+    plans: list[StoredPlan]
     broken: list[dict[str, Any]]
 
 
@@ -160,7 +157,7 @@ async def plan_rule_sets(services: Services, rule_ids: Sequence[str] | None = No
     preview = preview_library(stores, library, ids=[rs.id for rs in targets])
     desired = {p["rule_id"]: p["track_ids"] for p in preview["playlists"]}
     managed = stores.playlists.load()
-    plans: list[dict[str, Any]] = []
+    plans: list[StoredPlan] = []
     async with services.spotify.client() as client:
         user_id = (await client.get_me()).id
         for rule_set in targets:
@@ -199,7 +196,7 @@ async def plan_rule_sets(services: Services, rule_ids: Sequence[str] | None = No
 
 async def plan_playlists(
     services: Services, rule_ids: Sequence[str] | None = None
-) -> list[dict[str, Any]]:
+) -> list[StoredPlan]:
     """Plan every enabled rule set with a target (or `rule_ids`); store and return the plans.
 
     A broken rule set is skipped and logged as a warning; `plan_rule_sets` returns it too."""
@@ -213,71 +210,59 @@ async def plan_playlists(
     return planning.plans
 
 
-def save_plan(services: Services, stored: dict[str, Any]) -> None:
+def save_plan(services: Services, stored: StoredPlan) -> None:
     """Store a new plan; older pending plans for the same rule set or playlist become
     ``superseded`` (only the newest plan of a playlist can be applied)."""
     with services.stores.plans.update() as plans:
-        for other in plans.values():
-            same_rule = stored["rule_id"] is not None and other["rule_id"] == stored["rule_id"]
-            same_list = stored["playlist_id"] is not None and (
-                other["playlist_id"] == stored["playlist_id"]
+        for other in plans.values():  # stored JSON, changed in place: older plans stay as saved
+            same_rule = stored.rule_id is not None and other["rule_id"] == stored.rule_id
+            same_list = stored.playlist_id is not None and (
+                other["playlist_id"] == stored.playlist_id
             )
             if other["status"] == "planned" and (same_rule or same_list):
                 other["status"] = "superseded"
-                other["superseded_by"] = stored["id"]
-        plans[stored["id"]] = stored
+                other["superseded_by"] = stored.id
+        plans[stored.id] = stored.model_dump(mode="json")
         for old in list(plans)[: max(0, len(plans) - PLANS_KEPT)]:
             del plans[old]
 
 
-def get_plan(services: Services, plan_id: str) -> dict[str, Any]:
-    return services.stores.plans.get(plan_id)
+def get_plan(services: Services, plan_id: str) -> StoredPlan:
+    """A stored plan (404 `plan_not_found`)."""
+    return StoredPlan.model_validate(services.stores.plans.get(plan_id))
 
 
-def set_plan(services: Services, plan_id: str, **changes: Any) -> dict[str, Any]:
+def set_plan(services: Services, plan_id: str, **changes: Any) -> StoredPlan:
+    """Change fields of a stored plan (`changes` as JSON values); returns the plan."""
     with services.stores.plans.update() as plans:
         plans[plan_id].update(changes)
-        return dict(plans[plan_id])
+        return StoredPlan.model_validate(plans[plan_id])
 
 
-def plan_brief(plan: dict[str, Any]) -> dict[str, Any]:
+def plan_brief(plan: StoredPlan) -> PlanBrief:
     """A plan without its bulky parts (live items, calls)."""
-    return {
-        key: plan[key]
-        for key in (
-            "id",
-            "rule_id",
-            "rule_name",
-            "playlist_id",
-            "playlist_name",
-            "create",
-            "mode",
-            "summary",
-            "guards",
-            "status",
-        )
-    }
+    return plan.brief()
 
 
 MANAGED_DESCRIPTION = "Managed by spotify-auto-playlists (rule set {rule}): edits may be replaced."
 
 
-def check_applicable(services: Services, plan_id: str, force: Collection[str]) -> dict[str, Any]:
+def check_applicable(services: Services, plan_id: str, force: Collection[str]) -> StoredPlan:
     """The plan, if it may be applied with `force` (else 404/409/422 saying why)."""
     forced = check_force(force)
     stored = get_plan(services, plan_id)
-    if stored["status"] != "planned":
+    if stored.status != "planned":
         raise ConflictError(
-            f"plan {plan_id} is {stored['status']}; make a new plan", code="plan_not_pending"
+            f"plan {plan_id} is {stored.status}; make a new plan", code="plan_not_pending"
         )
-    tripped = [g for g in stored["guards"] if g["guard"] not in forced]
+    tripped = [g for g in stored.guards if g.guard not in forced]
     if tripped:
-        reasons = "; ".join(f"{g['guard']}: {g['message']}" for g in tripped)
-        names = " ".join(f"--force {g['guard']}" for g in tripped)
+        reasons = "; ".join(f"{g.guard}: {g.message}" for g in tripped)
+        names = " ".join(f"--force {g.guard}" for g in tripped)
         raise ConflictError(
             f"guard(s) tripped — {reasons}. Apply anyway with {names}",
             code="guard_tripped",
-            extra={"guards": tripped},
+            extra={"guards": [g.model_dump(mode="json") for g in tripped]},
         )
     return stored
 
@@ -288,25 +273,26 @@ async def apply_plan(
     force: Collection[str] = (),
     *,
     ctx: StepContext | None = None,
-) -> dict[str, Any]:
+) -> ApplyResult:
     """Apply a stored plan (see the module docstring); returns what was done."""
     stored = check_applicable(services, plan_id, force)
-    plan = SyncPlan.model_validate(stored["plan"])
+    plan = stored.plan
     stores = services.stores
     async with services.spotify.client() as client:
         backup_id: str | None = None
-        playlist_id = stored["playlist_id"]
-        if stored["create"]:
-            name = stored["playlist_name"] or stored["rule_name"] or "spotify-auto-playlists"
+        playlist_id = stored.playlist_id
+        if stored.create:
+            name = stored.playlist_name or stored.rule_name or "spotify-auto-playlists"
             created = await client.create_playlist(
-                name, MANAGED_DESCRIPTION.format(rule=stored["rule_id"]), public=False
+                name, MANAGED_DESCRIPTION.format(rule=stored.rule_id), public=False
             )
-            playlist_id = created["id"]
+            playlist_id = str(created["id"])
             snapshot_id: str | None = str(created.get("snapshot_id") or "")
         else:
+            assert playlist_id is not None  # only a plan that creates its playlist has none
             snapshot_id, _name, entries = await read_live(client, playlist_id)
             live = [LiveItem.from_entry(entry) for entry in entries]
-            if fingerprint(snapshot_id, [i.uri for i in live]) != stored["fingerprint"]:
+            if fingerprint(snapshot_id, [i.uri for i in live]) != stored.fingerprint:
                 set_plan(services, plan_id, status="stale")
                 raise ConflictError(
                     f"playlist {playlist_id} changed since plan {plan_id} was made; re-plan",
@@ -315,8 +301,8 @@ async def apply_plan(
             backup = PlaylistBackup(
                 id=new_id("backup"),
                 playlist_id=playlist_id,
-                playlist_name=stored["playlist_name"],
-                rule_id=stored["rule_id"],
+                playlist_name=stored.playlist_name,
+                rule_id=stored.rule_id,
                 snapshot_id=snapshot_id,
                 reason=f"before applying {plan_id}",
                 items=[
@@ -344,14 +330,14 @@ async def apply_plan(
                 playlist_id=playlist_id,
             )
             raise
-    if stored["rule_id"] is not None:
+    if stored.rule_id is not None:
         with stores.playlists.update() as managed:
-            previous = managed.get(stored["rule_id"])
-            managed[stored["rule_id"]] = ManagedPlaylist(
-                rule_id=stored["rule_id"],
+            previous = managed.get(stored.rule_id)
+            managed[stored.rule_id] = ManagedPlaylist(
+                rule_id=stored.rule_id,
                 playlist_id=playlist_id,
-                name=stored["playlist_name"],
-                created_by_us=stored["create"] or bool(previous and previous.created_by_us),
+                name=stored.playlist_name,
+                created_by_us=stored.create or bool(previous and previous.created_by_us),
                 last_snapshot_id=report.snapshot_id,
                 last_uris=list(plan.result),
                 last_applied_at=utc_now(),
@@ -364,17 +350,17 @@ async def apply_plan(
         report=report.model_dump(mode="json"),
         backup_id=backup_id,
     )
-    return {
-        "plan_id": plan_id,
-        "playlist_id": playlist_id,
-        "created": stored["create"],
-        "writes": report.calls_done,
-        "snapshot_id": report.snapshot_id,
-        "backup_id": backup_id,
-    }
+    return ApplyResult(
+        plan_id=plan_id,
+        playlist_id=playlist_id,
+        created=stored.create,
+        writes=report.calls_done,
+        snapshot_id=report.snapshot_id,
+        backup_id=backup_id,
+    )
 
 
-async def apply_step(ctx: StepContext) -> dict[str, Any]:
+async def apply_step(ctx: StepContext) -> AppliedPlans:
     """Apply plans (metadata: plan_id or plan_ids, force); v1 `apply` without ids applies every
     pending plan of the latest `diff`."""
     meta = ctx.metadata
@@ -384,15 +370,15 @@ async def apply_step(ctx: StepContext) -> dict[str, Any]:
         ids = [
             p["id"] for p in ctx.services.stores.plans.load().values() if p["status"] == "planned"
         ]
-    results: list[dict[str, Any]] = []
+    results: list[ApplyResult] = []
     for plan_id in ids:
         ctx.check_cancelled()
         results.append(await apply_plan(ctx.services, plan_id, force, ctx=ctx))
-    return {"applied": results}
+    return AppliedPlans(applied=results)
 
 
-async def diff_step(ctx: StepContext) -> dict[str, Any]:
+async def diff_step(ctx: StepContext) -> PlannedPlaylists:
     """v1 `diff`: plan every enabled rule set with a target (metadata.rule_ids to choose);
     broken rule sets are listed with their problems."""
     planning = await plan_rule_sets(ctx.services, ctx.metadata.get("rule_ids"))
-    return {"plans": [plan_brief(p) for p in planning.plans], "broken": planning.broken}
+    return PlannedPlaylists(plans=[plan_brief(p) for p in planning.plans], broken=planning.broken)

@@ -10,6 +10,8 @@
 4. **Apply** (only with `apply=True`) each plan whose guards did not trip; a plan with a tripped
    guard is *skipped* and reported with its reason — never forced. `ok` is False when anything
    was skipped or failed, which the CLI turns into a non-zero exit for cron.
+
+The `SyncReport` says what each step did; it is the ``sync`` job's payload.
 """
 
 from __future__ import annotations
@@ -17,21 +19,49 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel, Field
 
 from app.core.errors import AppError
 from app.pipeline.enrichment.registry import default_provider_ids, runnable_provider
-from app.pipeline.enrichment.service import run_provider
+from app.pipeline.enrichment.service import ProviderRunReport, run_provider
 from app.pipeline.jobs.steps import StepContext
 from app.pipeline.services import Services
 from app.pipeline.sources.planning import SourceRequest, plan_fetch
-from app.pipeline.sources.service import fetch_many
+from app.pipeline.sources.service import FetchSourcesReport, fetch_many
+from app.pipeline.sync.plans import ApplyResult, PlanBrief
 from app.pipeline.sync.service import apply_plan, plan_brief, plan_playlists
 
 if TYPE_CHECKING:
     from app.pipeline.jobs.runner import JobManager
 
 log = logging.getLogger(__name__)
+
+
+class ProviderRunFailure(BaseModel):
+    """A provider that could not run (a provider down does not stop the sync)."""
+
+    provider: str
+    error: str
+
+
+class SyncedPlan(PlanBrief):
+    """A plan of the sync and what became of it."""
+
+    outcome: str = Field(description="planned, unchanged, applied, skipped (why) or failed (why).")
+    applied: ApplyResult | None = Field(default=None, description="Set when it was applied.")
+
+
+class SyncReport(BaseModel):
+    """What each step of an unattended sync did (a ``sync`` job's payload)."""
+
+    fetched: FetchSourcesReport | None = Field(
+        default=None, description="Null when nothing was fetched."
+    )
+    enriched: list[ProviderRunReport | ProviderRunFailure] = Field(default_factory=list)
+    plans: list[SyncedPlan] = Field(default_factory=list)
+    ok: bool = Field(default=True, description="False when a plan was skipped or failed.")
 
 
 def _fetched_sources(services: Services) -> list[SourceRequest]:
@@ -52,9 +82,9 @@ async def sync_library(
     fetch: bool = True,
     enrich: bool = True,
     ctx: StepContext | None = None,
-) -> dict[str, Any]:
+) -> SyncReport:
     """Steps 1 to 4 of the module docstring; returns what each step did."""
-    report: dict[str, Any] = {"fetched": None, "enriched": [], "plans": [], "ok": True}
+    report = SyncReport()
 
     def say(message: str) -> None:
         if ctx is not None:
@@ -66,7 +96,7 @@ async def sync_library(
         if requests:
             say("fetching changed sources")
             planned = await plan_fetch(services, requests)
-            report["fetched"] = await fetch_many(services, planned)
+            report.fetched = await fetch_many(services, planned)
     if enrich:
         for provider_id in default_provider_ids(services.settings):
             say(f"enriching with {provider_id}")
@@ -74,32 +104,32 @@ async def sync_library(
                 result = await run_provider(
                     services, runnable_provider(provider_id, services.settings)
                 )
-                report["enriched"].append(result.as_dict())
+                report.enriched.append(ProviderRunReport.of(result))
             except AppError as exc:  # a provider down must not stop the sync
-                report["enriched"].append({"provider": provider_id, "error": exc.detail})
+                report.enriched.append(ProviderRunFailure(provider=provider_id, error=exc.detail))
     say("planning")
     for plan in await plan_playlists(services, rule_ids):
-        entry = {**plan_brief(plan), "outcome": "planned"}
+        entry = SyncedPlan(**dict(plan_brief(plan)), outcome="planned")
         if apply:
-            if plan["guards"]:
-                reasons = "; ".join(f"{g['guard']}: {g['message']}" for g in plan["guards"])
-                entry["outcome"] = f"skipped ({reasons})"
-                report["ok"] = False
-            elif plan["summary"]["writes"] == 0 and not plan["create"]:
-                entry["outcome"] = "unchanged"
+            if plan.guards:
+                reasons = "; ".join(f"{g.guard}: {g.message}" for g in plan.guards)
+                entry.outcome = f"skipped ({reasons})"
+                report.ok = False
+            elif plan.summary.writes == 0 and not plan.create:
+                entry.outcome = "unchanged"
             else:
-                say(f"applying {plan['id']}")
+                say(f"applying {plan.id}")
                 try:
-                    entry["applied"] = await apply_plan(services, plan["id"])
-                    entry["outcome"] = "applied"
+                    entry.applied = await apply_plan(services, plan.id)
+                    entry.outcome = "applied"
                 except AppError as exc:
-                    entry["outcome"] = f"failed ({exc.detail})"
-                    report["ok"] = False
-        report["plans"].append(entry)
+                    entry.outcome = f"failed ({exc.detail})"
+                    report.ok = False
+        report.plans.append(entry)
     return report
 
 
-async def sync_step(ctx: StepContext) -> dict[str, Any]:
+async def sync_step(ctx: StepContext) -> SyncReport:
     """Unattended sync (metadata: rule_ids?, apply, fetch, enrich)."""
     meta = ctx.metadata
     return await sync_library(

@@ -64,23 +64,23 @@ def test_manual_values_win_and_removed_tags_hide_provider_tags(tmp_path: Path) -
         ManualEdit(set={"energy": 0.9}, add_tags=["mine"], remove_tags=["Seen Live"]),
     )
     detail = enrichment_detail(env.stores, track_id, env.services.library.precedence)
-    assert detail["view"]["energy"] == 0.9 and detail["provenance"]["energy"] == "manual"
-    assert detail["view"]["mood"] == "sad" and detail["provenance"]["mood"] == "llm"
-    assert detail["view"]["tempo"] == 100.0
-    assert detail["view"]["tags"] == ["mine", "indie"]
-    assert "tags_removed" not in detail["view"]
+    assert detail.view["energy"] == 0.9 and detail.provenance["energy"] == "manual"
+    assert detail.view["mood"] == "sad" and detail.provenance["mood"] == "llm"
+    assert detail.view["tempo"] == 100.0
+    assert detail.view["tags"] == ["mine", "indie"]
+    assert "tags_removed" not in detail.view
     # Unsetting gives the providers' value back; removing the last manual value drops the entry.
     apply_manual(env.stores, [track_id], ManualEdit(unset=["energy"], add_tags=["seen live"]))
     apply_manual(env.stores, [track_id], ManualEdit(remove_tags=["mine"]))
     detail = enrichment_detail(env.stores, track_id, env.services.library.precedence)
-    assert detail["view"]["energy"] == 0.4 and detail["provenance"]["energy"] == "llm"
-    manual = next(e for e in detail["entries"] if e["source"] == "manual")
-    assert manual["categories"] == {"tags": ["seen live"], "tags_removed": ["mine"]}
+    assert detail.view["energy"] == 0.4 and detail.provenance["energy"] == "llm"
+    manual = next(e for e in detail.entries if e.source == "manual")
+    assert manual.categories == {"tags": ["seen live"], "tags_removed": ["mine"]}
     apply_manual(env.stores, [track_id], ManualEdit(remove_tags=["seen live"], add_tags=["mine"]))
     apply_manual(env.stores, [track_id], ManualEdit(remove_tags=["mine"]))
     sources = [e.source for e in env.stores.enrichments.load()[track_id]]
     assert "manual" in sources  # still hides "seen live" and "mine"
-    assert enrichment_detail(env.stores, track_id, env.services.library.precedence)["view"][
+    assert enrichment_detail(env.stores, track_id, env.services.library.precedence).view[
         "tags"
     ] == ["indie"]
 
@@ -97,15 +97,12 @@ def test_manual_wins_whatever_precedence_is_configured(tmp_path: Path) -> None:
         }
     )
     assert (
-        enrichment_detail(env.stores, track_id, env.services.library.precedence)["provenance"][
-            "tempo"
-        ]
+        enrichment_detail(env.stores, track_id, env.services.library.precedence).provenance["tempo"]
         == "deezer"
     )
     apply_manual(env.stores, [track_id], ManualEdit(set={"tempo": 60}))
     assert (
-        enrichment_detail(env.stores, track_id, env.services.library.precedence)["view"]["tempo"]
-        == 60
+        enrichment_detail(env.stores, track_id, env.services.library.precedence).view["tempo"] == 60
     )
 
 

@@ -9,8 +9,11 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
+import orjson
 import pytest
+from pydantic import BaseModel
 
 from app.core.errors import ConflictError, NotFoundError, UnknownStepError
 from app.core.models import JobOwner, JobStatus, PipelineJob
@@ -251,6 +254,26 @@ def test_run_inline_reports_progress_and_records_the_job(
     assert seen == [(1, 2, "first unit"), (2, 2, "all units")]
     assert job.status is JobStatus.DONE
     assert services.stores.jobs.get(job.id).payload == {"units": 2}
+
+
+class Counted(BaseModel):
+    counted: int
+    at: datetime
+    note: str | None = None
+
+
+def test_a_step_returning_a_model_stores_the_models_json(services: Services) -> None:
+    registry = StepRegistry()
+
+    @registry.step("typed")
+    def typed(ctx: StepContext) -> Counted:
+        return Counted(counted=3, at=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC))
+
+    job = JobManager(services, registry).run_inline("typed")
+    expected = {"counted": 3, "at": "2026-01-02T03:04:05Z", "note": None}
+    assert job.payload == expected
+    stored = orjson.loads((services.settings.cache_dir / "jobs.json").read_bytes())
+    assert stored["data"][-1]["payload"] == expected  # plain JSON on disk, read back as such
 
 
 CHILD = textwrap.dedent(

@@ -64,9 +64,10 @@ def test_plan_fetch_returns_one_job_per_source(demo_env: DemoEnvironment, tmp_pa
     ]
     planned = asyncio.run(plan_fetch(demo_env.services, requests))
     user = demo_env.emulator.library.user.id
-    assert planned[0] == {"source_type": "liked"}
-    assert planned[1]["label"] == "mine"
-    for meta, state in ((planned[1], owned), (planned[2], shared)):
+    metadata = [source.metadata() for source in planned]  # what each fetch job is given
+    assert metadata[0] == {"source_type": "liked"}
+    assert metadata[1]["label"] == "mine"
+    for meta, state in ((metadata[1], owned), (metadata[2], shared)):
         assert meta["source_type"] == "playlist" and meta["source_id"] == state.id
         hint = meta["playlist"]
         assert (hint["snapshot_id"], hint["total"], hint["user_id"]) == (
@@ -75,21 +76,22 @@ def test_plan_fetch_returns_one_job_per_source(demo_env: DemoEnvironment, tmp_pa
             user,
         )
         assert hint["collaborative"] is state.collaborative
-    assert planned[3] == {"source_type": "csv", "source_id": str(csv.resolve())}
+    assert metadata[3] == {"source_type": "csv", "source_id": str(csv.resolve())}
     # One playlist listing serves every playlist of the plan.
     assert [r.path for r in demo_env.emulator.api_requests()].count("/me/playlists") == 1
 
 
 def test_plan_fetch_of_liked_songs_needs_no_request(demo_env: DemoEnvironment) -> None:
     demo_env.emulator.requests.clear()
-    assert asyncio.run(plan_fetch(demo_env.services, [LIKED])) == [{"source_type": "liked"}]
+    [planned] = asyncio.run(plan_fetch(demo_env.services, [LIKED]))
+    assert planned.metadata() == {"source_type": "liked"}
     assert demo_env.emulator.requests == []
 
 
 def test_plan_fetch_plans_a_repeated_source_once(demo_env: DemoEnvironment) -> None:
     labelled = SourceRequest(source_type="liked", label="again")
     planned = asyncio.run(plan_fetch(demo_env.services, [LIKED, labelled, LIKED]))
-    assert planned == [{"source_type": "liked"}]
+    assert [source.metadata() for source in planned] == [{"source_type": "liked"}]
 
 
 @pytest.mark.parametrize(
@@ -123,21 +125,21 @@ def test_plan_fetch_refuses_what_it_cannot_fetch(
 def test_fetch_source_saves_a_complete_read(demo_env: DemoEnvironment) -> None:
     summary = asyncio.run(fetch_source(demo_env.services, LIKED))
     liked = demo_env.emulator.saved_track_ids()
-    assert (summary["mode"], summary["entries"], summary["requests"]) == ("full", 120, 3)
+    assert (summary.mode, summary.entries, summary.requests) == ("full", 120, 3)
     record = demo_env.services.stores.sources.get("liked")
     assert record is not None
     assert [entry.track_id for entry in record.entries] == liked  # newest first, as served
     assert set(stored(demo_env)) == set(liked)
     view = aggregate(demo_env.services.stores, limit=10, offset=115)
-    assert (view["total"], len(view["tracks"])) == (120, 5)
-    assert view["sources"][0]["key"] == "liked" and view["sources"][0]["tracks"] == 120
+    assert (view.total, len(view.tracks)) == (120, 5)
+    assert view.sources[0].key == "liked" and view.sources[0].tracks == 120
 
 
 def test_fetch_source_without_a_plan_looks_the_playlist_up(demo_env: DemoEnvironment) -> None:
     target = Playlists.of(demo_env.emulator).owned[1]
     summary = asyncio.run(fetch_source(demo_env.services, playlist(target.id)))
-    assert summary["snapshot_id"] == target.snapshot_id
-    assert summary["entries"] == len(track_ids_of(demo_env.emulator, target.id))
+    assert summary.snapshot_id == target.snapshot_id
+    assert summary.entries == len(track_ids_of(demo_env.emulator, target.id))
     followed = Playlists.of(demo_env.emulator).followed[0]
     with pytest.raises(AppError) as caught:
         asyncio.run(fetch_source(demo_env.services, playlist(followed.id)))
@@ -170,7 +172,7 @@ def test_a_failure_after_the_plan_saves_nothing(demo_env: DemoEnvironment) -> No
     [planned] = asyncio.run(plan_fetch(demo_env.services, [playlist(target.id)]))
     emulator.config.fail_rate = 1.0  # Spotify breaks down between the plan and the read
     with pytest.raises(AppError) as caught:
-        asyncio.run(fetch_source(demo_env.services, playlist(target.id), planned["playlist"]))
+        asyncio.run(fetch_source(demo_env.services, playlist(target.id), planned.playlist))
     assert caught.value.code == "spotify_unavailable"
     assert f"playlists/{target.id}/items" in caught.value.detail
     assert "after 2 attempts" in caught.value.detail
@@ -185,7 +187,7 @@ def test_fetch_many_saves_every_track_as_spotify_serves_it(demo_env: DemoEnviron
     requests = [LIKED, playlist(owned[0].id), playlist(owned[1].id)]
     planned = asyncio.run(plan_fetch(demo_env.services, requests))
     result = asyncio.run(fetch_many(demo_env.services, planned))
-    assert result["failed"] == 0
+    assert result.failed == 0
     liked_at = {saved.track_id: saved.added_at for saved in emulator.state.liked}
     first_seen: dict[str, datetime] = {}
     for listed in owned[:2]:  # in plan order: the first playlist's date wins
@@ -236,8 +238,8 @@ def test_added_at_is_the_liked_date_else_the_first_sighting(demo_env: DemoEnviro
     assert stored(demo_env)[both].added_at == liked_at[both]
     assert stored(demo_env)[only_listed].added_at == seen_at[only_listed]
     view = aggregate(demo_env.services.stores, limit=1000)
-    track = next(t for t in view["tracks"] if t["id"] == only_listed)
-    dates = {member["key"]: member["added_at"] for member in track["sources"]}
+    track = next(t for t in view.tracks if t.id == only_listed)
+    dates = {member.key: member.added_at for member in track.sources}
     assert dates[f"playlist:{first.id}"] == seen_at[only_listed]
     assert isinstance(dates[f"playlist:{second.id}"], datetime)
     assert dates[f"playlist:{second.id}"] > seen_at[only_listed]

@@ -40,9 +40,9 @@ def fetched(demo_env: DemoEnvironment) -> DemoEnvironment:
 
 def test_a_broken_rule_set_is_skipped_with_its_problems(fetched: DemoEnvironment) -> None:
     planning = asyncio.run(plan_rule_sets(fetched.services))
-    assert [plan["rule_id"] for plan in planning.plans] == ["long"]
-    assert planning.plans[0]["create"] is True
-    assert planning.plans[0]["summary"]["adds"] > 0
+    assert [plan.rule_id for plan in planning.plans] == ["long"]
+    assert planning.plans[0].create is True
+    assert planning.plans[0].summary.adds > 0
     assert [broken["rule_id"] for broken in planning.broken] == ["bad", "on-bad"]
     assert "invalid pattern" in planning.broken[0]["problems"][0]["message"]
     assert planning.broken[1]["broken_references"] == ["bad"]
@@ -55,7 +55,7 @@ def test_plan_playlists_plans_the_others_and_logs_the_broken(
 ) -> None:
     with caplog.at_level(logging.WARNING, logger="app.pipeline.sync.service"):
         plans = asyncio.run(plan_playlists(fetched.services, ["on-bad", "long"]))
-    assert [plan["rule_id"] for plan in plans] == ["long"]
+    assert [plan.rule_id for plan in plans] == ["long"]
     warned = [record.getMessage() for record in caplog.records]
     assert any("'on-bad' is broken, not planned" in message for message in warned)
     assert any("'bad' is broken, not planned" in message for message in warned)

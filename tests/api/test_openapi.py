@@ -1,0 +1,394 @@
+"""/openapi.json documents every response, and what the server answers is what it publishes.
+
+The web UI generates its TypeScript types from /openapi.json, so:
+
+- every operation's success response is a named schema, or an array or map of typed values
+  (never `{}` or an object of anything), and every route declares its response model;
+- every error response is the one `ErrorBody`;
+- the JSON the real server (in demo mode) serves on the user's path validates, with
+  openapi-core, against the published spec with every object *closed*
+  (`additionalProperties: false` where the schema does not say otherwise), so a key the spec
+  does not document fails as surely as a missing or mistyped one;
+- a finished job's payload is exactly the JSON of its step's model (jobs.json keeps it so).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from openapi_core import OpenAPI
+from openapi_core.testing import MockRequest, MockResponse
+from pydantic import BaseModel
+from starlette.routing import BaseRoute
+
+from app.pipeline.classify import BuildReport, ClassifySummary
+from app.pipeline.enrichment.service import ExternalReport, ProviderRunReport
+from app.pipeline.health import VerifyReport
+from app.pipeline.sources.service import FetchSourcesReport, SourceFetchReport
+from app.pipeline.sync.plans import AppliedPlans, PlannedPlaylists, RestoreResult
+from app.pipeline.sync.unattended import SyncReport
+from tests.helpers.spotify_env import BASE_URL, DemoServer
+
+Operation = tuple[str, str]  # (method, path template)
+
+NOT_A_MODEL: dict[Operation, str] = {
+    ("GET", "/auth/login"): "a 307 redirect to Spotify; the JSON of `?redirect=false` "
+    "(LoginStart) is declared in `responses`",
+    ("GET", "/auth/callback"): "an HTML page for the browser; the JSON asked for with "
+    "`Accept: application/json` (LoginDone) is declared in `responses`",
+    ("DELETE", "/data/rules/{rule_id}"): "204 No Content: no body",
+}
+"""Routes without a response model, and why; each still documents what it answers."""
+
+RULES_OPERATIONS: tuple[Operation, ...] = (
+    ("GET", "/data/rules"),
+    ("POST", "/data/rules"),
+    ("GET", "/data/rules/fields"),
+    ("GET", "/data/rules/{rule_id}"),
+    ("POST", "/data/rules/parse"),
+    ("POST", "/pipeline/playlists/explain"),
+    ("POST", "/data/rules/import-nsp"),
+    ("GET", "/data/rules/{rule_id}/export-nsp"),
+)
+UNTYPED_YET: dict[Operation, str] = {
+    ("GET", "/"): "defined in app/api/app.py, changed on another branch; its model is "
+    "`ServiceIndex` in app/api/schemas.py",
+    **dict.fromkeys(
+        RULES_OPERATIONS,
+        "the rules routes and their pipeline functions are typed with the rules-cache work",
+    ),
+}
+"""Operations whose success is still an object of anything. The list may only shrink: an
+operation typed since fails `test_every_success_response_is_a_typed_schema` until it is
+removed from here."""
+
+ERRORS_UNDOCUMENTED: dict[Operation, str] = {
+    ("GET", "/"): "app/api/app.py's own route (see UNTYPED_YET) is on no router with the error "
+    "responses",
+}
+"""Operations that do not list their error responses yet (may only shrink, as above)."""
+
+SERVER_ERRORS_UNDOCUMENTED: dict[str, str] = {
+    "rules": "app/api/routes/rules.py (changed on the rules branch) lists ERROR_RESPONSES only; "
+    "add SERVER_ERROR_RESPONSES there",
+}
+"""Tags whose operations do not list 500 and 503 yet (may only shrink, as above)."""
+
+STEP_PAYLOADS: dict[str, type[BaseModel]] = {
+    "verify": VerifyReport,
+    "fetch_tracks": SourceFetchReport,
+    "tracks": SourceFetchReport,
+    "fetch_sources": FetchSourcesReport,
+    "enrich": ProviderRunReport,
+    "external": ExternalReport,
+    "classify": ClassifySummary,
+    "build": BuildReport,
+    "diff": PlannedPlaylists,
+    "apply": AppliedPlans,
+    "restore": RestoreResult,
+    "sync": SyncReport,
+}
+"""Each built-in step's payload model."""
+
+
+# --- the published spec ------------------------------------------------------------------------
+
+
+def untyped(schema: dict[str, Any]) -> bool:
+    """`{}`, or an object that says nothing of its keys or values."""
+    if not schema:
+        return True
+    return (
+        schema.get("type") == "object"
+        and "properties" not in schema
+        and schema.get("additionalProperties", True) in (True, {})
+    )
+
+
+def typed(schema: dict[str, Any]) -> bool:
+    """A `$ref` to a component, a scalar, or an array / map / union of typed schemas."""
+    if "$ref" in schema:
+        return True
+    if "anyOf" in schema:
+        return all(typed(option) for option in schema["anyOf"])
+    if untyped(schema):
+        return False
+    kind = schema.get("type")
+    if kind == "array":
+        return typed(schema.get("items", {}))
+    if kind == "object":
+        values = schema.get("additionalProperties")
+        return "properties" in schema or (isinstance(values, dict) and typed(values))
+    return kind in {"string", "integer", "number", "boolean", "null"}
+
+
+def operations(spec: dict[str, Any]) -> Iterator[tuple[Operation, dict[str, Any]]]:
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            yield (method.upper(), path), operation
+
+
+def json_schema(response: dict[str, Any]) -> dict[str, Any] | None:
+    content = response.get("content", {}).get("application/json")
+    return None if content is None else dict(content.get("schema", {}))
+
+
+@pytest.fixture
+def app(demo: DemoServer) -> FastAPI:
+    application = demo.client.app
+    assert isinstance(application, FastAPI)
+    return application
+
+
+@pytest.fixture
+def spec(demo: DemoServer) -> dict[str, Any]:
+    response = demo.client.get("/openapi.json")
+    assert response.status_code == 200
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def test_the_tables_name_operations_that_exist(spec: dict[str, Any]) -> None:
+    known = {operation for operation, _ in operations(spec)}
+    assert set(NOT_A_MODEL) <= known
+    assert set(UNTYPED_YET) <= known
+
+
+def test_every_success_response_is_a_typed_schema(spec: dict[str, Any]) -> None:
+    wrong: list[str] = []
+    for operation, details in operations(spec):
+        successes = {code: r for code, r in details["responses"].items() if code.startswith("2")}
+        assert successes, f"{operation} documents no success response"
+        schemas = [json_schema(response) for response in successes.values()]
+        if operation in UNTYPED_YET:
+            if all(schema is None or typed(schema) for schema in schemas):
+                wrong.append(f"{operation} is typed now: remove it from UNTYPED_YET")
+            continue
+        for code, schema in zip(successes, schemas, strict=True):
+            if schema is None:
+                if code != "204":
+                    wrong.append(f"{operation} {code} has no JSON body")
+            elif not typed(schema):
+                wrong.append(f"{operation} {code} answers an untyped {schema}")
+    assert wrong == []
+
+
+def api_routes(routes: Sequence[BaseRoute]) -> Iterator[APIRoute]:
+    """Every API route, also inside included routers (which recent FastAPI versions keep as
+    one route holding the router)."""
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield route
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            yield from api_routes(included.routes)
+
+
+def test_every_route_declares_its_response_model(app: FastAPI) -> None:
+    routes = list(api_routes(app.routes))
+    assert len(routes) > 40
+    missing: list[str] = []
+    for route in routes:
+        for method in route.methods:
+            operation = (method, route.path)
+            if operation in NOT_A_MODEL:
+                declared = set(route.responses) | {route.status_code}
+                assert declared & {200, 204, 307}, f"{operation} documents no success"
+            elif route.response_model is None:
+                missing.append(f"{operation} declares no response model")
+    assert missing == []
+
+
+def test_every_error_response_is_the_error_body(spec: dict[str, Any]) -> None:
+    for operation, details in operations(spec):
+        errors = {code: r for code, r in details["responses"].items() if code[0] in "45"}
+        if operation in ERRORS_UNDOCUMENTED:
+            assert not errors, f"{operation} lists its errors now: remove it from the table"
+            continue
+        assert {"400", "404", "422"} <= set(errors), operation
+        server_errors = {"500", "503"} <= set(errors)
+        if set(details["tags"]) & set(SERVER_ERRORS_UNDOCUMENTED):
+            assert not server_errors, f"{operation} lists 500 and 503 now: update the table"
+        else:
+            assert server_errors, operation
+        for code, response in errors.items():
+            schema = json_schema(response)
+            assert schema == {"$ref": "#/components/schemas/ErrorBody"}, (operation, code)
+
+
+# --- what the server answers ---------------------------------------------------------------------
+
+
+def closed(spec: dict[str, Any]) -> dict[str, Any]:
+    """The spec with `additionalProperties: false` on every object schema that lists its
+    properties and says nothing about others (`ErrorBody` allows extra context: it says so)."""
+
+    def close(node: Any) -> None:
+        if isinstance(node, dict):
+            if "properties" in node and "additionalProperties" not in node:
+                node["additionalProperties"] = False
+            for value in node.values():
+                close(value)
+        elif isinstance(node, list):
+            for value in node:
+                close(value)
+
+    result = copy.deepcopy(spec)
+    close(result)
+    return result
+
+
+@dataclass
+class Recorder:
+    """Sends requests through the demo server and validates each answer against the spec."""
+
+    server: DemoServer
+    openapi: OpenAPI
+    seen: set[tuple[str, int]] = field(default_factory=set)
+
+    def __call__(self, method: str, url: str, *, status: int = 200, **kwargs: Any) -> Any:
+        response = self.server.client.request(method, url, **kwargs)
+        assert response.status_code == status, (method, url, response.text)
+        self.check(response)
+        return response.json()
+
+    def check(self, response: httpx.Response) -> None:
+        request = response.request
+        mock_request = MockRequest(
+            BASE_URL,
+            request.method.lower(),
+            request.url.path,
+            args=dict(request.url.params),
+        )
+        mock_response = MockResponse(
+            response.content, response.status_code, content_type="application/json"
+        )
+        try:
+            self.openapi.validate_response(mock_request, mock_response)
+        except Exception as exc:  # openapi-core's errors nest the reason: show it all
+            cause = getattr(exc, "__cause__", None)
+            details = getattr(cause, "schema_errors", None) or cause or exc
+            raise AssertionError(f"{request.method} {request.url.path}: {details}") from exc
+        self.seen.add((request.url.path, response.status_code))
+
+    def job(self, started: dict[str, Any]) -> dict[str, Any]:
+        """Poll a job to its end, validating the job as served."""
+        finished = self.server.poll(started["id"])
+        self("GET", f"/pipeline/jobs/{started['id']}")
+        assert finished["status"] == "done", finished
+        return finished
+
+
+@dataclass
+class Walk:
+    """What the walk through the API left: the finished jobs, and every answer it checked."""
+
+    jobs: list[dict[str, Any]]
+    recorder: Recorder
+
+
+@pytest.fixture
+def walk(demo: DemoServer, spec: dict[str, Any]) -> Walk:
+    """The user's path through the API, every answer validated as it comes."""
+    call = Recorder(demo, OpenAPI.from_dict(closed(spec)))
+    jobs: list[dict[str, Any]] = []
+    call("GET", "/pipeline/health")
+    call("GET", "/pipeline/steps")
+    call("GET", "/auth/status")
+    call("GET", "/auth/login", params={"redirect": "false"})
+    call("GET", "/spotify/playlists", status=401)  # ErrorBody with auth_url
+    demo.login()
+    call("GET", "/auth/status")
+    call("GET", "/spotify/me")
+    playlists = call("GET", "/spotify/playlists")
+    owned = next(p for p in playlists if p["readable"])
+    call("GET", f"/spotify/playlists/{owned['id']}/items")
+
+    sources = [{"source_type": "liked"}, {"source_type": "playlist", "source_id": owned["id"]}]
+    started = call("POST", "/pipeline/tracks/fetch-sources", status=202, json={"sources": sources})
+    jobs += [call.job(job) for job in started["jobs"]]
+    jobs.append(call.job(call("POST", "/pipeline/tracks/fetch-library", status=202)))
+    jobs.append(call("POST", "/pipeline/tracks"))
+    view = call("GET", "/pipeline/tracks/aggregate", params={"limit": 5})
+    call("GET", "/data/tracks", params={"limit": 5, "source": "liked"})
+    track_id = view["tracks"][0]["id"]
+
+    call("GET", "/data/providers")
+    body = {"providers": ["reccobeats"], "source": "liked"}
+    jobs += [
+        call.job(job) for job in call("POST", "/pipeline/enrich", status=202, json=body)["jobs"]
+    ]
+    jobs.append(
+        call("POST", "/pipeline/external", json={"metadata": {"providers": ["reccobeats"]}})
+    )
+    call("GET", "/data/enrichments", params={"provider": "reccobeats"})
+    call("GET", "/data/enrichments/coverage")
+    call("GET", f"/data/enrichments/{track_id}")
+    call("PATCH", f"/data/enrichments/{track_id}", json={"set": {"mood": "calm"}})
+    call("POST", "/data/enrichments/manual", json={"track_ids": [track_id], "add_tags": ["x"]})
+    call("GET", "/data/features/reccobeats")
+    jobs.append(call("POST", "/pipeline/classify"))
+    call("GET", "/data/classifications/mood_v1")
+    call("PATCH", f"/data/classifications/mood_v1/{track_id}", json={"labels": {"mood": "sad"}})
+
+    rule = {"id": "long", "name": "Long", "text": "duration > 200", "target_playlist_name": "Long"}
+    assert demo.client.post("/data/rules", json=rule).status_code == 200
+    jobs.append(call("POST", "/pipeline/build", json={"metadata": {"source": "rules"}}))
+    [plan] = call("POST", "/pipeline/playlists/plan", json={})["plans"]
+    call("GET", f"/pipeline/playlists/plans/{plan['id']}")
+    jobs.append(
+        call.job(
+            call("POST", "/pipeline/playlists/apply", status=202, json={"plan_id": plan["id"]})
+        )
+    )
+    applied = call("GET", f"/pipeline/playlists/plans/{plan['id']}")
+    assert applied["status"] == "applied" and applied["report"] is not None
+    call("POST", "/pipeline/playlists/apply", status=409, json={"plan_id": plan["id"]})
+
+    rule["text"] = "duration > 280"  # fewer tracks: the re-plan removes some
+    assert demo.client.post("/data/rules", json=rule).status_code == 200
+    jobs.append(call("POST", "/pipeline/diff", json={"metadata": {}}))
+    jobs.append(
+        call(
+            "POST",
+            "/pipeline/apply",
+            json={"metadata": {"force": ["empty", "remove_share", "drift"]}},
+        )
+    )
+    backups = call("GET", "/pipeline/playlists/backups")
+    call("GET", "/pipeline/playlists/backups", params={"playlist_id": backups[0]["playlist_id"]})
+    restore = {"backup_id": backups[0]["id"]}
+    jobs.append(call.job(call("POST", "/pipeline/playlists/restore", status=202, json=restore)))
+    jobs.append(
+        call("POST", "/pipeline/sync", json={"metadata": {"fetch": False, "enrich": False}})
+    )
+    jobs.append(call("POST", "/pipeline/verify"))
+    call("GET", "/pipeline/jobs", params={"limit": 3})
+
+    call("GET", "/pipeline/jobs/no-such-job", status=404)
+    call("POST", "/pipeline/no_such_step/run-async", status=404)  # known_steps
+    call("POST", "/pipeline/verify/run-async", status=422, json={"metadata": "nope"})  # errors
+    call("POST", "/auth/logout")
+    return Walk(jobs, call)
+
+
+def test_what_the_server_answers_is_what_it_publishes(walk: Walk) -> None:
+    served_paths = {path for path, _ in walk.recorder.seen}
+    assert len(served_paths) > 30
+    assert {status for _, status in walk.recorder.seen} >= {200, 202, 401, 404, 409, 422}
+
+
+def test_a_jobs_payload_is_its_steps_model_as_json(walk: Walk) -> None:
+    steps = {job["step"] for job in walk.jobs}
+    assert steps == set(STEP_PAYLOADS), steps ^ set(STEP_PAYLOADS)
+    for job in walk.jobs:
+        model = STEP_PAYLOADS[job["step"]]
+        payload = job["payload"]
+        assert model.model_validate(payload).model_dump(mode="json") == payload, job["step"]
