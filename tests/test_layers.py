@@ -68,18 +68,7 @@ FORBIDDEN = {
 }  # fmt: skip
 
 
-PENDING = {"providers"}  # reach into app.spotify for the HTTP policy until app.net holds it
-
-
-@pytest.mark.parametrize(
-    "package",
-    [
-        pytest.param(p, marks=pytest.mark.xfail(strict=True, reason="one policy lands next"))
-        if p in PENDING
-        else p
-        for p in sorted(FORBIDDEN)
-    ],
-)
+@pytest.mark.parametrize("package", sorted(FORBIDDEN))
 def test_imports_point_downwards(package: str) -> None:
     offenders = [
         f"{path.relative_to(ROOT)} imports {name}"

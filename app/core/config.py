@@ -200,7 +200,19 @@ class Settings(BaseSettings):
         ),
     )
     provider_max_attempts: int = Field(
-        default=5, ge=1, le=20, description="Attempts per provider request on 5xx and throttling."
+        default=5,
+        ge=1,
+        le=20,
+        description="Attempts per provider request on 5xx and network errors.",
+    )
+    provider_max_throttled_attempts: int | None = Field(
+        default=None,
+        ge=1,
+        le=50,
+        description=(
+            "Attempts per provider request while the service asks us to slow down, counted "
+            "apart from those on errors (unset: as many as SAP_PROVIDER_MAX_ATTEMPTS)."
+        ),
     )
     provider_max_retry_after: float = Field(
         default=120.0,
@@ -296,6 +308,7 @@ class Settings(BaseSettings):
         "contact",
         "acousticbrainz_url",
         "acousticbrainz_dump_dir",
+        "provider_max_throttled_attempts",
         mode="before",
     )
     @classmethod
