@@ -113,7 +113,16 @@ class Settings(BaseSettings):
         description="Longest Retry-After (s) we wait out on a 429; longer waits fail the job.",
     )
     spotify_max_attempts: int = Field(
-        default=6, ge=1, le=20, description="Attempts per request on 5xx, 429 and network errors."
+        default=6, ge=1, le=20, description="Attempts per request on 5xx and network errors."
+    )
+    spotify_max_throttled_attempts: int | None = Field(
+        default=None,
+        ge=1,
+        le=50,
+        description=(
+            "Attempts per request while Spotify answers 429, counted apart from those on "
+            "errors (unset: as many as SAP_SPOTIFY_MAX_ATTEMPTS)."
+        ),
     )
     spotify_timeout: float = Field(default=30.0, gt=0, description="Per-request timeout (s).")
     demo: bool = Field(
@@ -308,6 +317,7 @@ class Settings(BaseSettings):
         "contact",
         "acousticbrainz_url",
         "acousticbrainz_dump_dir",
+        "spotify_max_throttled_attempts",
         "provider_max_throttled_attempts",
         mode="before",
     )
