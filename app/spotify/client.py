@@ -47,6 +47,7 @@ from app.spotify.auth.tokens import TokenManager
 from app.spotify.errors import check_status
 from app.spotify.models import (
     PlaylistEntry,
+    PlaylistObject,
     SavedTrack,
     SimplifiedPlaylist,
     SpotifyUser,
@@ -210,9 +211,10 @@ class SpotifyClient:
             self.get_bytes, "me/playlists", PLAYLIST_PAGE, what="playlist list"
         )
 
-    async def get_playlist(self, playlist_id: str) -> dict[str, Any]:
-        result: dict[str, Any] = await self.request("GET", f"playlists/{playlist_id}")
-        return result
+    async def get_playlist(self, playlist_id: str) -> PlaylistObject:
+        """A playlist's name, owner, snapshot id and size (its entries: `get_playlist_tracks`)."""
+        path = f"playlists/{playlist_id}"
+        return _read(PlaylistObject, await self.request_bytes("GET", path), f"GET {path}")
 
     async def get_playlist_tracks(
         self, playlist_id: str, on_progress: ProgressFn | None = None
@@ -260,15 +262,11 @@ class SpotifyClient:
 
     async def create_playlist(
         self, name: str, description: str, public: bool = False
-    ) -> dict[str, Any]:
-        """Create a playlist owned by the user (`POST /me/playlists`); the new playlist object."""
+    ) -> PlaylistObject:
+        """Create a playlist owned by the user (`POST /me/playlists`); the new playlist."""
         body = writes.create_body(name, description, public)
-        created = await self.request("POST", "me/playlists", json=body, replay_safe=False)
-        if not isinstance(created, dict) or not isinstance(created.get("id"), str):
-            raise UpstreamError(
-                "Spotify created a playlist but sent no id back", code="spotify_bad_response"
-            )
-        return created
+        content = await self.request_bytes("POST", "me/playlists", json=body, replay_safe=False)
+        return _read(PlaylistObject, content, "POST me/playlists")
 
     async def _write_items(
         self, method: str, playlist_id: str, body: dict[str, Any], *, replay_safe: bool = True

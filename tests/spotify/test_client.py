@@ -135,6 +135,21 @@ async def test_user_playlists_are_listed_completely(
         assert playlist.total == len(state.entries)
 
 
+async def test_one_playlist_is_read_as_a_typed_object(
+    world: SpotifyWorld, client: SpotifyClient
+) -> None:
+    playlist_id = world.emulator.playlist_ids()[0]
+    state = world.emulator.playlist(playlist_id)
+    playlist = await client.get_playlist(playlist_id)
+    assert (playlist.id, playlist.name, playlist.snapshot_id) == (
+        playlist_id,
+        state.name,
+        state.snapshot_id,
+    )
+    assert (playlist.owner.id, playlist.collaborative) == (state.owner_id, state.collaborative)
+    assert playlist.total == len(state.entries)
+
+
 # --- faults ---------------------------------------------------------------------------------
 
 
