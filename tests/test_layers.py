@@ -73,18 +73,7 @@ FORBIDDEN = {
 }  # fmt: skip
 
 
-PENDING = {"providers"}  # reach into app.spotify for the HTTP policy until app.net holds it
-
-
-@pytest.mark.parametrize(
-    "package",
-    [
-        pytest.param(p, marks=pytest.mark.xfail(strict=True, reason="one policy lands next"))
-        if p in PENDING
-        else p
-        for p in sorted(FORBIDDEN)
-    ],
-)
+@pytest.mark.parametrize("package", sorted(FORBIDDEN))
 def test_imports_point_downwards(package: str) -> None:
     offenders = [
         f"{path.relative_to(ROOT)} imports {name}"
@@ -93,6 +82,33 @@ def test_imports_point_downwards(package: str) -> None:
         if name.startswith(FORBIDDEN[package])
     ]
     assert offenders == []
+
+
+HTTP_CLIENTS = {"AsyncClient", "Client"}
+# Where httpx clients may be built: the one outbound HTTP policy, and the emulators' plumbing.
+BUILDS_HTTP_CLIENTS = ("app/net/", "app/emulators/")
+
+
+def _builds_http_client(path: Path) -> bool:
+    """Whether `path` constructs an httpx client (`httpx.AsyncClient(…)`, or imports one)."""
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module == "httpx":
+            if any(alias.name in HTTP_CLIENTS for alias in node.names):
+                return True
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            owner = node.func.value
+            if node.func.attr in HTTP_CLIENTS and ast.unparse(owner) == "httpx":
+                return True
+    return False
+
+
+def test_only_net_builds_http_clients() -> None:
+    # Spotify and the providers send through `app.net.client.ServiceClient`: one policy.
+    builders = sorted(
+        str(path.relative_to(ROOT)) for path in APP.rglob("*.py") if _builds_http_client(path)
+    )
+    assert [path for path in builders if not path.startswith(BUILDS_HTTP_CLIENTS)] == []
+    assert "app/net/client.py" in builders  # the check sees a real construction
 
 
 def _top_level_imports(path: Path) -> set[str]:

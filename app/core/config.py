@@ -113,7 +113,16 @@ class Settings(BaseSettings):
         description="Longest Retry-After (s) we wait out on a 429; longer waits fail the job.",
     )
     spotify_max_attempts: int = Field(
-        default=6, ge=1, le=20, description="Attempts per request on 5xx, 429 and network errors."
+        default=6, ge=1, le=20, description="Attempts per request on 5xx and network errors."
+    )
+    spotify_max_throttled_attempts: int | None = Field(
+        default=None,
+        ge=1,
+        le=50,
+        description=(
+            "Attempts per request while Spotify answers 429, counted apart from those on "
+            "errors (unset: as many as SAP_SPOTIFY_MAX_ATTEMPTS)."
+        ),
     )
     spotify_timeout: float = Field(default=30.0, gt=0, description="Per-request timeout (s).")
     demo: bool = Field(
@@ -194,7 +203,19 @@ class Settings(BaseSettings):
         ),
     )
     provider_max_attempts: int = Field(
-        default=5, ge=1, le=20, description="Attempts per provider request on 5xx and throttling."
+        default=5,
+        ge=1,
+        le=20,
+        description="Attempts per provider request on 5xx and network errors.",
+    )
+    provider_max_throttled_attempts: int | None = Field(
+        default=None,
+        ge=1,
+        le=50,
+        description=(
+            "Attempts per provider request while the service asks us to slow down, counted "
+            "apart from those on errors (unset: as many as SAP_PROVIDER_MAX_ATTEMPTS)."
+        ),
     )
     provider_max_retry_after: float = Field(
         default=120.0,
@@ -290,6 +311,8 @@ class Settings(BaseSettings):
         "contact",
         "acousticbrainz_url",
         "acousticbrainz_dump_dir",
+        "spotify_max_throttled_attempts",
+        "provider_max_throttled_attempts",
         mode="before",
     )
     @classmethod

@@ -41,7 +41,7 @@ import orjson
 from app.core.config import Settings
 from app.core.errors import UpstreamError
 from app.providers.base import BatchOutcome, EnrichItem, FeatureProvider, FieldSpec
-from app.providers.http import ProviderNet
+from app.providers.http import ProviderNet, get_json
 
 MIRROR_BATCH = 25  # the old API's limit per bulk request
 MIRROR_RATE = 5.0  # requests/s to a mirror; none publishes a number, be polite
@@ -327,8 +327,8 @@ class AcousticBrainzProvider(FeatureProvider):
         mirror = net.client(str(self.settings.acousticbrainz_url), rate=self.rate_limit)
         for start in range(0, len(mbids), MIRROR_BATCH):
             chunk = mbids[start : start + MIRROR_BATCH]
-            body = await mirror.get_json(
-                "/api/v1/high-level", params={"recording_ids": ";".join(chunk)}
+            body = await get_json(
+                mirror, "/api/v1/high-level", params={"recording_ids": ";".join(chunk)}
             )
             if not isinstance(body, Mapping):
                 raise UpstreamError(

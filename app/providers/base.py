@@ -229,6 +229,7 @@ class FeatureProvider(ABC):
     async def enrich_batch(self, items: Sequence[EnrichItem], net: ProviderNet) -> BatchOutcome:
         """Ask the service about `items`; every item ends matched, not found or failed.
 
-        Raise `app.core.errors.UpstreamError`/`RateLimitedError` (what `ProviderHttp` raises
-        when retries run out) to fail the whole batch; the runner counts it and goes on.
+        Raise `app.core.errors.UpstreamError`/`RateLimitedError` (what a `ServiceClient` of
+        `app.net` raises when retries run out) to fail the whole batch; the runner counts it
+        and goes on.
         """

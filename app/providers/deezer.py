@@ -19,7 +19,7 @@ does not know the ISRC (not found); code 4 means the quota (50 requests per roll
 IP) is used up, so the service's pacer pauses `QUOTA_WAIT` seconds and the request is retried;
 code 700 (service busy) is retried like a 5xx.
 
-A request that still fails after `ProviderHttp`'s retries ends its batch: the tracks answered
+A request that still fails after `ServiceClient`'s retries ends its batch: the tracks answered
 so far are kept, the rest count as failed (asked again next run); a batch that learnt nothing
 fails as a whole, so the runner stops a run against a service that is down.
 """
@@ -38,8 +38,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from app.core.config import Settings
 from app.core.errors import UpstreamError
+from app.net.client import ServiceClient
+from app.net.policy import Throttled, Transient
 from app.providers.base import BatchOutcome, EnrichItem, FeatureProvider, FieldSpec, one_by_one
-from app.providers.http import ProviderHttp, ProviderNet, Throttled, Transient
+from app.providers.http import ProviderNet, parse_json
 
 QUOTA_EXCEEDED = 4
 SERVICE_BUSY = 700
@@ -123,7 +125,7 @@ class _AlbumGenres:
         self._known: dict[int, list[str]] = {}
         self._locks: dict[int, asyncio.Lock] = {}
 
-    async def get(self, album_id: int, deezer: ProviderHttp) -> list[str]:
+    async def get(self, album_id: int, deezer: ServiceClient) -> list[str]:
         if album_id in self._known:
             return self._known[album_id]
         # A failed lookup leaves nothing behind: the next track of the album asks again.
@@ -133,7 +135,7 @@ class _AlbumGenres:
         return self._known[album_id]
 
 
-async def get_deezer(deezer: ProviderHttp, path: str) -> dict[str, Any] | None:
+async def get_deezer(deezer: ServiceClient, path: str) -> dict[str, Any] | None:
     """GET a Deezer object; None when Deezer has no data for it."""
     response = await deezer.request("GET", path, check=check_deezer)
     error = deezer_error(response)
@@ -142,7 +144,7 @@ async def get_deezer(deezer: ProviderHttp, path: str) -> dict[str, Any] | None:
     if error is not None:
         code, message = error
         raise UpstreamError(f"Deezer error {code} for GET {path}: {message}", code="provider_error")
-    body = deezer.parse(response, f"GET {path}")
+    body = parse_json(deezer, response, f"GET {path}")
     if not isinstance(body, dict):
         raise UpstreamError(f"Deezer sent no object for GET {path}", code="provider_bad_response")
     return body
@@ -158,13 +160,13 @@ def _validated(model: type[M], body: dict[str, Any], path: str) -> M:
         ) from None
 
 
-async def fetch_track(deezer: ProviderHttp, isrc: str) -> DeezerTrack | None:
+async def fetch_track(deezer: ServiceClient, isrc: str) -> DeezerTrack | None:
     path = f"/track/isrc:{quote(isrc.strip().upper(), safe='')}"
     body = await get_deezer(deezer, path)
     return None if body is None else _validated(DeezerTrack, body, path)
 
 
-async def fetch_album_genres(deezer: ProviderHttp, album_id: int) -> list[str]:
+async def fetch_album_genres(deezer: ServiceClient, album_id: int) -> list[str]:
     path = f"/album/{album_id}"
     body = await get_deezer(deezer, path)
     return [] if body is None else genre_names(_validated(DeezerAlbum, body, path))
@@ -207,7 +209,7 @@ class DeezerProvider(FeatureProvider):
         )
 
     async def _enrich_one(
-        self, item: EnrichItem, deezer: ProviderHttp, albums: _AlbumGenres, outcome: BatchOutcome
+        self, item: EnrichItem, deezer: ServiceClient, albums: _AlbumGenres, outcome: BatchOutcome
     ) -> None:
         track = await fetch_track(deezer, item.track.isrc or "")
         if track is None:

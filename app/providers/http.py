@@ -1,27 +1,29 @@
-"""HTTP for enrichment providers: paced per service, retried, polite.
+"""HTTP for enrichment providers: one `app.net` client per service and run, paced and polite.
 
-    async with ProviderNet(settings, provider="deezer") as net:
+    async with ProviderNet(settings) as net:
         deezer = net.client(settings.deezer_url, rate=9.0)
-        body = await deezer.get_json("/track/isrc:GBAAA2600001", check=deezer_quota)
+        body = await get_json(deezer, "/track/isrc:GBAAA2600001")
 
-- **Pacing** (`app.core.pacing.HostPacer`): one pacer per service base URL for the whole
-  process, shared by every job and thread. At `rate` requests/s, requests start at least
-  `PACE_MARGIN/rate` s apart, whichever job sends them.
-- **Retries** (stamina, exponential backoff with jitter) on 5xx and network errors.
-- **Throttling**: a 429/503 with `Retry-After`, or a provider-specific refusal that a `check`
-  function turns into `Throttled` (Deezer's quota error comes with HTTP 200, Last.fm's error 29),
-  pauses the *service's pacer* for the asked time — every job waits, not just the one refused —
-  and retries; a wait above `SAP_PROVIDER_MAX_RETRY_AFTER` fails at once with
-  `RateLimitedError` naming it.
+What providers share, and nothing else (the request loop itself is `app.net.client`):
+
+- **Pacing**: one `HostPacer` per service base URL for the whole process, shared by every job
+  and thread. At `rate` requests/s, requests start at least `PACE_MARGIN/rate` s apart,
+  whichever job sends them.
+- **The provider policy** (`provider_policy`): 5xx and network errors retried with backoff
+  (``SAP_PROVIDER_MAX_ATTEMPTS``); a 429/503 with `Retry-After`, or a refusal a provider's
+  `check` turns into `Throttled` (Deezer's quota error comes with HTTP 200, Last.fm's error
+  29), pauses the service for everyone for the asked time and tries again
+  (``SAP_PROVIDER_MAX_THROTTLED_ATTEMPTS``); a wait above ``SAP_PROVIDER_MAX_RETRY_AFTER``
+  fails at once with `RateLimitedError` naming it. Errors carry `provider_unavailable`.
 - **User-Agent** ``spotify-auto-playlists/<version> ( <SAP_CONTACT> )``: MusicBrainz refuses
   anonymous clients, the others ask for an identifiable one.
+- **JSON**: `get_json` and `parse_json` read a body, or say which service sent what.
 - `transport` lets tests and demo mode reach in-process emulators (no network).
 """
 
 from __future__ import annotations
 
-import random
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
 from types import TracebackType
@@ -30,25 +32,14 @@ from urllib.parse import urlsplit
 
 import httpx
 import orjson
-import stamina
 
 from app.core.config import APP_NAME, Settings
-from app.core.errors import RateLimitedError, UpstreamError
+from app.core.errors import UpstreamError
+from app.net.client import CheckFn, ServiceClient
 from app.net.pacing import HostPacer
-from app.net.tls import tls_context
-from app.spotify.errors import retry_after_seconds
+from app.net.policy import RetryPolicy
 
-
-class Throttled(Exception):
-    """The service asked us to slow down; wait `retry_after` seconds, then try again."""
-
-    def __init__(self, retry_after: float, message: str = "") -> None:
-        super().__init__(message or f"throttled, retry after {retry_after:g}s")
-        self.retry_after = retry_after
-
-
-class Transient(Exception):
-    """A failure worth retrying (5xx, a provider's "try again" error, a broken body)."""
+Transport = httpx.AsyncBaseTransport  # what tests and demo mode pass to reach emulators
 
 
 def app_version() -> str:
@@ -70,141 +61,55 @@ count them when they *arrive*, and a few milliseconds of network jitter would ot
 requests in one window (MusicBrainz answered 503 to two arriving 0.996 s apart)."""
 
 
-CheckFn = Callable[[httpx.Response], None]
-Transport = httpx.AsyncBaseTransport  # what tests and demo mode pass to reach emulators
+def service_name(base_url: str) -> str:
+    """How errors name a service: ``musicbrainz.org/ws/2``."""
+    parts = urlsplit(base_url.rstrip("/"))
+    return parts.netloc + parts.path
 
 
-class ProviderHttp:
-    """One service's client for one run: base URL, pacer, retries, error mapping."""
+def provider_policy(
+    settings: Settings, base_url: str, backoff: tuple[float, float] = (0.5, 10.0)
+) -> RetryPolicy:
+    """How requests to a provider's service are retried (see the module docstring)."""
+    return RetryPolicy(
+        service=service_name(base_url),
+        code="provider_unavailable",
+        attempts=settings.provider_max_attempts,
+        throttled_attempts=(
+            settings.provider_max_throttled_attempts or settings.provider_max_attempts
+        ),
+        max_wait=settings.provider_max_retry_after,
+        max_wait_setting="SAP_PROVIDER_MAX_RETRY_AFTER",
+        backoff=backoff,
+    )
 
-    def __init__(
-        self,
-        net: ProviderNet,
-        base_url: str,
-        *,
-        rate: float | None,
-        headers: Mapping[str, str] | None = None,
-        timeout: float | None = None,
-    ) -> None:
-        self.net = net
-        self.base_url = base_url.rstrip("/")
-        self.service = urlsplit(self.base_url).netloc + urlsplit(self.base_url).path
-        self.pacer = HostPacer.for_service(self.base_url, rate, margin=PACE_MARGIN)
-        self._http = httpx.AsyncClient(
-            base_url=self.base_url + "/",
-            transport=net.transport,
-            verify=tls_context(),
-            timeout=timeout or net.settings.provider_timeout,
-            headers={
-                "User-Agent": user_agent(net.settings),
-                "Accept": "application/json",
-                **(headers or {}),
-            },
+
+async def get_json(
+    http: ServiceClient,
+    path: str,
+    *,
+    params: Mapping[str, Any] | None = None,
+    check: CheckFn | None = None,
+) -> Any:
+    """GET and parse JSON; a 4xx other than throttling raises `UpstreamError`."""
+    response = await http.request("GET", path, params=params, check=check)
+    return parse_json(http, response, f"GET {path}")
+
+
+def parse_json(http: ServiceClient, response: httpx.Response, what: str) -> Any:
+    """The JSON body of `response` (to `what`, named in errors), or the error it means."""
+    if response.status_code >= 400:
+        raise UpstreamError(
+            f"{http.service} answered {response.status_code} to {what}: {response.text[:200]}",
+            code="provider_error",
         )
-        self.requests = 0
-
-    async def aclose(self) -> None:
-        await self._http.aclose()
-
-    def _retry_on(self, exc: Exception) -> bool | float:
-        if isinstance(exc, Throttled):
-            if exc.retry_after > self.net.settings.provider_max_retry_after:
-                return False
-            return exc.retry_after + random.uniform(0.0, 0.1)  # noqa: S311 - jitter only
-        return isinstance(exc, httpx.TransportError | Transient)
-
-    async def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Mapping[str, Any] | None = None,
-        json: Any = None,
-        check: CheckFn | None = None,
-    ) -> httpx.Response:
-        """Send one request (retrying as the module docstring says) and return the response.
-
-        `check(response)` may raise `Throttled` or `Transient` for service-specific answers;
-        429/503 and other 5xx are handled before it runs. Other 4xx are returned as they are.
-        """
-        settings = self.net.settings
-        attempts = settings.provider_max_attempts
-        try:
-            async for attempt in stamina.retry_context(
-                on=self._retry_on,
-                attempts=attempts,
-                timeout=None,
-                wait_initial=self.net.retry_wait[0],
-                wait_max=self.net.retry_wait[1],
-            ):
-                with attempt:
-                    await self.pacer.wait()
-                    self.requests += 1
-                    self.net.requests += 1
-                    response = await self._http.request(
-                        method, path.lstrip("/"), params=params, json=json
-                    )
-                    status = response.status_code
-                    asked_to_wait = status == 503 and "retry-after" in response.headers
-                    if status == 429 or asked_to_wait:
-                        wait = retry_after_seconds(response, default=self.pacer.interval or 1.0)
-                        self._throttled(wait)
-                    if status >= 500:
-                        raise Transient(f"HTTP {status} from {self.service}")
-                    if check is not None:
-                        try:
-                            check(response)
-                        except Throttled as exc:
-                            self._throttled(exc.retry_after)
-        except Throttled as exc:
-            cap = settings.provider_max_retry_after
-            if exc.retry_after > cap:
-                raise RateLimitedError(
-                    f"{self.service} asked us to wait {exc.retry_after:.0f}s, more than the "
-                    f"{cap:.0f}s we wait (SAP_PROVIDER_MAX_RETRY_AFTER); try again later",
-                    extra={"retry_after": exc.retry_after},
-                ) from None
-            raise RateLimitedError(
-                f"{self.service} kept throttling {method} {path} after {attempts} attempts",
-                extra={"retry_after": exc.retry_after},
-            ) from None
-        except Transient as exc:
-            raise UpstreamError(
-                f"{self.service} failed {method} {path} after {attempts} attempts ({exc})",
-                code="provider_unavailable",
-            ) from None
-        except httpx.TransportError as exc:
-            raise UpstreamError(
-                f"cannot reach {self.service} for {method} {path} after {attempts} attempts "
-                f"({type(exc).__name__}: {exc})",
-                code="provider_unavailable",
-            ) from None
-        return response
-
-    def _throttled(self, seconds: float) -> None:
-        self.pacer.pause(seconds)
-        raise Throttled(seconds)
-
-    async def get_json(
-        self, path: str, *, params: Mapping[str, Any] | None = None, check: CheckFn | None = None
-    ) -> Any:
-        """GET and parse JSON; a 4xx other than throttling raises `UpstreamError`."""
-        response = await self.request("GET", path, params=params, check=check)
-        return self.parse(response, f"GET {path}")
-
-    def parse(self, response: httpx.Response, what: str) -> Any:
-        if response.status_code >= 400:
-            raise UpstreamError(
-                f"{self.service} answered {response.status_code} to {what}: {response.text[:200]}",
-                code="provider_error",
-            )
-        try:
-            return orjson.loads(response.content)
-        except orjson.JSONDecodeError:
-            raise UpstreamError(
-                f"{self.service} sent a body that is not JSON for {what}",
-                code="provider_bad_response",
-            ) from None
+    try:
+        return orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        raise UpstreamError(
+            f"{http.service} sent a body that is not JSON for {what}",
+            code="provider_bad_response",
+        ) from None
 
 
 class ProviderNet:
@@ -222,8 +127,13 @@ class ProviderNet:
         self.transport = transport
         self.retry_wait = retry_wait
         self.rates = dict(rates or {})  # base URL -> requests/s overriding a provider's own
-        self.requests = 0
-        self._clients: dict[str, ProviderHttp] = {}
+        self._clients: dict[str, ServiceClient] = {}
+        self._closed_requests = 0
+
+    @property
+    def requests(self) -> int:
+        """Requests sent by this run's clients, retries included."""
+        return self._closed_requests + sum(c.requests for c in self._clients.values())
 
     def client(
         self,
@@ -232,13 +142,25 @@ class ProviderNet:
         rate: float | None,
         headers: Mapping[str, str] | None = None,
         timeout: float | None = None,
-    ) -> ProviderHttp:
+    ) -> ServiceClient:
         """The (cached) client for `base_url`, paced at `rate` requests/s."""
         key = base_url.rstrip("/")
         client = self._clients.get(key)
         if client is None:
             rate = self.rates.get(key, rate)
-            client = ProviderHttp(self, key, rate=rate, headers=headers, timeout=timeout)
+            settings = self.settings
+            client = ServiceClient(
+                key,
+                provider_policy(settings, key, self.retry_wait),
+                pacer=HostPacer.for_service(key, rate, margin=PACE_MARGIN),
+                transport=self.transport,
+                timeout=timeout or settings.provider_timeout,
+                headers={
+                    "User-Agent": user_agent(settings),
+                    "Accept": "application/json",
+                    **(headers or {}),
+                },
+            )
             self._clients[key] = client
         return client
 
@@ -256,4 +178,5 @@ class ProviderNet:
     async def aclose(self) -> None:
         clients, self._clients = list(self._clients.values()), {}
         for client in clients:
+            self._closed_requests += client.requests
             await client.aclose()

@@ -34,8 +34,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from app.core.config import Settings
 from app.core.errors import UpstreamError
+from app.net.client import ServiceClient
+from app.net.policy import Throttled, Transient
 from app.providers.base import BatchOutcome, EnrichItem, FeatureProvider, FieldSpec, one_by_one
-from app.providers.http import ProviderHttp, ProviderNet, Throttled, Transient
+from app.providers.http import ProviderNet, parse_json
 
 KEY_URL = "https://www.last.fm/api/account/create"
 MIN_TAG_COUNT = 10  # Last.fm counts are relative (top tag = 100); below 10 is mostly noise
@@ -182,7 +184,7 @@ class LastfmProvider(FeatureProvider):
         )
 
     async def _enrich_one(
-        self, item: EnrichItem, lastfm: ProviderHttp, run: _Run, outcome: BatchOutcome
+        self, item: EnrichItem, lastfm: ServiceClient, run: _Run, outcome: BatchOutcome
     ) -> None:
         artist, title = item.track.artists[0].name.strip(), item.track.name.strip()
         params = {"method": "track.getTopTags", "artist": artist, "track": title}
@@ -196,7 +198,7 @@ class LastfmProvider(FeatureProvider):
         categories = {"tags": tags, "tags_from": source}
         outcome.found(item, self.entry(categories, method="artist_title", confidence=confidence))
 
-    async def _artist_tags(self, lastfm: ProviderHttp, run: _Run, artist: str) -> list[str]:
+    async def _artist_tags(self, lastfm: ServiceClient, run: _Run, artist: str) -> list[str]:
         key = name_key(artist)
         if key not in run.artist_tags:
             # Concurrent batches wait for the one lookup in flight; a failure caches nothing.
@@ -206,7 +208,7 @@ class LastfmProvider(FeatureProvider):
                     run.artist_tags[key] = await self._top_tags(lastfm, params)
         return run.artist_tags[key]
 
-    async def _top_tags(self, lastfm: ProviderHttp, params: dict[str, str]) -> list[str]:
+    async def _top_tags(self, lastfm: ServiceClient, params: dict[str, str]) -> list[str]:
         """The kept tags of one `*.getTopTags` call; [] when Last.fm does not know it."""
         method = params["method"]
         query = {**params, "autocorrect": "1", "api_key": self.api_key(), "format": "json"}
@@ -217,7 +219,7 @@ class LastfmProvider(FeatureProvider):
         if error is not None:
             code, message = error
             raise UpstreamError(f"Last.fm error {code} for {method}: {message}")
-        body = lastfm.parse(response, method)
+        body = parse_json(lastfm, response, method)
         try:
             toptags = LastfmTopTags.model_validate(
                 body.get("toptags", {}) if isinstance(body, dict) else None

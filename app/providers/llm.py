@@ -24,7 +24,7 @@ and the answer is validated strictly (`TrackAnswer`), whatever the server did wi
 - subgenre: any short genre name, folded to lowercase;
 - confidence: 0..1 when given, else 0.5.
 
-Retries, on top of `ProviderHttp`'s (5xx, 429, dropped connections): an answer that is not a
+Retries, on top of `ServiceClient`'s (5xx, 429, dropped connections): an answer that is not a
 JSON object with a `tracks` list (once a ```json fence around it is removed), and entries that
 break the schema, are asked again — at most `MAX_TRIES` requests per batch, each at a lower
 temperature, with a note saying what was wrong, and only about the tracks still unanswered.
@@ -45,8 +45,9 @@ from pydantic import ValidationError as SchemaError
 
 from app.core.errors import AppError, UpstreamError
 from app.core.models import Track, TrackEnrichment
+from app.net.client import ServiceClient
 from app.providers.base import BatchOutcome, EnrichItem, FeatureProvider, FieldSpec
-from app.providers.http import ProviderHttp, ProviderNet
+from app.providers.http import ProviderNet, parse_json
 
 PROMPT_VERSION = "p1"  # bump when the prompt or the schema changes: every track is redone
 MAX_TRIES = 3
@@ -292,7 +293,7 @@ class LlmProvider(FeatureProvider):
         return outcome
 
     async def _ask(
-        self, http: ProviderHttp, keyed: Mapping[str, EnrichItem], outcome: BatchOutcome
+        self, http: ServiceClient, keyed: Mapping[str, EnrichItem], outcome: BatchOutcome
     ) -> None:
         """Ask until every key is answered, `MAX_TRIES` requests are spent, or a second
         answer in a row only left tracks out; fail what is left."""
@@ -315,7 +316,7 @@ class LlmProvider(FeatureProvider):
 
     async def _complete(
         self,
-        http: ProviderHttp,
+        http: ServiceClient,
         keyed: Mapping[str, EnrichItem],
         keys: Sequence[str],
         attempt: int,
@@ -342,7 +343,7 @@ class LlmProvider(FeatureProvider):
         response = await http.request("POST", "chat/completions", json=body)
         if response.status_code >= 400:
             raise refused(http, response)
-        data = http.parse(response, "POST chat/completions")
+        data = parse_json(http, response, "POST chat/completions")
         try:
             return data["choices"][0]["message"]["content"]
         except (KeyError, IndexError, TypeError):
@@ -358,7 +359,7 @@ class LlmProvider(FeatureProvider):
         return self.entry(categories, method="title_artists", confidence=confidence)
 
 
-def refused(http: ProviderHttp, response: httpx.Response) -> UpstreamError:
+def refused(http: ServiceClient, response: httpx.Response) -> UpstreamError:
     """The error for a 4xx, with OpenAI's `error.message` and a hint at the setting to fix."""
     try:
         message = str(orjson.loads(response.content)["error"]["message"])

@@ -13,7 +13,7 @@ Categories written: acousticness, danceability, energy, instrumentalness, livene
 (dB), speechiness, valence (0..1 except loudness), `tempo` (BPM; left out when ReccoBeats gives
 null or 0), `key` (pitch class 0..11; left out when -1, unknown) and `mode` (1 major, 0 minor).
 
-ReccoBeats does not publish its limits; we pace at `rate_limit` and `ProviderHttp` honours the
+ReccoBeats does not publish its limits; we pace at `rate_limit` and `ServiceClient` honours the
 429s (with `Retry-After`) it sends when we are too fast.
 """
 
@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from app.core.errors import UpstreamError
 from app.providers.base import BatchOutcome, EnrichItem, FeatureProvider, FieldSpec
-from app.providers.http import ProviderNet
+from app.providers.http import ProviderNet, get_json
 
 MAX_IDS = 40  # ids per /audio-features request (ReccoBeats refuses more with a 400)
 SPOTIFY_TRACK_URI = "spotify:track:"
@@ -126,7 +126,7 @@ class ReccoBeatsProvider(FeatureProvider):
     async def enrich_batch(self, items: Sequence[EnrichItem], net: ProviderNet) -> BatchOutcome:
         recco = net.client(self.settings.reccobeats_url, rate=self.rate_limit)
         by_id = {item.id: item for item in items}
-        body = await recco.get_json("/audio-features", params={"ids": ",".join(by_id)})
+        body = await get_json(recco, "/audio-features", params={"ids": ",".join(by_id)})
         outcome = BatchOutcome()
         for raw in content_items(body):
             self._map_item(raw, by_id, outcome)

@@ -1,73 +1,85 @@
-"""The Spotify Web API client: async httpx, resilient, and fast on big libraries.
+"""The Spotify Web API client: async, resilient, and fast on big libraries.
 
     async with SpotifyClient(settings, tokens) as spotify:
         me = await spotify.get_me()
         liked = await spotify.get_all_liked_tracks(on_progress=print)
 
-Every request goes through one path (`request`):
+One class whose parts are composed, not inherited:
 
-- the process-wide pacer of the API (``SAP_SPOTIFY_RATE_LIMIT`` requests/s for every client
-  together, `app.core.pacing`) and a concurrency bound per client (``SAP_SPOTIFY_CONCURRENCY``);
-- retries with exponential backoff and jitter (stamina) on 5xx and network errors, bounded by
-  ``SAP_SPOTIFY_MAX_ATTEMPTS``;
-- 429: waits exactly what ``Retry-After`` asks (plus a little jitter) if that is at most
-  ``SAP_SPOTIFY_MAX_RETRY_AFTER`` seconds — and so does every other client of the process —,
-  otherwise fails at once with `RateLimitedError` naming the wait (no silent multi-hour sleep);
-- 401: one token refresh, then one more try;
-- writes that must not happen twice (adding or moving playlist items, creating a playlist) are
-  replayed only after failures proving Spotify did not act (429, no connection made): after a
-  5xx or a lost response they fail at once, and the caller re-reads the playlist.
+- every request goes through an `app.net.client.ServiceClient` under the Spotify policy
+  (`api_policy`): the process-wide pace of the API (``SAP_SPOTIFY_RATE_LIMIT`` requests/s for
+  every client together, and a 429 we wait out holds back every client), at most
+  ``SAP_SPOTIFY_CONCURRENCY`` requests in flight per client, 429s waited out as
+  ``Retry-After`` asks (up to ``SAP_SPOTIFY_MAX_RETRY_AFTER``, otherwise failing at once with
+  the wait named), and 5xx and network errors retried with backoff, each on its own budget
+  (``SAP_SPOTIFY_MAX_THROTTLED_ATTEMPTS``, ``SAP_SPOTIFY_MAX_ATTEMPTS``);
+- `auth.bearer.BearerAuth` puts the access token on each request: a 401 gets one refresh and
+  one more try;
+- `errors.check_status` turns the other 4xx into the application's errors;
+- `paging` reads paged endpoints (functions over `get_bytes`) and `writes` checks and shapes
+  the playlist writes; the endpoint methods below put the pieces together.
 
-The client is one class built from its roles: this module holds the request path and the read
-endpoints; `http_errors` maps Spotify's answers to errors, `paging` reads paged endpoints
-(`PagedReads`: `get_page`, `get_all_pages`) and `writes` holds the playlist writes
-(`PlaylistWrites`: `add_items`, `remove_items`, `replace_items`, `reorder_items`,
-`create_playlist`); both build on `requesting.Requesting`, whose `request` decodes the JSON of
-this module's `request_bytes`.
+Writes that must not happen twice (adding or moving playlist items, creating a playlist) are
+sent with `replay_safe=False`: replayed only after failures proving Spotify did not act (429,
+no connection made); after a 5xx or a lost answer they fail at once, and the caller re-reads
+the playlist.
 """
 
 from __future__ import annotations
 
-import asyncio
-import random
+from collections.abc import Sequence
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
-import stamina
+import orjson
+from pydantic import BaseModel, ValidationError
 
 from app.core.config import Settings
-from app.core.errors import LoginRequiredError, RateLimitedError, UpstreamError
+from app.core.errors import UpstreamError
+from app.core.fs import paused_gc
+from app.net.client import ServiceClient
 from app.net.pacing import HostPacer
-from app.net.tls import tls_context
+from app.net.policy import RetryPolicy
+from app.spotify import writes
+from app.spotify.auth.bearer import BearerAuth
 from app.spotify.auth.tokens import TokenManager
-from app.spotify.errors import (
-    NOT_SENT,
-    RateLimited,
-    ServerError,
-    Unauthorized,
-    attempts_text,
-    check_status,
-    error_message,
-    retry_after_seconds,
+from app.spotify.errors import check_status
+from app.spotify.models import (
+    PlaylistEntry,
+    PlaylistObject,
+    SavedTrack,
+    SimplifiedPlaylist,
+    SpotifyUser,
 )
-from app.spotify.models import PlaylistEntry, SavedTrack, SimplifiedPlaylist, SpotifyUser
 from app.spotify.paging import (
     ENTRY_PAGE,
     PAGE_SIZE,
     PLAYLIST_ITEM_FIELDS,
     PLAYLIST_PAGE,
     SAVED_PAGE,
-    PagedReads,
     ProgressFn,
+    get_all_pages,
+    get_page,
 )
-from app.spotify.writes import PlaylistWrites
 
-# The names callers import from here, wherever they now live.
-__all__ = ["SpotifyClient"]
+M = TypeVar("M", bound=BaseModel)
 
 
-class SpotifyClient(PagedReads, PlaylistWrites):
+def api_policy(settings: Settings, backoff: tuple[float, float]) -> RetryPolicy:
+    """How requests to the Web API are retried (see the module docstring)."""
+    return RetryPolicy(
+        service="Spotify",
+        code="spotify_unavailable",
+        attempts=settings.spotify_max_attempts,
+        throttled_attempts=settings.spotify_max_throttled_attempts or settings.spotify_max_attempts,
+        max_wait=settings.spotify_max_retry_after,
+        max_wait_setting="SAP_SPOTIFY_MAX_RETRY_AFTER",
+        backoff=backoff,
+    )
+
+
+class SpotifyClient:
     """One client per job or request; reuses its connections while open."""
 
     def __init__(
@@ -81,28 +93,26 @@ class SpotifyClient(PagedReads, PlaylistWrites):
         self.settings = settings
         self.tokens = tokens
         self._transport = transport
-        self._wait_initial, self._wait_max = retry_wait
-        self._http: httpx.AsyncClient | None = None
-        self._slots: asyncio.Semaphore | None = None
-        self._pacer: HostPacer | None = None
-        self.requests_made = 0
+        self._retry_wait = retry_wait
+        self._http: ServiceClient | None = None
 
     async def __aenter__(self) -> SpotifyClient:
-        self._http = httpx.AsyncClient(
-            base_url=self.settings.spotify_api_url + "/",
-            transport=self._transport,
-            verify=tls_context(),
-            timeout=self.settings.spotify_timeout,
-            limits=httpx.Limits(max_connections=self.settings.spotify_concurrency * 2),
-            headers={"Accept": "application/json"},
-        )
-        self._slots = asyncio.Semaphore(self.settings.spotify_concurrency)
+        settings = self.settings
         # One pace for every client of the process (jobs run in threads with their own event
-        # loops): SAP_SPOTIFY_RATE_LIMIT requests/s with bursts of one second's worth, and a
-        # 429 holds every client back, not only the one refused.
-        rate = self.settings.spotify_rate_limit
-        self._pacer = HostPacer.for_service(
-            self.settings.spotify_api_url, rate or None, burst=max(1, int(rate))
+        # loops): SAP_SPOTIFY_RATE_LIMIT requests/s with bursts of one second's worth.
+        rate = settings.spotify_rate_limit
+        pacer = HostPacer.for_service(
+            settings.spotify_api_url, rate or None, burst=max(1, int(rate))
+        )
+        self._http = ServiceClient(
+            settings.spotify_api_url,
+            api_policy(settings, self._retry_wait),
+            pacer=pacer,
+            transport=self._transport,
+            timeout=settings.spotify_timeout,
+            headers={"Accept": "application/json"},
+            auth=BearerAuth(self.tokens),
+            concurrency=settings.spotify_concurrency,
         )
         return self
 
@@ -114,9 +124,13 @@ class SpotifyClient(PagedReads, PlaylistWrites):
     ) -> None:
         if self._http is not None:
             await self._http.aclose()
-        self._http = None
 
-    # --- the one request path ------------------------------------------------------------
+    @property
+    def requests_made(self) -> int:
+        """Requests sent to the Web API by this client, retries included."""
+        return self._http.requests if self._http is not None else 0
+
+    # --- the request path ----------------------------------------------------------------
 
     async def request_bytes(
         self,
@@ -127,135 +141,149 @@ class SpotifyClient(PagedReads, PlaylistWrites):
         json: Any = None,
         replay_safe: bool = True,
     ) -> bytes:
-        """`request`, returning the raw response body."""
-        token = await self.tokens.access_token()
-        try:
-            response = await self._send(method, path, token, params, json, replay_safe)
-        except Unauthorized:
-            token = await self.tokens.access_token(stale=token)
-            try:
-                response = await self._send(method, path, token, params, json, replay_safe)
-            except Unauthorized:
-                raise LoginRequiredError(
-                    "Spotify rejected the access token even after refreshing it; log in again"
-                ) from None
-        return response.content
+        """The raw body of one API request (`path` relative to the API base)."""
+        assert self._http is not None, "use `async with`"
+        response = await self._http.request(
+            method, path, params=params, json=json, replay_safe=replay_safe
+        )
+        return check_status(response, method, path).content
 
-    def _backoff(self, exc: Exception) -> bool | float:
-        if isinstance(exc, RateLimited):
-            if exc.retry_after > self.settings.spotify_max_retry_after:
-                return False
-            return exc.retry_after + random.uniform(0.0, 0.25)  # noqa: S311 - jitter only
-        return isinstance(exc, httpx.TransportError | ServerError)
+    async def get_bytes(self, path: str, params: dict[str, Any]) -> bytes:
+        """`GET path?params`, the raw body (what `paging` reads pages with)."""
+        return await self.request_bytes("GET", path, params=params)
 
-    def _backoff_unapplied(self, exc: Exception) -> bool | float:
-        """`_backoff` for writes that must not be replayed: only failures proving that the
-        request was never acted on (429, or a connection that could not be made)."""
-        if isinstance(exc, RateLimited):
-            return self._backoff(exc)
-        return isinstance(exc, NOT_SENT)
-
-    async def _send(
+    async def request(
         self,
         method: str,
         path: str,
-        token: str,
-        params: dict[str, Any] | None,
-        json: Any,
+        *,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
         replay_safe: bool = True,
-    ) -> httpx.Response:
-        assert self._http is not None and self._slots is not None, "use `async with`"
-        assert self._pacer is not None
-        attempts = self.settings.spotify_max_attempts
-        tried = 0
-        try:
-            async for attempt in stamina.retry_context(
-                on=self._backoff if replay_safe else self._backoff_unapplied,
-                attempts=attempts,
-                timeout=None,
-                wait_initial=self._wait_initial,
-                wait_max=self._wait_max,
-            ):
-                with attempt:
-                    tried = attempt.num
-                    async with self._slots:
-                        await self._pacer.wait()
-                        self.requests_made += 1
-                        response = await self._http.request(
-                            method,
-                            path.lstrip("/"),
-                            params=params,
-                            json=json,
-                            headers={"Authorization": f"Bearer {token}"},
-                        )
-                    if response.status_code == 429:
-                        retry_after = retry_after_seconds(response)
-                        if retry_after <= self.settings.spotify_max_retry_after:
-                            self._pacer.pause(retry_after)  # we will wait: so does everyone
-                        raise RateLimited(retry_after)
-                    if response.status_code >= 500:
-                        raise ServerError(response.status_code, error_message(response))
-        except RateLimited as exc:
-            cap = self.settings.spotify_max_retry_after
-            if exc.retry_after > cap:
-                raise RateLimitedError(
-                    f"Spotify is rate limiting this app and asked to wait {exc.retry_after:.0f}s, "
-                    f"more than the {cap:.0f}s we wait (SAP_SPOTIFY_MAX_RETRY_AFTER); "
-                    "try again later",
-                    extra={"retry_after": exc.retry_after},
-                ) from None
-            raise RateLimitedError(
-                f"Spotify kept rate limiting {method} {path} after {attempts_text(tried)}; "
-                "try again later",
-                extra={"retry_after": exc.retry_after},
-            ) from None
-        except ServerError as exc:
-            raise UpstreamError(
-                f"Spotify failed {method} {path} with {exc} after {attempts_text(tried)}",
-                code="spotify_unavailable",
-            ) from None
-        except httpx.TransportError as exc:
-            raise UpstreamError(
-                f"cannot reach Spotify for {method} {path} after {attempts_text(tried)} "
-                f"({type(exc).__name__}: {exc})",
-                code="spotify_unavailable",
-            ) from None
-        return check_status(response, method, path)
+    ) -> Any:
+        """Send one API request (`path` relative to the API base) and return its JSON body.
 
-    # --- endpoints (seed names) ----------------------------------------------------------
+        `replay_safe=False` is for writes that must not happen twice (adding items, moving
+        them, creating a playlist): they are retried only when Spotify certainly did not act
+        on them (429, or no connection made); a 5xx or a connection lost mid-request fails at
+        once, since the write may have been applied.
+        """
+        content = await self.request_bytes(
+            method, path, params=params, json=json, replay_safe=replay_safe
+        )
+        if not content:
+            return None
+        try:
+            with paused_gc():  # a page is thousands of small objects and no cycles
+                return orjson.loads(content)
+        except orjson.JSONDecodeError:
+            raise UpstreamError(
+                f"Spotify sent a body that is not JSON for {method} {path}",
+                code="spotify_bad_response",
+            ) from None
+
+    # --- reads (seed names) --------------------------------------------------------------
 
     async def get_me(self) -> SpotifyUser:
-        return SpotifyUser.model_validate(await self.request("GET", "me"))
+        return _read(SpotifyUser, await self.request_bytes("GET", "me"), "GET me")
 
     async def get_liked_page(
         self, offset: int = 0, limit: int = PAGE_SIZE
     ) -> tuple[list[SavedTrack], int]:
         """One page of liked songs (newest first) and the total count."""
-        page = await self.get_page("me/tracks", SAVED_PAGE, {"limit": limit, "offset": offset})
+        params = {"limit": limit, "offset": offset}
+        page = await get_page(self.get_bytes, "me/tracks", SAVED_PAGE, params)
         return page.items, page.total
 
     async def get_all_liked_tracks(self, on_progress: ProgressFn | None = None) -> list[SavedTrack]:
         """Every liked song, newest first."""
-        return await self.get_all_pages(
-            "me/tracks", SAVED_PAGE, on_progress=on_progress, what="liked songs list"
+        return await get_all_pages(
+            self.get_bytes,
+            "me/tracks",
+            SAVED_PAGE,
+            on_progress=on_progress,
+            what="liked songs list",
         )
 
     async def list_user_playlists(self) -> list[SimplifiedPlaylist]:
         """Every playlist in the user's library (owned, collaborative and followed)."""
-        return await self.get_all_pages("me/playlists", PLAYLIST_PAGE, what="playlist list")
+        return await get_all_pages(
+            self.get_bytes, "me/playlists", PLAYLIST_PAGE, what="playlist list"
+        )
 
-    async def get_playlist(self, playlist_id: str) -> dict[str, Any]:
-        result: dict[str, Any] = await self.request("GET", f"playlists/{playlist_id}")
-        return result
+    async def get_playlist(self, playlist_id: str) -> PlaylistObject:
+        """A playlist's name, owner, snapshot id and size (its entries: `get_playlist_tracks`)."""
+        path = f"playlists/{playlist_id}"
+        return _read(PlaylistObject, await self.request_bytes("GET", path), f"GET {path}")
 
     async def get_playlist_tracks(
         self, playlist_id: str, on_progress: ProgressFn | None = None
     ) -> list[PlaylistEntry]:
         """Every entry of a playlist the user owns or collaborates on, in playlist order."""
-        return await self.get_all_pages(
+        return await get_all_pages(
+            self.get_bytes,
             f"playlists/{playlist_id}/items",
             ENTRY_PAGE,
             params={"additional_types": "track,episode", "fields": PLAYLIST_ITEM_FIELDS},
             on_progress=on_progress,
             what="playlist",
         )
+
+    # --- playlist writes (bodies checked and shaped by `writes`) -------------------------
+
+    async def add_items(
+        self, playlist_id: str, uris: Sequence[str], position: int | None = None
+    ) -> str:
+        """Insert `uris` (tracks or episodes) at `position`, or append them when it is None;
+        the playlist's new snapshot id."""
+        body = writes.add_body(uris, position)
+        return await self._write_items("POST", playlist_id, body, replay_safe=False)
+
+    async def remove_items(self, playlist_id: str, uris: Sequence[str], snapshot_id: str) -> str:
+        """Remove every occurrence of each of `uris`; the new snapshot id."""
+        return await self._write_items("DELETE", playlist_id, writes.remove_body(uris, snapshot_id))
+
+    async def replace_items(self, playlist_id: str, uris: Sequence[str]) -> str:
+        """Make the playlist exactly `uris` (≤ 100; an empty list clears it)."""
+        return await self._write_items("PUT", playlist_id, writes.replace_body(uris))
+
+    async def reorder_items(
+        self,
+        playlist_id: str,
+        range_start: int,
+        insert_before: int,
+        range_length: int,
+        snapshot_id: str,
+    ) -> str:
+        """Move `range_length` entries from `range_start` to just before the entry now at
+        `insert_before` (both positions counted before the move); the new snapshot id."""
+        body = writes.reorder_body(range_start, insert_before, range_length, snapshot_id)
+        return await self._write_items("PUT", playlist_id, body, replay_safe=False)
+
+    async def create_playlist(
+        self, name: str, description: str, public: bool = False
+    ) -> PlaylistObject:
+        """Create a playlist owned by the user (`POST /me/playlists`); the new playlist."""
+        body = writes.create_body(name, description, public)
+        content = await self.request_bytes("POST", "me/playlists", json=body, replay_safe=False)
+        return _read(PlaylistObject, content, "POST me/playlists")
+
+    async def _write_items(
+        self, method: str, playlist_id: str, body: dict[str, Any], *, replay_safe: bool = True
+    ) -> str:
+        path = f"playlists/{playlist_id}/items"
+        answer = await self.request(method, path, json=body, replay_safe=replay_safe)
+        return writes.snapshot_of(answer, method, path)
+
+
+def _read(model: type[M], content: bytes, what: str) -> M:
+    """`content` validated as `model`; a body that does not fit is Spotify's error."""
+    try:
+        return model.model_validate_json(content)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "the body"
+        raise UpstreamError(
+            f"Spotify sent an unexpected answer to {what} ({where}: {first['msg']})",
+            code="spotify_bad_response",
+        ) from None

@@ -1,60 +1,23 @@
-"""How Spotify's HTTP answers become errors: the signals the retry loop of `SpotifyClient`
-acts on (429, 5xx, 401), reading `Retry-After` and error bodies, and the mapping of the other
-4xx answers to the application's errors.
+"""How Spotify's answers become the application's errors: a 401 (after the token refresh
+`auth.bearer.BearerAuth` already tried), 403, 404, 400 and the other 4xx, named with Spotify's
+own error message. Throttling and server errors never get here: `app.net` retries them.
 """
 
 from __future__ import annotations
 
-import email.utils
-from datetime import UTC, datetime
-
 import httpx
 
-from app.core.errors import BadRequestError, ForbiddenError, NotFoundError, UpstreamError
-
-# Transport errors raised before a request left this machine: replaying it cannot double it.
-NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-
-
-class RateLimited(Exception):
-    def __init__(self, retry_after: float) -> None:
-        super().__init__(f"429, Retry-After {retry_after:g}s")
-        self.retry_after = retry_after
-
-
-class ServerError(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(f"{status} {message}")
-        self.status = status
-
-
-class Unauthorized(Exception):
-    pass
-
-
-def retry_after_seconds(response: httpx.Response, default: float = 1.0) -> float:
-    """The wait a 429 asks for: seconds or an HTTP date; `default` when absent or unreadable."""
-    value = response.headers.get("retry-after", "").strip()
-    if not value:
-        return default
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return default
-    if when.tzinfo is None:  # an HTTP date is GMT even when it does not say so
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
-
-
-def attempts_text(count: int) -> str:
-    return "1 attempt" if count == 1 else f"{count} attempts"
+from app.core.errors import (
+    BadRequestError,
+    ForbiddenError,
+    LoginRequiredError,
+    NotFoundError,
+    UpstreamError,
+)
 
 
 def error_message(response: httpx.Response) -> str:
+    """Spotify's `{"error": {"message": …}}` (or `{"error": "…"}`), else the reason phrase."""
     try:
         body = response.json()
     except ValueError:
@@ -66,14 +29,15 @@ def error_message(response: httpx.Response) -> str:
 
 
 def check_status(response: httpx.Response, method: str, path: str) -> httpx.Response:
-    """`response` when it succeeded; otherwise the error it means (`Unauthorized` for a 401,
-    which the client answers with one token refresh)."""
+    """`response` when it succeeded; otherwise the error it means."""
     status = response.status_code
     if status < 400:
         return response
-    message = error_message(response)
     if status == 401:
-        raise Unauthorized(message)
+        raise LoginRequiredError(
+            "Spotify rejected the access token even after refreshing it; log in again"
+        )
+    message = error_message(response)
     if status == 403:
         raise ForbiddenError(
             f"Spotify refused {method} {path}: {message}", code="spotify_forbidden"

@@ -195,18 +195,7 @@ async def _read_liked_incrementally(
 
 async def playlist_info(client: SpotifyClient, playlist_id: str) -> PlaylistInfo:
     """Owner, collaborative flag and snapshot of one playlist (one request)."""
-    raw = await client.get_playlist(playlist_id)
-    items = raw.get("items") or raw.get("tracks") or {}
-    owner = raw.get("owner") or {}
-    return PlaylistInfo(
-        id=str(raw.get("id", playlist_id)),
-        name=str(raw.get("name", "")),
-        owner_id=str(owner.get("id", "")),
-        owner_name=owner.get("display_name"),
-        collaborative=bool(raw.get("collaborative", False)),
-        snapshot_id=str(raw.get("snapshot_id", "")),
-        total=int(items.get("total", 0)) if isinstance(items, dict) else 0,
-    )
+    return PlaylistInfo.from_listing(await client.get_playlist(playlist_id))
 
 
 async def read_playlist(

@@ -199,6 +199,12 @@ class SimplifiedPlaylist(SpotifyModel):
         return ref.total if ref else 0
 
 
+class PlaylistObject(SimplifiedPlaylist):
+    """A whole playlist object (`GET /playlists/{id}`, the answer to `POST /me/playlists`),
+    read for what the simplified one holds: its first page of entries (`items.items`) and
+    the rest (followers, images) are ignored; entries are read page by page instead."""
+
+
 class Page(SpotifyModel, Generic[T]):
     href: str | None = None
     items: list[T] = Field(default_factory=list)

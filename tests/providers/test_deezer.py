@@ -264,8 +264,8 @@ def test_a_request_failing_for_good_ends_its_batch_and_keeps_what_it_learnt(
         assert entry.not_found if want is None else entry.categories == want
     failing = deezer.requests[-1]
     assert first.errors == [
-        f"emulators.test/deezer failed GET {failing.path} after 1 attempts "
-        f"(HTTP {failing.status} from emulators.test/deezer)"
+        f"emulators.test/deezer failed GET {failing.path} with HTTP {failing.status} "
+        "after 1 attempt"
     ]
 
     deezer.config.fail_rate = 0.0

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 
 from app.core.errors import ConflictError, ForbiddenError, RateLimitedError, UpstreamError
@@ -16,7 +14,6 @@ from app.emulators.spotify.emulator import SpotifyEmulator
 from app.net.pacing import HostPacer
 from app.spotify.auth.login import headless_login
 from app.spotify.client import SpotifyClient
-from app.spotify.errors import retry_after_seconds
 from app.spotify.models import EpisodeObject, SpotifyUser, TrackObject
 from app.spotify.paging import PAGE_SIZE
 
@@ -136,6 +133,21 @@ async def test_user_playlists_are_listed_completely(
         assert playlist.collaborative == state.collaborative
         assert playlist.snapshot_id == state.snapshot_id
         assert playlist.total == len(state.entries)
+
+
+async def test_one_playlist_is_read_as_a_typed_object(
+    world: SpotifyWorld, client: SpotifyClient
+) -> None:
+    playlist_id = world.emulator.playlist_ids()[0]
+    state = world.emulator.playlist(playlist_id)
+    playlist = await client.get_playlist(playlist_id)
+    assert (playlist.id, playlist.name, playlist.snapshot_id) == (
+        playlist_id,
+        state.name,
+        state.snapshot_id,
+    )
+    assert (playlist.owner.id, playlist.collaborative) == (state.owner_id, state.collaborative)
+    assert playlist.total == len(state.entries)
 
 
 # --- faults ---------------------------------------------------------------------------------
@@ -377,29 +389,3 @@ async def test_episodes_local_files_and_unavailable_items_are_parsed(
             assert content.name == expected.local.name
         else:
             assert content is None
-
-
-@pytest.mark.parametrize(
-    ("header", "expected"),
-    [
-        (None, 1.0),
-        ("7", 7.0),
-        ("2.5", 2.5),
-        ("-3", 0.0),
-        ("soon", 1.0),
-        ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0),  # in the past: no wait
-        ("Wed, 21 Oct 2015 07:28:00", 0.0),  # no zone: GMT
-    ],
-)
-def test_retry_after_reads_seconds_and_dates_and_survives_garbage(
-    header: str | None, expected: float
-) -> None:
-    headers = {"retry-after": header} if header is not None else {}
-    assert retry_after_seconds(httpx.Response(429, headers=headers)) == expected
-
-
-def test_retry_after_in_the_future_is_the_remaining_time() -> None:
-    when = datetime.now(UTC) + timedelta(seconds=120)
-    header = when.strftime("%a, %d %b %Y %H:%M:%S GMT")
-    wait = retry_after_seconds(httpx.Response(429, headers={"retry-after": header}))
-    assert 100 < wait <= 120

@@ -50,12 +50,12 @@ async def test_the_client_speaks_the_spec_for_a_fetch_and_every_write(
         entries = await client.get_playlist_tracks(owned.id)
         tracks = [item.track.uri for item in liked if item.track is not None][:3]
         created = await client.create_playlist("Spec check", "made by a test")
-        snapshot = await client.add_items(created["id"], tracks)
-        snapshot = await client.add_items(created["id"], tracks[:1], position=0)
-        snapshot = await client.reorder_items(created["id"], 0, 3, 1, snapshot)
-        snapshot = await client.remove_items(created["id"], tracks[1:2], snapshot)
-        await client.replace_items(created["id"], tracks[::-1])
-        await client.replace_items(created["id"], [])
+        snapshot = await client.add_items(created.id, tracks)
+        snapshot = await client.add_items(created.id, tracks[:1], position=0)
+        snapshot = await client.reorder_items(created.id, 0, 3, 1, snapshot)
+        snapshot = await client.remove_items(created.id, tracks[1:2], snapshot)
+        await client.replace_items(created.id, tracks[::-1])
+        await client.replace_items(created.id, [])
     assert liked and entries  # the fetch really read something
 
     kinds = Counter(

@@ -147,16 +147,16 @@ async def test_create_playlist_makes_a_private_playlist_of_the_user_listed_first
 ) -> None:
     created = await client.create_playlist("Auto: Calm", "made by rules")
 
-    assert (created["name"], created["description"], created["public"]) == (
+    assert (created.name, created.description, created.public) == (
         "Auto: Calm",
         "made by rules",
         False,
     )
-    assert created["owner"]["id"] == me.id
+    assert created.owner.id == me.id
     emulator = world.emulator
-    assert emulator.playlist_ids()[0] == created["id"]
-    assert emulator.playlist_uris(created["id"]) == []
-    [listed] = [p for p in await client.list_user_playlists() if p.id == created["id"]]
+    assert emulator.playlist_ids()[0] == created.id
+    assert emulator.playlist_uris(created.id) == []
+    [listed] = [p for p in await client.list_user_playlists() if p.id == created.id]
     assert (listed.public, listed.collaborative, listed.total) == (False, False, 0)
     assert [(r.method, r.status) for r in world.api_log("/me/playlists")] == [
         ("POST", 201),

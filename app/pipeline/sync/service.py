@@ -68,7 +68,7 @@ async def read_live(
     """(snapshot id, name, entries in order) of a playlist the user can edit."""
     info = await client.get_playlist(playlist_id)
     entries = await client.get_playlist_tracks(playlist_id)
-    return info.get("snapshot_id"), info.get("name"), entries
+    return info.snapshot_id or None, info.name or None, entries
 
 
 async def _find_by_name(client: SpotifyClient, name: str, user_id: str) -> str | None:
@@ -286,8 +286,8 @@ async def apply_plan(
             created = await client.create_playlist(
                 name, MANAGED_DESCRIPTION.format(rule=stored.rule_id), public=False
             )
-            playlist_id = str(created["id"])
-            snapshot_id: str | None = str(created.get("snapshot_id") or "")
+            playlist_id = created.id
+            snapshot_id: str | None = created.snapshot_id
         else:
             assert playlist_id is not None  # only a plan that creates its playlist has none
             snapshot_id, _name, entries = await read_live(client, playlist_id)

@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from app.core.errors import UpstreamError
-from app.providers.http import ProviderHttp
+from app.net.client import ServiceClient
+from app.providers.http import get_json, parse_json
 from app.providers.musicbrainz.matching import Hit, json_object
 
 LISTENBRAINZ_BATCH = 20
@@ -61,12 +62,13 @@ def ranked(entries: Any, *, name_key: str, genres_only: bool = False) -> list[st
 
 
 async def listenbrainz_labels(
-    listenbrainz: ProviderHttp, mbids: Sequence[str]
+    listenbrainz: ServiceClient, mbids: Sequence[str]
 ) -> dict[str, Labels]:
     """Labels of `mbids` from ListenBrainz's batch metadata, `LISTENBRAINZ_BATCH` per request."""
     labels: dict[str, Labels] = {}
     for chunk in _chunks(mbids, LISTENBRAINZ_BATCH):
-        body = await listenbrainz.get_json(
+        body = await get_json(
+            listenbrainz,
             "/metadata/recording/",
             params={"recording_mbids": ",".join(chunk), "inc": "artist tag release"},
         )
@@ -132,7 +134,7 @@ class RunLookups:
     artists: dict[str, list[str]] = field(default_factory=dict)
 
 
-async def musicbrainz_labels(musicbrainz: ProviderHttp, hit: Hit, lookups: RunLookups) -> Labels:
+async def musicbrainz_labels(musicbrainz: ServiceClient, hit: Hit, lookups: RunLookups) -> Labels:
     """Recording genres, else its release group's, else its artists' (one request each)."""
     body = await _lookup(musicbrainz, f"/recording/{hit.mbid}", "genres+tags") or {}
     tags = ranked(body.get("tags"), name_key="name")
@@ -152,17 +154,17 @@ async def musicbrainz_labels(musicbrainz: ProviderHttp, hit: Hit, lookups: RunLo
     return Labels(tuple(genres), "artist" if genres else None, tuple(tags))
 
 
-async def _lookup(musicbrainz: ProviderHttp, path: str, inc: str) -> Mapping[str, Any] | None:
+async def _lookup(musicbrainz: ServiceClient, path: str, inc: str) -> Mapping[str, Any] | None:
     """A MusicBrainz lookup; None when the entity is gone (404: merged or deleted)."""
     response = await musicbrainz.request("GET", path, params={"inc": inc, "fmt": "json"})
     if response.status_code == 404:
         return None
-    body = musicbrainz.parse(response, f"GET {path}")
+    body = parse_json(musicbrainz, response, f"GET {path}")
     return body if isinstance(body, Mapping) else None
 
 
 async def _genres_of(
-    musicbrainz: ProviderHttp, kind: str, mbid: str, cache: dict[str, list[str]]
+    musicbrainz: ServiceClient, kind: str, mbid: str, cache: dict[str, list[str]]
 ) -> list[str]:
     if mbid not in cache:
         body = await _lookup(musicbrainz, f"/{kind}/{mbid}", "genres") or {}

@@ -32,8 +32,9 @@ from typing import Any
 
 from app.core.errors import UpstreamError
 from app.core.models import Track
+from app.net.client import ServiceClient
 from app.providers.base import EnrichItem, MatchMethod
-from app.providers.http import ProviderHttp
+from app.providers.http import get_json
 
 SEARCH_LIMIT = 100  # the most hits MusicBrainz returns per search page
 MAX_SEARCH_PAGES = 5  # a batch of ISRCs never needs more; stops a runaway `count`
@@ -292,7 +293,7 @@ def pick_by_name(hits: Iterable[Hit], track: Track) -> Match | None:
 # -- searching ----------------------------------------------------------------------------------
 
 
-async def match_isrcs(musicbrainz: ProviderHttp, items: Sequence[EnrichItem]) -> dict[str, Match]:
+async def match_isrcs(musicbrainz: ServiceClient, items: Sequence[EnrichItem]) -> dict[str, Match]:
     """One OR search for the batch's ISRCs; track id -> match."""
     if not items:
         return {}
@@ -310,7 +311,7 @@ async def match_isrcs(musicbrainz: ProviderHttp, items: Sequence[EnrichItem]) ->
     return matches
 
 
-async def match_name(musicbrainz: ProviderHttp, track: Track) -> Match | None:
+async def match_name(musicbrainz: ServiceClient, track: Track) -> Match | None:
     """One search by normalised title and first artist; the best fitting hit."""
     title = " ".join(words(base_title(track.name)))
     artist = " ".join(words(track.artists[0].name))
@@ -321,13 +322,14 @@ async def match_name(musicbrainz: ProviderHttp, track: Track) -> Match | None:
 
 
 async def search_recordings(
-    musicbrainz: ProviderHttp, query: str, limit: int, max_pages: int
+    musicbrainz: ServiceClient, query: str, limit: int, max_pages: int
 ) -> list[Hit]:
     """The hits of a recording search, page after page while `count` says some are missing."""
     hits: list[Hit] = []
     offset = 0
     for _ in range(max_pages):
-        body = await musicbrainz.get_json(
+        body = await get_json(
+            musicbrainz,
             "/recording",
             params={"query": query, "limit": limit, "offset": offset, "fmt": "json"},
         )

@@ -20,8 +20,9 @@ from collections.abc import Mapping, Sequence
 from app.core.config import Settings
 from app.core.errors import UpstreamError
 from app.core.models import TrackEnrichment
+from app.net.client import ServiceClient
 from app.providers.base import BatchOutcome, EnrichItem, FeatureProvider, FieldSpec
-from app.providers.http import ProviderHttp, ProviderNet
+from app.providers.http import ProviderNet
 from app.providers.musicbrainz.labels import (
     LISTENBRAINZ_RATE,
     Labels,
@@ -135,7 +136,7 @@ class MusicBrainzProvider(FeatureProvider):
     # -- genres and tags ----------------------------------------------------------------------
 
     async def _labels(
-        self, net: ProviderNet, musicbrainz: ProviderHttp, hits: Mapping[str, Hit]
+        self, net: ProviderNet, musicbrainz: ServiceClient, hits: Mapping[str, Hit]
     ) -> dict[str, Labels]:
         """Recording MBID -> labels: from ListenBrainz when it is set, else MusicBrainz lookups
         (release-group and artist genres remembered for the run)."""

@@ -1,1 +1,2 @@
-"""Logging in to Spotify: PKCE, the token life cycle, the CLI's login and its callback listener."""
+"""Logging in to Spotify: PKCE, the token life cycle, the token on each request (`bearer`),
+the CLI's login and its callback listener."""

@@ -7,10 +7,7 @@ import webbrowser
 from collections.abc import Callable
 from urllib.parse import parse_qs, urlsplit
 
-import httpx
-
 from app.core.errors import BadRequestError, UpstreamError
-from app.net.tls import tls_context
 from app.spotify.access import SpotifyAccess
 from app.spotify.auth.callback import CallbackListener
 from app.spotify.auth.pkce import LoginSessions, authorize_url
@@ -46,10 +43,8 @@ async def headless_login(access: SpotifyAccess) -> SpotifyUser:
     url = authorize_url(
         access.settings, client_id=access.client_id, state=state, challenge=challenge
     )
-    async with httpx.AsyncClient(
-        transport=access.accounts_transport, verify=tls_context(), follow_redirects=False
-    ) as http:
-        response = await http.get(url)
+    async with access.tokens.accounts() as accounts:  # redirects are not followed
+        response = await accounts.request("GET", url)
     location = response.headers.get("location")
     if response.status_code not in {302, 303, 307} or not location:
         raise UpstreamError(

@@ -24,14 +24,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
-import stamina
 from pydantic import BaseModel, ValidationError
 
 from app.core.config import Settings
 from app.core.errors import BadRequestError, LoginRequiredError, UpstreamError
 from app.core.models import utc_now
 from app.data.tokens import TokenStore
-from app.net.tls import tls_context
+from app.net.client import ServiceClient
+from app.net.pacing import HostPacer
+from app.net.policy import RetryPolicy
 from app.spotify.models import TokenResponse
 
 # The names callers import from here, wherever they now live.
@@ -45,6 +46,8 @@ REFRESH_TOKEN_LIFETIME = timedelta(days=183)  # "six months after the user autho
 # same refresh token first (its answer may reach it after our refusal reaches us), and how often.
 REFRESH_RACE_GRACE = 1.0
 REFRESH_RACE_POLL = 0.05
+TOKEN_CALL_ATTEMPTS = 4  # per token call, on 5xx and network errors (and on 429s)
+TOKEN_CALL_BACKOFF = (0.2, 3.0)
 
 
 class StoredToken(BaseModel):
@@ -135,25 +138,38 @@ class TokenManager:
 
     # --- token endpoint ------------------------------------------------------------------
 
+    def accounts(self) -> ServiceClient:
+        """A client of Spotify's accounts service (the token calls; headless login).
+
+        Both token calls are POSTs and still replayed after a 5xx or a lost answer, like
+        reads: a code works once and a refresh token may rotate, so when Spotify did act on
+        the first try, its answer (the new tokens) is lost whatever we do next, and a replay
+        meets `invalid_grant`, which ends where failing at once would (log in again, or use
+        the token another process saved meanwhile). When the first try never arrived, the
+        replay succeeds.
+        """
+        settings = self.settings
+        policy = RetryPolicy(
+            service="Spotify's accounts service",
+            code="spotify_unavailable",
+            attempts=TOKEN_CALL_ATTEMPTS,
+            throttled_attempts=TOKEN_CALL_ATTEMPTS,
+            max_wait=settings.spotify_max_retry_after,
+            max_wait_setting="SAP_SPOTIFY_MAX_RETRY_AFTER",
+            backoff=TOKEN_CALL_BACKOFF,
+        )
+        url = settings.spotify_accounts_url
+        return ServiceClient(
+            url,
+            policy,
+            pacer=HostPacer.for_service(url, None),
+            transport=self._transport,
+            timeout=settings.spotify_timeout,
+        )
+
     async def _post_token(self, form: dict[str, str]) -> dict[str, Any]:
-        url = f"{self.settings.spotify_accounts_url}/api/token"
-        async with httpx.AsyncClient(
-            transport=self._transport, verify=tls_context(), timeout=self.settings.spotify_timeout
-        ) as http:
-            retrying = stamina.retry_context(
-                on=_retry_token_call, attempts=4, timeout=60.0, wait_initial=0.2, wait_max=3.0
-            )
-            try:
-                async for attempt in retrying:
-                    with attempt:
-                        response = await http.post(url, data=form)
-                        if response.status_code >= 500:
-                            raise _TokenServerError(response.status_code)
-            except (httpx.TransportError, _TokenServerError) as exc:
-                raise UpstreamError(
-                    f"cannot reach Spotify's accounts service at {url} ({exc}); try again later",
-                    code="spotify_unavailable",
-                ) from None
+        async with self.accounts() as accounts:
+            response = await accounts.request("POST", "api/token", data=form)
         try:
             body: dict[str, Any] = response.json()
         except ValueError:
@@ -301,15 +317,6 @@ class _TokenRefused(Exception):
         super().__init__(f"{error}: {description}")
         self.error = error
         self.description = description
-
-
-class _TokenServerError(Exception):
-    def __init__(self, status: int) -> None:
-        super().__init__(f"token endpoint answered {status}")
-
-
-def _retry_token_call(exc: Exception) -> bool:
-    return isinstance(exc, httpx.TransportError | _TokenServerError)
 
 
 class AuthStatus(BaseModel):

@@ -43,7 +43,7 @@ def client_of(
 async def read(client: SpotifyClient, playlist_id: str) -> tuple[list[LiveItem], str]:
     """The playlist as the planner sees it, and its snapshot id."""
     entries = await client.get_playlist_tracks(playlist_id)
-    snapshot = (await client.get_playlist(playlist_id))["snapshot_id"]
+    snapshot = (await client.get_playlist(playlist_id)).snapshot_id
     return [LiveItem.from_entry(entry) for entry in entries], snapshot
 
 
@@ -150,7 +150,7 @@ def test_a_shuffled_playlist_with_nothing_to_keep_is_rewritten(
     async def scenario() -> tuple[str, SyncPlan, SyncPlan, list[LiveItem]]:
         async with client_of(demo_env) as client:
             created = await client.create_playlist("Auto: everything", "rebuilt by sync")
-            playlist_id = created["id"]
+            playlist_id = created.id
             live, snapshot = await read(client, playlist_id)
             filled = plan_sync(live, tracks, "replace")
             await execute_plan(client, playlist_id, filled, snapshot)
