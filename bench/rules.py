@@ -33,13 +33,13 @@ from app.core.rules import PlaylistRuleSet, RuleOperator
 from app.data import Stores
 from app.data.sources import SourceEntry, SourceRecord
 from app.emulators.library.account import generate_library
-from app.pipeline.enrichment.registry import PROVIDERS
 from app.pipeline.rules.engine.compile import registry_types
 from app.pipeline.rules.engine.evaluate import dependency_order, evaluate_rule_sets
 from app.pipeline.rules.engine.stages import run_pipeline
 from app.pipeline.rules.library.views import Library, build_library
 from app.pipeline.rules.operators import NEGATION, NEGATIVE
 from app.pipeline.rules.service import preview_library
+from app.providers.registry import PROVIDERS
 from bench._report import best_of, record
 
 NOW = datetime(2025, 6, 1, tzinfo=UTC)

@@ -50,7 +50,7 @@ def create_app(
         settings, services = demo.settings, demo.services
     elif services is None:
         if settings.demo_mode:
-            from app.demo import DemoEnvironment  # emulator code: only when asked for
+            from app.demo import DemoEnvironment
 
             demo = DemoEnvironment.create(settings)
             services = demo.services

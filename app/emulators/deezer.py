@@ -41,12 +41,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from app.emulators.common.clock import Clock
-from app.emulators.common.gate import (
-    ProviderConfig,
-    ProviderFaults,
-    SlidingWindow,
-    stable_int,
-)
+from app.emulators.common.gate import ProviderConfig, ProviderFaults, SlidingWindow, stable_int
 from app.emulators.common.gateway import RequestRecord, mark_fault
 from app.emulators.common.transport import ASGIApp, json_response
 from app.emulators.library.index import LibraryIndex, base_title

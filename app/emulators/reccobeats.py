@@ -45,12 +45,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from app.emulators.common.clock import Clock
-from app.emulators.common.gate import (
-    ProviderConfig,
-    ProviderFaults,
-    SlidingWindow,
-    stable_int,
-)
+from app.emulators.common.gate import ProviderConfig, ProviderFaults, SlidingWindow, stable_int
 from app.emulators.common.gateway import RequestRecord, mark_fault
 from app.emulators.common.transport import ASGIApp
 from app.emulators.common.transport import json_response as shared_json_response

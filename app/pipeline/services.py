@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 
 from app.core.config import Settings
 from app.data import Stores
-from app.pipeline.enrichment.registry import configured_precedence
 from app.pipeline.rules.library.cache import LibraryCache
 from app.providers.http import ProviderNet, Transport
+from app.providers.registry import configured_precedence
 from app.spotify.access import SpotifyAccess
 
 

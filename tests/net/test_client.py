@@ -16,13 +16,7 @@ import pytest
 from starlette.responses import Response
 
 from app.core.errors import RateLimitedError, UpstreamError
-from app.emulators.common.transport import (
-    Receive,
-    Scope,
-    Send,
-    drop_connection,
-    emulator_transport,
-)
+from app.emulators.common.transport import Receive, Scope, Send, drop_connection, emulator_transport
 from app.net.client import ServiceClient
 from app.net.pacing import HostPacer
 from app.net.policy import RetryPolicy, Throttled, Transient

@@ -31,16 +31,14 @@ from app.core.models import TrackEnrichment, utc_now
 from app.data import Stores
 from app.data.enrichments import entry_json
 from app.pipeline.rules.fields.types import BUILTIN_FIELDS
-from app.pipeline.rules.library.enrichment_view import MANUAL_SOURCE, REMOVED_TAGS_KEY
-from app.providers.base import BatchOutcome, EnrichItem, FeatureProvider, FieldSpec
-from app.providers.http import ProviderNet
+from app.pipeline.rules.library.enrichment_view import REMOVED_TAGS_KEY
+from app.providers.manual import MANUAL_SOURCE, MANUAL_VERSION
 
 KEY_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 RESERVED_KEYS = frozenset({info.name for info in BUILTIN_FIELDS} | {"tags", REMOVED_TAGS_KEY})
 MAX_KEY_LENGTH = 64
 MAX_TEXT_LENGTH = 500
 MAX_LIST_ITEMS = 100
-MANUAL_VERSION = "1"
 
 Scalar = str | int | float | bool
 Value = Scalar | list[Scalar]
@@ -181,24 +179,3 @@ def apply_manual(
 
     stores.enrichments.edit(dict.fromkeys(track_ids, edit), change)
     return {track_id: results.get(track_id) for track_id in dict.fromkeys(track_ids)}
-
-
-class ManualProvider(FeatureProvider):
-    """The registry's row for manual values; they are written by `apply_manual`, not run."""
-
-    id = MANUAL_SOURCE
-    type = "manual"
-    version = MANUAL_VERSION
-    description = (
-        "Your own keys and tags (PATCH /data/enrichments/{track_id}, "
-        "POST /data/enrichments/manual, `sap tag`); they always win."
-    )
-    fields = (FieldSpec("tags", "list", "your tags, merged with the providers' tags"),)
-    match_methods = ("manual",)
-    default = False
-
-    def applicable(self, item: EnrichItem) -> str | None:
-        return "manual values are set by you, not fetched"
-
-    async def enrich_batch(self, items: Sequence[EnrichItem], net: ProviderNet) -> BatchOutcome:
-        return BatchOutcome()

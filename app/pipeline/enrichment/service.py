@@ -23,22 +23,22 @@ from app.core.config import Settings
 from app.core.errors import NotFoundError, UnprocessableError, UpstreamError
 from app.core.models import Track, TrackEnrichment
 from app.data import Stores
-from app.pipeline.enrichment.registry import (
-    PROVIDERS,
-    default_provider_ids,
-    list_feature_providers,
-    runnable_provider,
-)
 from app.pipeline.enrichment.runner import EnrichReport, enrich_tracks, library_tracks
 from app.pipeline.jobs.steps import StepContext
 from app.pipeline.rules.library.enrichment_view import (
-    Precedence,
     build_enrichment_view,
     flatten_categories,
     is_missing,
 )
 from app.pipeline.services import Services
 from app.providers.base import FeatureProvider, FieldKind, ProviderType
+from app.providers.registry import (
+    PROVIDERS,
+    Precedence,
+    default_provider_ids,
+    list_feature_providers,
+    runnable_provider,
+)
 
 ENRICH_STEP = "enrich"
 EXTERNAL_STEP = "external"

@@ -16,7 +16,7 @@ One `Operator` entry says all the language needs to know about an operator and i
 * how it tests one value, for each kind the engine may compare as: a text predicate
   (`on_text`), number or date ranges (`on_number`, `on_date`), a set of booleans (`on_bool`);
   or, for an operator that looks at the whole field, a `match` returning a matcher. The
-  engine's matchers (`engine.nodes`) turn each of these into both the per-view `test` and the
+  engine's matchers (`nodes`) turn each of these into both the per-view `test` and the
   per-library `mask` from that one predicate, so the two evaluations cannot disagree;
 * its Navidrome ``.nsp`` operator (`nsp`), when Navidrome has one.
 
@@ -52,14 +52,7 @@ from typing import Any, Literal
 import re2  # type: ignore[import-untyped]
 
 from app.core.rules import MAX_REGEX_LENGTH, RuleCondition, RuleOperator, parse_span
-from app.pipeline.rules.engine.nodes import (
-    ConditionNode,
-    Every,
-    Matcher,
-    Members,
-    Presence,
-    Range,
-)
+from app.pipeline.rules.nodes import ConditionNode, Every, Matcher, Members, Presence, Range
 from app.pipeline.rules.values import (
     Kind,
     TextForm,

@@ -1,6 +1,6 @@
 """How rules read a value: presence, and coercion to text, number, boolean or instant.
 
-Shared by compiling (`engine.compile`), the per-field indexes (`engine.columns`) and the pipeline's
+Shared by compiling (`engine.compile`), the per-field indexes (`library.columns`) and the pipeline's
 sorting and dedupe, so every stage agrees on what a value means. Semantics (docs: rules-dsl.md):
 an empty list, ``""`` and ``None`` are missing; dates compare as UTC instants; a date literal of
 lower precision covers its whole period (``2020`` is the year 2020, ``2020-05-17`` the day, so

@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, Field
 
 from app.core.errors import AppError
-from app.pipeline.enrichment.registry import default_provider_ids, runnable_provider
 from app.pipeline.enrichment.service import ProviderRunReport, run_provider
 from app.pipeline.jobs.steps import StepContext
 from app.pipeline.services import Services
@@ -32,6 +31,7 @@ from app.pipeline.sources.planning import SourceRequest, plan_fetch
 from app.pipeline.sources.service import FetchSourcesReport, fetch_many
 from app.pipeline.sync.plans import ApplyResult, PlanBrief
 from app.pipeline.sync.service import apply_plan, plan_brief, plan_playlists
+from app.providers.registry import default_provider_ids, runnable_provider
 
 if TYPE_CHECKING:
     from app.pipeline.jobs.runner import JobManager

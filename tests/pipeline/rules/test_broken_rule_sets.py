@@ -14,12 +14,12 @@ from app.core.errors import RulesInvalidError
 from app.core.models import Track, TrackSourceType
 from app.data import Stores
 from app.data.sources import SourceEntry, SourceRecord
-from app.pipeline.enrichment.registry import PROVIDERS
 from app.pipeline.rules.engine.evaluate import evaluate_each, evaluate_rule_sets
 from app.pipeline.rules.engine.explain import explain
 from app.pipeline.rules.library.cache import LibraryCache
 from app.pipeline.rules.library.views import Library
 from app.pipeline.rules.service import explain_track, preview_library, preview_payload
+from app.providers.registry import PROVIDERS
 
 NOW = datetime(2025, 6, 1, tzinfo=UTC)
 RE2_REFUSES = "(?<=So)ng"  # a lookbehind: fine for Python's re, not for RE2

@@ -14,7 +14,6 @@ from app.core.errors import RulesInvalidError
 from app.core.models import AlbumRef, ArtistRef, Track, TrackEnrichment, TrackSourceType
 from app.data import Stores
 from app.data.sources import SourceEntry, SourceRecord
-from app.pipeline.enrichment.registry import PROVIDERS
 from app.pipeline.rules.engine.evaluate import build_rule_based_playlists, evaluate_rule_sets
 from app.pipeline.rules.engine.explain import explain
 from app.pipeline.rules.library.enrichment_view import build_enrichment_view
@@ -26,6 +25,7 @@ from app.pipeline.rules.library.views import (
     track_view,
 )
 from app.pipeline.sources.exportify.reader import read_exportify_csv
+from app.providers.registry import PROVIDERS
 from tests.helpers.paths import SHARED
 
 NOW = datetime(2025, 6, 1, tzinfo=UTC)

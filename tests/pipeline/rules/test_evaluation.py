@@ -11,9 +11,9 @@ import pytest
 
 from app.core.errors import RulesInvalidError
 from app.core.rules import RuleCondition, RuleGroup, RuleOperator
-from app.pipeline.rules.engine.columns import Columns
 from app.pipeline.rules.engine.compile import compile_tree
 from app.pipeline.rules.engine.evaluate import compile_group, matches_rules
+from app.pipeline.rules.library.columns import Columns
 from app.pipeline.rules.library.views import Library
 from app.pipeline.rules.operators import NEGATION, NEGATIVE
 

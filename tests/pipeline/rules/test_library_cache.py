@@ -17,14 +17,13 @@ from app.core.config import Settings
 from app.core.models import Track, TrackEnrichment, TrackSourceType
 from app.data import Stores
 from app.data.sources import SourceEntry, SourceRecord
-from app.pipeline.enrichment.registry import PROVIDERS
 from app.pipeline.rules.library import cache as cache_module
 from app.pipeline.rules.library.cache import LibraryCache
-from app.pipeline.rules.library.enrichment_view import Precedence
 from app.pipeline.rules.library.views import Library, load_library_views
 from app.pipeline.rules.service import warm_library
 from app.pipeline.services import Services
 from app.pipeline.sources.commit import commit_reads
+from app.providers.registry import PROVIDERS, Precedence
 from app.spotify.library import SourceRead
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -15,10 +15,10 @@ from lark.exceptions import UnexpectedInput
 
 from app.core.errors import RulesInvalidError
 from app.core.rules import PlaylistRuleSet, RuleCondition, RuleGroup, RuleOperator, SortKey
-from app.pipeline.rules.engine.columns import Columns
 from app.pipeline.rules.engine.compile import compile_tree
 from app.pipeline.rules.fields.registry import FieldRegistry
 from app.pipeline.rules.fields.types import TRACK_FIELD, FieldInfo, FieldType
+from app.pipeline.rules.library.columns import Columns
 from app.pipeline.rules.library.views import Library
 from app.pipeline.rules.navidrome.exporter import export_nsp
 from app.pipeline.rules.navidrome.importer import import_nsp

@@ -25,7 +25,11 @@ from datetime import datetime
 from typing import Any
 
 from app.core.rules import RuleCondition, RuleGroup, RuleOperator
-from app.pipeline.rules.engine.nodes import (
+from app.pipeline.rules.fields.discovery import sample_type
+from app.pipeline.rules.fields.registry import FieldRegistry
+from app.pipeline.rules.fields.types import FieldType
+from app.pipeline.rules.library.views import Library
+from app.pipeline.rules.nodes import (
     ConditionNode,
     FlagMatcher,
     GroupNode,
@@ -34,10 +38,6 @@ from app.pipeline.rules.engine.nodes import (
     RangeMatcher,
     TextMatcher,
 )
-from app.pipeline.rules.fields.discovery import sample_type
-from app.pipeline.rules.fields.registry import FieldRegistry
-from app.pipeline.rules.fields.types import FieldType
-from app.pipeline.rules.library.views import Library
 from app.pipeline.rules.operators import BY_NAME, Operand, Operator
 from app.pipeline.rules.values import Kind, TextForm, as_number, invalid, is_date_like
 

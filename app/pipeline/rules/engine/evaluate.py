@@ -32,15 +32,12 @@ from app.core.errors import AppError, RulesInvalidError
 from app.core.fs import paused_gc
 from app.core.models import utc_now
 from app.core.rules import PlaylistRuleSet, RuleCondition, RuleGroup, RuleOperator, RuleProblem
-from app.pipeline.rules.engine.columns import Columns
 from app.pipeline.rules.engine.compile import compile_tree, registry_types
-from app.pipeline.rules.engine.nodes import Node
 from app.pipeline.rules.engine.stages import RuleResult, run_pipeline
 from app.pipeline.rules.fields.registry import FieldRegistry
-from app.pipeline.rules.library.views import (
-    Library,
-    library_from_payload,
-)
+from app.pipeline.rules.library.columns import Columns
+from app.pipeline.rules.library.views import Library, library_from_payload
+from app.pipeline.rules.nodes import Node
 from app.pipeline.rules.values import invalid
 
 __all__ = [

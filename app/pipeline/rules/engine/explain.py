@@ -15,10 +15,10 @@ from typing import Any
 from app.core.rules import PlaylistRuleSet
 from app.pipeline.rules.engine.compile import compile_tree
 from app.pipeline.rules.engine.evaluate import evaluate_each, rule_set_of, sources_node
-from app.pipeline.rules.engine.nodes import ConditionNode, GroupNode, Node
 from app.pipeline.rules.engine.stages import RuleResult
 from app.pipeline.rules.fields.registry import FieldRegistry
 from app.pipeline.rules.library.views import SOURCE_PROVIDER, TRACK_PROVIDER, Library
+from app.pipeline.rules.nodes import ConditionNode, GroupNode, Node
 
 __all__ = ["explain"]
 

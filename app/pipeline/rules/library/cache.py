@@ -21,8 +21,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from app.data import Stores
-from app.pipeline.rules.library.enrichment_view import Precedence
 from app.pipeline.rules.library.views import Library, load_library_views
+from app.providers.registry import Precedence
 
 Signature = tuple[tuple[int, int, int] | None, ...]
 """(inode, size, mtime) of tracks.json, sources.json and enrichments.json (None: missing)."""

@@ -3,7 +3,7 @@
 `build_enrichment_view` merges a track's enrichment entries (one per provider) into one mapping in
 which every value keeps its provenance: a scalar comes from the most trusted provider that has it
 (by the `Precedence` it is given: the provider registry's ranks, or the user's
-``SAP_ENRICHMENT_PRECEDENCE``, see `app.pipeline.enrichment.registry`); a list (genres,
+``SAP_ENRICHMENT_PRECEDENCE``, see `app.providers.registry`); a list (genres,
 tags…) is the order-preserving, case-insensitively de-duplicated union over all providers. The
 user's manual values always come first; a manual ``tags_removed`` list takes those tags off the
 merged ``tags`` whichever provider gave them. Nested category objects are flattened with dots
@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from app.core.models import TrackEnrichment
+from app.providers.registry import Precedence
 
 
 class EnrichmentView(dict[str, Any]):
@@ -29,51 +30,8 @@ class EnrichmentView(dict[str, Any]):
         self.provenance: dict[str, str] = {}
 
 
-MANUAL_SOURCE = "manual"
 REMOVED_TAGS_KEY = "tags_removed"
 """A manual entry's list of tags the user took off the track, whichever provider gave them."""
-
-
-class Precedence:
-    """Provider ids, most trusted first, and the rank of an entry's source under them.
-
-        order = Precedence(["llm", "deezer"])
-        order.rank("llm:gpt-4o")   # 0: a source ``llm:model`` ranks as ``llm``
-        order.rank("lastfm")       # 2: unlisted sources rank after every listed one
-        order.rank("manual")       # -1: the user's own values win whatever the order
-
-    The provider registry builds the one a library uses (`registry.configured_precedence`).
-    """
-
-    __slots__ = ("_ranks", "names")
-
-    def __init__(self, names: Iterable[str]) -> None:
-        self.names: tuple[str, ...] = tuple(names)
-        self._ranks: dict[str, int] = {}  # per source met; a library has a handful
-
-    def rank(self, source: str) -> int:
-        """Where entries of `source` come in the merge (lower wins)."""
-        found = self._ranks.get(source)
-        if found is None:
-            found = self._ranks[source] = self._position(source)
-        return found
-
-    def _position(self, source: str) -> int:
-        if source == MANUAL_SOURCE:
-            return -1
-        for index, name in enumerate(self.names):
-            if source == name or source.startswith(name + ":"):
-                return index
-        return len(self.names)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Precedence) and other.names == self.names
-
-    def __hash__(self) -> int:
-        return hash(self.names)
-
-    def __repr__(self) -> str:
-        return f"Precedence({list(self.names)!r})"
 
 
 _intern = sys.intern

@@ -25,10 +25,10 @@ from app.core.fs import paused_gc
 from app.core.models import Track, TrackEnrichment
 from app.pipeline.rules.library.enrichment_view import (
     EnrichmentView,
-    Precedence,
     build_enrichment_view,
     shared_text,
 )
+from app.providers.registry import Precedence
 
 log = logging.getLogger(__name__)
 

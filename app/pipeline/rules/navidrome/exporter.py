@@ -13,13 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.core.rules import (
-    PlaylistRuleSet,
-    RuleCondition,
-    RuleGroup,
-    RuleOperator,
-    SortKey,
-)
+from app.core.rules import PlaylistRuleSet, RuleCondition, RuleGroup, RuleOperator, SortKey
 from app.pipeline.rules.fields.discovery import infer_type
 from app.pipeline.rules.navidrome.tables import (
     DATE_FIELDS,

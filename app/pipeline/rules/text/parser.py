@@ -84,10 +84,7 @@ from app.core.rules import RuleGroup, RuleProblem
 from app.pipeline.rules.text.builder import MAX_NESTING, TreeBuilder, to_model
 from app.pipeline.rules.text.errors import ProblemFound, problem_at, syntax_problem
 from app.pipeline.rules.text.grammar import grammar_text
-from app.pipeline.rules.text.printer import (
-    ParsedRules,
-    normalize,
-)
+from app.pipeline.rules.text.printer import ParsedRules, normalize
 
 __all__ = ["parse_rules"]
 

@@ -20,13 +20,7 @@ from typing import Any, NamedTuple
 
 import re2  # type: ignore[import-untyped]
 
-from app.core.rules import (
-    MAX_LIST_VALUES,
-    MAX_REGEX_LENGTH,
-    RuleOperator,
-    RuleProblem,
-    parse_span,
-)
+from app.core.rules import MAX_LIST_VALUES, MAX_REGEX_LENGTH, RuleOperator, RuleProblem, parse_span
 from app.pipeline.rules.fields.registry import FieldRegistry, closest
 from app.pipeline.rules.fields.types import (
     LIST_OPERATORS,

@@ -38,10 +38,7 @@ from pathlib import Path
 
 from app.core.errors import NotFoundError
 from app.core.models import Track
-from app.pipeline.sources.exportify.columns import (
-    CsvImportError,
-    resolve_columns,
-)
+from app.pipeline.sources.exportify.columns import CsvImportError, resolve_columns
 from app.pipeline.sources.exportify.rows import LocalFile, RowProblem, parse_track_id, row_track
 
 # The names callers import from here, wherever they now live.

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 from app.core.rules import RuleCondition, RuleGroup, RuleOperator
-from app.pipeline.rules.engine.columns import Columns
+from app.pipeline.rules.library.columns import Columns
 from app.pipeline.rules.values import (
     Kind,
     TextForm,

@@ -22,17 +22,58 @@ from typing import Any
 
 from app.core.config import Settings
 from app.core.errors import NotFoundError, UnprocessableError
-from app.pipeline.enrichment.manual import ManualProvider
-from app.pipeline.rules.library.enrichment_view import Precedence
 from app.providers.acousticbrainz import AcousticBrainzProvider
 from app.providers.base import FeatureProvider
 from app.providers.deezer import DeezerProvider
 from app.providers.lastfm import LastfmProvider
 from app.providers.llm import LlmProvider
+from app.providers.manual import MANUAL_SOURCE, ManualProvider
 from app.providers.musicbrainz.provider import MusicBrainzProvider
 from app.providers.reccobeats import ReccoBeatsProvider
 
 PRECEDENCE_SETTING = "SAP_ENRICHMENT_PRECEDENCE"
+
+
+class Precedence:
+    """Provider ids, most trusted first, and the rank of an entry's source under them.
+
+        order = Precedence(["llm", "deezer"])
+        order.rank("llm:gpt-4o")   # 0: a source ``llm:model`` ranks as ``llm``
+        order.rank("lastfm")       # 2: unlisted sources rank after every listed one
+        order.rank("manual")       # -1: the user's own values win whatever the order
+
+    The registry builds the one a library uses (`configured_precedence`).
+    """
+
+    __slots__ = ("_ranks", "names")
+
+    def __init__(self, names: Iterable[str]) -> None:
+        self.names: tuple[str, ...] = tuple(names)
+        self._ranks: dict[str, int] = {}  # per source met; a library has a handful
+
+    def rank(self, source: str) -> int:
+        """Where entries of `source` come in the merge (lower wins)."""
+        found = self._ranks.get(source)
+        if found is None:
+            found = self._ranks[source] = self._position(source)
+        return found
+
+    def _position(self, source: str) -> int:
+        if source == MANUAL_SOURCE:
+            return -1
+        for index, name in enumerate(self.names):
+            if source == name or source.startswith(name + ":"):
+                return index
+        return len(self.names)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Precedence) and other.names == self.names
+
+    def __hash__(self) -> int:
+        return hash(self.names)
+
+    def __repr__(self) -> str:
+        return f"Precedence({list(self.names)!r})"
 
 
 @dataclass(frozen=True)

@@ -12,21 +12,23 @@ import pytest
 from app.core.config import Settings
 from app.core.errors import UnprocessableError
 from app.core.models import TrackEnrichment
-from app.pipeline.enrichment.registry import (
+from app.pipeline.rules.library import enrichment_view
+from app.pipeline.rules.library.enrichment_view import build_enrichment_view
+from app.pipeline.services import Services
+from app.providers.base import BatchOutcome, EnrichItem, FeatureProvider
+from app.providers.http import ProviderNet
+from app.providers.registry import (
     PROVIDERS,
+    Precedence,
     ProviderEntry,
     ProviderRegistry,
     configured_precedence,
     list_feature_providers,
 )
-from app.pipeline.rules.library import enrichment_view
-from app.pipeline.rules.library.enrichment_view import Precedence, build_enrichment_view
-from app.pipeline.services import Services
-from app.providers.base import BatchOutcome, EnrichItem, FeatureProvider
-from app.providers.http import ProviderNet
 from tests.helpers.cli import sap
+from tests.helpers.paths import REPO
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = REPO
 
 
 def test_the_default_precedence_is_the_registry_ranks() -> None:
