@@ -16,9 +16,20 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from app.cli.common import AsJson, CacheDir, Demo, _fail, _print_json, _services, err, out
+from app.cli.common import (
+    AsJson,
+    CacheDir,
+    Demo,
+    _fail,
+    _print_broken,
+    _print_json,
+    _services,
+    err,
+    out,
+)
 from app.core.errors import RulesInvalidError
 from app.data import Stores
+from app.pipeline.rules.previews import LibraryPreview
 from app.pipeline.rules.rule_files import apply_rules_file, parse_rules_file, validate_rules_file
 from app.pipeline.rules.rule_sets import (
     delete_rule_set,
@@ -264,35 +275,35 @@ def preview(
     stores = services.stores
     result = _checked(lambda: preview_library(stores, services.library, ids=rule_ids or None))
     if as_json:
-        _print_json(result)
+        _print_json(result.model_dump(mode="json"))
         _exit_if_all_broken(result)
         return
-    partition = result["partition"]
+    partition = result.partition
     overlaps: dict[str, int] = {}
-    for overlap in partition["overlaps"]:
-        for rule_id in overlap["rule_ids"]:
-            overlaps[rule_id] = overlaps.get(rule_id, 0) + overlap["tracks"]
+    for overlap in partition.overlaps:
+        for rule_id in overlap.rule_ids:
+            overlaps[rule_id] = overlaps.get(rule_id, 0) + overlap.tracks
     table = Table(
         "rule",
         "tracks",
         "minutes",
         "overlaps",
-        caption=f"{partition['placed']} of {partition['tracks']} tracks placed; "
-        f"{partition['nowhere']['count']} land nowhere",
+        caption=f"{partition.placed} of {partition.tracks} tracks placed; "
+        f"{partition.nowhere.count} land nowhere",
     )
-    for playlist in result["playlists"]:
+    for playlist in result.playlists:
         table.add_row(
-            f"{playlist['rule_id']} ({escape(playlist['rule_name'])})",
-            str(playlist["track_count"]),
-            f"{playlist['minutes']:g}",
-            str(overlaps.get(playlist["rule_id"], 0)),
+            f"{playlist.rule_id} ({escape(playlist.rule_name)})",
+            str(playlist.track_count),
+            f"{playlist.minutes:g}",
+            str(overlaps.get(playlist.rule_id, 0)),
         )
     out.print(table)
     if tracks:
         library = stores.tracks.load_tracks()
-        for playlist in result["playlists"]:
-            out.print(f"[bold]{playlist['rule_id']}[/]")
-            for track_id in playlist["track_ids"]:
+        for playlist in result.playlists:
+            out.print(f"[bold]{playlist.rule_id}[/]")
+            for track_id in playlist.track_ids:
                 track = library.get(track_id)
                 label = (
                     f"{track.name} — {', '.join(a.name for a in track.artists)}"
@@ -303,17 +314,10 @@ def preview(
     _exit_if_all_broken(result)
 
 
-def _exit_if_all_broken(result: dict[str, Any]) -> None:
+def _exit_if_all_broken(result: LibraryPreview) -> None:
     """One line per broken rule set; exit 1 if nothing could be previewed because of them."""
-    for broken in result["broken"]:
-        reasons = "; ".join(problem["message"] for problem in broken["problems"])
-        line = f"[{broken['rule_id']}] {reasons}"
-        err.print(
-            f"[bold red]broken:[/] {escape(line)}",
-            highlight=False,
-            soft_wrap=True,
-        )
-    if result["broken"] and not result["playlists"]:
+    _print_broken(result.broken)
+    if result.broken and not result.playlists:
         raise typer.Exit(1)
 
 

@@ -9,8 +9,9 @@ from fastapi import APIRouter, Body, Path, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.deps import ServicesDep
-from app.api.schemas import ERROR_RESPONSES, LibraryPreview, PayloadPreview
+from app.api.schemas import ERROR_RESPONSES
 from app.core.errors import UnprocessableError
+from app.pipeline.rules.previews import LibraryPreview, PayloadPreview
 from app.pipeline.rules.rule_sets import (
     delete_rule_set,
     document,
@@ -133,7 +134,6 @@ class PreviewBody(BaseModel):
         "and the others are previewed. A request whose `rules` are not rule sets at all is "
         "refused (422). In payload mode `broken` is left out when empty (the seed's shape)."
     ),
-    response_model_exclude_unset=True,
 )
 def preview(body: PreviewBody, services: ServicesDep) -> LibraryPreview | PayloadPreview:
     if body.tracks is not None:
@@ -141,13 +141,8 @@ def preview(body: PreviewBody, services: ServicesDep) -> LibraryPreview | Payloa
             raise UnprocessableError(
                 "payload mode needs `rules` with the `tracks`", code="rules_invalid"
             )
-        result = preview_payload(body.rules, body.tracks)
-        if not result["broken"]:
-            del result["broken"]  # unset: the seed's `{playlists}` exactly
-        return PayloadPreview.model_validate(result)
-    return LibraryPreview.model_validate(
-        preview_library(services.stores, services.library, rules=body.rules, ids=body.rule_ids)
-    )
+        return preview_payload(body.rules, body.tracks)
+    return preview_library(services.stores, services.library, rules=body.rules, ids=body.rule_ids)
 
 
 class ExplainBody(BaseModel):

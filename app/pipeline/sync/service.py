@@ -35,6 +35,7 @@ from app.core.errors import ConflictError, NotFoundError, UnprocessableError
 from app.core.models import BackupItem, ManagedPlaylist, PlaylistBackup, utc_now
 from app.core.rules import PlaylistRuleSet
 from app.pipeline.jobs.steps import StepContext
+from app.pipeline.rules.previews import BrokenRuleSet
 from app.pipeline.rules.rule_sets import stored_rule_sets
 from app.pipeline.rules.service import preview_library
 from app.pipeline.services import Services
@@ -140,10 +141,10 @@ def _targets(
 @dataclass(frozen=True)
 class Planning:
     """What planning made: the stored plans, and the rule sets skipped because they are
-    broken (as previews list them: rule_id, rule_name, problems, broken_references)."""
+    broken (as previews list them)."""
 
     plans: list[StoredPlan]
-    broken: list[dict[str, Any]]
+    broken: list[BrokenRuleSet]
 
 
 async def plan_rule_sets(services: Services, rule_ids: Sequence[str] | None = None) -> Planning:
@@ -155,14 +156,14 @@ async def plan_rule_sets(services: Services, rule_ids: Sequence[str] | None = No
         return Planning([], [])
     library = services.library.views()  # the preview's views (cached): they hold the URIs
     preview = preview_library(stores, library, ids=[rs.id for rs in targets])
-    desired = {p["rule_id"]: p["track_ids"] for p in preview["playlists"]}
+    desired = {p.rule_id: p.track_ids for p in preview.playlists}
     managed = stores.playlists.load()
     plans: list[StoredPlan] = []
     async with services.spotify.client() as client:
         user_id = (await client.get_me()).id
         for rule_set in targets:
             if rule_set.id not in desired:
-                continue  # broken: reported in `preview["broken"]`
+                continue  # broken: reported in `preview.broken`
             views = (library.view(track_id) for track_id in desired[rule_set.id])
             uris = [view["uri"] for view in views if view is not None]
             record = managed.get(rule_set.id)
@@ -191,7 +192,7 @@ async def plan_rule_sets(services: Services, rule_ids: Sequence[str] | None = No
             )
             save_plan(services, stored)
             plans.append(stored)
-    return Planning(plans, preview["broken"])
+    return Planning(plans, preview.broken)
 
 
 async def plan_playlists(
@@ -204,8 +205,8 @@ async def plan_playlists(
     for broken in planning.broken:
         log.warning(
             "rule set %r is broken, not planned: %s",
-            broken["rule_id"],
-            "; ".join(problem["message"] for problem in broken["problems"]),
+            broken.rule_id,
+            "; ".join(problem.message for problem in broken.problems),
         )
     return planning.plans
 

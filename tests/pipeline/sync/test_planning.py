@@ -43,9 +43,9 @@ def test_a_broken_rule_set_is_skipped_with_its_problems(fetched: DemoEnvironment
     assert [plan.rule_id for plan in planning.plans] == ["long"]
     assert planning.plans[0].create is True
     assert planning.plans[0].summary.adds > 0
-    assert [broken["rule_id"] for broken in planning.broken] == ["bad", "on-bad"]
-    assert "invalid pattern" in planning.broken[0]["problems"][0]["message"]
-    assert planning.broken[1]["broken_references"] == ["bad"]
+    assert [broken.rule_id for broken in planning.broken] == ["bad", "on-bad"]
+    assert "invalid pattern" in planning.broken[0].problems[0].message
+    assert planning.broken[1].broken_references == ["bad"]
     stored = fetched.services.stores.plans.load()
     assert [plan["rule_id"] for plan in stored.values()] == ["long"]
 
