@@ -33,6 +33,8 @@ from datetime import datetime
 from itertools import combinations
 from typing import Any
 
+from pydantic import BaseModel, Field
+
 from app.core.errors import AppError, NotFoundError, UnprocessableError
 from app.core.models import utc_now
 from app.core.rules import PlaylistRuleSet, RuleGroup, RuleProblem
@@ -43,7 +45,7 @@ from app.pipeline.rules.engine.evaluate import (
     evaluate_each,
     matches_rules,
 )
-from app.pipeline.rules.engine.explain import explain
+from app.pipeline.rules.engine.explain import Explanation, explain
 from app.pipeline.rules.engine.stages import RuleResult
 from app.pipeline.rules.library.cache import LibraryCache
 from app.pipeline.rules.library.views import Library, library_from_payload
@@ -60,7 +62,9 @@ from app.pipeline.rules.previews import (
     PreviewPlaylist,
 )
 from app.pipeline.rules.rule_sets import (
+    RuleSetDocument,
     check_rule_set,
+    document,
     get_rule_set,
     read_stored_rule_sets,
     store_rule_sets,
@@ -72,6 +76,7 @@ from app.pipeline.rules.validation.validator import load_rule_sets, rules_invali
 log = logging.getLogger(__name__)
 
 __all__ = [
+    "NspImportReport",
     "WarmUp",
     "broken_rule_set",
     "evaluate_group",
@@ -293,7 +298,7 @@ def explain_track(
     rule: str | Mapping[str, Any],
     *,
     now: datetime | None = None,
-) -> dict[str, Any]:
+) -> Explanation:
     """Why a track is (not) in a rule set's playlist (`rule`: a stored id or a rule set).
 
     Other stored rule sets matter only if the rule set refers to them (`in_rule`): a broken
@@ -365,13 +370,23 @@ def warm_library_in_background(stores: Stores, library: LibraryCache) -> threadi
 # --- Navidrome smart playlists ---------------------------------------------------------------
 
 
+class NspImportReport(BaseModel):
+    """What importing a Navidrome `.nsp` file stored, and what to look at."""
+
+    rule: RuleSetDocument = Field(description="The rule set stored (disabled if it has problems).")
+    notes: list[str] = Field(description="What has no exact equivalent here.")
+    problems: list[RuleProblem] = Field(
+        description="Why it does not validate against this library (then it is disabled)."
+    )
+
+
 def import_nsp_rules(
     stores: Stores,
     data: str | bytes | Mapping[str, Any],
     *,
     rule_id: str | None = None,
     name: str | None = None,
-) -> tuple[PlaylistRuleSet, list[str], list[RuleProblem]]:
+) -> NspImportReport:
     """Import a Navidrome `.nsp` file as a rule set and store it.
 
     The import keeps every condition (fields we do not know keep their Navidrome name). If the
@@ -384,7 +399,7 @@ def import_nsp_rules(
     if problems:
         rule_set = rule_set.model_copy(update={"enabled": False})
     store_rule_sets(stores, [rule_set])
-    return rule_set, imported.notes, problems
+    return NspImportReport(rule=document(rule_set), notes=imported.notes, problems=problems)
 
 
 def export_nsp_rules(stores: Stores, rule_id: str) -> NspExport:

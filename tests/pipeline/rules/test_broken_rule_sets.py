@@ -119,7 +119,7 @@ def test_evaluating_each_gives_the_same_playlists_as_the_strict_form() -> None:
 
 def test_explain_needs_only_the_rule_sets_the_target_refers_to() -> None:
     why = explain("t010", GOOD, library(), now=NOW, rule_sets=[BAD, USES_BAD])
-    assert why["outcome"] == "included"
+    assert why.outcome == "included"
     with pytest.raises(RulesInvalidError, match="refers to rule set 'bad', which is broken"):
         explain("t010", USES_BAD, library(), now=NOW, rule_sets=[BAD, GOOD])
 
@@ -197,7 +197,7 @@ def test_explain_is_not_stopped_by_an_unrelated_broken_rule_set(stores: Stores) 
     write_rules(stores, [BAD, GOOD, USES_BAD])
     cache = LibraryCache(stores, PROVIDERS.precedence())
     why = explain_track(stores, cache, "t010", "good", now=NOW)
-    assert why["outcome"] == "included"
+    assert why.outcome == "included"
     with pytest.raises(RulesInvalidError) as caught:
         explain_track(stores, cache, "t010", "uses-bad", now=NOW)
     messages = [problem["message"] for problem in caught.value.extra["problems"]]
