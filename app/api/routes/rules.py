@@ -9,7 +9,7 @@ from fastapi import APIRouter, Body, Path, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.deps import ServicesDep
-from app.api.schemas import ERROR_RESPONSES
+from app.api.schemas import ERROR_RESPONSES, SERVER_ERROR_RESPONSES
 from app.core.errors import UnprocessableError
 from app.pipeline.rules.engine.explain import Explanation
 from app.pipeline.rules.fields.registry import FieldRow
@@ -39,7 +39,7 @@ from app.pipeline.rules.service import (
 from app.pipeline.rules.text.parser import parse_rules
 from app.pipeline.rules.text.printer import ParsedRules
 
-router = APIRouter(tags=["rules"], responses=ERROR_RESPONSES)
+router = APIRouter(tags=["rules"], responses={**ERROR_RESPONSES, **SERVER_ERROR_RESPONSES})
 
 RuleId = Annotated[str, Path(max_length=128, description="Rule set id.")]
 RuleSetBody = Annotated[
