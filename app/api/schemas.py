@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.models import PipelineJob
+from app.pipeline.rules.previews import BrokenRuleSet
 from app.pipeline.sync.executor import ApplyReport
 from app.pipeline.sync.guards import TrippedGuard
 from app.pipeline.sync.plans import StoredPlan
@@ -88,9 +89,13 @@ class ServiceIndex(BaseModel):
 
 
 class PlanList(BaseModel):
-    """The plans just made, one per rule set (stored; apply one by its id)."""
+    """The plans just made, one per rule set (stored; apply one by its id), and the rule sets
+    that could not be planned because they are broken."""
 
     plans: list[StoredPlan]
+    broken: list[BrokenRuleSet] = Field(
+        description="Rule sets skipped because they could not be evaluated, with their problems."
+    )
 
 
 def _errors(descriptions: dict[int, str]) -> dict[int | str, dict[str, Any]]:

@@ -1,7 +1,7 @@
 """Sync as the API and the CLI use it: plans for rule sets' playlists, stored; explicit apply.
 
-    plans = await plan_playlists(services, rule_ids=["focus"])       # reads, writes nothing
-    await apply_plan(services, plans[0].id, force={"drift"})         # the only writing call
+    planning = await plan_rule_sets(services, rule_ids=["focus"])    # reads, writes nothing
+    await apply_plan(services, planning.plans[0].id, force={"drift"})   # the only writing call
 
 **Plan** (one per enabled rule set with a target): the rule set's tracks (the same evaluation
 as the preview) are the desired list; the target is the playlist this tool already manages for
@@ -10,7 +10,9 @@ the rule set, else `target_playlist_id`, else a playlist of yours named `target_
 computes adds, removes, moves, kept items and the exact calls, and the plan is stored in
 plans.json (a `plans.StoredPlan`) with its guards (`guards`) and the fingerprint of what was
 read (`snapshot_id` and a hash of the URIs in order). A new plan supersedes the pending plans
-of the same rule set or playlist; the newest `PLANS_KEPT` plans are kept.
+of the same rule set or playlist; the newest `PLANS_KEPT` plans are kept. A rule set that
+cannot be evaluated is not planned: `plan_rule_sets` returns it under `broken`, with its
+problems, beside the plans of the others.
 
 **Apply** refuses a plan already applied, a tripped guard not forced, and a playlist that
 changed since the plan (fingerprint) — "re-plan". It saves a backup of the exact prior contents
@@ -25,7 +27,6 @@ Restore is `backups`; the unattended sync (fetch, enrich, plan, apply what is sa
 
 from __future__ import annotations
 
-import logging
 import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
@@ -55,8 +56,6 @@ from app.spotify.client import SpotifyClient
 from app.spotify.models import PlaylistEntry
 
 PLANS_KEPT = 50  # plans hold their calls and result: keep plans.json small
-
-log = logging.getLogger(__name__)
 
 
 def new_id(prefix: str) -> str:
@@ -193,22 +192,6 @@ async def plan_rule_sets(services: Services, rule_ids: Sequence[str] | None = No
             save_plan(services, stored)
             plans.append(stored)
     return Planning(plans, preview.broken)
-
-
-async def plan_playlists(
-    services: Services, rule_ids: Sequence[str] | None = None
-) -> list[StoredPlan]:
-    """Plan every enabled rule set with a target (or `rule_ids`); store and return the plans.
-
-    A broken rule set is skipped and logged as a warning; `plan_rule_sets` returns it too."""
-    planning = await plan_rule_sets(services, rule_ids)
-    for broken in planning.broken:
-        log.warning(
-            "rule set %r is broken, not planned: %s",
-            broken.rule_id,
-            "; ".join(problem.message for problem in broken.problems),
-        )
-    return planning.plans
 
 
 def save_plan(services: Services, stored: StoredPlan) -> None:
