@@ -40,8 +40,8 @@ class ExplainedCondition(BaseModel):
         description="The track's value (for `in_rule`: whether it is in that rule set's result)."
     )
     provider: str | None = Field(
-        description="Where the value came from: `track`, `source`, `rules` or an enrichment "
-        "provider; null when the track has no value."
+        description="Where the value came from: `spotify` (the track itself), `sources`, "
+        "`rules` (`in_rule`) or an enrichment provider; null when the track has no value."
     )
     passed: bool
 
