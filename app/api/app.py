@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 
@@ -13,6 +13,7 @@ from app import __version__
 from app.api.errors import install_error_handlers
 from app.api.middleware import LocalRequestGuard
 from app.api.routes import auth, data, pipeline, rules, spotify, sync
+from app.api.schemas import ERROR_RESPONSES, SERVER_ERROR_RESPONSES, ServiceIndex
 from app.core.config import DEMO_EMULATORS_PREFIX, Settings
 from app.pipeline.enrichment.service import RESUMABLE_STEPS
 from app.pipeline.jobs.runner import JobManager
@@ -114,13 +115,18 @@ def create_app(
     if demo is not None:
         app.mount(DEMO_EMULATORS_PREFIX, demo.asgi)
 
-    @app.get("/", tags=["meta"], summary="Where to start")
-    def root() -> dict[str, Any]:
-        return {
-            "name": "spotify-auto-playlists",
-            "version": __version__,
-            "docs": "/docs",
-            "health": "/pipeline/health",
-        }
+    @app.get(
+        "/",
+        tags=["meta"],
+        summary="Where to start",
+        responses={**ERROR_RESPONSES, **SERVER_ERROR_RESPONSES},
+    )
+    def root() -> ServiceIndex:
+        return ServiceIndex(
+            name="spotify-auto-playlists",
+            version=__version__,
+            docs="/docs",
+            health="/pipeline/health",
+        )
 
     return app

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -27,6 +28,7 @@ from app.core.config import Settings
 from app.core.models import JobStatus, PipelineJob
 from app.pipeline.jobs.runner import JobManager
 from app.pipeline.registry import default_registry
+from app.pipeline.rules.previews import BrokenRuleSet
 from app.pipeline.services import Services
 
 out = Console()
@@ -50,6 +52,17 @@ Demo = Annotated[
 def _fail(message: str) -> None:
     err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(1)
+
+
+def _print_broken(broken: Sequence[BrokenRuleSet]) -> None:
+    """One line on stderr per rule set skipped as broken: its id and its problems."""
+    for item in broken:
+        reasons = "; ".join(problem.message for problem in item.problems)
+        err.print(
+            f"[bold red]broken:[/] {escape(f'[{item.rule_id}] {reasons}')}",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 def build_settings(**overrides: Any) -> Settings:

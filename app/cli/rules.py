@@ -16,9 +16,21 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from app.cli.common import AsJson, CacheDir, Demo, _fail, _print_json, _services, err, out
+from app.cli.common import (
+    AsJson,
+    CacheDir,
+    Demo,
+    _fail,
+    _print_broken,
+    _print_json,
+    _services,
+    err,
+    out,
+)
 from app.core.errors import RulesInvalidError
 from app.data import Stores
+from app.pipeline.rules.engine.explain import ExplainedCondition, ExplainedGroup
+from app.pipeline.rules.previews import LibraryPreview
 from app.pipeline.rules.rule_files import apply_rules_file, parse_rules_file, validate_rules_file
 from app.pipeline.rules.rule_sets import (
     delete_rule_set,
@@ -72,7 +84,7 @@ def rules_list(cache_dir: CacheDir = None, demo: Demo = False, as_json: AsJson =
     """List rule sets."""
     rule_sets = stored_rule_sets(_stores(cache_dir, demo))
     if as_json:
-        _print_json([document(rs) for rs in rule_sets])
+        _print_json([document(rs).model_dump(mode="json") for rs in rule_sets])
         return
     table = Table("id", "name", "enabled", "rules", caption=f"{len(rule_sets)} rule set(s)")
     for rs in rule_sets:
@@ -88,7 +100,7 @@ def rules_show(
     """Show one rule set in the text syntax (or as JSON)."""
     rule_set = get_rule_set(_stores(cache_dir, demo), rule_id)
     if as_json:
-        _print_json(document(rule_set))
+        _print_json(document(rule_set).model_dump(mode="json"))
     else:
         out.print(f"[bold]\\[{rule_set.id}] {escape(rule_set.name)}[/]", highlight=False)
         out.print(escape(format_rules(rule_set)), highlight=False)
@@ -158,22 +170,23 @@ def rules_validate(
     stores = _stores(cache_dir, demo)
     if source is not None:
         payloads = parse_rules_file(_read(source))
-        reports, file_errors = validate_rules_file(stores, payloads)
+        checked = validate_rules_file(stores, payloads)
+        reports, file_errors = checked.rule_sets, checked.errors
     else:
         payloads = stores.rules.load_rules()
         reports = [validation_report(stores, payload) for payload in payloads]
         file_errors = []
     failed = 0
     for payload, report in zip(payloads, reports, strict=True):
-        for error in report["errors"]:
+        for error in report.errors:
             err.print(
-                f"[bold red]\\[{payload.get('id')}][/] {escape(error['rendered'])}",
+                f"[bold red]\\[{payload.get('id')}][/] {escape(error.rendered)}",
                 highlight=False,
                 soft_wrap=True,
             )
-        failed += not report["valid"]
+        failed += not report.valid
     for error in file_errors:  # e.g. rule sets of the file referring to each other in a cycle
-        err.print(f"[bold red]{escape(error['message'])}[/]", highlight=False, soft_wrap=True)
+        err.print(f"[bold red]{escape(error.message)}[/]", highlight=False, soft_wrap=True)
     across = f", {len(file_errors)} problem(s) across rule sets" if file_errors else ""
     out.print(f"{len(payloads) - failed} valid, {failed} invalid{across}")
     if failed or file_errors:
@@ -209,15 +222,16 @@ def rules_import_nsp(
     demo: Demo = False,
 ) -> None:
     """Import a Navidrome smart playlist (.nsp); kept disabled if it needs fixing here."""
-    rule_set, notes, problems = import_nsp_rules(
+    imported = import_nsp_rules(
         _stores(cache_dir, demo), path.read_bytes(), rule_id=rule_id, name=path.stem
     )
+    rule_set = imported.rule
     out.print(escape(f"imported [{rule_set.id}] {rule_set.name}"), highlight=False)
-    for note in notes:
+    for note in imported.notes:
         err.print(f"[yellow]note:[/] {escape(note)}", highlight=False, soft_wrap=True)
-    for problem in problems:
+    for problem in imported.problems:
         err.print(f"[yellow]to fix:[/] {escape(problem.render())}", highlight=False, soft_wrap=True)
-    if problems:
+    if imported.problems:
         err.print(
             "saved disabled until the problems above are fixed "
             f"(`spotify-auto-playlists rules edit {rule_set.id}`)"
@@ -235,7 +249,7 @@ def rules_export_nsp(
 ) -> None:
     """Export a rule set as a Navidrome smart playlist; what Navidrome can't express is listed."""
     exported = export_nsp_rules(_stores(cache_dir, demo), rule_id)
-    text = json.dumps(exported.data, indent=2, ensure_ascii=False) + "\n"
+    text = json.dumps(exported.nsp, indent=2, ensure_ascii=False) + "\n"
     if output is None:
         sys.stdout.write(text)
     else:
@@ -264,35 +278,35 @@ def preview(
     stores = services.stores
     result = _checked(lambda: preview_library(stores, services.library, ids=rule_ids or None))
     if as_json:
-        _print_json(result)
+        _print_json(result.model_dump(mode="json"))
         _exit_if_all_broken(result)
         return
-    partition = result["partition"]
+    partition = result.partition
     overlaps: dict[str, int] = {}
-    for overlap in partition["overlaps"]:
-        for rule_id in overlap["rule_ids"]:
-            overlaps[rule_id] = overlaps.get(rule_id, 0) + overlap["tracks"]
+    for overlap in partition.overlaps:
+        for rule_id in overlap.rule_ids:
+            overlaps[rule_id] = overlaps.get(rule_id, 0) + overlap.tracks
     table = Table(
         "rule",
         "tracks",
         "minutes",
         "overlaps",
-        caption=f"{partition['placed']} of {partition['tracks']} tracks placed; "
-        f"{partition['nowhere']['count']} land nowhere",
+        caption=f"{partition.placed} of {partition.tracks} tracks placed; "
+        f"{partition.nowhere.count} land nowhere",
     )
-    for playlist in result["playlists"]:
+    for playlist in result.playlists:
         table.add_row(
-            f"{playlist['rule_id']} ({escape(playlist['rule_name'])})",
-            str(playlist["track_count"]),
-            f"{playlist['minutes']:g}",
-            str(overlaps.get(playlist["rule_id"], 0)),
+            f"{playlist.rule_id} ({escape(playlist.rule_name)})",
+            str(playlist.track_count),
+            f"{playlist.minutes:g}",
+            str(overlaps.get(playlist.rule_id, 0)),
         )
     out.print(table)
     if tracks:
         library = stores.tracks.load_tracks()
-        for playlist in result["playlists"]:
-            out.print(f"[bold]{playlist['rule_id']}[/]")
-            for track_id in playlist["track_ids"]:
+        for playlist in result.playlists:
+            out.print(f"[bold]{playlist.rule_id}[/]")
+            for track_id in playlist.track_ids:
                 track = library.get(track_id)
                 label = (
                     f"{track.name} — {', '.join(a.name for a in track.artists)}"
@@ -303,17 +317,10 @@ def preview(
     _exit_if_all_broken(result)
 
 
-def _exit_if_all_broken(result: dict[str, Any]) -> None:
+def _exit_if_all_broken(result: LibraryPreview) -> None:
     """One line per broken rule set; exit 1 if nothing could be previewed because of them."""
-    for broken in result["broken"]:
-        reasons = "; ".join(problem["message"] for problem in broken["problems"])
-        line = f"[{broken['rule_id']}] {reasons}"
-        err.print(
-            f"[bold red]broken:[/] {escape(line)}",
-            highlight=False,
-            soft_wrap=True,
-        )
-    if result["broken"] and not result["playlists"]:
+    _print_broken(result.broken)
+    if result.broken and not result.playlists:
         raise typer.Exit(1)
 
 
@@ -328,27 +335,25 @@ def explain(
     services = _services(cache_dir, demo)
     result = _checked(lambda: explain_track(services.stores, services.library, track_id, rule_id))
     if as_json:
-        _print_json(result)
+        _print_json(result.model_dump(mode="json"))
         return
-    out.print(
-        f"{escape(f'{track_id} in [{rule_id}]')}: [bold]{result['outcome']}[/]", highlight=False
-    )
+    out.print(f"{escape(f'{track_id} in [{rule_id}]')}: [bold]{result.outcome}[/]", highlight=False)
 
-    def show(node: dict[str, Any], depth: int) -> None:
-        mark = "[green]✓[/]" if node.get("passed") else "[red]✗[/]"
+    def show(node: ExplainedGroup | ExplainedCondition, depth: int) -> None:
+        mark = "[green]✓[/]" if node.passed else "[red]✗[/]"
         pad = "  " * depth
-        if "conditions" in node:
-            word = ("NOT " if node.get("negate") else "") + node["operator"].upper()
+        if isinstance(node, ExplainedGroup):
+            word = ("NOT " if node.negate else "") + node.operator.upper()
             out.print(f"{pad}{mark} {word}")
-            for child in node["conditions"]:
+            for child in node.conditions:
                 show(child, depth + 1)
         else:
-            provider = f" (from {node['provider']})" if node.get("provider") else ""
+            provider = f" (from {node.provider})" if node.provider else ""
             out.print(
-                f"{pad}{mark} {escape(str(node['field']))} {node['operator']} "
-                f"{escape(repr(node.get('value')))}: actual "
-                f"{escape(repr(node.get('actual')))}{escape(provider)}",
+                f"{pad}{mark} {escape(node.field)} {node.operator} "
+                f"{escape(repr(node.value))}: actual "
+                f"{escape(repr(node.actual))}{escape(provider)}",
                 highlight=False,
             )
 
-    show(result["rules"], 1)
+    show(result.rules, 1)

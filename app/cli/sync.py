@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -15,12 +16,17 @@ from app.cli.common import (
     Demo,
     _fail,
     _manager,
+    _print_broken,
     _print_json,
     _run_with_progress,
     _services,
     out,
 )
 from app.core.models import JobStatus, PipelineJob
+
+if TYPE_CHECKING:
+    from app.data import Stores
+    from app.pipeline.sync.plans import StoredPlan
 
 
 def _track_names(stores: Any) -> dict[str, str]:
@@ -40,18 +46,29 @@ def plan(
     demo: Demo = False,
     as_json: AsJson = False,
 ) -> None:
-    """Plan what each rule set's playlist needs (reads Spotify, writes nothing)."""
-    from app.pipeline.sync.service import plan_playlists
+    """Plan what each rule set's playlist needs (reads Spotify, writes nothing).
+
+    A rule set that cannot be evaluated gets one line on stderr saying why and the others are
+    planned; the exit code is 1 only when none could be."""
+    from app.pipeline.sync.service import plan_rule_sets
 
     services = _services(cache_dir, demo, spotify=True)
-    plans = asyncio.run(plan_playlists(services, rules or None))
+    planning = asyncio.run(plan_rule_sets(services, rules or None))
+    plans = planning.plans
     if as_json:
         _print_json([stored.model_dump(mode="json") for stored in plans])
-        return
-    if not plans:
+    elif not plans and not planning.broken:
         out.print("No rule set has a target playlist (set target_playlist_id or _name).")
-        return
-    names = _track_names(services.stores)
+    else:
+        _print_plans(services.stores, plans, tracks)
+    _print_broken(planning.broken)
+    if planning.broken and not plans:
+        raise typer.Exit(1)
+
+
+def _print_plans(stores: Stores, plans: Sequence[StoredPlan], tracks: bool) -> None:
+    """One line per plan, its guards and (with `tracks`) every track added or removed."""
+    names = _track_names(stores)
     for stored in plans:
         summary = stored.summary
         target = stored.playlist_name or stored.playlist_id or "?"
@@ -200,6 +217,7 @@ def sync(
                 escape(entry.outcome),
             )
         out.print(table)
+    _print_broken(report.broken)
     if not report.ok:
         raise typer.Exit(1)
 

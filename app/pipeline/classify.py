@@ -35,6 +35,7 @@ from app.core.models import Classification, TrackEnrichment, utc_now
 from app.data import Stores
 from app.pipeline.jobs.steps import StepContext
 from app.pipeline.rules.library.cache import LibraryCache
+from app.pipeline.rules.previews import BrokenRuleSet
 from app.pipeline.rules.rule_sets import stored_rule_sets, upsert_rule_set
 from app.pipeline.rules.service import preview_library
 from app.pipeline.services import Services
@@ -75,7 +76,7 @@ class BuildReport(BaseModel):
 
     source: str = Field(description="rules or classifications.")
     targets: list[BuildTarget]
-    broken: list[dict[str, Any]] = Field(
+    broken: list[BrokenRuleSet] = Field(
         default_factory=list, description="Rule sets that could not be evaluated, and why."
     )
 
@@ -223,18 +224,16 @@ def build_targets(
         raise UnprocessableError(
             f"unknown build source {source!r}; use rules or classifications", code="bad_source"
         )
-    preview = (
-        preview_library(stores, services.library, ids=ids)
-        if ids
-        else {"playlists": [], "broken": []}
-    )
+    if not ids:
+        return BuildReport(source=source, targets=[])
+    preview = preview_library(stores, services.library, ids=ids)
     return BuildReport(
         source=source,
         targets=[
-            BuildTarget(rule_id=p["rule_id"], name=p["rule_name"], tracks=p["track_count"])
-            for p in preview["playlists"]
+            BuildTarget(rule_id=p.rule_id, name=p.rule_name, tracks=p.track_count)
+            for p in preview.playlists
         ],
-        broken=preview["broken"],
+        broken=preview.broken,
     )
 
 

@@ -187,6 +187,48 @@ def test_live_items_and_errors(server: DemoServer) -> None:
     assert response.status_code == 422 and "no target playlist" in response.text
 
 
+def test_planning_lists_the_broken_rule_sets_and_plans_the_others(server: DemoServer) -> None:
+    save_rule(server, "long", "duration > 240", target_playlist_name="Long ones")
+    alone = server.client.post("/pipeline/playlists/plan", json={}).json()
+    assert [p["rule_id"] for p in alone["plans"]] == ["long"] and alone["broken"] == []
+    # A regex RE2 refuses (the API refuses it too), as a rules.json written before validation
+    # got stricter holds it, and a rule set built on it.
+    regex = {"field": "name", "operator": "regex", "value": "(?<=a)b"}
+    on_bad = {"field": "id", "operator": "in_rule", "value": "bad"}
+    with server.env.services.stores.rules.update() as documents:
+        for rule_id, condition in (("bad", regex), ("on-bad", on_bad)):
+            documents.append(
+                {
+                    "id": rule_id,
+                    "name": rule_id.title(),
+                    "rules": {"conditions": [condition]},
+                    "target_playlist_name": f"Auto {rule_id}",
+                }
+            )
+
+    response = server.client.post("/pipeline/playlists/plan", json={})
+    assert response.status_code == 200, response.text
+    planned = response.json()
+    assert [p["rule_id"] for p in planned["plans"]] == ["long"]
+    assert planned["plans"][0]["summary"]["adds"] > 0
+    broken = {b["rule_id"]: b for b in planned["broken"]}
+    assert list(broken) == ["bad", "on-bad"]
+    assert broken["bad"]["rule_name"] == "Bad"
+    assert broken["bad"]["problems"][0]["message"].startswith("name regex: invalid pattern")
+    assert broken["bad"]["broken_references"] == []
+    assert broken["on-bad"]["problems"][0]["message"] == (
+        "refers to rule set 'bad', which is broken"
+    )
+    assert broken["on-bad"]["broken_references"] == ["bad"]
+    stored = server.env.services.stores.plans.load().values()
+    assert {plan["rule_id"] for plan in stored} == {"long"}
+
+    only = server.client.post("/pipeline/playlists/plan", json={"rule_ids": ["bad"]})
+    assert only.status_code == 200, only.text
+    assert only.json()["plans"] == []
+    assert [b["rule_id"] for b in only.json()["broken"]] == ["bad"]
+
+
 def test_v1_chain_classify_build_diff_apply(server: DemoServer) -> None:
     enrich = server.client.post(
         "/pipeline/external", json={"metadata": {"providers": ["reccobeats"]}}

@@ -4,6 +4,7 @@ and the unattended `sync`."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +84,64 @@ def test_unattended_sync(ready: Path) -> None:
     edit_rule(ready, value=400)
     code, out, _ = sap(ready, "sync", "--yes", "--no-enrich", "--no-fetch")
     assert code == 1 and "skipped" in out and "remove_share" in out
+
+
+def add_broken_rule_sets(cache_dir: Path) -> None:
+    """A regex RE2 refuses (`rules add` refuses it too), as a rules.json written before
+    validation got stricter holds it, and a rule set built on it; both with a target."""
+    regex = {"field": "name", "operator": "regex", "value": "(?<=a)b"}
+    on_bad = {"field": "id", "operator": "in_rule", "value": "bad"}
+    with Stores.open(cache_dir / "demo").rules.update() as rules:
+        for rule_id, condition in (("bad", regex), ("on-bad", on_bad)):
+            rules.append(
+                {
+                    "id": rule_id,
+                    "name": rule_id.title(),
+                    "rules": {"conditions": [condition]},
+                    "target_playlist_name": f"Auto {rule_id}",
+                }
+            )
+
+
+def broken_lines(err: str) -> list[str]:
+    return [" ".join(line.split()) for line in err.strip().splitlines()]
+
+
+def test_plan_prints_a_line_per_broken_rule_set_and_plans_the_others(ready: Path) -> None:
+    add_broken_rule_sets(ready)
+    code, out, err = sap(ready, "plan")
+    assert code == 0, err
+    assert "long → Long ones (new playlist)" in " ".join(out.split())
+    lines = broken_lines(err)
+    assert len(lines) == 2
+    assert lines[0].startswith("broken: [bad] name regex: invalid pattern '(?<=a)b'")
+    assert lines[1] == "broken: [on-bad] refers to rule set 'bad', which is broken"
+
+    code, out, err = sap(ready, "plan", "--json")  # the JSON is the plans, as before
+    assert code == 0, err
+    assert [plan["rule_id"] for plan in json.loads(out)] == ["long"]
+    assert len(broken_lines(err)) == 2
+
+    # Nothing could be planned: exit 1, and why.
+    code, out, err = sap(ready, "plan", "on-bad")
+    assert code == 1 and "No rule set has a target" not in out
+    assert [line.split("]")[0] for line in broken_lines(err)] == ["broken: [on-bad", "broken: [bad"]
+
+
+def test_unattended_sync_names_a_broken_rule_set_and_exits_1(ready: Path) -> None:
+    add_broken_rule_sets(ready)
+    code, out, err = sap(ready, "sync", "--yes", "--no-enrich", "--no-fetch", "--json")
+    assert code == 1, err
+    report = json.loads(out)
+    assert report["ok"] is False
+    assert [(p["rule_id"], p["outcome"]) for p in report["plans"]] == [("long", "applied")]
+    assert [b["rule_id"] for b in report["broken"]] == ["bad", "on-bad"]
+    assert "invalid pattern" in report["broken"][0]["problems"][0]["message"]
+    code, out, err = sap(ready, "sync", "--yes", "--no-enrich", "--no-fetch")
+    assert code == 1 and "unchanged" in out
+    lines = broken_lines(err)
+    assert lines[0].startswith("broken: [bad] name regex: invalid pattern")
+    assert lines[1] == "broken: [on-bad] refers to rule set 'bad', which is broken"
 
 
 def test_v1_build_from_rules_and_from_classifications(ready: Path) -> None:

@@ -9,9 +9,15 @@ from fastapi import APIRouter, Body, Path, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.deps import ServicesDep
-from app.api.schemas import ERROR_RESPONSES, LibraryPreview, PayloadPreview
+from app.api.schemas import ERROR_RESPONSES, SERVER_ERROR_RESPONSES
 from app.core.errors import UnprocessableError
+from app.pipeline.rules.engine.explain import Explanation
+from app.pipeline.rules.fields.registry import FieldRow
+from app.pipeline.rules.navidrome.exporter import NspExport
+from app.pipeline.rules.previews import LibraryPreview, PayloadPreview
 from app.pipeline.rules.rule_sets import (
+    RuleSetDocument,
+    ValidationReport,
     delete_rule_set,
     document,
     field_registry,
@@ -21,6 +27,7 @@ from app.pipeline.rules.rule_sets import (
     validation_report,
 )
 from app.pipeline.rules.service import (
+    NspImportReport,
     evaluate_group,
     explain_track,
     export_nsp_rules,
@@ -30,8 +37,9 @@ from app.pipeline.rules.service import (
     preview_payload,
 )
 from app.pipeline.rules.text.parser import parse_rules
+from app.pipeline.rules.text.printer import ParsedRules
 
-router = APIRouter(tags=["rules"], responses=ERROR_RESPONSES)
+router = APIRouter(tags=["rules"], responses={**ERROR_RESPONSES, **SERVER_ERROR_RESPONSES})
 
 RuleId = Annotated[str, Path(max_length=128, description="Rule set id.")]
 RuleSetBody = Annotated[
@@ -45,22 +53,22 @@ RuleSetBody = Annotated[
 
 
 @router.get("/data/rules", summary="Every stored rule set, as JSON and as text")
-def list_rules(services: ServicesDep) -> list[dict[str, Any]]:
+def list_rules(services: ServicesDep) -> list[RuleSetDocument]:
     return [document(rs) for rs in stored_rule_sets(services.stores)]
 
 
 @router.get("/data/rules/fields", summary="Fields rules may test: type, operators, coverage")
-def fields(services: ServicesDep) -> list[dict[str, Any]]:
+def fields(services: ServicesDep) -> list[FieldRow]:
     return field_registry(services.stores).describe()
 
 
 @router.get("/data/rules/{rule_id}", summary="One rule set, as JSON and as text")
-def get_rule(rule_id: RuleId, services: ServicesDep) -> dict[str, Any]:
+def get_rule(rule_id: RuleId, services: ServicesDep) -> RuleSetDocument:
     return document(get_rule_set(services.stores, rule_id))
 
 
 @router.post("/data/rules", summary="Create or replace a rule set (by id)")
-def upsert_rule(body: RuleSetBody, services: ServicesDep) -> dict[str, Any]:
+def upsert_rule(body: RuleSetBody, services: ServicesDep) -> RuleSetDocument:
     return document(upsert_rule_set(services.stores, body))
 
 
@@ -72,14 +80,9 @@ def delete_rule(rule_id: RuleId, services: ServicesDep) -> Response:
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-class ValidationReport(BaseModel):
-    valid: bool
-    errors: list[dict[str, Any]]
-
-
 @router.post("/data/rules/validate", summary="Check a rule set (JSON or text) without saving")
 def validate_rule(body: RuleSetBody, services: ServicesDep) -> ValidationReport:
-    return ValidationReport.model_validate(validation_report(services.stores, body))
+    return validation_report(services.stores, body)
 
 
 class TextBody(BaseModel):
@@ -88,13 +91,17 @@ class TextBody(BaseModel):
 
 
 @router.post("/data/rules/parse", summary="Text syntax → JSON (rules and clauses)")
-def parse(body: TextBody) -> dict[str, Any]:
-    return parse_rules(body.text).model_dump(mode="json")
+def parse(body: TextBody) -> ParsedRules:
+    return parse_rules(body.text)
+
+
+class FormattedRules(BaseModel):
+    text: str = Field(description="The rules (and clauses) in the text syntax.")
 
 
 @router.post("/data/rules/format", summary="JSON rule set (or just its rules) → text syntax")
-def format_(body: Annotated[dict[str, Any], Body()]) -> dict[str, str]:
-    return {"text": format_document(body)}
+def format_(body: Annotated[dict[str, Any], Body()]) -> FormattedRules:
+    return FormattedRules(text=format_document(body))
 
 
 class EvaluateBody(BaseModel):
@@ -105,9 +112,13 @@ class EvaluateBody(BaseModel):
     )
 
 
+class MatchResult(BaseModel):
+    matches: bool
+
+
 @router.post("/data/rules/evaluate", summary="Does one rule group match one enrichment map?")
-def evaluate(body: EvaluateBody) -> dict[str, bool]:
-    return {"matches": evaluate_group(body.rules, body.enrichment)}
+def evaluate(body: EvaluateBody) -> MatchResult:
+    return MatchResult(matches=evaluate_group(body.rules, body.enrichment))
 
 
 class PreviewBody(BaseModel):
@@ -133,7 +144,6 @@ class PreviewBody(BaseModel):
         "and the others are previewed. A request whose `rules` are not rule sets at all is "
         "refused (422). In payload mode `broken` is left out when empty (the seed's shape)."
     ),
-    response_model_exclude_unset=True,
 )
 def preview(body: PreviewBody, services: ServicesDep) -> LibraryPreview | PayloadPreview:
     if body.tracks is not None:
@@ -141,13 +151,8 @@ def preview(body: PreviewBody, services: ServicesDep) -> LibraryPreview | Payloa
             raise UnprocessableError(
                 "payload mode needs `rules` with the `tracks`", code="rules_invalid"
             )
-        result = preview_payload(body.rules, body.tracks)
-        if not result["broken"]:
-            del result["broken"]  # unset: the seed's `{playlists}` exactly
-        return PayloadPreview.model_validate(result)
-    return LibraryPreview.model_validate(
-        preview_library(services.stores, services.library, rules=body.rules, ids=body.rule_ids)
-    )
+        return preview_payload(body.rules, body.tracks)
+    return preview_library(services.stores, services.library, rules=body.rules, ids=body.rule_ids)
 
 
 class ExplainBody(BaseModel):
@@ -158,7 +163,7 @@ class ExplainBody(BaseModel):
 
 
 @router.post("/pipeline/playlists/explain", summary="Why a track is (not) in a playlist")
-def explain(body: ExplainBody, services: ServicesDep) -> dict[str, Any]:
+def explain(body: ExplainBody, services: ServicesDep) -> Explanation:
     target: str | dict[str, Any] | None = body.rule if body.rule is not None else body.rule_id
     if target is None:
         raise UnprocessableError("give `rule_id` or `rule`", code="rules_invalid")
@@ -173,21 +178,13 @@ class NspImportBody(BaseModel):
 
 
 @router.post("/data/rules/import-nsp", summary="Import a Navidrome smart playlist (.nsp)")
-def import_nsp(body: NspImportBody, services: ServicesDep) -> dict[str, Any]:
-    rule_set, notes, problems = import_nsp_rules(
-        services.stores, body.nsp, rule_id=body.id, name=body.name
-    )
-    return {
-        "rule": document(rule_set),
-        "notes": notes,
-        "problems": [problem.model_dump() for problem in problems],
-    }
+def import_nsp(body: NspImportBody, services: ServicesDep) -> NspImportReport:
+    return import_nsp_rules(services.stores, body.nsp, rule_id=body.id, name=body.name)
 
 
 @router.get(
     "/data/rules/{rule_id}/export-nsp",
     summary="A rule set as a Navidrome .nsp file, with what it cannot express",
 )
-def export_nsp(rule_id: RuleId, services: ServicesDep) -> dict[str, Any]:
-    exported = export_nsp_rules(services.stores, rule_id)
-    return {"nsp": exported.data, "dropped": exported.dropped, "notes": exported.notes}
+def export_nsp(rule_id: RuleId, services: ServicesDep) -> NspExport:
+    return export_nsp_rules(services.stores, rule_id)

@@ -18,7 +18,7 @@ from app.core.models import PipelineJob
 from app.pipeline.sync.backups import BackupSummary, list_backups
 from app.pipeline.sync.guards import Guard
 from app.pipeline.sync.plans import StoredPlan
-from app.pipeline.sync.service import check_applicable, get_plan, plan_playlists
+from app.pipeline.sync.service import check_applicable, get_plan, plan_rule_sets
 
 router = APIRouter(
     prefix="/pipeline/playlists",
@@ -59,11 +59,14 @@ class RestoreRequest(BaseModel):
     description=(
         "For each enabled rule set with a target (or `rule_ids`): adds, removes, moves, what is "
         "kept untouched (local files, unavailable items, episodes), duplicates, the exact API "
-        "calls, the fingerprint of the live playlist and the guards that tripped."
+        "calls, the fingerprint of the live playlist and the guards that tripped. A rule set "
+        "that cannot be evaluated (or refers to one that cannot) is not planned: it is listed "
+        "under `broken` with its problems, and the others are planned."
     ),
 )
 async def plan(body: PlanRequest, services: ServicesDep) -> PlanList:
-    return PlanList(plans=await plan_playlists(services, body.rule_ids))
+    planning = await plan_rule_sets(services, body.rule_ids)
+    return PlanList(plans=planning.plans, broken=planning.broken)
 
 
 @router.get("/plans/{plan_id}", summary="One stored plan")

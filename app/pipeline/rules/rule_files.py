@@ -11,10 +11,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from pydantic import BaseModel, Field
+
 from app.core.errors import UnprocessableError
 from app.core.rules import PlaylistRuleSet
 from app.data import Stores
 from app.pipeline.rules.rule_sets import (
+    RenderedProblem,
+    ValidationReport,
     check_rule_set,
     field_registry,
     problems_report,
@@ -71,15 +75,22 @@ def parse_rules_file(content: str) -> list[dict[str, Any]]:
     return payloads
 
 
-def validate_rules_file(
-    stores: Stores, payloads: Sequence[Mapping[str, Any]]
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+class RulesFileReport(BaseModel):
+    """What checking a rules file found, rule set by rule set and across them."""
+
+    rule_sets: list[ValidationReport] = Field(description="One per rule set, in file order.")
+    errors: list[RenderedProblem] = Field(
+        description="Problems of the file as a whole: `in_rule` cycles through its rule sets."
+    )
+
+
+def validate_rules_file(stores: Stores, payloads: Sequence[Mapping[str, Any]]) -> RulesFileReport:
     """The report of each rule set of one file (as `validation_report`), and the errors of
     the file as a whole: `in_rule` cycles through its rule sets (and the stored ones), which no
     single report can show since, while each is checked, the others stand in empty."""
     existing = file_context(stores, payloads)
     registry = field_registry(stores)
-    reports: list[dict[str, Any]] = []
+    reports: list[ValidationReport] = []
     valid: list[PlaylistRuleSet] = []
     for payload in payloads:
         rule_set, problems, text = check_rule_set(
@@ -89,7 +100,7 @@ def validate_rules_file(
         if rule_set is not None:
             valid.append(rule_set)
     cycles = check_references(stored_outside(stores, payloads) + valid)
-    return reports, problems_report(cycles, None)["errors"]
+    return RulesFileReport(rule_sets=reports, errors=problems_report(cycles, None).errors)
 
 
 def apply_rules_file(stores: Stores, content: str) -> list[PlaylistRuleSet]:

@@ -12,6 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import BaseModel, Field
+
 from app.core.errors import NotFoundError, RulesInvalidError, UnprocessableError
 from app.core.rules import PlaylistRuleSet, RuleProblem
 from app.data import Stores
@@ -37,9 +39,32 @@ def field_registry(stores: Stores) -> FieldRegistry:
     )
 
 
-def document(rule_set: PlaylistRuleSet) -> dict[str, Any]:
-    """A rule set as the API returns it: the JSON model and its text form."""
-    return {**rule_set.model_dump(mode="json"), "text": format_rules(rule_set)}
+class RuleSetDocument(PlaylistRuleSet):
+    """A rule set as the API and the CLI show it: the JSON model and its text form."""
+
+    text: str = Field(description="The rules and clauses in the text syntax.")
+
+
+def document(rule_set: PlaylistRuleSet) -> RuleSetDocument:
+    """A rule set with its text form."""
+    return RuleSetDocument.model_validate({**dict(rule_set), "text": format_rules(rule_set)})
+
+
+class RenderedProblem(RuleProblem):
+    """A problem with its one-line form and, for text, the source line and a caret."""
+
+    rendered: str = Field(description="As `RuleProblem.render` writes it.")
+
+    @classmethod
+    def of(cls, problem: RuleProblem, text: str | None) -> RenderedProblem:
+        return cls(**dict(problem), rendered=problem.render(text))
+
+
+class ValidationReport(BaseModel):
+    """Whether a rule set is valid, and every problem it has."""
+
+    valid: bool
+    errors: list[RenderedProblem]
 
 
 def stored_rule_sets(stores: Stores) -> list[PlaylistRuleSet]:
@@ -175,19 +200,16 @@ def validation_report(
     payload: Mapping[str, Any],
     *,
     existing: Sequence[PlaylistRuleSet] | None = None,
-) -> dict[str, Any]:
-    """``{valid, errors[]}`` for the API and CLI; each error carries a rendered line.
+) -> ValidationReport:
+    """What the API and CLI show of a rule set's problems; each carries its rendered line.
 
     `existing`: the rule sets `in_rule` may name (default: the stored ones)."""
     _rule_set, problems, text = check_rule_set(stores, payload, existing=existing)
     return problems_report(problems, text)
 
 
-def problems_report(problems: Sequence[RuleProblem], text: str | None) -> dict[str, Any]:
-    """``{valid, errors[]}`` of `problems`, each error with its rendered line of `text`."""
-    return {
-        "valid": not problems,
-        "errors": [
-            {**problem.model_dump(), "rendered": problem.render(text)} for problem in problems
-        ],
-    }
+def problems_report(problems: Sequence[RuleProblem], text: str | None) -> ValidationReport:
+    """The report of `problems`, each with its rendered line of `text`."""
+    return ValidationReport(
+        valid=not problems, errors=[RenderedProblem.of(problem, text) for problem in problems]
+    )

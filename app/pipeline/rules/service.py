@@ -13,8 +13,9 @@ with its position in the text or its JSON path.
 
 Previews evaluate each rule set on its own: one that cannot be evaluated (or read, or that
 refers to one that cannot) is listed under ``broken`` with its problems, and the others are
-previewed. The warm-up (`warm_library`: load the library, run the enabled rule sets once to
-build the engine's field indexes) runs in the background at server start and after a fetch.
+previewed (what a preview answers: the models of `previews`). The warm-up (`warm_library`:
+load the library, run the enabled rule sets once to build the engine's field indexes) runs in
+the background at server start and after a fetch.
 
 Stored rule sets (check, upsert, get, delete, validation reports) are `rule_sets`, rule files
 `rule_files`, the loaded library `library.cache`; here are the structure-only checks and the
@@ -32,6 +33,8 @@ from datetime import datetime
 from itertools import combinations
 from typing import Any
 
+from pydantic import BaseModel, Field
+
 from app.core.errors import AppError, NotFoundError, UnprocessableError
 from app.core.models import utc_now
 from app.core.rules import PlaylistRuleSet, RuleGroup, RuleProblem
@@ -42,13 +45,26 @@ from app.pipeline.rules.engine.evaluate import (
     evaluate_each,
     matches_rules,
 )
-from app.pipeline.rules.engine.explain import explain
+from app.pipeline.rules.engine.explain import Explanation, explain
+from app.pipeline.rules.engine.stages import RuleResult
 from app.pipeline.rules.library.cache import LibraryCache
 from app.pipeline.rules.library.views import Library, library_from_payload
 from app.pipeline.rules.navidrome.exporter import NspExport, export_nsp
 from app.pipeline.rules.navidrome.importer import import_nsp
+from app.pipeline.rules.previews import (
+    BrokenRuleSet,
+    LibraryPreview,
+    LibraryPreviewPlaylist,
+    PayloadPreview,
+    PreviewNowhere,
+    PreviewOverlap,
+    PreviewPartition,
+    PreviewPlaylist,
+)
 from app.pipeline.rules.rule_sets import (
+    RuleSetDocument,
     check_rule_set,
+    document,
     get_rule_set,
     read_stored_rule_sets,
     store_rule_sets,
@@ -60,6 +76,7 @@ from app.pipeline.rules.validation.validator import load_rule_sets, rules_invali
 log = logging.getLogger(__name__)
 
 __all__ = [
+    "NspImportReport",
     "WarmUp",
     "broken_rule_set",
     "evaluate_group",
@@ -135,40 +152,40 @@ def evaluate_group(group: Mapping[str, Any], enrichment: Mapping[str, Any]) -> b
 # --- previews ------------------------------------------------------------------------------
 
 
-def broken_rule_set(failure: RuleSetFailure) -> dict[str, Any]:
+def broken_rule_set(failure: RuleSetFailure) -> BrokenRuleSet:
     """A rule set a preview could not make, as previews list it under ``broken``."""
-    return {
-        "rule_id": failure.rule_id,
-        "rule_name": failure.rule_name,
-        "problems": [problem.model_dump() for problem in failure.problems],
-        "broken_references": list(failure.broken_references),
-    }
+    return BrokenRuleSet(
+        rule_id=failure.rule_id,
+        rule_name=failure.rule_name,
+        problems=list(failure.problems),
+        broken_references=list(failure.broken_references),
+    )
 
 
 def preview_payload(
     rules: Sequence[Mapping[str, Any]], tracks: Sequence[Mapping[str, Any]]
-) -> dict[str, Any]:
-    """Seed payload mode: rule sets over the given `[{track_id, enrichment}]`, as
-    ``{playlists: [{rule_id, rule_name, track_ids, track_count}], broken: [...]}``."""
+) -> PayloadPreview:
+    """Seed payload mode: rule sets over the given `[{track_id, enrichment}]`: each enabled
+    rule set's playlist (`rule_id, rule_name, track_ids, track_count`) and the broken ones."""
     rule_sets = structured(rules)
     evaluation = evaluate_each(rule_sets, library_from_payload(tracks), now=utc_now())
     enabled = [rule_set for rule_set in rule_sets if rule_set.enabled]
-    return {
-        "playlists": [
-            {
-                "rule_id": rule_set.id,
-                "rule_name": rule_set.name,
-                "track_ids": evaluation.results[rule_set.id].track_ids,
-                "track_count": len(evaluation.results[rule_set.id].track_ids),
-            }
+    return PayloadPreview(
+        playlists=[
+            PreviewPlaylist(
+                rule_id=rule_set.id,
+                rule_name=rule_set.name,
+                track_ids=evaluation.results[rule_set.id].track_ids,
+                track_count=len(evaluation.results[rule_set.id].track_ids),
+            )
             for rule_set in enabled
             if rule_set.id in evaluation.results
         ],
-        "broken": [
+        broken=[
             broken_rule_set(failure)
             for failure in evaluation.failures_behind(rule_set.id for rule_set in enabled)
         ],
-    }
+    )
 
 
 @dataclass(frozen=True)
@@ -218,7 +235,7 @@ def preview_library(
     ids: Sequence[str] | None = None,
     now: datetime | None = None,
     nowhere_limit: int = 200,
-) -> dict[str, Any]:
+) -> LibraryPreview:
     """Library mode: enabled rule sets (or `ids`, or the given `rules`) over the library, plus
     the partition view; `library` is the loaded library (`Services.library`) or ready views.
 
@@ -242,22 +259,36 @@ def preview_library(
         for pair in combinations(sorted(combination), 2):
             overlaps[pair] += count
     nowhere = [track_id for track_id in views.ids if track_id not in lands]
-    return {
-        "playlists": [
-            {**result.to_dict(), "minutes": round(result.duration_ms / 60000, 1)}
-            for result in shown
-        ],
-        "partition": {
-            "tracks": len(views),
-            "placed": len(lands),
-            "track_rules": lands,
-            "overlaps": [
-                {"rule_ids": list(pair), "tracks": count} for pair, count in overlaps.most_common()
+    return LibraryPreview(
+        playlists=[_library_playlist(result) for result in shown],
+        partition=PreviewPartition(
+            tracks=len(views),
+            placed=len(lands),
+            track_rules=lands,
+            overlaps=[
+                PreviewOverlap(rule_ids=list(pair), tracks=count)
+                for pair, count in overlaps.most_common()
             ],
-            "nowhere": {"count": len(nowhere), "track_ids": nowhere[:nowhere_limit]},
-        },
-        "broken": [broken_rule_set(f) for f in evaluation.failures_behind(selection.wanted)],
-    }
+            nowhere=PreviewNowhere(count=len(nowhere), track_ids=nowhere[:nowhere_limit]),
+        ),
+        broken=[broken_rule_set(f) for f in evaluation.failures_behind(selection.wanted)],
+    )
+
+
+def _library_playlist(result: RuleResult) -> LibraryPreviewPlaylist:
+    return LibraryPreviewPlaylist(
+        rule_id=result.rule_id,
+        rule_name=result.rule_name,
+        enabled=result.enabled,
+        track_ids=result.track_ids,
+        track_count=len(result.track_ids),
+        candidates=result.candidates,
+        matched=result.matched,
+        dropped=result.dropped,
+        pinned=result.pinned,
+        duration_ms=result.duration_ms,
+        minutes=round(result.duration_ms / 60000, 1),
+    )
 
 
 def explain_track(
@@ -267,7 +298,7 @@ def explain_track(
     rule: str | Mapping[str, Any],
     *,
     now: datetime | None = None,
-) -> dict[str, Any]:
+) -> Explanation:
     """Why a track is (not) in a rule set's playlist (`rule`: a stored id or a rule set).
 
     Other stored rule sets matter only if the rule set refers to them (`in_rule`): a broken
@@ -292,7 +323,7 @@ class WarmUp:
 
     loaded: bool
     evaluated: list[str] = field(default_factory=list)
-    broken: list[RuleSetFailure] = field(default_factory=list)
+    broken: list[BrokenRuleSet] = field(default_factory=list)
 
 
 def warm_library(stores: Stores, library: LibraryCache) -> WarmUp:
@@ -315,12 +346,12 @@ def warm_library(stores: Stores, library: LibraryCache) -> WarmUp:
     except AppError as exc:  # a bad file: previews will report it properly
         log.info("library warm-up skipped: %s", exc.detail)
         return WarmUp(loaded=library.is_warm())
-    broken = evaluation.failures_behind(enabled)
-    for failure in broken:
+    broken = [broken_rule_set(failure) for failure in evaluation.failures_behind(enabled)]
+    for item in broken:
         log.info(
             "warm-up: rule set %r is broken: %s",
-            failure.rule_id,
-            "; ".join(problem.message for problem in failure.problems),
+            item.rule_id,
+            "; ".join(problem.message for problem in item.problems),
         )
     return WarmUp(True, [i for i in enabled if i in evaluation.results], broken)
 
@@ -339,13 +370,23 @@ def warm_library_in_background(stores: Stores, library: LibraryCache) -> threadi
 # --- Navidrome smart playlists ---------------------------------------------------------------
 
 
+class NspImportReport(BaseModel):
+    """What importing a Navidrome `.nsp` file stored, and what to look at."""
+
+    rule: RuleSetDocument = Field(description="The rule set stored (disabled if it has problems).")
+    notes: list[str] = Field(description="What has no exact equivalent here.")
+    problems: list[RuleProblem] = Field(
+        description="Why it does not validate against this library (then it is disabled)."
+    )
+
+
 def import_nsp_rules(
     stores: Stores,
     data: str | bytes | Mapping[str, Any],
     *,
     rule_id: str | None = None,
     name: str | None = None,
-) -> tuple[PlaylistRuleSet, list[str], list[RuleProblem]]:
+) -> NspImportReport:
     """Import a Navidrome `.nsp` file as a rule set and store it.
 
     The import keeps every condition (fields we do not know keep their Navidrome name). If the
@@ -358,7 +399,7 @@ def import_nsp_rules(
     if problems:
         rule_set = rule_set.model_copy(update={"enabled": False})
     store_rule_sets(stores, [rule_set])
-    return rule_set, imported.notes, problems
+    return NspImportReport(rule=document(rule_set), notes=imported.notes, problems=problems)
 
 
 def export_nsp_rules(stores: Stores, rule_id: str) -> NspExport:

@@ -12,10 +12,11 @@ midway; `report` says how far it got).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from app.pipeline.rules.previews import BrokenRuleSet
 from app.pipeline.sync.executor import ApplyReport
 from app.pipeline.sync.guards import Fingerprint, TrippedGuard
 from app.pipeline.sync.model import SyncMode, SyncPlan
@@ -117,6 +118,6 @@ class PlannedPlaylists(BaseModel):
     """A ``diff`` job's payload: the plans made, in brief."""
 
     plans: list[PlanBrief]
-    broken: list[dict[str, Any]] = Field(
+    broken: list[BrokenRuleSet] = Field(
         default_factory=list, description="Rule sets skipped because they could not be evaluated."
     )

@@ -1,7 +1,7 @@
 """Sync as the API and the CLI use it: plans for rule sets' playlists, stored; explicit apply.
 
-    plans = await plan_playlists(services, rule_ids=["focus"])       # reads, writes nothing
-    await apply_plan(services, plans[0].id, force={"drift"})         # the only writing call
+    planning = await plan_rule_sets(services, rule_ids=["focus"])    # reads, writes nothing
+    await apply_plan(services, planning.plans[0].id, force={"drift"})   # the only writing call
 
 **Plan** (one per enabled rule set with a target): the rule set's tracks (the same evaluation
 as the preview) are the desired list; the target is the playlist this tool already manages for
@@ -10,7 +10,9 @@ the rule set, else `target_playlist_id`, else a playlist of yours named `target_
 computes adds, removes, moves, kept items and the exact calls, and the plan is stored in
 plans.json (a `plans.StoredPlan`) with its guards (`guards`) and the fingerprint of what was
 read (`snapshot_id` and a hash of the URIs in order). A new plan supersedes the pending plans
-of the same rule set or playlist; the newest `PLANS_KEPT` plans are kept.
+of the same rule set or playlist; the newest `PLANS_KEPT` plans are kept. A rule set that
+cannot be evaluated is not planned: `plan_rule_sets` returns it under `broken`, with its
+problems, beside the plans of the others.
 
 **Apply** refuses a plan already applied, a tripped guard not forced, and a playlist that
 changed since the plan (fingerprint) — "re-plan". It saves a backup of the exact prior contents
@@ -25,7 +27,6 @@ Restore is `backups`; the unattended sync (fetch, enrich, plan, apply what is sa
 
 from __future__ import annotations
 
-import logging
 import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ from app.core.errors import ConflictError, NotFoundError, UnprocessableError
 from app.core.models import BackupItem, ManagedPlaylist, PlaylistBackup, utc_now
 from app.core.rules import PlaylistRuleSet
 from app.pipeline.jobs.steps import StepContext
+from app.pipeline.rules.previews import BrokenRuleSet
 from app.pipeline.rules.rule_sets import stored_rule_sets
 from app.pipeline.rules.service import preview_library
 from app.pipeline.services import Services
@@ -54,8 +56,6 @@ from app.spotify.client import SpotifyClient
 from app.spotify.models import PlaylistEntry
 
 PLANS_KEPT = 50  # plans hold their calls and result: keep plans.json small
-
-log = logging.getLogger(__name__)
 
 
 def new_id(prefix: str) -> str:
@@ -140,10 +140,10 @@ def _targets(
 @dataclass(frozen=True)
 class Planning:
     """What planning made: the stored plans, and the rule sets skipped because they are
-    broken (as previews list them: rule_id, rule_name, problems, broken_references)."""
+    broken (as previews list them)."""
 
     plans: list[StoredPlan]
-    broken: list[dict[str, Any]]
+    broken: list[BrokenRuleSet]
 
 
 async def plan_rule_sets(services: Services, rule_ids: Sequence[str] | None = None) -> Planning:
@@ -155,14 +155,14 @@ async def plan_rule_sets(services: Services, rule_ids: Sequence[str] | None = No
         return Planning([], [])
     library = services.library.views()  # the preview's views (cached): they hold the URIs
     preview = preview_library(stores, library, ids=[rs.id for rs in targets])
-    desired = {p["rule_id"]: p["track_ids"] for p in preview["playlists"]}
+    desired = {p.rule_id: p.track_ids for p in preview.playlists}
     managed = stores.playlists.load()
     plans: list[StoredPlan] = []
     async with services.spotify.client() as client:
         user_id = (await client.get_me()).id
         for rule_set in targets:
             if rule_set.id not in desired:
-                continue  # broken: reported in `preview["broken"]`
+                continue  # broken: reported in `preview.broken`
             views = (library.view(track_id) for track_id in desired[rule_set.id])
             uris = [view["uri"] for view in views if view is not None]
             record = managed.get(rule_set.id)
@@ -191,23 +191,7 @@ async def plan_rule_sets(services: Services, rule_ids: Sequence[str] | None = No
             )
             save_plan(services, stored)
             plans.append(stored)
-    return Planning(plans, preview["broken"])
-
-
-async def plan_playlists(
-    services: Services, rule_ids: Sequence[str] | None = None
-) -> list[StoredPlan]:
-    """Plan every enabled rule set with a target (or `rule_ids`); store and return the plans.
-
-    A broken rule set is skipped and logged as a warning; `plan_rule_sets` returns it too."""
-    planning = await plan_rule_sets(services, rule_ids)
-    for broken in planning.broken:
-        log.warning(
-            "rule set %r is broken, not planned: %s",
-            broken["rule_id"],
-            "; ".join(problem["message"] for problem in broken["problems"]),
-        )
-    return planning.plans
+    return Planning(plans, preview.broken)
 
 
 def save_plan(services: Services, stored: StoredPlan) -> None:

@@ -6,7 +6,9 @@
    unchanged playlists cost one listing request.
 2. **Enrich** with every enabled default provider; tracks already enriched cost nothing, so
    only new tracks are looked up.
-3. **Plan** every enabled rule set with a target (or the given ones).
+3. **Plan** every enabled rule set with a target (or the given ones); a rule set that cannot be
+   evaluated is *skipped as broken*, reported with its problems (and logged), the others are
+   planned.
 4. **Apply** (only with `apply=True`) each plan whose guards did not trip; a plan with a tripped
    guard is *skipped* and reported with its reason — never forced. `ok` is False when anything
    was skipped or failed, which the CLI turns into a non-zero exit for cron.
@@ -26,11 +28,12 @@ from pydantic import BaseModel, Field
 from app.core.errors import AppError
 from app.pipeline.enrichment.service import ProviderRunReport, run_provider
 from app.pipeline.jobs.steps import StepContext
+from app.pipeline.rules.previews import BrokenRuleSet
 from app.pipeline.services import Services
 from app.pipeline.sources.planning import SourceRequest, plan_fetch
 from app.pipeline.sources.service import FetchSourcesReport, fetch_many
 from app.pipeline.sync.plans import ApplyResult, PlanBrief
-from app.pipeline.sync.service import apply_plan, plan_brief, plan_playlists
+from app.pipeline.sync.service import apply_plan, plan_brief, plan_rule_sets
 from app.providers.registry import default_provider_ids, runnable_provider
 
 if TYPE_CHECKING:
@@ -61,7 +64,14 @@ class SyncReport(BaseModel):
     )
     enriched: list[ProviderRunReport | ProviderRunFailure] = Field(default_factory=list)
     plans: list[SyncedPlan] = Field(default_factory=list)
-    ok: bool = Field(default=True, description="False when a plan was skipped or failed.")
+    broken: list[BrokenRuleSet] = Field(
+        default_factory=list,
+        description="Rule sets skipped because they could not be evaluated, with their problems.",
+    )
+    ok: bool = Field(
+        default=True,
+        description="False when a rule set was skipped as broken, or a plan was skipped or failed.",
+    )
 
 
 def _fetched_sources(services: Services) -> list[SourceRequest]:
@@ -108,7 +118,16 @@ async def sync_library(
             except AppError as exc:  # a provider down must not stop the sync
                 report.enriched.append(ProviderRunFailure(provider=provider_id, error=exc.detail))
     say("planning")
-    for plan in await plan_playlists(services, rule_ids):
+    planning = await plan_rule_sets(services, rule_ids)
+    for broken in planning.broken:
+        log.warning(
+            "rule set %r is broken, not synced: %s",
+            broken.rule_id,
+            "; ".join(problem.message for problem in broken.problems),
+        )
+        report.broken.append(broken)
+        report.ok = False
+    for plan in planning.plans:
         entry = SyncedPlan(**dict(plan_brief(plan)), outcome="planned")
         if apply:
             if plan.guards:

@@ -119,7 +119,7 @@ def test_evaluating_each_gives_the_same_playlists_as_the_strict_form() -> None:
 
 def test_explain_needs_only_the_rule_sets_the_target_refers_to() -> None:
     why = explain("t010", GOOD, library(), now=NOW, rule_sets=[BAD, USES_BAD])
-    assert why["outcome"] == "included"
+    assert why.outcome == "included"
     with pytest.raises(RulesInvalidError, match="refers to rule set 'bad', which is broken"):
         explain("t010", USES_BAD, library(), now=NOW, rule_sets=[BAD, GOOD])
 
@@ -156,17 +156,17 @@ def test_library_preview_shows_the_others_and_lists_the_broken(stores: Stores) -
     write_rules(stores, [BAD, GOOD, USES_BAD])
     cache = LibraryCache(stores, PROVIDERS.precedence())
     preview = preview_library(stores, cache, now=NOW)
-    assert [p["rule_id"] for p in preview["playlists"]] == ["good"]
-    assert preview["playlists"][0]["track_ids"] == SONG_1X
-    assert preview["partition"]["placed"] == len(SONG_1X)
-    broken = {b["rule_id"]: b for b in preview["broken"]}
+    assert [p.rule_id for p in preview.playlists] == ["good"]
+    assert preview.playlists[0].track_ids == SONG_1X
+    assert preview.partition.placed == len(SONG_1X)
+    broken = {b.rule_id: b for b in preview.broken}
     assert list(broken) == ["bad", "uses-bad"]
-    assert "invalid pattern" in broken["bad"]["problems"][0]["message"]
-    assert broken["uses-bad"]["broken_references"] == ["bad"]
+    assert "invalid pattern" in broken["bad"].problems[0].message
+    assert broken["uses-bad"].broken_references == ["bad"]
     # Asking for the broken one alone: nothing to preview, and why.
     alone = preview_library(stores, cache, ids=["uses-bad"], now=NOW)
-    assert alone["playlists"] == []
-    assert [b["rule_id"] for b in alone["broken"]] == ["uses-bad", "bad"]
+    assert alone.playlists == []
+    assert [b.rule_id for b in alone.broken] == ["uses-bad", "bad"]
 
 
 def test_a_stored_rule_set_that_cannot_be_read_is_listed_not_dropped(stores: Stores) -> None:
@@ -174,12 +174,12 @@ def test_a_stored_rule_set_that_cannot_be_read_is_listed_not_dropped(stores: Sto
     write_rules(stores, [unreadable, GOOD, rule_set("uses-odd", in_rule("odd"))])
     cache = LibraryCache(stores, PROVIDERS.precedence())
     preview = preview_library(stores, cache, now=NOW)
-    assert [p["rule_id"] for p in preview["playlists"]] == ["good"]
-    broken = {b["rule_id"]: b for b in preview["broken"]}
+    assert [p.rule_id for p in preview.playlists] == ["good"]
+    broken = {b.rule_id: b for b in preview.broken}
     assert set(broken) == {"odd", "uses-odd"}
-    assert broken["odd"]["problems"][0]["path"] == "rules.operator"
-    assert broken["uses-odd"]["broken_references"] == ["odd"]
-    assert preview_library(stores, cache, ids=["odd"], now=NOW)["broken"][0]["rule_id"] == "odd"
+    assert broken["odd"].problems[0].path == "rules.operator"
+    assert broken["uses-odd"].broken_references == ["odd"]
+    assert preview_library(stores, cache, ids=["odd"], now=NOW).broken[0].rule_id == "odd"
 
 
 def test_payload_preview_shows_the_others_and_lists_the_broken() -> None:
@@ -187,17 +187,17 @@ def test_payload_preview_shows_the_others_and_lists_the_broken() -> None:
     bad = rule_set("bad", {"field": "label", "operator": "regex", "value": RE2_REFUSES})
     good = rule_set("good", {"field": "label", "operator": "contains", "value": "2"})
     result = preview_payload([bad, good], tracks)
-    assert result["playlists"] == [
+    assert result.model_dump(mode="json")["playlists"] == [
         {"rule_id": "good", "rule_name": "Good", "track_ids": ["t2"], "track_count": 1}
     ]
-    assert [b["rule_id"] for b in result["broken"]] == ["bad"]
+    assert [b.rule_id for b in result.broken] == ["bad"]
 
 
 def test_explain_is_not_stopped_by_an_unrelated_broken_rule_set(stores: Stores) -> None:
     write_rules(stores, [BAD, GOOD, USES_BAD])
     cache = LibraryCache(stores, PROVIDERS.precedence())
     why = explain_track(stores, cache, "t010", "good", now=NOW)
-    assert why["outcome"] == "included"
+    assert why.outcome == "included"
     with pytest.raises(RulesInvalidError) as caught:
         explain_track(stores, cache, "t010", "uses-bad", now=NOW)
     messages = [problem["message"] for problem in caught.value.extra["problems"]]

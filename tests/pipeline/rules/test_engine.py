@@ -394,7 +394,7 @@ def test_explain_reports_values_providers_and_the_stage() -> None:
         },
         "dedupe": "isrc",
     }
-    included = explain("t1", rule_set, library, now=NOW)
+    included = explain("t1", rule_set, library, now=NOW).model_dump(mode="json")
     assert included["outcome"] == "included" and included["included"] is True
     first, group = included["rules"]["conditions"]
     assert first == {
@@ -422,16 +422,16 @@ def test_explain_reports_values_providers_and_the_stage() -> None:
         "passed": False,
     }
     deduped = explain("t2", rule_set, library, now=NOW)
-    assert deduped["outcome"] == "deduped" and deduped["matched_rules"] is True
-    assert deduped["rules"]["conditions"][1]["conditions"][0]["provider"] == "manual"
+    assert deduped.outcome == "deduped" and deduped.matched_rules is True
+    assert deduped.model_dump()["rules"]["conditions"][1]["conditions"][0]["provider"] == "manual"
     failed = explain("t3", rule_set, library, now=NOW)
-    assert failed["outcome"] == "failed rules" and failed["rules"]["passed"] is False
-    assert failed["rules"]["conditions"][0]["passed"] is False
-    assert explain("zz", rule_set, library, now=NOW)["outcome"] == "not in library"
+    assert failed.outcome == "failed rules" and failed.rules.passed is False
+    assert failed.rules.conditions[0].passed is False
+    assert explain("zz", rule_set, library, now=NOW).outcome == "not in library"
     pinned = explain("t3", {**rule_set, "include": ["t3"]}, library, now=NOW)
-    assert pinned["outcome"] == "pinned"
+    assert pinned.outcome == "pinned"
     other_source = explain("t1", {**rule_set, "sources": ["playlist:p1"]}, library, now=NOW)
-    assert other_source["outcome"] == "not in sources"
+    assert other_source.outcome == "not in sources"
 
 
 # --- seed payload mode ---------------------------------------------------------------------------

@@ -300,7 +300,7 @@ def test_describe_rows_are_json_ready() -> None:
             "energy", "number", providers=("reccobeats",), examples=("0.5",), coverage=0.81234
         )
     )
-    rows = registry.describe()
+    rows = [row.model_dump(mode="json") for row in registry.describe()]
     names = [row["name"] for row in rows]
     assert names[: len(BUILTIN_FIELDS)] == [info.name for info in BUILTIN_FIELDS]
     assert names[len(BUILTIN_FIELDS) :] == ["track", "energy"]

@@ -103,7 +103,7 @@ def test_realistic_file_imports_every_operator_and_nesting() -> None:
 
 def test_realistic_file_exports_back_unchanged() -> None:
     exported = export_nsp(import_nsp(DRIVE_TIME_NSP).rule_set)
-    assert exported.data == DRIVE_TIME_NSP
+    assert exported.nsp == DRIVE_TIME_NSP
     assert exported.dropped == []
     assert exported.notes == [
         "several sort fields need a Navidrome that accepts comma-separated `sort` fields "
@@ -384,7 +384,7 @@ def test_export_conditions(rules: RuleGroup, expected: list[dict[str, Any]], not
     exported = export_nsp(_rule_set(rules))
     assert exported.dropped == []
     key = "any" if rules.operator == "or" and not rules.negate else "all"
-    assert exported.data[key] == expected
+    assert exported.nsp[key] == expected
     assert len(exported.notes) == notes
 
 
@@ -441,7 +441,7 @@ def test_export_conditions(rules: RuleGroup, expected: list[dict[str, Any]], not
 def test_export_drops_what_navidrome_cannot_express(condition: RuleCondition, dropped: str) -> None:
     kept = RuleCondition(field="liked", operator=Op.EQ, value=True)
     exported = export_nsp(_rule_set(RuleGroup(conditions=[kept, condition])))
-    assert exported.data["all"] == [{"is": {"loved": True}}]
+    assert exported.nsp["all"] == [{"is": {"loved": True}}]
     assert exported.dropped == [dropped]
 
 
@@ -462,7 +462,7 @@ def test_export_drop_inside_any_narrows_and_negation_without_twin_is_dropped() -
         ]
     )
     exported = export_nsp(_rule_set(rules))
-    assert exported.data["all"] == [
+    assert exported.nsp["all"] == [
         {"is": {"loved": True}},
         {"any": [{"contains": {"genre": "jazz"}}]},
     ]
@@ -480,7 +480,7 @@ def test_export_drop_inside_any_narrows_and_negation_without_twin_is_dropped() -
 def test_export_case_sensitive_is_exported_ignoring_case_and_says_so() -> None:
     rules = _one("name", Op.EQ, "ABBA", case_sensitive=True)
     exported = export_nsp(_rule_set(rules))
-    assert exported.data["all"] == [{"is": {"title": "ABBA"}}]
+    assert exported.nsp["all"] == [{"is": {"title": "ABBA"}}]
     assert exported.dropped == [
         '`name = "ABBA" case sensitive`: Navidrome cannot compare case-sensitively; exported '
         "ignoring case, so it also matches other capitalisations"
@@ -490,7 +490,7 @@ def test_export_case_sensitive_is_exported_ignoring_case_and_says_so() -> None:
 def test_export_accent_insensitive_is_exported_as_written_and_says_so() -> None:
     rules = _one("artist", Op.NE, "Beyonce", accent_insensitive=True)
     exported = export_nsp(_rule_set(rules))
-    assert exported.data["all"] == [{"isNot": {"artist": "Beyonce"}}]
+    assert exported.nsp["all"] == [{"isNot": {"artist": "Beyonce"}}]
     assert exported.dropped == [
         '`artist != "Beyonce" accent insensitive`: Navidrome compares accents exactly; '
         "exported as written, so it no longer excludes other accentuations"
@@ -509,7 +509,7 @@ def test_export_clauses_navidrome_cannot_express() -> None:
         exclude=["t3"],
     )
     exported = export_nsp(rule_set)
-    assert exported.data == {"name": "X", "all": [{"is": {"loved": True}}], "sort": "random"}
+    assert exported.nsp == {"name": "X", "all": [{"is": {"loved": True}}], "sort": "random"}
     assert exported.dropped == [
         "sort by energy: Navidrome has no field `energy`",
         "sort by random seed 7: Navidrome reshuffles on every refresh (no stable shuffle)",
@@ -557,14 +557,14 @@ def test_export_sort_and_limit(
     sort: list[SortKey], limit: LimitSpec | None, expected: dict[str, Any], dropped: int
 ) -> None:
     exported = export_nsp(_rule_set(_one("liked", Op.EQ, True), sort=sort, limit=limit))
-    data = {k: v for k, v in exported.data.items() if k not in ("name", "all")}
+    data = {k: v for k, v in exported.nsp.items() if k not in ("name", "all")}
     assert data == expected
     assert len(exported.dropped) == dropped
 
 
 def test_export_empty_rules_matches_every_track() -> None:
     exported = export_nsp(_rule_set(description="Everything"))
-    assert exported.data == {
+    assert exported.nsp == {
         "name": "X",
         "comment": "Everything",
         "all": [{"gt": {"playcount": -1}}],
@@ -576,7 +576,7 @@ def test_export_custom_navidrome_tags() -> None:
     rules = _one("energylevel", Op.GT, 5)
     assert export_nsp(_rule_set(rules)).dropped
     exported = export_nsp(_rule_set(rules), navidrome_fields=["EnergyLevel"])
-    assert exported.data["all"] == [{"gt": {"energylevel": 5}}]
+    assert exported.nsp["all"] == [{"gt": {"energylevel": 5}}]
     assert exported.dropped == []
 
 
@@ -684,10 +684,10 @@ def test_round_trips(
     exported = export_nsp(rule_set)
     assert exported.dropped == []
     # import(export(x)) == x when nothing was dropped
-    imported = import_nsp(json.dumps(exported.data), rule_id="round-trip")
+    imported = import_nsp(json.dumps(exported.nsp), rule_id="round-trip")
     assert imported.rule_set == rule_set
     # export(import(nsp)) == nsp for a file of mapped fields and operators
-    assert export_nsp(imported.rule_set).data == exported.data
+    assert export_nsp(imported.rule_set).nsp == exported.nsp
 
 
 @pytest.mark.parametrize(
@@ -714,25 +714,25 @@ def test_round_trips(
 )
 def test_files_round_trip_unchanged(document: dict[str, Any]) -> None:
     imported = import_nsp(document)
-    assert export_nsp(imported.rule_set).data == document
+    assert export_nsp(imported.rule_set).nsp == document
 
 
 def test_dates_export_with_a_note_on_navidrome_text_comparison() -> None:
     rules = _one("added_at", Op.BETWEEN, ["2020-01-01", "2020-12-31"])
     exported = export_nsp(_rule_set(rules))
-    assert exported.data["all"] == [{"inTheRange": {"dateadded": ["2020-01-01", "2020-12-31"]}}]
+    assert exported.nsp["all"] == [{"inTheRange": {"dateadded": ["2020-01-01", "2020-12-31"]}}]
     assert exported.dropped == []
     assert exported.notes == [
         "dates: Navidrome compares timestamps with the date as text, so on a timestamp field "
         "`after D` includes day D and `inTheRange [a, b]` stops at the start of day b, while we "
         "treat a date as its whole day (not rewritten)"
     ]
-    assert import_nsp(exported.data).notes[-1] == exported.notes[0]
+    assert import_nsp(exported.nsp).notes[-1] == exported.notes[0]
 
 
 def test_field_names_that_import_under_another_name_are_noted() -> None:
     exported = export_nsp(_rule_set(_one("genre", Op.EQ, "rock")))
-    assert exported.data["all"] == [{"is": {"genre": "rock"}}]
+    assert exported.nsp["all"] == [{"is": {"genre": "rock"}}]
     assert exported.notes == ["`genre` is written as Navidrome `genre`, which imports as `genres`"]
 
 
@@ -745,7 +745,7 @@ def test_nothing_expressible_exports_every_track_and_says_so() -> None:
         ],
     )
     exported = export_nsp(_rule_set(rules))
-    assert exported.data["all"] == [{"gt": {"playcount": -1}}]
+    assert exported.nsp["all"] == [{"gt": {"playcount": -1}}]
     assert exported.dropped == [
         "`energy > 0.7`: Navidrome has no field `energy`; the exported playlist is narrower: "
         "tracks matched only by `energy > 0.7` are left out",

@@ -237,14 +237,14 @@ def test_export_writes_the_declared_nsp_form_and_import_reads_it_back(op: RuleOp
     )
     exported = export_nsp(rule_set)
     nsp = OPERATOR_TO_NSP.get(op)
-    keys = _operator_keys(exported.data["all"])
+    keys = _operator_keys(exported.nsp["all"])
     assert keys <= set(NSP_TO_OPERATOR), keys  # only Navidrome's own operators are written
     if nsp is None:
         assert exported.dropped or exported.notes  # dropped, or rewritten with a note
         return
     assert keys == {nsp}
     assert not exported.dropped
-    [back] = import_nsp(exported.data).rule_set.rules.conditions
+    [back] = import_nsp(exported.nsp).rule_set.rules.conditions
     assert back.operator is op
 
 

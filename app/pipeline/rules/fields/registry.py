@@ -10,10 +10,13 @@ keys of a library.
 
 from __future__ import annotations
 
+import builtins
 import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Literal
+
+from pydantic import BaseModel, Field
 
 from app.core.rules import RuleOperator
 from app.pipeline.rules.fields.types import (
@@ -21,6 +24,8 @@ from app.pipeline.rules.fields.types import (
     TRACK_FIELD,
     TRACK_OPERATORS,
     FieldInfo,
+    FieldOrigin,
+    FieldType,
     operators_for,
 )
 
@@ -28,6 +33,42 @@ _ORIGIN_ORDER = {"track": 0, "source": 1, "enrichment": 2}
 _TRACK_ROW_DESCRIPTION = (
     "the track itself: membership in a playlist (id or name) or in another rule set's result"
 )
+
+
+class FieldRow(BaseModel):
+    """One field as the UI's drop-downs list it (`GET /data/rules/fields`)."""
+
+    name: str
+    type: FieldType | Literal["track"] = Field(
+        description="Of its values; `track` for the pseudo-field of the track operators."
+    )
+    list: bool = Field(description="It holds several values (genres, artists…).")
+    operators: builtins.list[RuleOperator] = Field(description="Operators valid on it.")
+    examples: builtins.list[str]
+    coverage: float | None = Field(
+        description="Share of library tracks with a value (null: not measured)."
+    )
+    origin: FieldOrigin
+    providers: builtins.list[str] = Field(description="Enrichment providers seen giving it.")
+    aliases: builtins.list[str]
+    description: str
+    notes: builtins.list[str] = Field(description="E.g. a type conflict seen during discovery.")
+
+    @classmethod
+    def of(cls, info: FieldInfo) -> FieldRow:
+        return cls(
+            name=info.name,
+            type=info.type,
+            list=info.is_list,
+            operators=list(operators_for(info)),
+            examples=list(info.examples),
+            coverage=None if info.coverage is None else round(info.coverage, 4),
+            origin=info.origin,
+            providers=list(info.providers),
+            aliases=list(info.aliases),
+            description=info.description,
+            notes=list(info.notes),
+        )
 
 
 @dataclass
@@ -76,8 +117,8 @@ class FieldRegistry:
         info = self.resolve(name)
         return () if info is None else operators_for(info)
 
-    def describe(self) -> list[dict[str, Any]]:
-        """JSON-ready rows for `GET /data/rules/fields`, built-ins first, then by name."""
+    def describe(self) -> list[FieldRow]:
+        """The rows of `GET /data/rules/fields`, built-ins first, then by name."""
         builtin_order = {info.name: index for index, info in enumerate(BUILTIN_FIELDS)}
         infos = sorted(
             self.fields.values(),
@@ -87,38 +128,22 @@ class FieldRegistry:
                 i.name.casefold(),
             ),
         )
-        rows = [_row(info) for info in infos]
-        track_row = {
-            "name": TRACK_FIELD,
-            "type": "track",
-            "list": False,
-            "operators": [op.value for op in TRACK_OPERATORS],
-            "examples": [],
-            "coverage": None,
-            "origin": "track",
-            "providers": [],
-            "aliases": [],
-            "description": _TRACK_ROW_DESCRIPTION,
-            "notes": [],
-        }
+        rows = [FieldRow.of(info) for info in infos]
+        track_row = FieldRow(
+            name=TRACK_FIELD,
+            type="track",
+            list=False,
+            operators=list(TRACK_OPERATORS),
+            examples=[],
+            coverage=None,
+            origin="track",
+            providers=[],
+            aliases=[],
+            description=_TRACK_ROW_DESCRIPTION,
+            notes=[],
+        )
         split = sum(1 for info in infos if info.origin != "enrichment")
         return [*rows[:split], track_row, *rows[split:]]
-
-
-def _row(info: FieldInfo) -> dict[str, Any]:
-    return {
-        "name": info.name,
-        "type": info.type,
-        "list": info.is_list,
-        "operators": [op.value for op in operators_for(info)],
-        "examples": list(info.examples),
-        "coverage": None if info.coverage is None else round(info.coverage, 4),
-        "origin": info.origin,
-        "providers": list(info.providers),
-        "aliases": list(info.aliases),
-        "description": info.description,
-        "notes": list(info.notes),
-    }
 
 
 def closest(word: str, candidates: Iterable[str], *, limit: int = 1) -> list[str]:

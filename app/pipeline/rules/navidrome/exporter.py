@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.rules import PlaylistRuleSet, RuleCondition, RuleGroup, RuleOperator, SortKey
 from app.pipeline.rules.fields.discovery import infer_type
@@ -48,17 +49,20 @@ _LACKING = {
 """How the export names what Navidrome lacks, when saying the operator's text is not clear."""
 
 
-@dataclass(frozen=True)
-class NspExport:
-    """The ``.nsp`` JSON of a rule set.
+class NspExport(BaseModel):
+    """The ``.nsp`` JSON of a rule set, and what the export changed or left out."""
 
-    `dropped`: one line per thing Navidrome cannot express (left out, with its effect on the
-    playlist). `notes`: meaning-preserving rewrites and caveats.
-    """
+    model_config = ConfigDict(frozen=True)
 
-    data: dict[str, Any]
-    dropped: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    nsp: dict[str, Any] = Field(description="The `.nsp` file's JSON.")
+    dropped: list[str] = Field(
+        default_factory=list,
+        description="One line per thing Navidrome cannot express: left out, with its effect "
+        "on the playlist (wider or narrower).",
+    )
+    notes: list[str] = Field(
+        default_factory=list, description="Meaning-preserving rewrites and caveats."
+    )
 
 
 def export_nsp(rule_set: PlaylistRuleSet, *, navidrome_fields: Iterable[str] = ()) -> NspExport:
@@ -89,7 +93,7 @@ def export_nsp(rule_set: PlaylistRuleSet, *, navidrome_fields: Iterable[str] = (
     writer.clauses(rule_set)
     if writer.dates:
         writer.notes.append(DATE_NOTE)
-    return NspExport(data=data, dropped=writer.dropped, notes=writer.notes)
+    return NspExport(nsp=data, dropped=writer.dropped, notes=writer.notes)
 
 
 def _describe(node: RuleCondition | RuleGroup, negated: bool = False) -> str:

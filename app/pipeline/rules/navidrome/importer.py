@@ -11,10 +11,9 @@ import json
 import re
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from app.core.errors import UnprocessableError
 from app.core.rules import (
@@ -46,12 +45,13 @@ _NSP_BY_FOLDED = {nsp.lower(): nsp for nsp in NSP_TO_OPERATOR}
 _CONJUNCTIONS = {"all": "and", "any": "or"}
 
 
-@dataclass(frozen=True)
-class NspImport:
+class NspImport(BaseModel):
     """A rule set read from an ``.nsp`` file; `notes` lists what has no exact equivalent."""
 
+    model_config = ConfigDict(frozen=True)
+
     rule_set: PlaylistRuleSet
-    notes: list[str] = field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
 
 
 def _invalid(path: str, message: str) -> UnprocessableError:

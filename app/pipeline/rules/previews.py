@@ -1,0 +1,102 @@
+"""What a preview answers: each rule set's playlist, where the library's tracks land, and the
+rule sets that could not be previewed.
+
+    preview = preview_library(stores, services.library)      # a LibraryPreview
+    preview.playlists[0].track_ids, preview.partition.nowhere.count
+    [broken.rule_id for broken in preview.broken]             # skipped, each with its problems
+
+`rules.service` makes them (`preview_library`, `preview_payload`, `broken_rule_set`); the API
+answers them as they are, the CLI prints them, and build and sync planning carry the
+`BrokenRuleSet`s of the rule sets they skipped.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from app.core.rules import RuleProblem
+from app.pipeline.rules.engine.stages import Stage
+
+__all__ = [
+    "BrokenRuleSet",
+    "LibraryPreview",
+    "LibraryPreviewPlaylist",
+    "PayloadPreview",
+    "PreviewNowhere",
+    "PreviewOverlap",
+    "PreviewPartition",
+    "PreviewPlaylist",
+]
+
+
+class BrokenRuleSet(BaseModel):
+    """A rule set a preview could not make, and why; the others are previewed."""
+
+    rule_id: str = Field(description="Its id (`#3` for a stored one without a readable id).")
+    rule_name: str
+    problems: list[RuleProblem] = Field(
+        description="What is wrong: e.g. a regex RE2 cannot compile, an unknown `in_rule` "
+        "target, a cycle, or a reference to a broken rule set."
+    )
+    broken_references: list[str] = Field(
+        default_factory=list,
+        description="The broken rule sets it refers to (`in_rule`), when that is why; each is "
+        "listed too.",
+    )
+
+
+class PreviewPlaylist(BaseModel):
+    """Payload mode: one rule set's playlist, in the seed's shape."""
+
+    rule_id: str
+    rule_name: str
+    track_ids: list[str]
+    track_count: int
+
+
+class LibraryPreviewPlaylist(PreviewPlaylist):
+    """Library mode: one rule set's playlist and how it was chosen."""
+
+    enabled: bool
+    candidates: int = Field(description="Tracks from the rule set's sources.")
+    matched: int = Field(description="Of those, tracks passing the rules.")
+    dropped: dict[str, Stage] = Field(description="Track id → the stage that dropped it.")
+    pinned: list[str]
+    duration_ms: int
+    minutes: float
+
+
+class PreviewOverlap(BaseModel):
+    rule_ids: list[str]
+    tracks: int
+
+
+class PreviewNowhere(BaseModel):
+    count: int
+    track_ids: list[str] = Field(description="The first of them.")
+
+
+class PreviewPartition(BaseModel):
+    """Where the library's tracks land: per track its rule sets, overlaps, the rest."""
+
+    tracks: int
+    placed: int
+    track_rules: dict[str, list[str]]
+    overlaps: list[PreviewOverlap]
+    nowhere: PreviewNowhere
+
+
+class LibraryPreview(BaseModel):
+    playlists: list[LibraryPreviewPlaylist]
+    partition: PreviewPartition
+    broken: list[BrokenRuleSet] = Field(description="Rule sets that could not be previewed.")
+
+
+class PayloadPreview(BaseModel):
+    playlists: list[PreviewPlaylist]
+    broken: list[BrokenRuleSet] = Field(
+        default_factory=list,
+        # The seed's payload mode answers `{playlists}` exactly: an empty list is left out.
+        exclude_if=lambda broken: not broken,
+        description="Rule sets that could not be previewed (absent when none: the seed's shape).",
+    )
