@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from app.core.models import JobStatus, PipelineJob
 
 
 class JobReader(Protocol):
     def get(self, job_id: str) -> PipelineJob: ...
+
+
+class JobListing(NamedTuple):
+    """One page of jobs, newest first, and how many jobs match in all."""
+
+    items: list[PipelineJob]
+    total: int
 
 
 def page_jobs(
@@ -20,13 +27,13 @@ def page_jobs(
     status: JobStatus | None,
     limit: int,
     offset: int,
-) -> tuple[list[PipelineJob], int]:
-    """Filter `jobs` by step and status, keep one page; returns (page, total matching)."""
+) -> JobListing:
+    """Filter `jobs` by step and status, keep one page, with the total matching."""
     if step is not None:
         jobs = [job for job in jobs if job.step == step]
     if status is not None:
         jobs = [job for job in jobs if job.status is status]
-    return jobs[offset : offset + limit], len(jobs)
+    return JobListing(jobs[offset : offset + limit], len(jobs))
 
 
 def count_by_status(jobs: Iterable[PipelineJob]) -> dict[str, int]:

@@ -34,7 +34,7 @@ from pydantic import BaseModel
 from app.core.errors import AppError, ConflictError
 from app.core.models import JobError, JobOwner, JobProgress, JobStatus, PipelineJob, utc_now
 from app.data.jobs import JobStore
-from app.pipeline.jobs.queries import count_by_status, page_jobs
+from app.pipeline.jobs.queries import JobListing, count_by_status, page_jobs
 from app.pipeline.jobs.recovery import (
     mark_interrupted,
     mark_resumed,
@@ -377,8 +377,8 @@ class JobManager:
         status: JobStatus | None = None,
         limit: int = 50,
         offset: int = 0,
-    ) -> tuple[list[PipelineJob], int]:
-        """Jobs newest first, filtered, one page at a time; returns (page, total matching)."""
+    ) -> JobListing:
+        """Jobs newest first, filtered, one page at a time, with the total matching."""
         jobs = list(reversed(self.store.load_jobs()))
         with self._lock:
             live = {job_id: item.job.model_copy(deep=True) for job_id, item in self._live.items()}

@@ -143,7 +143,7 @@ class TextMatcher(Matcher):
         return _any_element(field, element)
 
     def mask(self, field: str, columns: Columns) -> int:
-        postings = columns.distinct(field)[1]
+        postings = columns.distinct(field).postings
         chosen = list(map(self.predicate, columns.texts(field, self.form)))
         return columns.union(field, postings, chosen)
 
@@ -163,7 +163,7 @@ class RangeMatcher(Matcher):
         return _any_element(field, _range_element(self.kind, self.ranges))
 
     def mask(self, field: str, columns: Columns) -> int:
-        keys = columns.sorted_keys(field, self.kind)[0]
+        keys = columns.sorted_keys(field, self.kind).keys
         spans = []
         for bound in self.ranges:
             start = (bisect_left if bound.low_inclusive else bisect_right)(keys, bound.low)
@@ -232,7 +232,7 @@ class Presence(Matcher):
         return lambda view: present(view.get(field))
 
     def mask(self, field: str, columns: Columns) -> int:
-        return columns.distinct(field)[2]
+        return columns.distinct(field).present
 
 
 @dataclass(frozen=True, eq=False)
@@ -253,7 +253,7 @@ class Every(Matcher):
         return every
 
     def mask(self, field: str, columns: Columns) -> int:
-        result = columns.distinct(field)[2]
+        result = columns.distinct(field).present
         for part in self.parts:
             result &= part.positive_mask_cached(columns)
         return result

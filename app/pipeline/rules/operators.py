@@ -55,6 +55,7 @@ from app.core.rules import MAX_REGEX_LENGTH, RuleCondition, RuleOperator, parse_
 from app.pipeline.rules.nodes import ConditionNode, Every, Matcher, Members, Presence, Range
 from app.pipeline.rules.values import (
     Kind,
+    Period,
     TextForm,
     as_bool,
     as_number,
@@ -148,11 +149,11 @@ class Operand:
         """The literals as numbers, sorted, without repeats."""
         return sorted({self.number_of(v) for v in self.literals})
 
-    def period(self) -> tuple[float, float]:
+    def period(self) -> Period:
         """The period the value names, [start, end) in epoch seconds (``2020``: the year)."""
         return date_period(self.condition.value)
 
-    def periods(self) -> list[tuple[float, float]]:
+    def periods(self) -> list[Period]:
         """The periods the literals name, sorted, without repeats."""
         return sorted({date_period(v) for v in self.literals})
 
@@ -394,7 +395,7 @@ OPERATORS: tuple[Operator, ...] = (
         text=">",
         applies_to=ORDERED,
         on_number=lambda v: _above(v.number(), False),
-        on_date=lambda v: _above(v.period()[1], True),
+        on_date=lambda v: _above(v.period().end, True),
         nsp="gt",
     ),
     Operator(
@@ -402,14 +403,14 @@ OPERATORS: tuple[Operator, ...] = (
         text=">=",
         applies_to=ORDERED,
         on_number=lambda v: _above(v.number(), True),
-        on_date=lambda v: _above(v.period()[0], True),
+        on_date=lambda v: _above(v.period().start, True),
     ),
     Operator(
         name=Op.LT,
         text="<",
         applies_to=ORDERED,
         on_number=lambda v: _below(v.number(), False),
-        on_date=lambda v: _below(v.period()[0], False),
+        on_date=lambda v: _below(v.period().start, False),
         nsp="lt",
     ),
     Operator(
@@ -417,7 +418,7 @@ OPERATORS: tuple[Operator, ...] = (
         text="<=",
         applies_to=ORDERED,
         on_number=lambda v: _below(v.number(), True),
-        on_date=lambda v: _below(v.period()[1], False),
+        on_date=lambda v: _below(v.period().end, False),
     ),
     Operator(
         name=Op.BETWEEN,
@@ -498,14 +499,14 @@ OPERATORS: tuple[Operator, ...] = (
         name=Op.BEFORE,
         text="before",
         applies_to=DATE,
-        on_date=lambda v: _below(v.period()[0], False),
+        on_date=lambda v: _below(v.period().start, False),
         nsp="before",
     ),
     Operator(
         name=Op.AFTER,
         text="after",
         applies_to=DATE,
-        on_date=lambda v: _above(v.period()[1], True),
+        on_date=lambda v: _above(v.period().end, True),
         nsp="after",
     ),
     Operator(

@@ -15,7 +15,7 @@ import unicodedata
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from app.core.errors import RulesInvalidError
 
@@ -125,7 +125,14 @@ def epoch_seconds(moment: datetime) -> float:
     return moment.timestamp()
 
 
-def _period(text: str) -> tuple[float, float] | None:
+class Period(NamedTuple):
+    """[start, end) in epoch seconds: what a date value covers (``2020``: the whole year)."""
+
+    start: float
+    end: float
+
+
+def _period(text: str) -> Period | None:
     """[start, end) of a date text: a year, month, day or (a one-instant period) a datetime."""
     text = text.strip()
     match = _PARTIAL_DATE.match(text)
@@ -140,11 +147,11 @@ def _period(text: str) -> tuple[float, float] | None:
                 end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=UTC).timestamp()
             else:
                 end = datetime(year + 1, 1, 1, tzinfo=UTC).timestamp() if year < 9999 else _INF
-            return start.timestamp(), end
+            return Period(start.timestamp(), end)
         instant = epoch_seconds(datetime.fromisoformat(text))
     except ValueError:
         return None
-    return instant, math.nextafter(instant, _INF)
+    return Period(instant, math.nextafter(instant, _INF))
 
 
 @lru_cache(maxsize=65_536)
@@ -166,14 +173,14 @@ def as_instant(value: Any) -> float | None:
     return None
 
 
-def date_period(literal: Any) -> tuple[float, float]:
+def date_period(literal: Any) -> Period:
     """The period a date literal names: [start, end) in epoch seconds."""
     if isinstance(literal, datetime):
         instant = epoch_seconds(literal)
-        return instant, math.nextafter(instant, _INF)
+        return Period(instant, math.nextafter(instant, _INF))
     if isinstance(literal, date):
         start = datetime(literal.year, literal.month, literal.day, tzinfo=UTC).timestamp()
-        return start, start + 86_400
+        return Period(start, start + 86_400)
     if isinstance(literal, int) and not isinstance(literal, bool):
         literal = f"{literal:04d}"
     if isinstance(literal, str):

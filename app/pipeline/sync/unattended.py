@@ -181,7 +181,7 @@ class PeriodicSync:
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
             busy = [
-                job for job in self.jobs.list(step="sync", limit=5)[0] if not job.status.finished
+                job for job in self.jobs.list(step="sync", limit=5).items if not job.status.finished
             ]
             if busy:
                 log.info("periodic sync skipped: job %s is still %s", busy[0].id, busy[0].status)

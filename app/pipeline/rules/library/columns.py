@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from itertools import compress
 from operator import not_
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from app.pipeline.rules.library.views import Library
 from app.pipeline.rules.values import (
@@ -27,7 +27,23 @@ from app.pipeline.rules.values import (
     text_former,
 )
 
-__all__ = ["Columns"]
+__all__ = ["Columns", "Distinct", "SortedKeys"]
+
+
+class Distinct(NamedTuple):
+    """A field's distinct present elements, the positions holding each, and a mask of the
+    positions where the field is present at all."""
+
+    values: list[Any]
+    postings: list[list[int]]
+    present: int
+
+
+class SortedKeys(NamedTuple):
+    """A field's present values as numbers (or instants), ascending, and where each came from."""
+
+    keys: list[float]
+    positions: list[int]
 
 
 @dataclass
@@ -74,7 +90,7 @@ class Columns:
         to touch for the same mask.
         """
         if self.library.columns.get(("one value each", name)):
-            present = self.distinct(name)[2]
+            present = self.distinct(name).present
             if 2 * sum(map(len, compress(postings, chosen))) > present.bit_count():
                 return present ^ self.mask(compress(postings, map(not_, chosen)))
         return self.mask(compress(postings, chosen))
@@ -82,7 +98,7 @@ class Columns:
     def spans(self, name: str, kind: Kind, spans: list[tuple[int, int]]) -> int:
         """The mask of the tracks in the `[start, end)` spans of `sorted_keys`; a single span
         holding most of a column with one value per track is computed from the rest."""
-        positions = self.sorted_keys(name, kind)[1]
+        positions = self.sorted_keys(name, kind).positions
         present_key = ("sorted present", name, kind)
         if len(spans) == 1 and present_key in self.library.columns:
             (start, end) = spans[0]
@@ -93,7 +109,7 @@ class Columns:
                 return int(present ^ self.mask([positions[:start], positions[end:]]))
         return self.mask([positions[start:end] for start, end in spans])
 
-    def distinct(self, name: str) -> tuple[list[Any], list[list[int]], int]:
+    def distinct(self, name: str) -> Distinct:
         """Distinct present elements of a field, their positions, and the present mask."""
         key = ("distinct", name)
         cached = self.library.columns.get(key)
@@ -110,7 +126,7 @@ class Columns:
         """The field's value at every position (None where missing)."""
         return [view.get(name) for view in self.library.views]
 
-    def _distinct_scalars(self, column: list[Any]) -> tuple[list[Any], list[list[int]], int]:
+    def _distinct_scalars(self, column: list[Any]) -> Distinct:
         """`distinct` for a column of one scalar type (text, int or float): the values are
         their own keys and each position holds one, so no markers and no repeat checks."""
         postings: dict[Any, list[int]] = {}
@@ -125,9 +141,9 @@ class Columns:
             else:
                 entry.append(position)
             marks[position] = 1
-        return list(postings), list(postings.values()), int.from_bytes(marks, "little")
+        return Distinct(list(postings), list(postings.values()), int.from_bytes(marks, "little"))
 
-    def _distinct_any(self, column: list[Any]) -> tuple[list[Any], list[list[int]], int]:
+    def _distinct_any(self, column: list[Any]) -> Distinct:
         """`distinct` for lists and mixed types: elements of lists count one by one, and
         True, 1 and 1.0 stay apart."""
         postings: dict[Any, list[int]] = {}
@@ -159,20 +175,22 @@ class Columns:
                 elif entry[-1] != position:
                     entry.append(position)
                 marks[position] = 1
-        return list(values.values()), list(postings.values()), int.from_bytes(marks, "little")
+        return Distinct(
+            list(values.values()), list(postings.values()), int.from_bytes(marks, "little")
+        )
 
     def texts(self, name: str, form: TextForm) -> list[str]:
         """The distinct values of a field as text, in `form` (casefolded, unaccented)."""
         key = ("texts", name, form)
         cached = self.library.columns.get(key)
         if cached is None:
-            values = self.distinct(name)[0]
+            values = self.distinct(name).values
             former = text_former(form)
             cached = [former(as_text(v)) for v in values]
             self.library.columns[key] = cached
         return cached
 
-    def sorted_keys(self, name: str, kind: Kind) -> tuple[list[float], list[int]]:
+    def sorted_keys(self, name: str, kind: Kind) -> SortedKeys:
         """Every present value as a number (or an instant) in ascending order, and the
         position each came from: ranges are then two bisections."""
         key = ("sorted", name, kind)
@@ -186,7 +204,7 @@ class Columns:
             self.library.columns[key] = cached
         return cached
 
-    def _sorted_directly(self, name: str, kind: Kind) -> tuple[list[float], list[int]] | None:
+    def _sorted_directly(self, name: str, kind: Kind) -> SortedKeys | None:
         """`sorted_keys` for the common columns, all numbers or all datetimes, without the
         distinct-value index: convert each value and sort the positions (None otherwise)."""
         column = self._column(name)
@@ -195,16 +213,18 @@ class Columns:
             present = [position for position, v in enumerate(column) if v is not None and v == v]
             present.sort(key=column.__getitem__)  # NaN was left out: it does not compare
             numbers = map(column.__getitem__, present)
-            return list(numbers) if kinds <= _FLOATS else list(map(float, numbers)), present
+            return SortedKeys(
+                list(numbers) if kinds <= _FLOATS else list(map(float, numbers)), present
+            )
         if kind == "date" and kinds == _DATETIMES:
             instants = [None if v is None else epoch_seconds(v) for v in column]
             present = [position for position, v in enumerate(instants) if v is not None]
             instant_at = cast(Callable[[int], float], instants.__getitem__)  # never None here
             present.sort(key=instant_at)
-            return list(map(instant_at, present)), present
+            return SortedKeys(list(map(instant_at, present)), present)
         return None
 
-    def _sorted_by_distinct(self, name: str, kind: Kind) -> tuple[list[float], list[int]]:
+    def _sorted_by_distinct(self, name: str, kind: Kind) -> SortedKeys:
         convert = as_number if kind == "number" else as_instant
         values, postings, _ = self.distinct(name)
         converted = ((convert(v), p) for v, p in zip(values, postings, strict=True))
@@ -214,7 +234,7 @@ class Columns:
         for number, positions in pairs:
             keys.extend([number] * len(positions))
             flat.extend(positions)
-        return keys, flat
+        return SortedKeys(keys, flat)
 
 
 _SCALARS = frozenset({str, int, float})

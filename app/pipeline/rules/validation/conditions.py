@@ -76,7 +76,14 @@ def compile_regex(pattern: str, *, case_sensitive: bool = False) -> Any:
         raise ValueError(f"invalid regex: {reason}") from None
 
 
-def date_bounds(value: str) -> tuple[datetime, datetime]:
+class DateBounds(NamedTuple):
+    """The first and the last instant a date value covers."""
+
+    first: datetime
+    last: datetime
+
+
+def date_bounds(value: str) -> DateBounds:
     """First and last instant (UTC) a date value covers: ``1999`` is the whole year,
     ``1999-05`` the month, ``1999-05-17`` the day, an ISO datetime itself (naive = UTC).
 
@@ -100,7 +107,7 @@ def date_bounds(value: str) -> tuple[datetime, datetime]:
             moment = datetime.fromisoformat(text.replace("z", "Z"))
             moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
             moment = moment.astimezone(UTC)
-            return moment, moment
+            return DateBounds(moment, moment)
         else:
             raise ValueError(text)
     except (ValueError, OverflowError):
@@ -109,7 +116,7 @@ def date_bounds(value: str) -> tuple[datetime, datetime]:
             f"(got {value!r})"
         ) from None
     last = datetime.max.replace(tzinfo=UTC) if end is None else end - timedelta(microseconds=1)
-    return start, last
+    return DateBounds(start, last)
 
 
 def unknown_field(name: str, path: str, candidates: Iterable[str]) -> Found:
@@ -270,7 +277,7 @@ def _check_pair(info: FieldInfo, operator: RuleOperator, value: Any, path: str) 
         return problems
     low, high = value
     if info.type == "date":
-        disordered = date_bounds(low)[0] > date_bounds(high)[1]
+        disordered = date_bounds(low).first > date_bounds(high).last
     elif info.type == "number":
         disordered = low > high
     else:
