@@ -259,9 +259,11 @@ def preview_library(
         for pair in combinations(sorted(combination), 2):
             overlaps[pair] += count
     nowhere = [track_id for track_id in views.ids if track_id not in lands]
-    return LibraryPreview(
+    # Built from the engine's own results: constructed, not validated again (hundreds of
+    # thousands of track ids and dropped-track entries at 100,000 tracks).
+    return LibraryPreview.model_construct(
         playlists=[_library_playlist(result) for result in shown],
-        partition=PreviewPartition(
+        partition=PreviewPartition.model_construct(
             tracks=len(views),
             placed=len(lands),
             track_rules=lands,
@@ -276,7 +278,7 @@ def preview_library(
 
 
 def _library_playlist(result: RuleResult) -> LibraryPreviewPlaylist:
-    return LibraryPreviewPlaylist(
+    return LibraryPreviewPlaylist.model_construct(
         rule_id=result.rule_id,
         rule_name=result.rule_name,
         enabled=result.enabled,
