@@ -39,6 +39,9 @@ class SmokeFailure(Exception):
     pass
 
 
+JSON_TYPE = {"content-type": "application/json"}  # what the app's own clients send
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
@@ -123,6 +126,15 @@ def check_guards(client: httpx.Client, _cache_dir: Path) -> None:
         headers={"content-type": "application/x-www-form-urlencoded"},
     )
     expect(form.status_code == 415, "non-JSON body is refused", form.status_code)
+    cross_site = client.post(
+        "/pipeline/diff",
+        headers={"origin": "https://evil.example", "sec-fetch-site": "cross-site"},
+    )
+    expect(cross_site.status_code == 403, "a cross-site write is refused", cross_site.status_code)
+    bare = client.post("/pipeline/verify/run-async", headers={"content-type": ""})
+    expect(
+        bare.status_code == 415, "a body-less write without JSON type is refused", bare.status_code
+    )
     docs = client.get("/openapi.json").json()
     expect("/pipeline/{step}/run-async" in docs["paths"], "OpenAPI documents run-async")
 
@@ -435,7 +447,9 @@ def main() -> int:
         env = {**os.environ, "SAP_DEMO": "true"}  # demo mode whatever .env says
         server = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
         try:
-            with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10.0) as client:
+            with httpx.Client(
+                base_url=f"http://127.0.0.1:{port}", timeout=10.0, headers=JSON_TYPE
+            ) as client:
                 wait_until_up(client, server, args.timeout)
                 for name, check in CHECKS:
                     try:

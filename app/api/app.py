@@ -105,7 +105,13 @@ def create_app(
     app.state.jobs = jobs
     app.state.login_sessions = LoginSessions()
     install_error_handlers(app)
-    app.add_middleware(LocalRequestGuard, allowed_hosts=settings.accepted_hosts())
+    app.add_middleware(
+        LocalRequestGuard,
+        allowed_hosts=settings.accepted_hosts(),
+        allowed_origins=frozenset(settings.allowed_origins),
+        max_body_bytes=settings.max_request_bytes,
+        foreign_formats=(DEMO_EMULATORS_PREFIX + "/",),
+    )
     app.include_router(pipeline.router)
     app.include_router(auth.router)
     app.include_router(spotify.router)

@@ -71,6 +71,18 @@ class Settings(BaseSettings):
             "(comma separated in the environment)."
         ),
     )
+    allowed_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description=(
+            "Web origins (scheme://host:port) besides the server's own that may change state, "
+            "e.g. a front-end development server (comma separated in the environment)."
+        ),
+    )
+    max_request_bytes: int = Field(
+        default=32 * 1024 * 1024,
+        ge=1024,
+        description="Largest request body the API accepts, in bytes (413 beyond).",
+    )
     job_workers: int = Field(
         default=2, ge=1, le=32, description="How many background jobs may run at the same time."
     )
@@ -259,7 +271,7 @@ class Settings(BaseSettings):
     def _expand_cache_dir(cls, value: Path) -> Path:
         return value.expanduser().resolve()
 
-    @field_validator("allowed_hosts", "enrichment_precedence", mode="before")
+    @field_validator("allowed_hosts", "allowed_origins", "enrichment_precedence", mode="before")
     @classmethod
     def _split_hosts(cls, value: Any) -> Any:
         # Accept "a.example, b.example" from the environment as well as JSON lists.

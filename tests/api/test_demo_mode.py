@@ -6,11 +6,11 @@ import logging
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 
 from app.api.app import create_app
 from app.core.config import Settings
 from app.spotify.access import DEMO_CLIENT_ID
+from tests.helpers.api import api_client
 from tests.helpers.spotify_env import BASE_URL, SMALL_DEMO, DemoServer, demo_settings, query_of
 
 
@@ -19,7 +19,7 @@ def test_without_a_client_id_the_app_serves_the_demo(
 ) -> None:
     cache = tmp_path / "cache"
     app = create_app(Settings(cache_dir=cache, **SMALL_DEMO))
-    with caplog.at_level(logging.WARNING), TestClient(app, base_url=BASE_URL) as client:
+    with caplog.at_level(logging.WARNING), api_client(app, BASE_URL) as client:
         warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
         assert any(
             message.startswith("DEMO MODE: no SAP_SPOTIFY_CLIENT_ID set")
@@ -48,7 +48,7 @@ def test_without_a_client_id_the_app_serves_the_demo(
 def test_with_a_client_id_there_is_no_demo(tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     app = create_app(Settings(cache_dir=cache, spotify_client_id="my-app-id"))
-    with TestClient(app, base_url=BASE_URL) as client:
+    with api_client(app, BASE_URL) as client:
         assert "Demo mode" not in client.get("/openapi.json").json()["info"]["description"]
         assert client.get("/auth/status").json()["demo_mode"] is False
         assert client.get("/emulator/spotify/accounts/authorize").status_code == 404

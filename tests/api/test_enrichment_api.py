@@ -14,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.api.app import create_app
+from tests.helpers.api import api_client
 from tests.helpers.provider_env import ProviderEnv
 
 FINISHED = {"done", "failed", "cancelled"}
@@ -41,7 +42,7 @@ def env(tmp_path: Path) -> ProviderEnv:
 @pytest.fixture
 def client(env: ProviderEnv) -> Iterator[TestClient]:
     app = create_app(env.settings, services=env.services)
-    with TestClient(app, base_url="http://127.0.0.1:8888") as test_client:
+    with api_client(app) as test_client:
         yield test_client
 
 

@@ -14,6 +14,7 @@ from app.core.config import Settings
 from app.pipeline.jobs.steps import StepContext, StepRegistry
 from app.pipeline.registry import default_registry
 from app.pipeline.services import Services
+from tests.helpers.api import api_client
 from tests.helpers.steps import Gate
 
 
@@ -39,7 +40,7 @@ def client(
     settings: Settings, services: Services, registry: StepRegistry, gate: Gate
 ) -> Iterator[TestClient]:
     app = create_app(settings, services=services, registry=registry)
-    with TestClient(app, base_url="http://127.0.0.1:8888") as test_client:
+    with api_client(app) as test_client:
         yield test_client
         gate.open.set()
 
@@ -238,7 +239,7 @@ def test_configured_extra_host_is_accepted(settings: Settings, services: Service
     app = create_app(
         settings.model_copy(update={"allowed_hosts": ["music.lan"]}), services=services
     )
-    with TestClient(app, base_url="http://music.lan") as client:
+    with api_client(app, "http://music.lan") as client:
         assert client.get("/pipeline/health").status_code == 200
 
 
@@ -268,7 +269,7 @@ def test_unexpected_errors_are_500_without_a_traceback(
     def crash() -> None:
         raise KeyError("secret internals")
 
-    with TestClient(app, base_url="http://127.0.0.1", raise_server_exceptions=False) as client:
+    with api_client(app, "http://127.0.0.1", raise_server_exceptions=False) as client:
         response = client.get("/crash")
     assert response.status_code == 500
     assert response.json() == {

@@ -14,6 +14,7 @@ from app.api.app import create_app
 from app.cli import app as cli
 from app.core.config import Settings
 from app.data import Stores
+from tests.helpers.api import api_client
 
 NSP = {
     "name": "80s Favourites",
@@ -31,7 +32,7 @@ NSP = {
 
 @pytest.fixture
 def client(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings), base_url="http://127.0.0.1:8888") as test_client:
+    with api_client(create_app(settings)) as test_client:
         yield test_client
 
 

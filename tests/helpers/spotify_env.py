@@ -27,6 +27,7 @@ from app.core.config import Settings
 from app.demo import DemoEnvironment
 from app.emulators.spotify.emulator import SpotifyEmulator
 from app.emulators.spotify.state import PlaylistState
+from tests.helpers.api import api_client
 
 BASE_URL = "http://127.0.0.1:8888"  # the demo's redirect URI points here
 FINISHED = {"done", "failed", "cancelled"}
@@ -83,7 +84,7 @@ class DemoServer:
     def open(cls, settings: Settings) -> Iterator[DemoServer]:
         env = DemoEnvironment.create(settings)
         app = create_app(env.settings, demo=env)
-        with TestClient(app, base_url=BASE_URL) as client:
+        with api_client(app, BASE_URL) as client:
             yield cls(env, client)
 
     @property

@@ -6,13 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 
 from app.api.app import create_app
 from app.core.errors import NotFoundError, UnprocessableError
 from app.core.models import TrackEnrichment
 from app.pipeline.classify import classify_library, correct_labels, mood_of
 from app.providers.reccobeats import ReccoBeatsProvider
+from tests.helpers.api import api_client
 from tests.helpers.provider_env import ProviderEnv
 
 
@@ -76,9 +76,7 @@ def test_classify_the_library_and_keep_corrections(tmp_path: Path) -> None:
 
 def test_classify_over_http_sync_async_and_corrections(tmp_path: Path) -> None:
     env = ProviderEnv.create(tmp_path, tracks=20)
-    with TestClient(
-        create_app(env.settings, services=env.services), base_url="http://127.0.0.1"
-    ) as client:
+    with api_client(create_app(env.settings, services=env.services), "http://127.0.0.1") as client:
         job = client.post("/pipeline/classify").json()
         assert job["status"] == "done" and job["payload"]["tracks"] == 20
         queued = client.post("/pipeline/classify/run-async", json={"metadata": {}})

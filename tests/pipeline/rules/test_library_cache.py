@@ -10,8 +10,6 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from fastapi.testclient import TestClient
-
 from app.api.app import create_app
 from app.core.config import Settings
 from app.core.models import Track, TrackEnrichment, TrackSourceType
@@ -25,6 +23,7 @@ from app.pipeline.services import Services
 from app.pipeline.sources.commit import commit_reads
 from app.providers.registry import PROVIDERS, Precedence
 from app.spotify.library import SourceRead
+from tests.helpers.api import api_client
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -98,7 +97,7 @@ def test_the_server_loads_the_library_when_it_starts(settings: Settings) -> None
     app = create_app(settings)
     library: LibraryCache = app.state.services.library
     assert not library.is_warm()
-    with TestClient(app, base_url="http://127.0.0.1:8888"):
+    with api_client(app):
         assert _eventually(library.is_warm)
 
 

@@ -1,0 +1,157 @@
+"""Other web pages cannot change state through the user's browser; bodies are bounded.
+
+The state-changing routes are read from the app itself, so a route added later is covered
+without anyone remembering to add it here.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.api.app import create_app
+from app.core.config import Settings
+from app.pipeline.services import Services
+from tests.helpers.api import JSON, LOCAL, api_client
+from tests.helpers.spotify_env import DemoServer
+
+STATE_CHANGING = ("post", "put", "patch", "delete")
+OWN = {"origin": LOCAL, "sec-fetch-site": "same-origin"}
+ATTACKS = {
+    "a page of another site (Origin)": {"origin": "https://evil.example"},
+    "a page of another port of this host": {"origin": "http://127.0.0.1:9999"},
+    "a sandboxed page (Origin: null)": {"origin": "null"},
+    "a cross-site fetch (Sec-Fetch-Site only)": {"sec-fetch-site": "cross-site"},
+    "a sibling site (Sec-Fetch-Site)": {"sec-fetch-site": "same-site"},
+    "own Origin but a cross-site fetch": {"origin": LOCAL, "sec-fetch-site": "cross-site"},
+}
+
+
+def _state_changing_routes() -> list[tuple[str, str]]:
+    with tempfile.TemporaryDirectory() as cache_dir:
+        settings = Settings(cache_dir=Path(cache_dir), spotify_client_id="route-table")
+        paths = create_app(settings).openapi()["paths"]
+    return sorted(
+        (method.upper(), re.sub(r"\{[^}]+\}", "x", path))
+        for path, operations in paths.items()
+        for method in operations
+        if method in STATE_CHANGING
+    )
+
+
+ROUTES = _state_changing_routes()
+
+
+@pytest.fixture
+def client(settings: Settings, services: Services) -> Iterator[TestClient]:
+    with api_client(create_app(settings, services=services)) as test_client:
+        yield test_client
+
+
+def test_the_route_table_is_read() -> None:
+    assert ("POST", "/pipeline/x/run-async") in ROUTES
+    assert ("POST", "/auth/logout") in ROUTES
+    assert ("DELETE", "/data/rules/x") in ROUTES
+    assert len(ROUTES) > 20
+
+
+@pytest.mark.parametrize("attack", sorted(ATTACKS))
+@pytest.mark.parametrize(("method", "path"), ROUTES)
+def test_cross_site_requests_are_refused_on_every_state_changing_route(
+    client: TestClient, method: str, path: str, attack: str
+) -> None:
+    response = client.request(method, path, headers={**JSON, **ATTACKS[attack]})
+    assert response.status_code == 403, response.text
+    assert response.json()["error"] == "cross_origin_refused"
+
+
+@pytest.mark.parametrize(("method", "path"), ROUTES)
+def test_state_changing_routes_need_a_json_content_type_even_without_a_body(
+    client: TestClient, method: str, path: str
+) -> None:
+    for content_type in ("", "application/x-www-form-urlencoded", "text/plain"):
+        response = client.request(method, path, headers={"content-type": content_type})
+        assert response.status_code == 415, (content_type, response.text)
+        assert response.json()["error"] == "unsupported_media_type"
+
+
+@pytest.mark.parametrize(("method", "path"), ROUTES)
+def test_own_pages_and_scripts_get_through_to_the_route(
+    client: TestClient, method: str, path: str
+) -> None:
+    for headers in (OWN, {"sec-fetch-site": "none"}, {}):
+        response = client.request(method, path, headers={**JSON, **headers})
+        assert response.status_code not in {403, 415}, (headers, response.text)
+
+
+def test_refused_requests_change_nothing(client: TestClient) -> None:
+    # The attack the issue describes: two body-less form posts that planned, then applied.
+    for path in ("/pipeline/diff", "/pipeline/apply", "/pipeline/verify/run-async"):
+        form = client.post(path, headers={"content-type": "application/x-www-form-urlencoded"})
+        cross = client.post(path, headers={**JSON, "origin": "https://evil.example"})
+        assert (form.status_code, cross.status_code) == (415, 403)
+    assert client.get("/pipeline/jobs").json()["total"] == 0
+
+
+def test_a_configured_front_end_origin_may_change_state(
+    settings: Settings, services: Services
+) -> None:
+    dev = "http://localhost:5173"
+    app = create_app(settings.model_copy(update={"allowed_origins": [dev]}), services=services)
+    with api_client(app) as client:
+        allowed = client.post(
+            "/pipeline/verify/run-async", headers={"origin": dev, "sec-fetch-site": "same-site"}
+        )
+        assert allowed.status_code == 202
+        other = client.post("/pipeline/verify/run-async", headers={"origin": "http://x.test"})
+        assert other.status_code == 403
+
+
+def test_reads_are_not_refused_for_coming_from_elsewhere(client: TestClient) -> None:
+    response = client.get("/pipeline/health", headers={"origin": "https://evil.example"})
+    assert response.status_code == 200
+
+
+@pytest.fixture
+def small_limit_client(settings: Settings, services: Services) -> Iterator[TestClient]:
+    app = create_app(settings.model_copy(update={"max_request_bytes": 2048}), services=services)
+    with api_client(app) as test_client:
+        yield test_client
+
+
+def test_bodies_over_the_limit_are_413(small_limit_client: TestClient) -> None:
+    big = b'{"metadata": {"pad": "' + b"x" * 4096 + b'"}}'
+    response = small_limit_client.post("/pipeline/verify/run-async", content=big)
+    assert response.status_code == 413
+    assert response.json()["error"] == "request_too_large"
+
+
+def test_streamed_bodies_are_counted_too(small_limit_client: TestClient) -> None:
+    def chunks(count: int) -> Iterator[bytes]:
+        yield b'{"metadata": {"pad": "'
+        for _ in range(count):
+            yield b"x" * 512
+        yield b'"}}'
+
+    over = small_limit_client.post("/pipeline/verify/run-async", content=chunks(8))
+    assert (over.status_code, over.json()["error"]) == (413, "request_too_large")
+    under = small_limit_client.post("/pipeline/verify/run-async", content=chunks(1))
+    assert under.status_code == 202
+    assert under.json()["metadata"] == {"pad": "x" * 512}
+
+
+def test_the_demo_consent_page_may_post_its_form(demo: DemoServer) -> None:
+    # The emulated accounts service speaks Spotify's formats; only the origin rule applies.
+    form = {"content-type": "application/x-www-form-urlencoded", **OWN}
+    decision = "/emulator/spotify/accounts/authorize/decision"
+    answer = demo.client.post(decision, content=b"request=unknown&decision=accept", headers=form)
+    assert answer.status_code not in {403, 415}, answer.text
+    cross = demo.client.post(
+        decision, content=b"request=unknown", headers={**form, "origin": "https://evil.example"}
+    )
+    assert cross.status_code == 403
