@@ -47,6 +47,7 @@ from app.pipeline.rules.engine.evaluate import (
 )
 from app.pipeline.rules.engine.explain import Explanation, explain
 from app.pipeline.rules.engine.stages import RuleResult
+from app.pipeline.rules.fields.discovery import registry_from_payload
 from app.pipeline.rules.library.cache import LibraryCache
 from app.pipeline.rules.library.views import Library, library_from_payload
 from app.pipeline.rules.navidrome.exporter import NspExport, export_nsp
@@ -168,7 +169,10 @@ def preview_payload(
     """Seed payload mode: rule sets over the given `[{track_id, enrichment}]`: each enabled
     rule set's playlist (`rule_id, rule_name, track_ids, track_count`) and the broken ones."""
     rule_sets = structured(rules)
-    evaluation = evaluate_each(rule_sets, library_from_payload(tracks), now=utc_now())
+    library = library_from_payload(tracks)
+    evaluation = evaluate_each(
+        rule_sets, library, now=utc_now(), registry=registry_from_payload(library.views)
+    )
     enabled = [rule_set for rule_set in rule_sets if rule_set.enabled]
     return PayloadPreview(
         playlists=[
