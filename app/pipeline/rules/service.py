@@ -72,6 +72,11 @@ from app.pipeline.rules.rule_sets import (
     stored_rule_sets,
 )
 from app.pipeline.rules.text.printer import TEXT_FIELDS, ParsedRules, format_rules
+from app.pipeline.rules.validation.coverage import (
+    RuleWarning,
+    absent_in_library,
+    field_warnings,
+)
 from app.pipeline.rules.validation.validator import load_rule_sets, rules_invalid_error
 
 log = logging.getLogger(__name__)
@@ -265,8 +270,13 @@ def preview_library(
     nowhere = [track_id for track_id in views.ids if track_id not in lands]
     # Built from the engine's own results: constructed, not validated again (hundreds of
     # thousands of track ids and dropped-track entries at 100,000 tracks).
+    absent = absent_in_library(views)
+    by_id = {rule_set.id: rule_set for rule_set in selection.rule_sets}
     return LibraryPreview.model_construct(
-        playlists=[_library_playlist(result) for result in shown],
+        playlists=[
+            _library_playlist(result, field_warnings(by_id[result.rule_id], absent))
+            for result in shown
+        ],
         partition=PreviewPartition.model_construct(
             tracks=len(views),
             placed=len(lands),
@@ -281,7 +291,7 @@ def preview_library(
     )
 
 
-def _library_playlist(result: RuleResult) -> LibraryPreviewPlaylist:
+def _library_playlist(result: RuleResult, warnings: list[RuleWarning]) -> LibraryPreviewPlaylist:
     return LibraryPreviewPlaylist.model_construct(
         rule_id=result.rule_id,
         rule_name=result.rule_name,
@@ -294,6 +304,7 @@ def _library_playlist(result: RuleResult) -> LibraryPreviewPlaylist:
         pinned=result.pinned,
         duration_ms=result.duration_ms,
         minutes=round(result.duration_ms / 60000, 1),
+        warnings=warnings,
     )
 
 
@@ -401,7 +412,7 @@ def import_nsp_rules(
     """
     imported = import_nsp(data, rule_id=rule_id, name=name)
     rule_set = imported.rule_set
-    _checked, problems, _text = check_rule_set(stores, rule_set.model_dump(mode="json"))
+    problems = check_rule_set(stores, rule_set.model_dump(mode="json")).problems
     if problems:
         rule_set = rule_set.model_copy(update={"enabled": False})
     store_rule_sets(stores, [rule_set])

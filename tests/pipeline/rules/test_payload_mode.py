@@ -81,9 +81,9 @@ def test_a_rule_on_an_alias_in_another_case_reads_the_payload_key(key: str, buil
 
 def test_a_payload_key_wins_over_the_builtin_its_name_only_differs_from_by_case() -> None:
     # The rule says `name`, the caller sent `Name`: the caller's key is the field.
-    assert [
-        p.track_ids for p in preview_payload([_rule("name")], _tracks("Name")).playlists
-    ] == [["t0"]]
+    assert [p.track_ids for p in preview_payload([_rule("name")], _tracks("Name")).playlists] == [
+        ["t0"]
+    ]
 
 
 def test_a_builtin_spelled_exactly_keeps_its_type() -> None:
