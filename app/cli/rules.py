@@ -254,6 +254,7 @@ def rules_import_nsp(
         err.print(f"[yellow]note:[/] {escape(note)}", highlight=False, soft_wrap=True)
     for problem in imported.problems:
         err.print(f"[yellow]to fix:[/] {escape(problem.render())}", highlight=False, soft_wrap=True)
+    _print_warnings(rule_set.id, imported.warnings)
     if imported.problems:
         err.print(
             "saved disabled until the problems above are fixed "

@@ -395,6 +395,10 @@ class NspImportReport(BaseModel):
     problems: list[RuleProblem] = Field(
         description="Why it does not validate against this library (then it is disabled)."
     )
+    warnings: list[RuleWarning] = Field(
+        description="Fields it reads that no track has yet, naming the providers that would "
+        "give them (it is not disabled for that)."
+    )
 
 
 def import_nsp_rules(
@@ -412,11 +416,16 @@ def import_nsp_rules(
     """
     imported = import_nsp(data, rule_id=rule_id, name=name)
     rule_set = imported.rule_set
-    problems = check_rule_set(stores, rule_set.model_dump(mode="json")).problems
-    if problems:
+    checked = check_rule_set(stores, rule_set.model_dump(mode="json"))
+    if checked.problems:
         rule_set = rule_set.model_copy(update={"enabled": False})
     store_rule_sets(stores, [rule_set])
-    return NspImportReport(rule=document(rule_set), notes=imported.notes, problems=problems)
+    return NspImportReport(
+        rule=document(rule_set),
+        notes=imported.notes,
+        problems=checked.problems,
+        warnings=checked.warnings,
+    )
 
 
 def export_nsp_rules(stores: Stores, rule_id: str) -> NspExport:
