@@ -22,6 +22,7 @@ from app.core.models import JobStatus, PipelineJob
 
 if TYPE_CHECKING:
     from app.pipeline.enrichment.service import EnrichmentDetail
+    from app.pipeline.rules.fields.types import FieldInfo
 
 
 def providers(cache_dir: CacheDir = None, demo: Demo = False, as_json: AsJson = False) -> None:
@@ -162,8 +163,11 @@ def coverage(cache_dir: CacheDir = None, demo: Demo = False, as_json: AsJson = F
     out.print(table)
 
 
-def _parse_value(text: str) -> Any:
-    """`120` → 120, `true` → True, `["a","b"]` → list; anything else stays text."""
+def _parse_value(text: str, info: FieldInfo | None = None) -> Any:
+    """`120` → 120, `true` → True, `["a","b"]` → list; anything else stays text. A text or date
+    field (`info`) keeps the text as written (`era=1990` is the text "1990"), lists aside."""
+    if info is not None and info.type in ("text", "date") and not text.startswith("["):
+        return text
     try:
         value = json.loads(text)
     except ValueError:
@@ -199,16 +203,20 @@ def tag(
 ) -> None:
     """Set your own values on tracks: `sap tag ID… mood=happy energy=0.8 -t summer`."""
     from app.pipeline.enrichment.manual import ManualEdit, apply_manual
+    from app.pipeline.rules.rule_sets import field_registry
 
     track_ids, assignments = _split(items)
+    stores = _services(cache_dir, demo).stores
+    registry = field_registry(stores) if assignments else None
     values: dict[str, Any] = {}
     for assignment in assignments:
         if "=" not in assignment:
             _fail(f"{assignment!r} is neither a track id nor key=value")
         key, _, text = assignment.partition("=")
-        values[key.strip()] = _parse_value(text.strip())
+        info = registry.resolve(key.strip()) if registry is not None else None
+        values[key.strip()] = _parse_value(text.strip(), info)
     edit = ManualEdit(set=values, add_tags=add_tag or [])
-    _report_manual(apply_manual(_services(cache_dir, demo).stores, track_ids, edit), as_json)
+    _report_manual(apply_manual(stores, track_ids, edit, registry=registry), as_json)
 
 
 def untag(

@@ -11,6 +11,7 @@ from rich.table import Table
 from app.cli.common import (
     AsJson,
     CacheDir,
+    Demo,
     _fail,
     _manager,
     _print_job,
@@ -32,10 +33,13 @@ def jobs_list(
     limit: Annotated[int, typer.Option(min=1, max=500)] = 20,
     offset: Annotated[int, typer.Option(min=0)] = 0,
     cache_dir: CacheDir = None,
+    demo: Demo = False,
     as_json: AsJson = False,
 ) -> None:
     """List jobs, newest first."""
-    items, total = _manager(cache_dir).list(step=step, status=status_, limit=limit, offset=offset)
+    items, total = _manager(cache_dir, demo).list(
+        step=step, status=status_, limit=limit, offset=offset
+    )
     if as_json:
         _print_json(
             {
@@ -68,9 +72,11 @@ def jobs_list(
 
 
 @jobs_app.command("show")
-def jobs_show(job_id: str, cache_dir: CacheDir = None, as_json: AsJson = False) -> None:
+def jobs_show(
+    job_id: str, cache_dir: CacheDir = None, demo: Demo = False, as_json: AsJson = False
+) -> None:
     """Show one job."""
-    job = _manager(cache_dir).get(job_id)
+    job = _manager(cache_dir, demo).get(job_id)
     if as_json:
         _print_json(job.model_dump(mode="json"))
     else:
@@ -78,16 +84,20 @@ def jobs_show(job_id: str, cache_dir: CacheDir = None, as_json: AsJson = False) 
 
 
 @jobs_app.command("cancel")
-def jobs_cancel(job_id: str, cache_dir: CacheDir = None) -> None:
+def jobs_cancel(job_id: str, cache_dir: CacheDir = None, demo: Demo = False) -> None:
     """Cancel a pending job, or ask a running one (even in the server) to stop."""
-    job = _manager(cache_dir).cancel(job_id)
+    job = _manager(cache_dir, demo).cancel(job_id)
     out.print(f"{job.id}: {job.status.value} ({job.message})")
 
 
 @jobs_app.command("rerun")
-def jobs_rerun(job_id: str, cache_dir: CacheDir = None, as_json: AsJson = False) -> None:
+def jobs_rerun(
+    job_id: str, cache_dir: CacheDir = None, demo: Demo = False, as_json: AsJson = False
+) -> None:
     """Run a finished (e.g. interrupted) job's step again, here, with the same metadata."""
-    manager = _manager(cache_dir)
+    # Any step may talk to Spotify (fetch, diff, apply, sync): in demo mode the re-run gets
+    # the demo's built-in emulator, as the command that first ran the step did.
+    manager = _manager(cache_dir, demo, spotify=True)
     old = manager.get(job_id)
     if not old.status.finished:
         _fail(f"job {job_id} is still {old.status.value}; cancel it first")

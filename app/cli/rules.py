@@ -8,7 +8,7 @@ import shlex
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -33,11 +33,12 @@ from app.pipeline.rules.engine.explain import ExplainedCondition, ExplainedGroup
 from app.pipeline.rules.previews import LibraryPreview
 from app.pipeline.rules.rule_files import apply_rules_file, parse_rules_file, validate_rules_file
 from app.pipeline.rules.rule_sets import (
+    RenderedWarning,
     delete_rule_set,
     document,
     get_rule_set,
+    save_rule_set,
     stored_rule_sets,
-    upsert_rule_set,
     validation_report,
 )
 from app.pipeline.rules.service import (
@@ -47,6 +48,7 @@ from app.pipeline.rules.service import (
     preview_library,
 )
 from app.pipeline.rules.text.printer import format_rules
+from app.pipeline.rules.validation.coverage import RuleWarning
 
 rules_app = typer.Typer(
     help="Manage playlist rule sets (JSON or text syntax).", no_args_is_help=True
@@ -71,6 +73,20 @@ def _checked(action: Callable[[], T]) -> T:
                 soft_wrap=True,
             )
         raise typer.Exit(1) from None
+
+
+def _print_warnings(rule_id: object, warnings: Sequence[RuleWarning]) -> None:
+    """The warnings of a rule set on stderr (fields no track has yet): as rendered, with the
+    source line and a caret when they have one; they never change the exit code."""
+    for warning in warnings:
+        line = warning.rendered if isinstance(warning, RenderedWarning) else _one_line(warning)
+        err.print(
+            f"[yellow]warning:[/] {escape(f'[{rule_id}] {line}')}", highlight=False, soft_wrap=True
+        )
+
+
+def _one_line(warning: RuleWarning) -> str:
+    return warning.message + (f" — {warning.hint}" if warning.hint else "")
 
 
 def _read(source: str) -> str:
@@ -127,8 +143,9 @@ def rules_add(
     payload: dict[str, Any] = {"id": rule_id, "name": name, "text": body}
     if target:
         payload["target_playlist_name"] = target
-    rule_set = _checked(lambda: upsert_rule_set(_stores(cache_dir, demo), payload))
+    rule_set = _checked(lambda: save_rule_set(_stores(cache_dir, demo), payload))
     out.print(escape(f"saved [{rule_set.id}] {rule_set.name}"), highlight=False)
+    _print_warnings(rule_set.id, rule_set.warnings)
 
 
 @rules_app.command("edit")
@@ -146,8 +163,9 @@ def rules_edit(rule_id: str, cache_dir: CacheDir = None, demo: Demo = False) -> 
     finally:
         path.unlink(missing_ok=True)
     payload = {**rule_set.model_dump(mode="json"), "text": text}
-    saved = _checked(lambda: upsert_rule_set(stores, payload))
+    saved = _checked(lambda: save_rule_set(stores, payload))
     out.print(escape(f"saved [{saved.id}] {saved.name}"), highlight=False)
+    _print_warnings(saved.id, saved.warnings)
 
 
 @rules_app.command("rm")
@@ -176,7 +194,7 @@ def rules_validate(
         payloads = stores.rules.load_rules()
         reports = [validation_report(stores, payload) for payload in payloads]
         file_errors = []
-    failed = 0
+    failed = warned = 0
     for payload, report in zip(payloads, reports, strict=True):
         for error in report.errors:
             err.print(
@@ -184,11 +202,14 @@ def rules_validate(
                 highlight=False,
                 soft_wrap=True,
             )
+        _print_warnings(payload.get("id"), report.warnings)
         failed += not report.valid
+        warned += len(report.warnings)
     for error in file_errors:  # e.g. rule sets of the file referring to each other in a cycle
         err.print(f"[bold red]{escape(error.message)}[/]", highlight=False, soft_wrap=True)
     across = f", {len(file_errors)} problem(s) across rule sets" if file_errors else ""
-    out.print(f"{len(payloads) - failed} valid, {failed} invalid{across}")
+    warnings = f", {warned} warning(s)" if warned else ""
+    out.print(f"{len(payloads) - failed} valid, {failed} invalid{across}{warnings}")
     if failed or file_errors:
         raise typer.Exit(1)
 
@@ -210,6 +231,8 @@ def rules_apply_file(path: Path, cache_dir: CacheDir = None, demo: Demo = False)
     content = path.read_text(encoding="utf-8")
     saved = _checked(lambda: apply_rules_file(_stores(cache_dir, demo), content))
     out.print(f"saved {len(saved)} rule set(s): {', '.join(rs.id for rs in saved)}")
+    for rule_set in saved:
+        _print_warnings(rule_set.id, rule_set.warnings)
 
 
 @rules_app.command("import-nsp")
@@ -231,6 +254,7 @@ def rules_import_nsp(
         err.print(f"[yellow]note:[/] {escape(note)}", highlight=False, soft_wrap=True)
     for problem in imported.problems:
         err.print(f"[yellow]to fix:[/] {escape(problem.render())}", highlight=False, soft_wrap=True)
+    _print_warnings(rule_set.id, imported.warnings)
     if imported.problems:
         err.print(
             "saved disabled until the problems above are fixed "
@@ -318,7 +342,10 @@ def preview(
 
 
 def _exit_if_all_broken(result: LibraryPreview) -> None:
-    """One line per broken rule set; exit 1 if nothing could be previewed because of them."""
+    """One line per warning and per broken rule set; exit 1 if nothing could be previewed
+    because of broken ones (warnings never change the exit code)."""
+    for playlist in result.playlists:
+        _print_warnings(playlist.rule_id, playlist.warnings)
     _print_broken(result.broken)
     if result.broken and not result.playlists:
         raise typer.Exit(1)

@@ -189,7 +189,8 @@ def sync(
 ) -> None:
     """Fetch, enrich, plan every rule set and (with --yes) apply what no guard stops; for cron.
 
-    Exits 1 when a guard skipped a playlist or an apply failed, naming the reason."""
+    Exits 1 when a guard skipped a playlist or an apply failed, naming the reason. A dry run
+    (or no --yes) reports the same guards and exits as the real run would."""
     manager = _manager(cache_dir, demo, spotify=True)
     metadata = {
         "rule_ids": rule or None,
@@ -206,7 +207,12 @@ def sync(
         _print_json(job.payload)
     report = SyncReport.model_validate(job.payload)
     if not as_json:
-        table = Table("plan", "rule set", "playlist", "changes", "outcome")
+        caption = (
+            "dry run: nothing written; `planned` ones would be applied with --yes"
+            if report.dry_run
+            else None
+        )
+        table = Table("plan", "rule set", "playlist", "changes", "outcome", caption=caption)
         for entry in report.plans:
             summary = entry.summary
             table.add_row(

@@ -200,6 +200,51 @@ def test_bad_requests_get_a_clear_4xx(
     assert needle in response.text
 
 
+def test_manual_values_are_checked_against_their_fields_type(
+    client: TestClient, env: ProviderEnv
+) -> None:
+    ids = [s.track_id for s in env.library.liked[:2]]
+    before = env.stores.enrichments.load()
+    # `energy` is a number (ReccoBeats declares it, even before any run), `tonal` true/false.
+    patched = client.patch(f"/data/enrichments/{ids[0]}", json={"set": {"energy": "abc"}})
+    assert patched.status_code == 422, patched.text
+    assert patched.json() == {
+        "error": "manual_value_invalid",
+        "detail": "'energy' takes a number (got 'abc')",
+    }
+    bulk = client.post(
+        "/data/enrichments/manual",
+        json={"track_ids": ids, "set": {"energy": 0.5, "tonal": "yes", "mine": "free"}},
+    )
+    assert bulk.status_code == 422, bulk.text
+    assert bulk.json()["detail"] == "'tonal' takes true/false (got 'yes')"
+    assert env.stores.enrichments.load() == before
+    ok = client.patch(f"/data/enrichments/{ids[0]}", json={"set": {"energy": 0.5, "mine": 3}})
+    assert ok.status_code == 200, ok.text
+    assert ok.json()["view"] == {"energy": 0.5, "mine": 3}
+
+
+def test_removing_nothing_is_a_404_naming_it(client: TestClient, env: ProviderEnv) -> None:
+    ids = [s.track_id for s in env.library.liked[:2]]
+    client.patch(f"/data/enrichments/{ids[0]}", json={"set": {"mood": "calm"}})
+    missing = client.patch(f"/data/enrichments/{ids[1]}", json={"unset": ["mood"]})
+    assert missing.status_code == 404, missing.text
+    assert missing.json() == {
+        "error": "manual_value_not_found",
+        "detail": "nothing to remove: no track given has your value 'mood' (only your own "
+        "values can be removed; providers' values stay)",
+    }
+    untagged = client.post(
+        "/data/enrichments/manual", json={"track_ids": ids, "remove_tags": ["jazz"]}
+    )
+    assert untagged.status_code == 404, untagged.text
+    assert untagged.json()["detail"] == "nothing to remove: no track given has the tag 'jazz'"
+    # Removed from one of the tracks given: done, and the report says what is left.
+    removed = client.post("/data/enrichments/manual", json={"track_ids": ids, "unset": ["mood"]})
+    assert removed.status_code == 200, removed.text
+    assert removed.json() == {"updated": 2, "manual": {ids[0]: None, ids[1]: None}}
+
+
 def test_v1_external_step_runs_the_enabled_providers(client: TestClient, env: ProviderEnv) -> None:
     response = client.post(
         "/pipeline/external", json={"metadata": {"providers": ["reccobeats", "deezer"]}}

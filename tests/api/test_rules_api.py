@@ -17,8 +17,10 @@ from typing import Any
 import pytest
 
 from app.core.models import TrackEnrichment
+from app.pipeline.rules.fields.declared import declared_fields
 from tests.helpers.spotify_env import DemoServer
 
+DECLARED = declared_fields()
 GENRES: list[list[str]] = [["rock"], ["Jazz", "indie rock"], ["metal"], []]
 
 
@@ -146,6 +148,8 @@ def test_upsert_json_and_text_then_list_get_delete(library: Library) -> None:
         ("loud", saved["text"]),
         ("calm", calm["text"]),
     ]
+    # The save answers the document and its warnings (none here: every field has values).
+    assert calm.pop("warnings") == []
     assert client.get("/data/rules/calm").json() == calm
 
     # Upsert by id replaces in place.
@@ -198,7 +202,7 @@ def test_a_seed_rule_set_loads_saves_and_evaluates_unchanged(library: Library) -
 
     # Saved back through the API: same document.
     saved = post_rule(library, seed)
-    assert {k: v for k, v in saved.items() if k != "text"} == {
+    assert {k: v for k, v in saved.items() if k not in ("text", "warnings")} == {
         k: v for k, v in loaded.items() if k != "text"
     }
 
@@ -286,7 +290,7 @@ def test_validate_reports_without_saving(library: Library) -> None:
         "/data/rules/validate", json={"id": "g", "name": "G", "text": "energy > 0.5"}
     )
     assert good.status_code == 200
-    assert good.json() == {"valid": True, "errors": []}
+    assert good.json() == {"valid": True, "errors": [], "warnings": []}
     bad = client.post(
         "/data/rules/validate",
         json={"id": "b", "name": "B", "text": "energyy > 0.5 and tempo > 120"},
@@ -296,10 +300,53 @@ def test_validate_reports_without_saving(library: Library) -> None:
     assert report["valid"] is False
     assert [(e["line"], e["column"], e["message"], e["hint"]) for e in report["errors"]] == [
         (1, 1, "unknown field 'energyy'", "did you mean 'energy'?"),
-        (1, 19, "unknown field 'tempo'", None),  # nothing close to 'tempo'
     ]
     assert report["errors"][0]["rendered"].endswith("energyy > 0.5 and tempo > 120\n^^^^^^^")
+    # No track has `tempo` yet (no Deezer or ReccoBeats run): a warning, not an error.
+    assert report["warnings"] == [
+        {
+            "message": "no track has 'tempo' yet",
+            "line": 1,
+            "column": 19,
+            "length": 5,
+            "path": "rules.conditions[1].field",
+            "hint": "run enrichment for deezer or reccobeats: "
+            "`sap enrich --provider deezer --provider reccobeats`",
+            "field": "tempo",
+            "providers": ["deezer", "reccobeats"],
+            "rendered": "line 1, column 19: no track has 'tempo' yet — run enrichment for "
+            "deezer or reccobeats: `sap enrich --provider deezer --provider reccobeats`\n"
+            "energyy > 0.5 and tempo > 120\n                  ^^^^^",
+        }
+    ]
     assert client.get("/data/rules").json() == []
+
+
+def test_a_rule_on_a_field_no_track_has_yet_is_saved_and_previewed_with_a_warning(
+    library: Library,
+) -> None:
+    client = library.client
+    saved = client.post("/data/rules", json={"id": "fast", "name": "Fast", "text": "tempo > 120"})
+    assert saved.status_code == 200, saved.text
+    body = saved.json()
+    assert body["id"] == "fast" and body["text"] == "tempo > 120"
+    assert [(w["field"], w["providers"]) for w in body["warnings"]] == [
+        ("tempo", ["deezer", "reccobeats"])
+    ]
+    assert [d["id"] for d in stored_documents(library.server)] == ["fast"]
+    [playlist] = preview(library, rule_ids=["fast"])["playlists"]
+    assert playlist["track_ids"] == []
+    assert [(w["field"], w["message"]) for w in playlist["warnings"]] == [
+        ("tempo", "no track has 'tempo' yet")
+    ]
+    loud = post_rule(library, {"id": "loud", "name": "Loud", "text": "energy >= 0.5"})
+    assert loud["warnings"] == []
+    # The answers are typed in the published schema.
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    assert "warnings" in schemas["ValidationReport"]["properties"]
+    assert "warnings" in schemas["SavedRuleSet"]["properties"]
+    assert "warnings" in schemas["LibraryPreviewPlaylist"]["properties"]
+    assert set(schemas["RenderedWarning"]["properties"]) >= {"field", "providers", "rendered"}
 
 
 def test_parse_and_format_round_trip(library: Library) -> None:
@@ -371,8 +418,13 @@ def test_fields_list_builtins_and_discovered_enrichment_keys(library: Library) -
         "track",
         "energy",
         "genres",
+        *sorted((name for name in DECLARED if name not in ("energy", "genres")), key=str.casefold),
     ]
     by_name = {row["name"]: row for row in rows}
+    # Fields a provider gives that no track has yet: listed after, with coverage 0.
+    assert (by_name["tempo"]["coverage"], by_name["tempo"]["providers"]) == (0.0, [])
+    assert by_name["tempo"]["declared_by"] == ["deezer", "reccobeats"]
+    assert by_name["genres"]["declared_by"] == ["musicbrainz", "deezer"]
     energy, genres = by_name["energy"], by_name["genres"]
     assert (energy["type"], energy["list"], energy["origin"]) == ("number", False, "enrichment")
     assert energy["providers"] == ["reccobeats"]

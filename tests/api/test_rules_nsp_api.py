@@ -91,6 +91,16 @@ def test_a_field_unknown_here_is_imported_but_disabled(client: TestClient) -> No
     assert [problem["path"] for problem in body["problems"]] == ["rules.conditions[0].field"]
 
 
+def test_a_field_no_track_has_yet_is_imported_enabled_with_a_warning(client: TestClient) -> None:
+    # Navidrome's bpm is our tempo, which Deezer and ReccoBeats give: valid, not there yet.
+    nsp = {"name": "Fast", "all": [{"gt": {"bpm": 140}}]}
+    body = client.post("/data/rules/import-nsp", json={"nsp": nsp, "id": "fast"}).json()
+    assert body["rule"]["enabled"] is True and body["problems"] == []
+    assert [(w["field"], w["providers"]) for w in body["warnings"]] == [
+        ("tempo", ["deezer", "reccobeats"])
+    ]
+
+
 def test_an_invalid_file_is_422_naming_the_problem(client: TestClient) -> None:
     bad = {"name": "x", "all": [{"inTheRange": {"year": [1980]}}]}
     response = client.post("/data/rules/import-nsp", json={"nsp": bad})

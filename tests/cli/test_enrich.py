@@ -67,6 +67,35 @@ def test_tag_and_untag(fetched: Path, library: GeneratedLibrary) -> None:
     assert sap_json(fetched, "enrichment", second, "--demo")["view"] == {"mood": "calm"}
 
 
+def test_tag_checks_values_against_the_fields_type(
+    fetched: Path, library: GeneratedLibrary
+) -> None:
+    track = library.liked[0].track_id
+    code, out, err = sap(fetched, "tag", track, "energy=abc", "--demo")
+    assert (code, out) == (1, "")
+    assert err.splitlines() == ["error: 'energy' takes a number (got 'abc')"]
+    assert sap_json(fetched, "enrichment", track, "--demo")["view"] == {}
+    # Read as the field's type: `era` is text (the LLM's decade), `energy` a number.
+    out = sap_json(fetched, "tag", track, "era=1990", "energy=0.7", "mine=12", "--demo")
+    assert out[track] == {"era": "1990", "energy": 0.7, "mine": 12}
+
+
+def test_untag_of_nothing_exits_1_saying_so(fetched: Path, library: GeneratedLibrary) -> None:
+    track = library.liked[0].track_id
+    assert sap(fetched, "tag", track, "mood=calm", "--demo")[0] == 0
+    code, out, err = sap(fetched, "untag", track, "nosuchkey", "--demo")
+    assert (code, out) == (1, "")
+    assert err.splitlines() == [
+        "error: nothing to remove: no track given has your value 'nosuchkey' (only your own "
+        "values can be removed; providers' values stay)"
+    ]
+    code, _, err = sap(fetched, "untag", track, "-t", "jazz", "--demo")
+    assert code == 1
+    assert err.splitlines() == ["error: nothing to remove: no track given has the tag 'jazz'"]
+    assert sap_json(fetched, "enrichment", track, "--demo")["view"] == {"mood": "calm"}
+    assert sap_json(fetched, "untag", track, "mood", "--demo") == {track: None}
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -252,3 +252,41 @@ def test_preview_shows_the_others_and_a_line_per_broken_rule_set(
     # Nothing could be previewed: exit 1, and why.
     code, _, err = sap(cache_dir, "preview", "bad")
     assert code == 1 and "broken: [bad]" in err
+
+
+def test_a_rule_on_a_field_no_track_has_yet_warns_and_is_saved(
+    cache_dir: Path, fetched: list[str], tmp_path: Path
+) -> None:
+    # Fetched, never enriched: no track has `energy` yet.
+    warning = (
+        "warning: [calm] line 1, column 1: no track has 'energy' yet — run enrichment for "
+        "reccobeats: `sap enrich --provider reccobeats`"
+    )
+    code, out, err = sap(cache_dir, "rules", "add", "calm", "--name", "Calm", "energy < 0.4")
+    assert code == 0, err
+    assert out.strip() == "saved [calm] Calm"
+    assert err.splitlines() == [warning, "energy < 0.4", "^^^^^^"]
+    assert [d["id"] for d in stores(cache_dir).rules.load_rules()] == ["calm"]
+
+    code, out, err = sap(cache_dir, "rules", "validate")  # the stored JSON: paths, no text
+    assert (code, out.strip()) == (0, "1 valid, 0 invalid, 1 warning(s)")
+    assert err.splitlines() == [warning.replace("line 1, column 1", "rules.conditions[0].field")]
+
+    rules_file = tmp_path / "my.rules"
+    rules_file.write_text("[calm] Calm\nenergy < 0.4\n", encoding="utf-8")
+    code, out, err = sap(cache_dir, "rules", "validate", str(rules_file))
+    assert (code, out.strip()) == (0, "1 valid, 0 invalid, 1 warning(s)")
+    assert err.splitlines()[0] == warning.replace("line 1", "line 2")
+    code, out, err = sap(cache_dir, "rules", "apply-file", str(rules_file))
+    assert (code, out.strip()) == (0, "saved 1 rule set(s): calm")
+    assert err.splitlines()[0] == warning.replace("line 1", "line 2")
+
+    code, out, err = sap(cache_dir, "preview")
+    assert code == 0
+    assert err.splitlines() == [
+        "warning: [calm] no track has 'energy' yet — run enrichment for reccobeats: "
+        "`sap enrich --provider reccobeats`"
+    ]
+    [playlist] = sap_json(cache_dir, "preview")["playlists"]
+    assert playlist["track_ids"] == []
+    assert [w["field"] for w in playlist["warnings"]] == ["energy"]

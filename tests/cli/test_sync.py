@@ -81,9 +81,26 @@ def test_unattended_sync(ready: Path) -> None:
     assert [p["outcome"] for p in done["plans"]] == ["applied"]
     again = sap_json(ready, "sync", "--yes", "--no-enrich")
     assert [p["outcome"] for p in again["plans"]] == ["unchanged"]
+    code, out, _ = sap(ready, "sync", "--dry-run", "--no-enrich")
+    assert code == 0 and "unchanged" in out and "dry run: nothing written" in out
     edit_rule(ready, value=400)
+    # The dry run reports the guard and the exit status the real run then has.
+    dry = sap_json_any(ready, "sync", "--dry-run", "--no-enrich", "--no-fetch")
+    assert dry["ok"] is False and dry["dry_run"] is True
+    [outcome] = [p["outcome"] for p in dry["plans"]]
+    assert outcome.startswith("skipped (remove_share: ")
+    code, out, _ = sap(ready, "sync", "--dry-run", "--no-enrich", "--no-fetch")
+    assert code == 1 and "skipped" in out and "remove_share" in out
     code, out, _ = sap(ready, "sync", "--yes", "--no-enrich", "--no-fetch")
     assert code == 1 and "skipped" in out and "remove_share" in out
+    done = sap_json_any(ready, "sync", "--yes", "--no-enrich", "--no-fetch")
+    assert [p["outcome"] for p in done["plans"]] == [outcome] and done["ok"] is False
+
+
+def sap_json_any(cache_dir: Path, *args: str) -> Any:
+    """The `--json` output of a command, whatever its exit code."""
+    _code, out, _err = sap(cache_dir, *args, "--json")
+    return json.loads(out)
 
 
 def add_broken_rule_sets(cache_dir: Path) -> None:

@@ -17,13 +17,14 @@ from app.pipeline.rules.navidrome.exporter import NspExport
 from app.pipeline.rules.previews import LibraryPreview, PayloadPreview
 from app.pipeline.rules.rule_sets import (
     RuleSetDocument,
+    SavedRuleSet,
     ValidationReport,
     delete_rule_set,
     document,
     field_registry,
     get_rule_set,
+    save_rule_set,
     stored_rule_sets,
-    upsert_rule_set,
     validation_report,
 )
 from app.pipeline.rules.service import (
@@ -67,9 +68,17 @@ def get_rule(rule_id: RuleId, services: ServicesDep) -> RuleSetDocument:
     return document(get_rule_set(services.stores, rule_id))
 
 
-@router.post("/data/rules", summary="Create or replace a rule set (by id)")
-def upsert_rule(body: RuleSetBody, services: ServicesDep) -> RuleSetDocument:
-    return document(upsert_rule_set(services.stores, body))
+@router.post(
+    "/data/rules",
+    summary="Create or replace a rule set (by id)",
+    description=(
+        "Saved only when valid (422 `rules_invalid` with every problem otherwise). A field no "
+        "track has yet (its provider has not run) does not stop it: the answer lists it under "
+        "`warnings`, naming the providers that would give it."
+    ),
+)
+def upsert_rule(body: RuleSetBody, services: ServicesDep) -> SavedRuleSet:
+    return save_rule_set(services.stores, body)
 
 
 @router.delete(

@@ -13,6 +13,13 @@ A track's manual values are one `TrackEnrichment` with source ``manual``:
   adding it again un-hides it;
 - an edit that leaves nothing removes the manual entry.
 
+Values are checked against their field's type in the field registry of the stored library
+(built-in, found in the library, or declared by a provider): `energy` takes a number, so
+``"abc"`` is refused (422 ``manual_value_invalid``, naming each key and the type it takes); a
+key the registry does not know is free. Removing nothing is refused too (404
+``manual_value_not_found``): a key to unset that is none of the tracks' own values, or a tag
+to take off that none of them shows. Nothing is written unless the whole edit is fine.
+
 Keys are field names (letters, digits, ``_`` and ``.``); built-in track fields (``name``,
 ``year``, ``artists``…) come from Spotify and cannot be overridden, so they are refused with a
 clear message rather than silently ignored by the rules.
@@ -20,6 +27,7 @@ clear message rather than silently ignored by the rules.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -30,9 +38,14 @@ from app.core.errors import NotFoundError, UnprocessableError
 from app.core.models import TrackEnrichment, utc_now
 from app.data import Stores
 from app.data.enrichments import entry_json
-from app.pipeline.rules.fields.types import BUILTIN_FIELDS
-from app.pipeline.rules.library.enrichment_view import REMOVED_TAGS_KEY
+from app.pipeline.rules.fields.registry import FieldRegistry
+from app.pipeline.rules.fields.types import BUILTIN_FIELDS, FieldInfo, FieldType
+from app.pipeline.rules.library.enrichment_view import REMOVED_TAGS_KEY, build_enrichment_view
+from app.pipeline.rules.rule_sets import field_registry
+from app.pipeline.rules.validation.conditions import short_value
+from app.pipeline.rules.values import is_date_like
 from app.providers.manual import MANUAL_SOURCE, MANUAL_VERSION
+from app.providers.registry import PROVIDERS
 
 KEY_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 RESERVED_KEYS = frozenset({info.name for info in BUILTIN_FIELDS} | {"tags", REMOVED_TAGS_KEY})
@@ -64,8 +77,8 @@ def _check_value(key: str, value: Any) -> Any:
     for item in items:
         if isinstance(item, str) and len(item) > MAX_TEXT_LENGTH:
             raise ValueError(f"{key}: text longer than {MAX_TEXT_LENGTH} characters")
-        if isinstance(item, float) and item != item:  # NaN
-            raise ValueError(f"{key}: NaN is not a value")
+        if isinstance(item, float) and not math.isfinite(item):  # NaN, or Infinity from JSON
+            raise ValueError(f"{key}: {item} is not a value")
     return value
 
 
@@ -140,11 +153,91 @@ def edited_categories(current: Mapping[str, Any], edit: ManualEdit) -> dict[str,
     return categories
 
 
+def type_problem(key: str, value: Value, info: FieldInfo) -> str | None:
+    """Why `value` does not fit the field `info` (``'energy' takes a number (got 'abc')``),
+    or None. A list field takes one value or a list; a single-valued field, one value."""
+    expected = {"text": "text", "number": "a number", "date": "a date", "bool": "true/false"}[
+        info.type
+    ]
+    if info.is_list:
+        expected = f"{expected} or a list of {info.type}"
+    elif isinstance(value, list):
+        return f"{key!r} takes {expected}, not a list (got {short_value(value)})"
+    items = value if isinstance(value, list) else [value]
+    if all(_fits(item, info.type) for item in items):
+        return None
+    return f"{key!r} takes {expected} (got {short_value(value)})"
+
+
+def _fits(item: Scalar, field_type: FieldType) -> bool:
+    if field_type == "number":
+        return isinstance(item, int | float) and not isinstance(item, bool)
+    if field_type == "bool":
+        return isinstance(item, bool)
+    if field_type == "date":
+        return isinstance(item, str) and is_date_like(item)
+    return isinstance(item, str)
+
+
+def check_types(values: Mapping[str, Value], registry: FieldRegistry) -> None:
+    """Every value of `values` against its field's type in `registry` (a key it does not
+    know is free); one 422 naming each key that does not fit and the type it takes."""
+    problems = []
+    for key, value in values.items():
+        info = registry.resolve(key)
+        problem = None if info is None else type_problem(key, value, info)
+        if problem is not None:
+            problems.append(problem)
+    if problems:
+        raise UnprocessableError("; ".join(problems), code="manual_value_invalid")
+
+
+def check_removals(stores: Stores, track_ids: Sequence[str], edit: ManualEdit) -> None:
+    """404 when a key to unset or a tag to take off is on none of the tracks: removing
+    nothing is a mistake to say (a typo, or a provider's value, which only it can change)."""
+    if not (edit.unset or edit.remove_tags):
+        return
+    keys: set[str] = set()
+    tags: set[str] = set()
+    precedence = PROVIDERS.precedence()
+    for entries in stores.enrichments.entries_for(set(track_ids)).values():
+        manual = next((e for e in entries if e.source == MANUAL_SOURCE), None)
+        if manual is not None:
+            keys.update(manual.categories)
+        view = build_enrichment_view(entries, precedence)
+        shown = view.get("tags")
+        if isinstance(shown, list):
+            tags.update(_fold(tag for tag in shown if isinstance(tag, str)))
+    missing_keys = [key for key in edit.unset if key not in keys]
+    missing_tags = [tag for tag in edit.remove_tags if tag.casefold() not in tags]
+    parts = []
+    if missing_keys:
+        noun = "your value" if len(missing_keys) == 1 else "your values"
+        parts.append(
+            f"no track given has {noun} {', '.join(map(repr, missing_keys))} (only your own "
+            "values can be removed; providers' values stay)"
+        )
+    if missing_tags:
+        noun = "the tag" if len(missing_tags) == 1 else "the tags"
+        parts.append(f"no track given has {noun} {', '.join(map(repr, missing_tags))}")
+    if parts:
+        raise NotFoundError("nothing to remove: " + "; ".join(parts), code="manual_value_not_found")
+
+
 def apply_manual(
-    stores: Stores, track_ids: Sequence[str], edit: ManualEdit
+    stores: Stores,
+    track_ids: Sequence[str],
+    edit: ManualEdit,
+    *,
+    registry: FieldRegistry | None = None,
 ) -> dict[str, TrackEnrichment | None]:
     """Apply `edit` to every track (one streaming rewrite of the store); returns each track's
-    new manual entry (None when no manual value is left)."""
+    new manual entry (None when no manual value is left).
+
+    Checked first, and nothing is written unless all is well: the tracks exist, each value
+    set fits its field's type (`registry`: default, the field registry of the stored library;
+    `check_types`), and each key unset or tag taken off is on one of the tracks
+    (`check_removals`)."""
     if not track_ids:
         raise UnprocessableError("no track ids given", code="no_tracks")
     wanted = set(track_ids)
@@ -156,6 +249,9 @@ def apply_manual(
             f"{len(unknown)} track id(s) are not in the fetched library: {shown}",
             code="track_not_found",
         )
+    if edit.set:
+        check_types(edit.set, registry if registry is not None else field_registry(stores))
+    check_removals(stores, track_ids, edit)
     results: dict[str, TrackEnrichment | None] = {}
 
     def change(track_id: str, stored: list[dict[str, Any]] | None, _: object) -> list[Any]:

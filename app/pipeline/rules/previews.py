@@ -4,6 +4,7 @@ rule sets that could not be previewed.
     preview = preview_library(stores, services.library)      # a LibraryPreview
     preview.playlists[0].track_ids, preview.partition.nowhere.count
     [broken.rule_id for broken in preview.broken]             # skipped, each with its problems
+    preview.playlists[0].warnings                             # fields no track has yet
 
 `rules.service` makes them (`preview_library`, `preview_payload`, `broken_rule_set`); the API
 answers them as they are, the CLI prints them, and build and sync planning carry the
@@ -16,6 +17,7 @@ from pydantic import BaseModel, Field
 
 from app.core.rules import RuleProblem
 from app.pipeline.rules.engine.stages import Stage
+from app.pipeline.rules.validation.coverage import RuleWarning
 
 __all__ = [
     "BrokenRuleSet",
@@ -64,6 +66,11 @@ class LibraryPreviewPlaylist(PreviewPlaylist):
     pinned: list[str]
     duration_ms: int
     minutes: float
+    warnings: list[RuleWarning] = Field(
+        default_factory=list,
+        description="Fields the rule set reads that no track has yet, each naming the "
+        "providers that would give it: why a playlist may be empty.",
+    )
 
 
 class PreviewOverlap(BaseModel):

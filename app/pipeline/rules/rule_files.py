@@ -18,10 +18,12 @@ from app.core.rules import PlaylistRuleSet
 from app.data import Stores
 from app.pipeline.rules.rule_sets import (
     RenderedProblem,
+    SavedRuleSet,
     ValidationReport,
     check_rule_set,
     field_registry,
     problems_report,
+    saved,
     store_rule_sets,
     stored_rule_sets,
 )
@@ -93,24 +95,26 @@ def validate_rules_file(stores: Stores, payloads: Sequence[Mapping[str, Any]]) -
     reports: list[ValidationReport] = []
     valid: list[PlaylistRuleSet] = []
     for payload in payloads:
-        rule_set, problems, text = check_rule_set(
+        rule_set, problems, text, warnings = check_rule_set(
             stores, payload, registry=registry, existing=existing
         )
-        reports.append(problems_report(problems, text))
+        reports.append(problems_report(problems, text, warnings))
         if rule_set is not None:
             valid.append(rule_set)
     cycles = check_references(stored_outside(stores, payloads) + valid)
     return RulesFileReport(rule_sets=reports, errors=problems_report(cycles, None).errors)
 
 
-def apply_rules_file(stores: Stores, content: str) -> list[PlaylistRuleSet]:
-    """Validate every rule set of a file, then upsert them all (nothing if one is invalid)."""
+def apply_rules_file(stores: Stores, content: str) -> list[SavedRuleSet]:
+    """Validate every rule set of a file, then upsert them all (nothing if one is invalid);
+    each is answered with its warnings (fields no track has yet)."""
     payloads = parse_rules_file(content)
     registry = field_registry(stores)
     others = stored_outside(stores, payloads)
     checked: list[PlaylistRuleSet] = []
+    answers: list[SavedRuleSet] = []
     for payload in payloads:
-        rule_set, problems, text = check_rule_set(
+        rule_set, problems, text, warnings = check_rule_set(
             stores, payload, registry=registry, existing=others + _placeholders(payloads)
         )
         if rule_set is None:
@@ -122,11 +126,12 @@ def apply_rules_file(stores: Stores, content: str) -> list[PlaylistRuleSet]:
                 text=text,
             )
         checked.append(rule_set)
+        answers.append(saved(rule_set, warnings, text))
     cycles = check_references(others + checked)
     if cycles:
         raise rules_invalid_error(cycles)
     store_rule_sets(stores, checked)
-    return checked
+    return answers
 
 
 def stored_outside(stores: Stores, payloads: Sequence[Mapping[str, Any]]) -> list[PlaylistRuleSet]:

@@ -3,24 +3,28 @@
 A rule set arrives as JSON, or as JSON whose `text` holds the rules and clauses in the text
 syntax (id, name and the sync settings stay JSON). `check_rule_set` validates it (every problem
 at once, with its position in the text or its JSON path, `in_rule` cycles included) before
-`upsert_rule_set` writes anything; `validation_report` is what the API and CLI show.
+`upsert_rule_set` writes anything; `validation_report` is what the API and CLI show. A field
+the rule set reads that no track has yet (before its provider has run) is a warning, never a
+problem: `save_rule_set` saves and answers the warnings (`validation.coverage`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, Field
 
 from app.core.errors import NotFoundError, RulesInvalidError, UnprocessableError
 from app.core.rules import PlaylistRuleSet, RuleProblem
 from app.data import Stores
+from app.pipeline.rules.fields.declared import add_declared_fields
 from app.pipeline.rules.fields.discovery import registry_from_library
 from app.pipeline.rules.fields.registry import FieldRegistry
 from app.pipeline.rules.text.parser import parse_rules
 from app.pipeline.rules.text.printer import format_rules
+from app.pipeline.rules.validation.coverage import RuleWarning, absent_in_registry, field_warnings
 from app.pipeline.rules.validation.references import check_references
 from app.pipeline.rules.validation.validator import (
     load_rule_sets,
@@ -30,12 +34,15 @@ from app.pipeline.rules.validation.validator import (
 
 
 def field_registry(stores: Stores) -> FieldRegistry:
-    """Built-in fields plus every enrichment key found in the stored library."""
+    """Built-in fields, every enrichment key found in the stored library, and every field a
+    provider declares (coverage 0 when no track has it yet: see `fields.declared`)."""
     # Streamed as plain JSON: no models of the whole library (see docs/performance.md).
-    return registry_from_library(
-        (raw for _track_id, raw in stores.tracks.iter_raw()),
-        stores.enrichments.iter_raw(),
-        stores.sources.load(),
+    return add_declared_fields(
+        registry_from_library(
+            (raw for _track_id, raw in stores.tracks.iter_raw()),
+            stores.enrichments.iter_raw(),
+            stores.sources.load(),
+        )
     )
 
 
@@ -60,11 +67,45 @@ class RenderedProblem(RuleProblem):
         return cls(**dict(problem), rendered=problem.render(text))
 
 
+class RenderedWarning(RuleWarning):
+    """A warning with its one-line form and, for text, the source line and a caret."""
+
+    rendered: str = Field(description="As `RuleProblem.render` writes it.")
+
+    @classmethod
+    def of(cls, warning: RuleWarning, text: str | None) -> RenderedWarning:
+        return cls(**dict(warning), rendered=warning.render(text))
+
+
 class ValidationReport(BaseModel):
-    """Whether a rule set is valid, and every problem it has."""
+    """Whether a rule set is valid, every problem it has, and what it should know (fields no
+    track has yet: valid, but matching nothing through them until a provider has run)."""
 
     valid: bool
     errors: list[RenderedProblem]
+    warnings: list[RenderedWarning] = Field(
+        default_factory=list,
+        description="Fields it reads that no track has yet, each naming the providers that "
+        "would give it; they do not stop saving.",
+    )
+
+
+class SavedRuleSet(RuleSetDocument):
+    """A rule set as saved, with the warnings its validation gave."""
+
+    warnings: list[RenderedWarning] = Field(
+        description="Fields it reads that no track has yet (see `ValidationReport.warnings`)."
+    )
+
+
+class RuleSetCheck(NamedTuple):
+    """What `check_rule_set` found: the rule set when it has no problem, the problems, the
+    text it came from, and the warnings (which never stop it)."""
+
+    rule_set: PlaylistRuleSet | None
+    problems: list[RuleProblem]
+    text: str | None
+    warnings: list[RuleWarning]
 
 
 def stored_rule_sets(stores: Stores) -> list[PlaylistRuleSet]:
@@ -133,8 +174,9 @@ def check_rule_set(
     *,
     registry: FieldRegistry | None = None,
     existing: Sequence[PlaylistRuleSet] | None = None,
-) -> tuple[PlaylistRuleSet | None, list[RuleProblem], str | None]:
-    """Validate a payload (JSON or text); returns the rule set when it has no problem."""
+) -> RuleSetCheck:
+    """Validate a payload (JSON or text); the rule set when it has no problem, and the
+    warnings of the fields it reads that no track has yet."""
     try:
         data, text = _from_payload(payload)
     except RulesInvalidError as exc:
@@ -142,8 +184,9 @@ def check_rule_set(
             RuleProblem.model_validate({k: v for k, v in p.items() if k != "rendered"})
             for p in exc.extra.get("problems", [])
         ]
-        return None, problems, exc.text
+        return RuleSetCheck(None, problems, exc.text, [])
     registry = registry or field_registry(stores)
+    warnings = field_warnings(data, absent_in_registry(registry), text=text)
     others = [
         rs
         for rs in (existing if existing is not None else stored_rule_sets(stores))
@@ -152,19 +195,41 @@ def check_rule_set(
     known = {rs.id for rs in others} | ({str(data["id"])} if data.get("id") else set())
     problems = validate_rule_set(data, registry, known_rule_ids=known, text=text)
     if problems:
-        return None, problems, text
+        return RuleSetCheck(None, problems, text, warnings)
     rule_set = PlaylistRuleSet.model_validate(data)
     cycles = check_references([*others, rule_set])
-    return (None if cycles else rule_set), cycles, text
+    return RuleSetCheck(None if cycles else rule_set, cycles, text, warnings)
 
 
 def upsert_rule_set(stores: Stores, payload: Mapping[str, Any]) -> PlaylistRuleSet:
     """Create or replace (by id) a rule set after validating it; nothing is written otherwise."""
-    rule_set, problems, text = check_rule_set(stores, payload)
+    rule_set, problems, text, _warnings = check_rule_set(stores, payload)
     if rule_set is None:
         raise rules_invalid_error(problems, text=text)
     store_rule_sets(stores, [rule_set])
     return rule_set
+
+
+def save_rule_set(stores: Stores, payload: Mapping[str, Any]) -> SavedRuleSet:
+    """`upsert_rule_set`, answered as the API and the CLI show it: the document and the
+    warnings (fields no track has yet) that did not stop it."""
+    rule_set, problems, text, warnings = check_rule_set(stores, payload)
+    if rule_set is None:
+        raise rules_invalid_error(problems, text=text)
+    store_rule_sets(stores, [rule_set])
+    return saved(rule_set, warnings, text)
+
+
+def saved(
+    rule_set: PlaylistRuleSet, warnings: Sequence[RuleWarning], text: str | None
+) -> SavedRuleSet:
+    """A stored rule set with its warnings, rendered against the `text` it came from."""
+    return SavedRuleSet.model_validate(
+        {
+            **dict(document(rule_set)),
+            "warnings": [RenderedWarning.of(warning, text) for warning in warnings],
+        }
+    )
 
 
 def store_rule_sets(stores: Stores, rule_sets: Sequence[PlaylistRuleSet]) -> None:
@@ -204,12 +269,18 @@ def validation_report(
     """What the API and CLI show of a rule set's problems; each carries its rendered line.
 
     `existing`: the rule sets `in_rule` may name (default: the stored ones)."""
-    _rule_set, problems, text = check_rule_set(stores, payload, existing=existing)
-    return problems_report(problems, text)
+    _rule_set, problems, text, warnings = check_rule_set(stores, payload, existing=existing)
+    return problems_report(problems, text, warnings)
 
 
-def problems_report(problems: Sequence[RuleProblem], text: str | None) -> ValidationReport:
-    """The report of `problems`, each with its rendered line of `text`."""
+def problems_report(
+    problems: Sequence[RuleProblem],
+    text: str | None,
+    warnings: Sequence[RuleWarning] = (),
+) -> ValidationReport:
+    """The report of `problems` (and `warnings`), each with its rendered line of `text`."""
     return ValidationReport(
-        valid=not problems, errors=[RenderedProblem.of(problem, text) for problem in problems]
+        valid=not problems,
+        errors=[RenderedProblem.of(problem, text) for problem in problems],
+        warnings=[RenderedWarning.of(warning, text) for warning in warnings],
     )

@@ -47,6 +47,7 @@ from app.pipeline.rules.engine.evaluate import (
 )
 from app.pipeline.rules.engine.explain import Explanation, explain
 from app.pipeline.rules.engine.stages import RuleResult
+from app.pipeline.rules.fields.discovery import registry_from_payload
 from app.pipeline.rules.library.cache import LibraryCache
 from app.pipeline.rules.library.views import Library, library_from_payload
 from app.pipeline.rules.navidrome.exporter import NspExport, export_nsp
@@ -71,6 +72,11 @@ from app.pipeline.rules.rule_sets import (
     stored_rule_sets,
 )
 from app.pipeline.rules.text.printer import TEXT_FIELDS, ParsedRules, format_rules
+from app.pipeline.rules.validation.coverage import (
+    RuleWarning,
+    absent_in_library,
+    field_warnings,
+)
 from app.pipeline.rules.validation.validator import load_rule_sets, rules_invalid_error
 
 log = logging.getLogger(__name__)
@@ -168,7 +174,10 @@ def preview_payload(
     """Seed payload mode: rule sets over the given `[{track_id, enrichment}]`: each enabled
     rule set's playlist (`rule_id, rule_name, track_ids, track_count`) and the broken ones."""
     rule_sets = structured(rules)
-    evaluation = evaluate_each(rule_sets, library_from_payload(tracks), now=utc_now())
+    library = library_from_payload(tracks)
+    evaluation = evaluate_each(
+        rule_sets, library, now=utc_now(), registry=registry_from_payload(library.views)
+    )
     enabled = [rule_set for rule_set in rule_sets if rule_set.enabled]
     return PayloadPreview(
         playlists=[
@@ -261,8 +270,13 @@ def preview_library(
     nowhere = [track_id for track_id in views.ids if track_id not in lands]
     # Built from the engine's own results: constructed, not validated again (hundreds of
     # thousands of track ids and dropped-track entries at 100,000 tracks).
+    absent = absent_in_library(views)
+    by_id = {rule_set.id: rule_set for rule_set in selection.rule_sets}
     return LibraryPreview.model_construct(
-        playlists=[_library_playlist(result) for result in shown],
+        playlists=[
+            _library_playlist(result, field_warnings(by_id[result.rule_id], absent))
+            for result in shown
+        ],
         partition=PreviewPartition.model_construct(
             tracks=len(views),
             placed=len(lands),
@@ -277,7 +291,7 @@ def preview_library(
     )
 
 
-def _library_playlist(result: RuleResult) -> LibraryPreviewPlaylist:
+def _library_playlist(result: RuleResult, warnings: list[RuleWarning]) -> LibraryPreviewPlaylist:
     return LibraryPreviewPlaylist.model_construct(
         rule_id=result.rule_id,
         rule_name=result.rule_name,
@@ -290,6 +304,7 @@ def _library_playlist(result: RuleResult) -> LibraryPreviewPlaylist:
         pinned=result.pinned,
         duration_ms=result.duration_ms,
         minutes=round(result.duration_ms / 60000, 1),
+        warnings=warnings,
     )
 
 
@@ -380,6 +395,10 @@ class NspImportReport(BaseModel):
     problems: list[RuleProblem] = Field(
         description="Why it does not validate against this library (then it is disabled)."
     )
+    warnings: list[RuleWarning] = Field(
+        description="Fields it reads that no track has yet, naming the providers that would "
+        "give them (it is not disabled for that)."
+    )
 
 
 def import_nsp_rules(
@@ -397,11 +416,16 @@ def import_nsp_rules(
     """
     imported = import_nsp(data, rule_id=rule_id, name=name)
     rule_set = imported.rule_set
-    _checked, problems, _text = check_rule_set(stores, rule_set.model_dump(mode="json"))
-    if problems:
+    checked = check_rule_set(stores, rule_set.model_dump(mode="json"))
+    if checked.problems:
         rule_set = rule_set.model_copy(update={"enabled": False})
     store_rule_sets(stores, [rule_set])
-    return NspImportReport(rule=document(rule_set), notes=imported.notes, problems=problems)
+    return NspImportReport(
+        rule=document(rule_set),
+        notes=imported.notes,
+        problems=checked.problems,
+        warnings=checked.warnings,
+    )
 
 
 def export_nsp_rules(stores: Stores, rule_id: str) -> NspExport:

@@ -13,6 +13,11 @@
    guard is *skipped* and reported with its reason — never forced. `ok` is False when anything
    was skipped or failed, which the CLI turns into a non-zero exit for cron.
 
+Without `apply` (a dry run: `sap sync --dry-run`, or without `--yes`) the same decisions are
+made and reported — the same guards, "skipped (…)" and "unchanged" outcomes and the same `ok` —
+and a plan the real run would apply is "planned". Only what happens during a real apply (the
+playlist edited between planning and applying, Spotify refusing a write) can differ.
+
 The `SyncReport` says what each step did; it is the ``sync`` job's payload.
 """
 
@@ -52,7 +57,10 @@ class ProviderRunFailure(BaseModel):
 class SyncedPlan(PlanBrief):
     """A plan of the sync and what became of it."""
 
-    outcome: str = Field(description="planned, unchanged, applied, skipped (why) or failed (why).")
+    outcome: str = Field(
+        description="applied, unchanged, skipped (why) or failed (why); in a dry run, planned "
+        "(the real run would apply it), unchanged or skipped (why), as the real run would say."
+    )
     applied: ApplyResult | None = Field(default=None, description="Set when it was applied.")
 
 
@@ -70,7 +78,13 @@ class SyncReport(BaseModel):
     )
     ok: bool = Field(
         default=True,
-        description="False when a rule set was skipped as broken, or a plan was skipped or failed.",
+        description="False when a rule set was skipped as broken, or a plan was skipped or failed "
+        "(in a dry run: would be skipped).",
+    )
+    dry_run: bool = Field(
+        default=False,
+        description="Nothing was applied (no `apply`): the outcomes, guards and `ok` are those "
+        "the real run would report, `planned` standing for `applied`.",
     )
 
 
@@ -94,7 +108,7 @@ async def sync_library(
     ctx: StepContext | None = None,
 ) -> SyncReport:
     """Steps 1 to 4 of the module docstring; returns what each step did."""
-    report = SyncReport()
+    report = SyncReport(dry_run=not apply)
 
     def say(message: str) -> None:
         if ctx is not None:
@@ -129,21 +143,22 @@ async def sync_library(
         report.ok = False
     for plan in planning.plans:
         entry = SyncedPlan(**dict(plan_brief(plan)), outcome="planned")
-        if apply:
-            if plan.guards:
-                reasons = "; ".join(f"{g.guard}: {g.message}" for g in plan.guards)
-                entry.outcome = f"skipped ({reasons})"
+        # Decided the same way with or without `apply`: a dry run reports the guards, the
+        # outcomes and `ok` the real run would (only "planned" stands for "applied").
+        if plan.guards:
+            reasons = "; ".join(f"{g.guard}: {g.message}" for g in plan.guards)
+            entry.outcome = f"skipped ({reasons})"
+            report.ok = False
+        elif plan.summary.writes == 0 and not plan.create:
+            entry.outcome = "unchanged"
+        elif apply:
+            say(f"applying {plan.id}")
+            try:
+                entry.applied = await apply_plan(services, plan.id)
+                entry.outcome = "applied"
+            except AppError as exc:
+                entry.outcome = f"failed ({exc.detail})"
                 report.ok = False
-            elif plan.summary.writes == 0 and not plan.create:
-                entry.outcome = "unchanged"
-            else:
-                say(f"applying {plan.id}")
-                try:
-                    entry.applied = await apply_plan(services, plan.id)
-                    entry.outcome = "applied"
-                except AppError as exc:
-                    entry.outcome = f"failed ({exc.detail})"
-                    report.ok = False
         report.plans.append(entry)
     return report
 

@@ -316,6 +316,7 @@ def test_describe_rows_are_json_ready() -> None:
         "coverage": 0.8123,
         "origin": "enrichment",
         "providers": ["reccobeats"],
+        "declared_by": [],
         "aliases": [],
         "description": "",
         "notes": [],

@@ -66,6 +66,7 @@ def registry_types(registry: FieldRegistry | None, library: Library | None = Non
             return info.name, info.type
         if library is None:
             return name, None
+        name = library.key_for(name)
         cache_key = ("type", name)
         if cache_key not in library.columns:
             sample = []

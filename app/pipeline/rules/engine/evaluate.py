@@ -34,6 +34,7 @@ from app.core.models import utc_now
 from app.core.rules import PlaylistRuleSet, RuleCondition, RuleGroup, RuleOperator, RuleProblem
 from app.pipeline.rules.engine.compile import compile_tree, registry_types
 from app.pipeline.rules.engine.stages import RuleResult, run_pipeline
+from app.pipeline.rules.fields.discovery import registry_from_payload
 from app.pipeline.rules.fields.registry import FieldRegistry
 from app.pipeline.rules.library.columns import Columns
 from app.pipeline.rules.library.views import Library, library_from_payload
@@ -373,7 +374,9 @@ def matches_rules(
 ) -> bool:
     """Seed-compatible: does one track's view satisfy `group`? (Compiles on every call.)"""
     rules = group if isinstance(group, RuleGroup) else RuleGroup.model_validate(group)
-    return compile_group(rules, now=now or utc_now())(view)
+    # The seed's callers pass their own flat map: its keys are the fields.
+    registry = registry_from_payload([view])
+    return compile_group(rules, now=now or utc_now(), registry=registry)(view)
 
 
 def build_rule_based_playlists(
@@ -385,7 +388,10 @@ def build_rule_based_playlists(
     """Seed-compatible preview: ``[{rule_id, rule_name, track_ids, track_count}]`` per enabled
     rule set, in the given order."""
     rule_sets = [rule_set_of(rule) for rule in rules]
-    results = evaluate_rule_sets(rule_sets, library_from_payload(tracks), now=now or utc_now())
+    library = library_from_payload(tracks)
+    results = evaluate_rule_sets(
+        rule_sets, library, now=now or utc_now(), registry=registry_from_payload(library.views)
+    )
     return [
         {
             "rule_id": rule_set.id,

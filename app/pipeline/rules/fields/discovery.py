@@ -9,6 +9,9 @@ Enrichment keys are registered under their own name, merged across providers; a 
 collides with a built-in field (or its alias) is not registered: rules read the built-in.
 Built-in fields get their coverage (and, for `year`, `sources` and `playlists`, examples) from
 the tracks and sources.
+
+Payload mode (`registry_from_payload`) turns that round: the caller's keys are the fields, so
+a payload key spelled like a built-in's alias or in another case wins over the built-in.
 """
 
 from __future__ import annotations
@@ -256,6 +259,49 @@ def registry_from_library(
             )
         )
     return registry
+
+
+def registry_from_payload(views: Iterable[Mapping[str, Any]]) -> FieldRegistry:
+    """The fields of payload mode, where the caller's keys are the fields.
+
+    A key spelled exactly as a built-in field is that field (and keeps its type). A key the
+    built-ins would otherwise take for one of theirs — an alias (``title``, ``artist``,
+    ``track_id``) or a name in another case (``Name``) — is a field of its own, typed from
+    its values, found before the built-ins (so ``TITLE`` reads the caller's ``title`` too),
+    and the built-in it shadows is left out unless the payload also has its exact name.
+    Other keys need no entry: the engine types them from the payload's values.
+
+        registry_from_payload([{"id": "t1", "title": "Blue Monday"}]).resolve("title").name
+        # 'title' (the built-ins alone would read the track's `name`)
+    """
+    builtin = FieldRegistry.builtin()
+    shadowing: dict[str, str | None] = {}  # payload key -> the built-in it shadows, if any
+    samples: dict[str, list[Any]] = {}
+    for view in views:
+        for key, value in view.items():
+            shadowed = shadowing.get(key, "")
+            if shadowed == "":
+                info = None if key in builtin.fields else builtin.resolve(key)
+                shadowed = shadowing[key] = None if info is None else info.name
+            if shadowed is None or value is None:
+                continue
+            sampled = samples.setdefault(key, [])
+            if len(sampled) < SAMPLE_VALUES:
+                sampled.append(value)
+    own = {
+        key: FieldInfo(
+            name=key,
+            type=sample_type(samples.get(key, ())) or "text",
+            is_list=any(isinstance(value, list | tuple) for value in samples.get(key, ())),
+            origin="enrichment",
+            providers=("payload",),
+        )
+        for key, shadowed in shadowing.items()
+        if shadowed is not None
+    }
+    left_out = {name for name in shadowing.values() if name is not None} - set(shadowing)
+    kept = {name: info for name, info in builtin.fields.items() if name not in left_out}
+    return FieldRegistry({**own, **kept})
 
 
 def _builtin_coverage(

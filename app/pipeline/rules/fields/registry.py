@@ -50,6 +50,10 @@ class FieldRow(BaseModel):
     )
     origin: FieldOrigin
     providers: builtins.list[str] = Field(description="Enrichment providers seen giving it.")
+    declared_by: builtins.list[str] = Field(
+        description="Providers that give it when they run (their declared fields), in run "
+        "order; with `coverage` 0, no track has it yet: run one of them."
+    )
     aliases: builtins.list[str]
     description: str
     notes: builtins.list[str] = Field(description="E.g. a type conflict seen during discovery.")
@@ -65,6 +69,7 @@ class FieldRow(BaseModel):
             coverage=None if info.coverage is None else round(info.coverage, 4),
             origin=info.origin,
             providers=list(info.providers),
+            declared_by=list(info.declared_by),
             aliases=list(info.aliases),
             description=info.description,
             notes=list(info.notes),
@@ -118,13 +123,15 @@ class FieldRegistry:
         return () if info is None else operators_for(info)
 
     def describe(self) -> list[FieldRow]:
-        """The rows of `GET /data/rules/fields`, built-ins first, then by name."""
+        """The rows of `GET /data/rules/fields`: built-ins first, then the enrichment fields
+        tracks have, by name, then those no track has yet (declared by providers), by name."""
         builtin_order = {info.name: index for index, info in enumerate(BUILTIN_FIELDS)}
         infos = sorted(
             self.fields.values(),
             key=lambda i: (
                 _ORIGIN_ORDER[i.origin],
                 builtin_order.get(i.name, len(builtin_order)),
+                i.origin == "enrichment" and i.coverage == 0,
                 i.name.casefold(),
             ),
         )
@@ -138,6 +145,7 @@ class FieldRegistry:
             coverage=None,
             origin="track",
             providers=[],
+            declared_by=[],
             aliases=[],
             description=_TRACK_ROW_DESCRIPTION,
             notes=[],

@@ -49,6 +49,7 @@ class FieldInfo:
     description: str = ""
     aliases: tuple[str, ...] = ()
     providers: tuple[str, ...] = ()  # enrichment sources seen giving it
+    declared_by: tuple[str, ...] = ()  # providers that would give it, in run order (`declared`)
     examples: tuple[str, ...] = ()
     coverage: float | None = None  # share of library tracks with a value
     notes: tuple[str, ...] = ()  # e.g. a type conflict seen during discovery

@@ -241,6 +241,32 @@ class Library:
         position = self.index.get(track_id)
         return None if position is None else self.views[position]
 
+    def has_values(self, key: str) -> bool:
+        """Whether any track has a value under `key` (None, "" and [] are missing); kept in
+        `columns` (a key no track has costs one pass over the views)."""
+        cache_key = ("has", key)
+        found = self.columns.get(cache_key)
+        if found is None:
+            found = self.columns[cache_key] = any(_present(view.get(key)) for view in self.views)
+        return bool(found)
+
+    def key_for(self, name: str) -> str:
+        """The key the views hold the field `name` under: `name` when a track has it, else
+        the key spelled like it in another case that a track has (rules name fields
+        case-insensitively, as validation does), else `name`."""
+        if self.has_values(name):
+            return name
+        folded = self.columns.get(("folded keys",))
+        if folded is None:
+            folded = {}
+            for view in self.views:
+                for key, value in view.items():
+                    if _present(value):
+                        folded.setdefault(key.casefold(), key)
+            self.columns[("folded keys",)] = folded
+        found: str = folded.get(name.casefold(), name)
+        return found
+
     @classmethod
     def from_views(
         cls,
@@ -350,6 +376,10 @@ def _library_from_raw(stores: Stores, precedence: Precedence | Sequence[str]) ->
             views.append(_raw_track_view(raw, member, merged))
             provenance.append(origin)
     return Library(views, provenance, index)
+
+
+def _present(value: Any) -> bool:
+    return value is not None and value != "" and value != []
 
 
 def library_from_payload(tracks: Iterable[Mapping[str, Any]]) -> Library:

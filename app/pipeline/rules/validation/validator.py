@@ -63,7 +63,14 @@ from app.pipeline.rules.validation.conditions import (
 )
 from app.pipeline.rules.validation.references import conditions_of
 
-__all__ = ["Spans", "load_rule_sets", "rules_invalid_error", "validate_rule_set"]
+__all__ = [
+    "Spans",
+    "load_rule_sets",
+    "path_key",
+    "positioned",
+    "rules_invalid_error",
+    "validate_rule_set",
+]
 
 Op = RuleOperator
 
@@ -121,13 +128,13 @@ def validate_rule_set(
             return [problem]
         size = _size_problems(raw)
         if size:
-            return _positioned(size, text, spans)
+            return positioned(size, text, spans)
         structural = _structural(raw)
         for problems in structural.values():
             found.extend(problems)
     found.extend(_semantic(raw, registry, known_rule_ids, skip=set(structural)))
-    found.sort(key=lambda item: _path_key(item.problem.path or ""))
-    return _positioned(found, text, spans)
+    found.sort(key=lambda item: path_key(item.problem.path or ""))
+    return positioned(found, text, spans)
 
 
 def load_rule_sets(
@@ -325,13 +332,13 @@ def _check_sort(keys: list[Any], path: str, registry: FieldRegistry, skip: set[s
 _PATH_PART = re.compile(r"\[(\d+)\]|([^.\[\]]+)")
 
 
-def _path_key(path: str) -> tuple[tuple[int, int | str], ...]:
+def path_key(path: str) -> tuple[tuple[int, int | str], ...]:
     return tuple(
         (0, int(index)) if index else (1, name) for index, name in _PATH_PART.findall(path)
     )
 
 
-def _positioned(found: list[Found], text: str | None, spans: Spans | None) -> list[RuleProblem]:
+def positioned(found: list[Found], text: str | None, spans: Spans | None) -> list[RuleProblem]:
     """Problems with line/column from `spans` (the longest known prefix of their path), else
     from the first occurrence of their token in `text`."""
     problems: list[RuleProblem] = []

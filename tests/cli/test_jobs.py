@@ -1,0 +1,35 @@
+"""`sap jobs …` in demo mode: jobs are listed, shown and re-run on the demo's own data, and a
+re-run that talks to Spotify reaches the demo's built-in emulator (no server needed)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from app.data import Stores
+from tests.helpers import cli
+
+
+def test_rerun_of_a_fetch_runs_against_the_demo_account(cache_dir: Path) -> None:
+    assert cli.sap(cache_dir, "login", demo=True)[0] == 0
+    code, _, err = cli.sap(cache_dir, "fetch", "--liked", demo=True)
+    assert code == 0, err
+    [fetch] = cli.sap_json(cache_dir, "jobs", "list", demo=True)["items"]
+    assert fetch["status"] == "done"
+    assert cli.sap_json(cache_dir, "jobs", "show", fetch["id"], demo=True)["id"] == fetch["id"]
+
+    # Without --demo too: no client id configured means demo mode.
+    for demo in (True, False):
+        code, out, err = cli.sap(cache_dir, "jobs", "rerun", fetch["id"], demo=demo)
+        assert code == 0, err
+        assert "done" in out
+    rerun = cli.sap_json(cache_dir, "jobs", "rerun", fetch["id"], demo=True)
+    assert rerun["status"] == "done", rerun
+    # It reached the emulated account: no source failed for want of a server on port 8888.
+    assert "spotify_unavailable" not in json.dumps(rerun["payload"])
+    assert rerun["payload"]["failed"] == 0
+    assert rerun["step"] == fetch["step"]
+    assert rerun["metadata"] == {**fetch["metadata"], "rerun_of": fetch["id"]}
+    jobs = Stores.open(cache_dir / "demo").jobs.load_jobs()
+    assert [job.status.value for job in jobs] == ["done"] * 4
+    assert len(Stores.open(cache_dir / "demo").tracks.load_tracks()) == 120
