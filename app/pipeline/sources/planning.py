@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from app.core.errors import ForbiddenError, NotFoundError, UnprocessableError
 from app.pipeline.services import Services
 from app.pipeline.sources.csv_files import csv_source_path
+from app.spotify.ids import is_spotify_id
 from app.spotify.library import PlaylistInfo
 
 
@@ -40,6 +41,9 @@ class SourceRequest(BaseModel):
     def _needs_id(self) -> SourceRequest:
         if self.source_type != "liked" and not (self.source_id or "").strip():
             raise ValueError(f"source_id is required for a {self.source_type} source")
+        if self.source_type == "playlist" and not is_spotify_id(self.source_id or ""):
+            # It goes into Spotify's URLs: nothing but an id's shape may (app.spotify.ids).
+            raise ValueError("source_id of a playlist must be a Spotify id (22 letters and digits)")
         return self
 
     @property
