@@ -416,6 +416,10 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown log level {value!r}")
         return level
 
+    def secret_values(self) -> list[str]:
+        """The configured secrets (API keys), which logs mask wherever they appear."""
+        return [value for value in (self.lastfm_api_key, self.llm_api_key) if value]
+
     def accepted_hosts(self) -> frozenset[str]:
         """Host header names the API accepts: loopback names, the bind address, and extras."""
         names = set(LOOPBACK_HOST_NAMES)
