@@ -720,8 +720,8 @@ def test_real_current_export_playlist_with_duplicates_and_unavailable_tracks() -
     assert len(result.tracks) == 254
     assert result.duplicates == 34
     assert [(e.line, e.message.split(" (")[0]) for e in result.errors] == [
-        (34, "empty track name"),
-        (36, "empty track name"),
+        (34, "empty track name in column 'Track Name'"),
+        (36, "empty track name in column 'Track Name'"),
     ]
     by_id = {track.id: track for track, _ in result.tracks}
     radetzky = by_id["3nEhq5R8zywUip2AYRLpJF"]
@@ -741,7 +741,7 @@ def test_real_older_export_liked_songs() -> None:
     assert len(result.tracks) == 6575
     assert (result.duplicates, result.skipped_local) == (0, 0)
     assert [(e.line, e.message.split(" (")[0]) for e in result.errors] == [
-        (4823, "empty track name")
+        (4823, "empty track name in column 'Track Name'")
     ]
     assert all(added_at is not None for _, added_at in result.tracks)
     assert result.columns["id"] == "Track ID"
