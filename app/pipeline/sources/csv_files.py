@@ -104,11 +104,12 @@ def _inside_allowed_folders(raw: Path, settings: Settings, text: str) -> Path:
         path = (folder / raw).resolve()
     else:
         raise _refused(text)
-    roots = [imports_dir(settings).resolve()]
-    if folder is not None:
-        roots.append(folder)
+    uploads = imports_dir(settings).resolve()
+    roots = [uploads] if folder is None else [uploads, folder]
     if not any(path.is_relative_to(root) and path != root for root in roots):
         raise _refused(text)
+    if path.is_relative_to(settings.cache_dir) and not path.is_relative_to(uploads):
+        raise _refused(text)  # an import folder around the data directory: not tokens.json
     return path
 
 

@@ -80,6 +80,20 @@ def test_the_server_reads_only_the_import_folder_and_its_uploads(
         ), refused
 
 
+def test_an_import_folder_around_the_data_directory_does_not_open_it(tmp_path: Path) -> None:
+    server = services_for(tmp_path, tmp_path, local_paths=False)  # the cache is inside
+    (tmp_path / "mine.csv").write_text("x")
+    (tmp_path / "cache").mkdir()
+    (tmp_path / "cache" / "tokens.json").write_text("{}")
+    assert csv_source_path(server, "mine.csv") == tmp_path / "mine.csv"
+    assert code_of(lambda: csv_source_path(server, "cache/tokens.json")) == (
+        403,
+        "csv_path_not_allowed",
+    )
+    upload = store_upload(server.settings, "up.csv", b"x\n")
+    assert csv_source_path(server, upload.path) == Path(upload.path)
+
+
 def test_reads_take_regular_files_only_without_a_final_symlink(tmp_path: Path) -> None:
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)  # no writer: reading it would wait forever
