@@ -49,10 +49,11 @@ state (one login each: whoever reads them first can finish the login), client se
 
 SECRET_HEADERS = ("authorization", "proxy-authorization", "x-api-key", "api-key", "cookie")
 
-# name=value where the name is a whole parameter name (not the end of `error_code`) and the
-# value runs to the next separator of a query, a form, a quoted string or a log line.
+# name=value inside a query, a fragment or a form (after `?`, `#`, `&` or `;`: so `key=5` in a
+# rule's text, which an error may quote, stays as written), the value running to the next
+# separator of a query, a quoted string or a log line.
 _PARAMETER = re.compile(
-    r"(?<![\w.-])(" + "|".join(map(re.escape, SECRET_PARAMETERS)) + r")=([^&;#\s\"'<>,)]+)",
+    r"(?<=[?#&;])(" + "|".join(map(re.escape, SECRET_PARAMETERS)) + r")=([^&;#\s\"'<>,)]+)",
     re.IGNORECASE,
 )
 # "Authorization: Bearer x" in header dumps and repr()s ({'authorization': 'Bearer x'}).

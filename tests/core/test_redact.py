@@ -13,12 +13,13 @@ import httpx
 import pytest
 
 from app.core.config import Settings
-from app.core.errors import UpstreamError
+from app.core.errors import RulesInvalidError, UpstreamError
 from app.core.logging import URL_LOGGERS, RedactingFilter, configure_logging
 from app.core.redact import Redactor, redact
 from app.data import Stores
 from app.pipeline.jobs.runner import JobManager
 from app.pipeline.jobs.steps import StepContext, StepRegistry
+from app.pipeline.rules.text.parser import parse_rules
 from app.pipeline.services import Services
 
 MASKED = [
@@ -35,7 +36,14 @@ MASKED = [
         "grant_type=refresh_token&refresh_token=AQB.c-d",
         "grant_type=refresh_token&refresh_token=[redacted]",
     ),
-    ("client_secret=s&code_verifier=v", "client_secret=[redacted]&code_verifier=[redacted]"),
+    (
+        "POST /token body ?client_secret=s&code_verifier=v",
+        "POST /token body ?client_secret=[redacted]&code_verifier=[redacted]",
+    ),
+    (
+        "https://h/cb#access_token=abc&state=x",
+        "https://h/cb#access_token=[redacted]&state=[redacted]",
+    ),
     ("https://x.test/?access_token=a.b.c#frag", "https://x.test/?access_token=[redacted]#frag"),
     ("Authorization: Bearer eyJhbGciOi.x-y", "Authorization: [redacted]"),
     ("{'authorization': 'Bearer abcdefghijklmnop'}", "{'authorization': '[redacted]'}"),
@@ -46,7 +54,8 @@ MASKED = [
 KEPT = [
     "GET https://api.spotify.com/v1/me/tracks?limit=50&offset=100",
     "x?code_challenge=abc&code_challenge_method=S256&client_id=1&redirect_uri=http://h/cb",
-    "error_code=5 status_code=429",  # names that merely end like a secret's
+    "x?error_code=5&status_code=429",  # names that merely end like a secret's
+    "line 1, column 9: key=5 and state=ready: unknown field",  # a rule's text, quoted
     "sort key, state of the art, the code",  # words, not parameters
     "bearer tokens are refreshed",  # prose
     "Last.fm error 10 for track.getTopTags: Invalid API key",
@@ -156,3 +165,10 @@ def test_a_crashed_job_records_no_secret(tmp_path: Path) -> None:
     assert job.error.message == "RuntimeError: GET https://ws.test/?api_key=[redacted] failed"
     assert "abcdef123" not in (tmp_path / "jobs.json").read_text()
     assert Stores.open(tmp_path).jobs.load_jobs()[0].message == job.error.message
+
+
+def test_a_rule_quoted_by_an_error_keeps_its_text() -> None:
+    """`key` is also a musical field: a rule's text in an error is not a URL to mask."""
+    with pytest.raises(RulesInvalidError) as caught:
+        parse_rules("key=5 and and")
+    assert "key=5 and and" in caught.value.detail
