@@ -53,8 +53,13 @@ class DemoEnvironment:
 
     @classmethod
     def create(
-        cls, settings: Settings, *, config: SpotifyEmulatorConfig | None = None
+        cls,
+        settings: Settings,
+        *,
+        config: SpotifyEmulatorConfig | None = None,
+        local_paths: bool = False,
     ) -> DemoEnvironment:
+        """The demo over `settings`; `local_paths` for the CLI's services (see `Services`)."""
         settings = settings.effective()
         library = generate_library(
             seed=settings.demo_seed, tracks=settings.demo_tracks, playlists=settings.demo_playlists
@@ -79,6 +84,10 @@ class DemoEnvironment:
             settings, stores.tokens, api_transport=transport, accounts_transport=transport
         )
         services = Services(
-            settings=settings, stores=stores, spotify=access, provider_transport=transport
+            settings=settings,
+            stores=stores,
+            spotify=access,
+            provider_transport=transport,
+            local_paths=local_paths,
         )
         return cls(settings, emulator, emulators, services, emulators)

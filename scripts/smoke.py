@@ -4,12 +4,12 @@ Starts the real server (`python -m app serve`) on a free loopback port with a te
 directory, drives it over HTTP like a client would, and exits non-zero on the first failure.
 It runs the server in demo mode (the emulated Spotify account) and covers: health, jobs,
 request guards, the demo login round trip, playlists, the v2 fetch of liked songs and a
-playlist with job polling, the aggregate, and the v1 `tracks` step synchronously and through
-run-async, and rule sets (text and JSON, validation, evaluate, previews in payload and
-library mode, explain), and enrichment (ReccoBeats from the demo's emulator, a re-run that
-costs nothing, coverage, a manual override, a rule on an enriched field, v1 classify), and
-sync (plan, apply creating a playlist, a no-op re-plan, a forced apply, backup and restore,
-v1 diff and apply).
+playlist with job polling, the aggregate, a CSV upload (and a CSV path the API refuses), and
+the v1 `tracks` step synchronously and through run-async, and rule sets (text and JSON,
+validation, evaluate, previews in payload and library mode, explain), and enrichment
+(ReccoBeats from the demo's emulator, a re-run that costs nothing, coverage, a manual override,
+a rule on an enriched field, v1 classify), and sync (plan, apply creating a playlist, a no-op
+re-plan, a forced apply, backup and restore, v1 diff and apply).
 
     python scripts/smoke.py            # what `make test` runs
     python scripts/smoke.py --keep     # keep the cache directory for inspection
@@ -186,6 +186,24 @@ def check_sources(client: httpx.Client, _cache_dir: Path) -> None:
         json={"sources": [{"source_type": "playlist", "source_id": followed[0]["id"]}]},
     )
     expect(refused.status_code == 403, "a followed playlist is refused", refused.status_code)
+    # CSV files come over HTTP as uploads; a path outside the import folder is never read.
+    track = view["tracks"][0]
+    text = f'"Track URI","Track Name"\n"spotify:track:{track["id"]}","{track["name"]}"\n'
+    upload = client.post(
+        "/pipeline/tracks/import-csv", json={"filename": "../Smoke.csv", "content": text}
+    )
+    expect(upload.status_code == 202, "a CSV upload answers 202", upload.text)
+    stored = upload.json()["file"]["path"]
+    expect(stored.endswith("/imports/Smoke.csv"), "the server names the upload", stored)
+    imported = poll_job(client, upload.json()["job"]["id"])
+    expect(imported["status"] == "done", "the uploaded CSV is fetched", imported)
+    expect(imported["payload"]["entries"] == 1, "the upload's one row is read", imported)
+    outside = client.post(
+        "/pipeline/tracks/fetch-sources",
+        json={"sources": [{"source_type": "csv", "source_id": "/etc/passwd"}]},
+    )
+    expect(outside.status_code == 403, "a CSV path outside is refused", outside.status_code)
+    expect("root:" not in outside.text, "the refusal quotes nothing", outside.text)
 
 
 def check_v1_tracks(client: httpx.Client, _cache_dir: Path) -> None:

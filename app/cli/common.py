@@ -73,14 +73,15 @@ def build_settings(**overrides: Any) -> Settings:
 def _services(cache_dir: Path | None, demo: bool = False, *, spotify: bool = False) -> Services:
     """Services for the CLI, on the demo's own data in demo mode.
 
-    With `spotify`, demo mode also starts the in-process emulator the commands talk to.
+    With `spotify`, demo mode also starts the in-process emulator the commands talk to. A
+    command typed in the user's shell may read any CSV file the user names (`local_paths`).
     """
     settings = build_settings(cache_dir=cache_dir, demo=demo or None).effective()
     if spotify and settings.demo_mode:
         from app.demo import DemoEnvironment
 
-        return DemoEnvironment.create(settings).services
-    return Services.from_settings(settings)
+        return DemoEnvironment.create(settings, local_paths=True).services
+    return Services.from_settings(settings, local_paths=True)
 
 
 def _manager(cache_dir: Path | None, demo: bool = False, *, spotify: bool = False) -> JobManager:

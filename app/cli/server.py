@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import copy
+from typing import Annotated, Any
 
 import typer
 
@@ -10,7 +11,7 @@ from app import __version__
 from app.cli.common import CacheDir, build_settings, err
 from app.core.config import Settings, is_loopback_host
 from app.core.errors import LOGIN_PATH
-from app.core.logging import configure_logging
+from app.core.logging import RedactingFilter, configure_logging
 
 
 def serve_banner(settings: Settings) -> list[str]:
@@ -43,7 +44,8 @@ def serve(
     from app.api.app import create_app
 
     settings = build_settings(host=host, port=port, cache_dir=cache_dir, sync_every=sync_every)
-    configure_logging(settings.log_level)
+    secrets = settings.effective().secret_values()
+    configure_logging(settings.log_level, secrets)
     if not is_loopback_host(settings.host):
         err.print(
             f"[yellow]warning:[/] binding {settings.host}: the API has no authentication; "
@@ -56,8 +58,21 @@ def serve(
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level.lower(),
+        log_config=uvicorn_log_config(secrets),
         server_header=False,
     )
+
+
+def uvicorn_log_config(secrets: list[str]) -> dict[str, Any]:
+    """uvicorn's own logging set-up, its handlers masking secrets as ours do: the access log
+    shows each request's path with its query (the OAuth callback's `code` and `state`)."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["filters"] = {"redact": {"()": RedactingFilter, "secrets": secrets}}
+    for handler in config["handlers"].values():
+        handler["filters"] = ["redact"]
+    return config
 
 
 def emulate(

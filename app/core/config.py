@@ -83,6 +83,19 @@ class Settings(BaseSettings):
         ge=1024,
         description="Largest request body the API accepts, in bytes (413 beyond).",
     )
+    csv_import_dir: Path | None = Field(
+        default=None,
+        description=(
+            "A folder whose CSV files the HTTP API may read by path (fetch-sources with "
+            "source_type csv); unset, the API takes CSV files only as uploads. The CLI "
+            "(`sap fetch --csv FILE`) reads any file you name."
+        ),
+    )
+    csv_max_bytes: int = Field(
+        default=32 * 1024 * 1024,
+        ge=1024,
+        description="Largest CSV file read or uploaded, in bytes.",
+    )
     job_workers: int = Field(
         default=2, ge=1, le=32, description="How many background jobs may run at the same time."
     )
@@ -271,6 +284,17 @@ class Settings(BaseSettings):
     def _expand_cache_dir(cls, value: Path) -> Path:
         return value.expanduser().resolve()
 
+    @field_validator("csv_import_dir", mode="after")
+    @classmethod
+    def _resolve_import_dir(cls, value: Path | None) -> Path | None:
+        # Resolved once, so that "inside the folder" compares real paths (symlinks followed).
+        if value is None:
+            return None
+        try:
+            return value.expanduser().resolve()
+        except RuntimeError as exc:  # "~nobody/x": no such user
+            raise ValueError(str(exc)) from None
+
     @field_validator("allowed_hosts", "allowed_origins", "enrichment_precedence", mode="before")
     @classmethod
     def _split_hosts(cls, value: Any) -> Any:
@@ -323,6 +347,7 @@ class Settings(BaseSettings):
         "contact",
         "acousticbrainz_url",
         "acousticbrainz_dump_dir",
+        "csv_import_dir",
         "spotify_max_throttled_attempts",
         "provider_max_throttled_attempts",
         mode="before",
@@ -390,6 +415,10 @@ class Settings(BaseSettings):
         if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
             raise ValueError(f"unknown log level {value!r}")
         return level
+
+    def secret_values(self) -> list[str]:
+        """The configured secrets (API keys), which logs mask wherever they appear."""
+        return [value for value in (self.lastfm_api_key, self.llm_api_key) if value]
 
     def accepted_hosts(self) -> frozenset[str]:
         """Host header names the API accepts: loopback names, the bind address, and extras."""

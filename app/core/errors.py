@@ -1,7 +1,8 @@
 """Domain errors. Each carries an HTTP status and a stable machine-readable `code`.
 
 The API renders every `AppError` once, as ``{"error": code, "detail": message}``; the CLI prints
-``error: message`` on one line and exits 1. Nothing else should reach a user.
+``error: message`` on one line and exits 1. Nothing else should reach a user. A message is
+masked as it is made (`app.core.redact`): a URL in it keeps its path, never its secrets.
 
     AppError                      500 internal_error
     ├── BadRequestError           400 bad_request
@@ -24,6 +25,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from app.core.redact import redact
+
 
 class AppError(Exception):
     """Base of every error we expect and explain."""
@@ -34,6 +37,7 @@ class AppError(Exception):
     def __init__(
         self, detail: str, *, code: str | None = None, extra: dict[str, Any] | None = None
     ) -> None:
+        detail = redact(detail)  # a URL in a message keeps its path, never its key or code
         super().__init__(detail)
         self.detail = detail
         if code is not None:

@@ -99,6 +99,29 @@ def dumps(data: Any, *, indent: bool = True) -> bytes:
     return orjson.dumps(data, default=_default, option=option)
 
 
+PRIVATE_DIR_MODE = 0o700
+
+
+def make_private_dir(directory: Path) -> None:
+    """Create `directory` and any missing parents with mode 0700 (only the user may enter).
+
+    `Path.mkdir(parents=True, mode=…)` gives the mode to the last directory only; its parents
+    get the umask's default (often 0755). The data directory holds a login and the user's
+    library, so every directory this program creates on the way is private. Existing
+    directories are left as they are.
+    """
+    missing: list[Path] = []
+    current = directory
+    while not current.exists():
+        missing.append(current)
+        if current.parent == current:
+            break
+        current = current.parent
+    for path in reversed(missing):
+        with contextlib.suppress(FileExistsError):  # another process made it meanwhile
+            path.mkdir(mode=PRIVATE_DIR_MODE)
+
+
 def fsync_directory(directory: Path) -> None:
     """Make a rename inside `directory` durable (a no-op where directories cannot be opened)."""
     flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
@@ -132,7 +155,7 @@ def write_chunks(path: Path, chunks: Iterable[bytes], *, mode: int = 0o600) -> N
     rename, fsync of the directory). A generator may produce the chunks while the old file is
     still being read; if it raises, the old file is left as it was."""
     directory = path.parent
-    directory.mkdir(parents=True, exist_ok=True)
+    make_private_dir(directory)
     fd, temp_name = tempfile.mkstemp(dir=directory, prefix=temp_prefix(path), suffix=_TEMP_SUFFIX)
     try:
         with os.fdopen(fd, "wb") as handle:  # owns fd from here: closed on every path

@@ -30,6 +30,7 @@ from app.core.errors import StoreError, StoreVersionError
 from app.core.fs import (
     CorruptFileError,
     load_json_file,
+    make_private_dir,
     paused_gc,
     quarantine,
     remove_stale_temp_files,
@@ -187,8 +188,7 @@ class JsonStore(Generic[T]):
     @contextmanager
     def _locked(self) -> Iterator[None]:
         with self._thread_lock:
-            self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-            (self.directory / LOCK_DIR_NAME).mkdir(exist_ok=True)
+            make_private_dir(self.directory / LOCK_DIR_NAME)
             try:
                 self._file_lock.acquire()
             except Timeout:

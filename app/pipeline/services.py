@@ -23,6 +23,10 @@ class Services:
     of `stores` (views merged by the configured enrichment precedence), built here and owned
     by these services: previews, explain, sync planning, classification and the warm-ups
     share it. An unknown provider in ``SAP_ENRICHMENT_PRECEDENCE`` raises here, at start.
+
+    `local_paths` lets a CSV source name any file the user can read: the CLI's services, run
+    in the user's own shell. The server's (the default) read CSV files only among uploads
+    and in ``SAP_CSV_IMPORT_DIR`` (`app.pipeline.sources.csv_files`).
     """
 
     settings: Settings
@@ -31,6 +35,7 @@ class Services:
     provider_transport: Transport | None = None
     provider_rates: Mapping[str, float | None] = field(default_factory=dict)
     provider_retry_wait: tuple[float, float] = (0.5, 10.0)
+    local_paths: bool = False
     library: LibraryCache = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -48,11 +53,18 @@ class Services:
         )
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, spotify: SpotifyAccess | None = None) -> Services:
+    def from_settings(
+        cls,
+        settings: Settings,
+        *,
+        spotify: SpotifyAccess | None = None,
+        local_paths: bool = False,
+    ) -> Services:
         """Real services for `settings`; pass `spotify` to use another transport (demo, tests)."""
         stores = Stores.open(settings.cache_dir)
         return cls(
             settings=settings,
             stores=stores,
             spotify=spotify or SpotifyAccess.create(settings, stores.tokens),
+            local_paths=local_paths,
         )

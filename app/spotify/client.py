@@ -45,6 +45,7 @@ from app.spotify import writes
 from app.spotify.auth.bearer import BearerAuth
 from app.spotify.auth.tokens import TokenManager
 from app.spotify.errors import check_status
+from app.spotify.ids import checked_id
 from app.spotify.models import (
     PlaylistEntry,
     PlaylistObject,
@@ -213,7 +214,7 @@ class SpotifyClient:
 
     async def get_playlist(self, playlist_id: str) -> PlaylistObject:
         """A playlist's name, owner, snapshot id and size (its entries: `get_playlist_tracks`)."""
-        path = f"playlists/{playlist_id}"
+        path = playlist_path(playlist_id)
         return _read(PlaylistObject, await self.request_bytes("GET", path), f"GET {path}")
 
     async def get_playlist_tracks(
@@ -222,7 +223,7 @@ class SpotifyClient:
         """Every entry of a playlist the user owns or collaborates on, in playlist order."""
         return await get_all_pages(
             self.get_bytes,
-            f"playlists/{playlist_id}/items",
+            playlist_path(playlist_id, "items"),
             ENTRY_PAGE,
             params={"additional_types": "track,episode", "fields": PLAYLIST_ITEM_FIELDS},
             on_progress=on_progress,
@@ -271,9 +272,15 @@ class SpotifyClient:
     async def _write_items(
         self, method: str, playlist_id: str, body: dict[str, Any], *, replay_safe: bool = True
     ) -> str:
-        path = f"playlists/{playlist_id}/items"
+        path = playlist_path(playlist_id, "items")
         answer = await self.request(method, path, json=body, replay_safe=replay_safe)
         return writes.snapshot_of(answer, method, path)
+
+
+def playlist_path(playlist_id: str, *rest: str) -> str:
+    """``playlists/{id}[/rest…]``, once the id is checked: only a Spotify id goes into a path
+    (`..` or `abc?x=1` would lead elsewhere; see `app.spotify.ids`)."""
+    return "/".join(("playlists", checked_id(playlist_id, "playlist id"), *rest))
 
 
 def _read(model: type[M], content: bytes, what: str) -> M:

@@ -102,3 +102,19 @@ def test_another_demo_library_keeps_its_own_account_and_breaks_nothing(tmp_path:
     assert quarantined_files(settings.effective().cache_dir) == []
     with DemoServer.open(settings) as again:
         assert again.emulator.playlist_ids()[0] == created["id"]
+
+
+def test_demo_data_directories_are_private_like_real_ones(tmp_path: Path) -> None:
+    """The demo's cache (and the cache directory above it) hold a login and the account's
+    changes: 0700, whichever write makes them first."""
+    settings = demo_settings(tmp_path / "cache")
+    with DemoServer.open(settings) as server:
+        server.login()
+        owned = server.playlists.owned[0]
+        server.emulator.save_tracks([])  # the emulated account writes its state file
+        assert server.client.get(f"/spotify/playlists/{owned.id}/items").status_code == 200
+    for directory in (tmp_path / "cache", tmp_path / "cache" / "demo"):
+        assert stat.S_IMODE(directory.stat().st_mode) == 0o700, directory
+    for directory in (tmp_path / "cache" / "demo").rglob("*"):
+        if directory.is_dir():
+            assert stat.S_IMODE(directory.stat().st_mode) == 0o700, directory

@@ -23,6 +23,15 @@ LIKED: dict[str, Any] = {"source_type": "liked"}
 LOGIN_URL = "http://127.0.0.1:8888/auth/login"
 
 
+def upload_csv(server: DemoServer, path: Path, **extra: Any) -> dict[str, Any]:
+    """POST the file as the web app does (JSON: its name and text); the stored file and job."""
+    body = {"filename": path.name, "content": path.read_text(encoding="utf-8"), **extra}
+    response = server.client.post("/pipeline/tracks/import-csv", json=body)
+    assert response.status_code == 202, response.text
+    answer: dict[str, Any] = response.json()
+    return answer
+
+
 def playlist(playlist_id: str, **extra: Any) -> dict[str, Any]:
     return {"source_type": "playlist", "source_id": playlist_id, **extra}
 
@@ -200,17 +209,6 @@ def test_followed_playlist_is_403_with_the_reason(connected: DemoServer) -> None
     assert api_paths(connected)[f"/playlists/{followed.id}/items"] == 0
 
 
-def test_missing_csv_is_404(connected: DemoServer, tmp_path: Path) -> None:
-    missing = tmp_path / "nowhere" / "export.csv"
-    response = connected.client.post(
-        "/pipeline/tracks/fetch-sources",
-        json={"sources": [{"source_type": "csv", "source_id": str(missing)}]},
-    )
-    assert response.status_code == 404
-    assert response.json()["error"] == "csv_not_found"
-    assert str(missing) in response.json()["detail"]
-
-
 def test_spotify_sources_need_a_login_before_any_job_starts(
     demo: DemoServer, tmp_path: Path
 ) -> None:
@@ -222,7 +220,7 @@ def test_spotify_sources_need_a_login_before_any_job_starts(
     assert demo.client.get("/pipeline/jobs").json()["total"] == 0
     # A CSV file needs no Spotify account.
     path = write_exportify_csv(tmp_path / "a.csv", [["K" * 22, "One", "A" * 22, "Ann", "X", ""]])
-    [job] = demo.fetch({"source_type": "csv", "source_id": str(path)})
+    job = demo.poll(upload_csv(demo, path)["job"]["id"])
     assert (job["status"], job["payload"]["entries"]) == ("done", 1)
 
 
@@ -231,7 +229,7 @@ def test_a_csv_that_is_not_an_export_fails_its_job_and_saves_nothing(
 ) -> None:
     path = tmp_path / "notes.csv"
     path.write_text("Title,Singer\nSong,Someone\n", encoding="utf-8")
-    [job] = connected.fetch({"source_type": "csv", "source_id": str(path)})
+    job = connected.poll(upload_csv(connected, path)["job"]["id"])
     assert job["status"] == "failed"
     assert job["error"]["code"] == "csv_columns_missing"
     assert "is not an Exportify export" in job["error"]["message"]
@@ -256,10 +254,11 @@ def test_csv_source_reports_bad_rows_and_joins_the_library(
             ["Q" * 22, "Third", "D" * 22, "Third Artist", "Album D", ""],
         ],
     )
-    [job] = connected.fetch({"source_type": "csv", "source_id": str(path), "label": "trip"})
+    uploaded = upload_csv(connected, path, label="trip")
+    job = connected.poll(uploaded["job"]["id"])
     assert job["status"] == "done", job
     summary = job["payload"]
-    key = f"csv:{path.resolve()}"
+    key = f"csv:{uploaded['file']['path']}"
     assert summary["source"]["key"] == key
     assert summary["source"]["name"] == "Road Trip"
     assert summary["source"]["label"] == "trip"
@@ -267,7 +266,7 @@ def test_csv_source_reports_bad_rows_and_joins_the_library(
     assert summary["skipped"] == {"bad_rows": 1}
     [bad] = summary["bad_rows"]
     assert bad["line"] == 4  # header on line 1, the broken row is the third data row
-    assert "not-a-track-id" in bad["message"]
+    assert bad["message"].startswith("malformed track id in column 'Track URI'")
 
     from_csv = {track["id"]: track for track in all_tracks(connected, source=key)}
     assert set(from_csv) == {liked_first, not_liked, "Q" * 22}

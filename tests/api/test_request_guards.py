@@ -155,3 +155,27 @@ def test_the_demo_consent_page_may_post_its_form(demo: DemoServer) -> None:
         decision, content=b"request=unknown", headers={**form, "origin": "https://evil.example"}
     )
     assert cross.status_code == 403
+
+
+def test_csv_uploads_are_json_so_other_sites_cannot_send_files(
+    client: TestClient, settings: Settings
+) -> None:
+    """The upload route takes the file inside a JSON body, deliberately: a multipart form is a
+    request any page may send cross-site without asking (no CORS preflight), so accepting one
+    would rest the protection on Origin/Sec-Fetch-Site alone. JSON keeps both locks."""
+    route = "/pipeline/tracks/import-csv"
+    text = '"Track URI","Track Name"\n"spotify:track:' + "K" * 22 + '","One"\n'
+    multipart = client.post(
+        route,
+        files={"file": ("a.csv", text.encode(), "text/csv")},
+        headers={"content-type": "multipart/form-data; boundary=x"},
+    )
+    assert (multipart.status_code, multipart.json()["error"]) == (415, "unsupported_media_type")
+    body = {"filename": "a.csv", "content": text}
+    for attack in ATTACKS.values():
+        cross = client.post(route, json=body, headers=attack)
+        assert (cross.status_code, cross.json()["error"]) == (403, "cross_origin_refused")
+    assert not (settings.cache_dir / "imports").exists()
+    own = client.post(route, json=body, headers=OWN)
+    assert own.status_code == 202, own.text
+    assert [path.name for path in (settings.cache_dir / "imports").iterdir()] == ["a.csv"]

@@ -13,6 +13,7 @@ import pytest
 from app.core.fs import (
     QUARANTINE_MARKER,
     list_quarantined,
+    make_private_dir,
     paused_gc,
     read_json,
     remove_stale_temp_files,
@@ -26,6 +27,20 @@ def test_round_trip_keeps_unicode_and_nesting(tmp_path: Path) -> None:
     write_json(path, data)
     assert read_json(path, None) == data
     assert json.loads(path.read_text(encoding="utf-8")) == data
+
+
+def test_directories_made_on_the_way_are_private_and_existing_ones_untouched(
+    tmp_path: Path,
+) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o755)
+    shared.chmod(0o755)
+    write_json(shared / "a" / "b" / "data.json", {})
+    make_private_dir(shared / "c" / "d")
+    make_private_dir(shared / "c" / "d")  # already there: nothing to do
+    for made in ("a", "a/b", "c", "c/d"):
+        assert stat.S_IMODE((shared / made).stat().st_mode) == 0o700, made
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o755
 
 
 def test_missing_file_returns_the_default(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ lookups), faults and throttling survived, the real 1 req/s pace, caching, User-A
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import math
 import unicodedata
@@ -26,7 +27,9 @@ from app.emulators.library.model import Track as EmulatedTrack
 from app.emulators.musicbrainz.data import MusicBrainzData, is_genre
 from app.emulators.musicbrainz.service import MusicBrainzEmulator
 from app.providers.base import EnrichItem
+from app.providers.musicbrainz.labels import RunLookups, musicbrainz_labels
 from app.providers.musicbrainz.matching import (
+    Hit,
     base_title,
     clean_isrc,
     lucene_escape,
@@ -607,3 +610,33 @@ def test_isrcs_are_canonical_and_lucene_specials_escaped() -> None:
     assert lucene_escape('AC/DC: "Back" (in) [Black]!') == (
         'AC\\/DC\\: \\"Back\\" \\(in\\) \\[Black\\]\\!'
     )
+
+
+def test_ids_from_an_answer_go_into_a_lookup_path_only_when_they_are_mbids(
+    tmp_path: Path,
+) -> None:
+    """A recording, release group or artist id is spliced into the lookup's path: one that is
+    not an MBID (`..`, a query) is not looked up at all."""
+    env = make_env(tmp_path, listenbrainz_url="")
+    hit = Hit(
+        mbid="../../ws/2/recording",
+        score=100,
+        title="x",
+        disambiguation="",
+        length=None,
+        artist_ids=("..", "abc?inc=aliases"),
+        artist_names=(),
+        isrcs=frozenset(),
+        release_group="0" * 8 + "/../..",
+        first_release_year=None,
+        releases=1,
+    )
+
+    async def labels() -> Any:
+        async with env.services.provider_net() as net:
+            client = net.client(env.settings.musicbrainz_url, rate=None)
+            return await musicbrainz_labels(client, hit, RunLookups())
+
+    found = asyncio.run(labels())
+    assert (found.genres, found.genres_from, found.tags) == ((), None, ())
+    assert musicbrainz(env).requests == []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Path, Query, status
 from pydantic import BaseModel, ConfigDict, Field
@@ -13,6 +13,7 @@ from app.api.schemas import (
     ERROR_RESPONSES,
     SERVER_ERROR_RESPONSES,
     SPOTIFY_ERROR_RESPONSES,
+    ErrorBody,
     JobPage,
     RunAsyncRequest,
     StepInfo,
@@ -21,6 +22,7 @@ from app.core.models import JobStatus, PipelineJob
 from app.pipeline.enrichment.service import ENRICH_STEP, plan_enrich_jobs
 from app.pipeline.health import HealthReport, health_report
 from app.pipeline.sources.aggregate import LibraryView, aggregate
+from app.pipeline.sources.csv_files import StoredUpload, store_upload, upload_bytes
 from app.pipeline.sources.planning import SourceRequest, plan_fetch, plan_library
 
 router = APIRouter(
@@ -105,7 +107,8 @@ class FetchSourcesResponse(BaseModel):
     responses=SPOTIFY_ERROR_RESPONSES,
     description=(
         "Every source is checked first (not logged in to Spotify → 401 with `auth_url`, unknown "
-        "playlist → 404, playlist you neither own nor collaborate on → 403, missing CSV → 404); "
+        "playlist → 404, playlist you neither own nor collaborate on → 403, a CSV path outside "
+        "`SAP_CSV_IMPORT_DIR` and the uploads → 403, missing CSV → 404); "
         "then one job per source starts. A playlist whose snapshot_id did not change since the "
         "last fetch is not read again."
     ),
@@ -120,6 +123,56 @@ async def fetch_sources(
     return FetchSourcesResponse(
         jobs=[jobs.submit("fetch_tracks", source.metadata()) for source in planned]
     )
+
+
+class CsvUpload(BaseModel):
+    """An Exportify CSV file sent in a JSON body (the request guard's one rule: JSON only)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    filename: str = Field(
+        min_length=1,
+        max_length=1000,
+        description=(
+            "The file's name on your machine. The server names the stored file from it "
+            "(letters, digits, spaces and `-_.()[],&'+` kept; `.csv` added), so an upload of "
+            "the same name replaces the earlier one and stays the same source."
+        ),
+    )
+    content: str = Field(description="The file's text, or its bytes in base64 (`encoding`).")
+    encoding: Literal["text", "base64"] = "text"
+    label: str | None = Field(default=None, max_length=200)
+
+
+class CsvImportResponse(BaseModel):
+    file: StoredUpload
+    job: PipelineJob = Field(description="The fetch_tracks job reading the stored file.")
+
+
+@router.post(
+    "/tracks/import-csv",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Upload an Exportify CSV file and fetch it as a source",
+    responses={
+        413: {"model": ErrorBody, "description": "The file is over SAP_CSV_MAX_BYTES"},
+    },
+    description=(
+        "Stores the file in the data directory (`imports/`, mode 0600) and starts one "
+        "`fetch_tracks` job reading it; the answer names the stored path, which fetch-sources "
+        "accepts as a csv `source_id` later. Over HTTP this, or a file inside "
+        "`SAP_CSV_IMPORT_DIR`, is how a CSV file arrives: other paths are refused with 403. "
+        "Bad rows are reported in the job, by line and column, never by their text."
+    ),
+)
+async def import_csv_upload(
+    body: CsvUpload, services: ServicesDep, jobs: JobsDep
+) -> CsvImportResponse:
+    max_bytes = services.settings.csv_max_bytes
+    data = upload_bytes(body.content, body.encoding, max_bytes)
+    stored = await run_in_threadpool(store_upload, services.settings, body.filename, data)
+    request = SourceRequest(source_type="csv", source_id=stored.path, label=body.label)
+    [planned] = await plan_fetch(services, [request])
+    return CsvImportResponse(file=stored, job=jobs.submit("fetch_tracks", planned.metadata()))
 
 
 @router.post(

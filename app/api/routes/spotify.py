@@ -12,6 +12,7 @@ from app.api.schemas import ERROR_RESPONSES, SERVER_ERROR_RESPONSES, SPOTIFY_ERR
 from app.pipeline.sources.planning import current_user_id, list_playlists
 from app.pipeline.sync.model import LiveItem
 from app.pipeline.sync.service import read_live
+from app.spotify.ids import SPOTIFY_ID_PATTERN
 
 router = APIRouter(
     prefix="/spotify",
@@ -80,7 +81,10 @@ async def playlists(services: ServicesDep) -> list[PlaylistSummary]:
     summary="A playlist's live items in order (tracks, local files, episodes, unavailable)",
 )
 async def playlist_items(
-    playlist_id: Annotated[str, Path(max_length=64)], services: ServicesDep
+    playlist_id: Annotated[
+        str, Path(pattern=SPOTIFY_ID_PATTERN, description="A Spotify playlist id.")
+    ],
+    services: ServicesDep,
 ) -> PlaylistItems:
     async with services.spotify.client() as client:
         snapshot_id, name, entries = await read_live(client, playlist_id)

@@ -19,6 +19,7 @@ from app.pipeline.sync.backups import BackupSummary, list_backups
 from app.pipeline.sync.guards import Guard
 from app.pipeline.sync.plans import StoredPlan
 from app.pipeline.sync.service import check_applicable, get_plan, plan_rule_sets
+from app.spotify.ids import SPOTIFY_ID_PATTERN
 
 router = APIRouter(
     prefix="/pipeline/playlists",
@@ -92,7 +93,9 @@ def apply(body: ApplyRequest, services: ServicesDep, jobs: JobsDep) -> PipelineJ
 @router.get("/backups", summary="Backups taken before each apply, newest first")
 def backups(
     services: ServicesDep,
-    playlist_id: Annotated[str | None, Query(max_length=64)] = None,
+    playlist_id: Annotated[
+        str | None, Query(pattern=SPOTIFY_ID_PATTERN, description="Only this playlist's.")
+    ] = None,
 ) -> list[BackupSummary]:
     return list_backups(services, playlist_id)
 

@@ -36,6 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from app.core.fs import (
     CorruptFileError,
     load_json_file,
+    make_private_dir,
     quarantine,
     remove_stale_temp_files,
     write_json,
@@ -191,7 +192,7 @@ class StateFile:
     def locked(self) -> Iterator[None]:
         """Hold both locks (`filelock.Timeout` after `lock_timeout` seconds of waiting)."""
         with self._guard:
-            (self.path.parent / ".locks").mkdir(parents=True, exist_ok=True, mode=0o700)
+            make_private_dir(self.path.parent / ".locks")
             with self._lock:
                 if not self._swept:  # temp files of a writer killed mid-save
                     remove_stale_temp_files(self.path)

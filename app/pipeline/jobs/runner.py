@@ -33,6 +33,7 @@ from pydantic import BaseModel
 
 from app.core.errors import AppError, ConflictError
 from app.core.models import JobError, JobOwner, JobProgress, JobStatus, PipelineJob, utc_now
+from app.core.redact import redact
 from app.data.jobs import JobStore
 from app.pipeline.jobs.queries import JobListing, count_by_status, page_jobs
 from app.pipeline.jobs.recovery import (
@@ -257,7 +258,7 @@ class JobManager:
             return exc
         except Exception as exc:  # recorded on the job and logged with its traceback
             log.exception("job %s (%s) crashed", job_id, started.step)
-            text = f"{type(exc).__name__}: {exc}"
+            text = redact(f"{type(exc).__name__}: {exc}")  # an exception may quote a URL
             self._finish(
                 live,
                 JobStatus.FAILED,

@@ -31,6 +31,7 @@ from app.pipeline.rules.validation.validator import (
     rules_invalid_error,
     validate_rule_set,
 )
+from app.spotify.ids import is_spotify_id
 
 
 def field_registry(stores: Stores) -> FieldRegistry:
@@ -194,11 +195,32 @@ def check_rule_set(
     ]
     known = {rs.id for rs in others} | ({str(data["id"])} if data.get("id") else set())
     problems = validate_rule_set(data, registry, known_rule_ids=known, text=text)
+    problems += _target_problems(data)
     if problems:
         return RuleSetCheck(None, problems, text, warnings)
     rule_set = PlaylistRuleSet.model_validate(data)
     cycles = check_references([*others, rule_set])
     return RuleSetCheck(None if cycles else rule_set, cycles, text, warnings)
+
+
+def _target_problems(data: Mapping[str, Any]) -> list[RuleProblem]:
+    """A target playlist id goes into Spotify's URLs: it must have a Spotify id's shape.
+
+    Checked on what comes in (save, validate, import), not on what is stored: a rule set saved
+    earlier with a placeholder (the seed's examples say "pl1") still loads and previews; its
+    sync is refused by the client, naming the id.
+    """
+    target = data.get("target_playlist_id")
+    if not isinstance(target, str) or not target or is_spotify_id(target):
+        return []
+    shown = target if len(target) <= 40 else target[:39] + "…"
+    return [
+        RuleProblem(
+            message=f"{shown!r} is not a Spotify playlist id (22 letters and digits)",
+            path="target_playlist_id",
+            hint="copy it from the playlist's link: open.spotify.com/playlist/<id>",
+        )
+    ]
 
 
 def upsert_rule_set(stores: Stores, payload: Mapping[str, Any]) -> PlaylistRuleSet:

@@ -1,21 +1,23 @@
 """Planning track-source fetches: every requested source is validated before any job starts.
 
 `plan_fetch(services, requests)` checks each source up front (unknown type → 422, unknown or
-unreadable playlist → 404/403) and returns one `PlannedSource` per source (its `metadata()` is
-the fetch job's input); `plan_library` plans liked songs and every playlist the user can read
-from a single playlist listing.
+unreadable playlist → 404/403, a CSV path this process may not read → 403: see `csv_files`)
+and returns one `PlannedSource` per source (its `metadata()` is the fetch job's input);
+`plan_library` plans liked songs and every playlist the user can read from a single playlist
+listing.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict
-from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.core.errors import ForbiddenError, NotFoundError, UnprocessableError
 from app.pipeline.services import Services
+from app.pipeline.sources.csv_files import csv_source_path
+from app.spotify.ids import is_spotify_id
 from app.spotify.library import PlaylistInfo
 
 
@@ -26,7 +28,12 @@ class SourceRequest(BaseModel):
 
     source_type: Literal["liked", "playlist", "csv"]
     source_id: str | None = Field(
-        default=None, description="Playlist id, or the CSV file's path on this machine."
+        default=None,
+        description=(
+            "Playlist id, or the CSV file's path: over HTTP, an upload's stored path "
+            "(POST /pipeline/tracks/import-csv) or a file in SAP_CSV_IMPORT_DIR (absolute, or "
+            "relative to it); from the CLI, any file."
+        ),
     )
     label: str | None = Field(default=None, max_length=200)
 
@@ -34,6 +41,9 @@ class SourceRequest(BaseModel):
     def _needs_id(self) -> SourceRequest:
         if self.source_type != "liked" and not (self.source_id or "").strip():
             raise ValueError(f"source_id is required for a {self.source_type} source")
+        if self.source_type == "playlist" and not is_spotify_id(self.source_id or ""):
+            # It goes into Spotify's URLs: nothing but an id's shape may (app.spotify.ids).
+            raise ValueError("source_id of a playlist must be a Spotify id (22 letters and digits)")
         return self
 
     @property
@@ -146,10 +156,8 @@ async def plan_fetch(
             # The listing already says whether it changed: the job may not need a request.
             source.playlist = PlaylistHint.of(info, user_id)
         elif request.source_type == "csv":
-            path = Path(request.source_id or "").expanduser()
-            if not path.is_file():
-                raise NotFoundError(f"CSV file {str(path)!r} does not exist", code="csv_not_found")
-            source.source_id = str(path.resolve())
+            # Over HTTP only uploads and the import folder: 403 before the file is looked at.
+            source.source_id = str(csv_source_path(services, request.source_id))
         planned.append(source)
     return planned
 

@@ -27,7 +27,8 @@ from app.data.sources import SourceEntry, SourceRecord
 from app.pipeline.jobs.steps import StepContext
 from app.pipeline.services import Services
 from app.pipeline.sources.commit import commit_read, commit_reads
-from app.pipeline.sources.exportify.reader import read_exportify_csv
+from app.pipeline.sources.csv_files import csv_source_path, read_csv_file
+from app.pipeline.sources.exportify.reader import parse_exportify_csv
 from app.pipeline.sources.planning import (
     PlannedSource,
     PlaylistHint,
@@ -133,7 +134,9 @@ async def read_source(
 ) -> SourceRead:
     """Read one source completely (nothing is saved); `hint` is the planned playlist info."""
     if request.source_type == "csv":
-        read = import_csv(Path(request.source_id or ""), request.label)
+        # Checked again here: a job's metadata may come from any client, unplanned.
+        path = csv_source_path(services, request.source_id)
+        read = import_csv(path, request.label, max_bytes=services.settings.csv_max_bytes)
         on_progress(len(read.record.entries), len(read.record.entries))
         return read
     if request.source_type == "liked":
@@ -264,9 +267,11 @@ def _planned(metadata: Any) -> PlannedSource:
     return source
 
 
-def import_csv(path: Path, label: str | None) -> SourceRead:
-    """An Exportify CSV as a source; bad rows are reported in `skipped` and the summary."""
-    result = read_exportify_csv(path)
+def import_csv(path: Path, label: str | None, *, max_bytes: int) -> SourceRead:
+    """An Exportify CSV as a source; bad rows are reported in `skipped` and the summary.
+
+    `path` is one `csv_files.csv_source_path` allowed; at most `max_bytes` are read."""
+    result = parse_exportify_csv(read_csv_file(path, max_bytes), source_name=path.name)
     entries = [
         SourceEntry(track_id=track.id, added_at=added_at) for track, added_at in result.tracks
     ]

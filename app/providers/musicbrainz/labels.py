@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -22,6 +23,8 @@ from app.core.errors import UpstreamError
 from app.net.client import ServiceClient
 from app.providers.http import get_json, parse_json
 from app.providers.musicbrainz.matching import Hit, json_object
+
+_MBID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 LISTENBRAINZ_BATCH = 20
 LISTENBRAINZ_RATE = 5.0  # requests/s; ListenBrainz publishes no number, be polite
@@ -136,7 +139,7 @@ class RunLookups:
 
 async def musicbrainz_labels(musicbrainz: ServiceClient, hit: Hit, lookups: RunLookups) -> Labels:
     """Recording genres, else its release group's, else its artists' (one request each)."""
-    body = await _lookup(musicbrainz, f"/recording/{hit.mbid}", "genres+tags") or {}
+    body = await _lookup(musicbrainz, "recording", hit.mbid, "genres+tags") or {}
     tags = ranked(body.get("tags"), name_key="name")
     genres = ranked(body.get("genres"), name_key="name")
     if genres:
@@ -154,8 +157,14 @@ async def musicbrainz_labels(musicbrainz: ServiceClient, hit: Hit, lookups: RunL
     return Labels(tuple(genres), "artist" if genres else None, tuple(tags))
 
 
-async def _lookup(musicbrainz: ServiceClient, path: str, inc: str) -> Mapping[str, Any] | None:
-    """A MusicBrainz lookup; None when the entity is gone (404: merged or deleted)."""
+async def _lookup(
+    musicbrainz: ServiceClient, kind: str, mbid: str, inc: str
+) -> Mapping[str, Any] | None:
+    """A MusicBrainz lookup; None when the entity is gone (404: merged or deleted), or when
+    `mbid` (from an earlier answer) is not an MBID: only an id's shape goes into a path."""
+    if _MBID.fullmatch(mbid) is None:
+        return None
+    path = f"/{kind}/{mbid}"
     response = await musicbrainz.request("GET", path, params={"inc": inc, "fmt": "json"})
     if response.status_code == 404:
         return None
@@ -167,6 +176,6 @@ async def _genres_of(
     musicbrainz: ServiceClient, kind: str, mbid: str, cache: dict[str, list[str]]
 ) -> list[str]:
     if mbid not in cache:
-        body = await _lookup(musicbrainz, f"/{kind}/{mbid}", "genres") or {}
+        body = await _lookup(musicbrainz, kind, mbid, "genres") or {}
         cache[mbid] = ranked(body.get("genres"), name_key="name")
     return cache[mbid]

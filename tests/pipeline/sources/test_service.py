@@ -52,7 +52,8 @@ def small_csv(path: Path, env: DemoEnvironment) -> Path:
 # --- plan_fetch -------------------------------------------------------------------------------
 
 
-def test_plan_fetch_returns_one_job_per_source(demo_env: DemoEnvironment, tmp_path: Path) -> None:
+def test_plan_fetch_returns_one_job_per_source(cli_env: DemoEnvironment, tmp_path: Path) -> None:
+    demo_env = cli_env  # the CLI's services: a CSV path relative to the cwd is read
     kinds = Playlists.of(demo_env.emulator)
     owned, shared = kinds.owned[0], kinds.collaborative[0]
     csv = small_csv(tmp_path / "export.csv", demo_env)
@@ -100,7 +101,7 @@ def test_plan_fetch_plans_a_repeated_source_once(demo_env: DemoEnvironment) -> N
         ("none", 422, "no_sources", "at least one source"),
         ("unknown", 404, "playlist_not_found", "is not in your library"),
         ("followed", 403, "playlist_unreadable", "followed playlist owned by"),
-        ("csv", 404, "csv_not_found", "does not exist"),
+        ("csv", 403, "csv_path_not_allowed", "SAP_CSV_IMPORT_DIR"),
     ],
 )
 def test_plan_fetch_refuses_what_it_cannot_fetch(
@@ -117,6 +118,16 @@ def test_plan_fetch_refuses_what_it_cannot_fetch(
         asyncio.run(plan_fetch(demo_env.services, requests))
     assert (caught.value.status_code, caught.value.code) == (status, code)
     assert words in caught.value.detail
+
+
+def test_the_cli_plans_any_path_and_says_when_there_is_no_file(
+    cli_env: DemoEnvironment, tmp_path: Path
+) -> None:
+    missing = SourceRequest(source_type="csv", source_id=str(tmp_path / "nowhere" / "a.csv"))
+    with pytest.raises(AppError) as caught:
+        asyncio.run(plan_fetch(cli_env.services, [missing]))
+    assert (caught.value.status_code, caught.value.code) == (404, "csv_not_found")
+    assert str(tmp_path / "nowhere" / "a.csv") in caught.value.detail
 
 
 # --- fetch_source, commit_read, aggregate -----------------------------------------------------
@@ -149,7 +160,7 @@ def test_fetch_source_without_a_plan_looks_the_playlist_up(demo_env: DemoEnviron
 
 def test_commit_read_writes_tracks_and_record(demo_env: DemoEnvironment, tmp_path: Path) -> None:
     path = small_csv(tmp_path / "Mix.csv", demo_env)
-    read = import_csv(path, "label")
+    read = import_csv(path, "label", max_bytes=1 << 20)
     commit_read(demo_env.services.stores, read, demo_env.services.library)
     record = demo_env.services.stores.sources.get(f"csv:{path}")
     assert record is not None
@@ -158,7 +169,7 @@ def test_commit_read_writes_tracks_and_record(demo_env: DemoEnvironment, tmp_pat
     assert set(stored(demo_env)) == {t.id for t in read.tracks}
     # A read without tracks (an unchanged source) leaves tracks.json alone.
     before = files(demo_env)["tracks.json"]
-    empty = import_csv(path, "label")
+    empty = import_csv(path, "label", max_bytes=1 << 20)
     empty.tracks = []
     commit_read(demo_env.services.stores, empty, demo_env.services.library)
     assert files(demo_env)["tracks.json"] == before

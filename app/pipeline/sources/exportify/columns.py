@@ -3,6 +3,10 @@
 Matching ignores case and surrounding/repeated whitespace, never position: Exportify's layout
 changed over the years (see `reader` for both generations). A header that lacks a
 required column means the file is not an Exportify export and raises `CsvColumnsMissingError`.
+
+Errors name columns by the header we know (`Columns.header`: the alias that matched, spelled as
+Exportify spells it), never by the file's own text: a file that is not an export at all may be
+anything (`/etc/passwd`), and an error message must not quote it.
 """
 
 from __future__ import annotations
@@ -43,7 +47,7 @@ class CsvColumnsMissingError(CsvImportError):
 @dataclass
 class Columns:
     index: dict[str, int]
-    header: dict[str, str]  # field -> original header text
+    header: dict[str, str]  # field -> the known header it was found under ("Track URI")
     width: int
     compact_artists: bool  # older export: artist names joined with "," (see `reader`'s docstring)
 
@@ -68,27 +72,29 @@ def resolve_columns(header_row: list[str], label: str) -> Columns:
     for index, name in enumerate(header_row):
         positions.setdefault(_normalise_header(name), index)
     index_of: dict[str, int] = {}
+    headers: dict[str, str] = {}
     for our_field, aliases in _NORMALISED_ALIASES.items():
-        found = next((positions[alias] for alias in aliases if alias in positions), None)
-        if found is not None:
-            index_of[our_field] = found
+        for alias, spelled in zip(aliases, COLUMN_ALIASES[our_field], strict=True):
+            if alias in positions:
+                index_of[our_field], headers[our_field] = positions[alias], spelled
+                break
 
     missing = [name for name in REQUIRED_COLUMNS if name not in index_of]
     if missing:
-        found_headers = [" ".join(name.split()) for name in header_row]
         wanted = "; ".join(
             f"{REQUIRED_COLUMNS[name]} ({' or '.join(map(repr, COLUMN_ALIASES[name]))})"
             for name in missing
         )
+        recognised = ", ".join(map(repr, headers.values())) or "none"
         raise CsvColumnsMissingError(
-            f"{label} is not an Exportify export: missing required column(s) {wanted}. "
-            f"Headers found: {', '.join(repr(name) for name in found_headers) or '(none)'}",
-            extra={"missing": missing, "headers": found_headers},
+            f"{label} is not an Exportify export: missing required column(s) {wanted}. Its "
+            f"first line has {len(header_row)} cell(s); Exportify columns among them: "
+            f"{recognised}",
+            extra={"missing": missing, "recognised": list(headers.values())},
         )
-    headers = {name: " ".join(header_row[index].split()) for name, index in index_of.items()}
     return Columns(
         index=index_of,
         header=headers,
         width=len(header_row),
-        compact_artists=_normalise_header(headers["id"]) in {"track id", "spotify id"},
+        compact_artists=headers["id"] in {"Track ID", "Spotify ID"},
     )

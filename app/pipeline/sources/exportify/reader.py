@@ -22,8 +22,9 @@ Example:
     >>> track.uri, track.artists[0].name, track.album.release_date_precision, added_at
     ('spotify:track:7e176FKv7cq6SG9EXYMLoQ', 'Chaka Khan', 'year', None)
 
-A bad row becomes a `CsvRowError` (with its physical line number) and the import goes on; a file
-that is not an Exportify export at all raises `CsvImportError`.
+A bad row becomes a `CsvRowError` (with its physical line number, and what is wrong in which
+column) and the import goes on; a file that is not an Exportify export at all raises
+`CsvImportError`. No message quotes the file's text: the file may be anything.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ class CsvImportResult:
     skipped_local: int  # rows with spotify:local: URIs
     duplicates: int  # rows repeating a track id already imported
     total_rows: int  # data rows, blank lines excluded
-    columns: dict[str, str]  # our field -> the header it was read from
+    columns: dict[str, str]  # our field -> the (known) header it was read from
 
 
 def read_exportify_csv(path: Path) -> CsvImportResult:
@@ -122,7 +123,7 @@ def parse_exportify_csv(data: bytes | str, *, source_name: str = "") -> CsvImpor
             result.skipped_local += 1
             continue
         except RowProblem as problem:
-            result.errors.append(CsvRowError(line, str(problem)))
+            result.errors.append(CsvRowError(line, problem.describe(columns)))
             continue
         seen.add(track_id)
         result.tracks.append((track, track.added_at))

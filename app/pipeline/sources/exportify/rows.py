@@ -1,7 +1,8 @@
 """Turn one Exportify CSV row into a `Track`; a row that cannot be read raises `RowProblem`.
 
-Cells are found through `Columns` (see `columns`). A value that cannot be read is
-reported with its text (shortened); empty optional cells take neutral defaults.
+Cells are found through `Columns` (see `columns`). A value that cannot be read is reported
+by what is wrong and in which column, never with its text (the file may be anything: see
+`columns`); empty optional cells take neutral defaults.
 """
 
 from __future__ import annotations
@@ -30,10 +31,23 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # Exportify's placeholder when Spotif
 _TRUE = frozenset({"true", "t", "yes", "y", "1"})
 _FALSE = frozenset({"false", "f", "no", "n", "0", ""})
 _PRECISION: dict[int, Literal["year", "month", "day"]] = {4: "year", 7: "month", 10: "day"}
+# Other kinds of Spotify URI, named in an error by their (fixed) kind, never by their text.
+_OTHER_KINDS = frozenset({"episode", "album", "artist", "playlist", "show", "user", "audiobook"})
 
 
 class RowProblem(ValueError):
-    """Why one row cannot be imported; becomes a CsvRowError."""
+    """Why one row cannot be imported: what is wrong, in which of our fields, and a hint;
+    becomes a CsvRowError."""
+
+    def __init__(self, what: str, field: str | None = None, hint: str = "") -> None:
+        super().__init__(what)
+        self.what, self.field, self.hint = what, field, hint
+
+    def describe(self, columns: Columns) -> str:
+        """``malformed track id in column 'Track URI' (a Spotify id is 22 letters…)``"""
+        header = columns.header.get(self.field or "")
+        where = f" in column {header!r}" if header else ""
+        return f"{self.what}{where}" + (f" ({self.hint})" if self.hint else "")
 
 
 class LocalFile(Exception):
@@ -43,16 +57,16 @@ class LocalFile(Exception):
 def parse_track_id(value: str) -> str:
     """The 22-character Spotify id in a track id, URI or open.spotify.com link."""
     if not value:
-        raise RowProblem("missing track id")
+        raise RowProblem("missing track id", "id")
     if value.casefold().startswith("spotify:local:"):
         raise LocalFile
     match = _TRACK_REF.fullmatch(value)
     if match is None:
         if value.startswith("spotify:") and not value.startswith("spotify:track:"):
-            raise RowProblem(f"not a track: {_show(value)}")
-        raise RowProblem(
-            f"malformed track id {_show(value)} (a Spotify id is 22 letters and digits)"
-        )
+            kind = value.split(":", 2)[1]
+            known = f"a spotify:{kind} URI" if kind in _OTHER_KINDS else "another kind of URI"
+            raise RowProblem("not a track", "id", known)
+        raise RowProblem("malformed track id", "id", "a Spotify id is 22 letters and digits")
     return match.group(1)
 
 
@@ -60,7 +74,9 @@ def row_track(track_id: str, row: list[str], columns: Columns) -> Track:
     """The track of one data row whose id `parse_track_id` already read."""
     name = columns.cell(row, "name")
     if not name:
-        raise RowProblem("empty track name (Spotify lists tracks it no longer has this way)")
+        raise RowProblem(
+            "empty track name", "name", "Spotify lists tracks it no longer has this way"
+        )
     release_date, precision = _release_date(columns.cell(row, "release_date"))
     added_at = _added_at(columns.cell(row, "added_at"))
     return Track(
@@ -130,14 +146,14 @@ def _release_date(value: str) -> tuple[str | None, Literal["year", "month", "day
         return None, None
     match = _RELEASE_DATE.fullmatch(value)
     if match is None:
-        raise RowProblem(f"unreadable release date {_show(value)} (expected YYYY[-MM[-DD]])")
+        raise RowProblem("unreadable release date", "release_date", "expected YYYY[-MM[-DD]]")
     year, month, day = match.groups()
     if year == "0000":  # Spotify's "unknown" for tracks that are no longer available
         return None, None
     try:
         date(int(year), int(month or 1), int(day or 1))
     except ValueError:
-        raise RowProblem(f"impossible release date {_show(value)}") from None
+        raise RowProblem("impossible release date", "release_date", "no such day") from None
     return value, _PRECISION[len(value)]
 
 
@@ -148,8 +164,7 @@ def _added_at(value: str) -> datetime | None:
         moment = datetime.fromisoformat(value)
     except ValueError:
         raise RowProblem(
-            f"unreadable added-at time {_show(value)} (expected ISO 8601, e.g. "
-            "2024-11-30T02:39:04Z)"
+            "unreadable added-at time", "added_at", "expected ISO 8601, e.g. 2024-11-30T02:39:04Z"
         ) from None
     moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
     return None if moment == _EPOCH else moment
@@ -166,7 +181,7 @@ def _duration(value: str) -> int:
         number = -1.0
     if number >= 0 and number.is_integer():
         return int(number)
-    raise RowProblem(f"unreadable duration {_show(value)} (expected whole milliseconds)")
+    raise RowProblem("unreadable duration", "duration_ms", "expected whole milliseconds")
 
 
 def _explicit(value: str) -> bool:
@@ -175,13 +190,9 @@ def _explicit(value: str) -> bool:
         return True
     if folded in _FALSE:
         return False
-    raise RowProblem(f"unreadable explicit flag {_show(value)} (expected true or false)")
+    raise RowProblem("unreadable explicit flag", "explicit", "expected true or false")
 
 
 def _isrc(value: str) -> str | None:
     code = value.replace("-", "").replace(" ", "").upper()
     return code if _ISRC.fullmatch(code) else None
-
-
-def _show(value: str, limit: int = 60) -> str:
-    return repr(value if len(value) <= limit else value[: limit - 1] + "…")
