@@ -70,7 +70,10 @@ class SyncReport(BaseModel):
     )
     ok: bool = Field(
         default=True,
-        description="False when a rule set was skipped as broken, or a plan was skipped or failed.",
+        description=(
+            "False when a source could not be fetched, a rule set was skipped as broken, or "
+            "a plan was skipped or failed."
+        ),
     )
 
 
@@ -107,6 +110,7 @@ async def sync_library(
             say("fetching changed sources")
             planned = await plan_fetch(services, requests)
             report.fetched = await fetch_many(services, planned)
+            report.ok = report.fetched.failed == 0  # a source left out: not ok, for cron
     if enrich:
         for provider_id in default_provider_ids(services.settings):
             say(f"enriching with {provider_id}")
