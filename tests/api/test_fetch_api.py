@@ -521,8 +521,24 @@ def test_health_names_the_sources_that_lost_tracks_until_a_fetch(connected: Demo
     assert library["sources"][0]["name"] == "Liked Songs"
     assert "run `sap fetch` (or POST /pipeline/tracks/fetch-library)" in library["advice"]
 
+    with connected.env.services.stores.rules.update() as documents:
+        documents[:] = [
+            {
+                "id": "liked",
+                "name": "Liked",
+                "rules": {"conditions": [{"field": "liked", "operator": "eq", "value": True}]},
+                "target_playlist_name": "Liked again",
+            }
+        ]
+    refused = connected.client.post("/pipeline/playlists/plan", json={})
+    assert refused.status_code == 409
+    assert refused.json()["error"] == "library_incomplete"
+    assert "run `sap fetch`" in refused.json()["detail"]
+
     rebuilt = connected.poll(connected.client.post("/pipeline/tracks/fetch-library").json()["id"])
     assert rebuilt["status"] == "done"
     assert {s["mode"] for s in rebuilt["payload"]["sources"]} == {"full"}
     again = connected.client.get("/pipeline/health").json()
     assert (again["status"], again["library"]["advice"]) == ("ok", None)
+    planned = connected.client.post("/pipeline/playlists/plan", json={})
+    assert planned.status_code == 200, planned.text

@@ -25,6 +25,7 @@ from app.pipeline.library_gaps import find_gaps
 from app.pipeline.sources.planning import plan_library
 from app.pipeline.sources.service import FetchSourcesReport, SourceFetchReport, fetch_many
 from app.pipeline.sync.service import apply_plan, plan_rule_sets
+from app.pipeline.sync.unattended import sync_library
 from tests.helpers.spotify_env import Playlists
 
 
@@ -186,3 +187,38 @@ def test_a_csv_source_that_lost_tracks_says_to_fetch_that_file(
     command = f"sap fetch --csv {shlex.quote(str(csv.resolve()))}"
     assert (source.key, source.name, source.fetch) == (f"csv:{csv.resolve()}", "Mix.csv", command)
     assert f"`{command}`" in (gaps.advice or "")
+
+
+def test_the_unattended_sync_rebuilds_a_library_that_lost_its_tracks(
+    demo_env: DemoEnvironment,
+) -> None:
+    """`sap sync` (cron) fetches the sources fetched before: the lost ones are read in full."""
+    fetch_library(demo_env)
+    before = library_data(demo_env)
+    lose_tracks(demo_env, "quarantined")
+    report = asyncio.run(sync_library(demo_env.services, enrich=False))
+    assert report.ok is True and report.fetched is not None
+    assert set(modes(report.fetched).values()) == {"full"}
+    assert library_data(demo_env) == before
+
+
+def test_the_gaps_are_read_again_only_when_a_file_changed(demo_env: DemoEnvironment) -> None:
+    services = demo_env.services
+    fetch_library(demo_env)
+    first = services.gaps.current()
+    assert first.complete is True
+    assert services.gaps.current() is first  # nothing changed: the same answer, not re-read
+    services.stores.tracks.path.unlink()
+    lost = services.gaps.current()
+    assert lost is not first and lost.complete is False
+
+
+def test_a_sources_file_of_an_unexpected_shape_is_moved_aside_not_a_crash(
+    demo_env: DemoEnvironment,
+) -> None:
+    stores = demo_env.services.stores
+    fetch_library(demo_env)
+    stores.sources.path.write_bytes(b'{"schema_version": 1, "data": {"liked": {"entries": [1]}}}')
+    gaps = find_gaps(stores)
+    assert (gaps.complete, gaps.sources) == (True, [])
+    assert [item.original_name for item in list_quarantined(stores.directory)] == ["sources.json"]
