@@ -7,7 +7,7 @@ id and entries no longer describe what the library holds.
 
     gaps = find_gaps(stores)            # LibraryGaps: the lost sources, and what to run
     lost_keys(records, stores.tracks.keys())   # the fetch's view: read these in full again
-    require_complete(gaps)              # sync planning: refuse rather than plan removals
+    require_complete(gaps, "plan")      # sync planning: refuse rather than plan removals
 
 The fetch reads a lost source in full whatever its snapshot says (`sources.service`), and
 forgets one that cannot be read again; health, `status` and `verify` report the gaps with the

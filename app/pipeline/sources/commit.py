@@ -33,23 +33,26 @@ def added_dates(sources: Mapping[str, SourceRecord]) -> dict[str, datetime | Non
 
     Only what the sources hold decides, never the order they are given in.
     """
-    liked: dict[str, datetime] = {}
-    earliest: dict[str, datetime | None] = {}
-    for record in sources.values():
-        is_liked = record.source_type is TrackSourceType.LIKED
+    dates: dict[str, datetime | None] = {}
+    liked = [r for r in sources.values() if r.source_type is TrackSourceType.LIKED]
+    for record in liked:
         for entry in record.entries:
-            track_id, at = entry.track_id, entry.added_at
-            if at is None:
-                earliest.setdefault(track_id, None)
-                continue
-            if is_liked:
-                known = liked.get(track_id)
+            at = entry.added_at
+            if at is not None:
+                known = dates.get(entry.track_id)
                 if known is None or at < known:
-                    liked[track_id] = at
-            seen = earliest.get(track_id)
-            if seen is None or at < seen:
-                earliest[track_id] = at
-    return {track_id: liked.get(track_id) or at for track_id, at in earliest.items()}
+                    dates[entry.track_id] = at
+    dated = set(dates)  # liked, with a date: nothing else counts
+    for record in sources.values():
+        for entry in record.entries:
+            track_id = entry.track_id
+            if track_id in dated:
+                continue
+            at = entry.added_at
+            seen = dates.get(track_id)
+            if seen is None or (at is not None and at < seen):
+                dates[track_id] = at
+    return dates
 
 
 def commit_reads(

@@ -201,7 +201,7 @@ def _progress_for(ctx: StepContext | None, report: ProgressFn | None) -> Progres
 
 def _usable_previous(services: Services, records: SourceMap) -> SourceMap:
     """The records a read may build on: not those whose tracks tracks.json lost since (a lost
-    source is read in full, whatever its snapshot says; see `gaps`)."""
+    source is read in full, whatever its snapshot says; see `library_gaps`)."""
     if not records:
         return records
     lost = lost_keys(records, services.stores.tracks.keys())

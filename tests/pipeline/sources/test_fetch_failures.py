@@ -125,7 +125,7 @@ def test_a_fetch_whose_every_source_failed_is_failed_with_its_report(
     owned = Playlists.of(demo_env.emulator).owned[0]
     planned = asyncio.run(plan_fetch(demo_env.services, [LIKED, playlist(owned.id)]))
     demo_env.emulator.config.fail_rate = 1.0
-    job = run_fetch(demo_env.services, planned)
+    job = run_fetch(quick_retries(demo_env), planned)
 
     assert job.status is JobStatus.FAILED
     assert job.error is not None and job.error.code == "sources_failed"
@@ -224,7 +224,7 @@ def test_added_dates_follow_the_rule_whatever_the_order(
 def test_the_unattended_sync_is_not_ok_when_a_source_failed(demo_env: DemoEnvironment) -> None:
     asyncio.run(fetch_source(demo_env.services, LIKED))
     demo_env.emulator.config.fail_rate = 1.0
-    report = asyncio.run(sync_library(demo_env.services, fetch=True, enrich=False))
+    report = asyncio.run(sync_library(quick_retries(demo_env), fetch=True, enrich=False))
     assert report.fetched is not None and report.fetched.failed == 1
     assert report.ok is False
 
