@@ -8,6 +8,7 @@ from a single playlist listing.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Literal
@@ -17,6 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from app.core.errors import ForbiddenError, NotFoundError, UnprocessableError
 from app.pipeline.services import Services
 from app.spotify.library import PlaylistInfo
+
+log = logging.getLogger(__name__)
 
 
 class SourceRequest(BaseModel):
@@ -111,10 +114,13 @@ async def plan_fetch(
     requests: list[SourceRequest],
     *,
     listing: tuple[str, list[PlaylistInfo]] | None = None,
+    skip_unreadable: bool = False,
 ) -> list[PlannedSource]:
     """Validate all requested sources and return one planned fetch per source.
 
-    `listing` is a playlist listing the caller already has (saves its requests).
+    `listing` is a playlist listing the caller already has (saves its requests). With
+    `skip_unreadable` (refreshing the sources fetched before), a playlist no longer in the
+    library or no longer readable is left out, and logged, instead of refusing the whole plan.
     """
     if not requests:
         raise UnprocessableError("give at least one source to fetch", code="no_sources")
@@ -132,6 +138,12 @@ async def plan_fetch(
         source = PlannedSource(**request.model_dump())
         if request.source_type == "playlist":
             info = playlists.get(request.source_id or "")
+            if skip_unreadable and (info is None or not info.readable_by(user_id)):
+                log.warning(
+                    "not refreshing playlist %s: no longer in your library or readable",
+                    request.source_id,
+                )
+                continue
             if info is None:
                 raise NotFoundError(
                     f"playlist {request.source_id!r} is not in your library "

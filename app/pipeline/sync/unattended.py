@@ -108,7 +108,7 @@ async def sync_library(
         requests = _fetched_sources(services)
         if requests:
             say("fetching changed sources")
-            planned = await plan_fetch(services, requests)
+            planned = await plan_fetch(services, requests, skip_unreadable=True)
             report.fetched = await fetch_many(services, planned)
             report.ok = report.fetched.failed == 0  # a source left out: not ok, for cron
     if enrich:

@@ -222,3 +222,32 @@ def test_a_sources_file_of_an_unexpected_shape_is_moved_aside_not_a_crash(
     gaps = find_gaps(stores)
     assert (gaps.complete, gaps.sources) == (True, [])
     assert [item.original_name for item in list_quarantined(stores.directory)] == ["sources.json"]
+
+
+def test_the_unattended_sync_leaves_out_a_playlist_that_is_gone(
+    demo_env: DemoEnvironment,
+) -> None:
+    """A playlist fetched once and deleted since no longer stops `sap sync`; once its tracks
+    are lost too, the sync forgets it and rebuilds the rest."""
+    fetch_library(demo_env)
+    stores = demo_env.services.stores
+    liked = stores.sources.load()["liked"]
+    gone = SourceRecord(
+        key="playlist:" + "9" * 22,
+        source_type="playlist",
+        source_id="9" * 22,
+        name="Deleted since",
+        snapshot_id="old",
+        entries=[SourceEntry(track_id=entry.track_id) for entry in liked.entries[:3]],
+    )
+    stores.sources.put(gone)
+    report = asyncio.run(sync_library(demo_env.services, enrich=False))
+    assert report.ok is True and report.fetched is not None
+    assert gone.key not in modes(report.fetched)
+    assert gone.key in stores.sources.load()  # whole: kept, as any fetched source
+
+    stores.tracks.path.unlink()
+    report = asyncio.run(sync_library(demo_env.services, enrich=False))
+    assert report.ok is True and report.fetched is not None
+    assert [ref.key for ref in report.fetched.forgotten] == [gone.key]
+    assert find_gaps(stores).complete is True
