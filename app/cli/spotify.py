@@ -116,19 +116,15 @@ def fetch(
         planned = asyncio.run(plan_library(manager.services))
     metadata = {"sources": [source.metadata() for source in planned]}
     job = _run_with_progress(manager, "fetch_sources", metadata)
-    done = job.status is JobStatus.DONE
-    report = FetchSourcesReport.model_validate(job.payload) if done else None
+    # A failed job keeps its report when it is the sources that failed (`sources_failed`).
+    report = FetchSourcesReport.model_validate(job.payload) if job.payload else None
     if as_json:
         _print_json(job.model_dump(mode="json"))
-    else:
+    elif report is not None:
         table = Table(
-            "source",
-            "result",
-            "tracks",
-            "skipped",
-            caption=f"{report.requests if report else 0} Spotify request(s)",
+            "source", "result", "tracks", "skipped", caption=f"{report.requests} Spotify request(s)"
         )
-        for result in report.sources if report else []:
+        for result in report.sources:
             source = result.source
             name = source.name or source.label or source.key
             if isinstance(result, SourceFetchFailure):
@@ -137,10 +133,14 @@ def fetch(
                 continue
             skipped = ", ".join(f"{k} {v}" for k, v in result.skipped.items())
             table.add_row(escape(name), result.mode, str(result.tracks), skipped)
+        for forgotten in report.forgotten:
+            why = "[yellow]forgotten[/]: its tracks were lost and it can no longer be read"
+            table.add_row(escape(forgotten.name or forgotten.key), why, "", "")
         out.print(table)
-    if report is None or report.failed:
+    if job.status is not JobStatus.DONE:
         if job.error is not None and not as_json:
-            _fail(job.error.message)
+            prefix = "partial: " if job.status is JobStatus.PARTIAL else ""
+            _fail(prefix + job.error.message)
         raise typer.Exit(1)
 
 

@@ -17,9 +17,9 @@ from app.cli.common import (
     _print_json,
     _report_job,
     _run_with_progress,
+    err,
     out,
 )
-from app.core.models import JobStatus
 from app.pipeline.health import VerifyReport, health_report
 
 
@@ -64,6 +64,8 @@ def status(cache_dir: CacheDir = None, demo: Demo = False, as_json: AsJson = Fal
             f"[yellow]quarantined:[/] {escape(item.file)} (was {item.original_name}) — "
             "see docs/operations.md, 'Recovering a quarantined file'"
         )
+    if report.library is not None and report.library.advice:
+        out.print(f"[yellow]library incomplete:[/] {escape(report.library.advice)}")
     out.print("jobs: " + ", ".join(f"{name} {count}" for name, count in report.jobs.items()))
 
 
@@ -71,7 +73,14 @@ def verify(cache_dir: CacheDir = None, as_json: AsJson = False) -> None:
     """Parse every store file; corrupt ones are moved aside and listed. Exit 1 if any problem."""
     job = _run_with_progress(_manager(cache_dir), "verify", {})
     _report_job(job, as_json)
-    if job.status is JobStatus.DONE and not VerifyReport.model_validate(job.payload).ok:
+    report = VerifyReport.model_validate(job.payload)
+    if report.library is not None and report.library.advice and not as_json:
+        err.print(
+            f"[yellow]library incomplete:[/] {escape(report.library.advice)}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    if not report.ok:
         raise typer.Exit(1)
 
 

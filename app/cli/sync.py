@@ -20,6 +20,7 @@ from app.cli.common import (
     _print_json,
     _run_with_progress,
     _services,
+    err,
     out,
 )
 from app.core.models import JobStatus, PipelineJob
@@ -224,6 +225,9 @@ def sync(
             )
         out.print(table)
     _print_broken(report.broken)
+    shortfall = report.fetched.shortfall() if report.fetched is not None else None
+    if shortfall is not None:  # the other sources were fetched and used
+        err.print(f"[bold red]fetch:[/] {escape(shortfall.error.message)}", soft_wrap=True)
     if not report.ok:
         raise typer.Exit(1)
 

@@ -126,12 +126,13 @@ class JobStatus(StrEnum):
     PENDING = "pending"
     RUNNING = "running"
     DONE = "done"
+    PARTIAL = "partial"  # part of the work was done and kept; `error` names what was not
     FAILED = "failed"
     CANCELLED = "cancelled"
 
     @property
     def finished(self) -> bool:
-        return self in {JobStatus.DONE, JobStatus.FAILED, JobStatus.CANCELLED}
+        return self in {JobStatus.DONE, JobStatus.PARTIAL, JobStatus.FAILED, JobStatus.CANCELLED}
 
 
 class JobProgress(_Model):

@@ -7,13 +7,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from app import __version__
 from app.core.errors import StoreError
 from app.core.fs import list_quarantined
 from app.data import Stores
 from app.pipeline.jobs.steps import StepContext
+from app.pipeline.library_gaps import GapCache, LibraryGaps, find_gaps
 
 
 class StoreHealth(BaseModel):
@@ -33,11 +34,19 @@ class QuarantinedFileInfo(BaseModel):
 
 
 class HealthReport(BaseModel):
-    status: Literal["ok", "degraded"]
+    status: Literal["ok", "degraded"] = Field(
+        description="degraded while a file is quarantined or fetched sources lost tracks."
+    )
     version: str
     cache_dir: str
     stores: list[StoreHealth]
     quarantined: list[QuarantinedFileInfo]
+    library: LibraryGaps | None = Field(
+        description=(
+            "Fetched sources whose tracks tracks.json lacks, and what to run (null when "
+            "sources.json or tracks.json cannot be read: see stores)."
+        )
+    )
     jobs: dict[str, int]
     steps: list[str]
 
@@ -54,11 +63,26 @@ def quarantined_files(directory: Path) -> list[QuarantinedFileInfo]:
     ]
 
 
-def health_report(stores: Stores, *, jobs: dict[str, int], steps: list[str]) -> HealthReport:
-    """Cheap health summary (stat only, no parsing): degraded while quarantined files exist."""
+def library_gaps(stores: Stores, gaps: GapCache | None = None) -> LibraryGaps | None:
+    """The library's gaps (from `gaps`, kept while the files are unchanged, else read now);
+    None when a file cannot be read (too new: the store checks say so)."""
+    try:
+        return gaps.current() if gaps is not None else find_gaps(stores)
+    except StoreError:
+        return None
+
+
+def health_report(
+    stores: Stores, *, jobs: dict[str, int], steps: list[str], gaps: GapCache | None = None
+) -> HealthReport:
+    """Cheap health summary: store files by `stat`, and the library's gaps from `gaps`
+    (`Services.gaps`, read again only when tracks.json or sources.json changed). Degraded
+    while quarantined files exist or fetched sources lost tracks."""
     quarantined = quarantined_files(stores.directory)
+    library = library_gaps(stores, gaps)
+    incomplete = library is not None and not library.complete
     return HealthReport(
-        status="degraded" if quarantined else "ok",
+        status="degraded" if quarantined or incomplete else "ok",
         version=__version__,
         cache_dir=str(stores.directory),
         stores=[
@@ -73,6 +97,7 @@ def health_report(stores: Stores, *, jobs: dict[str, int], steps: list[str]) -> 
             for status in stores.statuses()
         ],
         quarantined=quarantined,
+        library=library,
         jobs=jobs,
         steps=steps,
     )
@@ -86,13 +111,20 @@ class StoreCheck(BaseModel):
 
 
 class VerifyReport(BaseModel):
-    ok: bool
+    ok: bool = Field(description="Every store parses, none is quarantined, the library is whole.")
     stores: list[StoreCheck]
     quarantined: list[QuarantinedFileInfo]
+    library: LibraryGaps | None = Field(
+        description=(
+            "Fetched sources whose tracks tracks.json lacks, and what to run (null when "
+            "sources.json or tracks.json cannot be read: see stores)."
+        )
+    )
 
 
 def verify_stores(stores: Stores, ctx: StepContext | None = None) -> VerifyReport:
-    """Parse every store (moving corrupt files aside) and count its records."""
+    """Parse every store (moving corrupt files aside) and count its records; then check
+    that every fetched source's tracks are in tracks.json."""
     checks: list[StoreCheck] = []
     all_stores = stores.all()
     for index, store in enumerate(all_stores):
@@ -108,8 +140,14 @@ def verify_stores(stores: Stores, ctx: StepContext | None = None) -> VerifyRepor
         if ctx is not None:
             ctx.progress(index + 1, len(all_stores), f"checked {store.filename}")
     quarantined = quarantined_files(stores.directory)
-    ok = all(check.ok for check in checks) and not quarantined
-    return VerifyReport(ok=ok, stores=checks, quarantined=quarantined)
+    library = library_gaps(stores)
+    ok = (
+        all(check.ok for check in checks)
+        and not quarantined
+        and library is not None
+        and library.complete
+    )
+    return VerifyReport(ok=ok, stores=checks, quarantined=quarantined, library=library)
 
 
 def verify_step(ctx: StepContext) -> VerifyReport:

@@ -17,7 +17,7 @@ from app.api.app import create_app
 from tests.helpers.api import api_client
 from tests.helpers.provider_env import ProviderEnv
 
-FINISHED = {"done", "failed", "cancelled"}
+FINISHED = {"done", "partial", "failed", "cancelled"}
 
 
 @pytest.fixture

@@ -471,3 +471,73 @@ def test_fetch_library_needs_a_login(demo: DemoServer) -> None:
     response = demo.client.post("/pipeline/tracks/fetch-library")
     assert response.status_code == 401
     assert "auth_url" in response.json()
+
+
+# --- failed sources, lost tracks ----------------------------------------------------------------
+
+
+def test_a_fetch_job_with_a_failed_source_ends_partial_naming_it(connected: DemoServer) -> None:
+    unknown = "1" * 22
+    response = connected.client.post(
+        "/pipeline/fetch_sources/run-async",
+        json={"metadata": {"sources": [LIKED, playlist(unknown)]}},
+    )
+    assert response.status_code == 202, response.text
+    job = connected.poll(response.json()["id"])
+    assert job["status"] == "partial", job
+    assert job["error"]["code"] == "sources_failed"
+    assert job["message"] == job["error"]["message"]
+    assert job["message"].startswith(f"1 of 2 sources failed: playlist '{unknown}' (")
+    liked, failed = job["payload"]["sources"]
+    assert (liked["source"]["key"], liked["mode"]) == ("liked", "full")
+    assert failed["source"]["key"] == f"playlist:{unknown}"
+    assert failed["error"]["code"] == "spotify_not_found"
+    listed = connected.client.get("/pipeline/jobs", params={"status": "partial"}).json()
+    assert [item["id"] for item in listed["items"]] == [job["id"]]
+    assert connected.client.get("/pipeline/health").json()["jobs"]["partial"] == 1
+
+
+def test_health_names_the_sources_that_lost_tracks_until_a_fetch(connected: DemoServer) -> None:
+    fetched = connected.poll(connected.client.post("/pipeline/tracks/fetch-library").json()["id"])
+    assert fetched["status"] == "done"
+    healthy = connected.client.get("/pipeline/health").json()
+    assert (healthy["status"], healthy["library"]["complete"]) == ("ok", True)
+
+    (connected.cache_dir / "tracks.json").unlink()
+    degraded = connected.client.get("/pipeline/health").json()
+    assert degraded["status"] == "degraded"
+    library = degraded["library"]
+    assert library["complete"] is False
+    assert library["missing_tracks"] == len(
+        {
+            track_id
+            for source in connected.env.services.stores.sources.load().values()
+            for track_id in (entry.track_id for entry in source.entries)
+        }
+    )
+    fetched_keys = [summary["source"]["key"] for summary in fetched["payload"]["sources"]]
+    assert [source["key"] for source in library["sources"]] == fetched_keys
+    assert library["sources"][0]["name"] == "Liked Songs"
+    assert "run `sap fetch` (or POST /pipeline/tracks/fetch-library)" in library["advice"]
+
+    with connected.env.services.stores.rules.update() as documents:
+        documents[:] = [
+            {
+                "id": "liked",
+                "name": "Liked",
+                "rules": {"conditions": [{"field": "liked", "operator": "eq", "value": True}]},
+                "target_playlist_name": "Liked again",
+            }
+        ]
+    refused = connected.client.post("/pipeline/playlists/plan", json={})
+    assert refused.status_code == 409
+    assert refused.json()["error"] == "library_incomplete"
+    assert "run `sap fetch`" in refused.json()["detail"]
+
+    rebuilt = connected.poll(connected.client.post("/pipeline/tracks/fetch-library").json()["id"])
+    assert rebuilt["status"] == "done"
+    assert {s["mode"] for s in rebuilt["payload"]["sources"]} == {"full"}
+    again = connected.client.get("/pipeline/health").json()
+    assert (again["status"], again["library"]["advice"]) == ("ok", None)
+    planned = connected.client.post("/pipeline/playlists/plan", json={})
+    assert planned.status_code == 200, planned.text

@@ -53,7 +53,7 @@ def poll(
         response = client.get(f"/pipeline/jobs/{job_id}")
         assert response.status_code == 200, response.text
         job: dict[str, Any] = response.json()
-        finished = job["status"] in {"done", "failed", "cancelled"}
+        finished = job["status"] in {"done", "partial", "failed", "cancelled"}
         if (until == "finished" and finished) or job["status"] == until:
             return job
         assert time.monotonic() < deadline, f"job stuck: {job}"

@@ -5,6 +5,7 @@ in-process emulator over the same seeded account, as `sap` does when run from a 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -173,3 +174,43 @@ def test_a_localhost_redirect_uri_is_refused_with_the_reason(
     assert line.startswith("error: invalid setting SAP_SPOTIFY_REDIRECT_URI:")
     assert "Spotify rejects 'localhost' redirect URIs" in line
     assert "http://127.0.0.1:8888/auth/callback" in line
+
+
+def test_a_fetch_with_a_failed_source_says_partial_and_exits_1(
+    cache_dir: Path, tmp_path: Path
+) -> None:
+    sap(cache_dir, "login")
+    broken = tmp_path / "Broken.csv"
+    broken.write_text("", encoding="utf-8")
+    code, out, err = sap(cache_dir, "fetch", "--liked", "--csv", str(broken))
+    assert code == 1
+    assert "Liked Songs" in out and "full" in out and "failed" in out  # the table, both rows
+    [line] = [line for line in err.splitlines() if line]
+    assert line.startswith("error: partial: 1 of 2 sources failed: Broken.csv (csv_empty: ")
+    assert line.endswith("); the other sources were saved: fetch again to retry the failed ones")
+    code, out, _ = sap(cache_dir, "fetch", "--liked", "--csv", str(broken), "--json")
+    job = json.loads(out)
+    assert (code, job["status"], job["error"]["code"]) == (1, "partial", "sources_failed")
+    listed = sap_json(cache_dir, "jobs", "list", "--status", "partial")
+    assert listed["total"] == 2
+
+
+def test_status_and_verify_say_to_fetch_after_tracks_json_is_lost(cache_dir: Path) -> None:
+    sap(cache_dir, "login")
+    assert sap_json(cache_dir, "fetch")["status"] == "done"
+    assert sap(cache_dir, "verify")[0] == 0
+    (cache_dir / "demo" / "tracks.json").unlink()
+
+    status = sap_json(cache_dir, "status")
+    assert status["status"] == "degraded"
+    assert "run `sap fetch`" in status["library"]["advice"]
+    code, out, _ = sap(cache_dir, "status")
+    assert "library incomplete:" in out and "run `sap fetch`" in out
+    code, _, err = sap(cache_dir, "verify")
+    assert code == 1
+    assert "library incomplete:" in err and "Liked Songs" in err and "run `sap fetch`" in err
+
+    fetched = sap_json(cache_dir, "fetch")
+    assert {summary["mode"] for summary in fetched["payload"]["sources"]} == {"full"}
+    assert sap(cache_dir, "verify")[0] == 0
+    assert sap_json(cache_dir, "status")["status"] == "ok"

@@ -12,6 +12,8 @@ import pytest
 
 from app.data import Stores
 from app.demo import DemoEnvironment
+from app.emulators.spotify.config import CLIENT_SCOPES
+from app.spotify.access import DEMO_CLIENT_ID
 from tests.helpers import cli
 from tests.helpers.spotify_env import demo_settings
 
@@ -171,3 +173,22 @@ def test_v1_build_from_rules_and_from_classifications(ready: Path) -> None:
     built = sap_json(ready, "build", "--from", "classifications")
     expected = {f"mood-{mood}": count for mood, count in moods.items() if mood != "None"}
     assert {t["rule_id"]: t["tracks"] for t in built["targets"]} == expected
+
+
+def test_unattended_sync_names_a_source_it_could_not_fetch_and_exits_1(ready: Path) -> None:
+    """A login that no longer lets the app read the liked songs: the sync goes on with what it
+    has, names the source on stderr and exits 1."""
+    env = DemoEnvironment.create(demo_settings(ready))  # the same signing secret as the CLI's
+    tokens = env.services.spotify.tokens
+    granted = env.emulator.grant_tokens(
+        [scope for scope in CLIENT_SCOPES if scope != "user-library-read"], DEMO_CLIENT_ID
+    )
+    stored = tokens.load()
+    assert stored is not None
+    tokens.save(stored.model_copy(update={"access_token": granted["access_token"]}))
+    code, out, err = sap(ready, "sync", "--no-enrich")
+    assert code == 1, err
+    assert "planned" in out  # the rule set was planned all the same
+    _, said = " ".join(err.split()).split("fetch: ")  # one line, however the console wraps
+    assert said.startswith("1 of 1 sources failed: Liked Songs (")
+    assert "Insufficient client scope" in said

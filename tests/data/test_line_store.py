@@ -98,3 +98,35 @@ def test_a_damaged_file_is_moved_aside_never_overwritten(tmp_path: Path, damage:
     quarantined = list_quarantined(tmp_path)
     assert len(quarantined) == 1
     assert Path(quarantined[0].path).read_bytes() == broken
+
+
+def test_keys_are_read_without_the_values(tmp_path: Path) -> None:
+    stores = Stores.open(tmp_path)
+    assert stores.tracks.keys() == set()  # no file yet
+    odd = 'quote " and back\\slash'
+    stores.tracks.upsert([track("a"), track(odd), track("é"), track("b", 'with "quotes"')])
+    assert stores.tracks.keys() == {"a", odd, "é", "b"}
+    # Another layout is read whole.
+    write_json(stores.tracks.path, {"schema_version": 1, "data": {"x": track("x")}})
+    assert stores.tracks.keys() == {"x"}
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda data: data.replace(b'\n"b":', b'\n"b:', 1),  # a broken key
+        lambda data: data[: len(data) // 2],  # truncated
+    ],
+)
+def test_keys_of_a_damaged_file_are_none_and_it_is_moved_aside(
+    tmp_path: Path, damage: object
+) -> None:
+    stores = Stores.open(tmp_path)
+    stores.tracks.upsert([track(f"t{i}") for i in range(20)] + [track("b")])
+    path = stores.tracks.path
+    broken = damage(path.read_bytes())  # type: ignore[operator]
+    path.write_bytes(broken)
+    assert stores.tracks.keys() == set()
+    assert not path.exists()
+    [quarantined] = list_quarantined(tmp_path)
+    assert Path(quarantined.path).read_bytes() == broken

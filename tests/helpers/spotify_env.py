@@ -30,7 +30,7 @@ from app.emulators.spotify.state import PlaylistState
 from tests.helpers.api import api_client
 
 BASE_URL = "http://127.0.0.1:8888"  # the demo's redirect URI points here
-FINISHED = {"done", "failed", "cancelled"}
+FINISHED = {"done", "partial", "failed", "cancelled"}
 
 # A small account keeps every test fast: 120 liked songs (3 pages), 6 playlists of which
 # 3 are owned, 1 collaborative and 2 followed.

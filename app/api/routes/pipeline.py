@@ -34,7 +34,9 @@ JobId = Annotated[str, Path(description="Job id as returned by run-async.", max_
 
 @router.get("/health", summary="Version, cache directory, store files and quarantined files")
 def get_health(services: ServicesDep, jobs: JobsDep) -> HealthReport:
-    return health_report(services.stores, jobs=jobs.counts(), steps=jobs.registry.names())
+    return health_report(
+        services.stores, jobs=jobs.counts(), steps=jobs.registry.names(), gaps=services.gaps
+    )
 
 
 @router.get("/steps", summary="Registered pipeline steps")

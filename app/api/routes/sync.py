@@ -62,7 +62,9 @@ class RestoreRequest(BaseModel):
         "kept untouched (local files, unavailable items, episodes), duplicates, the exact API "
         "calls, the fingerprint of the live playlist and the guards that tripped. A rule set "
         "that cannot be evaluated (or refers to one that cannot) is not planned: it is listed "
-        "under `broken` with its problems, and the others are planned."
+        "under `broken` with its problems, and the others are planned. Refused (409 "
+        "`library_incomplete`) while fetched sources lost tracks from tracks.json: fetch them "
+        "again first (`GET /pipeline/health` names them)."
     ),
 )
 async def plan(body: PlanRequest, services: ServicesDep) -> PlanList:

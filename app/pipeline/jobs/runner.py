@@ -2,8 +2,11 @@
 
 Lifecycle of a job::
 
-    submit() ──> pending ──worker picks it up──> running ──> done | failed | cancelled
-                    └──────────── cancel() ─────────────────────────────┘
+    submit() ──> pending ──worker picks it up──> running ──> done | partial | failed | cancelled
+                    └──────────── cancel() ───────────────────────────────────────┘
+
+"partial" is a step that did part of what it was asked and kept it (a fetch whose other sources
+failed): its payload says what was done, its error what was not (see `steps.Shortfall`).
 
 jobs.json is the source of truth, so the CLI and the server see the same jobs. While a job runs,
 its live state (progress, message) is kept in memory and written to the store at most every
@@ -46,6 +49,7 @@ from app.pipeline.jobs.recovery import (
 )
 from app.pipeline.jobs.steps import (
     JobCancelled,
+    MayFallShort,
     ProgressCallback,
     StepContext,
     StepRegistry,
@@ -266,7 +270,16 @@ class JobManager:
                 error=JobError(code="internal_error", message=text),
             )
         else:
-            if context.cancel_event.is_set():
+            shortfall = payload.shortfall() if isinstance(payload, MayFallShort) else None
+            if shortfall is not None:
+                self._finish(
+                    live,
+                    JobStatus.PARTIAL if shortfall.partial else JobStatus.FAILED,
+                    payload=payload,
+                    message=shortfall.error.message,
+                    error=shortfall.error,
+                )
+            elif context.cancel_event.is_set():
                 # The step finished its work anyway; keep the result, say so.
                 self._finish(
                     live,

@@ -4,7 +4,10 @@ A step is a function ``step(ctx) -> payload`` (plain or ``async``). It reports p
 ``ctx.progress(done, total, message)`` and calls ``ctx.check_cancelled()`` between units of work;
 cancellation is cooperative for plain functions and immediate (at the next ``await``) for async
 ones. What it returns becomes the job's ``payload``: a pydantic model (stored as its
-``model_dump(mode="json")``) or plain JSON-serialisable data.
+``model_dump(mode="json")``) or plain JSON-serialisable data. A payload that can fall short
+of what was asked (a fetch with failed sources) has a ``shortfall()`` method: when it returns
+a `Shortfall`, the job ends "partial" (some of the work was done and kept) or "failed" (none
+was), with the shortfall's error, and keeps the payload.
 
     registry = StepRegistry()
 
@@ -24,9 +27,10 @@ import inspect
 import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeAlias
+from typing import Any, Protocol, TypeAlias, runtime_checkable
 
 from app.core.errors import UnknownStepError
+from app.core.models import JobError
 from app.pipeline.services import Services
 
 ProgressCallback: TypeAlias = Callable[[int, int | None, str | None], None]
@@ -35,6 +39,23 @@ StepFunc: TypeAlias = Callable[["StepContext"], Any] | Callable[["StepContext"],
 
 class JobCancelled(Exception):
     """Raised inside a step when its job was cancelled."""
+
+
+@dataclass(frozen=True)
+class Shortfall:
+    """What a step's payload says it could not do: `error` names it (each failure); with
+    `partial`, the rest of the work was done and kept (job "partial"), else none (job
+    "failed")."""
+
+    error: JobError
+    partial: bool
+
+
+@runtime_checkable
+class MayFallShort(Protocol):
+    """A payload that can say it did less than asked (see `Shortfall`)."""
+
+    def shortfall(self) -> Shortfall | None: ...
 
 
 @dataclass

@@ -3,69 +3,120 @@
 A read reaches this module only once it is complete (a cancelled or failed read saves nothing);
 any number of reads are saved together, one locked update per store. When the library changed,
 the loaded library is warmed up again in the background, for the next preview.
+
+A track's own `added_at` is a function of sources.json alone (`added_dates`): when it was liked,
+else the earliest dated sighting in any source, else null. It is worked out again for every
+track of every source whenever a commit changes what a source holds, so the order in which
+sources were read and saved never changes it (nor does a source saved twice, or a failed one).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Collection, Mapping
+from datetime import datetime
+from typing import Any, NamedTuple
 
 import orjson
+from pydantic import TypeAdapter
 
 from app.core.fs import paused_gc
 from app.core.models import Track, TrackSourceType
 from app.data import Stores
+from app.data.sources import SourceRecord
 from app.pipeline.rules.library.cache import LibraryCache
 from app.pipeline.rules.service import warm_library_in_background
 from app.spotify.library import SourceRead
 
 
-def commit_reads(stores: Stores, reads: list[SourceRead], library: LibraryCache) -> None:
-    """Save complete reads: their tracks first, then the source records that point at them;
-    then warm `library` (the stores' loaded library) up again if anything changed.
+def added_dates(sources: Mapping[str, SourceRecord]) -> dict[str, datetime | None]:
+    """Per track of any source: its liked date, else its earliest dated sighting, else None.
+
+    Only what the sources hold decides, never the order they are given in.
+    """
+    dates: dict[str, datetime | None] = {}
+    liked = [r for r in sources.values() if r.source_type is TrackSourceType.LIKED]
+    for record in liked:
+        for entry in record.entries:
+            at = entry.added_at
+            if at is not None:
+                known = dates.get(entry.track_id)
+                if known is None or at < known:
+                    dates[entry.track_id] = at
+    dated = set(dates)  # liked, with a date: nothing else counts
+    for record in sources.values():
+        for entry in record.entries:
+            track_id = entry.track_id
+            if track_id in dated:
+                continue
+            at = entry.added_at
+            seen = dates.get(track_id)
+            if seen is None or (at is not None and at < seen):
+                dates[track_id] = at
+    return dates
+
+
+def commit_reads(
+    stores: Stores,
+    reads: list[SourceRead],
+    library: LibraryCache,
+    *,
+    forget: Collection[str] = (),
+) -> None:
+    """Save complete reads (and drop the records of `forget`): their tracks first, then the
+    source records that point at them; then warm `library` (the stores' loaded library) up
+    again if anything changed.
 
     One locked update per store whatever the number of reads, so saving 20 playlists costs
-    what saving one does. The collector is paused meanwhile: tens of thousands of new small
-    objects and no cycles, while the whole fetched library is alive (collecting over and
-    over doubled the time of this step; see docs/performance.md).
+    what saving one does. The sources lock is held throughout (sources, then tracks: the only
+    order any code takes them in), so two commits cannot interleave their dates. The collector
+    is paused meanwhile: tens of thousands of new small objects and no cycles, while the whole
+    fetched library is alive (collecting over and over doubled the time of this step; see
+    docs/performance.md).
     """
-    if not reads:
+    changed = bool(forget) or any(read.mode != "unchanged" for read in reads)
+    if not reads and not forget:
         return
-    with paused_gc():
-        if any(read.tracks for read in reads):
-            # track id -> (track, whether a liked read brought it): streamed into the store.
-            changes: dict[str, _Change] = {}
+    with paused_gc(), stores.sources.update() as sources:
+        for key in forget:
+            sources.pop(key, None)
+        for read in reads:
+            sources[read.record.key] = read.record
+        if changed:
+            dates = added_dates(sources)
+            changes: dict[str, _Change] = {
+                track_id: _Change(None, at) for track_id, at in dates.items()
+            }
             for read in reads:
-                liked = read.record.source_type is TrackSourceType.LIKED
                 for track in read.tracks:
-                    seen = changes.get(track.id)
-                    if seen is not None and not liked and seen[0].added_at is not None:
-                        continue  # its added_at is when it was liked, else first seen
-                    flag = liked or (seen is not None and seen[1])
-                    changes[track.id] = (track, flag)
+                    changes[track.id] = _Change(track, dates.get(track.id))
             stores.tracks.edit(changes, _merge_track)
-        with stores.sources.update() as sources:
-            for read in reads:
-                sources[read.record.key] = read.record
-    if any(read.mode != "unchanged" for read in reads):
+        # sources.json is written on leaving the block: after the tracks it points at.
+    if changed:
         # The next preview finds the new library loaded.
         warm_library_in_background(stores, library)
 
 
-_Change = tuple[Track, bool]
+class _Change(NamedTuple):
+    track: Track | None  # as just read (None: keep the stored track)
+    added_at: datetime | None
+
+
 _to_json = Track.__pydantic_serializer__.to_json
+_date_json = TypeAdapter(datetime | None).dump_python
 
 
 def _merge_track(
     _track_id: str, stored: dict[str, Any] | None, change: _Change
-) -> dict[str, Any] | orjson.Fragment:
-    track, liked = change
-    if stored is not None and not liked and stored.get("added_at"):
-        # A track's own added_at is when it was liked (else its first sighting).
-        data = track.model_dump(mode="json")
-        data["added_at"] = stored["added_at"]
-        return data
-    # JSON from pydantic, spliced in as is: no intermediate dict per track.
-    return orjson.Fragment(_to_json(track))
+) -> dict[str, Any] | orjson.Fragment | None:
+    track, added_at = change
+    if track is not None:
+        track.added_at = added_at  # the read is being saved and dropped: no copy needed
+        # JSON from pydantic, spliced in as is: no intermediate dict per track.
+        return orjson.Fragment(_to_json(track))
+    if stored is None:
+        return None  # a source names a track tracks.json lost: `gaps` reports it
+    stored["added_at"] = _date_json(added_at, mode="json")
+    return stored
 
 
 def commit_read(stores: Stores, read: SourceRead, library: LibraryCache) -> None:

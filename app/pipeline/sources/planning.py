@@ -9,6 +9,7 @@ listing.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import asdict
 from typing import Any, Literal
 
@@ -19,6 +20,8 @@ from app.pipeline.services import Services
 from app.pipeline.sources.csv_files import csv_source_path
 from app.spotify.ids import is_spotify_id
 from app.spotify.library import PlaylistInfo
+
+log = logging.getLogger(__name__)
 
 
 class SourceRequest(BaseModel):
@@ -121,10 +124,13 @@ async def plan_fetch(
     requests: list[SourceRequest],
     *,
     listing: tuple[str, list[PlaylistInfo]] | None = None,
+    skip_unreadable: bool = False,
 ) -> list[PlannedSource]:
     """Validate all requested sources and return one planned fetch per source.
 
-    `listing` is a playlist listing the caller already has (saves its requests).
+    `listing` is a playlist listing the caller already has (saves its requests). With
+    `skip_unreadable` (refreshing the sources fetched before), a playlist no longer in the
+    library or no longer readable is left out, and logged, instead of refusing the whole plan.
     """
     if not requests:
         raise UnprocessableError("give at least one source to fetch", code="no_sources")
@@ -142,6 +148,12 @@ async def plan_fetch(
         source = PlannedSource(**request.model_dump())
         if request.source_type == "playlist":
             info = playlists.get(request.source_id or "")
+            if skip_unreadable and (info is None or not info.readable_by(user_id)):
+                log.warning(
+                    "not refreshing playlist %s: no longer in your library or readable",
+                    request.source_id,
+                )
+                continue
             if info is None:
                 raise NotFoundError(
                     f"playlist {request.source_id!r} is not in your library "

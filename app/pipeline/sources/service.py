@@ -23,8 +23,9 @@ from pydantic import BaseModel, Field, ValidationError
 from app.core.errors import AppError, UnprocessableError
 from app.core.fs import paused_gc
 from app.core.models import JobError, TrackSourceType
-from app.data.sources import SourceEntry, SourceRecord
-from app.pipeline.jobs.steps import StepContext
+from app.data.sources import SourceEntry, SourceMap, SourceRecord
+from app.pipeline.jobs.steps import Shortfall, StepContext
+from app.pipeline.library_gaps import lost_keys
 from app.pipeline.services import Services
 from app.pipeline.sources.commit import commit_read, commit_reads
 from app.pipeline.sources.csv_files import csv_source_path, read_csv_file
@@ -36,7 +37,14 @@ from app.pipeline.sources.planning import (
     current_user_id,
 )
 from app.spotify.client import SpotifyClient
-from app.spotify.library import ReadMode, SourceRead, playlist_info, read_liked, read_playlist
+from app.spotify.library import (
+    PlaylistInfo,
+    ReadMode,
+    SourceRead,
+    playlist_info,
+    read_liked,
+    read_playlist,
+)
 from app.spotify.paging import ProgressFn
 
 __all__ = [
@@ -117,11 +125,42 @@ class SourceFetchFailure(BaseModel):
 
 
 class FetchSourcesReport(BaseModel):
-    """A `fetch_sources` job's payload: one entry per planned source, in plan order."""
+    """A `fetch_sources` job's payload: one entry per planned source, in plan order.
+
+    With failed sources the job ends "partial" (the others were saved) or "failed" (every
+    source failed: nothing was saved), its error naming each failure (`shortfall`).
+    """
 
     sources: list[SourceFetchReport | SourceFetchFailure]
     failed: int = Field(description="Sources that could not be read.")
     requests: int = Field(description="Spotify requests made for all of them together.")
+    forgotten: list[SourceRef] = Field(
+        default_factory=list,
+        description=(
+            "Sources dropped from the library: their tracks were lost from tracks.json and "
+            "they cannot be read again (a playlist no longer in your library, a CSV file "
+            "that is gone)."
+        ),
+    )
+
+    def shortfall(self) -> Shortfall | None:
+        """What the job could not do: each failed source, named with its error."""
+        failures = [r for r in self.sources if isinstance(r, SourceFetchFailure)]
+        if not failures:
+            return None
+        named = "; ".join(
+            f"{failure.source.name or failure.source.key} "
+            f"({failure.error.code}: {failure.error.message})"
+            for failure in failures
+        )
+        partial = len(failures) < len(self.sources)
+        outcome = (
+            "the other sources were saved: fetch again to retry the failed ones"
+            if partial
+            else "nothing was saved: fetch again to retry"
+        )
+        message = f"{len(failures)} of {len(self.sources)} sources failed: {named}; {outcome}"
+        return Shortfall(JobError(code="sources_failed", message=message), partial=partial)
 
 
 async def read_source(
@@ -163,6 +202,17 @@ def _progress_for(ctx: StepContext | None, report: ProgressFn | None) -> Progres
     return progress
 
 
+def _usable_previous(services: Services, records: SourceMap) -> SourceMap:
+    """The records a read may build on: not those whose tracks tracks.json lost since (a lost
+    source is read in full, whatever its snapshot says; see `library_gaps`)."""
+    if not records:
+        return records
+    lost = lost_keys(records, services.stores.tracks.keys())
+    if lost:
+        log.warning("reading again in full, tracks.json lost tracks of: %s", ", ".join(lost))
+    return {key: record for key, record in records.items() if key not in lost}
+
+
 async def fetch_source(
     services: Services,
     request: SourceRequest,
@@ -170,11 +220,17 @@ async def fetch_source(
     ctx: StepContext | None = None,
 ) -> SourceFetchReport:
     """Read one source completely, then save it; returns what was read (the job payload)."""
-    previous = services.stores.sources.get(request.key)
+    stored = services.stores.sources.get(request.key)
+    previous = _usable_previous(services, {request.key: stored} if stored else {})
     with paused_gc():  # until the read is saved and dropped, as in `fetch_many`
         async with services.spotify.client() as client:
             read = await read_source(
-                services, request, hint, previous, client, _progress_for(ctx, None)
+                services,
+                request,
+                hint,
+                previous.get(request.key),
+                client,
+                _progress_for(ctx, None),
             )
             requests = client.requests_made
         if ctx is not None:
@@ -185,13 +241,59 @@ async def fetch_source(
     return report
 
 
+def _ref(request: SourceRequest, hint: PlaylistHint | None) -> SourceRef:
+    """A planned source as a report names it before it was read."""
+    if request.source_type == "liked":
+        name: str | None = "Liked Songs"
+    elif request.source_type == "csv":
+        name = Path(request.source_id or "").name
+    else:
+        title = hint.name if hint is not None else request.source_id
+        name = f"playlist {title!r}"
+    return SourceRef(
+        source_type=TrackSourceType(request.source_type),
+        source_id=request.source_id,
+        label=request.label,
+        name=name,
+        key=request.key,
+    )
+
+
+async def _unreachable(
+    services: Services, client: SpotifyClient, records: Sequence[SourceRecord]
+) -> list[SourceRecord]:
+    """Of these lost records, those that can no longer be read: a playlist that left the
+    user's library (or can no longer be read), a CSV file that is gone. One playlist listing,
+    only when a lost playlist was not part of the fetch; when it fails, none is given up."""
+    gone = [
+        record
+        for record in records
+        if record.source_type is TrackSourceType.CSV and not Path(record.source_id or "").is_file()
+    ]
+    playlists = [record for record in records if record.source_type is TrackSourceType.PLAYLIST]
+    if playlists:
+        try:
+            user_id = await current_user_id(services)
+            listing = await client.list_user_playlists()
+        except AppError as exc:
+            log.warning("cannot tell whether lost playlists still exist: %s", exc.detail)
+            return gone
+        readable = {
+            info.id for info in map(PlaylistInfo.from_listing, listing) if info.readable_by(user_id)
+        }
+        gone += [record for record in playlists if record.source_id not in readable]
+    return gone
+
+
 async def fetch_many(
     services: Services, planned: Sequence[PlannedSource], ctx: StepContext | None = None
 ) -> FetchSourcesReport:
     """Read several planned sources at once through one client (one concurrency bound).
 
     The sources that were read completely are saved together at the end (one write per
-    store); a failing source is reported in its entry and does not stop the others.
+    store); a failing source is reported in its entry and does not stop the others. A source
+    whose tracks tracks.json lost is read in full; one that lost them and cannot be read
+    again (see `_unreachable`) is forgotten, and reported so.
     """
     totals: dict[int, tuple[int, int]] = {}
 
@@ -205,7 +307,12 @@ async def fetch_many(
 
         return report
 
-    previous = services.stores.sources.load()
+    stored = services.stores.sources.load()
+    previous = _usable_previous(services, stored)
+    planned_keys = {source.request().key for source in planned}
+    lost_elsewhere = [
+        record for key, record in stored.items() if key not in previous and key not in planned_keys
+    ]
 
     async def one(
         index: int, source: PlannedSource, client: SpotifyClient
@@ -222,12 +329,7 @@ async def fetch_many(
             )
         except AppError as exc:
             return SourceFetchFailure(
-                source=SourceRef(
-                    source_type=TrackSourceType(request.source_type),
-                    source_id=request.source_id,
-                    label=request.label,
-                    key=request.key,
-                ),
+                source=_ref(request, source.playlist),
                 error=JobError(code=exc.code, message=exc.detail),
             )
 
@@ -240,11 +342,14 @@ async def fetch_many(
             outcomes = await asyncio.gather(
                 *(one(index, source, client) for index, source in enumerate(planned))
             )
+            forget = await _unreachable(services, client, lost_elsewhere) if lost_elsewhere else []
             requests = client.requests_made
         if ctx is not None:
             ctx.check_cancelled()  # a cancelled job saves nothing
         reads = [outcome for outcome in outcomes if isinstance(outcome, SourceRead)]
-        commit_reads(services.stores, reads, services.library)
+        commit_reads(
+            services.stores, reads, services.library, forget=[record.key for record in forget]
+        )
         results = [
             # Sources share one client here: only the total request count is known.
             SourceFetchReport.of(outcome, None) if isinstance(outcome, SourceRead) else outcome
@@ -252,7 +357,27 @@ async def fetch_many(
         ]
         failed = len(outcomes) - len(reads)
         del outcomes, reads
-    return FetchSourcesReport(sources=results, failed=failed, requests=requests)
+    if forget:
+        log.warning(
+            "forgot %d source(s) whose tracks were lost and that cannot be read again: %s",
+            len(forget),
+            ", ".join(record.key for record in forget),
+        )
+    return FetchSourcesReport(
+        sources=results,
+        failed=failed,
+        requests=requests,
+        forgotten=[
+            SourceRef(
+                source_type=record.source_type,
+                source_id=record.source_id,
+                label=record.label,
+                name=record.name,
+                key=record.key,
+            )
+            for record in forget
+        ],
+    )
 
 
 def _planned(metadata: Any) -> PlannedSource:

@@ -12,7 +12,9 @@ plans.json (a `plans.StoredPlan`) with its guards (`guards`) and the fingerprint
 read (`snapshot_id` and a hash of the URIs in order). A new plan supersedes the pending plans
 of the same rule set or playlist; the newest `PLANS_KEPT` plans are kept. A rule set that
 cannot be evaluated is not planned: `plan_rule_sets` returns it under `broken`, with its
-problems, beside the plans of the others.
+problems, beside the plans of the others. Nothing is planned while fetched sources lost tracks
+from tracks.json (409 ``library_incomplete``, see `library_gaps`): the lost tracks would look
+like tracks the user removed.
 
 **Apply** refuses a plan already applied, a tripped guard not forced, and a playlist that
 changed since the plan (fingerprint) — "re-plan". It saves a backup of the exact prior contents
@@ -36,6 +38,7 @@ from app.core.errors import ConflictError, NotFoundError, UnprocessableError
 from app.core.models import BackupItem, ManagedPlaylist, PlaylistBackup, utc_now
 from app.core.rules import PlaylistRuleSet
 from app.pipeline.jobs.steps import StepContext
+from app.pipeline.library_gaps import require_complete
 from app.pipeline.rules.previews import BrokenRuleSet
 from app.pipeline.rules.rule_sets import stored_rule_sets
 from app.pipeline.rules.service import preview_library
@@ -153,6 +156,7 @@ async def plan_rule_sets(services: Services, rule_ids: Sequence[str] | None = No
     targets = _targets(stored_rule_sets(stores), rule_ids)
     if not targets:
         return Planning([], [])
+    require_complete(services.gaps.current(), "plan")  # lost tracks would be planned away
     library = services.library.views()  # the preview's views (cached): they hold the URIs
     preview = preview_library(stores, library, ids=[rs.id for rs in targets])
     desired = {p.rule_id: p.track_ids for p in preview.playlists}

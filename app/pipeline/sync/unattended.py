@@ -78,8 +78,8 @@ class SyncReport(BaseModel):
     )
     ok: bool = Field(
         default=True,
-        description="False when a rule set was skipped as broken, or a plan was skipped or failed "
-        "(in a dry run: would be skipped).",
+        description="False when a source could not be fetched, a rule set was skipped as "
+        "broken, or a plan was skipped or failed (in a dry run: would be skipped).",
     )
     dry_run: bool = Field(
         default=False,
@@ -119,8 +119,9 @@ async def sync_library(
         requests = _fetched_sources(services)
         if requests:
             say("fetching changed sources")
-            planned = await plan_fetch(services, requests)
+            planned = await plan_fetch(services, requests, skip_unreadable=True)
             report.fetched = await fetch_many(services, planned)
+            report.ok = report.fetched.failed == 0  # a source left out: not ok, for cron
     if enrich:
         for provider_id in default_provider_ids(services.settings):
             say(f"enriching with {provider_id}")

@@ -201,9 +201,11 @@ def test_fetch_many_saves_every_track_as_spotify_serves_it(demo_env: DemoEnviron
     assert result.failed == 0
     liked_at = {saved.track_id: saved.added_at for saved in emulator.state.liked}
     first_seen: dict[str, datetime] = {}
-    for listed in owned[:2]:  # in plan order: the first playlist's date wins
+    for listed in owned[:2]:  # the earliest sighting, whichever playlist it is in
         for entry in listed.entries:
-            if entry.track_id and entry.track_id not in first_seen:
+            if entry.track_id and (
+                entry.track_id not in first_seen or entry.added_at < first_seen[entry.track_id]
+            ):
                 first_seen[entry.track_id] = entry.added_at
     tracks = stored(demo_env)
     assert set(tracks) == set(liked_at) | set(first_seen)
@@ -221,7 +223,7 @@ def test_fetch_many_saves_every_track_as_spotify_serves_it(demo_env: DemoEnviron
         assert track.added_at == liked_at.get(track_id, first_seen.get(track_id))
 
 
-# --- added_at: the liked date when liked, else the first sighting ------------------------------
+# --- added_at: the liked date when liked, else the earliest sighting ---------------------------
 
 
 def test_added_at_is_the_liked_date_else_the_first_sighting(demo_env: DemoEnvironment) -> None:
