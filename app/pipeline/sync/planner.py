@@ -143,7 +143,7 @@ def _plan_replace(live: Sequence[LiveItem], wanted: list[str], kept: set[int]) -
         live, kept, lambda uri: "removed" if uri not in wanted_set else "collapsed"
     )
     rewrite_cost = max(1, math.ceil(len(wanted) / MAX_URIS))
-    arrangement = Arrangement(live, wanted, kept, gone)
+    arrangement = Arrangement.for_desired(live, wanted, kept, gone)
     calls = remove_calls(removes) + arrangement.calls
     if not kept and rewrite_cost < len(calls):
         return _plan_rewrite(wanted, removes, counts, duplicates)
