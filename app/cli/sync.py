@@ -82,6 +82,9 @@ def _print_plans(stores: Stores, plans: Sequence[StoredPlan], tracks: bool) -> N
         )
         for guard in stored.guards:
             out.print(f"  [yellow]guard {guard.guard}[/]: {escape(guard.message)}")
+        for left in stored.excluded:  # always shown: the rule set asked for them
+            what = left.name or names.get(left.uri, left.uri)
+            out.print(f"  [yellow]left out[/]: {escape(what)} — {escape(left.message)}")
         if tracks:
             for add in stored.plan.adds:
                 out.print(f"  [green]+ {escape(names.get(add.uri, add.uri))}[/]")
