@@ -162,8 +162,10 @@ def _report(job: PipelineJob, as_json: bool) -> None:
             else [RestoreResult.model_validate(job.payload)]
         )
         for result in results:
+            resumed = " (resumed an apply that was cut short)" if result.resumed else ""
             out.print(
-                f"{result.playlist_id}: {result.writes} write(s), backup {result.backup_id or '-'}",
+                f"{result.playlist_id}: {result.writes} write(s), "
+                f"backup {result.backup_id or '-'}{resumed}",
                 highlight=False,
             )
     if job.status is not JobStatus.DONE:
