@@ -308,7 +308,6 @@ class _Target:
     playlist_id: str
     snapshot_id: str | None
     live: list[LiveItem]
-    created: bool = False  # by this very call
 
 
 async def apply_plan(
@@ -418,7 +417,7 @@ async def _create(
     )
     set_plan(services, stored.id, playlist_id=created.id)
     _adopt(services, stored, created.id, created.snapshot_id or None)
-    return _Target(created.id, created.snapshot_id or None, [], created=True)
+    return _Target(created.id, created.snapshot_id or None, [])
 
 
 def _adopt(services: Services, stored: StoredPlan, playlist_id: str, snapshot: str | None) -> None:
