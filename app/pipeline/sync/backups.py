@@ -4,7 +4,7 @@ A restore plans the backup's exact contents against the playlist as it is now
 (`exact.plan_exact`: every entry in its place, duplicates included; local files and unavailable
 items are moved back, never removed) and applies that plan like any other — backed up first,
 so a restore can be undone too. The roll-back of a failed apply is the same plan, sent at once
-(`service.roll_back`).
+(`applying.roll_back`).
 """
 
 from __future__ import annotations
@@ -17,10 +17,11 @@ from app.core.errors import UnprocessableError
 from app.core.models import PlaylistBackup
 from app.pipeline.jobs.steps import StepContext
 from app.pipeline.services import Services
+from app.pipeline.sync.applying import apply_plan
 from app.pipeline.sync.exact import plan_exact
 from app.pipeline.sync.model import LiveItem
 from app.pipeline.sync.plans import RestoreResult, StoredPlan
-from app.pipeline.sync.service import apply_plan, read_live, save_plan, stored_plan
+from app.pipeline.sync.service import read_live, save_plan, stored_plan
 
 
 class BackupSummary(BaseModel):

@@ -11,7 +11,7 @@ A failed call stops the run with `SyncApplyError`, whose `report` says how many 
 applied and the last snapshot id. The failed call itself may or may not have been applied
 when the connection broke or Spotify answered 5xx (the client does not replay adds or
 reorders), so the way on is to read the playlist again: to plan afresh (the planner then
-converges on the desired playlist) or to put the backup back (`service.apply_plan` does, and
+converges on the desired playlist) or to put the backup back (`applying.apply_plan` does, and
 says so through `after`). Guards and backups are the caller's business.
 """
 

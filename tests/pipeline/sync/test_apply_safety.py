@@ -15,8 +15,9 @@ import pytest
 
 from app.core.errors import AppError
 from app.pipeline.services import Services
+from app.pipeline.sync.applying import apply_plan
 from app.pipeline.sync.plans import StoredPlan
-from app.pipeline.sync.service import apply_plan, get_plan, plan_rule_sets
+from app.pipeline.sync.service import get_plan, plan_rule_sets
 from tests.helpers.cli import sap
 from tests.helpers.spotify_env import DemoServer, demo_settings, write_exportify_csv
 from tests.helpers.write_faults import BAD_ID, Killed, StopAtWrite, services_over

@@ -34,8 +34,9 @@ import pytest
 from app.core.models import JobStatus
 from app.demo import demo_state_file
 from app.emulators.spotify.persistence import StateFile
+from app.pipeline.sync.applying import apply_plan
 from app.pipeline.sync.plans import StoredPlan
-from app.pipeline.sync.service import apply_plan, get_plan, plan_rule_sets
+from app.pipeline.sync.service import get_plan, plan_rule_sets
 from tests.helpers.sap_process import sap_context, start_sap
 from tests.helpers.spotify_env import DemoServer, demo_settings
 
