@@ -7,6 +7,7 @@ in-process emulator; faults come from a transport in front of it (tests/helpers/
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 import pytest
 
 from app.core.errors import AppError
+from app.core.models import JobOwner, JobStatus, PipelineJob
 from app.pipeline.services import Services
 from app.pipeline.sync.applying import apply_plan
 from app.pipeline.sync.plans import StoredPlan
@@ -306,3 +308,29 @@ def test_a_new_plan_after_a_kill_mid_rewrite_sees_no_drift_but_an_edit_is_drift(
     liked = f"spotify:track:{server.emulator.library.liked[-1].track_id}"
     server.emulator.edit_playlist_as_other_user(playlist_id, add=[liked])
     assert [g.guard for g in plan_one(services, "rw").guards] == ["drift"]
+
+
+def test_a_plan_a_live_job_is_applying_is_not_applied_twice_at_once(server: DemoServer) -> None:
+    save_rule(server, "busy", "duration > 1", target_playlist_name="Busy")
+    made = plan_one(server.env.services, "busy")
+    stores = server.env.services.stores
+    # A job of another live process (the test's parent) that recorded the plan's attempt.
+    running = PipelineJob(
+        id="livejob00001",
+        step="apply",
+        status=JobStatus.RUNNING,
+        owner=JobOwner(pid=os.getppid(), instance="elsewhere"),
+    )
+    stores.jobs.add(running, keep_finished=10)
+    with stores.plans.update() as plans:
+        plans[made.id]["attempt"] = {"started_at": "2026-01-01T00:00:00Z", "job_id": running.id}
+    response = server.client.post("/pipeline/playlists/apply", json={"plan_id": made.id})
+    assert response.status_code == 409, response.text
+    assert response.json()["error"] == "plan_being_applied"
+    # Once that process is gone, applying it again resumes.
+    with stores.jobs.update() as jobs:
+        jobs[-1].owner = JobOwner(pid=2**22 + 1, instance="gone")  # no such process
+    job = server.poll(
+        server.client.post("/pipeline/playlists/apply", json={"plan_id": made.id}).json()["id"]
+    )
+    assert job["status"] == "done" and job["payload"]["applied"][0]["resumed"], job

@@ -120,7 +120,7 @@ class Trial:
         if get_plan(self.services, made.id).status == "applied":
             return made  # killed after its last record: nothing left to do
         if how == "reapply":
-            said = Path(self.log).read_text().count("resumed an apply that was cut short")
+            said = Path(self.log).read_text().count("resumed an apply")
             process = self.sap("apply", made.id, *force)
             process.join(WAIT)
             assert process.exitcode == 0, self.failure(process)
