@@ -334,3 +334,24 @@ def test_a_plan_a_live_job_is_applying_is_not_applied_twice_at_once(server: Demo
         server.client.post("/pipeline/playlists/apply", json={"plan_id": made.id}).json()["id"]
     )
     assert job["status"] == "done" and job["payload"]["applied"][0]["resumed"], job
+
+
+def test_a_refused_write_into_a_new_playlist_keeps_it_for_the_next_apply(
+    server: DemoServer,
+) -> None:
+    save_rule(server, "fresh", "duration > 1", target_playlist_name="Fresh")
+    services = server.env.services
+    made = plan_one(services, "fresh")
+    # Write 1 creates the playlist, write 2 adds the first 100 tracks, write 3 is refused.
+    with pytest.raises(AppError) as caught:
+        asyncio.run(apply_plan(services_over(services, StopAtWrite(3, refuse=BAD_ID)), made.id))
+    assert "the new playlist keeps what was written" in caught.value.detail
+    stored = get_plan(services, made.id)
+    assert stored.status == "failed" and stored.rollback is not None
+    assert (stored.rollback.backup_id, stored.rollback.restored) == (None, False)
+    assert len(server.emulator.playlist_uris(str(stored.playlist_id))) == 100
+
+    again = plan_one(services, "fresh")
+    assert (again.playlist_id, again.create, again.guards) == (stored.playlist_id, False, [])
+    asyncio.run(apply_plan(services, again.id))
+    assert server.emulator.playlist_uris(str(stored.playlist_id)) == made.plan.result
