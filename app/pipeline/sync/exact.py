@@ -120,7 +120,7 @@ class _Tokens:
         copies: dict[str | None, list[int]] = {}
         for i in self.current:
             copies.setdefault(self.uri_of[i], []).append(i)
-        matched: list[int | None] = []
+        matched: list[int] = []
         used: set[int] = set()
         for uri in target:
             available = copies.get(uri)
@@ -133,16 +133,19 @@ class _Tokens:
                 self.uri_of[token] = uri
                 matched.append(token)
             # else: a local file or unavailable item the playlist no longer has: missing
-        tokens = [token for token in matched if token is not None]
-        # Entries that stay but are not wanted (cannot be removed): next to the entry they
-        # followed in the playlist, or first.
+        # Entries that stay but are not wanted (they cannot be removed): right after the
+        # wanted entry they followed in the playlist, or first.
+        following: dict[int | None, list[int]] = {}
+        last: int | None = None
         for i in self.current:
             if i in used:
-                continue
-            before = [j for j in self.current if j < i and j in used]
-            at = tokens.index(before[-1]) + 1 if before else 0
-            tokens.insert(at, i)
-            used.add(i)
+                last = i
+            else:
+                following.setdefault(last, []).append(i)
+        tokens = list(following.get(None, []))
+        for entry in matched:
+            tokens.append(entry)
+            tokens += following.get(entry, [])
         return tokens
 
     def plan(self) -> SyncPlan:
