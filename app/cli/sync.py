@@ -83,6 +83,9 @@ def _print_plans(stores: Stores, plans: Sequence[StoredPlan], tracks: bool) -> N
         )
         for guard in stored.guards:
             out.print(f"  [yellow]guard {guard.guard}[/]: {escape(guard.message)}")
+        for left in stored.excluded:  # always shown: the rule set asked for them
+            what = left.name or names.get(left.uri, left.uri)
+            out.print(f"  [yellow]left out[/]: {escape(what)} — {escape(left.message)}")
         if tracks:
             for add in stored.plan.adds:
                 out.print(f"  [green]+ {escape(names.get(add.uri, add.uri))}[/]")
@@ -160,8 +163,10 @@ def _report(job: PipelineJob, as_json: bool) -> None:
             else [RestoreResult.model_validate(job.payload)]
         )
         for result in results:
+            resumed = " (resumed an apply that was cut short)" if result.resumed else ""
             out.print(
-                f"{result.playlist_id}: {result.writes} write(s), backup {result.backup_id or '-'}",
+                f"{result.playlist_id}: {result.writes} write(s), "
+                f"backup {result.backup_id or '-'}{resumed}",
                 highlight=False,
             )
     if job.status is not JobStatus.DONE:

@@ -181,6 +181,14 @@ class PipelineJob(_Model):
 # --- sync: managed playlists, plans, backups ---------------------------------------------------
 
 
+class PendingWrite(_Model):
+    """An apply under way: the plan, and a hash of each state its writes pass through (so a
+    playlist left half-written by a dead process is recognised as this tool's own)."""
+
+    plan_id: str
+    states: list[str] = Field(default_factory=list)  # contents hashes (sync.guards.fingerprint)
+
+
 class ManagedPlaylist(_Model):
     """A playlist this tool writes for a rule set, and what it wrote last."""
 
@@ -191,6 +199,7 @@ class ManagedPlaylist(_Model):
     last_snapshot_id: str | None = None
     last_uris: list[str | None] = Field(default_factory=list)  # in order, as left by the apply
     last_applied_at: datetime | None = None
+    writing: PendingWrite | None = None  # set from before an apply's first write to its end
 
 
 class BackupItem(_Model):

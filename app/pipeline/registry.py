@@ -7,8 +7,9 @@ from app.pipeline.enrichment.service import ENRICH_STEP, EXTERNAL_STEP, enrich_s
 from app.pipeline.health import verify_step
 from app.pipeline.jobs.steps import StepRegistry
 from app.pipeline.sources.service import fetch_sources_step, fetch_tracks_step, tracks_step
+from app.pipeline.sync.applying import apply_step
 from app.pipeline.sync.backups import restore_step
-from app.pipeline.sync.service import apply_step, diff_step
+from app.pipeline.sync.service import diff_step
 from app.pipeline.sync.unattended import sync_step
 
 

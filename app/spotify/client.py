@@ -47,6 +47,7 @@ from app.spotify.auth.tokens import TokenManager
 from app.spotify.errors import check_status
 from app.spotify.ids import checked_id
 from app.spotify.models import (
+    CatalogTrack,
     PlaylistEntry,
     PlaylistObject,
     SavedTrack,
@@ -229,6 +230,13 @@ class SpotifyClient:
             on_progress=on_progress,
             what="playlist",
         )
+
+    async def get_track(self, track_id: str) -> CatalogTrack:
+        """One catalogue track as the user's market sees it (`market=from_token`): whether
+        it is playable. Single ids only: development mode refuses `GET /tracks?ids=`."""
+        path = f"tracks/{track_id}"
+        content = await self.request_bytes("GET", path, params={"market": "from_token"})
+        return _read(CatalogTrack, content, f"GET {path}")
 
     # --- playlist writes (bodies checked and shaped by `writes`) -------------------------
 

@@ -95,6 +95,21 @@ class TrackObject(SpotifyModel):
         )
 
 
+class Restrictions(SpotifyModel):
+    reason: str | None = None  # "market", "product", "explicit"…
+
+
+class CatalogTrack(SpotifyModel):
+    """What `GET /tracks/{id}?market=…` says about a track: whether the user can play it
+    (`is_playable` is only sent when a market is given; absent, it is taken as playable)."""
+
+    id: str | None = None
+    uri: str = ""
+    name: str = ""
+    is_playable: bool | None = None
+    restrictions: Restrictions | None = None
+
+
 class EpisodeObject(SpotifyModel):
     type: Literal["episode"] = "episode"
     id: str | None = None

@@ -92,6 +92,19 @@ async def test_track_objects_are_development_mode_shaped(api: httpx.AsyncClient)
     assert not {"label", "popularity", "genres"} & track["album"].keys()
 
 
+async def test_a_track_restricted_in_the_users_market_says_so_when_a_market_is_given(
+    api: httpx.AsyncClient, emulator: SpotifyEmulator
+) -> None:
+    emulator.config.unplayable_tracks = frozenset({TRACKS["t2"]})
+    restricted = (await api.get(f"/tracks/{TRACKS['t2']}", params={"market": "from_token"})).json()
+    assert (restricted["is_playable"], restricted["restrictions"]) == (False, {"reason": "market"})
+    playable = (await api.get(f"/tracks/{TRACKS['t6']}", params={"market": "from_token"})).json()
+    assert playable["is_playable"] is True and "restrictions" not in playable
+    # Adding it still works, as on Spotify (it shows greyed out).
+    added = await api.post(f"/playlists/{MINE}/items", json={"uris": [restricted["uri"]]})
+    assert added.status_code == 201
+
+
 async def test_isrc_is_absent_when_the_track_has_none(api: httpx.AsyncClient) -> None:
     assert (await api.get(f"/tracks/{TRACKS['t6']}")).json()["external_ids"] == {}
 

@@ -60,7 +60,8 @@ class RestoreRequest(BaseModel):
     description=(
         "For each enabled rule set with a target (or `rule_ids`): adds, removes, moves, what is "
         "kept untouched (local files, unavailable items, episodes), duplicates, the exact API "
-        "calls, the fingerprint of the live playlist and the guards that tripped. A rule set "
+        "calls, the fingerprint of the live playlist, the guards that tripped, and the tracks "
+        "left out because Spotify cannot add them (`excluded`, each with its reason). A rule set "
         "that cannot be evaluated (or refers to one that cannot) is not planned: it is listed "
         "under `broken` with its problems, and the others are planned. Refused (409 "
         "`library_incomplete`) while fetched sources lost tracks from tracks.json: fetch them "
@@ -82,9 +83,12 @@ def one_plan(plan_id: Annotated[str, Path(max_length=64)], services: ServicesDep
     status_code=status.HTTP_202_ACCEPTED,
     summary="Apply a plan (the only call that writes to Spotify), as a background job",
     description=(
-        "Refused at once (409) when the plan was already applied or a guard tripped that "
-        "`force` does not name; the job refuses a playlist that changed since the plan "
-        "(re-plan). A backup of the playlist is saved before the first write."
+        "Refused at once (409) when the plan was already applied, is being applied by a live "
+        "job, or a guard tripped that `force` does not name; the job refuses a playlist that "
+        "changed since the plan (re-plan). A backup of the playlist is saved before the first "
+        "write (none when there is nothing to write); a write refused half-way puts the "
+        "backup back and the job says so. Applying a plan whose apply was cut short (its "
+        "process died) resumes it."
     ),
 )
 def apply(body: ApplyRequest, services: ServicesDep, jobs: JobsDep) -> PipelineJob:

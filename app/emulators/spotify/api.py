@@ -1,7 +1,8 @@
 """The Web API service (`api.spotify.com/v1`) as a development-mode app sees it.
 
 Routes: `GET /me`, `GET /me/tracks`, the playlist routes of `playlists.py`, and single-id
-`GET /tracks/{id}` and `GET /artists/{id}`. Endpoints Spotify took away from development-mode
+`GET /tracks/{id}` (with a `market`, the tracks of `config.unplayable_tracks` say
+`is_playable: false`) and `GET /artists/{id}`. Endpoints Spotify took away from development-mode
 apps answer 403 ``{"error": {"status": 403, "message": "Forbidden"}}``; unknown paths 404
 "Service not found"; unknown ids 404 "Resource not found". Every route wants a Bearer token.
 """
@@ -97,7 +98,10 @@ class CatalogRoutes:
         check_id(track_id)
         if track_id not in self.ctx.state.library.tracks:
             raise SpotifyError(404, "Resource not found")
-        return json_response(self.ctx.renderer(request).track(track_id))
+        body = self.ctx.renderer(request).track(track_id)
+        if "market" in request.query_params and track_id in self.ctx.config.unplayable_tracks:
+            body = {**body, "is_playable": False, "restrictions": {"reason": "market"}}
+        return json_response(body)
 
     async def artist(self, request: Request) -> Response:
         self.ctx.authenticate(request)

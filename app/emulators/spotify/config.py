@@ -66,6 +66,10 @@ class SpotifyEmulatorConfig:
     rate_limit_window: float = 30.0  # seconds; Spotify's window is a rolling 30 s
     token_secret: str | None = None  # set: signed tokens any emulator with it accepts (demo)
     request_log_size: int = 100_000  # the log keeps at least this many recent requests
+    # Catalogue tracks the user cannot play in their market: `GET /tracks/{id}?market=…` says
+    # `is_playable: false` with `restrictions.reason` "market"; adding them still works, as on
+    # Spotify (they show greyed out).
+    unplayable_tracks: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         self.validate()

@@ -1,18 +1,19 @@
-"""Replace mode's incremental edits: the inserts and reorders that bring the tracks left after
-its DELETEs into the desired order. Pure: no I/O.
+"""Incremental edits: the inserts and reorders that bring the entries left after the DELETEs
+into the target order. Pure: no I/O.
 
-    arrangement = Arrangement(live, wanted, kept, gone)
-    arrangement.calls   # POSTs and reorders, to send after the DELETEs of `gone`
+    arrangement = Arrangement.for_desired(live, wanted, kept, gone)   # replace mode
+    arrangement = Arrangement(uri_of, current, target)                # any target (`exact`)
+    arrangement.calls   # POSTs and reorders, to send after the DELETEs
     arrangement.target  # the tokens (see `Arrangement`) in result order
 
-The tracks whose relative order is already right, a longest increasing subsequence of their
+The entries whose relative order is already right, a longest increasing subsequence of their
 target positions, stay put (`_anchors`); kept items never move.
 """
 
 from __future__ import annotations
 
 import bisect
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from app.pipeline.sync.model import (
     MAX_URIS,
@@ -27,29 +28,42 @@ from app.pipeline.sync.replay import reordered
 
 
 class Arrangement:
-    """Replace mode after its DELETEs: the inserts and reorders that reach the target order.
+    """The inserts and reorders that turn `current` into `target`.
 
-    Tokens name entries: a live index for an entry that survives the DELETEs, `len(live) + k`
-    for the k-th inserted track. Kept entries and a longest increasing subsequence of the
-    others (in target order) stay; the rest is placed left to right, each run right after its
-    predecessor in the target, which is already where it belongs.
+    Tokens name entries: in replace mode (`for_desired`) a live index for an entry that
+    survives the DELETEs, `len(live) + k` for the k-th inserted track; `uri_of` maps every
+    token to its URI. A token of `target` that is not in `current` is inserted (its URI must
+    be addable); every token of `current` must be in `target`. Tokens in `kept` and a longest
+    increasing subsequence of the others (in target order) stay; the rest is placed left to
+    right, each run right after its predecessor in the target, which is already where it
+    belongs.
     """
 
     def __init__(
-        self, live: Sequence[LiveItem], wanted: list[str], kept: set[int], gone: set[str]
+        self,
+        uri_of: dict[int, str | None],
+        current: list[int],
+        target: list[int],
+        kept: Collection[int] = (),
     ) -> None:
-        self.uri_of: dict[int, str | None] = {i: item.uri for i, item in enumerate(live)}
-        self.current = [i for i, item in enumerate(live) if i in kept or item.uri not in gone]
-        self.target = self._target(live, wanted, kept)
+        self.uri_of = uri_of
+        self.current = current
+        self.target = target
         self.calls: list[ApiCall] = []
         self.adds: list[PlannedAdd] = []
         self.moves: list[PlannedMove] = []
-        self._arrange(kept)
+        self._arrange(set(kept))
 
-    def _target(self, live: Sequence[LiveItem], wanted: list[str], kept: set[int]) -> list[int]:
-        """Kept entries where they were (less the removed entries above), tracks in the
-        other slots: one slot per desired track already present, new slots at the end."""
-        survivor = {live[i].uri: i for i in self.current if i not in kept}
+    @classmethod
+    def for_desired(
+        cls, live: Sequence[LiveItem], wanted: list[str], kept: set[int], gone: set[str]
+    ) -> Arrangement:
+        """Replace mode after its DELETEs of `gone`: kept entries where they were (less the
+        removed entries above), tracks in the other slots: one slot per desired track already
+        present, new slots at the end."""
+        uri_of: dict[int, str | None] = {i: item.uri for i, item in enumerate(live)}
+        current = [i for i, item in enumerate(live) if i in kept or item.uri not in gone]
+        survivor = {live[i].uri: i for i in current if i not in kept}
         wanted_set = set(wanted)
         slots: list[int | None] = []
         seen: set[str | None] = set()
@@ -67,10 +81,10 @@ class Arrangement:
                 uri = next(tracks)
                 slot = survivor.get(uri)
                 if slot is None:
-                    slot = len(self.uri_of)
-                    self.uri_of[slot] = uri
+                    slot = len(uri_of)
+                    uri_of[slot] = uri
             target.append(slot)
-        return target
+        return cls(uri_of, current, target, kept)
 
     def _arrange(self, kept: set[int]) -> None:
         where = {token: t for t, token in enumerate(self.target)}

@@ -1,9 +1,10 @@
 """Backups and restore: the backups `apply_plan` saved, and putting one back.
 
-A restore plans the backup's contents (replace mode) against the playlist as it is now, plus the
-moves that put local files and unavailable items back in their old places (moving them is safe;
-only removing them is not), and applies that plan like any other — backed up first, so a restore
-can be undone too.
+A restore plans the backup's exact contents against the playlist as it is now
+(`exact.plan_exact`: every entry in its place, duplicates included; local files and unavailable
+items are moved back, never removed) and applies that plan like any other — backed up first,
+so a restore can be undone too. The roll-back of a failed apply is the same plan, sent at once
+(`applying.roll_back`).
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ from app.core.errors import UnprocessableError
 from app.core.models import PlaylistBackup
 from app.pipeline.jobs.steps import StepContext
 from app.pipeline.services import Services
+from app.pipeline.sync.applying import apply_plan
+from app.pipeline.sync.exact import plan_exact
 from app.pipeline.sync.model import LiveItem
-from app.pipeline.sync.planner import plan_sync, with_exact_order
 from app.pipeline.sync.plans import RestoreResult, StoredPlan
-from app.pipeline.sync.service import apply_plan, read_live, save_plan, stored_plan
+from app.pipeline.sync.service import read_live, save_plan, stored_plan
 
 
 class BackupSummary(BaseModel):
@@ -46,15 +48,12 @@ def list_backups(services: Services, playlist_id: str | None = None) -> list[Bac
 
 
 async def plan_restore(services: Services, backup_id: str) -> StoredPlan:
-    """A replace-mode plan that puts the backup's tracks back, in their order."""
+    """A plan that makes the playlist exactly what the backup holds, entry for entry."""
     backup = services.stores.backups.get(backup_id)
-    desired = [i.uri for i in backup.items if i.uri and i.uri.startswith("spotify:track:")]
     async with services.spotify.client() as client:
         snapshot_id, name, entries = await read_live(client, backup.playlist_id)
     live = [LiveItem.from_entry(entry) for entry in entries]
-    # The tracks first, then single moves that put local files and unavailable items back
-    # where they were too: a restore asks for the exact old order.
-    plan = with_exact_order(plan_sync(live, desired, "replace"), [i.uri for i in backup.items])
+    plan = plan_exact(live, [item.uri for item in backup.items])
     stored = stored_plan(
         rule_id=backup.rule_id,
         rule_name=None,

@@ -10,11 +10,14 @@ previous ones were applied.
 A failed call stops the run with `SyncApplyError`, whose `report` says how many calls were
 applied and the last snapshot id. The failed call itself may or may not have been applied
 when the connection broke or Spotify answered 5xx (the client does not replay adds or
-reorders), so the way on is to read the playlist again and plan afresh: the planner then
-converges on the desired playlist. Guards and backups are the caller's business.
+reorders), so the way on is to read the playlist again: to plan afresh (the planner then
+converges on the desired playlist) or to put the backup back (`applying.apply_plan` does, and
+says so through `after`). Guards and backups are the caller's business.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -44,15 +47,22 @@ class SyncApplyError(AppError):
     """A call of the plan failed; `report` holds what was written before it. Status and code
     are those of the underlying error (403 for a playlist the user cannot edit…)."""
 
-    def __init__(self, report: ApplyReport, cause: AppError) -> None:
+    def __init__(
+        self,
+        report: ApplyReport,
+        cause: AppError,
+        after: str = "read the playlist again before retrying",
+        extra: dict[str, Any] | None = None,
+    ) -> None:
         done = f"{report.calls_done} of {report.calls_total} calls were applied"
         super().__init__(
-            f"{cause.detail} ({done}; read the playlist again before retrying)",
+            f"{cause.detail} ({done}; {after})",
             code=cause.code,
-            extra={"apply_report": report.model_dump(mode="json")},
+            extra={"apply_report": report.model_dump(mode="json"), **(extra or {})},
         )
         self.status_code = cause.status_code
         self.report = report
+        self.cause = cause
 
 
 async def execute_plan(

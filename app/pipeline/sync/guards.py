@@ -6,7 +6,8 @@ overridden only by naming it in `force`:
 - ``empty``: the plan would leave no track in a playlist that has some;
 - ``remove_share``: it would remove more than `SAP_SYNC_MAX_REMOVE_SHARE` of the tracks;
 - ``drift``: the playlist was edited in Spotify since this tool's last apply (its contents are
-  not what that apply left), so applying would undo someone's edits.
+  not what that apply left, nor a state an apply under way or cut short was writing — see
+  `ManagedPlaylist.writing`), so applying would undo someone's edits.
 
 The fingerprint (`snapshot_id` and a hash of the URIs in order) is stored with the plan, so that
 applying can refuse a playlist that changed since the plan was made.
@@ -44,10 +45,14 @@ class Fingerprint(BaseModel):
     contents_hash: str
 
 
+def contents_hash(uris: Sequence[str | None]) -> str:
+    """A hash of a playlist's URIs in order (None: an unavailable entry)."""
+    return hashlib.sha256(orjson.dumps(list(uris))).hexdigest()[:32]
+
+
 def fingerprint(snapshot_id: str | None, uris: Sequence[str | None]) -> Fingerprint:
     """What a plan was computed against: the snapshot id and a hash of the URIs in order."""
-    digest = hashlib.sha256(orjson.dumps(list(uris))).hexdigest()[:32]
-    return Fingerprint(snapshot_id=snapshot_id, contents_hash=digest)
+    return Fingerprint(snapshot_id=snapshot_id, contents_hash=contents_hash(uris))
 
 
 def check_force(force: Collection[str]) -> set[str]:
@@ -94,7 +99,9 @@ def tripped_guards(
         )
     if managed is not None and snapshot_id != managed.last_snapshot_id:
         live_uris = [item.uri for item in live]
-        if live_uris != managed.last_uris:
+        writing = managed.writing
+        ours = writing is not None and contents_hash(live_uris) in writing.states
+        if live_uris != managed.last_uris and not ours:
             guards.append(
                 TrippedGuard(
                     guard="drift",

@@ -40,7 +40,10 @@ after it, or, in replace mode, into track positions only).
   `removes` still describe the change as the user sees it, not the calls.
 
 Call counts: append and merge make exactly ceil(removes / 100) + ceil(adds / 100) calls,
-removals first; a playlist that already matches needs none in any mode.
+additions first (a failure half-way never leaves fewer of the wanted tracks than before; the
+tracks a merge removes are never among those it adds); a playlist that already matches needs
+none in any mode. Replace mode's DELETEs come first (its inserts and moves count positions
+without them); they take only unwanted tracks, and duplicated wanted ones, added back once.
 `apply_calls_locally` replays calls with Spotify's semantics, for tests and previews.
 The models and call builders live in `model`, the replay in `replay`, replace mode's inserts
 and reorders in `arrangement`.
@@ -68,12 +71,10 @@ from app.pipeline.sync.model import (
     chunked,
     has_id,
     remove_calls,
-    reorder_call,
     replace_call,
 )
-from app.pipeline.sync.replay import reordered
 
-__all__ = ["plan_sync", "with_exact_order"]
+__all__ = ["plan_sync"]
 
 
 # --- the plan --------------------------------------------------------------------------------
@@ -130,7 +131,8 @@ def _plan_merge(live: Sequence[LiveItem], wanted: list[str], kept: set[int]) -> 
         kept=_kept_report(live, sorted(kept), (index[i] for i in sorted(kept))),
         duplicates=_duplicates(live, kept, lambda uri: "removed" if uri in gone else "left"),
         result=result,
-        calls=remove_calls(removes) + [add_call(chunk) for chunk in chunked(missing)],
+        # Adds first: a failure half-way never leaves fewer of the wanted tracks than before.
+        calls=[add_call(chunk) for chunk in chunked(missing)] + remove_calls(removes),
     )
 
 
@@ -143,7 +145,7 @@ def _plan_replace(live: Sequence[LiveItem], wanted: list[str], kept: set[int]) -
         live, kept, lambda uri: "removed" if uri not in wanted_set else "collapsed"
     )
     rewrite_cost = max(1, math.ceil(len(wanted) / MAX_URIS))
-    arrangement = Arrangement(live, wanted, kept, gone)
+    arrangement = Arrangement.for_desired(live, wanted, kept, gone)
     calls = remove_calls(removes) + arrangement.calls
     if not kept and rewrite_cost < len(calls):
         return _plan_rewrite(wanted, removes, counts, duplicates)
@@ -284,21 +286,3 @@ def _kept_report(
         KeptItem(uri=live[i].uri, kind=live[i].kind, live_position=i, position=position)
         for i, position in zip(kept, positions, strict=True)
     ]
-
-
-def with_exact_order(plan: SyncPlan, target: Sequence[str | None]) -> SyncPlan:
-    """`plan` plus the single-entry reorders that put *every* entry — kept items included —
-    where `target` has it (a restore: the user asked for the old order back, local files and
-    unavailable items too; moving them is safe, only removing them is not). Unchanged when
-    the plan's result does not hold exactly `target`'s entries."""
-    current = list(plan.result)
-    if Counter(current) != Counter(target) or current == list(target):
-        return plan
-    calls = list(plan.calls)
-    for index, wanted in enumerate(target):
-        if current[index] == wanted:
-            continue
-        source = current.index(wanted, index + 1)
-        calls.append(reorder_call(source, index, 1))
-        current = reordered(current, source, index, 1)
-    return plan.model_copy(update={"calls": calls, "result": current})

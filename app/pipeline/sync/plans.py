@@ -5,8 +5,10 @@ the payloads of the ``diff``, ``apply`` and ``restore`` steps.
     stored.brief()                                                  # without the bulky parts
 
 A plan's life: ``planned`` → ``applied``, or ``superseded`` (a newer plan for the same rule set
-or playlist), ``stale`` (the playlist changed before the apply) or ``failed`` (an apply stopped
-midway; `report` says how far it got).
+or playlist), ``stale`` (the playlist changed before the apply) or ``failed`` (a write was
+refused midway: `report` says how far it got, `rollback` whether the playlist was put back as
+its backup holds it). A plan whose apply was cut short (the process died) stays ``planned``
+with its `attempt`: applying it again resumes.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from app.pipeline.rules.previews import BrokenRuleSet
+from app.pipeline.sync.additions import ExcludedTrack
 from app.pipeline.sync.executor import ApplyReport
 from app.pipeline.sync.guards import Fingerprint, TrippedGuard
 from app.pipeline.sync.model import SyncMode, SyncPlan
@@ -33,9 +36,12 @@ class PlanSummary(BaseModel):
     kept: int = Field(description="Local files, unavailable items and episodes left alone.")
     duplicates: int
     writes: int = Field(description="API calls the apply will send.")
+    excluded: int = Field(
+        default=0, description="Tracks of the rule set left out: Spotify cannot add them."
+    )
 
     @classmethod
-    def of(cls, plan: SyncPlan) -> PlanSummary:
+    def of(cls, plan: SyncPlan, excluded: int = 0) -> PlanSummary:
         return cls(
             adds=len(plan.adds),
             removes=len(plan.removes),
@@ -43,6 +49,7 @@ class PlanSummary(BaseModel):
             kept=len(plan.kept),
             duplicates=len(plan.duplicates),
             writes=len(plan.calls),
+            excluded=excluded,
         )
 
 
@@ -61,6 +68,28 @@ class PlanBrief(BaseModel):
     status: PlanStatus
 
 
+class ApplyAttempt(BaseModel):
+    """An apply under way, or cut short by the end of its process: enough to resume it."""
+
+    started_at: datetime
+    job_id: str | None = Field(default=None, description="The job applying it, if any.")
+    backup_id: str | None = Field(default=None, description="The backup taken before it.")
+    creating: bool = Field(default=False, description="It creates the playlist.")
+    states: list[str] = Field(
+        default_factory=list,
+        description="Hashes of the contents each of its writes may leave (see `fingerprint`).",
+    )
+
+
+class Rollback(BaseModel):
+    """What was done after a write was refused: the playlist put back as its backup holds it."""
+
+    backup_id: str | None = Field(description="The backup put back (null: nothing to put back).")
+    restored: bool = Field(description="The playlist equals the backup again, entry for entry.")
+    writes: int = Field(default=0, description="API calls the roll-back sent.")
+    error: str | None = Field(default=None, description="Why putting it back failed.")
+
+
 class StoredPlan(BaseModel):
     """A plan as plans.json keeps it: the planner's plan, what it was computed against, the
     guards that tripped, and what became of it."""
@@ -77,6 +106,10 @@ class StoredPlan(BaseModel):
     fingerprint: Fingerprint
     summary: PlanSummary
     guards: list[TrippedGuard] = Field(description="Each stops the apply unless forced.")
+    excluded: list[ExcludedTrack] = Field(
+        default_factory=list,
+        description="Tracks of the rule set left out of the plan, each with its reason.",
+    )
     plan: SyncPlan
     status: PlanStatus
     report: ApplyReport | None = Field(
@@ -85,6 +118,12 @@ class StoredPlan(BaseModel):
     superseded_by: str | None = Field(default=None, description="The plan that replaced it.")
     backup_id: str | None = Field(
         default=None, description="The backup taken before the apply (null: none was needed)."
+    )
+    attempt: ApplyAttempt | None = Field(
+        default=None, description="The apply under way or cut short (null: none yet, or done)."
+    )
+    rollback: Rollback | None = Field(
+        default=None, description="Set when a failed apply put the playlist back."
     )
 
     def brief(self) -> PlanBrief:
@@ -100,6 +139,9 @@ class ApplyResult(BaseModel):
     writes: int = Field(description="API calls sent.")
     snapshot_id: str = Field(description="The playlist's snapshot after the last write.")
     backup_id: str | None = Field(description="The backup of the playlist before the apply.")
+    resumed: bool = Field(
+        default=False, description="It finished an apply that an ended process cut short."
+    )
 
 
 class RestoreResult(ApplyResult):

@@ -1,30 +1,26 @@
-"""Sync as the API and the CLI use it: plans for rule sets' playlists, stored; explicit apply.
+"""Sync plans as the API and the CLI use them: planned per rule set, stored, checked before an
+apply (`applying.apply_plan` is the only writing call).
 
     planning = await plan_rule_sets(services, rule_ids=["focus"])    # reads, writes nothing
-    await apply_plan(services, planning.plans[0].id, force={"drift"})   # the only writing call
 
 **Plan** (one per enabled rule set with a target): the rule set's tracks (the same evaluation
-as the preview) are the desired list; the target is the playlist this tool already manages for
-the rule set, else `target_playlist_id`, else a playlist of yours named `target_playlist_name`
-(created on first apply when there is none). The live playlist is read, `planner.plan_sync`
-computes adds, removes, moves, kept items and the exact calls, and the plan is stored in
-plans.json (a `plans.StoredPlan`) with its guards (`guards`) and the fingerprint of what was
-read (`snapshot_id` and a hash of the URIs in order). A new plan supersedes the pending plans
-of the same rule set or playlist; the newest `PLANS_KEPT` plans are kept. A rule set that
-cannot be evaluated is not planned: `plan_rule_sets` returns it under `broken`, with its
-problems, beside the plans of the others. Nothing is planned while fetched sources lost tracks
-from tracks.json (409 ``library_incomplete``, see `library_gaps`): the lost tracks would look
-like tracks the user removed.
+as the preview) are the desired list, less the tracks Spotify cannot add (`additions`: unknown
+ids, tracks not playable in the user's market, local files — each left out with its reason in
+`excluded`); the target is the playlist this tool already manages for the rule set, else
+`target_playlist_id`, else a playlist of yours named `target_playlist_name` (created on first
+apply when there is none). The live playlist is read, `planner.plan_sync` computes adds,
+removes, moves, kept items and the exact calls, and the plan is stored in plans.json (a
+`plans.StoredPlan`) with its guards (`guards`) and the fingerprint of what was read
+(`snapshot_id` and a hash of the URIs in order). A new plan supersedes the pending plans of the
+same rule set or playlist; the newest `PLANS_KEPT` plans are kept. A rule set that cannot be
+evaluated is not planned: `plan_rule_sets` returns it under `broken`, with its problems,
+beside the plans of the others. Nothing is planned while fetched sources lost tracks from
+tracks.json (409 ``library_incomplete``, see `library_gaps`): the lost tracks would look like
+tracks the user removed.
 
-**Apply** refuses a plan already applied, a tripped guard not forced, and a playlist that
-changed since the plan (fingerprint) — "re-plan". It saves a backup of the exact prior contents
-(URIs in order with `added_at`) in backups.json, sends the calls chained on each returned
-`snapshot_id` (`executor.execute_plan`), then remembers the playlist in playlists.json (rule
-set ↔ playlist id, snapshot and URIs left). A failure midway leaves the report of what was
-written on the plan; planning again and applying converges.
-
-Restore is `backups`; the unattended sync (fetch, enrich, plan, apply what is safe) is
-`unattended`. The `diff` and `apply` steps are registered from here.
+`check_applicable` says whether a plan may be applied now. Apply is `applying`, restore is
+`backups`; the unattended sync (fetch, enrich, plan, apply what is safe) is `unattended`. The
+`diff` step is registered from here.
 """
 
 from __future__ import annotations
@@ -35,26 +31,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.core.errors import ConflictError, NotFoundError, UnprocessableError
-from app.core.models import BackupItem, ManagedPlaylist, PlaylistBackup, utc_now
+from app.core.models import utc_now
 from app.core.rules import PlaylistRuleSet
+from app.pipeline.jobs.recovery import owner_alive
 from app.pipeline.jobs.steps import StepContext
 from app.pipeline.library_gaps import require_complete
 from app.pipeline.rules.previews import BrokenRuleSet
 from app.pipeline.rules.rule_sets import stored_rule_sets
 from app.pipeline.rules.service import preview_library
 from app.pipeline.services import Services
-from app.pipeline.sync.executor import ApplyReport, SyncApplyError, execute_plan
+from app.pipeline.sync.additions import ExcludedTrack, TrackLookups, excluded_track, wanted_tracks
 from app.pipeline.sync.guards import TrippedGuard, check_force, fingerprint, tripped_guards
-from app.pipeline.sync.model import LiveItem, SyncPlan
+from app.pipeline.sync.model import TRACK, LiveItem, SyncPlan
 from app.pipeline.sync.planner import plan_sync
-from app.pipeline.sync.plans import (
-    AppliedPlans,
-    ApplyResult,
-    PlanBrief,
-    PlannedPlaylists,
-    PlanSummary,
-    StoredPlan,
-)
+from app.pipeline.sync.plans import PlanBrief, PlannedPlaylists, PlanSummary, StoredPlan
 from app.spotify.client import SpotifyClient
 from app.spotify.models import PlaylistEntry
 
@@ -74,7 +64,8 @@ async def read_live(
     return info.snapshot_id or None, info.name or None, entries
 
 
-async def _find_by_name(client: SpotifyClient, name: str, user_id: str) -> str | None:
+async def find_by_name(client: SpotifyClient, name: str, user_id: str) -> str | None:
+    """The id of the user's own playlist called `name`, if there is one."""
     for playlist in await client.list_user_playlists():
         owner = playlist.owner.id if playlist.owner is not None else None
         if playlist.name == name and owner == user_id:
@@ -94,6 +85,7 @@ def stored_plan(
     snapshot_id: str | None,
     guards: list[TrippedGuard],
     restore_of: str | None = None,
+    excluded: Sequence[ExcludedTrack] = (),
 ) -> StoredPlan:
     return StoredPlan(
         id=new_id("plan"),
@@ -106,8 +98,9 @@ def stored_plan(
         mode=plan.mode,
         restore_of=restore_of,
         fingerprint=fingerprint(snapshot_id, [item.uri for item in live]),
-        summary=PlanSummary.of(plan),
+        summary=PlanSummary.of(plan, len(excluded)),
         guards=guards,
+        excluded=list(excluded),
         plan=plan,
         status="planned",
         report=None,
@@ -164,20 +157,29 @@ async def plan_rule_sets(services: Services, rule_ids: Sequence[str] | None = No
     plans: list[StoredPlan] = []
     async with services.spotify.client() as client:
         user_id = (await client.get_me()).id
+        lookups = TrackLookups(client)
         for rule_set in targets:
             if rule_set.id not in desired:
                 continue  # broken: reported in `preview.broken`
-            views = (library.view(track_id) for track_id in desired[rule_set.id])
-            uris = [view["uri"] for view in views if view is not None]
+            wanted = wanted_tracks(desired[rule_set.id], library)
             record = managed.get(rule_set.id)
             playlist_id = record.playlist_id if record is not None else rule_set.target_playlist_id
             if playlist_id is None and rule_set.target_playlist_name:
-                playlist_id = await _find_by_name(client, rule_set.target_playlist_name, user_id)
+                playlist_id = await find_by_name(client, rule_set.target_playlist_name, user_id)
             live: list[LiveItem] = []
             snapshot_id = name = None
             if playlist_id is not None:
                 snapshot_id, name, entries = await read_live(client, playlist_id)
                 live = [LiveItem.from_entry(entry) for entry in entries]
+            # What the plan would add and the library did not get from Spotify is looked up.
+            present = {item.uri for item in live}
+            unverified = [u for u in wanted.uris if u in wanted.unverified and u not in present]
+            refused = await lookups.refused(unverified)
+            excluded = wanted.excluded + [
+                excluded_track(uri, uri.removeprefix(TRACK), reason, wanted.names.get(uri), why)
+                for uri, (reason, why) in refused.items()
+            ]
+            uris = [uri for uri in wanted.uris if uri not in refused]
             plan = plan_sync(live, uris, rule_set.sync_mode)
             guards = tripped_guards(
                 live, plan, record, snapshot_id, services.settings.sync_max_remove_share
@@ -192,6 +194,7 @@ async def plan_rule_sets(services: Services, rule_ids: Sequence[str] | None = No
                 live=live,
                 snapshot_id=snapshot_id,
                 guards=guards,
+                excluded=excluded,
             )
             save_plan(services, stored)
             plans.append(stored)
@@ -232,9 +235,6 @@ def plan_brief(plan: StoredPlan) -> PlanBrief:
     return plan.brief()
 
 
-MANAGED_DESCRIPTION = "Managed by spotify-auto-playlists (rule set {rule}): edits may be replaced."
-
-
 def check_applicable(services: Services, plan_id: str, force: Collection[str]) -> StoredPlan:
     """The plan, if it may be applied with `force` (else 404/409/422 saying why)."""
     forced = check_force(force)
@@ -242,6 +242,12 @@ def check_applicable(services: Services, plan_id: str, force: Collection[str]) -
     if stored.status != "planned":
         raise ConflictError(
             f"plan {plan_id} is {stored.status}; make a new plan", code="plan_not_pending"
+        )
+    running = _applying_job(services, stored)
+    if running is not None:
+        raise ConflictError(
+            f"plan {plan_id} is being applied by job {running}; wait for it, or cancel it",
+            code="plan_being_applied",
         )
     tripped = [g for g in stored.guards if g.guard not in forced]
     if tripped:
@@ -255,114 +261,16 @@ def check_applicable(services: Services, plan_id: str, force: Collection[str]) -
     return stored
 
 
-async def apply_plan(
-    services: Services,
-    plan_id: str,
-    force: Collection[str] = (),
-    *,
-    ctx: StepContext | None = None,
-) -> ApplyResult:
-    """Apply a stored plan (see the module docstring); returns what was done."""
-    stored = check_applicable(services, plan_id, force)
-    plan = stored.plan
-    stores = services.stores
-    async with services.spotify.client() as client:
-        backup_id: str | None = None
-        playlist_id = stored.playlist_id
-        if stored.create:
-            name = stored.playlist_name or stored.rule_name or "spotify-auto-playlists"
-            created = await client.create_playlist(
-                name, MANAGED_DESCRIPTION.format(rule=stored.rule_id), public=False
-            )
-            playlist_id = created.id
-            snapshot_id: str | None = created.snapshot_id
-        else:
-            assert playlist_id is not None  # only a plan that creates its playlist has none
-            snapshot_id, _name, entries = await read_live(client, playlist_id)
-            live = [LiveItem.from_entry(entry) for entry in entries]
-            if fingerprint(snapshot_id, [i.uri for i in live]) != stored.fingerprint:
-                set_plan(services, plan_id, status="stale")
-                raise ConflictError(
-                    f"playlist {playlist_id} changed since plan {plan_id} was made; re-plan",
-                    code="plan_stale",
-                )
-            backup = PlaylistBackup(
-                id=new_id("backup"),
-                playlist_id=playlist_id,
-                playlist_name=stored.playlist_name,
-                rule_id=stored.rule_id,
-                snapshot_id=snapshot_id,
-                reason=f"before applying {plan_id}",
-                items=[
-                    BackupItem(uri=e.content.uri if e.content else None, added_at=e.added_at)
-                    for e in entries
-                ],
-            )
-            stores.backups.add(backup, retention=services.settings.backup_retention)
-            backup_id = backup.id
-
-        def progress(done: int, total: int) -> None:
-            if ctx is not None:
-                ctx.progress(done, total, f"{done} of {total} writes")
-
-        try:
-            report: ApplyReport = await execute_plan(
-                client, playlist_id, plan, snapshot_id or "", on_progress=progress
-            )
-        except SyncApplyError as exc:
-            set_plan(
-                services,
-                plan_id,
-                status="failed",
-                report=exc.report.model_dump(mode="json"),
-                playlist_id=playlist_id,
-            )
-            raise
-    if stored.rule_id is not None:
-        with stores.playlists.update() as managed:
-            previous = managed.get(stored.rule_id)
-            managed[stored.rule_id] = ManagedPlaylist(
-                rule_id=stored.rule_id,
-                playlist_id=playlist_id,
-                name=stored.playlist_name,
-                created_by_us=stored.create or bool(previous and previous.created_by_us),
-                last_snapshot_id=report.snapshot_id,
-                last_uris=list(plan.result),
-                last_applied_at=utc_now(),
-            )
-    set_plan(
-        services,
-        plan_id,
-        status="applied",
-        playlist_id=playlist_id,
-        report=report.model_dump(mode="json"),
-        backup_id=backup_id,
-    )
-    return ApplyResult(
-        plan_id=plan_id,
-        playlist_id=playlist_id,
-        created=stored.create,
-        writes=report.calls_done,
-        snapshot_id=report.snapshot_id,
-        backup_id=backup_id,
-    )
-
-
-async def apply_step(ctx: StepContext) -> AppliedPlans:
-    """Apply plans (metadata: plan_id or plan_ids, force); v1 `apply` without ids applies every
-    pending plan of the latest `diff`."""
-    meta = ctx.metadata
-    force = meta.get("force") or []
-    ids: list[str] = [meta["plan_id"]] if meta.get("plan_id") else list(meta.get("plan_ids") or [])
-    if not ids:
-        ids = [
-            p["id"] for p in ctx.services.stores.plans.load().values() if p["status"] == "planned"
-        ]
-    results: list[ApplyResult] = []
-    for plan_id in ids:
-        ctx.check_cancelled()
-        results.append(await apply_plan(ctx.services, plan_id, force, ctx=ctx))
-    return AppliedPlans(applied=results)
+def _applying_job(services: Services, stored: StoredPlan) -> str | None:
+    """The job still applying the plan in a live process, if any (a dead one's job is not)."""
+    job_id = stored.attempt.job_id if stored.attempt is not None else None
+    if job_id is None:
+        return None
+    try:
+        job = services.stores.jobs.get(job_id)
+    except NotFoundError:
+        return None
+    return job_id if not job.status.finished and owner_alive(job.owner) else None
 
 
 async def diff_step(ctx: StepContext) -> PlannedPlaylists:

@@ -37,8 +37,9 @@ from app.pipeline.rules.previews import BrokenRuleSet
 from app.pipeline.services import Services
 from app.pipeline.sources.planning import SourceRequest, plan_fetch
 from app.pipeline.sources.service import FetchSourcesReport, fetch_many
+from app.pipeline.sync.applying import apply_plan
 from app.pipeline.sync.plans import ApplyResult, PlanBrief
-from app.pipeline.sync.service import apply_plan, plan_brief, plan_rule_sets
+from app.pipeline.sync.service import plan_brief, plan_rule_sets
 from app.providers.registry import default_provider_ids, runnable_provider
 
 if TYPE_CHECKING:

@@ -24,7 +24,8 @@ from app.demo import DemoEnvironment
 from app.pipeline.library_gaps import find_gaps
 from app.pipeline.sources.planning import plan_library
 from app.pipeline.sources.service import FetchSourcesReport, SourceFetchReport, fetch_many
-from app.pipeline.sync.service import apply_plan, plan_rule_sets
+from app.pipeline.sync.applying import apply_plan
+from app.pipeline.sync.service import plan_rule_sets
 from app.pipeline.sync.unattended import sync_library
 from tests.helpers.spotify_env import Playlists
 

@@ -1,5 +1,6 @@
 """Stored plans: plans.json holds each plan as a `StoredPlan`'s JSON. A plan written before plans
-were models (no `superseded_by` or `backup_id` yet, `created_at` ending in +00:00) still loads,
+were models (no `superseded_by`, `backup_id`, `excluded`, `attempt` or `rollback` yet,
+`created_at` ending in +00:00) still loads,
 and saving a new plan changes an older one only where it supersedes it."""
 
 from __future__ import annotations
@@ -55,12 +56,16 @@ def test_a_plan_stored_by_an_older_release_loads(services: Services) -> None:
         None,
     )
     assert plan.plan.result == URIS and plan.brief().summary.writes == 1
-    # Served as it was stored, plus the two keys that are always there now (null until set).
+    # Served as it was stored, plus the keys that are always there now (empty until set).
     assert plan.model_dump(mode="json") == {
         **OLDER_PLAN,
         "created_at": "2026-12-07T04:59:54.716740Z",
+        "summary": {**OLDER_PLAN["summary"], "excluded": 0},
+        "excluded": [],
         "superseded_by": None,
         "backup_id": None,
+        "attempt": None,
+        "rollback": None,
     }
 
 
