@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from fastapi import FastAPI
 
 from app import __version__
+from app.api.bodies import StorableJsonBodies
 from app.api.errors import install_error_handlers
 from app.api.middleware import LocalRequestGuard
 from app.api.routes import auth, data, pipeline, rules, spotify, sync
@@ -105,6 +106,8 @@ def create_app(
     app.state.jobs = jobs
     app.state.login_sessions = LoginSessions()
     install_error_handlers(app)
+    # Added first, so it runs inside the guard: bodies are bounded and said to be JSON by then.
+    app.add_middleware(StorableJsonBodies, exempt_prefixes=(DEMO_EMULATORS_PREFIX + "/",))
     app.add_middleware(
         LocalRequestGuard,
         allowed_hosts=settings.accepted_hosts(),

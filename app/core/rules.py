@@ -34,6 +34,7 @@ MAX_DEPTH = 8
 MAX_CONDITIONS = 200
 MAX_REGEX_LENGTH = 500
 MAX_LIST_VALUES = 1000
+MAX_LIMIT = 1_000_000_000  # tracks or minutes; a limit beyond any library is a typo
 
 
 class RuleOperator(StrEnum):
@@ -150,7 +151,7 @@ class SortKey(_Strict):
 class LimitSpec(_Strict):
     """Keep N tracks, N minutes or N percent, chosen by `selected_by` (else by the sort)."""
 
-    value: float = Field(gt=0)
+    value: float = Field(gt=0, le=MAX_LIMIT)
     unit: Literal["tracks", "minutes", "percent"] = "tracks"
     selected_by: list[SortKey] = Field(default_factory=list)
 
