@@ -99,6 +99,12 @@ class Settings(BaseSettings):
     job_workers: int = Field(
         default=2, ge=1, le=32, description="How many background jobs may run at the same time."
     )
+    job_queue_limit: int = Field(
+        default=1000,
+        ge=1,
+        le=100_000,
+        description="Jobs that may wait for a worker at once; more are refused with 503.",
+    )
     job_history_limit: int = Field(
         default=500,
         ge=10,

@@ -123,7 +123,7 @@ async def fetch_sources(
         await services.spotify.tokens.access_token()
     planned = await plan_fetch(services, body.sources)
     return FetchSourcesResponse(
-        jobs=[jobs.submit("fetch_tracks", source.metadata()) for source in planned]
+        jobs=jobs.submit_many("fetch_tracks", [source.metadata() for source in planned])
     )
 
 
@@ -248,7 +248,7 @@ def enrich(body: EnrichRequest, services: ServicesDep, jobs: JobsDep) -> EnrichR
         refresh=body.refresh,
     )
     return EnrichResponse(
-        jobs=[jobs.submit(ENRICH_STEP, plan.model_dump(mode="json")) for plan in planned]
+        jobs=jobs.submit_many(ENRICH_STEP, [plan.model_dump(mode="json") for plan in planned])
     )
 
 

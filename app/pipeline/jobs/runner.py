@@ -34,7 +34,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from app.core.errors import AppError, ConflictError
+from app.core.errors import AppError, BusyError, ConflictError
 from app.core.models import JobError, JobOwner, JobProgress, JobStatus, PipelineJob, utc_now
 from app.core.redact import redact
 from app.data.jobs import JobStore
@@ -92,6 +92,7 @@ class JobManager:
         *,
         workers: int | None = None,
         history_limit: int | None = None,
+        queue_limit: int | None = None,
         flush_interval: float = 0.5,
     ) -> None:
         self.services = services
@@ -99,6 +100,8 @@ class JobManager:
         self.store: JobStore = services.stores.jobs
         self.workers = workers or services.settings.job_workers
         self.history_limit = history_limit or services.settings.job_history_limit
+        self.queue_limit = queue_limit or services.settings.job_queue_limit
+        self._waiting = 0  # submitted here, not started yet (the queue the limit bounds)
         self.flush_interval = flush_interval
         self.instance = uuid.uuid4().hex
         self._owner = JobOwner(pid=os.getpid(), instance=self.instance)
@@ -160,19 +163,45 @@ class JobManager:
     # --- submitting ---------------------------------------------------------------------
 
     def _new_job(self, step: str, metadata: dict[str, Any]) -> PipelineJob:
-        self.registry.get(step)  # unknown step -> UnknownStepError (404) before anything is stored
+        # Unknown step (404) or bad metadata (422) before anything is stored.
+        checked = self.registry.check_input(step, metadata)
         job = PipelineJob(
-            id=new_job_id(), step=step, metadata=dict(metadata), owner=self._owner, message="queued"
+            id=new_job_id(), step=step, metadata=checked, owner=self._owner, message="queued"
         )
         self.store.add(job, keep_finished=self.history_limit)
         return job
 
     def submit(self, step: str, metadata: dict[str, Any] | None = None) -> PipelineJob:
         """Queue `step` to run in the background and return the pending job at once."""
+        return self.submit_many(step, [metadata or {}])[0]
+
+    def submit_many(self, step: str, metadata: list[dict[str, Any]]) -> list[PipelineJob]:
+        """Queue one job of `step` per metadata: every one is checked first, and either all
+        fit in the queue (`SAP_JOB_QUEUE_LIMIT`) or none is queued (503 ``job_queue_full``)."""
         if self._executor is None:
             raise AppError("the job runner is not running", code="jobs_unavailable")
-        job = self._new_job(step, metadata or {})
-        future = self._executor.submit(self._run, job.id)
+        for item in metadata:
+            self.registry.check_input(step, item)
+        with self._lock:
+            if self._waiting + len(metadata) > self.queue_limit:
+                raise BusyError(
+                    f"{self._waiting} jobs are waiting for a worker, and the queue holds at most "
+                    f"{self.queue_limit} (SAP_JOB_QUEUE_LIMIT); try again when some have run",
+                    code="job_queue_full",
+                )
+            self._waiting += len(metadata)
+        jobs: list[PipelineJob] = []
+        try:
+            for item in metadata:
+                jobs.append(self._queue(self._new_job(step, item)))
+        finally:
+            with self._lock:
+                self._waiting -= len(metadata) - len(jobs)  # places not taken after all
+        return jobs
+
+    def _queue(self, job: PipelineJob) -> PipelineJob:
+        assert self._executor is not None
+        future = self._executor.submit(self._run, job.id, None, True)
         with self._lock:
             self._futures[job.id] = future
         job_id = job.id
@@ -215,12 +244,19 @@ class JobManager:
 
     def _forget_future(self, job_id: str) -> None:
         with self._lock:
-            self._futures.pop(job_id, None)
+            future = self._futures.pop(job_id, None)
+            if future is not None and future.cancelled():
+                self._waiting -= 1  # dropped from the queue at shutdown, never started
 
     # --- running ------------------------------------------------------------------------
 
-    def _run(self, job_id: str, on_progress: ProgressCallback | None = None) -> AppError | None:
+    def _run(
+        self, job_id: str, on_progress: ProgressCallback | None = None, queued: bool = False
+    ) -> AppError | None:
         """Run one job to its end; returns the domain error that failed it, if any."""
+        if queued:
+            with self._lock:
+                self._waiting -= 1
         started = self._mark_started(job_id)
         if started is None:
             return None  # cancelled while queued
