@@ -36,6 +36,19 @@ def default_cache_dir() -> Path:
     return platformdirs.user_data_path(APP_NAME, appauthor=False)
 
 
+def data_directory(value: str | Path) -> Path:
+    """A data directory as given (``~`` expanded, made absolute); `ValueError` naming why
+    it cannot be one: empty, or ``~user`` of a user this machine does not know."""
+    text = str(value)
+    if not text.strip():
+        raise ValueError("the data directory is empty; give a path, or leave it out")
+    try:
+        return Path(text).expanduser().resolve()
+    except RuntimeError as exc:  # pathlib: "Could not determine home directory."
+        user = text.split("/", 1)[0]
+        raise ValueError(f"cannot expand {user!r} in {text!r}: {exc}") from None
+
+
 def is_loopback_host(host: str) -> bool:
     """True for names and addresses that only this machine can reach."""
     name = host.strip("[]").lower()
@@ -285,10 +298,10 @@ class Settings(BaseSettings):
         description="Backups kept per playlist (the oldest go first).",
     )
 
-    @field_validator("cache_dir", mode="after")
+    @field_validator("cache_dir", mode="before")
     @classmethod
-    def _expand_cache_dir(cls, value: Path) -> Path:
-        return value.expanduser().resolve()
+    def _expand_cache_dir(cls, value: Any) -> Any:
+        return data_directory(value) if isinstance(value, str | Path) else value
 
     @field_validator("csv_import_dir", mode="after")
     @classmethod

@@ -34,7 +34,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from app.core.errors import AppError, BusyError, ConflictError
+from app.core.errors import AppError, BusyError, ConflictError, StoreError
 from app.core.models import JobError, JobOwner, JobProgress, JobStatus, PipelineJob, utc_now
 from app.core.redact import redact
 from app.data.jobs import JobStore
@@ -121,12 +121,18 @@ class JobManager:
         """
         register_instance(self.instance)
         self._executor = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="sap-job")
-        interrupted = self.recover()
-        if resume:
-            for job in resumable(self.store.load_jobs(), resume):
-                new = self.submit(job.step, {**job.metadata, "rerun_of": job.id})
-                self.store.modify(job.id, partial(mark_resumed, new_id=new.id))
-                log.info("resuming interrupted job %s (%s) as %s", job.id, job.step, new.id)
+        try:
+            interrupted = self.recover()
+            if resume:
+                for job in resumable(self.store.load_jobs(), resume):
+                    new = self.submit(job.step, {**job.metadata, "rerun_of": job.id})
+                    self.store.modify(job.id, partial(mark_resumed, new_id=new.id))
+                    log.info("resuming interrupted job %s (%s) as %s", job.id, job.step, new.id)
+        except StoreError as exc:
+            # jobs.json cannot be used (e.g. a newer release wrote it): everything else still
+            # works; health names the file, and each job request answers with this error.
+            log.error("jobs are unavailable: %s", exc.detail)
+            return []
         return interrupted
 
     def shutdown(self, *, timeout: float = 10.0) -> None:
@@ -449,5 +455,9 @@ class JobManager:
         return self.get(job_id)
 
     def counts(self) -> dict[str, int]:
-        """How many jobs are in each status."""
-        return count_by_status(self.store.load_jobs())
+        """How many jobs are in each status (none known while jobs.json cannot be read: the
+        health report names the file)."""
+        try:
+            return count_by_status(self.store.load_jobs())
+        except StoreError:
+            return {}
