@@ -49,7 +49,9 @@ RuleSetBody = Annotated[
     Body(
         description="A rule set as JSON, or JSON whose `text` holds the rules and clauses in "
         "the text syntax (id, name and sync settings stay JSON).",
-        examples=[{"id": "fast", "name": "Fast ones", "text": "tempo > 140\nsort by tempo desc"}],
+        examples=[
+            {"id": "long", "name": "Long ones", "text": "duration > 300\nsort by duration desc"}
+        ],
     ),
 ]
 
