@@ -118,6 +118,13 @@ class Settings(BaseSettings):
         le=100_000,
         description="Jobs that may wait for a worker at once; more are refused with 503.",
     )
+    step_wait: float = Field(
+        default=30.0,
+        ge=0,
+        le=3600,
+        description="Seconds `POST /pipeline/{step}` (v1) waits for its job before answering "
+        "202 with the job still running.",
+    )
     job_history_limit: int = Field(
         default=500,
         ge=10,

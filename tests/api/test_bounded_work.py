@@ -1,4 +1,5 @@
-"""Work a request can cause is bounded: one rule-text limit for parse, validate and save.
+"""Work a request can cause is bounded: one rule-text limit for parse, validate and save, and
+v1 steps that answer once `SAP_STEP_WAIT` has passed.
 
 Before: a 10 MB rule text was accepted, took the parser 18 to 47 s and made `/pipeline/health`
 answer in 6.6 s. Now every route that reads rule text refuses one longer than
@@ -15,8 +16,11 @@ from fastapi.testclient import TestClient
 from app.api.app import create_app
 from app.core.config import Settings
 from app.core.rules import MAX_RULE_TEXT_CHARS
+from app.pipeline.registry import default_registry
 from app.pipeline.services import Services
+from tests.api.test_pipeline_api import poll
 from tests.helpers.api import api_client
+from tests.helpers.steps import Gate
 
 
 @pytest.fixture
@@ -57,3 +61,36 @@ def test_a_rule_text_at_the_limit_is_read(client: TestClient, route: str) -> Non
     body = {"text": text} if route.endswith("parse") else {"id": "t", "name": "T", "text": text}
     response = client.post(route, json=body)
     assert response.status_code == 200, response.text
+
+
+# --- v1 steps run as jobs, and a request waits for one only so long ---------------------------
+
+
+def test_a_v1_step_longer_than_the_wait_answers_202_and_goes_on(settings: Settings) -> None:
+    gate = Gate()
+    registry = default_registry()
+    registry.register("gated", gate, "waits for the test")
+    quick = settings.model_copy(update={"step_wait": 0.05})
+    services = Services.from_settings(quick)
+    with api_client(create_app(quick, services=services, registry=registry)) as client:
+        response = client.post("/pipeline/gated", json={"metadata": {"total": 2}})
+        assert response.status_code == 202, response.text
+        job = response.json()
+        assert job["status"] in {"pending", "running"}
+        gate.open.set()
+        done = poll(client, job["id"])
+        assert (done["status"], done["payload"]) == ("done", {"units": 2})
+
+
+def test_a_v1_step_within_the_wait_answers_the_finished_job(client: TestClient) -> None:
+    response = client.post("/pipeline/verify")
+    assert response.status_code == 200, response.text
+    assert response.json()["status"] == "done"
+    assert response.json()["payload"]["ok"] is True
+
+
+def test_a_v1_step_failing_with_a_domain_error_answers_its_status(client: TestClient) -> None:
+    response = client.post("/pipeline/restore", json={"metadata": {"backup_id": "nope"}})
+    assert response.status_code == 404, response.text
+    [job] = client.get("/pipeline/jobs").json()["items"]
+    assert (job["status"], job["error"]["code"]) == ("failed", response.json()["error"])

@@ -20,6 +20,7 @@ with code ``interrupted``; `rerun()` starts them again with the same step and me
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
@@ -59,7 +60,10 @@ from app.pipeline.services import Services
 
 log = logging.getLogger(__name__)
 
-__all__ = ["JobManager", "new_job_id", "payload_json"]
+__all__ = ["SHUTDOWN_TIMEOUT", "JobManager", "new_job_id", "payload_json"]
+
+SHUTDOWN_TIMEOUT = 10.0
+"""Seconds a stopping server gives its running jobs (docs/operations.md promises it)."""
 
 
 def payload_json(payload: Any) -> Any:
@@ -102,6 +106,7 @@ class JobManager:
         self.history_limit = history_limit or services.settings.job_history_limit
         self.queue_limit = queue_limit or services.settings.job_queue_limit
         self._waiting = 0  # submitted here, not started yet (the queue the limit bounds)
+        self._stop_by: float | None = None  # set when the server began to stop
         self.flush_interval = flush_interval
         self.instance = uuid.uuid4().hex
         self._owner = JobOwner(pid=os.getpid(), instance=self.instance)
@@ -135,17 +140,31 @@ class JobManager:
             return []
         return interrupted
 
-    def shutdown(self, *, timeout: float = 10.0) -> None:
-        """Ask running jobs to stop, drop queued ones, wait up to `timeout` seconds."""
-        executor, self._executor = self._executor, None
+    def begin_shutdown(self, *, timeout: float = SHUTDOWN_TIMEOUT) -> None:
+        """The server was asked to stop (SIGTERM, Ctrl-C): refuse new jobs and ask running
+        ones to stop now, so requests waiting on them can answer before the server closes.
+        `shutdown` then waits for them until `timeout` seconds after this call at most."""
         with self._lock:
+            if self._stop_by is None:
+                self._stop_by = time.monotonic() + timeout
             live = list(self._live.values())
         for item in live:
             item.stopping = True
             item.context.request_cancel()
+
+    def shutdown(self, *, timeout: float = SHUTDOWN_TIMEOUT) -> None:
+        """Ask running jobs to stop, drop queued ones, wait up to `timeout` seconds (counted
+        from `begin_shutdown` when that came first)."""
+        self.begin_shutdown(timeout=timeout)
+        executor, self._executor = self._executor, None
+        with self._lock:
+            live = list(self._live.values())
+            deadline = self._stop_by if self._stop_by is not None else time.monotonic() + timeout
+        for item in live:  # jobs that started after begin_shutdown
+            item.stopping = True
+            item.context.request_cancel()
         if executor is not None:
             executor.shutdown(wait=False, cancel_futures=True)
-            deadline = time.monotonic() + timeout
             for future in list(self._futures.values()):
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
@@ -154,6 +173,12 @@ class JobManager:
                 with contextlib.suppress(Exception):
                     future.result(timeout=remaining)
         unregister_instance(self.instance)
+
+    def still_running(self) -> list[str]:
+        """Ids of the jobs whose step has not returned (after `shutdown`: it ignored the
+        request to stop; the next start marks them interrupted)."""
+        with self._lock:
+            return list(self._live)
 
     def recover(self) -> list[str]:
         """Mark jobs whose owning process is gone as failed/interrupted."""
@@ -181,9 +206,35 @@ class JobManager:
         """Queue `step` to run in the background and return the pending job at once."""
         return self.submit_many(step, [metadata or {}])[0]
 
+    async def run_waiting(
+        self, step: str, metadata: dict[str, Any], *, wait: float
+    ) -> tuple[PipelineJob, bool]:
+        """Run `step` as a background job and wait for it up to `wait` seconds: the job, and
+        whether it finished. A domain error that failed it is raised (its status for the API).
+        The job goes on in the background when the wait ends first, and a stopping server
+        stops it like any job (v1 ``POST /pipeline/{step}``)."""
+        [job] = self.submit_many(step, [metadata])
+        with self._lock:
+            future = self._futures.get(job.id)
+        if future is None:  # already finished and forgotten
+            return self.get(job.id), True
+        try:
+            error = await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(future)), wait)
+        except TimeoutError:
+            return self.get(job.id), False
+        except asyncio.CancelledError:
+            if not future.cancelled():
+                raise  # this request was cancelled, not the job
+            return self.get(job.id), True  # dropped from the queue by a stopping server
+        if error is not None:
+            raise error
+        return self.get(job.id), True
+
     def submit_many(self, step: str, metadata: list[dict[str, Any]]) -> list[PipelineJob]:
         """Queue one job of `step` per metadata: every one is checked first, and either all
         fit in the queue (`SAP_JOB_QUEUE_LIMIT`) or none is queued (503 ``job_queue_full``)."""
+        if self._stop_by is not None:
+            raise BusyError("the server is stopping; no new job starts", code="shutting_down")
         if self._executor is None:
             raise AppError("the job runner is not running", code="jobs_unavailable")
         for item in metadata:
