@@ -91,7 +91,8 @@ def fuzz(app: object) -> Findings:
                     if check.status is Status.FAILURE and check.failure_info is not None:
                         failure = check.failure_info.failure
                         findings.failures.append(
-                            f"{check.name}: {failure.title}\n{check.failure_info.code_sample}"
+                            f"{check.name}: {failure.title}\n{failure.message}\n"
+                            f"{check.failure_info.code_sample}"
                         )
         elif isinstance(event, events.NonFatalError | events.FatalError):
             findings.errors.append(str(getattr(event, "info", event)))
@@ -100,7 +101,10 @@ def fuzz(app: object) -> Findings:
 
 @pytest.fixture
 def demo(tmp_path: Path) -> Iterator[DemoServer]:
-    env = DemoEnvironment.create(demo_settings(tmp_path / "cache"))
+    # A v1 step waits behind the jobs the fuzzer queued (a MusicBrainz run goes at one request a
+    # second); it answers 202 with the running job well inside the fuzzer's 10 s read timeout.
+    settings = demo_settings(tmp_path / "cache").model_copy(update={"step_wait": 2.0})
+    env = DemoEnvironment.create(settings)
     with api_client(create_app(env.settings, demo=env), BASE_URL) as client:
         yield DemoServer(env, client)
 

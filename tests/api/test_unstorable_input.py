@@ -140,8 +140,9 @@ def test_rule_texts_with_numbers_out_of_range_are_refused_everywhere(
     assert client.get("/data/rules").json() == []  # nothing half-saved
 
 
-def test_a_control_character_in_a_playlist_id_is_a_400(connected: DemoServer) -> None:
+def test_a_control_character_in_a_playlist_id_is_refused_by_name(connected: DemoServer) -> None:
+    # Playlist ids are checked for Spotify's shape before any URL is built (issue 13, item 8).
     response = connected.client.get("/spotify/playlists/%02/items")
-    assert response.status_code == 400, response.text
-    assert response.json()["error"] == "invalid_request_url"
-    assert "Spotify" in response.json()["detail"]
+    assert response.status_code == 422, response.text
+    assert response.json()["error"] == "validation_error"
+    assert "playlist_id" in response.json()["detail"]

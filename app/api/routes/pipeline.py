@@ -268,7 +268,16 @@ def enrich(body: EnrichRequest, services: ServicesDep, jobs: JobsDep) -> EnrichR
     "once `SAP_STEP_WAIT` seconds have passed. `POST /pipeline/tracks` fetches the liked songs.",
 )
 async def run_sync(
-    step: Annotated[str, Path(max_length=64)],
+    step: Annotated[
+        str,
+        Path(
+            max_length=64,
+            description="A step name (`GET /pipeline/steps`). `enrich` is not one here: "
+            "`POST /pipeline/enrich` is the v2 route; run the v1 step with "
+            "`POST /pipeline/enrich/run-async`.",
+            json_schema_extra={"not": {"enum": [ENRICH_STEP]}},
+        ),
+    ],
     jobs: JobsDep,
     services: ServicesDep,
     response: Response,
