@@ -5,15 +5,23 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
 
 from app import __version__
+from app.api.bodies import StorableJsonBodies
 from app.api.errors import install_error_handlers
-from app.api.middleware import LocalRequestGuard
+from app.api.methods import PathMethods
+from app.api.middleware import STATE_CHANGING, LocalRequestGuard
 from app.api.routes import auth, data, pipeline, rules, spotify, sync
-from app.api.schemas import ERROR_RESPONSES, SERVER_ERROR_RESPONSES, ServiceIndex
+from app.api.schemas import (
+    ERROR_RESPONSES,
+    SERVER_ERROR_RESPONSES,
+    STATE_CHANGE_ERROR_RESPONSES,
+    ErrorBody,
+    ServiceIndex,
+)
 from app.core.config import DEMO_EMULATORS_PREFIX, Settings
 from app.pipeline.enrichment.service import RESUMABLE_STEPS
 from app.pipeline.jobs.runner import JobManager
@@ -105,6 +113,8 @@ def create_app(
     app.state.jobs = jobs
     app.state.login_sessions = LoginSessions()
     install_error_handlers(app)
+    # Added first, so it runs inside the guard: bodies are bounded and said to be JSON by then.
+    app.add_middleware(StorableJsonBodies, exempt_prefixes=(DEMO_EMULATORS_PREFIX + "/",))
     app.add_middleware(
         LocalRequestGuard,
         allowed_hosts=settings.accepted_hosts(),
@@ -112,6 +122,8 @@ def create_app(
         max_body_bytes=settings.max_request_bytes,
         foreign_formats=(DEMO_EMULATORS_PREFIX + "/",),
     )
+    # Outermost: a method the path lacks is a 405 naming the ones it has, whatever else.
+    app.add_middleware(PathMethods, routes=app.router.routes)
     app.include_router(pipeline.router)
     app.include_router(auth.router)
     app.include_router(spotify.router)
@@ -135,4 +147,32 @@ def create_app(
             health="/pipeline/health",
         )
 
+    _document_guards(app)
     return app
+
+
+def _document_guards(app: FastAPI) -> None:
+    """Every state-changing operation documents what the middleware may answer instead of
+    the route (403 cross-origin, 413 too large, 415 not JSON, 422 unstorable JSON): they apply
+    to all, so they are added here rather than remembered per route."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        spec = build()
+        ref = {"$ref": f"#/components/schemas/{ErrorBody.__name__}"}
+        for item in spec.get("paths", {}).values():
+            for method, operation in item.items():
+                if method.upper() not in STATE_CHANGING:
+                    continue
+                responses = operation.setdefault("responses", {})
+                for status, answer in STATE_CHANGE_ERROR_RESPONSES.items():
+                    responses[str(status)] = {
+                        "description": answer["description"],
+                        "content": {"application/json": {"schema": ref}},
+                    }
+        app.openapi_schema = spec
+        return spec
+
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented override

@@ -107,7 +107,8 @@ def _errors(descriptions: dict[int, str]) -> dict[int | str, dict[str, Any]]:
 SERVER_ERROR_RESPONSES = _errors(
     {
         500: "Unexpected server error (the details are in the server log)",
-        503: "A data file is locked by another process, corrupt, or from a newer release",
+        503: "A data file is locked by another process, corrupt, or from a newer release "
+        "(`store_locked`, `store_too_new`…), or the job queue is full (`job_queue_full`)",
     }
 )
 """What any route may answer when the server or its data files fail."""
@@ -123,13 +124,26 @@ SPOTIFY_ERROR_RESPONSES = _errors(
 """What a route that talks to Spotify may answer too."""
 
 
-ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorBody, "description": text}
-    for status, text in {
+ERROR_RESPONSES = _errors(
+    {
         400: "Bad request or Host not allowed",
         404: "Not found",
         409: "Conflict with the job's state",
-        415: "Body is not JSON",
         422: "Invalid request body or parameters",
-    }.items()
-}
+    }
+)
+"""What any route may answer to a request it cannot take."""
+
+STATE_CHANGE_ERROR_RESPONSES = _errors(
+    {
+        403: "Refused: the request comes from a page of another origin "
+        "(`cross_origin_refused`; `Origin`/`Sec-Fetch-Site` not this server's)",
+        413: "The body is larger than SAP_MAX_REQUEST_BYTES (`request_too_large`)",
+        415: "Not `Content-Type: application/json`, which every state-changing request needs "
+        "even without a body (`unsupported_media_type`)",
+        422: "Invalid request body or parameters; `unsupported_json` for values no store can "
+        "keep (integers beyond 64 bits, lone surrogates, nesting beyond 64 levels)",
+    }
+)
+"""What the request guard (app/api/middleware.py) and the body check (app/api/bodies.py) may
+answer to any POST, PUT, PATCH or DELETE; `create_app` adds them to every such operation."""

@@ -32,9 +32,10 @@ class _Group(TyperGroup):
         except ValidationError as exc:
             first = exc.errors()[0]
             where = "_".join(str(part) for part in first["loc"])
+            message = first["msg"].removeprefix("Value error, ")
             if exc.title == "Settings":
-                _fail(f"invalid setting SAP_{where.upper()}: {first['msg']}")
-            _fail(f"{where or exc.title}: {first['msg'].removeprefix('Value error, ')}")
+                _fail(f"invalid setting SAP_{where.upper()}: {message}")
+            _fail(f"{where or exc.title}: {message}")
         except OSError as exc:
             _fail(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
 

@@ -24,7 +24,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from app.core.config import Settings
+from app.core.config import Settings, data_directory
 from app.core.models import JobStatus, PipelineJob
 from app.pipeline.jobs.runner import JobManager
 from app.pipeline.registry import default_registry
@@ -34,12 +34,24 @@ from app.pipeline.services import Services
 out = Console()
 err = Console(stderr=True)
 
+
+def _cache_dir_option(value: str) -> Path:
+    """`--cache-dir` as typed (an empty one is not the current directory); one line when it
+    cannot name a directory."""
+    try:
+        return data_directory(value)
+    except ValueError as exc:
+        _fail(f"--cache-dir: {exc}")
+        raise  # unreachable: _fail exits
+
+
 CacheDir = Annotated[
     Path | None,
     typer.Option(
         "--cache-dir",
         help="Data directory (default: $SAP_CACHE_DIR or the user data dir).",
         show_default=False,
+        parser=_cache_dir_option,
     ),
 ]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]

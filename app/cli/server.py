@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import copy
-from typing import Annotated, Any
+import logging
+import os
+from types import FrameType
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -12,6 +15,11 @@ from app.cli.common import CacheDir, build_settings, err
 from app.core.config import Settings, is_loopback_host
 from app.core.errors import LOGIN_PATH
 from app.core.logging import RedactingFilter, configure_logging
+
+if TYPE_CHECKING:  # uvicorn and the job runner load when a server starts, not for every command
+    import uvicorn
+
+    from app.pipeline.jobs.runner import JobManager
 
 
 def serve_banner(settings: Settings) -> list[str]:
@@ -25,6 +33,25 @@ def serve_banner(settings: Settings) -> list[str]:
             f"(data in {settings.effective().cache_dir}); log in at {url}{LOGIN_PATH}"
         )
     return lines
+
+
+REQUEST_GRACE_SECONDS = 5
+
+
+def _stopping_server(config: uvicorn.Config, jobs: JobManager) -> uvicorn.Server:
+    """uvicorn's server, which on SIGTERM / Ctrl-C first asks the running jobs to stop: a
+    request waiting on a job (v1 `POST /pipeline/{step}`) then answers at once, instead of
+    holding the shutdown until its step is done."""
+    import uvicorn
+
+    from app.pipeline.jobs.runner import SHUTDOWN_TIMEOUT
+
+    class StoppingServer(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            jobs.begin_shutdown(timeout=SHUTDOWN_TIMEOUT)
+            super().handle_exit(sig, frame)
+
+    return StoppingServer(config)
 
 
 def serve(
@@ -53,14 +80,29 @@ def serve(
         )
     for line in serve_banner(settings):
         err.print(line, markup=False, soft_wrap=True)
-    uvicorn.run(
-        create_app(settings),
+    app = create_app(settings)
+    jobs: JobManager = app.state.jobs
+    config = uvicorn.Config(
+        app,
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level.lower(),
         log_config=uvicorn_log_config(secrets),
         server_header=False,
+        # Requests still open this long after the signal are cut, so the job runner's own
+        # stop (the rest of SHUTDOWN_TIMEOUT) starts in time.
+        timeout_graceful_shutdown=REQUEST_GRACE_SECONDS,
     )
+    _stopping_server(config, jobs).run()
+    left = jobs.still_running()
+    if left:
+        # A step that ignores cancellation must not hold the process: its job is marked
+        # interrupted at the next start, like after a crash.
+        logging.getLogger(__name__).warning(
+            "exiting with %d job(s) that did not stop in time: %s", len(left), ", ".join(left)
+        )
+        logging.shutdown()
+        os._exit(0)
 
 
 def uvicorn_log_config(secrets: list[str]) -> dict[str, Any]:

@@ -59,6 +59,9 @@ def status(cache_dir: CacheDir = None, demo: Demo = False, as_json: AsJson = Fal
         modified = store.modified_at.strftime("%Y-%m-%d %H:%M") if store.modified_at else "—"
         table.add_row(store.name, Path(store.file).name, size, modified)
     out.print(table)
+    for store in report.stores:
+        if store.problem:
+            out.print(f"[yellow]{escape(store.name)}:[/] {escape(store.problem)}", soft_wrap=True)
     for item in report.quarantined:
         out.print(
             f"[yellow]quarantined:[/] {escape(item.file)} (was {item.original_name}) — "
@@ -66,7 +69,8 @@ def status(cache_dir: CacheDir = None, demo: Demo = False, as_json: AsJson = Fal
         )
     if report.library is not None and report.library.advice:
         out.print(f"[yellow]library incomplete:[/] {escape(report.library.advice)}")
-    out.print("jobs: " + ", ".join(f"{name} {count}" for name, count in report.jobs.items()))
+    counts = ", ".join(f"{name} {count}" for name, count in report.jobs.items())
+    out.print(f"jobs: {counts or 'unknown (jobs.json cannot be read)'}")
 
 
 def verify(cache_dir: CacheDir = None, as_json: AsJson = False) -> None:

@@ -36,6 +36,19 @@ def default_cache_dir() -> Path:
     return platformdirs.user_data_path(APP_NAME, appauthor=False)
 
 
+def data_directory(value: str | Path) -> Path:
+    """A data directory as given (``~`` expanded, made absolute); `ValueError` naming why
+    it cannot be one: empty, or ``~user`` of a user this machine does not know."""
+    text = str(value)
+    if not text.strip():
+        raise ValueError("the data directory is empty; give a path, or leave it out")
+    try:
+        return Path(text).expanduser().resolve()
+    except RuntimeError as exc:  # pathlib: "Could not determine home directory."
+        user = text.split("/", 1)[0]
+        raise ValueError(f"cannot expand {user!r} in {text!r}: {exc}") from None
+
+
 def is_loopback_host(host: str) -> bool:
     """True for names and addresses that only this machine can reach."""
     name = host.strip("[]").lower()
@@ -98,6 +111,19 @@ class Settings(BaseSettings):
     )
     job_workers: int = Field(
         default=2, ge=1, le=32, description="How many background jobs may run at the same time."
+    )
+    job_queue_limit: int = Field(
+        default=1000,
+        ge=1,
+        le=100_000,
+        description="Jobs that may wait for a worker at once; more are refused with 503.",
+    )
+    step_wait: float = Field(
+        default=30.0,
+        ge=0,
+        le=3600,
+        description="Seconds `POST /pipeline/{step}` (v1) waits for its job before answering "
+        "202 with the job still running.",
     )
     job_history_limit: int = Field(
         default=500,
@@ -279,10 +305,10 @@ class Settings(BaseSettings):
         description="Backups kept per playlist (the oldest go first).",
     )
 
-    @field_validator("cache_dir", mode="after")
+    @field_validator("cache_dir", mode="before")
     @classmethod
-    def _expand_cache_dir(cls, value: Path) -> Path:
-        return value.expanduser().resolve()
+    def _expand_cache_dir(cls, value: Any) -> Any:
+        return data_directory(value) if isinstance(value, str | Path) else value
 
     @field_validator("csv_import_dir", mode="after")
     @classmethod

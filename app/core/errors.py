@@ -16,6 +16,7 @@ masked as it is made (`app.core.redact`): a URL in it keeps its path, never its 
     │   └── RulesInvalidError     422 rules_invalid    (carries problems[])
     ├── RateLimitedError          429 rate_limited
     ├── UpstreamError             502 upstream_error   (a service we call failed)
+    ├── BusyError                 503 busy             (e.g. job_queue_full)
     └── StoreError                503 store_unavailable
         └── StoreVersionError     503 store_too_new
 """
@@ -107,6 +108,13 @@ class RateLimitedError(AppError):
 class UpstreamError(AppError):
     status_code = 502
     code = "upstream_error"
+
+
+class BusyError(AppError):
+    """This server cannot take more work now; the same request later may succeed."""
+
+    status_code = 503
+    code = "busy"
 
 
 class StoreError(AppError):

@@ -93,6 +93,10 @@ def _default(value: Any) -> Any:
     raise TypeError(f"cannot store a {type(value).__name__} as JSON")
 
 
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+"""The integers every store can write (orjson's range, less its unsigned top half)."""
+
+
 def dumps(data: Any, *, indent: bool = True) -> bytes:
     """Serialise with orjson; pydantic models, paths and sets are converted on the way."""
     option = orjson.OPT_NON_STR_KEYS | (orjson.OPT_INDENT_2 if indent else 0)

@@ -15,6 +15,7 @@ problem with its position.
 
 from __future__ import annotations
 
+import math
 import re
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -34,6 +35,10 @@ MAX_DEPTH = 8
 MAX_CONDITIONS = 200
 MAX_REGEX_LENGTH = 500
 MAX_LIST_VALUES = 1000
+MAX_LIMIT = 1_000_000_000  # tracks or minutes; a limit beyond any library is a typo
+MAX_RULE_TEXT_CHARS = 100_000
+"""The longest rule text (characters) parse, validate and save accept: 200 conditions with
+long regexes and comments fit many times over; a 10 MB text took the parser 18 to 47 s."""
 
 
 class RuleOperator(StrEnum):
@@ -104,6 +109,20 @@ class RuleCondition(_Strict):
     case_sensitive: bool = False
     accent_insensitive: bool = False
 
+    @field_validator("value")
+    @classmethod
+    def _storable_numbers(cls, value: Any) -> Any:
+        # Every store writes 64-bit integers and finite doubles; anything else would pass
+        # validation and crash the save.
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, bool):
+                continue
+            if isinstance(item, int) and not -(2**63) <= item < 2**63:
+                raise ValueError(f"{str(item)[:40]} does not fit in 64 bits")
+            if isinstance(item, float) and not math.isfinite(item):
+                raise ValueError(f"{item} is not a number the rules can hold")
+        return value
+
 
 def _node_kind(value: Any) -> str:
     if isinstance(value, dict):
@@ -150,7 +169,7 @@ class SortKey(_Strict):
 class LimitSpec(_Strict):
     """Keep N tracks, N minutes or N percent, chosen by `selected_by` (else by the sort)."""
 
-    value: float = Field(gt=0)
+    value: float = Field(gt=0, le=MAX_LIMIT)
     unit: Literal["tracks", "minutes", "percent"] = "tracks"
     selected_by: list[SortKey] = Field(default_factory=list)
 

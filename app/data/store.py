@@ -14,6 +14,7 @@ losing each other's updates.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -63,7 +64,8 @@ def _thread_lock_for(path: Path) -> threading.RLock:
 
 @dataclass(frozen=True)
 class StoreStatus:
-    """What the health report says about one store file (from `stat`, without parsing)."""
+    """What the health report says about one store file (from `stat` and its first bytes,
+    without parsing it)."""
 
     name: str
     file: Path
@@ -71,6 +73,12 @@ class StoreStatus:
     size_bytes: int
     modified_at: datetime | None
     schema_version: int
+    file_schema_version: int | None = None  # what the file says (None: absent, or bare)
+    problem: str | None = None  # e.g. written by a newer release
+
+
+_VERSION_HEAD = re.compile(rb'^\s*\{\s*"schema_version"\s*:\s*(\d{1,9})')
+"""The envelope's version, which every writer puts first (`{"schema_version": N, …`)."""
 
 
 class JsonStore(Generic[T]):
@@ -151,12 +159,15 @@ class JsonStore(Generic[T]):
         except CorruptFileError:
             return self.adapter.dump_python(self.load(), mode="json")
 
+    def _too_new(self, version: int) -> str:
+        return (
+            f"{self.path} has schema version {version}, newer than this release understands "
+            f"({self.schema_version}); upgrade spotify-auto-playlists or restore a backup"
+        )
+
     def _migrate(self, version: int, data: Any) -> Any:
         if version > self.schema_version:
-            raise StoreVersionError(
-                f"{self.path} has schema version {version}, newer than this release understands "
-                f"({self.schema_version}); upgrade spotify-auto-playlists or restore a backup"
-            )
+            raise StoreVersionError(self._too_new(version))
         for step in range(version, self.schema_version):
             migrate = self.migrations.get(step)
             if migrate is not None:
@@ -248,10 +259,24 @@ class JsonStore(Generic[T]):
     def status(self) -> StoreStatus:
         try:
             info = self.path.stat()
+            with self.path.open("rb") as file:
+                head = file.read(256)
         except FileNotFoundError:
             return StoreStatus(self.name, self.path, False, 0, None, self.schema_version)
         modified = datetime.fromtimestamp(info.st_mtime, UTC)
-        return StoreStatus(self.name, self.path, True, info.st_size, modified, self.schema_version)
+        match = _VERSION_HEAD.match(head)
+        version = int(match.group(1)) if match else None
+        problem = self._too_new(version) if version and version > self.schema_version else None
+        return StoreStatus(
+            self.name,
+            self.path,
+            True,
+            info.st_size,
+            modified,
+            self.schema_version,
+            file_schema_version=version,
+            problem=problem,
+        )
 
 
 V = TypeVar("V")

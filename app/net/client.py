@@ -32,6 +32,7 @@ from typing import Any
 import httpx
 import stamina
 
+from app.core.errors import BadRequestError
 from app.net.pacing import HostPacer
 from app.net.policy import (
     RetryPolicy,
@@ -134,9 +135,17 @@ class ServiceClient:
         `check(response)` may raise `Throttled` or `Transient` for a service's own signals;
         it sees every answer below 500 that is not a 429.
         """
-        request = self._http.build_request(
-            method, path.lstrip("/"), params=params, json=json, data=data
-        )
+        try:
+            request = self._http.build_request(
+                method, path.lstrip("/"), params=params, json=json, data=data
+            )
+        except httpx.InvalidURL as exc:
+            # A value that cannot be part of a URL (a control character in an id) is the
+            # caller's mistake: said as such, never sent.
+            raise BadRequestError(
+                f"cannot ask {self.policy.service} for {path[:80]!r}: {exc}",
+                code="invalid_request_url",
+            ) from None
         policy = self.policy
         tally = _Tally()
         try:

@@ -23,7 +23,14 @@ class StoreHealth(BaseModel):
     exists: bool
     size_bytes: int
     modified_at: datetime | None
-    schema_version: int
+    schema_version: int = Field(description="The version this release writes.")
+    file_schema_version: int | None = Field(
+        description="The version the file says it is (null: absent, or the seed's bare shape)."
+    )
+    problem: str | None = Field(
+        description="Why the file cannot be used as it is (e.g. written by a newer release); "
+        "the server keeps running, and what needs the file answers 503 naming it."
+    )
 
 
 class QuarantinedFileInfo(BaseModel):
@@ -75,14 +82,17 @@ def library_gaps(stores: Stores, gaps: GapCache | None = None) -> LibraryGaps | 
 def health_report(
     stores: Stores, *, jobs: dict[str, int], steps: list[str], gaps: GapCache | None = None
 ) -> HealthReport:
-    """Cheap health summary: store files by `stat`, and the library's gaps from `gaps`
-    (`Services.gaps`, read again only when tracks.json or sources.json changed). Degraded
-    while quarantined files exist or fetched sources lost tracks."""
+    """Cheap health summary: store files by `stat` and first bytes, and the library's gaps
+    from `gaps` (`Services.gaps`, read again only when tracks.json or sources.json changed).
+    Degraded while quarantined files exist, a store file cannot be used (written by a newer
+    release) or fetched sources lost tracks."""
     quarantined = quarantined_files(stores.directory)
+    statuses = stores.statuses()
+    problems = any(status.problem for status in statuses)
     library = library_gaps(stores, gaps)
     incomplete = library is not None and not library.complete
     return HealthReport(
-        status="degraded" if quarantined or incomplete else "ok",
+        status="degraded" if quarantined or problems or incomplete else "ok",
         version=__version__,
         cache_dir=str(stores.directory),
         stores=[
@@ -93,8 +103,10 @@ def health_report(
                 size_bytes=status.size_bytes,
                 modified_at=status.modified_at,
                 schema_version=status.schema_version,
+                file_schema_version=status.file_schema_version,
+                problem=status.problem,
             )
-            for status in stores.statuses()
+            for status in statuses
         ],
         quarantined=quarantined,
         library=library,

@@ -1,31 +1,114 @@
-"""The steps this release ships: every step the job runner, the API and the CLI can run."""
+"""The steps this release ships, each with the input (job metadata) it accepts.
+
+Every step is registered with its `StepInput` model, so the runner checks a job's metadata
+before it is queued (a 422 naming the field), whoever submits it: the API's run-async and v1
+routes, the CLI, a rerun, a resumed job.
+"""
 
 from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
 
 from app.pipeline.classify import build_step, classify_step
 from app.pipeline.enrichment.service import ENRICH_STEP, EXTERNAL_STEP, enrich_step, external_step
 from app.pipeline.health import verify_step
-from app.pipeline.jobs.steps import StepRegistry
+from app.pipeline.jobs.steps import StepInput, StepRegistry
+from app.pipeline.sources.planning import PlannedSource, PlaylistHint
 from app.pipeline.sources.service import fetch_sources_step, fetch_tracks_step, tracks_step
 from app.pipeline.sync.applying import apply_step
 from app.pipeline.sync.backups import restore_step
+from app.pipeline.sync.guards import Guard
 from app.pipeline.sync.service import diff_step
 from app.pipeline.sync.unattended import sync_step
+
+
+class NoInput(StepInput):
+    """A step that takes nothing besides the runner's own keys."""
+
+
+class FetchTracksInput(StepInput):
+    """One planned source (`POST /pipeline/tracks/fetch-sources` plans it)."""
+
+    source_type: Literal["liked", "playlist", "csv"]
+    source_id: str | None = Field(default=None, max_length=4096)
+    label: str | None = Field(default=None, max_length=200)
+    playlist: PlaylistHint | None = None
+
+
+class FetchSourcesInput(StepInput):
+    """Several planned sources, read in one job."""
+
+    sources: list[PlannedSource] = Field(min_length=1, max_length=10_000)
+
+
+class EnrichInput(StepInput):
+    """One provider over the library, a source or some tracks."""
+
+    provider: str = Field(max_length=64)
+    track_ids: list[str] | None = Field(default=None, max_length=200_000)
+    source: str | None = Field(default=None, max_length=4096)
+    refresh: bool = False
+
+
+class ExternalInput(StepInput):
+    """Every enabled provider (or `providers`) in turn."""
+
+    providers: list[str] | None = Field(default=None, max_length=20)
+    track_ids: list[str] | None = Field(default=None, max_length=200_000)
+    source: str | None = Field(default=None, max_length=4096)
+    refresh: bool = False
+
+
+class ClassifyInput(StepInput):
+    classifier: str | None = Field(default=None, max_length=64)
+
+
+class BuildInput(StepInput):
+    source: Literal["rules", "classifications"] | None = None
+    classifier: str | None = Field(default=None, max_length=64)
+
+
+class DiffInput(StepInput):
+    rule_ids: list[str] | None = Field(default=None, max_length=1000)
+
+
+class ApplyInput(StepInput):
+    """`plan_id` or `plan_ids` (none: every pending plan of the latest diff)."""
+
+    plan_id: str | None = Field(default=None, max_length=64)
+    plan_ids: list[str] | None = Field(default=None, max_length=1000)
+    force: list[Guard] = Field(default_factory=list, max_length=3)
+
+
+class RestoreInput(StepInput):
+    backup_id: str = Field(max_length=64)
+
+
+class SyncInput(StepInput):
+    """The unattended sync: fetch, enrich, plan, and with `apply` apply what no guard stops."""
+
+    rule_ids: list[str] | None = Field(default=None, max_length=1000)
+    apply: bool = False
+    fetch: bool = True
+    enrich: bool = True
+    periodic: bool = Field(default=False, description="Set by `serve --sync-every`.")
 
 
 def default_registry() -> StepRegistry:
     """A fresh registry with every built-in step."""
     registry = StepRegistry()
-    registry.register("verify", verify_step)
-    registry.register("fetch_tracks", fetch_tracks_step)
-    registry.register("fetch_sources", fetch_sources_step)
-    registry.register("tracks", tracks_step)
-    registry.register(ENRICH_STEP, enrich_step)
-    registry.register(EXTERNAL_STEP, external_step)
-    registry.register("classify", classify_step)
-    registry.register("build", build_step)
-    registry.register("diff", diff_step)
-    registry.register("apply", apply_step)
-    registry.register("restore", restore_step)
-    registry.register("sync", sync_step)
+    registry.register("verify", verify_step, input_model=NoInput)
+    registry.register("fetch_tracks", fetch_tracks_step, input_model=FetchTracksInput)
+    registry.register("fetch_sources", fetch_sources_step, input_model=FetchSourcesInput)
+    registry.register("tracks", tracks_step, input_model=NoInput)
+    registry.register(ENRICH_STEP, enrich_step, input_model=EnrichInput)
+    registry.register(EXTERNAL_STEP, external_step, input_model=ExternalInput)
+    registry.register("classify", classify_step, input_model=ClassifyInput)
+    registry.register("build", build_step, input_model=BuildInput)
+    registry.register("diff", diff_step, input_model=DiffInput)
+    registry.register("apply", apply_step, input_model=ApplyInput)
+    registry.register("restore", restore_step, input_model=RestoreInput)
+    registry.register("sync", sync_step, input_model=SyncInput)
     return registry

@@ -369,3 +369,54 @@ def test_a_jobs_payload_is_its_steps_model_as_json(walk: Walk) -> None:
         model = STEP_PAYLOADS[job["step"]]
         payload = job["payload"]
         assert model.model_validate(payload).model_dump(mode="json") == payload, job["step"]
+
+
+# --- what the middleware answers is documented too ---------------------------------------------
+
+GUARD_ANSWERS = {"403", "413", "415", "422"}
+
+
+def test_state_changing_operations_document_what_the_guards_answer(spec: dict[str, Any]) -> None:
+    checked = 0
+    for (method, path), details in operations(spec):
+        documented = set(details["responses"])
+        if method in {"POST", "PUT", "PATCH", "DELETE"}:
+            assert documented >= GUARD_ANSWERS, (method, path, documented)
+            checked += 1
+        else:
+            assert "415" not in documented and "413" not in documented, (method, path)
+    assert checked > 20
+
+
+def test_login_is_documented_as_a_redirect(spec: dict[str, Any]) -> None:
+    redirect = spec["paths"]["/auth/login"]["get"]["responses"]["307"]
+    assert "Location" in redirect["headers"]
+    assert "content" not in redirect
+
+
+def test_a_method_a_path_lacks_is_a_405_naming_exactly_its_methods(demo: DemoServer) -> None:
+    cases = {
+        ("OPTIONS", "/data/enrichments/manual"): "POST",  # not GET of /data/enrichments/{id}
+        ("OPTIONS", "/data/rules"): "GET, HEAD, POST",
+        ("PUT", "/data/rules/x"): "DELETE, GET, HEAD",  # 405 before the guard's 415
+        ("DELETE", "/pipeline/health"): "GET, HEAD",  # not POST /pipeline/{step}
+        ("GET", "/pipeline/verify/run-async"): "POST",
+    }
+    for (method, path), allow in cases.items():
+        response = demo.client.request(method, path, headers={"content-type": "text/plain"})
+        assert response.status_code == 405, (method, path, response.text)
+        assert response.headers["allow"] == allow, (method, path)
+        assert response.json()["error"] == "method_not_allowed"
+
+
+def test_the_specs_examples_are_accepted_on_an_empty_library(
+    demo: DemoServer, spec: dict[str, Any]
+) -> None:
+    tried = 0
+    for (method, path), details in operations(spec):
+        content = details.get("requestBody", {}).get("content", {}).get("application/json", {})
+        for example in content.get("schema", {}).get("examples", []):
+            response = demo.client.request(method, path, json=example)
+            assert response.status_code < 300, (method, path, example, response.text)
+            tried += 1
+    assert tried >= 1

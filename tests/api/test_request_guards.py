@@ -133,16 +133,16 @@ def test_bodies_over_the_limit_are_413(small_limit_client: TestClient) -> None:
 
 def test_streamed_bodies_are_counted_too(small_limit_client: TestClient) -> None:
     def chunks(count: int) -> Iterator[bytes]:
-        yield b'{"metadata": {"pad": "'
+        yield b'{"metadata": {"rule_ids": ["'
         for _ in range(count):
             yield b"x" * 512
-        yield b'"}}'
+        yield b'"]}}'
 
-    over = small_limit_client.post("/pipeline/verify/run-async", content=chunks(8))
+    over = small_limit_client.post("/pipeline/diff/run-async", content=chunks(8))
     assert (over.status_code, over.json()["error"]) == (413, "request_too_large")
-    under = small_limit_client.post("/pipeline/verify/run-async", content=chunks(1))
+    under = small_limit_client.post("/pipeline/diff/run-async", content=chunks(1))
     assert under.status_code == 202
-    assert under.json()["metadata"] == {"pad": "x" * 512}
+    assert under.json()["metadata"] == {"rule_ids": ["x" * 512]}
 
 
 def test_the_demo_consent_page_may_post_its_form(demo: DemoServer) -> None:

@@ -164,3 +164,18 @@ def test_problem_render() -> None:
     assert by_path.render(text) == "rules.conditions[2].operator: m"
     assert RuleProblem(message="m").render() == "m"
     assert RuleProblem(message="m", line=5, column=1).render("one line") == "line 5, column 1: m"
+
+
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [
+        (2**63, "does not fit in 64 bits"),
+        ([1, -(2**63) - 1], "does not fit in 64 bits"),
+        (float("nan"), "not a number the rules can hold"),
+        ([0.5, float("inf")], "not a number the rules can hold"),
+    ],
+)
+def test_a_value_the_stores_cannot_write_is_refused(value: object, said: str) -> None:
+    with pytest.raises(ValidationError, match=said):
+        RuleCondition(field="year", operator=RuleOperator.GT, value=value)
+    assert RuleCondition(field="year", operator=RuleOperator.GT, value=2**63 - 1).value == 2**63 - 1

@@ -15,7 +15,7 @@ import orjson
 import pytest
 from starlette.responses import Response
 
-from app.core.errors import RateLimitedError, UpstreamError
+from app.core.errors import BadRequestError, RateLimitedError, UpstreamError
 from app.emulators.common.transport import Receive, Scope, Send, drop_connection, emulator_transport
 from app.net.client import ServiceClient
 from app.net.pacing import HostPacer
@@ -325,3 +325,17 @@ async def test_other_answers_are_handed_back_as_they_came() -> None:
         response = await http.request("GET", "/things", check=check_errors_in_200s)
     assert (response.status_code, response.json()) == (404, {"error": "no such thing"})
     assert len(service.arrivals) == 1
+
+
+async def test_a_path_that_cannot_be_a_url_is_refused_unsent() -> None:
+    clock = Clock()
+    service = ScriptedService([OK], clock)
+    async with client(service, clock) as http:
+        with pytest.raises(BadRequestError) as refused:
+            await http.request("GET", "/playlists/\x02/items")
+    assert refused.value.status_code == 400
+    assert refused.value.code == "invalid_request_url"
+    assert "service.test" in refused.value.detail and "'/playlists/\\x02/items'" in (
+        refused.value.detail
+    )
+    assert service.arrivals == []

@@ -47,7 +47,15 @@ def login_url(request: Request) -> str:
     response_model=None,
     responses={
         200: {"model": LoginStart, "description": "With `?redirect=false`: where to log in."},
-        307: {"description": "Redirect to Spotify's consent page."},
+        307: {
+            "description": "Redirect to Spotify's consent page (no body).",
+            "headers": {
+                "Location": {
+                    "description": "Spotify's authorize URL, with this login's state.",
+                    "schema": {"type": "string", "format": "uri"},
+                }
+            },
+        },
     },
 )
 def login(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, Path, Query, status
+from fastapi import APIRouter, Body, Path, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -123,7 +123,7 @@ async def fetch_sources(
         await services.spotify.tokens.access_token()
     planned = await plan_fetch(services, body.sources)
     return FetchSourcesResponse(
-        jobs=[jobs.submit("fetch_tracks", source.metadata()) for source in planned]
+        jobs=jobs.submit_many("fetch_tracks", [source.metadata() for source in planned])
     )
 
 
@@ -248,22 +248,43 @@ def enrich(body: EnrichRequest, services: ServicesDep, jobs: JobsDep) -> EnrichR
         refresh=body.refresh,
     )
     return EnrichResponse(
-        jobs=[jobs.submit(ENRICH_STEP, plan.model_dump(mode="json")) for plan in planned]
+        jobs=jobs.submit_many(ENRICH_STEP, [plan.model_dump(mode="json") for plan in planned])
     )
 
 
 @router.post(
     "/{step}",
-    summary="v1: run a step synchronously",
-    responses=SPOTIFY_ERROR_RESPONSES,
-    description="Runs the step in this request (recorded as a job) and returns the finished job."
-    " `POST /pipeline/tracks` fetches the liked songs.",
+    summary="v1: run a step and wait for it (bounded)",
+    responses={
+        **SPOTIFY_ERROR_RESPONSES,
+        202: {
+            "model": PipelineJob,
+            "description": "Still running after `SAP_STEP_WAIT` seconds: the job goes on in "
+            "the background; poll `GET /pipeline/jobs/{id}`.",
+        },
+    },
+    description="Runs the step as a job and waits for it: the finished job (a step that "
+    "failed with a domain error answers that error's status), or 202 with the running job "
+    "once `SAP_STEP_WAIT` seconds have passed. `POST /pipeline/tracks` fetches the liked songs.",
 )
 async def run_sync(
-    step: Annotated[str, Path(max_length=64)],
+    step: Annotated[
+        str,
+        Path(
+            max_length=64,
+            description="A step name (`GET /pipeline/steps`). `enrich` is not one here: "
+            "`POST /pipeline/enrich` is the v2 route; run the v1 step with "
+            "`POST /pipeline/enrich/run-async`.",
+            json_schema_extra={"not": {"enum": [ENRICH_STEP]}},
+        ),
+    ],
     jobs: JobsDep,
+    services: ServicesDep,
+    response: Response,
     request: Annotated[RunAsyncRequest | None, Body()] = None,
 ) -> PipelineJob:
     metadata = request.metadata if request is not None else {}
-    jobs.registry.get(step)
-    return await run_in_threadpool(jobs.run_inline, step, metadata, raise_errors=True)
+    job, finished = await jobs.run_waiting(step, metadata, wait=services.settings.step_wait)
+    if not finished:
+        response.status_code = status.HTTP_202_ACCEPTED
+    return job

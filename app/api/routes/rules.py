@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.api.deps import ServicesDep
 from app.api.schemas import ERROR_RESPONSES, SERVER_ERROR_RESPONSES
 from app.core.errors import UnprocessableError
+from app.core.rules import MAX_RULE_TEXT_CHARS
 from app.pipeline.rules.engine.explain import Explanation
 from app.pipeline.rules.fields.registry import FieldRow
 from app.pipeline.rules.navidrome.exporter import NspExport
@@ -48,7 +49,9 @@ RuleSetBody = Annotated[
     Body(
         description="A rule set as JSON, or JSON whose `text` holds the rules and clauses in "
         "the text syntax (id, name and sync settings stay JSON).",
-        examples=[{"id": "fast", "name": "Fast ones", "text": "tempo > 140\nsort by tempo desc"}],
+        examples=[
+            {"id": "long", "name": "Long ones", "text": "duration > 300\nsort by duration desc"}
+        ],
     ),
 ]
 
@@ -96,7 +99,9 @@ def validate_rule(body: RuleSetBody, services: ServicesDep) -> ValidationReport:
 
 class TextBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    text: str = Field(max_length=100_000)
+    text: str = Field(
+        description=f"Rules in the text syntax, at most {MAX_RULE_TEXT_CHARS:,} characters."
+    )
 
 
 @router.post("/data/rules/parse", summary="Text syntax → JSON (rules and clauses)")

@@ -20,6 +20,7 @@ with code ``interrupted``; `rerun()` starts them again with the same step and me
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
@@ -34,7 +35,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from app.core.errors import AppError, ConflictError
+from app.core.errors import AppError, BusyError, ConflictError, StoreError
 from app.core.models import JobError, JobOwner, JobProgress, JobStatus, PipelineJob, utc_now
 from app.core.redact import redact
 from app.data.jobs import JobStore
@@ -59,7 +60,10 @@ from app.pipeline.services import Services
 
 log = logging.getLogger(__name__)
 
-__all__ = ["JobManager", "new_job_id", "payload_json"]
+__all__ = ["SHUTDOWN_TIMEOUT", "JobManager", "new_job_id", "payload_json"]
+
+SHUTDOWN_TIMEOUT = 10.0
+"""Seconds a stopping server gives its running jobs (docs/operations.md promises it)."""
 
 
 def payload_json(payload: Any) -> Any:
@@ -92,6 +96,7 @@ class JobManager:
         *,
         workers: int | None = None,
         history_limit: int | None = None,
+        queue_limit: int | None = None,
         flush_interval: float = 0.5,
     ) -> None:
         self.services = services
@@ -99,6 +104,9 @@ class JobManager:
         self.store: JobStore = services.stores.jobs
         self.workers = workers or services.settings.job_workers
         self.history_limit = history_limit or services.settings.job_history_limit
+        self.queue_limit = queue_limit or services.settings.job_queue_limit
+        self._waiting = 0  # submitted here, not started yet (the queue the limit bounds)
+        self._stop_by: float | None = None  # set when the server began to stop
         self.flush_interval = flush_interval
         self.instance = uuid.uuid4().hex
         self._owner = JobOwner(pid=os.getpid(), instance=self.instance)
@@ -118,25 +126,45 @@ class JobManager:
         """
         register_instance(self.instance)
         self._executor = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="sap-job")
-        interrupted = self.recover()
-        if resume:
-            for job in resumable(self.store.load_jobs(), resume):
-                new = self.submit(job.step, {**job.metadata, "rerun_of": job.id})
-                self.store.modify(job.id, partial(mark_resumed, new_id=new.id))
-                log.info("resuming interrupted job %s (%s) as %s", job.id, job.step, new.id)
+        try:
+            interrupted = self.recover()
+            if resume:
+                for job in resumable(self.store.load_jobs(), resume):
+                    new = self.submit(job.step, {**job.metadata, "rerun_of": job.id})
+                    self.store.modify(job.id, partial(mark_resumed, new_id=new.id))
+                    log.info("resuming interrupted job %s (%s) as %s", job.id, job.step, new.id)
+        except StoreError as exc:
+            # jobs.json cannot be used (e.g. a newer release wrote it): everything else still
+            # works; health names the file, and each job request answers with this error.
+            log.error("jobs are unavailable: %s", exc.detail)
+            return []
         return interrupted
 
-    def shutdown(self, *, timeout: float = 10.0) -> None:
-        """Ask running jobs to stop, drop queued ones, wait up to `timeout` seconds."""
-        executor, self._executor = self._executor, None
+    def begin_shutdown(self, *, timeout: float = SHUTDOWN_TIMEOUT) -> None:
+        """The server was asked to stop (SIGTERM, Ctrl-C): refuse new jobs and ask running
+        ones to stop now, so requests waiting on them can answer before the server closes.
+        `shutdown` then waits for them until `timeout` seconds after this call at most."""
         with self._lock:
+            if self._stop_by is None:
+                self._stop_by = time.monotonic() + timeout
             live = list(self._live.values())
         for item in live:
             item.stopping = True
             item.context.request_cancel()
+
+    def shutdown(self, *, timeout: float = SHUTDOWN_TIMEOUT) -> None:
+        """Ask running jobs to stop, drop queued ones, wait up to `timeout` seconds (counted
+        from `begin_shutdown` when that came first)."""
+        self.begin_shutdown(timeout=timeout)
+        executor, self._executor = self._executor, None
+        with self._lock:
+            live = list(self._live.values())
+            deadline = self._stop_by if self._stop_by is not None else time.monotonic() + timeout
+        for item in live:  # jobs that started after begin_shutdown
+            item.stopping = True
+            item.context.request_cancel()
         if executor is not None:
             executor.shutdown(wait=False, cancel_futures=True)
-            deadline = time.monotonic() + timeout
             for future in list(self._futures.values()):
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
@@ -145,6 +173,12 @@ class JobManager:
                 with contextlib.suppress(Exception):
                     future.result(timeout=remaining)
         unregister_instance(self.instance)
+
+    def still_running(self) -> list[str]:
+        """Ids of the jobs whose step has not returned (after `shutdown`: it ignored the
+        request to stop; the next start marks them interrupted)."""
+        with self._lock:
+            return list(self._live)
 
     def recover(self) -> list[str]:
         """Mark jobs whose owning process is gone as failed/interrupted."""
@@ -160,19 +194,71 @@ class JobManager:
     # --- submitting ---------------------------------------------------------------------
 
     def _new_job(self, step: str, metadata: dict[str, Any]) -> PipelineJob:
-        self.registry.get(step)  # unknown step -> UnknownStepError (404) before anything is stored
+        # Unknown step (404) or bad metadata (422) before anything is stored.
+        checked = self.registry.check_input(step, metadata)
         job = PipelineJob(
-            id=new_job_id(), step=step, metadata=dict(metadata), owner=self._owner, message="queued"
+            id=new_job_id(), step=step, metadata=checked, owner=self._owner, message="queued"
         )
         self.store.add(job, keep_finished=self.history_limit)
         return job
 
     def submit(self, step: str, metadata: dict[str, Any] | None = None) -> PipelineJob:
         """Queue `step` to run in the background and return the pending job at once."""
+        return self.submit_many(step, [metadata or {}])[0]
+
+    async def run_waiting(
+        self, step: str, metadata: dict[str, Any], *, wait: float
+    ) -> tuple[PipelineJob, bool]:
+        """Run `step` as a background job and wait for it up to `wait` seconds: the job, and
+        whether it finished. A domain error that failed it is raised (its status for the API).
+        The job goes on in the background when the wait ends first, and a stopping server
+        stops it like any job (v1 ``POST /pipeline/{step}``)."""
+        [job] = self.submit_many(step, [metadata])
+        with self._lock:
+            future = self._futures.get(job.id)
+        if future is None:  # already finished and forgotten
+            return self.get(job.id), True
+        try:
+            error = await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(future)), wait)
+        except TimeoutError:
+            return self.get(job.id), False
+        except asyncio.CancelledError:
+            if not future.cancelled():
+                raise  # this request was cancelled, not the job
+            return self.get(job.id), True  # dropped from the queue by a stopping server
+        if error is not None:
+            raise error
+        return self.get(job.id), True
+
+    def submit_many(self, step: str, metadata: list[dict[str, Any]]) -> list[PipelineJob]:
+        """Queue one job of `step` per metadata: every one is checked first, and either all
+        fit in the queue (`SAP_JOB_QUEUE_LIMIT`) or none is queued (503 ``job_queue_full``)."""
+        if self._stop_by is not None:
+            raise BusyError("the server is stopping; no new job starts", code="shutting_down")
         if self._executor is None:
             raise AppError("the job runner is not running", code="jobs_unavailable")
-        job = self._new_job(step, metadata or {})
-        future = self._executor.submit(self._run, job.id)
+        for item in metadata:
+            self.registry.check_input(step, item)
+        with self._lock:
+            if self._waiting + len(metadata) > self.queue_limit:
+                raise BusyError(
+                    f"{self._waiting} jobs are waiting for a worker, and the queue holds at most "
+                    f"{self.queue_limit} (SAP_JOB_QUEUE_LIMIT); try again when some have run",
+                    code="job_queue_full",
+                )
+            self._waiting += len(metadata)
+        jobs: list[PipelineJob] = []
+        try:
+            for item in metadata:
+                jobs.append(self._queue(self._new_job(step, item)))
+        finally:
+            with self._lock:
+                self._waiting -= len(metadata) - len(jobs)  # places not taken after all
+        return jobs
+
+    def _queue(self, job: PipelineJob) -> PipelineJob:
+        assert self._executor is not None
+        future = self._executor.submit(self._run, job.id, None, True)
         with self._lock:
             self._futures[job.id] = future
         job_id = job.id
@@ -215,12 +301,19 @@ class JobManager:
 
     def _forget_future(self, job_id: str) -> None:
         with self._lock:
-            self._futures.pop(job_id, None)
+            future = self._futures.pop(job_id, None)
+            if future is not None and future.cancelled():
+                self._waiting -= 1  # dropped from the queue at shutdown, never started
 
     # --- running ------------------------------------------------------------------------
 
-    def _run(self, job_id: str, on_progress: ProgressCallback | None = None) -> AppError | None:
+    def _run(
+        self, job_id: str, on_progress: ProgressCallback | None = None, queued: bool = False
+    ) -> AppError | None:
         """Run one job to its end; returns the domain error that failed it, if any."""
+        if queued:
+            with self._lock:
+                self._waiting -= 1
         started = self._mark_started(job_id)
         if started is None:
             return None  # cancelled while queued
@@ -413,5 +506,9 @@ class JobManager:
         return self.get(job_id)
 
     def counts(self) -> dict[str, int]:
-        """How many jobs are in each status."""
-        return count_by_status(self.store.load_jobs())
+        """How many jobs are in each status (none known while jobs.json cannot be read: the
+        health report names the file)."""
+        try:
+            return count_by_status(self.store.load_jobs())
+        except StoreError:
+            return {}

@@ -9,11 +9,19 @@ of what was asked (a fetch with failed sources) has a ``shortfall()`` method: wh
 a `Shortfall`, the job ends "partial" (some of the work was done and kept) or "failed" (none
 was), with the shortfall's error, and keeps the payload.
 
+A step declares its input (the job's ``metadata``) as a `StepInput` model; the runner checks
+the metadata against it before the job is stored or queued, so a missing or mistyped field is
+a 422 naming it, never a job that dies later. The step still reads ``ctx.metadata`` as the
+checked JSON (only the keys that were sent).
+
+    class CountInput(StepInput):
+        n: int = Field(default=10, ge=0, le=1000)
+
     registry = StepRegistry()
 
-    @registry.step("count", "Count to metadata['n'].")
+    @registry.step("count", "Count to metadata['n'].", input_model=CountInput)
     def count(ctx: StepContext) -> dict[str, int]:
-        n = int(ctx.metadata.get("n", 10))
+        n = ctx.metadata.get("n", 10)
         for i in range(n):
             ctx.check_cancelled()
             ctx.progress(i + 1, n)
@@ -29,7 +37,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeAlias, runtime_checkable
 
-from app.core.errors import UnknownStepError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from app.core.errors import UnknownStepError, UnprocessableError
 from app.core.models import JobError
 from app.pipeline.services import Services
 
@@ -96,11 +106,42 @@ class StepContext:
             loop.call_soon_threadsafe(task.cancel)
 
 
+class StepInput(BaseModel):
+    """The base of every step's input model: strict (`"no"` is not a boolean), closed (a
+    misspelt key is refused, not ignored), plus the keys the runner itself adds."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    rerun_of: str | None = Field(
+        default=None, max_length=64, description="Set by rerun: the job this one repeats."
+    )
+    resumed_as: str | None = Field(
+        default=None, max_length=64, description="Set on a resumed job: the job continuing it."
+    )
+
+
+def _describe_input_errors(step: str, error: ValidationError) -> tuple[str, list[dict[str, Any]]]:
+    issues = [
+        {
+            "loc": ["metadata", *error_item["loc"]],
+            "msg": error_item["msg"],
+            "type": error_item["type"],
+        }
+        for error_item in error.errors()
+    ]
+    shown = "; ".join(
+        ".".join(str(part) for part in issue["loc"]) + f": {issue['msg']}" for issue in issues[:3]
+    )
+    more = f" (and {len(issues) - 3} more)" if len(issues) > 3 else ""
+    return f"{shown}{more} (step {step})", issues
+
+
 @dataclass(frozen=True)
 class StepSpec:
     name: str
     func: StepFunc
     description: str
+    input_model: type[StepInput] | None = None  # None: any JSON object (e.g. tests' steps)
 
 
 class StepRegistry:
@@ -109,19 +150,48 @@ class StepRegistry:
     def __init__(self) -> None:
         self._steps: dict[str, StepSpec] = {}
 
-    def register(self, name: str, func: StepFunc, description: str = "") -> None:
+    def register(
+        self,
+        name: str,
+        func: StepFunc,
+        description: str = "",
+        *,
+        input_model: type[StepInput] | None = None,
+    ) -> None:
         if name in self._steps:
             raise ValueError(f"step {name!r} is already registered")
-        self._steps[name] = StepSpec(name, func, description or (func.__doc__ or "").strip())
+        text = description or (func.__doc__ or "").strip()
+        self._steps[name] = StepSpec(name, func, text, input_model)
 
-    def step(self, name: str, description: str = "") -> Callable[[StepFunc], StepFunc]:
+    def step(
+        self,
+        name: str,
+        description: str = "",
+        *,
+        input_model: type[StepInput] | None = None,
+    ) -> Callable[[StepFunc], StepFunc]:
         """Decorator form of `register`."""
 
         def decorate(func: StepFunc) -> StepFunc:
-            self.register(name, func, description)
+            self.register(name, func, description, input_model=input_model)
             return func
 
         return decorate
+
+    def check_input(self, name: str, metadata: dict[str, Any]) -> dict[str, Any]:
+        """`metadata` checked against the step's input model, as JSON with only the keys sent;
+        `UnprocessableError` (422 ``bad_metadata``) naming every bad field otherwise."""
+        spec = self.get(name)
+        if spec.input_model is None:
+            return dict(metadata)
+        try:
+            checked = spec.input_model.model_validate(metadata)
+        except ValidationError as exc:
+            detail, issues = _describe_input_errors(name, exc)
+            raise UnprocessableError(
+                detail, code="bad_metadata", extra={"errors": issues}
+            ) from None
+        return checked.model_dump(mode="json", exclude_unset=True)
 
     def get(self, name: str) -> StepSpec:
         try:

@@ -16,7 +16,9 @@ from typing import Any, Literal
 
 from lark import Token, Transformer
 
+from app.core.fs import INT64_MAX, INT64_MIN
 from app.core.rules import (
+    MAX_LIMIT,
     MAX_LIST_VALUES,
     LimitSpec,
     RuleCondition,
@@ -181,9 +183,7 @@ class TreeBuilder(Transformer[Token, Any]):
         if kind == "STRING":
             value = _unquote(token)
         elif kind == "NUMBER":
-            value = float(token) if any(c in token for c in ".eE") else int(token)
-            if isinstance(value, float) and not math.isfinite(value):
-                raise problem_at(token, f"{token} is too large a number")
+            value = _number(token)
         elif kind == "DATE":
             if not is_date_literal(str(token)):
                 raise problem_at(
@@ -264,8 +264,10 @@ class TreeBuilder(Transformer[Token, Any]):
 
     def limit_clause(self, children: list[Any]) -> tuple[str, LimitSpec, Token]:
         keyword, amount, unit, selected_by = children
-        value = float(amount)
+        value = float(_number(amount))
         unit = unit or "tracks"
+        if value > MAX_LIMIT:
+            raise problem_at(amount, f"a limit is at most {MAX_LIMIT:,}, not {amount}")
         if value <= 0:
             raise problem_at(amount, "a limit must be more than 0")
         if unit == "tracks" and value != int(value):
@@ -289,11 +291,27 @@ class TreeBuilder(Transformer[Token, Any]):
         return "max_per_artist", _whole_number(amount, "'max … per artist'", minimum=1), keyword
 
 
+def _number(token: Token) -> int | float:
+    """A number literal; one the stores could not write back (beyond 64 bits, or beyond a
+    double) is a problem at its place, not a crash at save time."""
+    if any(c in token for c in ".eE"):
+        value = float(token)
+        if not math.isfinite(value):
+            raise problem_at(token, f"{token[:40]} is too large a number")
+        return value
+    whole = int(token)
+    if not INT64_MIN <= whole <= INT64_MAX:
+        raise problem_at(
+            token, f"{token[:40]} does not fit in 64 bits", hint=f"at most {INT64_MAX:,}"
+        )
+    return whole
+
+
 def _whole_number(token: Token, what: str, *, minimum: int | None) -> int:
     if any(c in token for c in ".eE") or (minimum is not None and int(token) < minimum):
         at_least = f" of at least {minimum}" if minimum is not None else ""
         raise problem_at(token, f"{what} takes a whole number{at_least}, not {token}")
-    return int(token)
+    return int(_number(token))
 
 
 def _literal_kind(value: _Value) -> str:

@@ -80,7 +80,7 @@ from lark import Lark, Token
 from lark.exceptions import UnexpectedInput
 
 from app.core.errors import RulesInvalidError
-from app.core.rules import RuleGroup, RuleProblem
+from app.core.rules import MAX_RULE_TEXT_CHARS, RuleGroup, RuleProblem
 from app.pipeline.rules.text.builder import MAX_NESTING, TreeBuilder, to_model
 from app.pipeline.rules.text.errors import ProblemFound, problem_at, syntax_problem
 from app.pipeline.rules.text.grammar import grammar_text
@@ -91,6 +91,14 @@ __all__ = ["parse_rules"]
 
 def parse_rules(text: str) -> ParsedRules:
     """The rule tree (normalized) and clauses a text describes; `RulesInvalidError` if it can't."""
+    if len(text) > MAX_RULE_TEXT_CHARS:
+        # Refused before parsing: the parse of a long text is what took the time.
+        problem = RuleProblem(
+            message=f"the rule text has {len(text):,} characters; at most "
+            f"{MAX_RULE_TEXT_CHARS:,} are accepted",
+            hint="split it into several rule sets (an in_rule condition can combine them)",
+        )
+        raise RulesInvalidError([problem.model_dump() | {"rendered": problem.render()}])
     try:
         # The transformer runs inside the parse, so the "tree" is `TreeBuilder.start`'s tuple.
         built: Any = _parser().parse(text)

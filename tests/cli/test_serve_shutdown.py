@@ -1,0 +1,118 @@
+"""SIGTERM stops a real `sap serve` within the documented 10 s, even while a v1 step runs.
+
+Before: `POST /pipeline/external` ran its providers inside the request, uvicorn waited for
+the request to finish before stopping the job runner, and the server took more than 90 s to
+stop. The server here is a real process in demo mode; the long step is a MusicBrainz run
+over 2,000 liked songs (the emulated service allows one request a second, as the real one:
+about a minute of work).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+
+JSON = {"content-type": "application/json"}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], str, Path]]:
+    port = _free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("SAP_")},
+        "SAP_DEMO_TRACKS": "2000",
+        "SAP_DEMO_PLAYLISTS": "6",
+        "SAP_STEP_WAIT": "300",  # the v1 request holds on for the whole step
+    }
+    cache = tmp_path / "cache"
+    command = [sys.executable, "-c", "from app.cli import main; main()", "serve"]
+    command += ["--port", str(port), "--cache-dir", str(cache)]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base}/pipeline/health").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert process.poll() is None, process.stdout.read() if process.stdout else ""
+            assert time.monotonic() < deadline, "the server did not start"
+            time.sleep(0.1)
+        yield process, base, cache / "demo"
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def _running(base: str, step: str) -> list[dict[str, Any]]:
+    listing = httpx.get(f"{base}/pipeline/jobs", params={"step": step, "status": "running"})
+    items: list[dict[str, Any]] = listing.json()["items"]
+    return items
+
+
+@pytest.mark.slow
+def test_sigterm_stops_the_server_while_a_v1_step_runs(
+    server: tuple[subprocess.Popen[bytes], str, Path],
+) -> None:
+    process, base, data = server
+    with httpx.Client(base_url=base, headers=JSON, timeout=60) as client:
+        login = client.get(
+            "/auth/login", follow_redirects=True, headers={"accept": "application/json"}
+        )
+        assert login.json()["connected"] is True, login.text
+        fetched = client.post("/pipeline/tracks")
+        assert fetched.json()["status"] == "done", fetched.text
+
+        answers: list[httpx.Response | Exception] = []
+
+        def long_step() -> None:
+            try:
+                body = {"metadata": {"providers": ["musicbrainz"]}}
+                answers.append(client.post("/pipeline/external", json=body, timeout=120))
+            except httpx.HTTPError as exc:
+                answers.append(exc)
+
+        caller = threading.Thread(target=long_step)
+        caller.start()
+        deadline = time.monotonic() + 30
+        while not _running(base, "external"):
+            assert time.monotonic() < deadline, "the step never started"
+            time.sleep(0.05)
+
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=10)  # the documented bound
+        caller.join(timeout=10)
+
+    log = process.stdout.read().decode() if process.stdout else ""
+    # uvicorn ends by raising the signal it stopped for again, as a service manager expects.
+    assert process.returncode in (0, -signal.SIGTERM), log
+    # The caller got an answer (not a dropped connection): the job, stopped by the shutdown.
+    [answer] = answers
+    assert isinstance(answer, httpx.Response), answer
+    job = answer.json()
+    assert job["step"] == "external" and job["error"]["code"] == "interrupted", job
+    stored = orjson.loads((data / "jobs.json").read_bytes())["data"]
+    [external] = [item for item in stored if item["step"] == "external"]
+    assert external["status"] == "failed" and external["error"]["code"] == "interrupted"
