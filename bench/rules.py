@@ -17,7 +17,6 @@ post-rule stages (exclude, dedupe, limit, sort…), which are not what is measur
 from __future__ import annotations
 
 import argparse
-import random
 import re
 import sys
 import tempfile
@@ -28,11 +27,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app.core.models import AlbumRef, ArtistRef, Track, TrackEnrichment, TrackSourceType
 from app.core.rules import PlaylistRuleSet, RuleOperator
 from app.data import Stores
-from app.data.sources import SourceEntry, SourceRecord
-from app.emulators.library.account import generate_library
 from app.pipeline.rules.engine.compile import registry_types
 from app.pipeline.rules.engine.evaluate import dependency_order, evaluate_rule_sets
 from app.pipeline.rules.engine.stages import run_pipeline
@@ -40,227 +36,10 @@ from app.pipeline.rules.library.views import Library, build_library
 from app.pipeline.rules.operators import NEGATION, NEGATIVE
 from app.pipeline.rules.service import preview_library
 from app.providers.registry import PROVIDERS
+from bench._library import NOW, emulated_library, rule_sets
 from bench._report import best_of, record
 
-NOW = datetime(2025, 6, 1, tzinfo=UTC)
 Op = RuleOperator
-
-
-# --- the library ---------------------------------------------------------------------------------
-
-
-def emulated_library(count: int) -> tuple[list[Track], dict[str, list[TrackEnrichment]], dict]:
-    """Tracks, enrichment entries and source records of an emulated account."""
-    lib = generate_library(seed=11, tracks=count, playlists=30, now=NOW)
-    liked_at = {saved.track_id: saved.added_at for saved in lib.liked}
-    tracks: list[Track] = []
-    enrichments: dict[str, list[TrackEnrichment]] = {}
-    stamp = NOW - timedelta(days=1)
-    for emulated in lib.tracks.values():
-        album = lib.albums[emulated.album_id]
-        tracks.append(
-            Track(
-                id=emulated.id,
-                uri=f"spotify:track:{emulated.id}",
-                name=emulated.name,
-                artists=[ArtistRef(id=a, name=lib.artists[a].name) for a in emulated.artist_ids],
-                album=AlbumRef(
-                    id=album.id,
-                    name=album.name,
-                    release_date=album.release_date,
-                    release_date_precision=album.release_date_precision,
-                ),
-                duration_ms=emulated.duration_ms,
-                explicit=emulated.explicit,
-                isrc=emulated.isrc,
-                added_at=liked_at.get(emulated.id),
-            )
-        )
-        truth = emulated.truth
-        entries = [
-            TrackEnrichment(
-                source="musicbrainz", timestamp=stamp, categories={"genres": list(truth.genres)}
-            ),
-            TrackEnrichment(
-                source="llm",
-                timestamp=stamp,
-                categories={"mood": truth.mood, "language": truth.language},
-            ),
-        ]
-        if truth.in_lastfm:
-            entries.append(
-                TrackEnrichment(
-                    source="lastfm", timestamp=stamp, categories={"tags": list(truth.tags)}
-                )
-            )
-        if truth.in_reccobeats:
-            entries.append(
-                TrackEnrichment(
-                    source="reccobeats",
-                    timestamp=stamp,
-                    categories={
-                        "tempo": truth.tempo,
-                        "energy": truth.energy,
-                        "danceability": truth.danceability,
-                        "valence": truth.valence,
-                        "acousticness": truth.acousticness,
-                        "instrumentalness": truth.instrumentalness,
-                    },
-                )
-            )
-        if truth.in_deezer:
-            entries.append(
-                TrackEnrichment(
-                    source="deezer",
-                    timestamp=stamp,
-                    categories={"tempo": truth.tempo, "gain": truth.gain, "rank": truth.rank},
-                )
-            )
-        enrichments[emulated.id] = entries
-    sources = {
-        "liked": SourceRecord(
-            key="liked",
-            source_type=TrackSourceType.LIKED,
-            entries=[SourceEntry(track_id=s.track_id, added_at=s.added_at) for s in lib.liked],
-        )
-    }
-    for playlist in lib.playlists:
-        key = f"playlist:{playlist.id}"
-        sources[key] = SourceRecord(
-            key=key,
-            source_type=TrackSourceType.PLAYLIST,
-            source_id=playlist.id,
-            name=playlist.name,
-            entries=[
-                SourceEntry(track_id=e.track_id, added_at=e.added_at)
-                for e in playlist.entries
-                if e.track_id is not None
-            ],
-        )
-    return tracks, enrichments, sources
-
-
-# --- the rule sets -------------------------------------------------------------------------------
-
-
-def c(field: str, op: str, value: Any = None, **extra: Any) -> dict[str, Any]:
-    return {"field": field, "operator": op, "value": value, **extra}
-
-
-def g(op: str, *conditions: dict[str, Any], negate: bool = False) -> dict[str, Any]:
-    return {"operator": op, "negate": negate, "conditions": list(conditions)}
-
-
-def rule_sets(library: Library, count: int) -> list[dict[str, Any]]:
-    """`count` varied rule sets drawn from the library's own vocabulary."""
-    rng = random.Random(5)
-    genres = sorted({x for v in library.views for x in v.get("genres") or ()})
-    tags = sorted({x for v in library.views for x in v.get("tags") or ()})
-    moods = sorted({v["mood"] for v in library.views if v.get("mood")})
-    playlists = sorted({k for v in library.views for k in v["sources"] if k != "liked"})
-    sets: list[dict[str, Any]] = []
-    for index in range(count):
-        kind = index % 10
-        low = rng.randrange(80, 150)
-        conditions: list[dict[str, Any]]
-        if kind == 0:
-            conditions = [
-                c("genres", "has_any", rng.sample(genres, 2)),
-                c("tempo", "between", [low, low + 20]),
-                c("energy", "gt", round(rng.uniform(0.3, 0.7), 2)),
-            ]
-        elif kind == 1:
-            conditions = [
-                g(
-                    "or",
-                    c("tags", "contains", rng.choice(tags)[:4]),
-                    g(
-                        "and",
-                        c("mood", "in", rng.sample(moods, 2)),
-                        c("valence", "gte", round(rng.uniform(0.3, 0.7), 2)),
-                    ),
-                ),
-                c("name", "not_regex", "(live|remaster|demo)"),
-            ]
-        elif kind == 2:
-            conditions = [
-                c("added_at", "in_last", rng.choice(["90d", "6mo", "1y", "2y"])),
-                c("genres", "has_none", rng.sample(genres, 3)),
-            ]
-        elif kind == 3:
-            conditions = [
-                c("release_date", "after", str(rng.randrange(1970, 2020))),
-                c("release_date", "before", "2024-06"),
-                c("artists", "starts_with", rng.choice("abcdefghlmst")),
-                c("danceability", "gte", 0.5),
-            ]
-        elif kind == 4:
-            conditions = [
-                g(
-                    "and",
-                    c("genres", "has_any", rng.sample(genres, 3)),
-                    c("tags", "has_all", rng.sample(tags, 1)),
-                    negate=True,
-                ),
-                c("year", "between", [1990 + rng.randrange(20), 2015 + rng.randrange(10)]),
-                c("explicit", "eq", False),
-            ]
-        elif kind == 5:
-            conditions = [
-                c("name", "regex", rng.choice(["^the ", "love|heart", "night$", r"\d"])),
-                c("duration", "lt", 300),
-            ]
-        elif kind == 6:
-            conditions = [
-                c("mood", "eq", rng.choice(moods)),
-                c("acousticness", "gt", 0.5),
-                c("instrumentalness", "not_exists"),
-            ]
-        elif kind == 7:
-            conditions = [
-                c("sources", "has_any", rng.sample(playlists, 3)),
-                c("tempo", "gte", low),
-            ]
-        elif kind == 8:
-            conditions = [
-                g(
-                    "or",
-                    c("album", "contains", rng.choice(["live", "best", "love", "night"])),
-                    c("tags", "has_any", rng.sample(tags, 3)),
-                    g("and", c("rank", "gt", 500_000), c("gain", "lt", -8)),
-                ),
-                c("language", "ne", "en"),
-            ]
-        else:
-            conditions = [
-                c("id", "in_rule", sets[index - 9]["id"]),
-                c("energy", "lt", 0.8),
-            ]
-        rule_set: dict[str, Any] = {
-            "id": f"set-{index}",
-            "name": f"Set {index}",
-            "rules": g("and", *conditions),
-            "sort": [
-                {
-                    "field": rng.choice(["energy", "added_at", "name", "tempo"]),
-                    "order": rng.choice(["asc", "desc"]),
-                }
-            ],
-            "dedupe": rng.choice(["none", "isrc", "recording"]),
-        }
-        if index % 3 == 0:
-            rule_set["limit"] = {
-                "value": 90,
-                "unit": "minutes",
-                "selected_by": [{"field": "added_at", "order": "desc"}],
-            }
-        elif index % 3 == 1:
-            rule_set["limit"] = {"value": 200, "unit": "tracks"}
-            rule_set["max_per_artist"] = 2
-        if index % 4 == 0:
-            rule_set["sources"] = ["liked"]
-        sets.append(rule_set)
-    return sets
 
 
 # --- the baseline: a straightforward per-track interpreter ---------------------------------------

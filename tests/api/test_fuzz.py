@@ -21,21 +21,25 @@ two minutes on two cores; the figures are in docs/reliability.md, "The API under
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 import schemathesis
 from schemathesis.engine import Status, events, from_schema
+from schemathesis.generation.case import Case
 
 from app.api.app import create_app
 from app.demo import DemoEnvironment
+from app.pipeline.enrichment.service import ENRICH_STEP
 from tests.helpers.api import api_client
 from tests.helpers.spotify_env import BASE_URL, DemoServer, demo_settings
 
-MAX_EXAMPLES = 20
+MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "20"))  # larger for a longer run
 SEED = 20261207
 CHECKS = {
     "not_a_server_error": {"enabled": True},
@@ -81,6 +85,14 @@ def fuzz(app: object) -> Findings:
         }
     )
     schema = schemathesis.openapi.from_asgi("/openapi.json", app, config=config, headers=host)
+
+    @schema.hook
+    def filter_case(context: object, case: Case[Any]) -> bool:
+        # `/pipeline/enrich` is the v2 route's own URL: the v1 template `/pipeline/{step}`
+        # names it in its spec (`not: enum`), but a case with that step is the other operation.
+        step = (case.path_parameters or {}).get("step")
+        return not (case.operation.path == "/pipeline/{step}" and step == ENRICH_STEP)
+
     findings = Findings()
     for event in from_schema(schema).execute():
         if isinstance(event, events.ScenarioFinished | events.FuzzScenarioFinished):
