@@ -92,14 +92,17 @@ def check_health(client: httpx.Client, cache_dir: Path) -> None:
 
 
 def check_jobs(client: httpx.Client, _cache_dir: Path) -> None:
-    started = client.post("/pipeline/verify/run-async", json={"metadata": {"from": "smoke"}})
+    misspelt = client.post("/pipeline/verify/run-async", json={"metadata": {"from": "smoke"}})
+    expect(misspelt.status_code == 422, "a key the step does not take is 422", misspelt.status_code)
+    expect("from" in misspelt.json()["detail"], "the 422 names the key", misspelt.json())
+    started = client.post("/pipeline/verify/run-async", json={"metadata": {}})
     expect(started.status_code == 202, "run-async answers 202", started.status_code)
     job = started.json()
     expect(job["status"] in {"pending", "running"}, "a new job is pending", job["status"])
     done = poll_job(client, job["id"])
     expect(done["status"] == "done", "verify job finishes", done)
     expect(done["payload"]["ok"] is True, "verify finds every store healthy", done["payload"])
-    expect(done["metadata"] == {"from": "smoke"}, "metadata is kept", done["metadata"])
+    expect(done["metadata"] == {}, "metadata is kept as sent", done["metadata"])
 
     listing = client.get("/pipeline/jobs", params={"step": "verify"}).json()
     expect(listing["items"][0]["id"] == job["id"], "jobs list shows the newest job first")
