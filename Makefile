@@ -36,7 +36,11 @@ bench: install
 	@set -e; for script in $(filter-out bench/_%,$(wildcard bench/*.py)); do \
 	  echo "== $$script"; $(RUN) python $$script; done
 
+# The project itself is installed editable, which uv does not compile: compile it here, every
+# time (compileall skips what is up to date), so `sap` starts fast even where Python never
+# writes .pyc files at run time (PYTHONDONTWRITEBYTECODE, a read-only tree; docs/performance.md).
 install: .venv/.synced
+	@$(RUN) python -m compileall -q -j 0 app
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || \
@@ -47,8 +51,9 @@ $(UV): | check-python
 	  { echo "error: '$(PYTHON) -m venv' failed; on Debian/Ubuntu install python3-venv" >&2; exit 1; }
 	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
 
-.venv/.synced: pyproject.toml uv.lock $(UV)
-	$(UV) sync --frozen
+# --compile-bytecode: the dependencies' .pyc files are written once, at install.
+.venv/.synced: pyproject.toml uv.lock Makefile $(UV)
+	$(UV) sync --frozen --compile-bytecode
 	@touch $@
 
 clean:

@@ -6,19 +6,23 @@ Errors print one line (`error: …`) and exit 1.
 
 The commands live in `server.py`, `status.py`, `spotify.py` and `jobs.py`, what they share in
 `common.py`; this module puts them together, in the order `--help` lists them.
+
+Start-up is part of the interface: `sap --help` and `sap version` load typer (and rich for
+help) but not the settings, pydantic models, the pipeline, the API or the emulators. The
+command modules import what a command needs inside the command; tests/cli/test_startup.py
+holds that line.
 """
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import typer
-from pydantic import ValidationError
 from typer.core import TyperGroup
 
 from app.cli import enrich, jobs, rules, server, spotify, status, sync
 from app.cli.common import _fail
-from app.core.errors import AppError
 
 
 class _Group(TyperGroup):
@@ -27,17 +31,34 @@ class _Group(TyperGroup):
     def invoke(self, ctx: Any) -> Any:  # Any: typer's vendored click Context type is private
         try:
             return super().invoke(ctx)
-        except AppError as exc:
+        except Exception as exc:
+            self._report(exc)
+            raise
+
+    @staticmethod
+    def _report(exc: Exception) -> None:
+        """Print `exc` as one line and exit 1 if it is an expected error; return otherwise.
+
+        The error types are not imported at start-up: an `AppError` or a pydantic
+        `ValidationError` can only have been raised by a command that loaded their modules,
+        so they are looked at only then (typer's own `Exit` passes here on every run)."""
+        if isinstance(exc, OSError):
+            _fail(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
+        if "app.core.errors" not in sys.modules and "pydantic_core" not in sys.modules:
+            return
+        from pydantic import ValidationError
+
+        from app.core.errors import AppError
+
+        if isinstance(exc, AppError):
             _fail(exc.detail)
-        except ValidationError as exc:
+        elif isinstance(exc, ValidationError):
             first = exc.errors()[0]
             where = "_".join(str(part) for part in first["loc"])
             message = first["msg"].removeprefix("Value error, ")
             if exc.title == "Settings":
                 _fail(f"invalid setting SAP_{where.upper()}: {message}")
             _fail(f"{where or exc.title}: {message}")
-        except OSError as exc:
-            _fail(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
 
 
 app = typer.Typer(

@@ -1,6 +1,11 @@
 """What the command modules share: consoles, settings, options, errors, JSON and job output.
 
 The underscore names are private to the `app.cli` package, not to this module.
+
+Importing this module stays cheap (typer and the standard library only): `sap --help` and
+`sap version` build every command's options, so the settings, the pipeline, pydantic models
+and rich's consoles load inside the functions that use them (docs/performance.md, "CLI
+start-up").
 """
 
 from __future__ import annotations
@@ -9,35 +14,56 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TextColumn,
-    TimeElapsedColumn,
-)
-from rich.table import Table
 
-from app.core.config import Settings, data_directory
-from app.core.models import JobStatus, PipelineJob
-from app.pipeline.jobs.runner import JobManager
-from app.pipeline.registry import default_registry
-from app.pipeline.rules.previews import BrokenRuleSet
-from app.pipeline.services import Services
+if TYPE_CHECKING:
+    from rich.console import Console
 
-out = Console()
-err = Console(stderr=True)
+    from app.core.config import Settings
+    from app.core.models import PipelineJob
+    from app.pipeline.jobs.runner import JobManager
+    from app.pipeline.rules.previews import BrokenRuleSet
+    from app.pipeline.services import Services
+
+
+class _LazyConsole:
+    """A rich `Console` made on first use, so that commands which print nothing with rich
+    (`version`, `--help` before typer loads rich itself) do not pay for importing it."""
+
+    def __init__(self, *, stderr: bool = False) -> None:
+        self._stderr = stderr
+        self._console: Console | None = None
+
+    @property
+    def console(self) -> Console:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(stderr=self._stderr)
+        return self._console
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        self.console.print(*objects, **kwargs)
+
+
+out = _LazyConsole()
+err = _LazyConsole(stderr=True)
+
+
+def escape(text: str) -> str:
+    """rich's markup escape, loaded on first use (see `_LazyConsole`)."""
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
 
 
 def _cache_dir_option(value: str) -> Path:
     """`--cache-dir` as typed (an empty one is not the current directory); one line when it
     cannot name a directory."""
+    from app.core.config import data_directory
+
     try:
         return data_directory(value)
     except ValueError as exc:
@@ -79,6 +105,8 @@ def _print_broken(broken: Sequence[BrokenRuleSet]) -> None:
 
 def build_settings(**overrides: Any) -> Settings:
     """Settings from the environment, with the command's explicit options on top."""
+    from app.core.config import Settings
+
     return Settings(**{key: value for key, value in overrides.items() if value is not None})
 
 
@@ -88,6 +116,8 @@ def _services(cache_dir: Path | None, demo: bool = False, *, spotify: bool = Fal
     With `spotify`, demo mode also starts the in-process emulator the commands talk to. A
     command typed in the user's shell may read any CSV file the user names (`local_paths`).
     """
+    from app.pipeline.services import Services
+
     settings = build_settings(cache_dir=cache_dir, demo=demo or None).effective()
     if spotify and settings.demo_mode:
         from app.demo import DemoEnvironment
@@ -97,6 +127,9 @@ def _services(cache_dir: Path | None, demo: bool = False, *, spotify: bool = Fal
 
 
 def _manager(cache_dir: Path | None, demo: bool = False, *, spotify: bool = False) -> JobManager:
+    from app.pipeline.jobs.runner import JobManager
+    from app.pipeline.registry import default_registry
+
     return JobManager(_services(cache_dir, demo, spotify=spotify), default_registry())
 
 
@@ -108,13 +141,22 @@ def _print_json(data: Any) -> None:
 
 
 def _run_with_progress(manager: JobManager, step: str, metadata: dict[str, Any]) -> PipelineJob:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=err,
+        console=err.console,
         transient=True,
     ) as progress:
         task = progress.add_task(step, total=None)
@@ -128,6 +170,8 @@ def _run_with_progress(manager: JobManager, step: str, metadata: dict[str, Any])
 
 
 def _report_job(job: PipelineJob, as_json: bool) -> None:
+    from app.core.models import JobStatus
+
     if as_json:
         _print_json(job.model_dump(mode="json"))
     else:
@@ -144,6 +188,8 @@ def _progress_text(job: PipelineJob) -> str:
 
 
 def _print_job(job: PipelineJob) -> None:
+    from rich.table import Table
+
     table = Table(show_header=False, box=None)
     rows: list[tuple[str, Any]] = [
         ("id", job.id),

@@ -6,27 +6,30 @@ import json
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TextColumn,
-    TimeElapsedColumn,
-)
-from rich.table import Table
 
-from app.cli.common import AsJson, CacheDir, Demo, _fail, _manager, _print_json, _services, err, out
-from app.core.models import JobStatus, PipelineJob
+from app.cli.common import (
+    AsJson,
+    CacheDir,
+    Demo,
+    _fail,
+    _manager,
+    _print_json,
+    _services,
+    err,
+    escape,
+    out,
+)
 
 if TYPE_CHECKING:
+    from app.core.models import PipelineJob
     from app.pipeline.enrichment.service import EnrichmentDetail
     from app.pipeline.rules.fields.types import FieldInfo
 
 
 def providers(cache_dir: CacheDir = None, demo: Demo = False, as_json: AsJson = False) -> None:
     """List the enrichment providers: what they give and whether they can run."""
+    from rich.table import Table
+
     from app.pipeline.enrichment.service import describe_providers
 
     rows = describe_providers(_services(cache_dir, demo).settings)
@@ -60,6 +63,17 @@ def enrich(
     as_json: AsJson = False,
 ) -> None:
     """Enrich the library from the providers, with a progress bar per provider."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+    from rich.table import Table
+
+    from app.core.models import JobStatus
     from app.pipeline.enrichment.service import ENRICH_STEP, ProviderRunReport, plan_enrich_jobs
 
     manager = _manager(cache_dir, demo, spotify=True)
@@ -74,7 +88,7 @@ def enrich(
         MofNCompleteColumn(),
         TextColumn("{task.description}"),
         TimeElapsedColumn(),
-        console=err,
+        console=err.console,
     ) as progress:
         tasks = {
             plan.provider: progress.add_task("waiting", total=None, name=plan.provider)
@@ -125,6 +139,8 @@ def enrichment(
     as_json: AsJson = False,
 ) -> None:
     """Show what the providers (and you) say about one track, and who said it."""
+    from rich.table import Table
+
     from app.pipeline.enrichment.service import enrichment_detail
 
     services = _services(cache_dir, demo)
@@ -149,6 +165,8 @@ def _title(detail: EnrichmentDetail) -> str:
 
 def coverage(cache_dir: CacheDir = None, demo: Demo = False, as_json: AsJson = False) -> None:
     """How many library tracks have each enriched field, and from which providers."""
+    from rich.table import Table
+
     from app.pipeline.enrichment.service import coverage as library_coverage
 
     services = _services(cache_dir, demo)
@@ -262,6 +280,8 @@ def classify(
     as_json: AsJson = False,
 ) -> None:
     """v1: label every library track with a classifier (mood, genre, year for mood_v1)."""
+    from rich.table import Table
+
     from app.pipeline.classify import classify_library
 
     services = _services(cache_dir, demo)

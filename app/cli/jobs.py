@@ -5,8 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.markup import escape
-from rich.table import Table
 
 from app.cli.common import (
     AsJson,
@@ -19,9 +17,10 @@ from app.cli.common import (
     _progress_text,
     _report_job,
     _run_with_progress,
+    escape,
     out,
 )
-from app.core.models import JobStatus
+from app.core.job_status import JobStatus
 
 jobs_app = typer.Typer(help="Inspect, cancel and re-run background jobs.", no_args_is_help=True)
 
@@ -37,6 +36,8 @@ def jobs_list(
     as_json: AsJson = False,
 ) -> None:
     """List jobs, newest first."""
+    from rich.table import Table
+
     items, total = _manager(cache_dir, demo).list(
         step=step, status=status_, limit=limit, offset=offset
     )

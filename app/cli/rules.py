@@ -10,11 +10,9 @@ import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
-from rich.markup import escape
-from rich.table import Table
 
 from app.cli.common import (
     AsJson,
@@ -25,30 +23,15 @@ from app.cli.common import (
     _print_json,
     _services,
     err,
+    escape,
     out,
 )
-from app.core.errors import RulesInvalidError
-from app.data import Stores
-from app.pipeline.rules.engine.explain import ExplainedCondition, ExplainedGroup
-from app.pipeline.rules.previews import LibraryPreview
-from app.pipeline.rules.rule_files import apply_rules_file, parse_rules_file, validate_rules_file
-from app.pipeline.rules.rule_sets import (
-    RenderedWarning,
-    delete_rule_set,
-    document,
-    get_rule_set,
-    save_rule_set,
-    stored_rule_sets,
-    validation_report,
-)
-from app.pipeline.rules.service import (
-    explain_track,
-    export_nsp_rules,
-    import_nsp_rules,
-    preview_library,
-)
-from app.pipeline.rules.text.printer import format_rules
-from app.pipeline.rules.validation.coverage import RuleWarning
+
+if TYPE_CHECKING:
+    from app.data import Stores
+    from app.pipeline.rules.engine.explain import ExplainedCondition, ExplainedGroup
+    from app.pipeline.rules.previews import LibraryPreview
+    from app.pipeline.rules.validation.coverage import RuleWarning
 
 rules_app = typer.Typer(
     help="Manage playlist rule sets (JSON or text syntax).", no_args_is_help=True
@@ -63,6 +46,8 @@ def _stores(cache_dir: Path | None, demo: bool) -> Stores:
 
 def _checked(action: Callable[[], T]) -> T:
     """Run `action`; rule problems are printed all at once, with carets, then exit 1."""
+    from app.core.errors import RulesInvalidError
+
     try:
         return action()
     except RulesInvalidError as exc:
@@ -78,6 +63,8 @@ def _checked(action: Callable[[], T]) -> T:
 def _print_warnings(rule_id: object, warnings: Sequence[RuleWarning]) -> None:
     """The warnings of a rule set on stderr (fields no track has yet): as rendered, with the
     source line and a caret when they have one; they never change the exit code."""
+    from app.pipeline.rules.rule_sets import RenderedWarning
+
     for warning in warnings:
         line = warning.rendered if isinstance(warning, RenderedWarning) else _one_line(warning)
         err.print(
@@ -98,6 +85,11 @@ def _read(source: str) -> str:
 @rules_app.command("list")
 def rules_list(cache_dir: CacheDir = None, demo: Demo = False, as_json: AsJson = False) -> None:
     """List rule sets."""
+    from rich.table import Table
+
+    from app.pipeline.rules.rule_sets import document, stored_rule_sets
+    from app.pipeline.rules.text.printer import format_rules
+
     rule_sets = stored_rule_sets(_stores(cache_dir, demo))
     if as_json:
         _print_json([document(rs).model_dump(mode="json") for rs in rule_sets])
@@ -114,6 +106,9 @@ def rules_show(
     rule_id: str, cache_dir: CacheDir = None, demo: Demo = False, as_json: AsJson = False
 ) -> None:
     """Show one rule set in the text syntax (or as JSON)."""
+    from app.pipeline.rules.rule_sets import document, get_rule_set
+    from app.pipeline.rules.text.printer import format_rules
+
     rule_set = get_rule_set(_stores(cache_dir, demo), rule_id)
     if as_json:
         _print_json(document(rule_set).model_dump(mode="json"))
@@ -137,6 +132,8 @@ def rules_add(
     demo: Demo = False,
 ) -> None:
     """Create or replace a rule set from text, e.g. `rules add fast --name Fast 'tempo > 140'`."""
+    from app.pipeline.rules.rule_sets import save_rule_set
+
     if (text is None) == (file is None):
         _fail("give the rules either as an argument or with --file")
     body = text if text is not None else _read(file or "-")
@@ -151,6 +148,9 @@ def rules_add(
 @rules_app.command("edit")
 def rules_edit(rule_id: str, cache_dir: CacheDir = None, demo: Demo = False) -> None:
     """Edit a rule set's text in $EDITOR; it is saved only if it is valid."""
+    from app.pipeline.rules.rule_sets import get_rule_set, save_rule_set
+    from app.pipeline.rules.text.printer import format_rules
+
     stores = _stores(cache_dir, demo)
     rule_set = get_rule_set(stores, rule_id)
     with tempfile.NamedTemporaryFile("w+", suffix=".rules", delete=False) as handle:
@@ -171,6 +171,8 @@ def rules_edit(rule_id: str, cache_dir: CacheDir = None, demo: Demo = False) -> 
 @rules_app.command("rm")
 def rules_rm(rule_id: str, cache_dir: CacheDir = None, demo: Demo = False) -> None:
     """Delete a rule set."""
+    from app.pipeline.rules.rule_sets import delete_rule_set
+
     delete_rule_set(_stores(cache_dir, demo), rule_id)
     out.print(f"deleted {rule_id}")
 
@@ -185,6 +187,9 @@ def rules_validate(
     demo: Demo = False,
 ) -> None:
     """Check a rules file, or every stored rule set; exit 1 on any problem."""
+    from app.pipeline.rules.rule_files import parse_rules_file, validate_rules_file
+    from app.pipeline.rules.rule_sets import validation_report
+
     stores = _stores(cache_dir, demo)
     if source is not None:
         payloads = parse_rules_file(_read(source))
@@ -220,6 +225,7 @@ def rules_fmt(
 ) -> None:
     """Print rules in the canonical text form (checks the syntax)."""
     from app.pipeline.rules.text.parser import parse_rules
+    from app.pipeline.rules.text.printer import format_rules
 
     parsed = _checked(lambda: parse_rules(_read(source)))
     out.print(escape(format_rules(parsed)), highlight=False)
@@ -228,6 +234,8 @@ def rules_fmt(
 @rules_app.command("apply-file")
 def rules_apply_file(path: Path, cache_dir: CacheDir = None, demo: Demo = False) -> None:
     """Upsert every rule set of a file (`[id] Name` headers); nothing is saved if one is bad."""
+    from app.pipeline.rules.rule_files import apply_rules_file
+
     content = path.read_text(encoding="utf-8")
     saved = _checked(lambda: apply_rules_file(_stores(cache_dir, demo), content))
     out.print(f"saved {len(saved)} rule set(s): {', '.join(rs.id for rs in saved)}")
@@ -245,6 +253,8 @@ def rules_import_nsp(
     demo: Demo = False,
 ) -> None:
     """Import a Navidrome smart playlist (.nsp); kept disabled if it needs fixing here."""
+    from app.pipeline.rules.service import import_nsp_rules
+
     imported = import_nsp_rules(
         _stores(cache_dir, demo), path.read_bytes(), rule_id=rule_id, name=path.stem
     )
@@ -272,6 +282,8 @@ def rules_export_nsp(
     demo: Demo = False,
 ) -> None:
     """Export a rule set as a Navidrome smart playlist; what Navidrome can't express is listed."""
+    from app.pipeline.rules.service import export_nsp_rules
+
     exported = export_nsp_rules(_stores(cache_dir, demo), rule_id)
     text = json.dumps(exported.nsp, indent=2, ensure_ascii=False) + "\n"
     if output is None:
@@ -298,6 +310,10 @@ def preview(
     A rule set that cannot be previewed gets one line on stderr saying why and the others are
     shown; the exit code is 1 only when none could be (docs/rules.md).
     """
+    from rich.table import Table
+
+    from app.pipeline.rules.service import preview_library
+
     services = _services(cache_dir, demo)
     stores = services.stores
     result = _checked(lambda: preview_library(stores, services.library, ids=rule_ids or None))
@@ -359,6 +375,9 @@ def explain(
     as_json: AsJson = False,
 ) -> None:
     """Why a track is (or is not) in a rule set's playlist."""
+    from app.pipeline.rules.engine.explain import ExplainedGroup
+    from app.pipeline.rules.service import explain_track
+
     services = _services(cache_dir, demo)
     result = _checked(lambda: explain_track(services.stores, services.library, track_id, rule_id))
     if as_json:

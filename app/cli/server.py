@@ -10,20 +10,20 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from app import __version__
 from app.cli.common import CacheDir, build_settings, err
-from app.core.config import Settings, is_loopback_host
-from app.core.errors import LOGIN_PATH
-from app.core.logging import RedactingFilter, configure_logging
 
-if TYPE_CHECKING:  # uvicorn and the job runner load when a server starts, not for every command
+if TYPE_CHECKING:  # uvicorn, the settings and the job runner load when a command runs
     import uvicorn
 
+    from app.core.config import Settings
     from app.pipeline.jobs.runner import JobManager
 
 
 def serve_banner(settings: Settings) -> list[str]:
     """What `serve` says on start-up (plain text): where it listens, and whether it is the demo."""
+    from app import __version__
+    from app.core.errors import LOGIN_PATH
+
     url = f"http://{settings.host}:{settings.port}"
     lines = [f"spotify-auto-playlists {__version__} on {url} (data in {settings.cache_dir})"]
     if settings.demo_mode:
@@ -69,6 +69,8 @@ def serve(
     import uvicorn
 
     from app.api.app import create_app
+    from app.core.config import is_loopback_host
+    from app.core.logging import configure_logging
 
     settings = build_settings(host=host, port=port, cache_dir=cache_dir, sync_every=sync_every)
     secrets = settings.effective().secret_values()
@@ -109,6 +111,8 @@ def uvicorn_log_config(secrets: list[str]) -> dict[str, Any]:
     """uvicorn's own logging set-up, its handlers masking secrets as ours do: the access log
     shows each request's path with its query (the OAuth callback's `code` and `state`)."""
     from uvicorn.config import LOGGING_CONFIG
+
+    from app.core.logging import RedactingFilter
 
     config = copy.deepcopy(LOGGING_CONFIG)
     config["filters"] = {"redact": {"()": RedactingFilter, "secrets": secrets}}

@@ -3,13 +3,10 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
-from rich.table import Table
 
 from app.cli.common import (
     AsJson,
@@ -21,9 +18,9 @@ from app.cli.common import (
     _run_with_progress,
     _services,
     err,
+    escape,
     out,
 )
-from app.core.models import JobStatus
 
 
 def login(
@@ -35,6 +32,8 @@ def login(
     timeout: Annotated[float, typer.Option(help="Seconds to wait for the callback.")] = 300,
 ) -> None:
     """Connect your Spotify account (PKCE; opens the browser and waits for the callback)."""
+    import asyncio
+
     from app.spotify.auth.login import headless_login, interactive_login
 
     services = _services(cache_dir, demo, spotify=True)
@@ -61,6 +60,10 @@ def logout(cache_dir: CacheDir = None, demo: Demo = False) -> None:
 
 def playlists(cache_dir: CacheDir = None, demo: Demo = False, as_json: AsJson = False) -> None:
     """List the playlists in your library and whether they can be read."""
+    import asyncio
+
+    from rich.table import Table
+
     from app.pipeline.sources.planning import list_playlists
 
     user_id, listing = asyncio.run(list_playlists(_services(cache_dir, demo, spotify=True)))
@@ -102,6 +105,11 @@ def fetch(
 ) -> None:
     """Fetch track sources into the library (unchanged playlists are skipped); with no
     option, the whole library: liked songs and every playlist you can read."""
+    import asyncio
+
+    from rich.table import Table
+
+    from app.core.models import JobStatus
     from app.pipeline.sources.planning import SourceRequest, plan_fetch, plan_library
     from app.pipeline.sources.service import FetchSourcesReport, SourceFetchFailure
 
@@ -154,6 +162,8 @@ def tracks(
     as_json: AsJson = False,
 ) -> None:
     """Show fetched tracks with the sources they came from."""
+    from rich.table import Table
+
     from app.pipeline.sources.aggregate import aggregate
 
     view = aggregate(

@@ -5,10 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.markup import escape
-from rich.table import Table
 
-from app import __version__
 from app.cli.common import (
     AsJson,
     CacheDir,
@@ -18,13 +15,16 @@ from app.cli.common import (
     _report_job,
     _run_with_progress,
     err,
+    escape,
     out,
 )
-from app.pipeline.health import VerifyReport, health_report
 
 
 def status(cache_dir: CacheDir = None, demo: Demo = False, as_json: AsJson = False) -> None:
     """Show login, version, data directory, store files, quarantined files and job counts."""
+    from rich.table import Table
+
+    from app.pipeline.health import health_report
     from app.spotify.auth.tokens import auth_status
 
     manager = _manager(cache_dir, demo)
@@ -75,6 +75,8 @@ def status(cache_dir: CacheDir = None, demo: Demo = False, as_json: AsJson = Fal
 
 def verify(cache_dir: CacheDir = None, as_json: AsJson = False) -> None:
     """Parse every store file; corrupt ones are moved aside and listed. Exit 1 if any problem."""
+    from app.pipeline.health import VerifyReport
+
     job = _run_with_progress(_manager(cache_dir), "verify", {})
     _report_job(job, as_json)
     report = VerifyReport.model_validate(job.payload)
@@ -90,4 +92,6 @@ def verify(cache_dir: CacheDir = None, as_json: AsJson = False) -> None:
 
 def version() -> None:
     """Print the version."""
-    out.print(__version__)
+    from app import __version__
+
+    typer.echo(__version__)  # not rich: `version` loads nothing it does not need

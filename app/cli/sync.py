@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.markup import escape
-from rich.table import Table
 
 from app.cli.common import (
     AsJson,
@@ -21,11 +18,12 @@ from app.cli.common import (
     _run_with_progress,
     _services,
     err,
+    escape,
     out,
 )
-from app.core.models import JobStatus, PipelineJob
 
 if TYPE_CHECKING:
+    from app.core.models import PipelineJob
     from app.data import Stores
     from app.pipeline.sync.plans import StoredPlan
 
@@ -51,6 +49,8 @@ def plan(
 
     A rule set that cannot be evaluated gets one line on stderr saying why and the others are
     planned; the exit code is 1 only when none could be."""
+    import asyncio
+
     from app.pipeline.sync.service import plan_rule_sets
 
     services = _services(cache_dir, demo, spotify=True)
@@ -119,6 +119,8 @@ def backups(
     as_json: AsJson = False,
 ) -> None:
     """Backups taken before each apply, newest first."""
+    from rich.table import Table
+
     from app.pipeline.sync.backups import list_backups
 
     rows = list_backups(_services(cache_dir, demo), playlist)
@@ -152,6 +154,7 @@ def restore(
 
 def _report(job: PipelineJob, as_json: bool) -> None:
     """An ``apply`` or ``restore`` job: its JSON, or one line per playlist written."""
+    from app.core.models import JobStatus
     from app.pipeline.sync.plans import AppliedPlans, ApplyResult, RestoreResult
 
     if as_json:
@@ -197,6 +200,10 @@ def sync(
 
     Exits 1 when a guard skipped a playlist or an apply failed, naming the reason. A dry run
     (or no --yes) reports the same guards and exits as the real run would."""
+    from rich.table import Table
+
+    from app.core.models import JobStatus
+
     manager = _manager(cache_dir, demo, spotify=True)
     metadata = {
         "rule_ids": rule or None,
@@ -246,6 +253,8 @@ def build(
     as_json: AsJson = False,
 ) -> None:
     """v1: the target playlists — rule sets with a target, or one rule set per mood."""
+    from rich.table import Table
+
     from app.pipeline.classify import build_targets
 
     result = build_targets(_services(cache_dir, demo), source=source)

@@ -12,6 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
 
+from app.core.job_status import JobStatus as JobStatus  # its home; imported from here too
+
 
 def utc_now() -> datetime:
     """Timezone-aware current time; every timestamp we store is UTC."""
@@ -120,19 +122,6 @@ class Classification(_Model):
 
 
 # --- jobs ---------------------------------------------------------------------------------
-
-
-class JobStatus(StrEnum):
-    PENDING = "pending"
-    RUNNING = "running"
-    DONE = "done"
-    PARTIAL = "partial"  # part of the work was done and kept; `error` names what was not
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-
-    @property
-    def finished(self) -> bool:
-        return self in {JobStatus.DONE, JobStatus.PARTIAL, JobStatus.FAILED, JobStatus.CANCELLED}
 
 
 class JobProgress(_Model):
