@@ -7,7 +7,9 @@
 `LibraryCache.views` builds the views of the stored library (merging enrichments by the
 cache's `precedence`) once per change of the tracks, sources or enrichments files (their
 stat signature), one build at a time, and freezes each build out of the cyclic garbage
-collector (`gc.freeze`). The engine keeps its per-field indexes on the `Library` it returns.
+collector (`gc.freeze`). Each build is saved as the library's snapshot (`snapshot`: a cache
+file in the data directory, keyed on the same signature and the precedence), which the next
+process loads instead of building while the files are unchanged. The engine keeps its per-field indexes on the `Library` it returns.
 Running the rule sets ahead of the first preview (the warm-up at server start and after a
 fetch) is the rules service's (`rules.service.warm_library`): this module knows nothing of the
 engine.
@@ -21,6 +23,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from app.data import Stores
+from app.pipeline.rules.library.snapshot import (
+    SNAPSHOT_NAME,
+    SnapshotKey,
+    load_snapshot,
+    save_snapshot,
+)
 from app.pipeline.rules.library.views import Library, load_library_views
 from app.providers.registry import Precedence
 
@@ -39,12 +47,23 @@ class LibraryCache:
 
     Building views for 100,000 tracks takes seconds and the engine's per-field indexes live on
     the `Library`, so previews after the first are fast (see docs/performance.md). `load`
-    builds the views (default: `load_library_views` by `precedence`).
+    builds the views (default: `load_library_views` by `precedence`); `snapshot` is the file
+    that keeps them between processes (default: `library.snapshot` in the data directory;
+    None: none kept).
     """
 
-    def __init__(self, stores: Stores, precedence: Precedence, *, load: Loader = _load) -> None:
+    def __init__(
+        self,
+        stores: Stores,
+        precedence: Precedence,
+        *,
+        load: Loader = _load,
+        snapshot: Path | None = None,
+        keep_snapshot: bool = True,
+    ) -> None:
         self.stores = stores
         self.precedence = precedence
+        self.snapshot = (snapshot or stores.directory / SNAPSHOT_NAME) if keep_snapshot else None
         self._load = load
         self._loaded: tuple[Signature, Library] | None = None
         self._guard = threading.Lock()  # around `_loaded`
@@ -62,7 +81,7 @@ class LibraryCache:
                     return loaded[1]
                 self._loaded = None  # let the old views go before building
             del loaded
-            library = self._load(self.stores, self.precedence)
+            library = self._snapshot_or_build(signature)
             # Millions of containers that live until the library changes and hold no cycles:
             # out of the cyclic collector's sight, no full collection ever scans them again
             # (the first one after a build took ~1.7 s for 100,000 tracks, paid by whatever
@@ -71,6 +90,17 @@ class LibraryCache:
             with self._guard:
                 self._loaded = (signature, library)
             return library
+
+    def _snapshot_or_build(self, signature: Signature) -> Library:
+        if self.snapshot is None:
+            return self._load(self.stores, self.precedence)
+        key = SnapshotKey(signature, self.precedence.names)
+        library = load_snapshot(self.snapshot, key)
+        if library is None:
+            library = self._load(self.stores, self.precedence)
+            if signature[0] is not None:  # no tracks fetched yet: nothing worth keeping
+                save_snapshot(self.snapshot, key, library)
+        return library
 
     def is_warm(self) -> bool:
         """Whether the library is loaded and its files unchanged since."""
