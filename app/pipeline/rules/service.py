@@ -268,6 +268,8 @@ def preview_library(
         for pair in combinations(sorted(combination), 2):
             overlaps[pair] += count
     nowhere = [track_id for track_id in views.ids if track_id not in lands]
+    if isinstance(library, LibraryCache):
+        library.keep_indexes()  # the next process starts with the fields' indexes
     # Built from the engine's own results: constructed, not validated again (hundreds of
     # thousands of track ids and dropped-track entries at 100,000 tracks).
     absent = absent_in_library(views)
@@ -363,6 +365,7 @@ def warm_library(stores: Stores, library: LibraryCache) -> WarmUp:
     except AppError as exc:  # a bad file: previews will report it properly
         log.info("library warm-up skipped: %s", exc.detail)
         return WarmUp(loaded=library.is_warm())
+    library.keep_indexes()
     broken = [broken_rule_set(failure) for failure in evaluation.failures_behind(enabled)]
     for item in broken:
         log.info(
