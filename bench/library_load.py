@@ -132,9 +132,10 @@ def main() -> None:
         f"providers, whole processes (bytecode writing {bytecode}); load average "
         f"{load_before[0]:.2f} before, {load_after[0]:.2f} after:",
         "",
-        "| run | time | peak RSS | × baseline (median) |",
+        "| run | time | peak RSS | ratio to the baseline (medians) |",
         "|---|---|---|---|",
-        f"| baseline: orjson parse of the four stores | {spread(base_times)} | {base_rss} MB | 1.00 |",
+        f"| baseline: orjson parse of the four stores | {spread(base_times)} | {base_rss} MB "
+        "| 1.00 |",
         f"| cold: no snapshot (built, then saved) | {spread(cold_times)} | {cold_rss} MB | "
         f"{statistics.median(cold_times) / base:.2f} |",
         f"| with the snapshot (the next run) | {spread(warm_times)} | {warm_rss} MB | "
