@@ -66,6 +66,7 @@ from app.pipeline.rules.rule_sets import (
     RuleSetDocument,
     check_rule_set,
     document,
+    field_registry,
     get_rule_set,
     read_stored_rule_sets,
     store_rule_sets,
@@ -347,7 +348,8 @@ class WarmUp:
 
 def warm_library(stores: Stores, library: LibraryCache) -> WarmUp:
     """Load the library and run the enabled rule sets once, building the engine's field
-    indexes ahead of the first preview (see `warm_library_in_background`).
+    indexes ahead of the first preview (see `warm_library_in_background`), and discover its
+    fields for validating and saving rule sets; both are saved with the library's snapshot.
 
     A broken rule set is logged and skipped: the others still warm their fields. Nothing is
     loaded without a fetched library; a bad file is logged (previews will report it).
@@ -365,6 +367,7 @@ def warm_library(stores: Stores, library: LibraryCache) -> WarmUp:
     except AppError as exc:  # a bad file: previews will report it properly
         log.info("library warm-up skipped: %s", exc.detail)
         return WarmUp(loaded=library.is_warm())
+    field_registry(stores, library)  # the discovered fields, for validating and saving
     library.keep_indexes()
     broken = [broken_rule_set(failure) for failure in evaluation.failures_behind(enabled)]
     for item in broken:

@@ -4,6 +4,7 @@
     views = library.views()                      # built once, then reused
     library.is_warm()                            # loaded, and its files unchanged since
     library.keep_indexes()                       # save the engine's new indexes (after a run)
+    library.derived(key, compute)                # kept with the views (the discovered fields)
 
 `LibraryCache.views` builds the views of the stored library (merging enrichments by the cache's
 `precedence`) once per change of the tracks, sources or enrichments files (their stat signature),
@@ -20,8 +21,9 @@ from __future__ import annotations
 
 import gc
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from pathlib import Path
+from typing import TypeVar, cast
 
 from app.data import Stores
 from app.pipeline.rules.library.snapshot import (
@@ -41,6 +43,7 @@ Signature = tuple[tuple[int, int, int] | None, ...]
 """(inode, size, mtime) of tracks.json, sources.json and enrichments.json (None: missing)."""
 
 Loader = Callable[[Stores, Precedence], Library]
+T = TypeVar("T")
 
 
 def _load(stores: Stores, precedence: Precedence) -> Library:
@@ -94,6 +97,17 @@ class LibraryCache:
             with self._guard:
                 self._loaded = (signature, library)
             return library
+
+    def derived(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """What `compute` derives from the library's stores (e.g. the discovered fields),
+        kept with the loaded views under `key` and saved with their indexes (`keep_indexes`):
+        computed once per change of the library, loaded with the snapshot."""
+        library = self.views()
+        found = library.columns.get(key)
+        if found is None:
+            found = library.columns[key] = compute()
+            self.keep_indexes()
+        return cast(T, found)
 
     def keep_indexes(self) -> None:
         """Save the loaded library's per-field indexes if a run built new ones since they
