@@ -22,6 +22,7 @@ from app.pipeline.rules.library.snapshot import (
     SNAPSHOT_NAME,
 )
 from app.pipeline.rules.library.views import Library, load_library_views
+from app.pipeline.rules.rule_sets import field_registry
 from app.pipeline.rules.service import preview_library
 from app.providers.registry import PROVIDERS, Precedence
 
@@ -302,3 +303,23 @@ def test_coverage_counts_the_library_and_follows_a_change(stores: Stores) -> Non
     changed = coverage(again)
     tempo = next(row for row in changed.fields if row.field == "tempo")
     assert (tempo.tracks, tempo.providers) == (40, {"deezer": 29, "reccobeats": 20, "lastfm": 1})
+
+
+def test_discovered_fields_are_kept_with_the_library_and_follow_a_change(stores: Stores) -> None:
+    streamed = field_registry(stores).describe()
+    cache, _ = _cache(stores)
+    assert field_registry(stores, cache).describe() == streamed
+
+    # The next process finds them with the snapshot, no pass over the stores needed.
+    second, loader = _cache(stores)
+    assert ("field registry",) in second.views().columns
+    assert loader.builds == 0
+    assert field_registry(stores, second).describe() == streamed
+
+    stores.enrichments.save_enrichments_cache(
+        {"t004": [TrackEnrichment(source="lastfm", categories={"danceability": 0.5})]}
+    )
+    fields = {row.name: row for row in field_registry(stores, second).describe()}
+    assert fields["danceability"].coverage == round(1 / COUNT, 4)  # of tracks.json
+    assert fields["danceability"].providers == ["lastfm"]
+    assert field_registry(stores, second).describe() == field_registry(stores).describe()
