@@ -11,8 +11,9 @@ The app's bytecode is compiled first (`compileall`), as an install leaves it.
 
 The baseline, in the same sitting: a plain Python process that only parses the four JSON
 stores (tracks, sources, enrichments, rules) with orjson — what any reader of the stores pays.
-The second line is in-process: `coverage` (what `GET /data/enrichments/coverage` answers) with
-the library loaded, best of `--repeat`.
+Then the server: `sap serve` over the same directory (snapshot present), and from this process
+`GET /data/enrichments/coverage` over HTTP, warm (after the first answer), min/median/max of
+10 calls; and in-process, labelled as such, `coverage` with the library loaded.
 
 The data directory is a copy of `bench_data_dir`'s (the benchmark deletes snapshots in it),
 kept under `.bench-data/`.
@@ -25,11 +26,14 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -76,6 +80,41 @@ def run(command: list[str], env: dict[str, str]) -> tuple[float, int, bytes]:
     return elapsed, usage.ru_maxrss // 1024, out
 
 
+def http_coverage(directory: Path, env: dict[str, str], calls: int = 10) -> list[float]:
+    """Seconds per warm `GET /data/enrichments/coverage` to a `sap serve` over `directory`."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [*SAP, "serve", "--cache-dir", str(directory), "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120) as client:
+            deadline = time.monotonic() + 120
+            while True:
+                try:
+                    client.get("/pipeline/health").raise_for_status()
+                    break
+                except httpx.TransportError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.1)
+            client.get("/data/enrichments/coverage").raise_for_status()  # loads the library
+            times = []
+            for _ in range(calls):
+                start = time.perf_counter()
+                client.get("/data/enrichments/coverage").raise_for_status()
+                times.append(time.perf_counter() - start)
+            return times
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
 def clear_snapshot(directory: Path) -> None:
     for name in (SNAPSHOT_NAME, INDEXES_NAME):
         (directory / name).unlink(missing_ok=True)
@@ -120,6 +159,7 @@ def main() -> None:
     if len(outputs) != 1:
         raise SystemExit("the previews from the snapshot differ from the cold ones")
 
+    coverage_http = http_coverage(directory, env)
     library = LibraryCache(Stores.open(directory), PROVIDERS.precedence())
     library.views()
     coverage_warm = best_of(args.repeat, lambda: coverage(library))
@@ -146,9 +186,13 @@ def main() -> None:
         f"| with the snapshot (the next run) | {spread(warm_times)} | {warm_rss} MB | "
         f"{statistics.median(warm_times) / base:.2f} |",
         "",
-        f"Snapshot {snapshot_mb:.0f} MB, indexes {indexes_mb:.0f} MB. In-process: coverage "
-        f"(`GET /data/enrichments/coverage`'s answer) with the library loaded "
-        f"{coverage_warm * 1000:.1f} ms (best of {args.repeat}).",
+        f"Snapshot {snapshot_mb:.0f} MB, indexes {indexes_mb:.0f} MB.",
+        "",
+        "`GET /data/enrichments/coverage` over HTTP to `sap serve`, warm: "
+        f"{min(coverage_http) * 1000:.1f} / {statistics.median(coverage_http) * 1000:.1f} / "
+        f"{max(coverage_http) * 1000:.1f} ms (min / median / max of {len(coverage_http)}). "
+        f"In-process (the service call, library loaded): {coverage_warm * 1000:.1f} ms "
+        f"(best of {args.repeat}).",
     ]
     body = "\n".join(lines)
     print(body)
