@@ -115,8 +115,8 @@ class LibraryCache:
         with self._build:
             with self._guard:
                 loaded = self._loaded
-            if loaded is None or loaded[0][0] is None:
-                return
+            if loaded is None or loaded[0][0] is None or loaded[0] != self._signature():
+                return  # nothing loaded, or the files changed since (those indexes are stale)
             signature, library = loaded
             indexes = kept_indexes(library)
             if len(indexes) <= self._indexes_kept:
