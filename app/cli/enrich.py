@@ -170,7 +170,7 @@ def coverage(cache_dir: CacheDir = None, demo: Demo = False, as_json: AsJson = F
     from app.pipeline.enrichment.service import coverage as library_coverage
 
     services = _services(cache_dir, demo)
-    report = library_coverage(services.stores, services.library.precedence)
+    report = library_coverage(services.library)
     if as_json:
         _print_json(report.model_dump(mode="json"))
         return

@@ -74,7 +74,7 @@ def enrichments(
     summary="Per field: how many library tracks have it, and from which providers",
 )
 def enrichment_coverage(services: ServicesDep) -> Coverage:
-    return coverage(services.stores, services.library.precedence)
+    return coverage(services.library)
 
 
 @router.get(

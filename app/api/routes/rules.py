@@ -63,7 +63,7 @@ def list_rules(services: ServicesDep) -> list[RuleSetDocument]:
 
 @router.get("/data/rules/fields", summary="Fields rules may test: type, operators, coverage")
 def fields(services: ServicesDep) -> list[FieldRow]:
-    return field_registry(services.stores).describe()
+    return field_registry(services.stores, services.library).describe()
 
 
 @router.get("/data/rules/{rule_id}", summary="One rule set, as JSON and as text")
@@ -81,7 +81,7 @@ def get_rule(rule_id: RuleId, services: ServicesDep) -> RuleSetDocument:
     ),
 )
 def upsert_rule(body: RuleSetBody, services: ServicesDep) -> SavedRuleSet:
-    return save_rule_set(services.stores, body)
+    return save_rule_set(services.stores, body, services.library)
 
 
 @router.delete(
@@ -94,7 +94,7 @@ def delete_rule(rule_id: RuleId, services: ServicesDep) -> Response:
 
 @router.post("/data/rules/validate", summary="Check a rule set (JSON or text) without saving")
 def validate_rule(body: RuleSetBody, services: ServicesDep) -> ValidationReport:
-    return validation_report(services.stores, body)
+    return validation_report(services.stores, body, library=services.library)
 
 
 class TextBody(BaseModel):

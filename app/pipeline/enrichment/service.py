@@ -25,10 +25,10 @@ from app.core.models import Track, TrackEnrichment
 from app.data import Stores
 from app.pipeline.enrichment.runner import EnrichReport, enrich_tracks, library_tracks
 from app.pipeline.jobs.steps import StepContext
+from app.pipeline.rules.library.cache import LibraryCache
+from app.pipeline.rules.library.counts import EnrichmentCounts
 from app.pipeline.rules.library.enrichment_view import (
     build_enrichment_view,
-    flatten_categories,
-    is_missing,
 )
 from app.pipeline.services import Services
 from app.providers.base import FeatureProvider, FieldKind, ProviderType
@@ -304,28 +304,16 @@ def enrichment_detail(stores: Stores, track_id: str, precedence: Precedence) -> 
     )
 
 
-def coverage(stores: Stores, precedence: Precedence) -> Coverage:
+def coverage(library: LibraryCache) -> Coverage:
     """Per field: how many library tracks have it and from which providers; per provider:
-    tracks matched and not found. Streams the store (no models); views merged by
-    `precedence`."""
-    library = {
-        entry.track_id for record in stores.sources.load().values() for entry in record.entries
-    }
-    fields: dict[str, Counter[str]] = {}
-    totals: Counter[str] = Counter()
-    matched: Counter[str] = Counter()
-    not_found: Counter[str] = Counter()
-    for track_id, entries in stores.enrichments.iter_raw():
-        if track_id not in library or not entries:
-            continue
-        for entry in entries:
-            source = entry["source"]
-            (not_found if entry.get("not_found") else matched)[source] += 1
-            for key, value in flatten_categories(entry.get("categories") or {}):
-                if not is_missing(value):
-                    fields.setdefault(key, Counter())[source] += 1
-        totals.update(build_enrichment_view(entries, precedence).keys())
-    size = len(library)
+    tracks matched and not found. From the counts the loaded library carries (gathered while
+    its views were built, kept in its snapshot: no pass over enrichments.json once loaded);
+    views merged by the library's precedence."""
+    counts = library.views().counts
+    if counts is None:  # built by the validating path (files of an unexpected shape)
+        counts = _count_store(library.stores, library.precedence)
+    size = counts.tracks
+    totals = counts.totals
     return Coverage(
         tracks=size,
         fields=[
@@ -333,17 +321,29 @@ def coverage(stores: Stores, precedence: Precedence) -> Coverage:
                 field=key,
                 tracks=totals[key],
                 share=round(totals[key] / size, 4) if size else 0.0,
-                providers=dict(fields.get(key, Counter()).most_common()),
+                providers=dict(counts.fields.get(key, Counter()).most_common()),
             )
             for key in sorted(totals, key=lambda name: (-totals[name], name))
         ],
         providers={
             provider_id: ProviderCoverage(
-                matched=matched[provider_id], not_found=not_found[provider_id]
+                matched=counts.matched[provider_id], not_found=counts.not_found[provider_id]
             )
-            for provider_id in sorted(set(matched) | set(not_found))
+            for provider_id in sorted(set(counts.matched) | set(counts.not_found))
         },
     )
+
+
+def _count_store(stores: Stores, precedence: Precedence) -> EnrichmentCounts:
+    """`EnrichmentCounts` streamed from the store (no models)."""
+    library = {
+        entry.track_id for record in stores.sources.load().values() for entry in record.entries
+    }
+    counts = EnrichmentCounts(tracks=len(library))
+    for track_id, entries in stores.enrichments.iter_raw():
+        if track_id in library and entries:
+            counts.add(entries, build_enrichment_view(entries, precedence))
+    return counts
 
 
 def provider_features(stores: Stores, provider_id: str) -> ProviderFeatures:

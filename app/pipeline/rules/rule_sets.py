@@ -22,6 +22,7 @@ from app.data import Stores
 from app.pipeline.rules.fields.declared import add_declared_fields
 from app.pipeline.rules.fields.discovery import registry_from_library
 from app.pipeline.rules.fields.registry import FieldRegistry
+from app.pipeline.rules.library.cache import LibraryCache
 from app.pipeline.rules.text.parser import parse_rules
 from app.pipeline.rules.text.printer import format_rules
 from app.pipeline.rules.validation.coverage import RuleWarning, absent_in_registry, field_warnings
@@ -34,16 +35,29 @@ from app.pipeline.rules.validation.validator import (
 from app.spotify.ids import is_spotify_id
 
 
-def field_registry(stores: Stores) -> FieldRegistry:
+def field_registry(stores: Stores, library: LibraryCache | None = None) -> FieldRegistry:
     """Built-in fields, every enrichment key found in the stored library, and every field a
-    provider declares (coverage 0 when no track has it yet: see `fields.declared`)."""
+    provider declares (coverage 0 when no track has it yet: see `fields.declared`).
+
+    With the loaded library (`Services.library`), what discovery found is kept with it (and
+    saved with its indexes, so the next process loads it with the snapshot): one pass over
+    the stores per change of the library, not one per call."""
+    if library is None:
+        discovered = _discovered(stores)
+    else:
+        discovered = library.derived(_REGISTRY_KEY, lambda: _discovered(stores))
+    return add_declared_fields(FieldRegistry(dict(discovered.fields)))
+
+
+_REGISTRY_KEY = ("field registry",)
+
+
+def _discovered(stores: Stores) -> FieldRegistry:
     # Streamed as plain JSON: no models of the whole library (see docs/performance.md).
-    return add_declared_fields(
-        registry_from_library(
-            (raw for _track_id, raw in stores.tracks.iter_raw()),
-            stores.enrichments.iter_raw(),
-            stores.sources.load(),
-        )
+    return registry_from_library(
+        (raw for _track_id, raw in stores.tracks.iter_raw()),
+        stores.enrichments.iter_raw(),
+        stores.sources.load(),
     )
 
 
@@ -175,6 +189,7 @@ def check_rule_set(
     *,
     registry: FieldRegistry | None = None,
     existing: Sequence[PlaylistRuleSet] | None = None,
+    library: LibraryCache | None = None,
 ) -> RuleSetCheck:
     """Validate a payload (JSON or text); the rule set when it has no problem, and the
     warnings of the fields it reads that no track has yet."""
@@ -186,7 +201,7 @@ def check_rule_set(
             for p in exc.extra.get("problems", [])
         ]
         return RuleSetCheck(None, problems, exc.text, [])
-    registry = registry or field_registry(stores)
+    registry = registry or field_registry(stores, library)
     warnings = field_warnings(data, absent_in_registry(registry), text=text)
     others = [
         rs
@@ -223,19 +238,24 @@ def _target_problems(data: Mapping[str, Any]) -> list[RuleProblem]:
     ]
 
 
-def upsert_rule_set(stores: Stores, payload: Mapping[str, Any]) -> PlaylistRuleSet:
-    """Create or replace (by id) a rule set after validating it; nothing is written otherwise."""
-    rule_set, problems, text, _warnings = check_rule_set(stores, payload)
+def upsert_rule_set(
+    stores: Stores, payload: Mapping[str, Any], library: LibraryCache | None = None
+) -> PlaylistRuleSet:
+    """Create or replace (by id) a rule set after validating it; nothing is written otherwise.
+    `library`: the loaded library, whose discovered fields are reused (`field_registry`)."""
+    rule_set, problems, text, _warnings = check_rule_set(stores, payload, library=library)
     if rule_set is None:
         raise rules_invalid_error(problems, text=text)
     store_rule_sets(stores, [rule_set])
     return rule_set
 
 
-def save_rule_set(stores: Stores, payload: Mapping[str, Any]) -> SavedRuleSet:
+def save_rule_set(
+    stores: Stores, payload: Mapping[str, Any], library: LibraryCache | None = None
+) -> SavedRuleSet:
     """`upsert_rule_set`, answered as the API and the CLI show it: the document and the
     warnings (fields no track has yet) that did not stop it."""
-    rule_set, problems, text, warnings = check_rule_set(stores, payload)
+    rule_set, problems, text, warnings = check_rule_set(stores, payload, library=library)
     if rule_set is None:
         raise rules_invalid_error(problems, text=text)
     store_rule_sets(stores, [rule_set])
@@ -287,11 +307,15 @@ def validation_report(
     payload: Mapping[str, Any],
     *,
     existing: Sequence[PlaylistRuleSet] | None = None,
+    library: LibraryCache | None = None,
 ) -> ValidationReport:
     """What the API and CLI show of a rule set's problems; each carries its rendered line.
 
-    `existing`: the rule sets `in_rule` may name (default: the stored ones)."""
-    _rule_set, problems, text, warnings = check_rule_set(stores, payload, existing=existing)
+    `existing`: the rule sets `in_rule` may name (default: the stored ones); `library`: the
+    loaded library, whose discovered fields are reused."""
+    _rule_set, problems, text, warnings = check_rule_set(
+        stores, payload, existing=existing, library=library
+    )
     return problems_report(problems, text, warnings)
 
 

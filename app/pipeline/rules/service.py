@@ -66,6 +66,7 @@ from app.pipeline.rules.rule_sets import (
     RuleSetDocument,
     check_rule_set,
     document,
+    field_registry,
     get_rule_set,
     read_stored_rule_sets,
     store_rule_sets,
@@ -268,6 +269,8 @@ def preview_library(
         for pair in combinations(sorted(combination), 2):
             overlaps[pair] += count
     nowhere = [track_id for track_id in views.ids if track_id not in lands]
+    if isinstance(library, LibraryCache):
+        library.keep_indexes()  # the next process starts with the fields' indexes
     # Built from the engine's own results: constructed, not validated again (hundreds of
     # thousands of track ids and dropped-track entries at 100,000 tracks).
     absent = absent_in_library(views)
@@ -345,7 +348,8 @@ class WarmUp:
 
 def warm_library(stores: Stores, library: LibraryCache) -> WarmUp:
     """Load the library and run the enabled rule sets once, building the engine's field
-    indexes ahead of the first preview (see `warm_library_in_background`).
+    indexes ahead of the first preview (see `warm_library_in_background`), and discover its
+    fields for validating and saving rule sets; both are saved with the library's snapshot.
 
     A broken rule set is logged and skipped: the others still warm their fields. Nothing is
     loaded without a fetched library; a bad file is logged (previews will report it).
@@ -363,6 +367,8 @@ def warm_library(stores: Stores, library: LibraryCache) -> WarmUp:
     except AppError as exc:  # a bad file: previews will report it properly
         log.info("library warm-up skipped: %s", exc.detail)
         return WarmUp(loaded=library.is_warm())
+    field_registry(stores, library)  # the discovered fields, for validating and saving
+    library.keep_indexes()
     broken = [broken_rule_set(failure) for failure in evaluation.failures_behind(enabled)]
     for item in broken:
         log.info(

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from app.core.fs import paused_gc
 from app.core.models import Track, TrackEnrichment
+from app.pipeline.rules.library.counts import EnrichmentCounts
 from app.pipeline.rules.library.enrichment_view import (
     EnrichmentView,
     build_enrichment_view,
@@ -227,6 +228,8 @@ class Library:
     provenance: list[Mapping[str, str]]
     index: dict[str, int] = field(default_factory=dict)
     columns: dict[Any, Any] = field(default_factory=dict, repr=False)
+    counts: EnrichmentCounts | None = field(default=None, repr=False)
+    """What the coverage report counts (None: not gathered, when built from models)."""
     ids: list[str] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -355,11 +358,14 @@ def _library_from_raw(stores: Stores, precedence: Precedence | Sequence[str]) ->
     shared_provenance: dict[tuple[tuple[str, str], ...], dict[str, str]] = {}
     with paused_gc():
         membership = index_membership(stores.sources.load())
+        counts = EnrichmentCounts(tracks=len(membership))
         # Enrichments first, a line at a time: only the merged views are kept.
         merged_views: dict[str, EnrichmentView] = {}
         for track_id, entries in stores.enrichments.iter_raw():
             if entries and (not membership or track_id in membership):
-                merged_views[track_id] = build_enrichment_view(entries, precedence)
+                view = merged_views[track_id] = build_enrichment_view(entries, precedence)
+                if membership:  # coverage counts the tracks sources hold (none without)
+                    counts.add(entries, view)
         for track_id, raw in stores.tracks.iter_raw():
             merged = merged_views.pop(track_id, None)
             member = membership.get(track_id)
@@ -375,7 +381,7 @@ def _library_from_raw(stores: Stores, precedence: Precedence | Sequence[str]) ->
             index[track_id] = len(views)
             views.append(_raw_track_view(raw, member, merged))
             provenance.append(origin)
-    return Library(views, provenance, index)
+    return Library(views, provenance, index, counts=counts)
 
 
 def _present(value: Any) -> bool:
