@@ -16,6 +16,7 @@ import math
 import re
 import secrets
 from array import array
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -57,6 +58,15 @@ class RuleResult:
         for track_id in self.pinned:
             found.pop(track_id, None)
         return found
+
+    def removed_by(self, stage: Stage) -> int:
+        """How many tracks `stage` dropped (pinned ones included: pins may add them back)."""
+        return len(self.dropped_positions.get(stage, ()))
+
+    @property
+    def pins_added(self) -> int:
+        """Tracks the pins added: those not left by the stages before them."""
+        return len(self.track_ids) - (self.matched - sum(map(len, self.dropped_positions.values())))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -213,36 +223,51 @@ def _dedupe(
     if mode == "none":
         return positions
     views = library.views
-    kept: list[int] = []
-    duplicates = dropped.setdefault("deduped", [])
     if mode == "recording":
         recordings = _keys(positions, library, "recording", lambda p: _recording(views[p]))
+        # Only titles met twice by the same artist can be duplicates: the sequential walk
+        # (durations within a tolerance) runs over those alone.
+        whole = _column(library, "recording", lambda p: _recording(views[p]))
+        pairs = _keys(positions, library, "recording pair", lambda p: whole[p][:2])
+        repeated = {pair for pair, count in Counter(pairs).items() if count > 1}
+        duplicate: set[int] = set()
         durations: dict[tuple[str, str], list[int | None]] = {}
         tolerance = RECORDING_DURATION_TOLERANCE_MS
-        for p, (artist, title, length) in zip(positions, recordings, strict=True):
+        walked = [
+            (p, recording)
+            for p, pair, recording in zip(positions, pairs, recordings, strict=True)
+            if pair in repeated
+        ]
+        for p, (artist, title, length) in walked:
             others = durations.get((artist, title))
             if others is None:
                 durations[(artist, title)] = [length]
             elif any(o is None or length is None or abs(o - length) <= tolerance for o in others):
-                duplicates.append(p)
-                continue
+                duplicate.add(p)
             else:
                 others.append(length)
-            kept.append(p)
-        return kept
-    if mode == "id":
-        markers = [library.ids[p] for p in positions]
     else:
-        markers = _keys(positions, library, "isrc", lambda p: _isrc(views[p]))
-    seen: set[Any] = set()
-    for p, marker in zip(positions, markers, strict=True):
-        if marker is not None:
-            if marker in seen:
-                duplicates.append(p)
-                continue
-            seen.add(marker)
-        kept.append(p)
-    return kept
+        markers: list[str | None]
+        if mode == "id":
+            markers = [library.ids[p] for p in positions]
+        else:
+            markers = _keys(positions, library, "isrc", lambda p: _isrc(views[p]))
+        # Each marker's first position, found in C: the last one written wins, so reversed.
+        first: dict[str | None, int] = dict(
+            zip(reversed(markers), reversed(positions), strict=True)
+        )
+        first.pop(None, None)
+        if len(first) == len(positions):
+            dropped["deduped"] = []
+            return positions
+        duplicate = {
+            p for p, marker in zip(positions, markers, strict=True) if marker is not None
+        } - set(first.values())
+    if not duplicate:
+        dropped["deduped"] = []
+        return positions
+    dropped["deduped"] = [p for p in positions if p in duplicate]
+    return [p for p in positions if p not in duplicate]
 
 
 def _artist(view: Mapping[str, Any]) -> str | None:
