@@ -212,6 +212,47 @@ def test_preview_and_explain(cache_dir: Path, fetched: list[str]) -> None:
     assert "✗ duration gt 300: actual" in out
 
 
+def test_rules_count_a_stored_rule_set_and_a_file_as_the_preview_does(
+    cache_dir: Path, fetched: list[str], tmp_path: Path
+) -> None:
+    sap(cache_dir, "rules", "add", "long", "--name", "Long", "duration > 300")
+    long = long_ones(cache_dir, 300)
+    [playlist] = sap_json(cache_dir, "preview")["playlists"]
+    [stored] = sap_json(cache_dir, "rules", "count", "long")
+    assert (stored["track_count"], stored["minutes"]) == (len(long), playlist["minutes"])
+    assert (
+        stored["removed"]
+        == playlist["removed"]
+        == {
+            "rules": 120 - len(long),
+            "excluded": 0,
+            "deduped": 0,
+            "over_limit": 0,
+            "artist_cap": 0,
+            "pins": 0,
+        }
+    )
+
+    rules_path = tmp_path / "two.rules"
+    rules_path.write_text(
+        "[longer] Longer\nduration > 400\n\n[few] Few\nduration > 300\nlimit 3 tracks\n",
+        encoding="utf-8",
+    )
+    longer, few = sap_json(cache_dir, "rules", "count", str(rules_path))
+    assert longer["track_count"] == len(long_ones(cache_dir, 400))
+    assert (few["track_count"], few["removed"]["over_limit"]) == (3, len(long) - 3)
+    assert [d["id"] for d in stores(cache_dir).rules.load_rules()] == ["long"]  # not saved
+    code, out, _ = sap(cache_dir, "rules", "count", str(rules_path))
+    assert code == 0 and f"over_limit {len(long) - 3}" in out
+
+    bad = tmp_path / "bad.rules"
+    bad.write_text("[bad] Bad\nnosuchfield > 3\n", encoding="utf-8")
+    code, _, err = sap(cache_dir, "rules", "count", str(bad))
+    assert code == 1 and "nosuchfield" in err
+    code, _, err = sap(cache_dir, "rules", "count", "nope")
+    assert code == 1 and "nope" in err
+
+
 def test_preview_shows_the_others_and_a_line_per_broken_rule_set(
     cache_dir: Path, fetched: list[str]
 ) -> None:
