@@ -224,6 +224,7 @@ def rules_count(
     as_json: AsJson = False,
 ) -> None:
     """Count a rule set's tracks and minutes, and what each stage removed (not saved)."""
+    from app.pipeline.rules.previews import RuleSetCount
     from app.pipeline.rules.service import count_rule_set
 
     services = _services(cache_dir, demo)
@@ -232,10 +233,11 @@ def rules_count(
         if source == "-" or Path(source).is_file()
         else [source]
     )
-    counts = [
-        _checked(lambda target=target: count_rule_set(services.stores, services.library, target))
-        for target in targets
-    ]
+
+    def counted(target: str | dict[str, Any]) -> RuleSetCount:
+        return _checked(lambda: count_rule_set(services.stores, services.library, target))
+
+    counts = [counted(target) for target in targets]
     if as_json:
         _print_json([count.model_dump(mode="json") for count in counts])
         return
