@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Path, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.api.bodies import DecodedJsonRoute
 from app.api.deps import ServicesDep
 from app.api.schemas import ERROR_RESPONSES, SERVER_ERROR_RESPONSES
 from app.core.errors import UnprocessableError
@@ -42,7 +43,12 @@ from app.pipeline.rules.service import (
 from app.pipeline.rules.text.parser import parse_rules
 from app.pipeline.rules.text.printer import ParsedRules
 
-router = APIRouter(tags=["rules"], responses={**ERROR_RESPONSES, **SERVER_ERROR_RESPONSES})
+router = APIRouter(
+    tags=["rules"],
+    responses={**ERROR_RESPONSES, **SERVER_ERROR_RESPONSES},
+    # Payload previews carry tens of thousands of tracks: decoded once, by the middleware.
+    route_class=DecodedJsonRoute,
+)
 
 RuleId = Annotated[str, Path(max_length=128, description="Rule set id.")]
 RuleSetBody = Annotated[

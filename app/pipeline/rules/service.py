@@ -36,6 +36,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from app.core.errors import AppError, NotFoundError, UnprocessableError
+from app.core.fs import paused_gc
 from app.core.models import utc_now
 from app.core.rules import PlaylistRuleSet, RuleGroup, RuleProblem
 from app.data import Stores
@@ -180,10 +181,11 @@ def preview_payload(
     """Seed payload mode: rule sets over the given `[{track_id, enrichment}]`: each enabled
     rule set's playlist (`rule_id, rule_name, track_ids, track_count`) and the broken ones."""
     rule_sets = structured(rules)
-    library = library_from_payload(tracks)
-    evaluation = evaluate_each(
-        rule_sets, library, now=utc_now(), registry=registry_from_payload(library.views)
-    )
+    with paused_gc():  # tens of thousands of views and their indexes, no cycles
+        library = library_from_payload(tracks)
+        evaluation = evaluate_each(
+            rule_sets, library, now=utc_now(), registry=registry_from_payload(library.views)
+        )
     enabled = [rule_set for rule_set in rule_sets if rule_set.enabled]
     return PayloadPreview(
         playlists=[
