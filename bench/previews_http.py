@@ -8,7 +8,7 @@ httpx client in this one.
    typing), warm. Baseline, same run: the preview of that one stored rule set (`rule_ids`),
    with `detail`, the way to get its count before.
 3. Payload mode (the seed's: the caller sends tracks with their enrichment): the TidyTuesday
-   export's ~28,000 distinct real tracks × 20 rule sets. Baseline, same run: decoding the same
+   export's ~28,000 distinct real tracks x 20 rule sets. Baseline, same run: decoding the same
    body with orjson in this process (the floor of any JSON API taking it), and a POST of the
    same body to `/data/rules/evaluate`, which reads it and refuses it at once (the transport).
 
@@ -240,11 +240,11 @@ def main() -> None:
     load_after = os.getloadavg()
 
     def ratio(ours: list[float], base: list[float]) -> str:
-        return f"{statistics.median(base) / statistics.median(ours):.1f}×"
+        return f"{statistics.median(base) / statistics.median(ours):.1f}x"
 
     lines = [
         f"Library: {data_dir.name} (100,000 tracks, 50 rule sets); payload: {len(tracks):,} "
-        f"real tracks (TidyTuesday Spotify export) × 20 rule sets, a "
+        f"real tracks (TidyTuesday Spotify export) x 20 rule sets, a "
         f"{_mb(len(payload))} body. {args.repeat} runs each after one warm-up request, "
         f"through a real `sap serve` and an httpx client in another process. Load average "
         f"(1, 5, 15 min) before {load_before[0]:.2f} {load_before[1]:.2f} "
@@ -252,19 +252,19 @@ def main() -> None:
         f"{load_after[2]:.2f} (2 cores; other work ran alongside).",
         "",
         "| path | ms min / median / max | answer | baseline (same run) | baseline ms "
-        "min / median / max | baseline answer | faster |",
+        "min / median / max | baseline answer | baseline / ours |",
         "|---|---|---|---|---|---|---|",
         f"| warm preview, 50 rule sets, library mode | {_ms(lean)} | {_mb(lean_size)} | "
         f"same with `detail` (the old answer) | {_ms(detailed)} | {_mb(detailed_size)} | "
         f"{ratio(lean, detailed)} |",
         f"| one rule set's count (`/pipeline/playlists/count`) | {_ms(counted)} | "
-        f"{count_size} B | its preview with `detail` (`rule_ids`) | {_ms(one_preview)} | – | "
+        f"{count_size} B | its preview with `detail` (`rule_ids`) | {_ms(one_preview)} | - | "
         f"{ratio(counted, one_preview)} |",
-        f"| payload preview, {len(tracks):,} tracks × 20 | {_ms(payload_timings)} | "
-        f"{_mb(payload_size)} | orjson decode of the body, in process | {_ms(decode)} | – | "
+        f"| payload preview, {len(tracks):,} tracks x 20 | {_ms(payload_timings)} | "
+        f"{_mb(payload_size)} | orjson decode of the body, in process | {_ms(decode)} | - | "
         f"{ratio(payload_timings, decode)} |",
         f"| | | | POST of the body to `/data/rules/evaluate` (refused: the transport) | "
-        f"{_ms(transport)} | – | {ratio(payload_timings, transport)} |",
+        f"{_ms(transport)} | - | {ratio(payload_timings, transport)} |",
         "",
         "Targets (issue 14): the preview ≤ 400 ms with an answer ≤ 3 MB; the count ≤ 20 ms; "
         "the payload preview ≤ 600 ms.",
