@@ -217,28 +217,43 @@ def _isrc(view: Mapping[str, Any]) -> str | None:
     return as_text(isrc).strip().casefold() if isrc else None
 
 
+def _markers(library: Library, mode: str) -> list[Any]:
+    """Each track's dedupe marker for `mode` (None: never a duplicate)."""
+    views = library.views
+    if mode == "id":
+        return library.ids
+    if mode == "isrc":
+        return _column(library, "isrc", lambda p: _isrc(views[p]))
+    recordings = _column(library, "recording", lambda p: _recording(views[p]))
+    return _column(library, "recording pair", lambda p: recordings[p][:2])
+
+
+def _repeated(library: Library, mode: str) -> bytearray:
+    """1 for each track whose marker another track of the library shares: only those can be
+    duplicates, whatever a rule set selects (most libraries have few)."""
+    key = ("repeated", mode)
+    flags: bytearray | None = library.columns.get(key)
+    if flags is None:
+        markers = _markers(library, mode)
+        shared = {m for m, n in Counter(markers).items() if n > 1 and m is not None}
+        flags = library.columns[key] = bytearray(m in shared for m in markers)
+    return flags
+
+
 def _dedupe(
     positions: list[int], mode: str, library: Library, dropped: dict[Stage, list[int]]
 ) -> list[int]:
     if mode == "none":
         return positions
-    views = library.views
+    flags = _repeated(library, mode)
+    walked = [p for p in positions if flags[p]]  # in order: the first one met is kept
+    duplicate: set[int] = set()
     if mode == "recording":
-        recordings = _keys(positions, library, "recording", lambda p: _recording(views[p]))
-        # Only titles met twice by the same artist can be duplicates: the sequential walk
-        # (durations within a tolerance) runs over those alone.
-        whole = _column(library, "recording", lambda p: _recording(views[p]))
-        pairs = _keys(positions, library, "recording pair", lambda p: whole[p][:2])
-        repeated = {pair for pair, count in Counter(pairs).items() if count > 1}
-        duplicate: set[int] = set()
+        recordings = _column(library, "recording", lambda p: _recording(library.views[p]))
         durations: dict[tuple[str, str], list[int | None]] = {}
         tolerance = RECORDING_DURATION_TOLERANCE_MS
-        walked = [
-            (p, recording)
-            for p, pair, recording in zip(positions, pairs, recordings, strict=True)
-            if pair in repeated
-        ]
-        for p, (artist, title, length) in walked:
+        for p in walked:
+            artist, title, length = recordings[p]
             others = durations.get((artist, title))
             if others is None:
                 durations[(artist, title)] = [length]
@@ -247,26 +262,18 @@ def _dedupe(
             else:
                 others.append(length)
     else:
-        markers: list[str | None]
-        if mode == "id":
-            markers = [library.ids[p] for p in positions]
-        else:
-            markers = _keys(positions, library, "isrc", lambda p: _isrc(views[p]))
-        # Each marker's first position, found in C: the last one written wins, so reversed.
-        first: dict[str | None, int] = dict(
-            zip(reversed(markers), reversed(positions), strict=True)
-        )
-        first.pop(None, None)
-        if len(first) == len(positions):
-            dropped["deduped"] = []
-            return positions
-        duplicate = {
-            p for p, marker in zip(positions, markers, strict=True) if marker is not None
-        } - set(first.values())
+        markers = _markers(library, mode)
+        seen: set[Any] = set()
+        for p in walked:
+            marker = markers[p]
+            if marker in seen:
+                duplicate.add(p)
+            else:
+                seen.add(marker)
     if not duplicate:
         dropped["deduped"] = []
         return positions
-    dropped["deduped"] = [p for p in positions if p in duplicate]
+    dropped["deduped"] = [p for p in walked if p in duplicate]
     return [p for p in positions if p not in duplicate]
 
 
