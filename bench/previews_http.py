@@ -271,7 +271,7 @@ def main() -> None:
     ]
     body = "\n".join(lines)
     print(body)
-    record("previews-http", "## Previews over HTTP (issue 14)\n\n" + body)
+    record("previews-http", body)
 
 
 if __name__ == "__main__":
