@@ -155,6 +155,7 @@ class PreviewBody(BaseModel):
     )
     detail: bool = Field(
         default=False,
+        strict=True,
         description="Library mode: add per track the stage that dropped it (`dropped`) and "
         "the rule sets it lands in (`partition.track_rules`). Large (14 MB at 100,000 "
         "tracks); `/pipeline/playlists/explain` says why for one track.",
