@@ -332,6 +332,14 @@ def preview(
         list[str] | None, typer.Argument(help="Rule ids (default: all enabled).")
     ] = None,
     tracks: Annotated[bool, typer.Option("--tracks", help="List each playlist's tracks.")] = False,
+    detail: Annotated[
+        bool,
+        typer.Option(
+            "--detail",
+            help="With --json: per track, the stage that dropped it and its rule sets "
+            "(large; `sap explain` says why for one track).",
+        ),
+    ] = False,
     cache_dir: CacheDir = None,
     demo: Demo = False,
     as_json: AsJson = False,
@@ -343,7 +351,9 @@ def preview(
     """
     services = _services(cache_dir, demo)
     stores = services.stores
-    result = _checked(lambda: preview_library(stores, services.library, ids=rule_ids or None))
+    result = _checked(
+        lambda: preview_library(stores, services.library, ids=rule_ids or None, detail=detail)
+    )
     if as_json:
         _print_json(result.model_dump(mode="json"))
         _exit_if_all_broken(result)

@@ -187,6 +187,13 @@ def test_preview_and_explain(cache_dir: Path, fetched: list[str]) -> None:
     assert result["partition"]["nowhere"]["count"] == 120 - len(long)
     only = sap_json(cache_dir, "preview", "longer")
     assert [p["rule_id"] for p in only["playlists"]] == ["longer"]
+    assert "track_rules" not in result["partition"]
+    assert "dropped" not in result["playlists"][0]
+    detailed = sap_json(cache_dir, "preview", "--detail")
+    assert detailed["partition"]["track_rules"] == {
+        t: ["long", "longer"] if t in longer else ["long"] for t in long
+    }
+    assert detailed["playlists"][0]["dropped"] == {}
 
     code, out, _ = sap(cache_dir, "preview")
     assert code == 0
