@@ -108,8 +108,16 @@ def _sort_converter(ftype: FieldType | None) -> Callable[[Any], Any]:
             return (1, as_instant(item))
         return (2, as_text(item).casefold())
 
+    def number(value: Any) -> float | None:
+        cls = value.__class__  # plain numbers first: most values are (bool is not an int here)
+        if cls is float:
+            return None if value != value else float(value)
+        if cls is int:
+            return float(value)
+        return as_number(_first(value)) if value is not None else None
+
     if ftype == "number":
-        return lambda value: as_number(_first(value)) if value is not None else None
+        return number
     if ftype == "date":
         return lambda value: as_instant(_first(value)) if value is not None else None
     if ftype == "bool":
