@@ -219,6 +219,52 @@ def rules_validate(
         raise typer.Exit(1)
 
 
+@rules_app.command("count")
+def rules_count(
+    source: Annotated[
+        str, typer.Argument(help="A stored rule set's id, or a rules file ('-' for stdin).")
+    ],
+    cache_dir: CacheDir = None,
+    demo: Demo = False,
+    as_json: AsJson = False,
+) -> None:
+    """Count a rule set's tracks and minutes, and what each stage removed (not saved)."""
+    from rich.table import Table
+
+    from app.pipeline.rules.previews import RuleSetCount
+    from app.pipeline.rules.rule_files import parse_rules_file
+    from app.pipeline.rules.service import count_rule_set
+
+    services = _services(cache_dir, demo)
+    targets: list[str | dict[str, Any]] = (
+        list(parse_rules_file(_read(source)))
+        if source == "-" or Path(source).is_file()
+        else [source]
+    )
+
+    def counted(target: str | dict[str, Any]) -> RuleSetCount:
+        return _checked(lambda: count_rule_set(services.stores, services.library, target))
+
+    counts = [counted(target) for target in targets]
+    if as_json:
+        _print_json([count.model_dump(mode="json") for count in counts])
+        return
+    table = Table("rule", "tracks", "minutes", "removed by stage")
+    for count in counts:
+        removed = count.removed.model_dump()
+        stages = ", ".join(f"{stage} {n}" for stage, n in removed.items() if n and stage != "pins")
+        pins = f"; pins add {removed['pins']}" if removed["pins"] else ""
+        table.add_row(
+            f"{count.rule_id} ({escape(count.rule_name)})",
+            str(count.track_count),
+            f"{count.minutes:g}",
+            escape(f"{count.candidates} candidates: {stages or 'none'}{pins}"),
+        )
+    out.print(table)
+    for count in counts:
+        _print_warnings(count.rule_id, count.warnings)
+
+
 @rules_app.command("fmt")
 def rules_fmt(
     source: Annotated[str, typer.Argument(help="Text rules ('-' for stdin).")] = "-",
@@ -301,6 +347,14 @@ def preview(
         list[str] | None, typer.Argument(help="Rule ids (default: all enabled).")
     ] = None,
     tracks: Annotated[bool, typer.Option("--tracks", help="List each playlist's tracks.")] = False,
+    detail: Annotated[
+        bool,
+        typer.Option(
+            "--detail",
+            help="With --json: per track, the stage that dropped it and its rule sets "
+            "(large; `sap explain` says why for one track).",
+        ),
+    ] = False,
     cache_dir: CacheDir = None,
     demo: Demo = False,
     as_json: AsJson = False,
@@ -316,7 +370,9 @@ def preview(
 
     services = _services(cache_dir, demo)
     stores = services.stores
-    result = _checked(lambda: preview_library(stores, services.library, ids=rule_ids or None))
+    result = _checked(
+        lambda: preview_library(stores, services.library, ids=rule_ids or None, detail=detail)
+    )
     if as_json:
         _print_json(result.model_dump(mode="json"))
         _exit_if_all_broken(result)

@@ -553,14 +553,17 @@ def test_preview_in_library_mode_with_the_partition(library: Library) -> None:
     partition = result["partition"]
     assert partition["tracks"] == 120
     assert partition["placed"] == 120 - len(nowhere)
+    assert "track_rules" not in partition  # per-track detail only when asked
+    assert partition["overlaps"] == [{"rule_ids": ["guitars", "loud"], "tracks": len(both)}]
+    assert partition["nowhere"] == {"count": len(nowhere), "track_ids": nowhere}
     expected_rules = {
         t: [rule for rule, ids in (("loud", loud), ("guitars", guitars)) if t in ids]
         for t in library.track_ids
         if t not in nowhere
     }
-    assert partition["track_rules"] == expected_rules
-    assert partition["overlaps"] == [{"rule_ids": ["guitars", "loud"], "tracks": len(both)}]
-    assert partition["nowhere"] == {"count": len(nowhere), "track_ids": nowhere}
+    detailed = preview(library, detail=True)
+    assert detailed["partition"]["track_rules"] == expected_rules
+    assert {**detailed["partition"], "track_rules": None} == {**partition, "track_rules": None}
 
     only = preview(library, rule_ids=["guitars"])
     assert [p["rule_id"] for p in only["playlists"]] == ["guitars"]
@@ -720,3 +723,106 @@ def test_the_preview_response_is_documented(library: Library) -> None:
     }
     assert "broken" in schemas["LibraryPreview"]["properties"]
     assert "broken" in schemas["PayloadPreview"]["properties"]
+
+
+# --- answers sized for their reader: counts per stage, explain on demand, the editor's count ---
+
+
+def staged_rule_set(library: Library) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A rule set every stage acts on, and what each stage should remove from the library."""
+    loud = library.where(library.energetic)
+    quiet = library.where(lambda t: not library.energetic(t))
+    rule_set = {
+        "id": "staged",
+        "name": "Staged",
+        "text": "energy >= 0.5\nlimit 10 tracks\ndedupe by id",
+        "exclude": loud[:2],
+        "include": [quiet[0], loud[0]],  # loud[0] is excluded too: it stays out
+    }
+    removed = {
+        "rules": 120 - len(loud),
+        "excluded": 2,
+        "deduped": 0,
+        "over_limit": len(loud) - 2 - 10,
+        "artist_cap": 0,
+        "pins": 1,
+    }
+    return rule_set, removed
+
+
+def test_a_preview_answers_counts_per_stage_and_per_track_reasons_only_when_asked(
+    library: Library,
+) -> None:
+    rule_set, removed = staged_rule_set(library)
+    post_rule(library, rule_set)
+    [playlist] = preview(library)["playlists"]
+    assert "dropped" not in playlist
+    assert (playlist["candidates"], playlist["matched"]) == (120, 120 - removed["rules"])
+    assert playlist["removed"] == removed
+    assert playlist["track_count"] == 11
+    stages = playlist["removed"]
+    assert (
+        playlist["candidates"]
+        - sum(stages[stage] for stage in ("rules", "excluded", "deduped", "over_limit"))
+        - stages["artist_cap"]
+        + stages["pins"]
+        == playlist["track_count"]
+    )
+
+    [detailed] = preview(library, detail=True)["playlists"]
+    assert {**detailed, "dropped": None} == {**playlist, "dropped": None}
+    excluded = rule_set["exclude"]
+    assert {
+        t: stage for t, stage in detailed["dropped"].items() if stage == "excluded"
+    } == dict.fromkeys(excluded, "excluded")
+    over = [t for t, stage in detailed["dropped"].items() if stage == "over limit"]
+    assert len(over) == removed["over_limit"]
+
+    def why(track_id: str) -> str:
+        response = library.client.post(
+            "/pipeline/playlists/explain", json={"track_id": track_id, "rule_id": "staged"}
+        )
+        assert response.status_code == 200, response.text
+        outcome: str = response.json()["outcome"]
+        return outcome
+
+    assert why(excluded[1]) == "excluded"
+    assert why(over[0]) == "over limit"
+    assert why(rule_set["include"][0]) == "pinned"
+
+
+def test_the_count_of_one_rule_set_equals_its_preview(library: Library) -> None:
+    rule_set, removed = staged_rule_set(library)
+    unsaved = library.client.post("/pipeline/playlists/count", json=rule_set)
+    assert unsaved.status_code == 200, unsaved.text
+    post_rule(library, rule_set)
+    [playlist] = preview(library)["playlists"]
+    fields = ("rule_id", "rule_name", "track_count", "candidates", "matched", "removed")
+    count = unsaved.json()
+    assert {f: count[f] for f in fields} == {f: playlist[f] for f in fields}
+    assert (count["minutes"], count["duration_ms"]) == (
+        playlist["minutes"],
+        playlist["duration_ms"],
+    )
+    assert count["removed"] == removed
+
+    # Referring to a stored rule set: only the two are evaluated, with the same result.
+    post_rule(library, {"id": "guitars", "name": "Guitars", "text": 'genres has any ["rock"]'})
+    referring = {"id": "both", "name": "Both", "text": 'in rule "guitars" and energy >= 0.5'}
+    counted = library.client.post("/pipeline/playlists/count", json=referring).json()
+    expected = library.where(lambda t: library.energetic(t) and library.has_genre(t, "rock"))
+    assert counted["track_count"] == len(expected)
+
+
+def test_counting_an_invalid_rule_set_is_422_naming_the_problem_as_validate_does(
+    library: Library,
+) -> None:
+    body = {"id": "bad", "name": "Bad", "text": "energy >= 0.5 and\nnosuchfield = 3"}
+    response = library.client.post("/pipeline/playlists/count", json=body)
+    assert response.status_code == 422
+    assert response.json()["error"] == "rules_invalid"
+    validated = library.client.post("/data/rules/validate", json=body).json()
+    assert not validated["valid"]
+    messages = [problem["message"] for problem in response.json()["problems"]]
+    assert messages == [problem["message"] for problem in validated["errors"]]
+    assert any("nosuchfield" in message for message in messages)

@@ -109,6 +109,32 @@ def test_64_bit_integers_and_ordinary_unicode_pass(client: TestClient) -> None:
     assert response.json() == {"matches": False}
 
 
+@pytest.mark.parametrize(("levels", "refused"), [(63, False), (64, True)])
+def test_the_depth_limit_is_the_same_for_bodies_decoded_once(
+    client: TestClient, levels: int, refused: bool
+) -> None:
+    """The rules routes take the body the middleware decoded (orjson, then a walk over its
+    containers): 64 levels pass, 65 are refused, as the slower reader says."""
+    body = '{"rules": {"conditions": []}, "enrichment": ' + _deep(levels) + "}"
+    response = client.post("/data/rules/evaluate", content=body, headers=JSON)
+    if refused:
+        assert response.status_code == 422, response.text
+        assert "nested more than 64 levels deep" in response.json()["detail"]
+    else:
+        assert response.status_code == 200, response.text
+        assert response.json() == {"matches": True}
+
+
+def test_a_decoded_body_that_is_not_the_routes_shape_is_named(client: TestClient) -> None:
+    broken = client.post("/pipeline/playlists/preview-from-rules", content="{", headers=JSON)
+    assert broken.status_code == 422
+    assert "not valid JSON" in broken.json()["detail"]
+    wrong = client.post(
+        "/pipeline/playlists/preview-from-rules", content='{"tracks": 3}', headers=JSON
+    )
+    assert wrong.status_code == 422 and "tracks" in wrong.json()["detail"]
+
+
 RULE_TEXTS = {
     "a limit beyond a double": ("duration > 1\nlimit 1e400 tracks", "1e400 is too large"),
     "a huge integer value": ("year > 123456789012345678901234567890", "does not fit"),

@@ -187,6 +187,13 @@ def test_preview_and_explain(cache_dir: Path, fetched: list[str]) -> None:
     assert result["partition"]["nowhere"]["count"] == 120 - len(long)
     only = sap_json(cache_dir, "preview", "longer")
     assert [p["rule_id"] for p in only["playlists"]] == ["longer"]
+    assert "track_rules" not in result["partition"]
+    assert "dropped" not in result["playlists"][0]
+    detailed = sap_json(cache_dir, "preview", "--detail")
+    assert detailed["partition"]["track_rules"] == {
+        t: ["long", "longer"] if t in longer else ["long"] for t in long
+    }
+    assert detailed["playlists"][0]["dropped"] == {}
 
     code, out, _ = sap(cache_dir, "preview")
     assert code == 0
@@ -210,6 +217,47 @@ def test_preview_and_explain(cache_dir: Path, fetched: list[str]) -> None:
     code, out, _ = sap(cache_dir, "explain", short, "long")
     assert code == 0 and out.splitlines()[0] == f"{short} in [long]: failed rules"
     assert "✗ duration gt 300: actual" in out
+
+
+def test_rules_count_a_stored_rule_set_and_a_file_as_the_preview_does(
+    cache_dir: Path, fetched: list[str], tmp_path: Path
+) -> None:
+    sap(cache_dir, "rules", "add", "long", "--name", "Long", "duration > 300")
+    long = long_ones(cache_dir, 300)
+    [playlist] = sap_json(cache_dir, "preview")["playlists"]
+    [stored] = sap_json(cache_dir, "rules", "count", "long")
+    assert (stored["track_count"], stored["minutes"]) == (len(long), playlist["minutes"])
+    assert (
+        stored["removed"]
+        == playlist["removed"]
+        == {
+            "rules": 120 - len(long),
+            "excluded": 0,
+            "deduped": 0,
+            "over_limit": 0,
+            "artist_cap": 0,
+            "pins": 0,
+        }
+    )
+
+    rules_path = tmp_path / "two.rules"
+    rules_path.write_text(
+        "[longer] Longer\nduration > 400\n\n[few] Few\nduration > 300\nlimit 3 tracks\n",
+        encoding="utf-8",
+    )
+    longer, few = sap_json(cache_dir, "rules", "count", str(rules_path))
+    assert longer["track_count"] == len(long_ones(cache_dir, 400))
+    assert (few["track_count"], few["removed"]["over_limit"]) == (3, len(long) - 3)
+    assert [d["id"] for d in stores(cache_dir).rules.load_rules()] == ["long"]  # not saved
+    code, out, _ = sap(cache_dir, "rules", "count", str(rules_path))
+    assert code == 0 and f"over_limit {len(long) - 3}" in out
+
+    bad = tmp_path / "bad.rules"
+    bad.write_text("[bad] Bad\nnosuchfield > 3\n", encoding="utf-8")
+    code, _, err = sap(cache_dir, "rules", "count", str(bad))
+    assert code == 1 and "nosuchfield" in err
+    code, _, err = sap(cache_dir, "rules", "count", "nope")
+    assert code == 1 and "nope" in err
 
 
 def test_preview_shows_the_others_and_a_line_per_broken_rule_set(

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Path, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.api.bodies import DecodedJsonRoute
 from app.api.deps import ServicesDep
 from app.api.schemas import ERROR_RESPONSES, SERVER_ERROR_RESPONSES
 from app.core.errors import UnprocessableError
@@ -15,7 +16,7 @@ from app.core.rules import MAX_RULE_TEXT_CHARS
 from app.pipeline.rules.engine.explain import Explanation
 from app.pipeline.rules.fields.registry import FieldRow
 from app.pipeline.rules.navidrome.exporter import NspExport
-from app.pipeline.rules.previews import LibraryPreview, PayloadPreview
+from app.pipeline.rules.previews import LibraryPreview, PayloadPreview, RuleSetCount
 from app.pipeline.rules.rule_sets import (
     RuleSetDocument,
     SavedRuleSet,
@@ -30,6 +31,7 @@ from app.pipeline.rules.rule_sets import (
 )
 from app.pipeline.rules.service import (
     NspImportReport,
+    count_rule_set,
     evaluate_group,
     explain_track,
     export_nsp_rules,
@@ -41,7 +43,12 @@ from app.pipeline.rules.service import (
 from app.pipeline.rules.text.parser import parse_rules
 from app.pipeline.rules.text.printer import ParsedRules
 
-router = APIRouter(tags=["rules"], responses={**ERROR_RESPONSES, **SERVER_ERROR_RESPONSES})
+router = APIRouter(
+    tags=["rules"],
+    responses={**ERROR_RESPONSES, **SERVER_ERROR_RESPONSES},
+    # Payload previews carry tens of thousands of tracks: decoded once, by the middleware.
+    route_class=DecodedJsonRoute,
+)
 
 RuleId = Annotated[str, Path(max_length=128, description="Rule set id.")]
 RuleSetBody = Annotated[
@@ -146,27 +153,65 @@ class PreviewBody(BaseModel):
         description="Seed payload mode: `[{track_id, enrichment}]`; without it "
         "the fetched library and stored enrichments are used (library mode).",
     )
+    detail: bool = Field(
+        default=False,
+        strict=True,
+        description="Library mode: add per track the stage that dropped it (`dropped`) and "
+        "the rule sets it lands in (`partition.track_rules`). Large (14 MB at 100,000 "
+        "tracks); `/pipeline/playlists/explain` says why for one track.",
+    )
+
+
+def _json(model: BaseModel) -> Response:
+    """A large answer serialised once, straight from its model (what the engine built is
+    already the answer: validating it again would cost more than the work itself)."""
+    return Response(model.model_dump_json(), media_type="application/json")
 
 
 @router.post(
     "/pipeline/playlists/preview-from-rules",
+    response_model=LibraryPreview | PayloadPreview,
     summary="Which tracks each rule set's playlist would hold",
     description=(
         "Each rule set is evaluated on its own: one that cannot be (a regex RE2 cannot "
         "compile, an unknown `in_rule` target, a cycle, a reference to a broken rule set, a "
         "stored rule set that cannot be read) is listed under `broken` with its problems, "
         "and the others are previewed. A request whose `rules` are not rule sets at all is "
-        "refused (422). In payload mode `broken` is left out when empty (the seed's shape)."
+        "refused (422). In payload mode `broken` is left out when empty (the seed's shape). "
+        "Library mode answers ids, counts, minutes and what each stage removed (`removed`); "
+        "the per-track detail only with `detail`."
     ),
 )
-def preview(body: PreviewBody, services: ServicesDep) -> LibraryPreview | PayloadPreview:
+def preview(body: PreviewBody, services: ServicesDep) -> Response:
     if body.tracks is not None:
         if body.rules is None:
             raise UnprocessableError(
                 "payload mode needs `rules` with the `tracks`", code="rules_invalid"
             )
-        return preview_payload(body.rules, body.tracks)
-    return preview_library(services.stores, services.library, rules=body.rules, ids=body.rule_ids)
+        return _json(preview_payload(body.rules, body.tracks))
+    return _json(
+        preview_library(
+            services.stores,
+            services.library,
+            rules=body.rules,
+            ids=body.rule_ids,
+            detail=body.detail,
+        )
+    )
+
+
+@router.post(
+    "/pipeline/playlists/count",
+    summary="One rule set's count and minutes, and what each stage removed",
+    description=(
+        "What the rules editor asks while typing: the rule set (JSON, or JSON whose `text` "
+        "holds the rules), saved or not, over the loaded library; only it and the stored rule "
+        "sets it refers to are evaluated. One with a problem is refused (422 `rules_invalid` "
+        "with every problem, as `/data/rules/validate` names them)."
+    ),
+)
+def count(body: RuleSetBody, services: ServicesDep) -> RuleSetCount:
+    return count_rule_set(services.stores, services.library, body)
 
 
 class ExplainBody(BaseModel):

@@ -5,6 +5,11 @@ rule sets that could not be previewed.
     preview.playlists[0].track_ids, preview.partition.nowhere.count
     [broken.rule_id for broken in preview.broken]             # skipped, each with its problems
     preview.playlists[0].warnings                             # fields no track has yet
+    preview.playlists[0].removed.over_limit                   # tracks each stage removed
+
+Answers are sized for their reader: ids, counts, minutes and counts per stage. The per-track
+detail (which stage dropped each track, each track's rule sets) is opt-in (`detail=True`): at
+100,000 tracks it is most of a 14 MB answer; `explain` says why for one track on demand.
 
 `rules.service` makes them (`preview_library`, `preview_payload`, `broken_rule_set`); the API
 answers them as they are, the CLI prints them, and build and sync planning carry the
@@ -28,6 +33,8 @@ __all__ = [
     "PreviewOverlap",
     "PreviewPartition",
     "PreviewPlaylist",
+    "RuleSetCount",
+    "StageCounts",
 ]
 
 
@@ -56,13 +63,51 @@ class PreviewPlaylist(BaseModel):
     track_count: int
 
 
+class StageCounts(BaseModel):
+    """How many tracks each stage of a rule set's pipeline removed (pins add):
+    ``candidates - rules - excluded - deduped - over_limit - artist_cap + pins = track_count``.
+
+    A pinned track a stage dropped counts under that stage and again under `pins`."""
+
+    rules: int = Field(description="Candidates failing the rules.")
+    excluded: int = Field(description="Removed by `exclude`.")
+    deduped: int = Field(description="Removed as duplicates (`dedupe`).")
+    over_limit: int = Field(description="Beyond the `limit`.")
+    artist_cap: int = Field(description="Over `max_per_artist`.")
+    pins: int = Field(description="Added by `include` pins (tracks not already in).")
+
+
+class RuleSetCount(BaseModel):
+    """One rule set's count and minutes, and what each stage removed (the editor's count)."""
+
+    rule_id: str
+    rule_name: str
+    track_count: int
+    candidates: int = Field(description="Tracks from the rule set's sources.")
+    matched: int = Field(description="Of those, tracks passing the rules.")
+    removed: StageCounts
+    duration_ms: int
+    minutes: float
+    warnings: list[RuleWarning] = Field(
+        default_factory=list,
+        description="Fields the rule set reads that no track has yet, each naming the "
+        "providers that would give it: why a playlist may be empty.",
+    )
+
+
 class LibraryPreviewPlaylist(PreviewPlaylist):
     """Library mode: one rule set's playlist and how it was chosen."""
 
     enabled: bool
     candidates: int = Field(description="Tracks from the rule set's sources.")
     matched: int = Field(description="Of those, tracks passing the rules.")
-    dropped: dict[str, Stage] = Field(description="Track id → the stage that dropped it.")
+    removed: StageCounts
+    dropped: dict[str, Stage] | None = Field(
+        default=None,
+        exclude_if=lambda dropped: dropped is None,
+        description="Only with `detail`: track id → the stage that dropped it (pinned tracks "
+        "are not dropped). Without it, `explain` says why for one track.",
+    )
     pinned: list[str]
     duration_ms: int
     minutes: float
@@ -88,7 +133,11 @@ class PreviewPartition(BaseModel):
 
     tracks: int
     placed: int
-    track_rules: dict[str, list[str]]
+    track_rules: dict[str, list[str]] | None = Field(
+        default=None,
+        exclude_if=lambda track_rules: track_rules is None,
+        description="Only with `detail`: track id → the rule sets it lands in.",
+    )
     overlaps: list[PreviewOverlap]
     nowhere: PreviewNowhere
 

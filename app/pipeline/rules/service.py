@@ -30,12 +30,13 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import combinations
+from itertools import combinations, islice
 from typing import Any
 
 from pydantic import BaseModel, Field
 
 from app.core.errors import AppError, NotFoundError, UnprocessableError
+from app.core.fs import paused_gc
 from app.core.models import utc_now
 from app.core.rules import PlaylistRuleSet, RuleGroup, RuleProblem
 from app.data import Stores
@@ -44,10 +45,12 @@ from app.pipeline.rules.engine.evaluate import (
     RuleSetFailure,
     evaluate_each,
     matches_rules,
+    references,
 )
 from app.pipeline.rules.engine.explain import Explanation, explain
 from app.pipeline.rules.engine.stages import RuleResult
 from app.pipeline.rules.fields.discovery import registry_from_payload
+from app.pipeline.rules.fields.registry import FieldRegistry
 from app.pipeline.rules.library.cache import LibraryCache
 from app.pipeline.rules.library.views import Library, library_from_payload
 from app.pipeline.rules.navidrome.exporter import NspExport, export_nsp
@@ -61,6 +64,8 @@ from app.pipeline.rules.previews import (
     PreviewOverlap,
     PreviewPartition,
     PreviewPlaylist,
+    RuleSetCount,
+    StageCounts,
 )
 from app.pipeline.rules.rule_sets import (
     RuleSetDocument,
@@ -86,6 +91,7 @@ __all__ = [
     "NspImportReport",
     "WarmUp",
     "broken_rule_set",
+    "count_rule_set",
     "evaluate_group",
     "explain_track",
     "export_nsp_rules",
@@ -175,10 +181,11 @@ def preview_payload(
     """Seed payload mode: rule sets over the given `[{track_id, enrichment}]`: each enabled
     rule set's playlist (`rule_id, rule_name, track_ids, track_count`) and the broken ones."""
     rule_sets = structured(rules)
-    library = library_from_payload(tracks)
-    evaluation = evaluate_each(
-        rule_sets, library, now=utc_now(), registry=registry_from_payload(library.views)
-    )
+    with paused_gc():  # tens of thousands of views and their indexes, no cycles
+        library = library_from_payload(tracks)
+        evaluation = evaluate_each(
+            rule_sets, library, now=utc_now(), registry=registry_from_payload(library.views)
+        )
     enabled = [rule_set for rule_set in rule_sets if rule_set.enabled]
     return PayloadPreview(
         playlists=[
@@ -245,9 +252,12 @@ def preview_library(
     ids: Sequence[str] | None = None,
     now: datetime | None = None,
     nowhere_limit: int = 200,
+    detail: bool = False,
 ) -> LibraryPreview:
     """Library mode: enabled rule sets (or `ids`, or the given `rules`) over the library, plus
     the partition view; `library` is the loaded library (`Services.library`) or ready views.
+    Each playlist says how many tracks each stage removed; `detail` adds, per track, the stage
+    that dropped it and the rule sets it lands in (large: `explain` answers for one track).
 
     The partition says, for each track, the rule sets it lands in; the overlaps between rule
     sets (pairs sharing tracks); and the tracks that land nowhere. A rule set that cannot be
@@ -259,16 +269,27 @@ def preview_library(
         selection.rule_sets, views, now=now or utc_now(), broken=selection.unreadable
     )
     shown = [evaluation.results[i] for i in selection.wanted if i in evaluation.results]
-    lands: dict[str, list[str]] = {}
-    for result in shown:
+    # Each track's rule sets as one int, a bit per shown rule set: a combination of rule sets
+    # is one value, counted in C, and pairs are counted once per distinct combination.
+    codes: dict[str, int] = {}
+    code_of = codes.get
+    for bit, result in enumerate(shown):
+        flag = 1 << bit
         for track_id in result.track_ids:
-            lands.setdefault(track_id, []).append(result.rule_id)
-    # Pairs counted once per distinct combination of rule sets, not once per track.
+            codes[track_id] = code_of(track_id, 0) | flag
+    rule_ids = [result.rule_id for result in shown]
+
+    def members(code: int) -> list[str]:
+        return [rule_id for bit, rule_id in enumerate(rule_ids) if code >> bit & 1]
+
     overlaps: Counter[tuple[str, str]] = Counter()
-    for combination, count in Counter(map(tuple, lands.values())).items():
-        for pair in combinations(sorted(combination), 2):
-            overlaps[pair] += count
-    nowhere = [track_id for track_id in views.ids if track_id not in lands]
+    for code, count in Counter(codes.values()).items():
+        if code & (code - 1):  # two rule sets or more
+            for pair in combinations(sorted(members(code)), 2):
+                overlaps[pair] += count
+    placed_in_library = len(codes.keys() & views.index.keys())
+    nowhere = list(islice((t for t in views.ids if t not in codes), nowhere_limit))
+    lands = {track_id: members(code) for track_id, code in codes.items()} if detail else None
     if isinstance(library, LibraryCache):
         library.keep_indexes()  # the next process starts with the fields' indexes
     # Built from the engine's own results: constructed, not validated again (hundreds of
@@ -277,24 +298,38 @@ def preview_library(
     by_id = {rule_set.id: rule_set for rule_set in selection.rule_sets}
     return LibraryPreview.model_construct(
         playlists=[
-            _library_playlist(result, field_warnings(by_id[result.rule_id], absent))
+            _library_playlist(result, field_warnings(by_id[result.rule_id], absent), detail)
             for result in shown
         ],
         partition=PreviewPartition.model_construct(
             tracks=len(views),
-            placed=len(lands),
+            placed=len(codes),
             track_rules=lands,
             overlaps=[
                 PreviewOverlap(rule_ids=list(pair), tracks=count)
                 for pair, count in overlaps.most_common()
             ],
-            nowhere=PreviewNowhere(count=len(nowhere), track_ids=nowhere[:nowhere_limit]),
+            nowhere=PreviewNowhere(count=len(views) - placed_in_library, track_ids=nowhere),
         ),
         broken=[broken_rule_set(f) for f in evaluation.failures_behind(selection.wanted)],
     )
 
 
-def _library_playlist(result: RuleResult, warnings: list[RuleWarning]) -> LibraryPreviewPlaylist:
+def stage_counts(result: RuleResult) -> StageCounts:
+    """How many tracks each stage removed (pins: how many they added)."""
+    return StageCounts(
+        rules=result.candidates - result.matched,
+        excluded=result.removed_by("excluded"),
+        deduped=result.removed_by("deduped"),
+        over_limit=result.removed_by("over limit"),
+        artist_cap=result.removed_by("artist cap"),
+        pins=result.pins_added,
+    )
+
+
+def _library_playlist(
+    result: RuleResult, warnings: list[RuleWarning], detail: bool
+) -> LibraryPreviewPlaylist:
     return LibraryPreviewPlaylist.model_construct(
         rule_id=result.rule_id,
         rule_name=result.rule_name,
@@ -303,8 +338,68 @@ def _library_playlist(result: RuleResult, warnings: list[RuleWarning]) -> Librar
         track_count=len(result.track_ids),
         candidates=result.candidates,
         matched=result.matched,
-        dropped=result.dropped,
+        removed=stage_counts(result),
+        dropped=result.dropped if detail else None,
         pinned=result.pinned,
+        duration_ms=result.duration_ms,
+        minutes=round(result.duration_ms / 60000, 1),
+        warnings=warnings,
+    )
+
+
+def _registry(stores: Stores, views: Library) -> FieldRegistry:
+    """The field registry of the loaded library, found once per library (kept with the
+    engine's indexes on `views.columns`: a new library, after a fetch, finds it again)."""
+    key = ("field registry",)
+    registry: FieldRegistry | None = views.columns.get(key)
+    if registry is None:
+        registry = views.columns[key] = field_registry(stores)
+    return registry
+
+
+def count_rule_set(
+    stores: Stores,
+    library: LibraryCache | Library,
+    rule: str | Mapping[str, Any],
+    *,
+    now: datetime | None = None,
+) -> RuleSetCount:
+    """One rule set's count, minutes and what each stage removed: what the rules editor asks
+    while typing. `rule` is a stored id or a rule set (JSON or text), saved or not; one with a
+    problem raises `RulesInvalidError` naming it, as validate does.
+
+    Only the rule set and the stored ones it refers to (`in_rule`) are evaluated, over the
+    engine's cached field indexes: milliseconds on a warm library."""
+    stored = stored_rule_sets(stores)
+    views = _views(library)
+    if isinstance(rule, str):
+        target = get_rule_set(stores, rule)
+        warnings = field_warnings(target, absent_in_library(views))
+    else:
+        checked = check_rule_set(stores, rule, registry=_registry(stores, views), existing=stored)
+        if checked.rule_set is None:
+            raise rules_invalid_error(checked.problems, text=checked.text)
+        target, warnings = checked.rule_set, checked.warnings
+    by_id = {rule_set.id: rule_set for rule_set in stored if rule_set.id != target.id}
+    needed: dict[str, PlaylistRuleSet] = {}
+    queue = references(target.rules)
+    while queue:
+        ref = queue.pop()
+        if ref in by_id and ref not in needed:
+            needed[ref] = by_id[ref]
+            queue.extend(references(by_id[ref].rules))
+    evaluation = evaluate_each([*needed.values(), target], views, now=now or utc_now())
+    error = evaluation.error_for(target.id)
+    if error is not None:
+        raise error
+    result = evaluation.results[target.id]
+    return RuleSetCount(
+        rule_id=result.rule_id,
+        rule_name=result.rule_name,
+        track_count=len(result.track_ids),
+        candidates=result.candidates,
+        matched=result.matched,
+        removed=stage_counts(result),
         duration_ms=result.duration_ms,
         minutes=round(result.duration_ms / 60000, 1),
         warnings=warnings,

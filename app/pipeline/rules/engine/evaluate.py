@@ -48,6 +48,7 @@ __all__ = [
     "dependency_order",
     "evaluate_each",
     "evaluate_rule_sets",
+    "references",
     "rule_set_of",
     "sources_node",
 ]
@@ -79,11 +80,12 @@ def compile_group(
 # --- dependency order ----------------------------------------------------------------------------
 
 
-def _references(group: RuleGroup) -> list[str]:
+def references(group: RuleGroup) -> list[str]:
+    """The rule ids a rule group refers to (`in_rule`, `not_in_rule`), in order."""
     refs: list[str] = []
     for node in group.conditions:
         if isinstance(node, RuleGroup):
-            refs.extend(_references(node))
+            refs.extend(references(node))
         elif node.operator in (RuleOperator.IN_RULE, RuleOperator.NOT_IN_RULE):
             refs.append(str(node.value))
     return refs
@@ -137,7 +139,7 @@ def _plan(
         if rule_set.id in by_id:
             raise invalid(f"two rule sets have the id {rule_set.id!r}")
         by_id[rule_set.id] = rule_set
-    deps = {rule_set.id: list(dict.fromkeys(_references(rule_set.rules))) for rule_set in rule_sets}
+    deps = {rule_set.id: list(dict.fromkeys(references(rule_set.rules))) for rule_set in rule_sets}
     failures: dict[str, RuleSetFailure] = dict(broken or {})
     for rule_id, refs in deps.items():
         unknown = [ref for ref in refs if ref not in by_id and ref not in failures]

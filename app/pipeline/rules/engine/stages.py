@@ -16,6 +16,7 @@ import math
 import re
 import secrets
 from array import array
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -58,6 +59,15 @@ class RuleResult:
             found.pop(track_id, None)
         return found
 
+    def removed_by(self, stage: Stage) -> int:
+        """How many tracks `stage` dropped (pinned ones included: pins may add them back)."""
+        return len(self.dropped_positions.get(stage, ()))
+
+    @property
+    def pins_added(self) -> int:
+        """Tracks the pins added: those not left by the stages before them."""
+        return len(self.track_ids) - (self.matched - sum(map(len, self.dropped_positions.values())))
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "rule_id": self.rule_id,
@@ -98,8 +108,16 @@ def _sort_converter(ftype: FieldType | None) -> Callable[[Any], Any]:
             return (1, as_instant(item))
         return (2, as_text(item).casefold())
 
+    def number(value: Any) -> float | None:
+        cls = value.__class__  # plain numbers first: most values are (bool is not an int here)
+        if cls is float:
+            return None if value != value else float(value)
+        if cls is int:
+            return float(value)
+        return as_number(_first(value)) if value is not None else None
+
     if ftype == "number":
-        return lambda value: as_number(_first(value)) if value is not None else None
+        return number
     if ftype == "date":
         return lambda value: as_instant(_first(value)) if value is not None else None
     if ftype == "bool":
@@ -207,42 +225,64 @@ def _isrc(view: Mapping[str, Any]) -> str | None:
     return as_text(isrc).strip().casefold() if isrc else None
 
 
+def _markers(library: Library, mode: str) -> list[Any]:
+    """Each track's dedupe marker for `mode` (None: never a duplicate)."""
+    views = library.views
+    if mode == "id":
+        return library.ids
+    if mode == "isrc":
+        return _column(library, "isrc", lambda p: _isrc(views[p]))
+    recordings = _column(library, "recording", lambda p: _recording(views[p]))
+    return _column(library, "recording pair", lambda p: recordings[p][:2])
+
+
+def _repeated(library: Library, mode: str) -> bytearray:
+    """1 for each track whose marker another track of the library shares: only those can be
+    duplicates, whatever a rule set selects (most libraries have few)."""
+    key = ("repeated", mode)
+    flags: bytearray | None = library.columns.get(key)
+    if flags is None:
+        markers = _markers(library, mode)
+        shared = {m for m, n in Counter(markers).items() if n > 1 and m is not None}
+        flags = library.columns[key] = bytearray(m in shared for m in markers)
+    return flags
+
+
 def _dedupe(
     positions: list[int], mode: str, library: Library, dropped: dict[Stage, list[int]]
 ) -> list[int]:
     if mode == "none":
         return positions
-    views = library.views
-    kept: list[int] = []
-    duplicates = dropped.setdefault("deduped", [])
+    flags = _repeated(library, mode)
+    walked = [p for p in positions if flags[p]]  # in order: the first one met is kept
+    duplicate: set[int] = set()
     if mode == "recording":
-        recordings = _keys(positions, library, "recording", lambda p: _recording(views[p]))
+        recordings = _column(library, "recording", lambda p: _recording(library.views[p]))
         durations: dict[tuple[str, str], list[int | None]] = {}
         tolerance = RECORDING_DURATION_TOLERANCE_MS
-        for p, (artist, title, length) in zip(positions, recordings, strict=True):
+        for p in walked:
+            artist, title, length = recordings[p]
             others = durations.get((artist, title))
             if others is None:
                 durations[(artist, title)] = [length]
             elif any(o is None or length is None or abs(o - length) <= tolerance for o in others):
-                duplicates.append(p)
-                continue
+                duplicate.add(p)
             else:
                 others.append(length)
-            kept.append(p)
-        return kept
-    if mode == "id":
-        markers = [library.ids[p] for p in positions]
     else:
-        markers = _keys(positions, library, "isrc", lambda p: _isrc(views[p]))
-    seen: set[Any] = set()
-    for p, marker in zip(positions, markers, strict=True):
-        if marker is not None:
+        markers = _markers(library, mode)
+        seen: set[Any] = set()
+        for p in walked:
+            marker = markers[p]
             if marker in seen:
-                duplicates.append(p)
-                continue
-            seen.add(marker)
-        kept.append(p)
-    return kept
+                duplicate.add(p)
+            else:
+                seen.add(marker)
+    if not duplicate:
+        dropped["deduped"] = []
+        return positions
+    dropped["deduped"] = [p for p in walked if p in duplicate]
+    return [p for p in positions if p not in duplicate]
 
 
 def _artist(view: Mapping[str, Any]) -> str | None:
