@@ -18,6 +18,8 @@ answers them as they are, the CLI prints them, and build and sync planning carry
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import BaseModel, Field
 
 from app.core.rules import RuleProblem
@@ -63,6 +65,18 @@ class PreviewPlaylist(BaseModel):
     track_count: int
 
 
+Candidates = Annotated[int, Field(description="Tracks from the rule set's sources.")]
+Matched = Annotated[int, Field(description="Of those, tracks passing the rules.")]
+Warnings = Annotated[
+    list[RuleWarning],
+    Field(
+        default_factory=list,
+        description="Fields the rule set reads that no track has yet, each naming the "
+        "providers that would give it: why a playlist may be empty.",
+    ),
+]
+
+
 class StageCounts(BaseModel):
     """How many tracks each stage of a rule set's pipeline removed (pins add):
     ``candidates - rules - excluded - deduped - over_limit - artist_cap + pins = track_count``.
@@ -83,24 +97,20 @@ class RuleSetCount(BaseModel):
     rule_id: str
     rule_name: str
     track_count: int
-    candidates: int = Field(description="Tracks from the rule set's sources.")
-    matched: int = Field(description="Of those, tracks passing the rules.")
+    candidates: Candidates
+    matched: Matched
     removed: StageCounts
     duration_ms: int
     minutes: float
-    warnings: list[RuleWarning] = Field(
-        default_factory=list,
-        description="Fields the rule set reads that no track has yet, each naming the "
-        "providers that would give it: why a playlist may be empty.",
-    )
+    warnings: Warnings
 
 
 class LibraryPreviewPlaylist(PreviewPlaylist):
     """Library mode: one rule set's playlist and how it was chosen."""
 
     enabled: bool
-    candidates: int = Field(description="Tracks from the rule set's sources.")
-    matched: int = Field(description="Of those, tracks passing the rules.")
+    candidates: Candidates
+    matched: Matched
     removed: StageCounts
     dropped: dict[str, Stage] | None = Field(
         default=None,
@@ -111,11 +121,7 @@ class LibraryPreviewPlaylist(PreviewPlaylist):
     pinned: list[str]
     duration_ms: int
     minutes: float
-    warnings: list[RuleWarning] = Field(
-        default_factory=list,
-        description="Fields the rule set reads that no track has yet, each naming the "
-        "providers that would give it: why a playlist may be empty.",
-    )
+    warnings: Warnings
 
 
 class PreviewOverlap(BaseModel):

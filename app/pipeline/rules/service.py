@@ -327,22 +327,29 @@ def stage_counts(result: RuleResult) -> StageCounts:
     )
 
 
+def _figures(result: RuleResult) -> dict[str, Any]:
+    """What a preview's playlist and the editor's count both say of a rule set's result."""
+    return {
+        "rule_id": result.rule_id,
+        "rule_name": result.rule_name,
+        "track_count": len(result.track_ids),
+        "candidates": result.candidates,
+        "matched": result.matched,
+        "removed": stage_counts(result),
+        "duration_ms": result.duration_ms,
+        "minutes": round(result.duration_ms / 60000, 1),
+    }
+
+
 def _library_playlist(
     result: RuleResult, warnings: list[RuleWarning], detail: bool
 ) -> LibraryPreviewPlaylist:
     return LibraryPreviewPlaylist.model_construct(
-        rule_id=result.rule_id,
-        rule_name=result.rule_name,
+        **_figures(result),
         enabled=result.enabled,
         track_ids=result.track_ids,
-        track_count=len(result.track_ids),
-        candidates=result.candidates,
-        matched=result.matched,
-        removed=stage_counts(result),
         dropped=result.dropped if detail else None,
         pinned=result.pinned,
-        duration_ms=result.duration_ms,
-        minutes=round(result.duration_ms / 60000, 1),
         warnings=warnings,
     )
 
@@ -393,17 +400,7 @@ def count_rule_set(
     if error is not None:
         raise error
     result = evaluation.results[target.id]
-    return RuleSetCount(
-        rule_id=result.rule_id,
-        rule_name=result.rule_name,
-        track_count=len(result.track_ids),
-        candidates=result.candidates,
-        matched=result.matched,
-        removed=stage_counts(result),
-        duration_ms=result.duration_ms,
-        minutes=round(result.duration_ms / 60000, 1),
-        warnings=warnings,
-    )
+    return RuleSetCount(**_figures(result), warnings=warnings)
 
 
 def explain_track(
