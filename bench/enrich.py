@@ -20,16 +20,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import os
-import socket
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
-
-import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -43,7 +38,8 @@ from app.emulators.library.model import GeneratedLibrary
 from app.emulators.server import create_emulator_server
 from app.pipeline.enrichment.runner import enrich_tracks
 from app.providers.http import ProviderNet
-from bench._report import ROOT, record
+from bench._report import record
+from bench._server import sap_server
 from tests.helpers.provider_env import BASE, core_track, provider_settings
 
 
@@ -213,12 +209,6 @@ def provider_entries(library: GeneratedLibrary, track_id: str) -> list[TrackEnri
     return entries
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -245,47 +235,20 @@ def bench_memory(count: int) -> str:
         entries = sum(len(value) for value in loaded.values())
         del loaded
 
-        port = free_port()
-        env = {
-            **os.environ,
-            "SAP_CACHE_DIR": str(cache),
-            "SAP_SPOTIFY_CLIENT_ID": "bench-client-id",  # not demo mode: serve this data dir
-            "SAP_LOG_LEVEL": "WARNING",
-        }
-        server = subprocess.Popen(
-            [sys.executable, "-m", "app", "serve", "--port", str(port)],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=300) as client:
-                deadline = time.monotonic() + 60
-                while True:
-                    try:
-                        client.get("/pipeline/health")
-                        break
-                    except httpx.TransportError:
-                        if time.monotonic() > deadline:
-                            raise
-                        time.sleep(0.2)
-                idle = rss_mb(server.pid)
-                client.post(
-                    "/data/rules",
-                    json={"id": "fast", "name": "Fast", "text": "tempo > 120 and energy > 0.5"},
-                ).raise_for_status()
-                start = time.perf_counter()
-                preview = client.post("/pipeline/playlists/preview-from-rules", json={})
-                preview.raise_for_status()
-                preview_seconds = time.perf_counter() - start
-                loaded_rss = rss_mb(server.pid)
-                coverage = client.get("/data/enrichments/coverage")
-                coverage.raise_for_status()
-                after_coverage = rss_mb(server.pid)
-        finally:
-            server.terminate()
-            server.wait(30)
+        with sap_server(cache, timeout=300) as (server, client):
+            idle = rss_mb(server.pid)
+            client.post(
+                "/data/rules",
+                json={"id": "fast", "name": "Fast", "text": "tempo > 120 and energy > 0.5"},
+            ).raise_for_status()
+            start = time.perf_counter()
+            preview = client.post("/pipeline/playlists/preview-from-rules", json={})
+            preview.raise_for_status()
+            preview_seconds = time.perf_counter() - start
+            loaded_rss = rss_mb(server.pid)
+            coverage = client.get("/data/enrichments/coverage")
+            coverage.raise_for_status()
+            after_coverage = rss_mb(server.pid)
     peak = max(loaded_rss, after_coverage)
     verdict = "under" if peak < 500 else "**over**"
     return "\n".join(

@@ -23,7 +23,6 @@ import argparse
 import asyncio
 import math
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -43,14 +42,9 @@ from app.pipeline.sources.planning import plan_library
 from app.pipeline.sources.service import SourceFetchReport, fetch_many
 from app.spotify.auth.login import headless_login
 from bench._report import record
+from bench._server import free_port
 
 CONCURRENCY = 8
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def start_emulator(port: int, args: argparse.Namespace) -> subprocess.Popen[bytes]:

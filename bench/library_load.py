@@ -26,14 +26,11 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
-
-import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -44,6 +41,7 @@ from app.pipeline.rules.library.snapshot import INDEXES_NAME, SNAPSHOT_NAME
 from app.providers.registry import PROVIDERS
 from bench._library import BENCH_DATA, bench_data_dir
 from bench._report import best_of, record
+from bench._server import sap_server
 
 ROOT = Path(__file__).resolve().parents[1]
 STORES = ("tracks.json", "sources.json", "enrichments.json", "rules.json")
@@ -82,37 +80,14 @@ def run(command: list[str], env: dict[str, str]) -> tuple[float, int, bytes]:
 
 def http_coverage(directory: Path, env: dict[str, str], calls: int = 10) -> list[float]:
     """Seconds per warm `GET /data/enrichments/coverage` to a `sap serve` over `directory`."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen(
-        [*SAP, "serve", "--cache-dir", str(directory), "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120) as client:
-            deadline = time.monotonic() + 120
-            while True:
-                try:
-                    client.get("/pipeline/health").raise_for_status()
-                    break
-                except httpx.TransportError:
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.1)
-            client.get("/data/enrichments/coverage").raise_for_status()  # loads the library
-            times = []
-            for _ in range(calls):
-                start = time.perf_counter()
-                client.get("/data/enrichments/coverage").raise_for_status()
-                times.append(time.perf_counter() - start)
-            return times
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    with sap_server(directory, env=env, timeout=120) as (_, client):
+        client.get("/data/enrichments/coverage").raise_for_status()  # loads the library
+        times = []
+        for _ in range(calls):
+            start = time.perf_counter()
+            client.get("/data/enrichments/coverage").raise_for_status()
+            times.append(time.perf_counter() - start)
+        return times
 
 
 def clear_snapshot(directory: Path) -> None:

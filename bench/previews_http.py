@@ -23,9 +23,7 @@ from __future__ import annotations
 import argparse
 import csv
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -39,38 +37,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._library import bench_data_dir
 from bench._report import record, shared_data_dir
+from bench._server import sap_server
 
 ROOT = Path(__file__).resolve().parents[1]
 JSON = {"content-type": "application/json"}
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _serve(data_dir: Path) -> tuple[subprocess.Popen[bytes], httpx.Client]:
-    port = _free_port()
-    env = {**os.environ, "SAP_SPOTIFY_CLIENT_ID": "bench", "SAP_CACHE_DIR": str(data_dir)}
-    process = subprocess.Popen(
-        [str(Path(sys.executable).with_name("sap")), "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=600)
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            client.get("/health")
-            return process, client
-        except httpx.TransportError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                raise SystemExit("the server did not start") from None
-            time.sleep(0.2)
 
 
 def _timed(repeat: int, call: Callable[[], httpx.Response]) -> tuple[list[float], int]:
@@ -196,8 +166,7 @@ def main() -> None:
 
     tracks = real_tracks()
     payload = orjson.dumps({"rules": payload_rule_sets(), "tracks": tracks})
-    process, client = _serve(data_dir)
-    try:
+    with sap_server(data_dir) as (_, client):
 
         def preview(body: dict[str, Any]) -> Callable[[], httpx.Response]:
             content = orjson.dumps(body)
@@ -234,9 +203,6 @@ def main() -> None:
             refused = client.post("/data/rules/evaluate", content=payload, headers=JSON)
             transport.append(time.perf_counter() - start)
             assert refused.status_code == 422, refused.text[:300]
-    finally:
-        process.terminate()
-        process.wait(30)
     load_after = os.getloadavg()
 
     def ratio(ours: list[float], base: list[float]) -> str:
