@@ -4,6 +4,7 @@ ignored and replaced when unreadable; the coverage report answers from it."""
 
 from __future__ import annotations
 
+import io
 import pickle
 from datetime import UTC, datetime
 from pathlib import Path
@@ -178,6 +179,14 @@ def test_a_change_to_any_store_rebuilds_the_snapshot(stores: Stores, change: obj
     assert reloaded.builds == 0  # the new snapshot replaced the stale one
 
 
+def _header_of(data: bytes) -> bytes:
+    """The snapshot's first pickle (its header), read by a real unpickler: its end is not the
+    first ``.`` byte, which may well sit inside the stat signature."""
+    handle = io.BytesIO(data)
+    pickle.load(handle)  # noqa: S301 — our own test file
+    return data[: handle.tell()]
+
+
 @pytest.mark.parametrize(
     "damage",
     [
@@ -185,10 +194,7 @@ def test_a_change_to_any_store_rebuilds_the_snapshot(stores: Stores, change: obj
         lambda data: b"",
         lambda data: b"not a pickle at all" * 10,
         lambda data: data[:40] + bytes(200) + data[240:],  # corrupt in the middle
-        lambda data: (
-            pickle.dumps(pickle.loads(data[: data.index(b".") + 1]))  # noqa: S301
-            + pickle.dumps(("views", "of", "another", "shape"))
-        ),
+        lambda data: _header_of(data) + pickle.dumps(("views", "of", "another", "shape")),
     ],
 )
 def test_an_unreadable_snapshot_is_ignored_and_replaced(stores: Stores, damage: object) -> None:
