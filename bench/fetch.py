@@ -20,7 +20,11 @@ as baselines: `sap version` (a `sap` process doing nothing: the start-up share),
 with nothing changed (`sap fetch` again), and, labelled as in-process figures, the same
 plan + fetch inside this process, a plain sequential `next` loop and spotipy.
 
-    python bench/fetch.py [--runs 5] [--latency-ms 30] [--no-loops] [--no-record]
+`--before PATH` adds the same fetch, pacer off, run by another `sap` executable (an unchanged
+checkout's `.venv/bin/sap`) in the same rounds: on a shared machine whose load moves, the
+ratio of the two medians is the figure that compares.
+
+    python bench/fetch.py [--runs 5] [--latency-ms 30] [--before SAP] [--no-loops] [--no-record]
 """
 
 from __future__ import annotations
@@ -282,6 +286,8 @@ def main() -> None:
     parser.add_argument("--playlists", type=int, default=20)
     parser.add_argument("--size", type=int, default=250)
     parser.add_argument("--runs", type=int, default=5, help="rounds of the measured processes")
+    parser.add_argument("--before", help="another `sap` executable to time the same way")
+    parser.add_argument("--before-label", help="what to call it in the report (its commit)")
     parser.add_argument("--no-loops", action="store_true", help="skip the sequential baselines")
     parser.add_argument("--no-record", action="store_true")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
@@ -299,11 +305,13 @@ def main() -> None:
             template = root / "logged-in"
             user_id = login(base, template)
 
-            def sap(name: str, data_dir: Path, *argv: str, **settings: str) -> tuple[float, int]:
+            def sap(
+                name: str, data_dir: Path, *argv: str, executable: str = SAP, **settings: str
+            ) -> tuple[float, int]:
                 """One `sap` process on a terminal: seconds, and the API requests it made."""
                 before = api_requests(base)
                 env = user_environment(base, data_dir, **settings)
-                elapsed, _ = on_terminal([SAP, *argv], env)
+                elapsed, _ = on_terminal([executable, *argv], env)
                 return elapsed, api_requests(base) - before
 
             # Untimed: the emulator builds each JSON object the first time it serves it, and a
@@ -312,6 +320,14 @@ def main() -> None:
             in_process(base, fresh_copy(template, root / "warm-up-in-process"))
 
             cases = {"defaults": {}, "pacer off": {"spotify_rate_limit": "0"}}
+            before_times: list[float] = []
+            if args.before:  # untimed first, like ours
+                sap(
+                    "warm-up",
+                    fresh_copy(template, root / "warm-up-before"),
+                    "fetch",
+                    executable=args.before,
+                )
             times: dict[str, list[float]] = {name: [] for name in cases}
             requests: dict[str, set[int]] = {name: set() for name in cases}
             refresh_times: list[float] = []
@@ -331,6 +347,13 @@ def main() -> None:
                         elapsed, count = sap("refresh", data_dir, "fetch", **settings)
                         refresh_times.append(elapsed)
                         refresh_requests.add(count)
+                if args.before:
+                    data_dir = fresh_copy(template, root / f"before-{run}")
+                    elapsed, count = sap(
+                        "before", data_dir, "fetch", executable=args.before, spotify_rate_limit="0"
+                    )
+                    before_times.append(elapsed)
+                    requests["pacer off"].add(count)
                 version_times.append(sap("version", template, "version")[0])
             load_after = os.getloadavg()
 
@@ -391,6 +414,13 @@ def main() -> None:
         f"| refresh, nothing changed (pacer off) | {refreshed} (budget {refresh_budget}) | "
         f"{spread(refresh_times)} | | | | {'yes' if refreshed <= refresh_budget else 'NO'} |"
     )
+    if before_times:
+        ratio = statistics.median(before_times) / statistics.median(times["pacer off"])
+        rows.append(
+            f"| baseline: before ({args.before_label or args.before}), pacer off | {count} | "
+            f"{spread(before_times)} | | {statistics.median(before_times) / latency_floor:.2f}x "
+            f"| | ours is {ratio:.2f}x faster |"
+        )
     rows.append(f"| baseline: `sap version` (start-up) | 0 | {spread(version_times)} | | | | |")
     lines = [
         f"`sap fetch` with no option (liked songs and every readable playlist: {entries:,} "
