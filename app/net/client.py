@@ -23,7 +23,6 @@ its own clock.
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -44,7 +43,6 @@ from app.net.policy import (
     retry_after_seconds,
 )
 from app.net.tls import tls_context
-from app.net.transport import KeepAliveTransport
 
 CheckFn = Callable[[httpx.Response], None]
 SleepFn = Callable[[float], Awaitable[None]]
@@ -89,10 +87,6 @@ class ServiceClient:
             if concurrency
             else httpx.Limits(max_connections=100, max_keepalive_connections=20)
         )
-        if transport is None and not _proxy_configured():
-            transport = KeepAliveTransport(
-                ssl_context=tls_context(), max_connections=limits.max_connections or 100
-            )
         self._http = httpx.AsyncClient(
             base_url=self.base_url + "/",
             transport=transport,
@@ -197,15 +191,6 @@ class ServiceClient:
         if delay > 0:
             await self._sleep(delay)
         self.requests += 1
-
-
-def _proxy_configured() -> bool:
-    """Whether the environment names a proxy: then httpx's own transport, which honours it,
-    carries the requests instead of `KeepAliveTransport`, which does not."""
-    return any(
-        value and name.lower() in ("http_proxy", "https_proxy", "all_proxy")
-        for name, value in os.environ.items()
-    )
 
 
 def _asked_wait(response: httpx.Response, replay_safe: bool, check: CheckFn | None) -> float | None:
