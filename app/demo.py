@@ -58,8 +58,10 @@ class DemoEnvironment:
         *,
         config: SpotifyEmulatorConfig | None = None,
         local_paths: bool = False,
+        warm_up: bool = True,
     ) -> DemoEnvironment:
-        """The demo over `settings`; `local_paths` for the CLI's services (see `Services`)."""
+        """The demo over `settings`; `local_paths` and `warm_up` for the CLI's services (see
+        `Services`)."""
         settings = settings.effective()
         library = generate_library(
             seed=settings.demo_seed, tracks=settings.demo_tracks, playlists=settings.demo_playlists
@@ -89,5 +91,6 @@ class DemoEnvironment:
             spotify=access,
             provider_transport=transport,
             local_paths=local_paths,
+            warm_up=warm_up,
         )
         return cls(settings, emulator, emulators, services, emulators)

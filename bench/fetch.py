@@ -1,34 +1,50 @@
-"""Fetching a library from Spotify: our concurrent fetch vs sequential `next`-following.
+"""`sap fetch` as a user runs it: a whole `sap` process in a terminal, against Spotify's
+emulator served over HTTP by another process, next to its floors and baselines in the same run.
 
-Runs the Spotify emulator in its own process (`spotify-auto-playlists emulate`, 30 ms latency
-per request, 10,000 liked songs, 20 playlists of 250 entries) and, in this process, over real
-HTTP:
+The emulator (`sap emulate`, its own process) answers each request after `--latency-ms` (30)
+and holds 10,000 liked songs and 20 playlists of 250 entries; it counts the requests it
+answers (`GET /_stats`). The user logged in once (done here, untimed, into a template data
+directory); every measured run is then `sap fetch` with no option (liked songs and every
+playlist the user can read) into a fresh copy of that directory, on a pseudo-terminal as a
+shell gives it (the progress bar is drawn), timed from spawn to exit. Two settings, taking
+turns in each round so a burst of other load hits both alike:
 
-- ours: plan the sources (one playlist listing) and read liked songs plus every readable
-  playlist concurrently through one client (`fetch_many`, concurrency 8);
-- baseline 1: a plain loop following each page's `next` link, one request at a time;
-- baseline 2: spotipy (>= 2.26) pointed at the emulator, `next` pagination as its docs show;
-- a refresh when nothing changed (must cost at most 1 + ceil(playlists / 50) requests).
+- *defaults*: the client-side pacer at its default rate (``SAP_SPOTIFY_RATE_LIMIT``, 50/s);
+- *pacer off*: ``SAP_SPOTIFY_RATE_LIMIT=0``.
 
-The floor is requests / concurrency x latency: the time the requests would take with perfect
-overlap. Requests are counted by the emulator itself (`GET /_stats`). An untimed fetch warms
-the emulator up first; ours is the median of `--runs` full fetches, each into an empty cache.
+Floors, from the requests the emulator counted for one fetch (R), the concurrency the process
+used (c, ``SAP_SPOTIFY_CONCURRENCY``), the latency (L) and the pacer's rate (r):
+latency floor R / c x L, pacer floor R / r (none with the pacer off); the target (issue 14)
+is 1.3 x max(floors) + 0.3 s of start-up, and the report says which floor binds. Same run,
+as baselines: `sap version` (a `sap` process doing nothing: the start-up share), a refresh
+with nothing changed (`sap fetch` again), and, labelled as in-process figures, the same
+plan + fetch inside this process, a plain sequential `next` loop and spotipy.
 
-    python bench/fetch.py [--latency-ms 30] [--tracks 10000] [--playlists 20] [--size 250]
+`--before PATH` adds the same fetch, pacer off, run by another `sap` executable (an unchanged
+checkout's `.venv/bin/sap`) in the same rounds: on a shared machine whose load moves, the
+ratio of the two medians is the figure that compares.
+
+    python bench/fetch.py [--runs 5] [--latency-ms 30] [--before SAP] [--no-loops] [--no-record]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import fcntl
 import math
 import os
+import pty
+import shutil
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
+import termios
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -39,12 +55,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from app.core.config import Settings
 from app.pipeline.services import Services
 from app.pipeline.sources.planning import plan_library
-from app.pipeline.sources.service import SourceFetchReport, fetch_many
+from app.pipeline.sources.service import fetch_many
 from app.spotify.auth.login import headless_login
-from bench._report import record
-from bench._server import free_port
+from bench._report import ROOT, record
+from bench._server import SAP, free_port
 
-CONCURRENCY = 8
+DEFAULTS = Settings.model_fields
+CONCURRENCY = int(DEFAULTS["spotify_concurrency"].default)
+PACER_RATE = float(DEFAULTS["spotify_rate_limit"].default)
+START_UP_ALLOWANCE = 0.3  # seconds, the target's allowance for a process to start
+
+
+# --- the emulator ------------------------------------------------------------------------------
 
 
 def start_emulator(port: int, args: argparse.Namespace) -> subprocess.Popen[bytes]:
@@ -83,6 +105,77 @@ def api_requests(base: str) -> int:
     return int(stats["requests"].get("spotify_api", 0))
 
 
+# --- `sap` processes ---------------------------------------------------------------------------
+
+
+def user_environment(base: str, data_dir: Path, **settings: str) -> dict[str, str]:
+    """The environment of a user whose app points at the emulator: their shell's, without any
+    other `SAP_` setting, plus `settings` (names without the prefix)."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("SAP_")}
+    env.setdefault("TERM", "xterm-256color")
+    env |= {
+        "SAP_SPOTIFY_CLIENT_ID": "bench",
+        "SAP_CACHE_DIR": str(data_dir),
+        "SAP_SPOTIFY_API_URL": f"{base}/spotify/v1",
+        "SAP_SPOTIFY_ACCOUNTS_URL": f"{base}/spotify/accounts",
+    }
+    return env | {f"SAP_{name.upper()}": value for name, value in settings.items()}
+
+
+def on_terminal(argv: list[str], env: Mapping[str, str]) -> tuple[float, str]:
+    """Run `argv` with a pseudo-terminal (120 x 40) as its stdout and stderr, as a shell does;
+    the seconds from spawn to exit, and what it printed. Exit 1 when it fails."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+    output = bytearray()
+
+    def drain() -> None:
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: the process exited and the terminal closed
+                return
+            if not chunk:
+                return
+            output.extend(chunk)
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    start = time.perf_counter()
+    process = subprocess.Popen(
+        argv, env=dict(env), cwd=ROOT, stdin=subprocess.DEVNULL, stdout=slave, stderr=slave
+    )
+    code = process.wait()
+    elapsed = time.perf_counter() - start
+    os.close(slave)
+    reader.join(10)
+    os.close(master)
+    text = output.decode(errors="replace")
+    if code != 0:
+        raise SystemExit(f"{' '.join(argv[1:])} exited {code}:\n{text[-2000:]}")
+    return elapsed, text
+
+
+def login(base: str, template: Path) -> str:
+    """Log the user in once (the emulator consents by itself); their user id."""
+    settings = Settings(
+        cache_dir=template,
+        spotify_client_id="bench",
+        spotify_api_url=f"{base}/spotify/v1",
+        spotify_accounts_url=f"{base}/spotify/accounts",
+    )
+    return asyncio.run(headless_login(Services.from_settings(settings).spotify)).id
+
+
+def fresh_copy(template: Path, target: Path) -> Path:
+    """A data directory as the user has it after logging in (tokens only)."""
+    shutil.copytree(template, target)
+    return target
+
+
+# --- in this process (second line) ---------------------------------------------------------------
+
+
 def settle() -> None:
     """Wait for the library warm-up a fetch starts in the background once it has saved: left
     running, it would take CPU from whatever is measured next."""
@@ -91,31 +184,34 @@ def settle() -> None:
             thread.join()
 
 
-def connect(base: str, cache_dir: Path) -> tuple[Services, Any]:
-    """Services with their own cache directory, logged in to the emulator."""
+def in_process(base: str, data_dir: Path) -> tuple[float, Services]:
+    """Plan the library and read every source concurrently in this process; seconds."""
     settings = Settings(
-        cache_dir=cache_dir,
+        cache_dir=data_dir,
         spotify_client_id="bench",
         spotify_api_url=f"{base}/spotify/v1",
         spotify_accounts_url=f"{base}/spotify/accounts",
-        spotify_concurrency=CONCURRENCY,
         spotify_rate_limit=0,
     )
     services = Services.from_settings(settings)
-    return services, asyncio.run(headless_login(services.spotify))
+
+    async def fetch() -> None:
+        result = await fetch_many(services, await plan_library(services))
+        assert result.failed == 0, result
+
+    start = time.perf_counter()
+    asyncio.run(fetch())
+    elapsed = time.perf_counter() - start
+    settle()
+    return elapsed, services
 
 
-async def ours(services: Services) -> int:
-    """Plan the library, then read every source concurrently; returns entries read."""
-    planned = await plan_library(services)
-    result = await fetch_many(services, planned)
-    assert result.failed == 0, result
-    # Every playlist position, readable or not, to compare with the raw loops below.
+def entries_read(services: Services) -> int:
+    """Every playlist position and liked song the fetch saw, as the raw loops count them."""
     return sum(
-        source.entries
-        + sum(count for kind, count in source.skipped.items() if kind != "duplicates")
-        for source in result.sources
-        if isinstance(source, SourceFetchReport)  # none failed (asserted above)
+        len(record.entries)
+        + sum(count for kind, count in record.skipped.items() if kind != "duplicates")
+        for record in services.stores.sources.load().values()
     )
 
 
@@ -170,114 +266,198 @@ def spotipy_loop(api: str, token: str, user_id: str) -> int:
     return entries
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--latency-ms", type=float, default=30.0)
-    parser.add_argument("--tracks", type=int, default=10_000)
-    parser.add_argument("--playlists", type=int, default=20)
-    parser.add_argument("--size", type=int, default=250)
-    parser.add_argument("--runs", type=int, default=3, help="full fetches of ours (median)")
-    parser.add_argument("--no-record", action="store_true")
-    parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
-    args = parser.parse_args()
-
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    emulator = start_emulator(port, args)
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            # Warm-up, untimed, in a scratch cache: the emulator builds each JSON object the
-            # first time it serves it, so without this the first measured run (ours) would
-            # pay for that and the baselines after it would not.
-            warm, _ = connect(base, Path(tmp) / "warm-up")
-            asyncio.run(ours(warm))
-            settle()
-
-            # Ours is short (about 1.5 s) and a 2-core box shared with the emulator varies by
-            # +-5% from run to run: the median of a few full fetches, each into an empty cache.
-            times: list[float] = []
-            for run in range(args.runs):
-                services, me = connect(base, Path(tmp) / f"run-{run}")
-                before = api_requests(base)
-                start = time.perf_counter()
-                entries = asyncio.run(ours(services))
-                times.append(time.perf_counter() - start)
-                ours_requests = api_requests(base) - before
-                settle()
-            ours_time = statistics.median(times)
-            settings = services.settings
-            token = services.spotify.tokens.load()
-            assert token is not None
-
-            before = api_requests(base)
-            start = time.perf_counter()
-            asyncio.run(ours(services))
-            refresh_time = time.perf_counter() - start
-            refresh_requests = api_requests(base) - before
-            settle()
-
-            api = settings.spotify_api_url
-            before = api_requests(base)
-            start = time.perf_counter()
-            loop_entries = sequential_loop(api, token.access_token, me.id)
-            loop_time = time.perf_counter() - start
-            loop_requests = api_requests(base) - before
-
-            start = time.perf_counter()
-            spotipy_entries = spotipy_loop(api, token.access_token, me.id)
-            spotipy_time = time.perf_counter() - start
-    finally:
-        emulator.terminate()
-        emulator.wait(10)
-
-    assert entries == loop_entries == spotipy_entries, (entries, loop_entries, spotipy_entries)
-    latency = args.latency_ms / 1000
-    floor = ours_requests / CONCURRENCY * latency
-    refresh_budget = 1 + math.ceil(args.playlists / 50)
-    lines = [
-        f"Emulator in its own process, {args.latency_ms:g} ms latency per request; "
-        f"{args.tracks:,} liked songs and {args.playlists} playlists of {args.size} "
-        f"(the readable ones are read: {entries:,} entries); concurrency {CONCURRENCY}, "
-        f"client-side rate limit off; {os.cpu_count()} CPU.",
-        "",
-        "| run | requests | time | vs floor | ours is faster by |",
-        "|---|---|---|---|---|",
-        f"| floor: requests / {CONCURRENCY} x latency | {ours_requests} | {floor:.2f} s | 1.00x "
-        "| |",
-        f"| **ours** (plan + concurrent fetch), median of {len(times)} | {ours_requests} | "
-        f"{ours_time:.2f} s | {ours_time / floor:.2f}x | |",
-        f"| sequential `next` loop (httpx) | {loop_requests} | {loop_time:.2f} s | "
-        f"{loop_time / floor:.2f}x | {loop_time / ours_time:.1f}x |",
-        f"| spotipy {_spotipy_version()} `next` loop | {loop_requests} | {spotipy_time:.2f} s | "
-        f"{spotipy_time / floor:.2f}x | {spotipy_time / ours_time:.1f}x |",
-        f"| refresh, nothing changed | {refresh_requests} (budget {refresh_budget}) | "
-        f"{refresh_time:.2f} s | | |",
-        "",
-        "Runs of ours: " + ", ".join(f"{t:.2f} s" for t in times) + ".",
-        "",
-        f"Targets: ours within 1.5x of the floor ({ours_time / floor:.2f}x), at least 5x faster "
-        f"than sequential ({loop_time / ours_time:.1f}x, spotipy {spotipy_time / ours_time:.1f}x),"
-        f" refresh at most {refresh_budget} requests ({refresh_requests}).",
-    ]
-    report = "\n".join(lines)
-    print(report)
-    if not args.no_record:
-        record("fetch", report)
-    ok = (
-        ours_time <= 1.5 * floor
-        and loop_time >= 5 * ours_time
-        and refresh_requests <= refresh_budget
-    )
-    if not ok:
-        print("MISSED: at least one target above was not met")
-        if args.strict:
-            raise SystemExit(1)
-
-
 def _spotipy_version() -> str:
     from importlib.metadata import version
 
     return version("spotipy")
+
+
+# --- the report --------------------------------------------------------------------------------
+
+
+def spread(values: list[float]) -> str:
+    return f"{min(values):.2f} / {statistics.median(values):.2f} / {max(values):.2f} s"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--latency-ms", type=float, default=30.0)
+    parser.add_argument("--tracks", type=int, default=10_000)
+    parser.add_argument("--playlists", type=int, default=20)
+    parser.add_argument("--size", type=int, default=250)
+    parser.add_argument("--runs", type=int, default=5, help="rounds of the measured processes")
+    parser.add_argument("--before", help="another `sap` executable to time the same way")
+    parser.add_argument("--before-label", help="what to call it in the report (its commit)")
+    parser.add_argument("--no-loops", action="store_true", help="skip the sequential baselines")
+    parser.add_argument("--no-record", action="store_true")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    args = parser.parse_args()
+    if args.runs < 3:
+        parser.error("--runs must be at least 3 (min / median / max)")
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    latency = args.latency_ms / 1000
+    emulator = start_emulator(port, args)
+    try:
+        with tempfile.TemporaryDirectory(prefix="sap-bench-fetch-") as tmp:
+            root = Path(tmp)
+            template = root / "logged-in"
+            user_id = login(base, template)
+
+            def sap(
+                name: str, data_dir: Path, *argv: str, executable: str = SAP, **settings: str
+            ) -> tuple[float, int]:
+                """One `sap` process on a terminal: seconds, and the API requests it made."""
+                before = api_requests(base)
+                env = user_environment(base, data_dir, **settings)
+                elapsed, _ = on_terminal([executable, *argv], env)
+                return elapsed, api_requests(base) - before
+
+            # Untimed: the emulator builds each JSON object the first time it serves it, and a
+            # first process may still write bytecode; neither is what a user's fetch pays.
+            sap("warm-up", fresh_copy(template, root / "warm-up"), "fetch")
+            in_process(base, fresh_copy(template, root / "warm-up-in-process"))
+
+            cases = {"defaults": {}, "pacer off": {"spotify_rate_limit": "0"}}
+            before_times: list[float] = []
+            if args.before:  # untimed first, like ours
+                sap(
+                    "warm-up",
+                    fresh_copy(template, root / "warm-up-before"),
+                    "fetch",
+                    executable=args.before,
+                )
+            times: dict[str, list[float]] = {name: [] for name in cases}
+            requests: dict[str, set[int]] = {name: set() for name in cases}
+            refresh_times: list[float] = []
+            refresh_requests: set[int] = set()
+            version_times: list[float] = []
+            load_before = os.getloadavg()
+            for run in range(args.runs):
+                order = list(cases.items())
+                if run % 2:
+                    order.reverse()
+                for name, settings in order:
+                    data_dir = fresh_copy(template, root / f"{name}-{run}".replace(" ", "-"))
+                    elapsed, count = sap(name, data_dir, "fetch", **settings)
+                    times[name].append(elapsed)
+                    requests[name].add(count)
+                    if name == "pacer off":
+                        elapsed, count = sap("refresh", data_dir, "fetch", **settings)
+                        refresh_times.append(elapsed)
+                        refresh_requests.add(count)
+                if args.before:
+                    data_dir = fresh_copy(template, root / f"before-{run}")
+                    elapsed, count = sap(
+                        "before", data_dir, "fetch", executable=args.before, spotify_rate_limit="0"
+                    )
+                    before_times.append(elapsed)
+                    requests["pacer off"].add(count)
+                version_times.append(sap("version", template, "version")[0])
+            load_after = os.getloadavg()
+
+            in_process_times = []
+            for run in range(args.runs):
+                elapsed, services = in_process(base, fresh_copy(template, root / f"ip-{run}"))
+                in_process_times.append(elapsed)
+            entries = entries_read(services)
+            token = services.spotify.tokens.load()
+            assert token is not None
+
+            loops: list[tuple[str, float, int]] = []
+            if not args.no_loops:
+                api = f"{base}/spotify/v1"
+                for label, loop in (
+                    ("sequential `next` loop (httpx)", sequential_loop),
+                    (f"spotipy {_spotipy_version()} `next` loop", spotipy_loop),
+                ):
+                    start = time.perf_counter()
+                    loop_entries = loop(api, token.access_token, user_id)
+                    loops.append((label, time.perf_counter() - start, loop_entries))
+    finally:
+        emulator.terminate()
+        emulator.wait(10)
+
+    for name, counts in requests.items():
+        assert len(counts) == 1, f"{name}: the runs made different numbers of requests {counts}"
+    assert requests["defaults"] == requests["pacer off"], requests
+    for label, _, loop_entries in loops:
+        assert loop_entries == entries, (label, loop_entries, entries)
+    [count] = requests["defaults"]
+    latency_floor = count / CONCURRENCY * latency
+    pacer_floor = count / PACER_RATE
+    refresh_budget = 1 + math.ceil(args.playlists / 50)
+
+    def floors(pacer: bool) -> tuple[float, str]:
+        if pacer and pacer_floor > latency_floor:
+            return pacer_floor, "pacer"
+        return latency_floor, "latency"
+
+    rows = [
+        "| `sap fetch` process | requests | min / median / max | binding floor | "
+        "median ÷ floor | target (1.3 x floor + 0.3 s) | met |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    met = True
+    for name, values in times.items():
+        floor, binding = floors(pacer=name == "defaults")
+        target = 1.3 * floor + START_UP_ALLOWANCE
+        median = statistics.median(values)
+        met = met and median <= target
+        rows.append(
+            f"| {name} | {count} | {spread(values)} | {binding}: {floor:.2f} s | "
+            f"{median / floor:.2f}x | {target:.2f} s | {'yes' if median <= target else 'NO'} |"
+        )
+    [refreshed] = refresh_requests
+    rows.append(
+        f"| refresh, nothing changed (pacer off) | {refreshed} (budget {refresh_budget}) | "
+        f"{spread(refresh_times)} | | | | {'yes' if refreshed <= refresh_budget else 'NO'} |"
+    )
+    if before_times:
+        ratio = statistics.median(before_times) / statistics.median(times["pacer off"])
+        rows.append(
+            f"| baseline: before ({args.before_label or args.before}), pacer off | {count} | "
+            f"{spread(before_times)} | | {statistics.median(before_times) / latency_floor:.2f}x "
+            f"| | ours is {ratio:.2f}x faster |"
+        )
+    rows.append(f"| baseline: `sap version` (start-up) | 0 | {spread(version_times)} | | | | |")
+    lines = [
+        f"`sap fetch` with no option (liked songs and every readable playlist: {entries:,} "
+        f"entries) in a fresh data directory, a whole process on a terminal, against the "
+        f"emulator in its own process with {args.latency_ms:g} ms latency per request; "
+        f"{args.runs} rounds, the settings taking turns. Concurrency {CONCURRENCY}; pacer "
+        f"{PACER_RATE:g} requests/s by default (bursts of one second's worth). Floors: latency "
+        f"{count} / {CONCURRENCY} x {args.latency_ms:g} ms = {latency_floor:.2f} s; pacer "
+        f"{count} / {PACER_RATE:g} = {pacer_floor:.2f} s. Load average (1/5/15 min) "
+        f"{load_before[0]:.2f}/{load_before[1]:.2f}/{load_before[2]:.2f} before, "
+        f"{load_after[0]:.2f}/{load_after[1]:.2f}/{load_after[2]:.2f} after; "
+        f"{os.cpu_count()} CPU shared by the emulator, `sap` and anything else running.",
+        "",
+        *rows,
+        "",
+        "In this process (second line: no start-up, no job record, no table; pacer off), "
+        "and the sequential baselines:",
+        "",
+        "| run | min / median / max | median ÷ latency floor | in-process ours is faster by |",
+        "|---|---|---|---|",
+        f"| plan + concurrent fetch + save, in process | {spread(in_process_times)} | "
+        f"{statistics.median(in_process_times) / latency_floor:.2f}x | |",
+    ]
+    ours = statistics.median(in_process_times)
+    for label, seconds, _ in loops:
+        lines.append(
+            f"| {label} | {seconds:.2f} s | {seconds / latency_floor:.2f}x | "
+            f"{seconds / ours:.1f}x |"
+        )
+    report = "\n".join(lines)
+    print(report)
+    if not args.no_record:
+        record("fetch", report)
+    if not met or refreshed > refresh_budget:
+        print("MISSED: at least one target above was not met")
+        if args.strict:
+            raise SystemExit(1)
 
 
 if __name__ == "__main__":

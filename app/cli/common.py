@@ -114,7 +114,8 @@ def _services(cache_dir: Path | None, demo: bool = False, *, spotify: bool = Fal
     """Services for the CLI, on the demo's own data in demo mode.
 
     With `spotify`, demo mode also starts the in-process emulator the commands talk to. A
-    command typed in the user's shell may read any CSV file the user names (`local_paths`).
+    command typed in the user's shell may read any CSV file the user names (`local_paths`);
+    the process ends with the command, so nothing is warmed up behind it (`warm_up`).
     """
     from app.pipeline.services import Services
 
@@ -122,8 +123,8 @@ def _services(cache_dir: Path | None, demo: bool = False, *, spotify: bool = Fal
     if spotify and settings.demo_mode:
         from app.demo import DemoEnvironment
 
-        return DemoEnvironment.create(settings, local_paths=True).services
-    return Services.from_settings(settings, local_paths=True)
+        return DemoEnvironment.create(settings, local_paths=True, warm_up=False).services
+    return Services.from_settings(settings, local_paths=True, warm_up=False)
 
 
 def _manager(cache_dir: Path | None, demo: bool = False, *, spotify: bool = False) -> JobManager:

@@ -2,7 +2,9 @@
 
 Every step is registered with its `StepInput` model, so the runner checks a job's metadata
 before it is queued (a 422 naming the field), whoever submits it: the API's run-async and v1
-routes, the CLI, a rerun, a resumed job.
+routes, the CLI, a rerun, a resumed job. Steps are named by where they live and imported when
+first run (`StepRegistry.register_lazy`): `sap fetch` does not load the rules engine, the sync
+planner and every provider's step to run one fetch.
 """
 
 from __future__ import annotations
@@ -11,17 +13,14 @@ from typing import Literal
 
 from pydantic import Field
 
-from app.pipeline.classify import build_step, classify_step
-from app.pipeline.enrichment.service import ENRICH_STEP, EXTERNAL_STEP, enrich_step, external_step
-from app.pipeline.health import verify_step
 from app.pipeline.jobs.steps import StepInput, StepRegistry
 from app.pipeline.sources.planning import PlannedSource, PlaylistHint
-from app.pipeline.sources.service import fetch_sources_step, fetch_tracks_step, tracks_step
-from app.pipeline.sync.applying import apply_step
-from app.pipeline.sync.backups import restore_step
 from app.pipeline.sync.guards import Guard
-from app.pipeline.sync.service import diff_step
-from app.pipeline.sync.unattended import sync_step
+
+# The names of the enrichment steps (`app.pipeline.enrichment.service` names them too, and
+# tests/pipeline/jobs/test_registry.py holds the two together).
+ENRICH_STEP = "enrich"
+EXTERNAL_STEP = "external"
 
 
 class NoInput(StepInput):
@@ -99,16 +98,20 @@ class SyncInput(StepInput):
 def default_registry() -> StepRegistry:
     """A fresh registry with every built-in step."""
     registry = StepRegistry()
-    registry.register("verify", verify_step, input_model=NoInput)
-    registry.register("fetch_tracks", fetch_tracks_step, input_model=FetchTracksInput)
-    registry.register("fetch_sources", fetch_sources_step, input_model=FetchSourcesInput)
-    registry.register("tracks", tracks_step, input_model=NoInput)
-    registry.register(ENRICH_STEP, enrich_step, input_model=EnrichInput)
-    registry.register(EXTERNAL_STEP, external_step, input_model=ExternalInput)
-    registry.register("classify", classify_step, input_model=ClassifyInput)
-    registry.register("build", build_step, input_model=BuildInput)
-    registry.register("diff", diff_step, input_model=DiffInput)
-    registry.register("apply", apply_step, input_model=ApplyInput)
-    registry.register("restore", restore_step, input_model=RestoreInput)
-    registry.register("sync", sync_step, input_model=SyncInput)
+    steps: list[tuple[str, str, type[StepInput]]] = [
+        ("verify", "app.pipeline.health:verify_step", NoInput),
+        ("fetch_tracks", "app.pipeline.sources.service:fetch_tracks_step", FetchTracksInput),
+        ("fetch_sources", "app.pipeline.sources.service:fetch_sources_step", FetchSourcesInput),
+        ("tracks", "app.pipeline.sources.service:tracks_step", NoInput),
+        (ENRICH_STEP, "app.pipeline.enrichment.service:enrich_step", EnrichInput),
+        (EXTERNAL_STEP, "app.pipeline.enrichment.service:external_step", ExternalInput),
+        ("classify", "app.pipeline.classify:classify_step", ClassifyInput),
+        ("build", "app.pipeline.classify:build_step", BuildInput),
+        ("diff", "app.pipeline.sync.service:diff_step", DiffInput),
+        ("apply", "app.pipeline.sync.applying:apply_step", ApplyInput),
+        ("restore", "app.pipeline.sync.backups:restore_step", RestoreInput),
+        ("sync", "app.pipeline.sync.unattended:sync_step", SyncInput),
+    ]
+    for name, target, input_model in steps:
+        registry.register_lazy(name, target, input_model=input_model)
     return registry

@@ -30,6 +30,11 @@ class Services:
     `local_paths` lets a CSV source name any file the user can read: the CLI's services, run
     in the user's own shell. The server's (the default) read CSV files only among uploads
     and in ``SAP_CSV_IMPORT_DIR`` (`app.pipeline.sources.csv_files`).
+
+    `warm_up`: after a fetch changed the library, load it again in the background for the
+    next preview (the server's services, the default). A CLI process ends with its command,
+    which would cut that work short after it took the CPU from the command's own end: the
+    CLI's services say False, and the next command loads what it needs.
     """
 
     settings: Settings
@@ -39,6 +44,7 @@ class Services:
     provider_rates: Mapping[str, float | None] = field(default_factory=dict)
     provider_retry_wait: tuple[float, float] = (0.5, 10.0)
     local_paths: bool = False
+    warm_up: bool = True
     library: LibraryCache = field(init=False, repr=False, compare=False)
     gaps: GapCache = field(init=False, repr=False, compare=False)
 
@@ -64,6 +70,7 @@ class Services:
         *,
         spotify: SpotifyAccess | None = None,
         local_paths: bool = False,
+        warm_up: bool = True,
     ) -> Services:
         """Real services for `settings`; pass `spotify` to use another transport (demo, tests)."""
         stores = Stores.open(settings.cache_dir)
@@ -72,4 +79,5 @@ class Services:
             stores=stores,
             spotify=spotify or SpotifyAccess.create(settings, stores.tokens),
             local_paths=local_paths,
+            warm_up=warm_up,
         )

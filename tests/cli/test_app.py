@@ -40,6 +40,24 @@ def test_version() -> None:
     assert (code, out.strip()) == (0, __version__)
 
 
+def test_the_process_leaves_without_collecting_what_the_command_built() -> None:
+    """Once a command is done, what it built is frozen out of the cyclic collector's sight:
+    the process exits without scanning it all once more (docs/performance.md)."""
+    script = (
+        "import gc, sys\n"
+        "from app.cli import main\n"
+        "sys.argv = ['sap', 'version']\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit as exc:\n"
+        "    print(exc.code or 0, gc.get_freeze_count() > 0)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.splitlines()[-1] == "0 True"
+
+
 def test_status_json_reports_the_cache_dir(cache_dir: Path) -> None:
     code, out, _ = invoke("status", "--cache-dir", str(cache_dir), "--json")
     assert code == 0

@@ -26,8 +26,9 @@ def demo_env(tmp_path: Path) -> DemoEnvironment:
 
 @pytest.fixture
 def cli_env(tmp_path: Path) -> DemoEnvironment:
-    """`demo_env` as the CLI has it: a CSV source may name any file (`Services.local_paths`)."""
+    """`demo_env` as the CLI has it: a CSV source may name any file (`Services.local_paths`),
+    and nothing is warmed up behind a command (`Services.warm_up`)."""
     settings = demo_settings(tmp_path / "cache", spotify_max_attempts=2)
-    env = DemoEnvironment.create(settings, local_paths=True)
+    env = DemoEnvironment.create(settings, local_paths=True, warm_up=False)
     asyncio.run(headless_login(env.services.spotify))
     return env

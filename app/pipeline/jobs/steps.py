@@ -31,6 +31,7 @@ checked JSON (only the keys that were sent).
 from __future__ import annotations
 
 import asyncio
+import importlib
 import inspect
 import threading
 from collections.abc import Awaitable, Callable
@@ -145,10 +146,17 @@ class StepSpec:
 
 
 class StepRegistry:
-    """Named steps; adding one is one `register` call."""
+    """Named steps; adding one is one `register` call.
+
+    A step may be registered by where it lives (`register_lazy`, "package.module:function"):
+    its module is imported the first time the step is run or described, so a process that
+    runs one step (a CLI command) does not import every other step's code (docs/performance.md,
+    "Fetching a library from Spotify"). Its input is checked without importing it.
+    """
 
     def __init__(self) -> None:
         self._steps: dict[str, StepSpec] = {}
+        self._lazy: dict[str, tuple[str, type[StepInput] | None]] = {}
 
     def register(
         self,
@@ -158,10 +166,24 @@ class StepRegistry:
         *,
         input_model: type[StepInput] | None = None,
     ) -> None:
-        if name in self._steps:
+        if name in self._steps or name in self._lazy:
             raise ValueError(f"step {name!r} is already registered")
         text = description or (func.__doc__ or "").strip()
         self._steps[name] = StepSpec(name, func, text, input_model)
+
+    def register_lazy(
+        self, name: str, target: str, *, input_model: type[StepInput] | None = None
+    ) -> None:
+        """Register the step `target` names ("package.module:function"), imported on first use.
+
+        registry.register_lazy("verify", "app.pipeline.health:verify_step", input_model=NoInput)
+        """
+        if name in self._steps or name in self._lazy:
+            raise ValueError(f"step {name!r} is already registered")
+        module, _, function = target.partition(":")
+        if not module or not function:
+            raise ValueError(f"{target!r} is not 'package.module:function'")
+        self._lazy[name] = (target, input_model)
 
     def step(
         self,
@@ -181,11 +203,11 @@ class StepRegistry:
     def check_input(self, name: str, metadata: dict[str, Any]) -> dict[str, Any]:
         """`metadata` checked against the step's input model, as JSON with only the keys sent;
         `UnprocessableError` (422 ``bad_metadata``) naming every bad field otherwise."""
-        spec = self.get(name)
-        if spec.input_model is None:
+        input_model = self._input_model(name)
+        if input_model is None:
             return dict(metadata)
         try:
-            checked = spec.input_model.model_validate(metadata)
+            checked = input_model.model_validate(metadata)
         except ValidationError as exc:
             detail, issues = _describe_input_errors(name, exc)
             raise UnprocessableError(
@@ -194,16 +216,29 @@ class StepRegistry:
         return checked.model_dump(mode="json", exclude_unset=True)
 
     def get(self, name: str) -> StepSpec:
-        try:
-            return self._steps[name]
-        except KeyError:
-            raise UnknownStepError(name, self._steps) from None
+        spec = self._steps.get(name)
+        if spec is not None:
+            return spec
+        if name not in self._lazy:
+            raise UnknownStepError(name, self.names())
+        target, input_model = self._lazy[name]
+        module, _, function = target.partition(":")
+        func = getattr(importlib.import_module(module), function)
+        text = (func.__doc__ or "").strip()
+        spec = self._steps[name] = StepSpec(name, func, text, input_model)
+        del self._lazy[name]
+        return spec
+
+    def _input_model(self, name: str) -> type[StepInput] | None:
+        if name in self._lazy:
+            return self._lazy[name][1]
+        return self.get(name).input_model
 
     def names(self) -> list[str]:
-        return sorted(self._steps)
+        return sorted([*self._steps, *self._lazy])
 
     def specs(self) -> list[StepSpec]:
-        return [self._steps[name] for name in self.names()]
+        return [self.get(name) for name in self.names()]
 
     def __contains__(self, name: object) -> bool:
         return name in self._steps

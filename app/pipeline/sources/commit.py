@@ -2,7 +2,8 @@
 
 A read reaches this module only once it is complete (a cancelled or failed read saves nothing);
 any number of reads are saved together, one locked update per store. When the library changed,
-the loaded library is warmed up again in the background, for the next preview.
+the loaded library is warmed up again in the background, for the next preview (when the caller
+asks: the server does, a CLI command, which ends right after, does not).
 
 A track's own `added_at` is a function of sources.json alone (`added_dates`): when it was liked,
 else the earliest dated sighting in any source, else null. It is worked out again for every
@@ -24,7 +25,6 @@ from app.core.models import Track, TrackSourceType
 from app.data import Stores
 from app.data.sources import SourceRecord
 from app.pipeline.rules.library.cache import LibraryCache
-from app.pipeline.rules.service import warm_library_in_background
 from app.spotify.library import SourceRead
 
 
@@ -61,10 +61,11 @@ def commit_reads(
     library: LibraryCache,
     *,
     forget: Collection[str] = (),
+    warm: bool = True,
 ) -> None:
     """Save complete reads (and drop the records of `forget`): their tracks first, then the
-    source records that point at them; then warm `library` (the stores' loaded library) up
-    again if anything changed.
+    source records that point at them; then, with `warm`, warm `library` (the stores' loaded
+    library) up again in the background if anything changed.
 
     One locked update per store whatever the number of reads, so saving 20 playlists costs
     what saving one does. The sources lock is held throughout (sources, then tracks: the only
@@ -91,8 +92,12 @@ def commit_reads(
                     changes[track.id] = _Change(track, dates.get(track.id))
             stores.tracks.edit(changes, _merge_track)
         # sources.json is written on leaving the block: after the tracks it points at.
-    if changed:
-        # The next preview finds the new library loaded.
+    if changed and warm:
+        # The next preview finds the new library loaded. Imported here: the rules service
+        # (the engine, the rules language) is a tenth of a second that a command which does
+        # not warm (`sap fetch`) would load for nothing.
+        from app.pipeline.rules.service import warm_library_in_background
+
         warm_library_in_background(stores, library)
 
 
@@ -119,6 +124,8 @@ def _merge_track(
     return stored
 
 
-def commit_read(stores: Stores, read: SourceRead, library: LibraryCache) -> None:
+def commit_read(
+    stores: Stores, read: SourceRead, library: LibraryCache, *, warm: bool = True
+) -> None:
     """Save one complete read (see `commit_reads`)."""
-    commit_reads(stores, [read], library)
+    commit_reads(stores, [read], library, warm=warm)

@@ -235,7 +235,7 @@ async def fetch_source(
             requests = client.requests_made
         if ctx is not None:
             ctx.check_cancelled()  # a cancelled job saves nothing
-        commit_read(services.stores, read, services.library)
+        commit_read(services.stores, read, services.library, warm=services.warm_up)
         report = SourceFetchReport.of(read, requests)
         del read
     return report
@@ -348,7 +348,11 @@ async def fetch_many(
             ctx.check_cancelled()  # a cancelled job saves nothing
         reads = [outcome for outcome in outcomes if isinstance(outcome, SourceRead)]
         commit_reads(
-            services.stores, reads, services.library, forget=[record.key for record in forget]
+            services.stores,
+            reads,
+            services.library,
+            forget=[record.key for record in forget],
+            warm=services.warm_up,
         )
         results = [
             # Sources share one client here: only the total request count is known.

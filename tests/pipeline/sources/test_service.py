@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from datetime import datetime
 from pathlib import Path
 
@@ -128,6 +129,22 @@ def test_the_cli_plans_any_path_and_says_when_there_is_no_file(
         asyncio.run(plan_fetch(cli_env.services, [missing]))
     assert (caught.value.status_code, caught.value.code) == (404, "csv_not_found")
     assert str(tmp_path / "nowhere" / "a.csv") in caught.value.detail
+
+
+@pytest.mark.parametrize(("services", "warmed"), [("demo_env", True), ("cli_env", False)])
+def test_a_fetch_warms_the_library_up_for_the_server_not_behind_a_cli_command(
+    services: str, warmed: bool, request: pytest.FixtureRequest
+) -> None:
+    """The server's next preview finds the fetched library loaded; a CLI process, which ends
+    with its command, starts no warm-up that its exit would cut short."""
+    env: DemoEnvironment = request.getfixturevalue(services)
+    planned = asyncio.run(plan_fetch(env.services, [LIKED]))
+    assert asyncio.run(fetch_many(env.services, planned)).failed == 0
+    warming = [thread for thread in threading.enumerate() if thread.name == "sap-warm-library"]
+    for thread in warming:
+        thread.join()
+    assert bool(warming) is warmed  # started at the end of the fetch, or not at all
+    assert env.services.library.is_warm() is warmed
 
 
 # --- fetch_source, commit_read, aggregate -----------------------------------------------------
