@@ -186,10 +186,6 @@ class _Saver:
         self.last = time.monotonic()
 
 
-def _batches(items: Sequence[EnrichItem], size: int) -> list[Sequence[EnrichItem]]:
-    return [items[start : start + size] for start in range(0, len(items), max(1, size))]
-
-
 async def run_plan(
     plan: EnrichPlan,
     stores: Stores,
@@ -216,10 +212,7 @@ async def run_plan(
             except AppError as exc:
                 return batch, exc
 
-    tasks = [
-        asyncio.ensure_future(run_batch(batch))
-        for batch in _batches(plan.items, provider.batch_limit())
-    ]
+    tasks = [asyncio.ensure_future(run_batch(batch)) for batch in provider.batches(plan.items)]
     try:
         for next_done in asyncio.as_completed(tasks):
             batch, result = await next_done
