@@ -82,7 +82,7 @@ class ProviderPart:
         return f"{report.matched} matched, {report.not_found} not found, {report.failed} failed"
 
     def job_part(self) -> JobPart:
-        planned = self.state is not JobPartState.PENDING and self.started is not None
+        planned = self.started is not None  # its tracks are counted from then on
         error = self.error
         return JobPart(
             id=self.provider,
@@ -169,7 +169,7 @@ async def enrich_together(
         finally:
             part.finished = time.monotonic() if part.started is not None else None
             changed()
-        # Its results on disk before a provider that reads them plans (and before "done").
+        # Its results on disk before a provider that reads them plans from the store.
         await saver.flush()
 
     for pid in order:
