@@ -7,6 +7,12 @@ so the browser can walk through the real login flow; our own clients reach the s
 in process, with no network. The providers serve the generated library's "truth", so demo
 enrichment gives real results. Demo data lives in `<cache dir>/demo` (see `Settings.effective`).
 
+The emulated providers answer without the real services' rate limits, and our clients do not
+pace themselves for them (`unpaced_provider_urls`): a newcomer's first enrichment of the demo
+library takes seconds, not the twenty minutes the real limits would impose. Only the demo's
+own in-process emulators are unpaced — never a URL of a real service — and `sap emulate` and
+the emulators' tests keep the limits.
+
 The demo account remembers its changes like a real one: every demo process (each CLI command,
 each server start) builds its own emulator, but they all keep the account's changes (playlists
 written or created, liked songs) in one file per demo library (`demo_state_file`), and see
@@ -18,12 +24,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from app.core.config import DEMO_EMULATORS_PREFIX, Settings
 from app.data import Stores
 from app.emulators.common.transport import ASGIApp, emulator_transport
 from app.emulators.library.account import generate_library
-from app.emulators.server import EmulatorServer
+from app.emulators.server import EmulatorServer, ProviderEmulators
 from app.emulators.spotify.config import SpotifyEmulatorConfig
 from app.emulators.spotify.emulator import SpotifyEmulator
 from app.pipeline.services import Services
@@ -41,6 +48,27 @@ def demo_state_file(settings: Settings) -> Path:
         f"{settings.demo_playlists}-playlists.json"
     )
     return settings.effective().cache_dir / name
+
+
+def unpaced_provider_urls(settings: Settings) -> dict[str, None]:
+    """The provider base URLs of `settings` that lead to the demo's in-process emulators (its
+    own loopback address, under `/emulator/`), each with no pace (`Services.provider_rates`).
+    A URL of any other host — a real service — keeps its provider's pace."""
+    demo_root = f"http://127.0.0.1:{settings.port}{DEMO_EMULATORS_PREFIX}/"
+    urls = (
+        settings.musicbrainz_url,
+        settings.listenbrainz_url,
+        settings.deezer_url,
+        settings.reccobeats_url,
+        settings.lastfm_url,
+        settings.llm_base_url,
+        settings.acousticbrainz_url or "",
+    )
+    return {
+        url.rstrip("/"): None
+        for url in urls
+        if url.startswith(demo_root) and urlsplit(url).hostname == "127.0.0.1"
+    }
 
 
 @dataclass(frozen=True)
@@ -79,7 +107,8 @@ class DemoEnvironment:
             ),
             state_file=demo_state_file(settings),
         )
-        emulators = EmulatorServer(emulator)
+        providers = ProviderEmulators.create(library, emulator.clock, rate_limits=False)
+        emulators = EmulatorServer(emulator, providers=providers)
         transport = emulator_transport(emulators, root_path=DEMO_EMULATORS_PREFIX)
         stores = Stores.open(settings.cache_dir)
         access = SpotifyAccess.create(
@@ -90,6 +119,7 @@ class DemoEnvironment:
             stores=stores,
             spotify=access,
             provider_transport=transport,
+            provider_rates=unpaced_provider_urls(settings),
             local_paths=local_paths,
             warm_up=warm_up,
         )

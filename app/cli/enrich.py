@@ -62,25 +62,24 @@ def enrich(
     demo: Demo = False,
     as_json: AsJson = False,
 ) -> None:
-    """Enrich the library from the providers, with a progress bar per provider."""
+    """Enrich the library from the providers, all at once, with a progress bar per provider."""
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
         Progress,
         SpinnerColumn,
+        TaskID,
         TextColumn,
         TimeElapsedColumn,
     )
-    from rich.table import Table
 
-    from app.core.models import JobStatus
-    from app.pipeline.enrichment.service import ENRICH_STEP, ProviderRunReport, plan_enrich_jobs
+    from app.core.models import JobPart, JobStatus
+    from app.pipeline.enrichment.service import ENRICH_STEP, plan_enrich_job
 
     manager = _manager(cache_dir, demo, spotify=True)
-    planned = plan_enrich_jobs(
+    planned = plan_enrich_job(
         manager.services, providers=provider, track_ids=track, source=source, refresh=refresh
     )
-    jobs: list[PipelineJob] = []
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.fields[name]:<15}"),
@@ -90,46 +89,68 @@ def enrich(
         TimeElapsedColumn(),
         console=err.console,
     ) as progress:
-        tasks = {
-            plan.provider: progress.add_task("waiting", total=None, name=plan.provider)
-            for plan in planned
+        bars: dict[str, TaskID] = {
+            name: progress.add_task("queued", total=None, name=name, start=False)
+            for name in planned.providers
         }
-        for plan in planned:
-            task = tasks[plan.provider]
 
-            def show(done: int, total: int | None, message: str | None, task: Any = task) -> None:
+        def show(parts: list[JobPart]) -> None:
+            for part in parts:
+                bar = bars.get(part.id)
+                if bar is None:
+                    continue
+                if part.state.value != "pending":
+                    progress.start_task(bar)
                 progress.update(
-                    task, completed=done, total=total, description=escape(message or "")
+                    bar,
+                    completed=part.done,
+                    total=part.total,
+                    description=escape(part.message or part.state.value),
                 )
+                if part.state.value in ("done", "failed", "cancelled"):
+                    progress.stop_task(bar)
 
-            metadata = plan.model_dump(mode="json")
-            jobs.append(manager.run_inline(ENRICH_STEP, metadata, on_progress=show))
+        job = manager.run_inline(ENRICH_STEP, planned.model_dump(mode="json"), on_parts=show)
     if as_json:
-        _print_json([job.model_dump(mode="json") for job in jobs])
+        _print_json([job.model_dump(mode="json")])  # a list: one job per provider, before
     else:
-        table = Table(
-            "provider", "asked", "matched", "not found", "failed", "cached", "n/a", "requests"
-        )
-        for job in jobs:
-            name = str(job.metadata.get("provider"))
-            if job.status is not JobStatus.DONE:
-                message = job.error.message if job.error else job.status.value
-                table.add_row(name, f"[red]failed[/]: {escape(message)}")
-                continue
-            run = ProviderRunReport.model_validate(job.payload)
-            counts = (
-                run.total,
-                run.matched,
-                run.not_found,
-                run.failed,
-                run.cached,
-                run.not_applicable,
-                run.requests,
-            )
-            table.add_row(name, *map(str, counts))
-        out.print(table)
-    if any(job.status is not JobStatus.DONE for job in jobs):
+        _print_enrich_report(job)
+    if job.status is not JobStatus.DONE:
         raise typer.Exit(1)
+
+
+def _print_enrich_report(job: PipelineJob) -> None:
+    """One row per provider: its counts, or why it failed; then the job's error, if any."""
+    from rich.table import Table
+
+    from app.pipeline.enrichment.service import EnrichRunReport
+
+    if job.payload is None:  # cancelled, or failed before any provider ran
+        message = job.error.message if job.error else job.status.value
+        err.print(f"[bold red]{job.status.value}:[/] {escape(message)}", soft_wrap=True)
+        return
+    report = EnrichRunReport.model_validate(job.payload)
+    table = Table()
+    table.add_column("provider", no_wrap=True)
+    for name in ("asked", "matched", "not found", "failed", "cached", "n/a", "requests", "time"):
+        table.add_column(name, justify="right")
+    for run in report.providers:
+        seconds = f"{run.seconds:.1f}s" if run.seconds is not None else ""
+        if run.state.value != "done":
+            why = run.error.message if run.error else run.state.value
+            table.add_row(run.provider, f"[red]{run.state.value}[/]: {escape(why)}")
+            continue
+        counts = (
+            run.total,
+            run.matched,
+            run.not_found,
+            run.failed,
+            run.cached,
+            run.not_applicable,
+            run.requests,
+        )
+        table.add_row(run.provider, *map(str, counts), seconds)
+    out.print(table)
 
 
 def enrichment(

@@ -197,6 +197,15 @@ class Settings(BaseSettings):
     musicbrainz_batch_size: int = Field(
         default=50, ge=1, le=100, description="ISRCs per MusicBrainz search request."
     )
+    musicbrainz_name_batch_size: int = Field(
+        default=20,
+        ge=1,
+        le=100,
+        description=(
+            "Tracks without an ISRC per MusicBrainz search request (their titles and artists "
+            "OR'ed in one query; 1 searches them one by one)."
+        ),
+    )
     listenbrainz_url: str = Field(
         default="https://api.listenbrainz.org/1",
         description=(

@@ -124,9 +124,41 @@ class Classification(_Model):
 # --- jobs ---------------------------------------------------------------------------------
 
 
+class JobError(_Model):
+    code: str
+    message: str
+
+
+class JobPartState(StrEnum):
+    """Where one part of a job stands (see `JobPart`)."""
+
+    PENDING = "pending"  # not started: waiting for its turn, or for a part whose output it reads
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"  # `error` says why; the job's other parts go on
+    CANCELLED = "cancelled"
+
+
+class JobPart(_Model):
+    """One of the things a job does side by side, with its own progress and outcome: an enrich
+    job's providers (`id` is the provider's), which run at the same time."""
+
+    id: str
+    state: JobPartState = JobPartState.PENDING
+    done: int = Field(default=0, ge=0)
+    total: int | None = Field(default=None, ge=0, description="Unknown until the part starts.")
+    message: str | None = None
+    error: JobError | None = Field(default=None, description="Why the part failed.")
+
+
 class JobProgress(_Model):
     done: int = Field(default=0, ge=0)
     total: int | None = Field(default=None, ge=0)
+    parts: list[JobPart] = Field(
+        default_factory=list,
+        description="Per part of a job that does several things at once (an enrich job: one "
+        "per provider, in run order); `done`/`total` above add them up. Empty for other jobs.",
+    )
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -134,11 +166,6 @@ class JobProgress(_Model):
         if not self.total:
             return None
         return min(1.0, self.done / self.total)
-
-
-class JobError(_Model):
-    code: str
-    message: str
 
 
 class JobOwner(_Model):

@@ -60,9 +60,13 @@ class ProviderEmulators:
     acousticbrainz: AcousticBrainzEmulator
 
     @classmethod
-    def create(cls, library: GeneratedLibrary, clock: Clock | None = None) -> ProviderEmulators:
+    def create(
+        cls, library: GeneratedLibrary, clock: Clock | None = None, *, rate_limits: bool = True
+    ) -> ProviderEmulators:
+        """The emulators over `library`, with the real services' rate limits unless
+        `rate_limits` is False (demo mode: see `lift_rate_limits`)."""
         musicbrainz = MusicBrainzEmulator(library, clock=clock)
-        return cls(
+        emulators = cls(
             musicbrainz=musicbrainz,
             listenbrainz=ListenBrainzEmulator(library, clock=clock, data=musicbrainz.data),
             deezer=DeezerEmulator(library, clock=clock),
@@ -71,6 +75,17 @@ class ProviderEmulators:
             llm=LlmEmulator(library, clock=clock),
             acousticbrainz=AcousticBrainzEmulator(library, clock=clock),
         )
+        if not rate_limits:
+            emulators.lift_rate_limits()
+        return emulators
+
+    def lift_rate_limits(self) -> None:
+        """Answer as fast as asked: what demo mode wants, where the emulators stand for the
+        services on the user's own machine (`sap emulate` and the tests keep the limits)."""
+        self.musicbrainz.config.enforce_rate_limit = False
+        self.listenbrainz.config.rate_limit = None
+        for emulator in (self.deezer, self.reccobeats, self.lastfm, self.llm, self.acousticbrainz):
+            emulator.config.rate_limit = None
 
     def all(self) -> list[Any]:
         return [

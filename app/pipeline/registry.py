@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from app.pipeline.jobs.steps import StepInput, StepRegistry
 from app.pipeline.sources.planning import PlannedSource, PlaylistHint
@@ -43,16 +43,24 @@ class FetchSourcesInput(StepInput):
 
 
 class EnrichInput(StepInput):
-    """One provider over the library, a source or some tracks."""
+    """Providers (default: every enabled one) over the library, a source or some tracks, all
+    at the same time; `provider` names one alone (the metadata of jobs made before)."""
 
-    provider: str = Field(max_length=64)
+    providers: list[str] | None = Field(default=None, max_length=20)
+    provider: str | None = Field(default=None, max_length=64)
     track_ids: list[str] | None = Field(default=None, max_length=200_000)
     source: str | None = Field(default=None, max_length=4096)
     refresh: bool = False
 
+    @model_validator(mode="after")
+    def _one_way_to_name_providers(self) -> EnrichInput:
+        if self.provider is not None and self.providers is not None:
+            raise ValueError("give providers or provider, not both")
+        return self
+
 
 class ExternalInput(StepInput):
-    """Every enabled provider (or `providers`) in turn."""
+    """Every enabled provider (or `providers`), all at the same time."""
 
     providers: list[str] | None = Field(default=None, max_length=20)
     track_ids: list[str] | None = Field(default=None, max_length=200_000)

@@ -170,6 +170,12 @@ class FeatureProvider(ABC):
         """Tracks per batch (a provider may read it from a setting)."""
         return self.batch_size
 
+    def batches(self, items: Sequence[EnrichItem]) -> list[Sequence[EnrichItem]]:
+        """`items` cut into the batches `enrich_batch` is given: `batch_limit()` at a time, in
+        order (a provider that looks tracks up in two ways may group them by way)."""
+        size = max(1, self.batch_limit())
+        return [items[start : start + size] for start in range(0, len(items), size)]
+
     def run_cap(self) -> int | None:
         """Most tracks one run may send (LLM cost control); None: no cap."""
         return None

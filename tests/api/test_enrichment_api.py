@@ -74,21 +74,28 @@ def test_providers_list_every_provider_with_its_status(client: TestClient) -> No
     assert "SAP_ACOUSTICBRAINZ_DUMP_DIR" in rows["acousticbrainz"]["reason_if_disabled"]
 
 
-def test_enrich_runs_one_job_per_provider_and_feeds_rules(
+def test_enrich_runs_its_providers_in_one_job_and_feeds_rules(
     client: TestClient, env: ProviderEnv
 ) -> None:
     started = client.post("/pipeline/enrich", json={"providers": ["reccobeats", "deezer"]})
     assert started.status_code == 202, started.text
-    jobs = started.json()["jobs"]
-    assert [job["metadata"]["provider"] for job in jobs] == ["deezer", "reccobeats"]
-    done = {job["metadata"]["provider"]: poll(client, job["id"]) for job in jobs}
-    assert {job["status"] for job in done.values()} == {"done"}
-    recco = done["reccobeats"]["payload"]
+    [job] = started.json()["jobs"]
+    assert job["metadata"]["providers"] == ["deezer", "reccobeats"]  # in run order
+    finished = poll(client, job["id"])
+    assert finished["status"] == "done" and finished["message"] == "done"
+    parts = {part["id"]: part for part in finished["progress"]["parts"]}
+    assert list(parts) == ["deezer", "reccobeats"]
+    reports = {report["provider"]: report for report in finished["payload"]["providers"]}
+    recco = reports["reccobeats"]
     covered = [s.track_id for s in env.library.liked if env.truth(s.track_id).in_reccobeats]
     assert recco["matched"] == len(covered)
     assert recco["not_found"] == len(env.library.liked) - len(covered)
-    assert done["reccobeats"]["progress"]["done"] == recco["total"]
-    assert "matched" in done["reccobeats"]["message"] or done["reccobeats"]["message"] == "done"
+    assert parts["reccobeats"]["state"] == "done"
+    assert parts["reccobeats"]["done"] == parts["reccobeats"]["total"] == recco["total"]
+    assert parts["reccobeats"]["message"] == (
+        f"{len(covered)} matched, {recco['not_found']} not found, 0 failed"
+    )
+    assert finished["progress"]["done"] == recco["total"] + reports["deezer"]["total"]
 
     # The flattened view: tempo from Deezer wins over ReccoBeats' by the default precedence.
     track_id = next(t for t in covered if env.truth(t).tempo is not None and env.truth(t).in_deezer)
@@ -267,3 +274,10 @@ def test_v1_external_step_runs_the_enabled_providers(client: TestClient, env: Pr
     by_id = {r["provider"]: r for r in rerun["payload"]["providers"]}
     assert by_id["deezer"]["requests"] == 0 and by_id["reccobeats"]["requests"] == 0
     assert {"musicbrainz", "lastfm"} <= set(by_id)
+    # The enrich step run the generic way, naming nothing: every enabled provider, one job.
+    generic = client.post("/pipeline/enrich/run-async", json={"metadata": {}})
+    assert generic.status_code == 202, generic.text
+    job = poll(client, generic.json()["id"], timeout=120)
+    assert job["status"] == "done", job
+    assert [part["id"] for part in job["progress"]["parts"]] == list(by_id)
+    assert job["payload"]["requests"] == 0  # all of it done by the run before

@@ -30,7 +30,7 @@ from pydantic import BaseModel
 from starlette.routing import BaseRoute
 
 from app.pipeline.classify import BuildReport, ClassifySummary
-from app.pipeline.enrichment.service import ExternalReport, ProviderRunReport
+from app.pipeline.enrichment.service import EnrichRunReport
 from app.pipeline.health import VerifyReport
 from app.pipeline.sources.service import FetchSourcesReport, SourceFetchReport
 from app.pipeline.sync.plans import AppliedPlans, PlannedPlaylists, RestoreResult
@@ -53,8 +53,8 @@ STEP_PAYLOADS: dict[str, type[BaseModel]] = {
     "fetch_tracks": SourceFetchReport,
     "tracks": SourceFetchReport,
     "fetch_sources": FetchSourcesReport,
-    "enrich": ProviderRunReport,
-    "external": ExternalReport,
+    "enrich": EnrichRunReport,
+    "external": EnrichRunReport,
     "classify": ClassifySummary,
     "build": BuildReport,
     "diff": PlannedPlaylists,

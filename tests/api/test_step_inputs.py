@@ -47,7 +47,11 @@ def test_every_built_in_step_declares_its_input() -> None:
 
 REFUSED: dict[str, tuple[str, dict[str, Any], str]] = {
     "restore without its backup": ("restore", {}, "metadata.backup_id: Field required"),
-    "enrich without its provider": ("enrich", {}, "metadata.provider: Field required"),
+    "enrich naming its providers twice": (
+        "enrich",
+        {"provider": "deezer", "providers": ["deezer"]},
+        "give providers or provider, not both",
+    ),
     "a string for a boolean": (
         "external",
         {"refresh": "no"},

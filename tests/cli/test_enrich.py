@@ -47,6 +47,26 @@ def test_enrich_then_show_a_track_and_coverage(fetched: Path, library: Generated
     assert again[0]["payload"]["requests"] == 0
 
 
+def test_enrich_runs_its_providers_in_one_job_with_a_bar_each(
+    fetched: Path, library: GeneratedLibrary
+) -> None:
+    code, out, err = sap(fetched, "enrich", "-p", "reccobeats", "-p", "deezer", "--demo")
+    assert code == 0, err
+    rows = [line for line in out.splitlines() if line.startswith("│")]
+    assert [row.split("│")[1].strip() for row in rows] == ["deezer", "reccobeats"]
+    assert "deezer" in err and "reccobeats" in err  # one progress bar each, on stderr
+    [job] = sap_json(fetched, "enrich", "-p", "deezer", "-p", "reccobeats", "--demo")
+    assert job["step"] == "enrich" and job["status"] == "done"
+    assert job["metadata"]["providers"] == ["deezer", "reccobeats"]
+    assert [part["id"] for part in job["progress"]["parts"]] == ["deezer", "reccobeats"]
+    reports = job["payload"]["providers"]
+    assert [(r["provider"], r["state"], r["requests"]) for r in reports] == [
+        ("deezer", "done", 0),  # answered by the first run
+        ("reccobeats", "done", 0),
+    ]
+    assert job["payload"]["cached"] == sum(r["cached"] for r in reports) > 0
+
+
 def test_tag_and_untag(fetched: Path, library: GeneratedLibrary) -> None:
     first, second = (s.track_id for s in library.liked[:2])
     out = sap_json(

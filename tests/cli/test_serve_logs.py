@@ -120,9 +120,11 @@ def test_the_server_log_holds_no_key_code_or_token(tmp_path: Path) -> None:
         assert poll(client, fetched.json()["jobs"][0]["id"])["status"] == "done"
         enrich = client.post("/pipeline/enrich", json={"providers": ["lastfm", "llm"]})
         assert enrich.status_code == 202, enrich.text
-        jobs = [poll(client, job["id"]) for job in enrich.json()["jobs"]]
-        assert [job["status"] for job in jobs] == ["done", "done"], jobs
-        assert all(job["payload"]["matched"] > 0 for job in jobs), jobs
+        [job] = [poll(client, job["id"]) for job in enrich.json()["jobs"]]
+        assert job["status"] == "done", job
+        reports = job["payload"]["providers"]
+        assert [r["provider"] for r in reports] == ["lastfm", "llm"], job
+        assert all(report["matched"] > 0 for report in reports), job
 
     token = json.loads((tmp_path / "cache" / "tokens.json").read_text())["data"]
     log = server_log.read_text(encoding="utf-8", errors="replace")

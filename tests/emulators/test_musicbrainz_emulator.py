@@ -147,6 +147,70 @@ async def test_artist_and_title_search_finds_exact_and_base_titles(
     assert (await get(client, "/recording", query=far)).json()["count"] == 0
 
 
+def name_clause(library: GeneratedLibrary, track: Track) -> str:
+    artist = artist_name(library, track)
+    return f"recording:{phrase(base_title(track.name))} AND artist:{phrase(artist)}"
+
+
+async def test_ored_title_and_artist_clauses_answer_what_each_clause_would(
+    client: httpx.AsyncClient, big_library: GeneratedLibrary
+) -> None:
+    """Several tracks' `(recording AND artist)` clauses OR'ed in one search, as a client batches
+    tracks without an ISRC: the union of each clause's hits, scored against the best of all,
+    each clause's own hits in the order its own search gives them, and pages over the union."""
+    tracks = [t for t in known(big_library) if base_title(t.name) == t.name][:12]
+    clauses = [name_clause(big_library, track) for track in tracks]
+    alone = [(await get(client, "/recording", query=c, limit=100)).json() for c in clauses]
+    query = " OR ".join(f"({clause})" for clause in clauses)
+    body = (await get(client, "/recording", query=query, limit=100)).json()
+
+    union = {hit["id"] for answer in alone for hit in answer["recordings"]}
+    assert body["count"] == len(union) == len(body["recordings"])
+    assert {hit["id"] for hit in body["recordings"]} == union
+    assert {t.truth.recording_mbid for t in tracks} <= union
+    scores = [hit["score"] for hit in body["recordings"]]
+    assert scores[0] == 100 and scores == sorted(scores, reverse=True)
+    position = {hit["id"]: index for index, hit in enumerate(body["recordings"])}
+    for answer in alone:
+        own = [hit["id"] for hit in answer["recordings"]]
+        assert sorted(own, key=position.__getitem__) == own  # each clause's order is kept
+    # Pages of the union, like any search.
+    pages = [
+        (await get(client, "/recording", query=query, limit=5, offset=offset)).json()
+        for offset in range(0, len(union), 5)
+    ]
+    assert [hit["id"] for page in pages for hit in page["recordings"]] == [
+        hit["id"] for hit in body["recordings"]
+    ]
+    assert {page["count"] for page in pages} == {len(union)}
+    # A clause that finds nothing adds nothing; a repeated clause counts twice in the score.
+    nothing = 'recording:"no such song" AND artist:"nobody"'
+    with_nothing = (await get(client, "/recording", query=f"({nothing}) OR ({clauses[0]})")).json()
+    assert [h["id"] for h in with_nothing["recordings"]] == [
+        h["id"] for h in alone[0]["recordings"]
+    ]
+    twice = f"({clauses[0]}) OR ({clauses[0]}) OR ({clauses[1]})"
+    doubled = (await get(client, "/recording", query=twice, limit=100)).json()["recordings"]
+    first_own = {h["id"] for h in alone[0]["recordings"]}
+    best_first = max(h["score"] for h in doubled if h["id"] in first_own)
+    best_second = max(h["score"] for h in doubled if h["id"] not in first_own)
+    assert best_first == 100 and best_second <= 50
+
+
+async def test_a_request_line_over_8_kib_is_refused_by_the_web_server(
+    client: httpx.AsyncClient, big_library: GeneratedLibrary, mb: MusicBrainzEmulator
+) -> None:
+    clauses = [name_clause(big_library, track) for track in known(big_library)]
+    query = " OR ".join(f"({clause})" for clause in clauses[:150])
+    refused = await get(client, "/recording", query=query, limit=100)
+    assert refused.status_code == 414
+    assert refused.headers["content-type"].startswith("text/html")
+    assert b"414 Request-URI Too Large" in refused.content
+    assert mb.requests[-1].fault == "uri_too_long"
+    shorter = " OR ".join(f"({clause})" for clause in clauses[:40])
+    assert (await get(client, "/recording", query=shorter, limit=100)).status_code == 200
+
+
 async def test_unknown_isrc_and_tracks_unknown_to_musicbrainz(
     client: httpx.AsyncClient, big_library: GeneratedLibrary
 ) -> None:

@@ -14,10 +14,13 @@ turns them off (`env.unpaced()` also drops our client's pacing for speed).
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import httpx
 
 from app.core.config import Settings
 from app.core.models import AlbumRef, ArtistRef, Track, TrackSourceType
@@ -81,6 +84,38 @@ def provider_settings(cache_dir: Path, **overrides: Any) -> Settings:
 
 
 @dataclass
+class Hold:
+    """Requests to one service wait at the network until `release()`: what a test uses to
+    hold one provider still while it watches the others (each job runs in a thread of its
+    own, hence threading events; the wait is a cancellable poll, so a cancelled job stops
+    waiting at once)."""
+
+    base_url: str
+    arrived: threading.Event = field(default_factory=threading.Event)
+    released: threading.Event = field(default_factory=threading.Event)
+
+    def release(self) -> None:
+        self.released.set()
+
+
+class HoldingTransport(httpx.AsyncBaseTransport):
+    """The emulators' transport, with some services held (`Hold`)."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.holds: list[Hold] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        url = str(request.url)
+        for hold in self.holds:
+            if url.startswith(hold.base_url.rstrip("/") + "/"):
+                hold.arrived.set()
+                while not hold.released.is_set():
+                    await asyncio.sleep(0.005)
+        return await self.inner.handle_async_request(request)
+
+
+@dataclass
 class ProviderEnv:
     library: GeneratedLibrary
     emulators: EmulatorServer
@@ -134,6 +169,17 @@ class ProviderEnv:
 
     def truth(self, track_id: str) -> TrackTruth:
         return self.library.tracks[track_id].truth
+
+    def hold(self, base_url: str) -> Hold:
+        """Hold every request to `base_url` at the network until the hold is released."""
+        transport = self.services.provider_transport
+        if not isinstance(transport, HoldingTransport):
+            assert transport is not None
+            transport = HoldingTransport(transport)
+            object.__setattr__(self.services, "provider_transport", transport)
+        hold = Hold(base_url)
+        transport.holds.append(hold)
+        return hold
 
     def unpaced(self, *base_urls: str) -> None:
         """No client pacing for these services (tests that turned the emulator limit off)."""

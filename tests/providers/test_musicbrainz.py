@@ -33,6 +33,8 @@ from app.providers.musicbrainz.matching import (
     base_title,
     clean_isrc,
     lucene_escape,
+    match_name,
+    match_names,
     normalise_artist,
     normalise_title,
     version_words,
@@ -274,23 +276,26 @@ def test_isrc_batches_find_the_truths_recordings_with_one_search_per_batch(
         if tracks[track_id].isrc and track_id not in cases().ambiguous:
             assert (entry.match_method, entry.confidence) == ("isrc", 1.0)
 
-    # One ISRC search per batch listing exactly that batch's ISRCs, one name search per track
-    # without ISRC, and ListenBrainz asked ceil(recordings / 20) times per batch.
-    size = env.settings.musicbrainz_batch_size
-    asked = batches(ids, size)
+    # One ISRC search per batch of tracks with an ISRC, listing exactly that batch's ISRCs;
+    # one name search per batch of tracks without one; ListenBrainz asked ceil(recordings /
+    # 20) times per batch.
+    with_isrc = [t for t in ids if tracks[t].isrc]
+    without_isrc = [t for t in ids if not tracks[t].isrc]
+    asked = batches(with_isrc, env.settings.musicbrainz_batch_size)
+    by_name = batches(without_isrc, env.settings.musicbrainz_name_batch_size)
     isrc_searches = searches(env, "isrc:")
-    assert len(asked) == 3
+    assert (len(asked), len(by_name)) == (3, 1)
     assert len(isrc_searches) == len(asked)
     assert sorted(set(r.query["query"][6:-1].split(" OR ")) for r in isrc_searches) == sorted(
-        {tracks[t].isrc for t in batch if tracks[t].isrc} for batch in asked
+        {tracks[t].isrc for t in batch} for batch in asked
     )
     assert all(r.query["limit"] == "100" and r.query["fmt"] == "json" for r in isrc_searches)
-    without_isrc = [t for t in ids if not tracks[t].isrc]
-    assert len(searches(env, "recording:")) == len(without_isrc)
-    assert len(musicbrainz(env).requests) == len(asked) + len(without_isrc)
+    assert len(searches(env, "(recording:")) == len(by_name)
+    assert len(musicbrainz(env).requests) == len(asked) + len(by_name)
     lb_requests = env.emulators.providers.listenbrainz.requests
     per_batch = [
-        {env.truth(t).recording_mbid for t in batch if findable(env, t)} for batch in asked
+        {env.truth(t).recording_mbid for t in batch if findable(env, t)}
+        for batch in [*asked, *by_name]
     ]
     assert len(lb_requests) == sum(math.ceil(len(mbids) / 20) for mbids in per_batch)
     asked_lb = [r.query["recording_mbids"].split(",") for r in lb_requests]
@@ -299,18 +304,22 @@ def test_isrc_batches_find_the_truths_recordings_with_one_search_per_batch(
     assert {r.query["inc"] for r in lb_requests} == {"artist tag release"}
 
 
-def test_a_thousand_tracks_cost_twenty_searches(tmp_path: Path) -> None:
+def test_a_thousand_tracks_with_five_percent_without_isrc_cost_at_most_25_requests(
+    tmp_path: Path,
+) -> None:
     env = ProviderEnv.create(tmp_path, tracks=1000)
     env.emulators.providers.musicbrainz.config.enforce_rate_limit = False
     env.unpaced(env.settings.musicbrainz_url, env.settings.listenbrainz_url)
+    with_isrc = [t for t in liked_ids(env) if env.library.tracks[t].isrc]
+    without_isrc = len(liked_ids(env)) - len(with_isrc)
+    assert 40 <= without_isrc <= 60  # about 5%, as issue 14 measures it
 
     report = run(env)
 
-    with_isrc = [t for t in liked_ids(env) if env.library.tracks[t].isrc]
-    without_isrc = len(liked_ids(env)) - len(with_isrc)
-    assert len(searches(env, "isrc:")) == math.ceil(1000 / 50) == 20
-    assert len(searches(env, "recording:")) == without_isrc
-    assert len(musicbrainz(env).requests) == 20 + without_isrc  # no per-track lookups
+    # ISRCs 50 per search; titles and artists of the tracks without one 20 per search.
+    assert len(searches(env, "isrc:")) == math.ceil(len(with_isrc) / 50)
+    assert len(searches(env, "(recording:")) == math.ceil(without_isrc / 20)
+    assert len(musicbrainz(env).requests) <= 25  # was 20 + one search per track: ~70
     assert report.matched == sum(1 for t in liked_ids(env) if env.truth(t).recording_mbid)
     assert report.failed == 0
 
@@ -335,15 +344,86 @@ def test_tracks_without_isrc_are_found_by_normalised_artist_and_title(tmp_path: 
     assert stored[cases().too_long].not_found  # right title and artist, 10 s too long
     assert report.failed == 0
 
-    # Searched by base title and first artist, lower case, without accents or decorations.
-    queries = {r.query["query"] for r in searches(env, "recording:")}
+    # Searched by base title and first artist, lower case, without accents or decorations,
+    # each track's clause OR'ed with the others' in one search.
+    [search] = searches(env, "(recording:")
+    clauses = search.query["query"][1:-1].split(") OR (")
+    assert len(clauses) == len(no_isrc)
     for track_id in cases().by_name:
         track = env.library.tracks[track_id]
         artist = env.library.artists[track.artist_ids[0]].name
         query = f'recording:"{normalise_title(track.name)}" AND artist:"{normalise_artist(artist)}"'
-        assert query in queries
+        assert query in clauses
         assert query.isascii()
         assert not any(word in query.lower() for word in ("feat", "remaster", "(", " - "))
+
+
+def test_batched_name_searches_find_what_one_search_per_track_finds(tmp_path: Path) -> None:
+    """Every liked track searched by title and artist, one search each (the old way) and
+    batched: the same recording, method and confidence for every track, whether the batched
+    answers hold every hit or are cut short (3 hits a page: searched again, then one by one)."""
+    env = make_env(tmp_path)
+    tracks = [
+        stored_without_isrc(env, track_id, 10_000 if track_id == cases().too_long else 0)
+        for track_id in liked_ids(env)
+    ]
+
+    async def search() -> tuple[dict[str, Any], ...]:
+        async with env.services.provider_net() as net:
+            client = net.client(env.settings.musicbrainz_url, rate=None)
+            one_by_one = {track.id: await match_name(client, track) for track in tracks}
+            before = len(musicbrainz(env).requests)
+            batched = await match_names(client, tracks, 20)
+            log = musicbrainz(env).requests[before:]
+            crowded = await match_names(client, tracks, 20, page_size=3)
+            return one_by_one, batched, crowded, log
+
+    one_by_one, batched, crowded, log = asyncio.run(search())
+
+    found = {track_id: match for track_id, match in one_by_one.items() if match is not None}
+    assert len(found) > 80 and len(found) < len(tracks)  # some are not on MusicBrainz
+    assert found[cases().by_name[0]].hit.mbid == env.truth(cases().by_name[0]).recording_mbid
+    assert cases().too_long not in found
+
+    def summary(matches: dict[str, Any]) -> dict[str, tuple[str, str, float]]:
+        return {t: (m.hit.mbid, m.method, m.confidence) for t, m in matches.items()}
+
+    assert summary(batched) == summary(found)
+    assert summary(crowded) == summary(found)
+    # One search per 20 tracks, and one each for two clauses that share a hit ("Kingdom" and
+    # "Secret Kingdom" by Lily Morgan: its score adds up both, so each is asked on its own).
+    assert len(log) == math.ceil(len(tracks) / 20) + 2
+    alone = sorted(r.query["query"] for r in log if not r.query["query"].startswith("("))
+    assert alone == [
+        'recording:"kingdom" AND artist:"lily morgan"',
+        'recording:"secret kingdom" AND artist:"lily morgan"',
+    ]
+
+
+def test_a_name_search_stays_under_the_web_servers_request_line_limit(tmp_path: Path) -> None:
+    """Twenty long titles would make a 12 KB request line, which MusicBrainz's web server
+    refuses (414): the batch is cut by query size too, and every search is answered."""
+    env = make_env(tmp_path)
+    long_titles = [
+        Track(
+            id=f"{index:022d}",
+            uri=f"spotify:track:{index:022d}",
+            name=f"Song {index} " + "with a really quite long and winding title " * 5,
+            artists=[ArtistRef(name="An Orchestra With A Long Name")],
+            duration_ms=200_000,
+        )
+        for index in range(20)
+    ]
+
+    async def search() -> dict[str, Any]:
+        async with env.services.provider_net() as net:
+            client = net.client(env.settings.musicbrainz_url, rate=None)
+            return await match_names(client, long_titles, 20)
+
+    assert asyncio.run(search()) == {}
+    log = musicbrainz(env).requests
+    assert len(log) > 1 and {r.status for r in log} == {200}
+    assert sum(r.query["query"].count(" OR (") + 1 for r in log) == 20
 
 
 def test_an_isrc_on_two_recordings_picks_the_one_that_fits_with_lower_confidence(
@@ -458,7 +538,7 @@ def test_server_errors_and_dropped_connections_are_retried(tmp_path: Path) -> No
     emulators = env.emulators.providers
     emulators.musicbrainz.config.fail_rate = 0.25
     emulators.musicbrainz.config.drop_rate = 0.05
-    emulators.musicbrainz.config.fault_seed = 11
+    emulators.musicbrainz.config.fault_seed = 12
     emulators.listenbrainz.config.fail_rate = 0.25
     emulators.listenbrainz.config.fault_seed = 12
 
@@ -494,7 +574,7 @@ def test_a_503_with_retry_after_is_waited_out(tmp_path: Path) -> None:
 
 
 def test_the_real_pace_stays_under_one_request_per_second(tmp_path: Path) -> None:
-    env = make_env(tmp_path, paced=True)
+    env = make_env(tmp_path, paced=True, musicbrainz_name_batch_size=1)
     tracks = stored_tracks(env)
     chosen = [t for t in liked_ids(env) if findable(env, t) and tracks[t].isrc][:2]
     chosen += list(cases().by_name[:2])
@@ -503,7 +583,7 @@ def test_the_real_pace_stays_under_one_request_per_second(tmp_path: Path) -> Non
 
     assert (report.matched, report.failed) == (4, 0)
     log = musicbrainz(env).requests
-    assert len(log) == 3  # one ISRC search, two name searches
+    assert len(log) == 3  # one ISRC search, two name searches (one track per search here)
     assert all(r.status == 200 and r.fault is None for r in log)
     gaps = [(b.time - a.time).total_seconds() for a, b in itertools.pairwise(log)]
     assert min(gaps) >= 0.99

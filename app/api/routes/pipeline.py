@@ -19,7 +19,7 @@ from app.api.schemas import (
     StepInfo,
 )
 from app.core.models import JobStatus, PipelineJob
-from app.pipeline.enrichment.service import ENRICH_STEP, plan_enrich_jobs
+from app.pipeline.enrichment.service import ENRICH_STEP, plan_enrich_job
 from app.pipeline.health import HealthReport, health_report
 from app.pipeline.sources.aggregate import LibraryView, aggregate
 from app.pipeline.sources.csv_files import StoredUpload, store_upload, upload_bytes
@@ -224,32 +224,39 @@ class EnrichRequest(BaseModel):
 
 
 class EnrichResponse(BaseModel):
-    jobs: list[PipelineJob]
+    jobs: list[PipelineJob] = Field(
+        description="The one enrich job running every provider asked for (a list, as when "
+        "each provider had a job of its own)."
+    )
 
 
 @router.post(
     "/enrich",
     status_code=status.HTTP_202_ACCEPTED,
-    summary="v2: one background enrich job per provider",
+    summary="v2: one background enrich job, its providers running at the same time",
     description=(
         "Checks the request first (unknown provider → 404, disabled provider → 422 with the "
-        "reason, unknown track ids or source → 404), then starts one job per provider. "
-        "Progress counts matched / not found / failed tracks; tracks already enriched at the "
-        "provider's current version are skipped unless `refresh` is set. Results are saved as "
-        "they come, and an interrupted job resumes when the server restarts."
+        "reason, unknown track ids or source → 404), then starts one job in which every "
+        "provider asked for (default: every enabled one) runs at the same time, each within "
+        "its own service's limits (AcousticBrainz after MusicBrainz, whose recording ids it "
+        "reads). `progress.parts` holds each provider's state, done and total; "
+        "`progress.done`/`total` add them up. A provider that fails does not stop the others: "
+        "the job ends `partial` (or `failed` when none did its work) and its error and the "
+        "payload's per-provider reports say which failed and why. Cancelling the job stops "
+        "them all. Tracks already enriched at the provider's current version are skipped "
+        "unless `refresh` is set. Results are saved as they come, and an interrupted job "
+        "resumes when the server restarts."
     ),
 )
 def enrich(body: EnrichRequest, services: ServicesDep, jobs: JobsDep) -> EnrichResponse:
-    planned = plan_enrich_jobs(
+    planned = plan_enrich_job(
         services,
         providers=body.providers,
         track_ids=body.track_ids,
         source=body.source,
         refresh=body.refresh,
     )
-    return EnrichResponse(
-        jobs=jobs.submit_many(ENRICH_STEP, [plan.model_dump(mode="json") for plan in planned])
-    )
+    return EnrichResponse(jobs=[jobs.submit(ENRICH_STEP, planned.model_dump(mode="json"))])
 
 
 @router.post(

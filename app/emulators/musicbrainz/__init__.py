@@ -27,11 +27,17 @@ Search speaks a Lucene subset: `field:term`, `field:"phrase"`, `field:(a OR b)`,
 as consecutive words); `score` is 100 for the best hit and proportional below. An
 unescaped special character is a 400, as is `limit` outside 1..100.
 
-Policy, in the order the real service applies it: a missing or library-default `User-Agent`
-is refused with 403; more than `rate_per_second` requests per client address within
-`rate_limit_window` seconds of the emulator clock gives 503 (refused requests are not
-counted); then random faults (`fail_rate`, `drop_rate`) and `latency_ms`. Every request is
-logged in `requests` (`RequestRecord`, service "musicbrainz").
+Search also answers OR'ed groups of clauses, `(recording:"a" AND artist:"b") OR
+(recording:"c" AND artist:"d")`, as MusicBrainz does: the union of what each group finds, each
+hit's score the sum of the clauses it matches, scaled so the best hit of the whole answer is 100.
+
+Policy, in the order the real service applies it: a request line longer than
+`max_request_line` (8 KiB, nginx's default) is refused by the web server in front with 414 and
+an HTML page; a missing or library-default `User-Agent` is refused with 403; more than
+`rate_per_second` requests per client address within `rate_limit_window` seconds of the
+emulator clock gives 503 (refused requests are not counted); then random faults (`fail_rate`,
+`drop_rate`) and `latency_ms`. Every request is logged in `requests` (`RequestRecord`, service
+"musicbrainz").
 
 Modules: `service` (`MusicBrainzEmulator`, its config, routes, errors and its policy, put in
 front of the routes by `common.gateway.Gateway` as `Refusal`s), `data` (`MusicBrainzData` and

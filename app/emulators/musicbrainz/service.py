@@ -40,6 +40,11 @@ _GENERIC_AGENT = re.compile(
     r"go-http-client|java|okhttp|axios|node-fetch|mozilla)(?:/[\w.\-]*)?\s*$",
     re.IGNORECASE,
 )
+URI_TOO_LONG_PAGE = (
+    b"<html>\r\n<head><title>414 Request-URI Too Large</title></head>\r\n<body>\r\n"
+    b"<center><h1>414 Request-URI Too Large</h1></center>\r\n<hr><center>nginx</center>\r\n"
+    b"</body>\r\n</html>\r\n"
+)
 _MBID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _ISRC = re.compile(r"^[A-Z]{2}[A-Z0-9]{3}\d{7}$")
 _T = TypeVar("_T")
@@ -82,6 +87,7 @@ class MusicBrainzConfig:
     rate_per_second: float = 1.0  # allowed requests per client address and second
     rate_limit_window: float = 1.0  # seconds of emulator clock the sliding window spans
     max_search_limit: int = 100
+    max_request_line: int = 8192  # nginx's default buffer: a longer request line is a 414
     default_search_limit: int = 25
     recording_genre_share: float = 0.6  # share of recordings that carry genres
     latency_ms: float = 0
@@ -174,6 +180,10 @@ class MusicBrainzEmulator:
 
     def _check(self, scope: Scope, headers: Mapping[str, str]) -> Refusal | None:
         config = self.config
+        if _request_line_length(scope) > config.max_request_line:
+            # The web server in front refuses it before the service sees it (an OR of many
+            # titles in one search gets there): nginx's HTML page, not a JSON error.
+            return Refusal("uri_too_long", 414, URI_TOO_LONG_PAGE, content_type="text/html")
         agent = headers.get("user-agent", "")
         if config.require_user_agent and (not agent.strip() or _GENERIC_AGENT.match(agent)):
             return Refusal("user_agent", 403, {"error": USER_AGENT_MESSAGE, "help": HELP})
@@ -270,6 +280,14 @@ class MusicBrainzEmulator:
             return self.render.artist(artist, inc)
 
         return self._answer(request, build)
+
+
+def _request_line_length(scope: Scope) -> int:
+    """Bytes of ``GET /ws/2/recording?query=… HTTP/1.1`` as the client sent it."""
+    # raw_path: uvicorn's holds the path only, httpx's ASGI transport adds the query.
+    path = (scope.get("raw_path") or scope.get("path", "").encode()).split(b"?")[0]
+    query = scope.get("query_string", b"")
+    return len(scope["method"]) + 1 + len(path) + (1 + len(query) if query else 0) + 9
 
 
 def _check_format(request: Request) -> None:

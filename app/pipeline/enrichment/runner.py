@@ -13,9 +13,10 @@ Which tracks are asked about (`plan_enrichment`):
   `refresh=True` asks again about everything;
 - capped by the provider's `run_cap()` (the LLM's tracks-per-run setting).
 
-Batches run `provider.concurrency` at a time (the service's pace still holds, see `http`).
-Results (found and not-found) are saved every `SAVE_EVERY` seconds and at the end, so a run
-cut short keeps its work and the next run — or the job rerun after a restart — starts where it
+Batches (`provider.batches`) run `provider.concurrency` at a time (the service's pace still
+holds, see `http`). Results (found and not-found) are saved every `SAVE_EVERY` seconds and at
+the end (`ResultSaver`, shared by the providers of one job: `parallel`), so a run cut short
+keeps its work and the next run — or the job rerun after a restart — starts where it
 stopped. A batch that fails after retries counts its tracks as failed (nothing cached, so they
 are asked again next time); three failed batches in a row, a refused API key (`FATAL_CODES`),
 or a service asking to wait longer than `SAP_PROVIDER_MAX_RETRY_AFTER` stop the run with that
@@ -28,6 +29,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -41,6 +43,7 @@ from app.providers.http import ProviderNet
 log = logging.getLogger(__name__)
 
 SAVE_EVERY = 10.0  # seconds between saves of a long run
+WRITE_SHARE = 0.2  # at most this share of a run's time goes to writing enrichments.json
 MAX_FAILED_BATCHES_IN_A_ROW = 3
 
 ProgressFn = Callable[["EnrichReport"], None]
@@ -132,9 +135,12 @@ def plan_enrichment(
     track_ids: Sequence[str] | None = None,
     source: str | None = None,
     refresh: bool = False,
+    tracks: Sequence[Track] | None = None,
 ) -> EnrichPlan:
-    """Which tracks this run asks `provider` about (see the module docstring)."""
-    tracks = library_tracks(stores, track_ids=track_ids, source=source)
+    """Which tracks this run asks `provider` about (see the module docstring); `tracks`: the
+    selection, when the caller has already read it (`library_tracks`)."""
+    if tracks is None:
+        tracks = library_tracks(stores, track_ids=track_ids, source=source)
     # Only this provider's entries and those it reads, streamed: not the whole store as models.
     cache = stores.enrichments.entries_for(
         {track.id for track in tracks}, sources={provider.id, *provider.reads}
@@ -160,34 +166,73 @@ def plan_enrichment(
     return EnrichPlan(provider, items, report)
 
 
-class _Saver:
-    """Collects results and writes them through `save_enrichments_cache` now and then."""
+class ResultSaver:
+    """The results of one enrich job (one provider or several at once) on their way to
+    enrichments.json through `save_enrichments_cache`.
 
-    def __init__(self, stores: Stores, provider: FeatureProvider) -> None:
+    Each write rewrites the whole file (2 to 3 s for a 100,000-track library), so the results of
+    every provider of the job are written together, at most every `SAVE_EVERY` seconds and
+    never more than a fifth of the time (`WRITE_SHARE`), in a worker thread of their own, so
+    that requests go on while the file is written. `flush()` writes what is pending and waits
+    for it (a provider's results are on disk before the next one reads them); `close()` does
+    the same from a stopping job, without the event loop.
+    """
+
+    def __init__(self, stores: Stores, clock: Callable[[], float] = time.monotonic) -> None:
         self.stores = stores
-        self.provider = provider
-        self.pending: dict[str, list[TrackEnrichment]] = {}
-        self.last = time.monotonic()
+        self.clock = clock
+        self.pending: dict[str, dict[str, TrackEnrichment]] = {}  # track id -> source -> entry
+        self._next = clock() + SAVE_EVERY
+        self._writing: Future[None] | None = None
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sap-enrich-save")
 
-    def add(self, outcome: BatchOutcome) -> None:
+    def add(self, provider: FeatureProvider, outcome: BatchOutcome) -> None:
         for track_id, entry in outcome.matched.items():
-            self.pending[track_id] = [entry]
+            self.pending.setdefault(track_id, {})[provider.id] = entry
         for track_id in outcome.not_found:
-            self.pending[track_id] = [self.provider.not_found_entry()]
+            self.pending.setdefault(track_id, {})[provider.id] = provider.not_found_entry()
 
     def maybe_flush(self) -> None:
-        if time.monotonic() - self.last >= SAVE_EVERY:
-            self.flush()
+        """Start a write of what is pending when one is due and none is under way (the last
+        write's error, if it failed, is raised here)."""
+        writing = self._writing
+        if writing is not None:
+            if not writing.done():
+                return
+            self._writing = None
+            writing.result()
+        if self.pending and self.clock() >= self._next:
+            self._writing = self._writer.submit(self._write, self._take())
 
-    def flush(self) -> None:
+    async def flush(self) -> None:
+        """Write everything pending now, and wait for it."""
+        if self._writing is not None:
+            writing, self._writing = self._writing, None
+            await asyncio.wrap_future(writing)
         if self.pending:
-            self.stores.enrichments.save_enrichments_cache(self.pending)
-            self.pending = {}
-        self.last = time.monotonic()
+            await asyncio.wrap_future(self._writer.submit(self._write, self._take()))
 
+    def close(self) -> None:
+        """Wait for the write under way, write the rest, and stop the writer thread."""
+        try:
+            if self._writing is not None:
+                writing, self._writing = self._writing, None
+                writing.result()
+            if self.pending:
+                self._write(self._take())
+        finally:
+            self._writer.shutdown(wait=True)
 
-def _batches(items: Sequence[EnrichItem], size: int) -> list[Sequence[EnrichItem]]:
-    return [items[start : start + size] for start in range(0, len(items), max(1, size))]
+    def _take(self) -> dict[str, list[TrackEnrichment]]:
+        taken = {track_id: list(entries.values()) for track_id, entries in self.pending.items()}
+        self.pending = {}
+        return taken
+
+    def _write(self, entries: dict[str, list[TrackEnrichment]]) -> None:
+        started = self.clock()
+        self.stores.enrichments.save_enrichments_cache(entries)
+        ended = self.clock()
+        self._next = ended + max(SAVE_EVERY, (ended - started) * (1 / WRITE_SHARE - 1))
 
 
 async def run_plan(
@@ -197,10 +242,13 @@ async def run_plan(
     *,
     progress: ProgressFn | None = None,
     check_cancelled: Callable[[], None] | None = None,
+    saver: ResultSaver | None = None,
 ) -> EnrichReport:
-    """Ask the provider about the planned tracks; save as it goes; return the counts."""
+    """Ask the provider about the planned tracks; save as it goes (through `saver`, a job's
+    shared one, else its own); return the counts."""
     provider, report = plan.provider, plan.report
-    saver = _Saver(stores, provider)
+    own_saver = saver is None
+    saver = saver if saver is not None else ResultSaver(stores)
     slots = asyncio.Semaphore(max(1, provider.concurrency))
     failed_in_a_row = 0
     requests_before = net.requests
@@ -216,10 +264,7 @@ async def run_plan(
             except AppError as exc:
                 return batch, exc
 
-    tasks = [
-        asyncio.ensure_future(run_batch(batch))
-        for batch in _batches(plan.items, provider.batch_limit())
-    ]
+    tasks = [asyncio.ensure_future(run_batch(batch)) for batch in provider.batches(plan.items)]
     try:
         for next_done in asyncio.as_completed(tasks):
             batch, result = await next_done
@@ -249,7 +294,7 @@ async def run_plan(
                 for reason in list(outcome.failed.values())[:1]:
                     if reason not in report.errors and len(report.errors) < 5:
                         report.errors.append(reason)
-                saver.add(outcome)
+                saver.add(provider, outcome)
                 saver.maybe_flush()
             report.requests = net.requests - requests_before
             if progress is not None:
@@ -258,7 +303,8 @@ async def run_plan(
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        saver.flush()
+        if own_saver:
+            saver.close()
         report.requests = net.requests - requests_before
     return report
 

@@ -1,9 +1,10 @@
 """Enrichment as the API, the CLI and the job runner use it.
 
-- `plan_enrich_jobs` checks a request (providers known and enabled, tracks or source known) and
-  gives one job's metadata per provider; `enrich_step` is that job (step ``enrich``);
-- `external_step` is the v1 ``external`` step: every enabled provider, one after the other, in
-  one job;
+- `plan_enrich_job` checks a request (providers known and enabled, tracks or source known) and
+  gives the metadata of its one ``enrich`` job; `enrich_step` is that job: every provider it
+  names (or every enabled default one) at the same time (`parallel.enrich_together`), each
+  provider's progress in the job's `progress.parts`, the payload an `EnrichRunReport`;
+- `external_step` is the v1 ``external`` step: the same, named the seed's way;
 - `enrichment_detail`, `coverage`, `provider_features` read the store for `/data/enrichments…`;
   `describe_providers` lists the providers for `/data/providers`.
 
@@ -20,18 +21,19 @@ from typing import Any
 from pydantic import BaseModel, Field, RootModel
 
 from app.core.config import Settings
-from app.core.errors import NotFoundError, UnprocessableError, UpstreamError
-from app.core.models import Track, TrackEnrichment
+from app.core.errors import NotFoundError, UnprocessableError
+from app.core.models import JobError, JobPartState, Track, TrackEnrichment
 from app.data import Stores
-from app.pipeline.enrichment.runner import EnrichReport, enrich_tracks, library_tracks
-from app.pipeline.jobs.steps import StepContext
+from app.pipeline.enrichment.parallel import ProviderPart, enrich_together, provider_order
+from app.pipeline.enrichment.runner import EnrichReport, library_tracks
+from app.pipeline.jobs.steps import Shortfall, StepContext
 from app.pipeline.rules.library.cache import LibraryCache
 from app.pipeline.rules.library.counts import EnrichmentCounts
 from app.pipeline.rules.library.enrichment_view import (
     build_enrichment_view,
 )
 from app.pipeline.services import Services
-from app.providers.base import FeatureProvider, FieldKind, ProviderType
+from app.providers.base import FieldKind, ProviderType
 from app.providers.registry import (
     PROVIDERS,
     Precedence,
@@ -46,19 +48,29 @@ RESUMABLE_STEPS = frozenset({ENRICH_STEP, EXTERNAL_STEP})
 
 
 class EnrichJobPlan(BaseModel):
-    """One ``enrich`` job's metadata: a provider over the library or a selection."""
+    """An ``enrich`` job's metadata: providers (run at the same time) over the library or a
+    selection."""
 
-    provider: str
+    providers: list[str]
     track_ids: list[str] | None
     source: str | None
     refresh: bool
 
 
 class ProviderRunReport(BaseModel):
-    """Counts of one provider run (an ``enrich`` job's payload): of the `selected` tracks,
-    `total` were asked about, the others cached, not applicable or capped."""
+    """Counts of one provider's run: of the `selected` tracks, `total` were asked about, the
+    others cached, not applicable or capped."""
 
     provider: str
+    state: JobPartState = Field(
+        default=JobPartState.DONE,
+        description="done, failed (`error` says why; the job's other providers went on) or "
+        "cancelled.",
+    )
+    error: JobError | None = Field(default=None, description="Why the provider failed.")
+    seconds: float | None = Field(
+        default=None, description="How long it ran (null: it never started)."
+    )
     version: str
     selected: int
     not_applicable: int
@@ -77,11 +89,75 @@ class ProviderRunReport(BaseModel):
     def of(cls, report: EnrichReport) -> ProviderRunReport:
         return cls.model_validate(report.as_dict())
 
+    @classmethod
+    def of_part(cls, part: ProviderPart) -> ProviderRunReport:
+        error = part.error
+        return cls.model_validate(
+            {
+                **part.report.as_dict(),
+                "state": part.state,
+                "error": None if error is None else JobError(code=error.code, message=error.detail),
+                "seconds": part.seconds,
+            }
+        )
 
-class ExternalReport(BaseModel):
-    """The v1 ``external`` job's payload: one report per provider, in run order."""
+
+class EnrichRunReport(BaseModel):
+    """An ``enrich`` (or v1 ``external``) job's payload: one report per provider, in run
+    order, and their counts added up (a track counts once per provider)."""
 
     providers: list[ProviderRunReport]
+    selected: int = Field(description="Tracks of the selection (the library, a source, ids).")
+    not_applicable: int
+    cached: int
+    capped: int
+    total: int
+    matched: int
+    not_found: int
+    failed: int
+    requests: int
+    done: int
+
+    @classmethod
+    def of(cls, parts: Sequence[ProviderPart], selected: int) -> EnrichRunReport:
+        reports = [ProviderRunReport.of_part(part) for part in parts]
+
+        def total(name: str) -> int:
+            return sum(int(getattr(report, name)) for report in reports)
+
+        return cls(
+            providers=reports,
+            selected=selected,
+            **{
+                name: total(name)
+                for name in (
+                    "not_applicable",
+                    "cached",
+                    "capped",
+                    "total",
+                    "matched",
+                    "not_found",
+                    "failed",
+                    "requests",
+                    "done",
+                )
+            },
+        )
+
+    def shortfall(self) -> Shortfall | None:
+        """Failed providers make the job "partial" (others did their work) or "failed" (none
+        did), with an error naming each and why."""
+        failed = [r for r in self.providers if r.state is JobPartState.FAILED]
+        if not failed:
+            return None
+        messages = "; ".join(
+            f"{r.provider}: {r.error.message if r.error else 'failed'}" for r in failed
+        )
+        code = failed[0].error.code if len(failed) == 1 and failed[0].error else "providers_failed"
+        return Shortfall(
+            error=JobError(code=code, message=messages),
+            partial=len(failed) < len(self.providers),
+        )
 
 
 class ProviderField(BaseModel):
@@ -146,15 +222,16 @@ class ProviderFeatures(RootModel[dict[str, dict[str, Any]]]):
     """Legacy: one provider's values per track, ``track_id → categories`` (matched tracks)."""
 
 
-def plan_enrich_jobs(
+def plan_enrich_job(
     services: Services,
     *,
     providers: Sequence[str] | None = None,
     track_ids: Sequence[str] | None = None,
     source: str | None = None,
     refresh: bool = False,
-) -> list[EnrichJobPlan]:
-    """One ``enrich`` job per provider, after checking the whole request."""
+) -> EnrichJobPlan:
+    """One ``enrich`` job for the providers (default: every enabled one), after checking the
+    whole request: unknown provider 404, disabled 422, unknown tracks or source 404."""
     if track_ids is not None and source is not None:
         raise UnprocessableError("give track_ids or source, not both", code="bad_selection")
     if track_ids is not None and not track_ids:
@@ -169,107 +246,89 @@ def plan_enrich_jobs(
     for provider_id in chosen:
         runnable_provider(provider_id, settings)  # 404 unknown, 422 disabled/manual
     library_tracks(services.stores, track_ids=track_ids, source=source)  # 404 unknown ids/source
-    order = list(PROVIDERS.ids())
-    chosen.sort(key=order.index)  # MusicBrainz before AcousticBrainz, which needs its MBIDs
-    return [
-        EnrichJobPlan(
-            provider=provider_id,
-            track_ids=list(track_ids) if track_ids is not None else None,
-            source=source,
-            refresh=refresh,
-        )
-        for provider_id in chosen
-    ]
-
-
-def _report_progress(ctx: StepContext, report: EnrichReport) -> None:
-    ctx.progress(
-        report.done,
-        report.total,
-        f"{report.matched} matched, {report.not_found} not found, {report.failed} failed",
+    return EnrichJobPlan(
+        providers=provider_order(chosen),
+        track_ids=list(track_ids) if track_ids is not None else None,
+        source=source,
+        refresh=refresh,
     )
 
 
-async def run_provider(
-    services: Services,
-    provider: FeatureProvider,
+def _summary(parts: Sequence[ProviderPart]) -> str:
+    """``musicbrainz 40/950 · deezer done · lastfm failed``: one line for a progress bar."""
+
+    def one(part: ProviderPart) -> str:
+        if part.state is JobPartState.RUNNING:
+            return f"{part.provider} {part.report.done}/{part.report.total}"
+        return f"{part.provider} {part.state.value}"
+
+    return " · ".join(one(part) for part in parts)
+
+
+async def enrich_providers(
+    ctx: StepContext,
+    providers: Sequence[str] | None,
     *,
     track_ids: Sequence[str] | None = None,
     source: str | None = None,
     refresh: bool = False,
-    ctx: StepContext | None = None,
-    progress: Any = None,
-) -> EnrichReport:
-    """One provider over the library (or a selection), with progress to `ctx` or `progress`."""
+) -> EnrichRunReport:
+    """The providers (default: every enabled one) over the library or a selection, all at
+    once, with each one's progress in the job (`progress.parts`)."""
+    services = ctx.services
+    chosen = list(providers) if providers else default_provider_ids(services.settings)
+    if not chosen:
+        raise UnprocessableError(
+            "no provider is enabled; see GET /data/providers for what each one needs",
+            code="no_provider_enabled",
+        )
+    tracks: list[Track] = library_tracks(services.stores, track_ids=track_ids, source=source)
 
-    def report(current: EnrichReport) -> None:
-        if ctx is not None:
-            _report_progress(ctx, current)
-        if progress is not None:
-            progress(current)
-
-    async with services.provider_net() as net:
-        return await enrich_tracks(
-            provider,
-            services.stores,
-            net,
-            track_ids=track_ids,
-            source=source,
-            refresh=refresh,
-            progress=report,
-            check_cancelled=ctx.check_cancelled if ctx is not None else None,
+    def show(parts: list[ProviderPart]) -> None:
+        job_parts = [part.job_part() for part in parts]
+        known = [part.total for part in job_parts if part.total is not None]
+        ctx.progress(
+            sum(part.done for part in job_parts),
+            sum(known) if known else None,
+            _summary(parts),
+            parts=job_parts,
         )
 
-
-async def enrich_step(ctx: StepContext) -> ProviderRunReport:
-    """v2: one provider over the library or a selection (metadata: provider, track_ids?,
-    source?, refresh?); progress counts matched / not found / failed."""
-    meta = ctx.metadata
-    provider_id = meta.get("provider")
-    if not isinstance(provider_id, str):
-        raise UnprocessableError("metadata.provider is required", code="bad_metadata")
-    provider = runnable_provider(provider_id, ctx.services.settings)
-    result = await run_provider(
-        ctx.services,
-        provider,
-        track_ids=meta.get("track_ids"),
-        source=meta.get("source"),
-        refresh=bool(meta.get("refresh", False)),
-        ctx=ctx,
+    parts = await enrich_together(
+        services,
+        chosen,
+        tracks=tracks,
+        refresh=refresh,
+        on_change=show,
+        check_cancelled=ctx.check_cancelled,
     )
-    if result.failed and not (result.matched or result.not_found):
-        # Nothing got through: a failed job says why better than a "done" full of failures.
-        raise UpstreamError(
-            f"{provider_id}: every request failed ({result.errors[0] if result.errors else '?'})",
-            code="provider_unavailable",
-        )
-    return ProviderRunReport.of(result)
+    return EnrichRunReport.of(parts, selected=len(tracks))
 
 
-async def external_step(ctx: StepContext) -> ExternalReport:
-    """v1: every enabled provider (or metadata.providers) in turn, in one job."""
+async def enrich_step(ctx: StepContext) -> EnrichRunReport:
+    """v2: providers over the library or a selection, all at once (metadata: providers? —
+    or one `provider` —, track_ids?, source?, refresh?); progress per provider."""
     meta = ctx.metadata
-    planned = plan_enrich_jobs(
-        ctx.services,
-        providers=meta.get("providers"),
+    one = meta.get("provider")
+    return await enrich_providers(
+        ctx,
+        [one] if isinstance(one, str) else meta.get("providers"),
         track_ids=meta.get("track_ids"),
         source=meta.get("source"),
         refresh=bool(meta.get("refresh", False)),
     )
-    reports: list[ProviderRunReport] = []
-    for job in planned:
-        ctx.check_cancelled()
-        provider = runnable_provider(job.provider, ctx.services.settings)
-        result = await run_provider(
-            ctx.services,
-            provider,
-            track_ids=job.track_ids,
-            source=job.source,
-            refresh=job.refresh,
-            ctx=ctx,
-        )
-        reports.append(ProviderRunReport.of(result))
-    return ExternalReport(providers=reports)
+
+
+async def external_step(ctx: StepContext) -> EnrichRunReport:
+    """v1: every enabled provider (or metadata.providers) in one job, all at once."""
+    meta = ctx.metadata
+    return await enrich_providers(
+        ctx,
+        meta.get("providers"),
+        track_ids=meta.get("track_ids"),
+        source=meta.get("source"),
+        refresh=bool(meta.get("refresh", False)),
+    )
 
 
 # --- reading the store ---------------------------------------------------------------------

@@ -36,7 +36,15 @@ from typing import Any
 from pydantic import BaseModel
 
 from app.core.errors import AppError, BusyError, ConflictError, StoreError
-from app.core.models import JobError, JobOwner, JobProgress, JobStatus, PipelineJob, utc_now
+from app.core.models import (
+    JobError,
+    JobOwner,
+    JobPart,
+    JobProgress,
+    JobStatus,
+    PipelineJob,
+    utc_now,
+)
 from app.core.redact import redact
 from app.data.jobs import JobStore
 from app.pipeline.jobs.queries import JobListing, count_by_status, page_jobs
@@ -51,6 +59,7 @@ from app.pipeline.jobs.recovery import (
 from app.pipeline.jobs.steps import (
     JobCancelled,
     MayFallShort,
+    PartsCallback,
     ProgressCallback,
     StepContext,
     StepRegistry,
@@ -271,9 +280,11 @@ class JobManager:
         metadata: dict[str, Any] | None = None,
         on_progress: ProgressCallback | None = None,
         *,
+        on_parts: PartsCallback | None = None,
         raise_errors: bool = False,
     ) -> PipelineJob:
-        """Run `step` in this thread (CLI, synchronous v1 endpoints), recorded like any job.
+        """Run `step` in this thread (CLI, synchronous v1 endpoints), recorded like any job;
+        `on_progress` and `on_parts` see its progress as it goes.
 
         With `raise_errors`, a domain error that failed the job is raised again after it was
         recorded, so the caller can answer with its status code.
@@ -281,7 +292,7 @@ class JobManager:
         job = self._new_job(step, metadata or {})
         register_instance(self.instance)
         try:
-            error = self._run(job.id, on_progress)
+            error = self._run(job.id, on_progress, on_parts=on_parts)
         finally:
             if self._executor is None:
                 unregister_instance(self.instance)
@@ -308,7 +319,12 @@ class JobManager:
     # --- running ------------------------------------------------------------------------
 
     def _run(
-        self, job_id: str, on_progress: ProgressCallback | None = None, queued: bool = False
+        self,
+        job_id: str,
+        on_progress: ProgressCallback | None = None,
+        queued: bool = False,
+        *,
+        on_parts: PartsCallback | None = None,
     ) -> AppError | None:
         """Run one job to its end; returns the domain error that failed it, if any."""
         if queued:
@@ -327,6 +343,7 @@ class JobManager:
         context.on_progress = lambda done, total, message: self._progress(
             live, done, total, message, on_progress
         )
+        context.on_parts = lambda parts: self._parts(live, parts, on_parts)
         context.poll_cancel = lambda: self._poll_cancel(live)
         with self._lock:
             self._live[job_id] = live
@@ -416,7 +433,9 @@ class JobManager:
         forward: ProgressCallback | None,
     ) -> None:
         with self._lock:
-            live.job.progress = JobProgress(done=max(0, done), total=total)
+            live.job.progress = JobProgress(
+                done=max(0, done), total=total, parts=live.job.progress.parts
+            )
             if message is not None:
                 live.job.message = message
             live.job.updated_at = utc_now()
@@ -424,6 +443,14 @@ class JobManager:
             forward(done, total, message)
         if time.monotonic() - live.last_flush >= self.flush_interval:
             self._flush(live)
+
+    def _parts(self, live: _Live, parts: list[JobPart], forward: PartsCallback | None) -> None:
+        """A step's parts, as it reported them (stored with the next progress flush)."""
+        copied = [part.model_copy() for part in parts]
+        with self._lock:
+            live.job.progress = live.job.progress.model_copy(update={"parts": copied})
+        if forward is not None:
+            forward(copied)
 
     def _flush(self, live: _Live) -> None:
         """Persist live progress and learn about cancellations requested elsewhere."""
@@ -462,7 +489,7 @@ class JobManager:
             job.payload = stored
             job.progress = live.job.progress
             if status is JobStatus.DONE and job.progress.total is not None:
-                job.progress = JobProgress(done=job.progress.total, total=job.progress.total)
+                job.progress = job.progress.model_copy(update={"done": job.progress.total})
             job.updated_at = job.finished_at = now
 
         self.store.modify(live.job.id, apply)

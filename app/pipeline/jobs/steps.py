@@ -1,7 +1,9 @@
 """The step registry and the context a step runs with.
 
 A step is a function ``step(ctx) -> payload`` (plain or ``async``). It reports progress with
-``ctx.progress(done, total, message)`` and calls ``ctx.check_cancelled()`` between units of work;
+``ctx.progress(done, total, message)`` (and, when it does several things at once, each one's
+progress as ``parts``: `JobPart`s, kept in the job's ``progress.parts``) and calls
+``ctx.check_cancelled()`` between units of work;
 cancellation is cooperative for plain functions and immediate (at the next ``await``) for async
 ones. What it returns becomes the job's ``payload``: a pydantic model (stored as its
 ``model_dump(mode="json")``) or plain JSON-serialisable data. A payload that can fall short
@@ -41,10 +43,11 @@ from typing import Any, Protocol, TypeAlias, runtime_checkable
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from app.core.errors import UnknownStepError, UnprocessableError
-from app.core.models import JobError
+from app.core.models import JobError, JobPart
 from app.pipeline.services import Services
 
 ProgressCallback: TypeAlias = Callable[[int, int | None, str | None], None]
+PartsCallback: TypeAlias = Callable[[list[JobPart]], None]
 StepFunc: TypeAlias = Callable[["StepContext"], Any] | Callable[["StepContext"], Awaitable[Any]]
 
 
@@ -78,13 +81,24 @@ class StepContext:
     metadata: dict[str, Any]
     services: Services
     on_progress: ProgressCallback | None = None
+    on_parts: PartsCallback | None = None
     cancel_event: threading.Event = field(default_factory=threading.Event)
     poll_cancel: Callable[[], bool] | None = None  # asks the store about other processes' requests
     _task: asyncio.Task[Any] | None = field(default=None, repr=False)
     _loop: asyncio.AbstractEventLoop | None = field(default=None, repr=False)
 
-    def progress(self, done: int, total: int | None = None, message: str | None = None) -> None:
-        """Report `done` units out of `total` (None when unknown)."""
+    def progress(
+        self,
+        done: int,
+        total: int | None = None,
+        message: str | None = None,
+        *,
+        parts: list[JobPart] | None = None,
+    ) -> None:
+        """Report `done` units out of `total` (None when unknown), and with `parts` where
+        each of the things the step does at once stands."""
+        if parts is not None and self.on_parts is not None:
+            self.on_parts(parts)
         if self.on_progress is not None:
             self.on_progress(done, total, message)
 

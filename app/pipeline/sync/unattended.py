@@ -4,8 +4,9 @@
 
 1. **Fetch** the sources fetched before (liked songs, playlists; CSV files are not re-read):
    unchanged playlists cost one listing request.
-2. **Enrich** with every enabled default provider; tracks already enriched cost nothing, so
-   only new tracks are looked up.
+2. **Enrich** with every enabled default provider, all at the same time
+   (`enrichment.parallel`); tracks already enriched cost nothing, so only new tracks are looked
+   up; a provider that fails is reported and the others go on.
 3. **Plan** every enabled rule set with a target (or the given ones); a rule set that cannot be
    evaluated is *skipped as broken*, reported with its problems (and logged), the others are
    planned.
@@ -31,7 +32,10 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, Field
 
 from app.core.errors import AppError
-from app.pipeline.enrichment.service import ProviderRunReport, run_provider
+from app.core.models import JobPartState
+from app.pipeline.enrichment.parallel import enrich_together
+from app.pipeline.enrichment.runner import library_tracks
+from app.pipeline.enrichment.service import ProviderRunReport
 from app.pipeline.jobs.steps import StepContext
 from app.pipeline.rules.previews import BrokenRuleSet
 from app.pipeline.services import Services
@@ -40,7 +44,7 @@ from app.pipeline.sources.service import FetchSourcesReport, fetch_many
 from app.pipeline.sync.applying import apply_plan
 from app.pipeline.sync.plans import ApplyResult, PlanBrief
 from app.pipeline.sync.service import plan_brief, plan_rule_sets
-from app.providers.registry import default_provider_ids, runnable_provider
+from app.providers.registry import default_provider_ids
 
 if TYPE_CHECKING:
     from app.pipeline.jobs.runner import JobManager
@@ -123,16 +127,21 @@ async def sync_library(
             planned = await plan_fetch(services, requests, skip_unreadable=True)
             report.fetched = await fetch_many(services, planned)
             report.ok = report.fetched.failed == 0  # a source left out: not ok, for cron
-    if enrich:
-        for provider_id in default_provider_ids(services.settings):
-            say(f"enriching with {provider_id}")
-            try:
-                result = await run_provider(
-                    services, runnable_provider(provider_id, services.settings)
-                )
-                report.enriched.append(ProviderRunReport.of(result))
-            except AppError as exc:  # a provider down must not stop the sync
-                report.enriched.append(ProviderRunFailure(provider=provider_id, error=exc.detail))
+    providers = default_provider_ids(services.settings) if enrich else []
+    if providers:
+        say(f"enriching with {', '.join(providers)}")
+        parts = await enrich_together(
+            services,
+            providers,
+            tracks=library_tracks(services.stores),
+            check_cancelled=ctx.check_cancelled if ctx is not None else None,
+        )
+        for part in parts:  # a provider down must not stop the sync
+            if part.state is JobPartState.FAILED and part.error is not None:
+                failure = ProviderRunFailure(provider=part.provider, error=part.error.detail)
+                report.enriched.append(failure)
+            else:
+                report.enriched.append(ProviderRunReport.of_part(part))
     say("planning")
     planning = await plan_rule_sets(services, rule_ids)
     for broken in planning.broken:

@@ -1,8 +1,9 @@
 """MusicBrainz: each track's recording MBID, release group, first release year, genres and tags.
 
 `MusicBrainzProvider` finds each batch's recordings (`matching`: one ISRC search
-per batch, an artist + title search per track without an ISRC; a track whose ISRC MusicBrainz
-does not list is *not found*), then their genres and tags (`labels`: ListenBrainz
+per batch of tracks with an ISRC, one artist + title search per batch of tracks without one —
+the two kinds are batched apart; a track whose ISRC MusicBrainz does not list is *not found*),
+then their genres and tags (`labels`: ListenBrainz
 batch metadata, or MusicBrainz lookups with release-group and artist fallbacks when
 `SAP_LISTENBRAINZ_URL=""`). The modules' docstrings give the requests and the matching order.
 
@@ -35,7 +36,7 @@ from app.providers.musicbrainz.matching import (
     Match,
     clean_isrc,
     match_isrcs,
-    match_name,
+    match_names,
     searchable_by_name,
 )
 
@@ -62,7 +63,13 @@ class MusicBrainzProvider(FeatureProvider):
     )
     match_methods = ("isrc", "artist_title")
     rate_limit = 1.0
-    settings_used = ("contact", "musicbrainz_url", "musicbrainz_batch_size", "listenbrainz_url")
+    settings_used = (
+        "contact",
+        "musicbrainz_url",
+        "musicbrainz_batch_size",
+        "musicbrainz_name_batch_size",
+        "listenbrainz_url",
+    )
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)
@@ -82,6 +89,16 @@ class MusicBrainzProvider(FeatureProvider):
     def batch_limit(self) -> int:
         return self.settings.musicbrainz_batch_size
 
+    def batches(self, items: Sequence[EnrichItem]) -> list[Sequence[EnrichItem]]:
+        """Tracks with an ISRC `SAP_MUSICBRAINZ_BATCH_SIZE` at a time, then those without
+        `SAP_MUSICBRAINZ_NAME_BATCH_SIZE` at a time: each batch costs one search of its kind."""
+        with_isrc = [item for item in items if clean_isrc(item.track.isrc)]
+        by_name = [item for item in items if not clean_isrc(item.track.isrc)]
+        return [
+            *_cut(with_isrc, self.settings.musicbrainz_batch_size),
+            *_cut(by_name, self.settings.musicbrainz_name_batch_size),
+        ]
+
     def applicable(self, item: EnrichItem) -> str | None:
         track = item.track
         if track.is_local:
@@ -94,18 +111,17 @@ class MusicBrainzProvider(FeatureProvider):
         musicbrainz = net.client(self.settings.musicbrainz_url, rate=self.rate_limit)
         outcome = BatchOutcome()
         with_isrc = [item for item in items if clean_isrc(item.track.isrc)]
+        by_name = [item.track for item in items if not clean_isrc(item.track.isrc)]
         matches = await match_isrcs(musicbrainz, with_isrc)
-        searched = {item.id for item in with_isrc}
-        for item in items:
-            if item.id in searched:
-                continue
-            try:
-                match = await match_name(musicbrainz, item.track)
-            except UpstreamError as exc:
-                outcome.fail(item, exc.detail)
-                continue
-            if match is not None:
-                matches[item.id] = match
+        try:
+            matches.update(
+                await match_names(musicbrainz, by_name, self.settings.musicbrainz_name_batch_size)
+            )
+        except UpstreamError as exc:
+            if not with_isrc:
+                raise  # the batch learnt nothing: the runner counts a failed batch
+            for track in by_name:
+                outcome.fail(track.id, exc.detail)
         hits = {match.hit.mbid: match.hit for match in matches.values()}
         labels = await self._labels(net, musicbrainz, hits)
         for item in items:
@@ -149,3 +165,8 @@ class MusicBrainzProvider(FeatureProvider):
         return {
             mbid: await musicbrainz_labels(musicbrainz, hit, lookups) for mbid, hit in hits.items()
         }
+
+
+def _cut(items: Sequence[EnrichItem], size: int) -> list[Sequence[EnrichItem]]:
+    size = max(1, size)
+    return [items[start : start + size] for start in range(0, len(items), size)]

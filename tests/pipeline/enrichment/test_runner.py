@@ -14,6 +14,7 @@ import pytest
 
 from app.core.models import JobOwner, JobStatus, PipelineJob, utc_now
 from app.net.pacing import HostPacer
+from app.pipeline.enrichment.runner import SAVE_EVERY, ResultSaver
 from app.pipeline.enrichment.service import RESUMABLE_STEPS
 from app.pipeline.jobs.queries import wait_for
 from app.pipeline.jobs.runner import JobManager
@@ -151,3 +152,35 @@ def test_interrupted_enrich_jobs_resume_where_they_stopped(env: ProviderEnv) -> 
         assert again.list(step="enrich")[1] == 2  # the interrupted job and its one resumption
     finally:
         again.shutdown()
+
+
+def test_one_saver_writes_every_providers_results_together_when_due(env: ProviderEnv) -> None:
+    """A job's providers share one `ResultSaver`: entries of two providers for one track are
+    merged into one write, nothing is written before the interval (on an injected clock), a
+    due write runs in the saver's thread and `flush` waits for it; `close` writes the rest."""
+    now = [0.0]
+    saver = ResultSaver(env.stores, clock=lambda: now[0])
+    deezer, recco = DeezerProvider(env.settings), ReccoBeatsProvider(env.settings)
+    first, second = (s.track_id for s in env.library.liked[:2])
+    found = BatchOutcome()
+    found.found(first, deezer.entry({"tempo": 120.0}, method="isrc"))
+    saver.add(deezer, found)
+    missing = BatchOutcome()
+    missing.missing(first)
+    saver.add(recco, missing)
+
+    saver.maybe_flush()
+    assert env.stores.enrichments.load() == {}  # not due yet
+    now[0] = SAVE_EVERY
+    saver.maybe_flush()
+    asyncio.run(saver.flush())
+    stored = env.stores.enrichments.load()
+    assert {e.source: e.not_found for e in stored[first]} == {"deezer": False, "reccobeats": True}
+
+    later = BatchOutcome()
+    later.found(second, recco.entry({"energy": 0.5}, method="spotify_id"))
+    saver.add(recco, later)
+    saver.maybe_flush()  # the next write is not due: the clock did not move
+    assert second not in env.stores.enrichments.load()
+    saver.close()  # a stopping job: the rest is written without the event loop
+    assert env.stores.enrichments.load()[second][0].categories == {"energy": 0.5}
