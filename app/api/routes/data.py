@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.deps import ServicesDep
@@ -23,6 +23,8 @@ from app.pipeline.enrichment.service import (
     enrichment_detail,
     provider_features,
 )
+from app.pipeline.query.model import LibraryFilter, LibraryIds, LibraryPage, LibraryQuery
+from app.pipeline.query.service import library_ids, query_library
 from app.pipeline.sources.aggregate import TrackPage, aggregate
 
 router = APIRouter(
@@ -42,6 +44,42 @@ def tracks(
 ) -> TrackPage:
     view = aggregate(services.stores, limit=limit, offset=offset, source=source, q=q)
     return TrackPage(total=view.total, limit=view.limit, offset=view.offset, tracks=view.tracks)
+
+
+# --- the library table -----------------------------------------------------------------------
+
+
+def _json(model: BaseModel) -> Response:
+    """An answer built by the pipeline (constructed, not validated again), serialised once."""
+    return Response(model.model_dump_json(), media_type="application/json")
+
+
+@router.post(
+    "/library/query",
+    response_model=LibraryPage,
+    summary="A page of the library: filtered (rules language), sorted, chosen columns",
+    description=(
+        "The library table's query over the loaded library. `filter` takes conditions in the "
+        "rules language (as a rule set's text, without playlist clauses) and selects exactly "
+        "the tracks `POST /pipeline/playlists/preview-from-rules` gives for a rule set with "
+        "those rules; a problem is a 422 `rules_invalid` naming its line and column. `sort` "
+        "orders the whole matching library by any field (missing values last, ties in library "
+        "order). Each row has the requested values and, for each enriched value, the "
+        "providers that gave it and when. Every field: `GET /data/rules/fields`."
+    ),
+)
+def library_query(body: LibraryQuery, services: ServicesDep) -> Response:
+    return _json(query_library(services.queries, body))
+
+
+@router.post(
+    "/library/ids",
+    response_model=LibraryIds,
+    summary="Every track id a filter matches, in the sort's order (select all that match)",
+    description="The same `filter` and `sort` as `POST /data/library/query`, all the ids.",
+)
+def library_query_ids(body: LibraryFilter, services: ServicesDep) -> Response:
+    return _json(library_ids(services.queries, body))
 
 
 # --- enrichment ------------------------------------------------------------------------------
