@@ -30,15 +30,26 @@ import uuid
 from collections.abc import Collection
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import partial
 from typing import Any
 
 from pydantic import BaseModel
 
 from app.core.errors import AppError, BusyError, ConflictError, StoreError
-from app.core.models import JobError, JobOwner, JobProgress, JobStatus, PipelineJob, utc_now
+from app.core.models import (
+    JobError,
+    JobNote,
+    JobOwner,
+    JobProgress,
+    JobStatus,
+    PipelineJob,
+    utc_now,
+)
 from app.core.redact import redact
 from app.data.jobs import JobStore
+from app.net.throttling import Throttling, listening
+from app.pipeline.jobs.events import JobEvents
 from app.pipeline.jobs.queries import JobListing, count_by_status, page_jobs
 from app.pipeline.jobs.recovery import (
     mark_interrupted,
@@ -114,6 +125,7 @@ class JobManager:
         self._live: dict[str, _Live] = {}
         self._lock = threading.Lock()
         self._futures: dict[str, Future[AppError | None]] = {}
+        self.events = JobEvents()  # who watches job changes (`GET /pipeline/jobs/events`)
 
     # --- lifecycle ----------------------------------------------------------------------
 
@@ -132,6 +144,7 @@ class JobManager:
                 for job in resumable(self.store.load_jobs(), resume):
                     new = self.submit(job.step, {**job.metadata, "rerun_of": job.id})
                     self.store.modify(job.id, partial(mark_resumed, new_id=new.id))
+                    self.events.publish(job.id)
                     log.info("resuming interrupted job %s (%s) as %s", job.id, job.step, new.id)
         except StoreError as exc:
             # jobs.json cannot be used (e.g. a newer release wrote it): everything else still
@@ -148,6 +161,7 @@ class JobManager:
             if self._stop_by is None:
                 self._stop_by = time.monotonic() + timeout
             live = list(self._live.values())
+        self.events.close_all()  # event streams end now, so connections can close
         for item in live:
             item.stopping = True
             item.context.request_cancel()
@@ -200,6 +214,7 @@ class JobManager:
             id=new_job_id(), step=step, metadata=checked, owner=self._owner, message="queued"
         )
         self.store.add(job, keep_finished=self.history_limit)
+        self.events.publish(job.id)
         return job
 
     def submit(self, step: str, metadata: dict[str, Any] | None = None) -> PipelineJob:
@@ -330,10 +345,12 @@ class JobManager:
         context.poll_cancel = lambda: self._poll_cancel(live)
         with self._lock:
             self._live[job_id] = live
+        self.events.publish(job_id)
         try:
-            payload = run_step_for_job(
-                started.step, started.metadata, registry=self.registry, context=context
-            )
+            with listening(lambda throttling: self._note(live, throttling, on_progress)):
+                payload = run_step_for_job(
+                    started.step, started.metadata, registry=self.registry, context=context
+                )
         except JobCancelled:
             if live.stopping:
                 message = "interrupted: the server stopped while this job ran"
@@ -405,6 +422,8 @@ class JobManager:
             result.append(job.model_copy(deep=True))
 
         self.store.modify(job_id, start)
+        if not result:
+            self.events.publish(job_id)  # cancelled before it started
         return result[0] if result else None
 
     def _progress(
@@ -416,12 +435,40 @@ class JobManager:
         forward: ProgressCallback | None,
     ) -> None:
         with self._lock:
-            live.job.progress = JobProgress(done=max(0, done), total=total)
+            now = utc_now()
+            note = live.job.progress.note
+            if note is not None and note.until <= now:
+                note = None  # the wait it spoke of is over
+            live.job.progress = JobProgress(done=max(0, done), total=total, note=note)
             if message is not None:
                 live.job.message = message
-            live.job.updated_at = utc_now()
+            live.job.updated_at = now
+        self.events.publish(live.job.id)
         if forward is not None:
             forward(done, total, message)
+        if time.monotonic() - live.last_flush >= self.flush_interval:
+            self._flush(live)
+
+    def _note(self, live: _Live, throttling: Throttling, forward: ProgressCallback | None) -> None:
+        """A service asked the running step to slow down: say so beside the job's progress
+        (`JobProgress.note`) until the wait is over (the CLI's bar shows it as its message)."""
+        now = utc_now()
+        note = JobNote(
+            service=throttling.service,
+            text=throttling.text(),
+            seconds=round(throttling.seconds, 3),
+            until=now + timedelta(seconds=throttling.seconds),
+        )
+        with self._lock:
+            current = live.job.progress.note
+            if current is not None and current.until > note.until:
+                return  # a longer wait is already noted
+            live.job.progress = live.job.progress.model_copy(update={"note": note})
+            live.job.updated_at = now
+            done, total = live.job.progress.done, live.job.progress.total
+        self.events.publish(live.job.id)
+        if forward is not None:
+            forward(done, total, note.text)
         if time.monotonic() - live.last_flush >= self.flush_interval:
             self._flush(live)
 
@@ -460,12 +507,15 @@ class JobManager:
             job.message = message
             job.error = error
             job.payload = stored
-            job.progress = live.job.progress
+            job.progress = live.job.progress.model_copy(update={"note": None})
             if status is JobStatus.DONE and job.progress.total is not None:
                 job.progress = JobProgress(done=job.progress.total, total=job.progress.total)
             job.updated_at = job.finished_at = now
 
         self.store.modify(live.job.id, apply)
+        with self._lock:
+            self._live.pop(live.job.id, None)  # readers see the finished job from now on
+        self.events.publish(live.job.id)
 
     # --- reading and cancelling ---------------------------------------------------------
 
@@ -503,6 +553,7 @@ class JobManager:
                 live.job.message = job.message
         if live is not None:
             live.context.request_cancel()
+        self.events.publish(job_id)
         return self.get(job_id)
 
     def counts(self) -> dict[str, int]:
