@@ -369,11 +369,16 @@ def walk_rules(call: Recorder, track_id: str) -> None:
 
 
 def library_query(call: Recorder, track_id: str) -> None:
-    """The library table's routes."""
+    """The library table's routes, and a bulk edit of all that match with its undo."""
     query = {"filter": "duration > 100", "sort": [{"field": "energy", "direction": "desc"}]}
     call("POST", "/data/library/query", json={**query, "limit": 5})
     call("POST", "/data/library/query", json={"filter": "duration >"}, status=422)
     call("POST", "/data/library/ids", json=query)
+    edit = {"filter": "duration > 100", "add_tags": ["walked"]}
+    call("POST", "/data/enrichments/manual", json=edit)
+    call("GET", "/data/enrichments/manual/undo")
+    call("POST", "/data/enrichments/manual/undo")
+    call("POST", "/data/enrichments/manual/undo", status=409)
 
 
 def test_what_the_server_answers_is_what_it_publishes(walk: Walk) -> None:

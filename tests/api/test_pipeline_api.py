@@ -98,6 +98,7 @@ def test_run_async_without_a_body_uses_empty_metadata(client: TestClient) -> Non
         "sources",
         "plans",
         "backups",
+        "undo",
     ]
 
 
