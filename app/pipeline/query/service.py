@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from app.core.errors import UnprocessableError
@@ -155,7 +156,19 @@ def _matched(
 ) -> Matched | None:
     if text is None or not text.strip():
         return None
-    return run_filter(queries.stores, views, text, kept.registry, now=now or utc_now())
+    at = now or utc_now()
+    # Kept per loaded library; `in rule` reads the stored rule sets and `in last` the clock:
+    # both are in the key (to the minute), so a kept answer is never staler than that.
+    key = (text, _signature(queries.stores.rules.path), at.replace(second=0, microsecond=0))
+    return kept.matched(key, lambda: run_filter(queries.stores, views, text, kept.registry, now=at))
+
+
+def _signature(path: Path) -> tuple[int, int, int] | None:
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return None
+    return (info.st_ino, info.st_size, info.st_mtime_ns)
 
 
 def _ordered(

@@ -191,6 +191,19 @@ def test_a_filter_may_refer_to_a_stored_rule_set(lib: Lib) -> None:
     assert lib.every_row(filter='in rule "fast"') == [
         tid for tid in lib.ids if (lib.tempo[tid] or 0) > 150
     ]
+    # What the filter matched is kept for the next pages, but not past a change of the rule
+    # set it reads.
+    lib.stores.rules.save([{"id": "fast", "name": "Fast", "rules": _group("tempo", "gt", 170)}])
+    assert lib.every_row(filter='in rule "fast"') == [
+        tid for tid in lib.ids if (lib.tempo[tid] or 0) > 170
+    ]
+
+
+def test_a_relative_date_is_measured_from_the_time_of_the_query(lib: Lib) -> None:
+    text = "added_at in last 400d"  # every track was added on 2025-01-01
+    early = LibraryQuery(filter=text, limit=1)
+    assert query_library(lib.queries, early, now=datetime(2026, 1, 15, tzinfo=UTC)).total == COUNT
+    assert query_library(lib.queries, early, now=datetime(2026, 3, 1, tzinfo=UTC)).total == 0
 
 
 def _group(field: str, operator: str, value: Any) -> dict[str, Any]:
