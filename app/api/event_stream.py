@@ -17,7 +17,9 @@ On connect the stream sends one `snapshot` (the jobs, newest first, exactly as
 answers it) each time a job is created or changes, pushed by the `JobManager` (its
 `events`), and a `: keep-alive` comment when nothing happened for `SAP_EVENTS_KEEPALIVE`
 seconds. A reader that falls behind gets each changed job's latest state once; one that falls
-far behind gets a new `snapshot` instead (`app.pipeline.jobs.events`). Every event has an
+far behind gets a new `snapshot` instead (`app.pipeline.jobs.events`). When the jobs cannot be
+read (jobs.json from a newer release: `store_too_new`), an `error` event (`ErrorBody`) says so
+and the stream ends. Every event has an
 `id:`, increasing; a client reconnecting with `Last-Event-ID` (browsers do it by themselves)
 gets a fresh snapshot and ids that go on from it. The stream ends when the server stops.
 
@@ -32,8 +34,8 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
-from app.api.schemas import JobPage
-from app.core.errors import NotFoundError
+from app.api.schemas import ErrorBody, JobPage
+from app.core.errors import AppError, NotFoundError
 from app.core.models import PipelineJob
 from app.pipeline.jobs.runner import JobManager
 
@@ -44,6 +46,10 @@ EVENT_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 def _frame(event_id: int, event: str, data: str) -> bytes:
     return f"id: {event_id}\nevent: {event}\ndata: {data}\n\n".encode()
+
+
+def _error_json(exc: AppError) -> str:
+    return ErrorBody(error=exc.code, detail=exc.detail).model_dump_json(exclude_none=True)
 
 
 def first_id(last_event_id: str | None) -> int:
@@ -85,7 +91,11 @@ async def job_events_stream(
 
     try:
         yield f"retry: {RETRY_MS}\n\n".encode()
-        yield await snapshot()
+        try:
+            yield await snapshot()
+        except AppError as exc:  # jobs.json cannot be read: say so, and end the stream
+            yield _frame(next_id, "error", _error_json(exc))
+            return
         while True:
             try:
                 await asyncio.wait_for(ready.wait(), keepalive)
@@ -94,12 +104,16 @@ async def job_events_stream(
                 continue
             ready.clear()
             news = subscription.take()
-            if news.snapshot:
-                yield await snapshot()
-            for job_id in news.job_ids:
-                frame = await job(job_id)
-                if frame is not None:
-                    yield frame
+            try:
+                if news.snapshot:
+                    yield await snapshot()
+                for job_id in news.job_ids:
+                    frame = await job(job_id)
+                    if frame is not None:
+                        yield frame
+            except AppError as exc:
+                yield _frame(next_id, "error", _error_json(exc))
+                return
             if news.closed:
                 return
     finally:
@@ -130,7 +144,9 @@ def stream_responses() -> dict[int | str, dict[str, Any]]:
                 "a `job` event (data: one job as `GET /pipeline/jobs/{id}` answers it) each "
                 "time a job is created or changes, and `: keep-alive` comments when quiet. "
                 "Each event has an increasing `id:`; reconnecting with `Last-Event-ID` starts "
-                "with a fresh snapshot. The schema is that of one event."
+                "with a fresh snapshot. When the jobs cannot be read (a jobs.json from a newer "
+                "release), an `error` event says why and the stream ends. The schema is that "
+                "of one event."
             ),
             "content": {
                 EVENT_STREAM: {
@@ -138,6 +154,7 @@ def stream_responses() -> dict[int | str, dict[str, Any]]:
                         "oneOf": [
                             _event("snapshot", "JobSnapshotEvent", JobPage),
                             _event("job", "JobChangeEvent", PipelineJob),
+                            _event("error", "JobStreamError", ErrorBody),
                         ]
                     }
                 }

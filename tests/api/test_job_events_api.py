@@ -171,3 +171,21 @@ def test_the_stream_is_a_read_it_needs_no_json_content_type(served: Served) -> N
         client.stream("GET", "/pipeline/jobs/events") as response,
     ):
         assert response.status_code == 400
+
+
+def test_jobs_that_cannot_be_read_end_the_stream_with_an_error_event(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / "jobs.json").write_text('{"schema_version": 99, "data": []}')  # a newer release's
+    settings = Settings(cache_dir=cache, spotify_client_id="events-test")
+    app = create_app(settings)
+    with (
+        live_server(app) as base,
+        httpx.Client(base_url=base, timeout=10) as client,
+        client.stream("GET", "/pipeline/jobs/events") as response,
+    ):
+        assert response.status_code == 200
+        [error] = [e for e in events(response.iter_lines()) if e.event != "message"]
+    assert error.event == "error" and error.id == "1"
+    assert error.json()["error"] == "store_too_new"
+    assert "jobs.json has schema version 99" in error.json()["detail"]
