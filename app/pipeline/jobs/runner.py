@@ -16,6 +16,10 @@ never runs the step. Each flush also picks up a cancellation requested by anothe
 
 On start, jobs left `pending` or `running` by a process that no longer exists become `failed`
 with code ``interrupted``; `rerun()` starts them again with the same step and metadata.
+
+Every creation and change of a job is published to `events` (the job event stream's
+subscriptions, `events.py`), and a service that asks a running step to slow down
+(`app.net.throttling`) becomes the job's `progress.note` until the wait is over.
 """
 
 from __future__ import annotations
