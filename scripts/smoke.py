@@ -8,8 +8,10 @@ playlist with job polling, the aggregate, a CSV upload (and a CSV path the API r
 the v1 `tracks` step synchronously and through run-async, and rule sets (text and JSON,
 validation, evaluate, previews in payload and library mode, explain), and enrichment
 (ReccoBeats from the demo's emulator, a re-run that costs nothing, coverage, a manual override,
-a rule on an enriched field, v1 classify), and sync (plan, apply creating a playlist, a no-op
-re-plan, a forced apply, backup and restore, v1 diff and apply).
+a rule on an enriched field, v1 classify), the library query (a filter giving a rule set's
+tracks, provenance, a caret error), a bulk tag of all that match and its undo, the job event
+stream (a job pushed to its end), and sync (plan, apply creating a playlist, a no-op re-plan, a
+forced apply, backup and restore, v1 diff and apply).
 
     python scripts/smoke.py            # what `make test` runs
     python scripts/smoke.py --keep     # keep the cache directory for inspection
@@ -361,6 +363,52 @@ def check_enrichment(client: httpx.Client, _cache_dir: Path) -> None:
     expect(ranked == sorted(ranked, reverse=True), "sorted by energy, highest first", ranked[:5])
 
 
+def check_library(client: httpx.Client, _cache_dir: Path) -> None:
+    query = {"filter": "energy > 0.8", "sort": [{"field": "energy", "direction": "desc"}]}
+    page = client.post(
+        "/data/library/query", json={**query, "fields": ["name", "energy"], "limit": 500}
+    )
+    expect(page.status_code == 200, "POST /data/library/query answers", page.text)
+    body = page.json()
+    preview = client.post(
+        "/pipeline/playlists/preview-from-rules", json={"rule_ids": ["smoke-energy"]}
+    ).json()
+    placed = next(p for p in preview["playlists"] if p["rule_id"] == "smoke-energy")
+    ids = [row["id"] for row in body["rows"]]
+    expect(body["total"] == len(placed["track_ids"]), "as many tracks as the rule set", body)
+    expect(ids == placed["track_ids"][:500], "the rule set's tracks, in its order", ids[:5])
+    first = body["rows"][0]
+    expect(first["provenance"]["energy"][0]["provider"] in {"manual", "reccobeats"}, "provenance")
+    bad = client.post("/data/library/query", json={"filter": "energy >"})
+    expect(bad.status_code == 422 and bad.json()["error"] == "rules_invalid", "a caret error")
+    tagged = client.post(
+        "/data/enrichments/manual", json={"filter": "energy > 0.8", "add_tags": ["smoke"]}
+    ).json()
+    expect(tagged["updated"] == body["total"] and tagged["undo"], "tag all that match", tagged)
+    undone = client.post("/data/enrichments/manual/undo")
+    expect(undone.status_code == 200, "undo the bulk edit", undone.text)
+    expect(undone.json()["restored"] == body["total"], "undo puts every track back")
+    again = client.post("/data/library/query", json={"filter": 'tags has any ["smoke"]'})
+    expect(again.json()["total"] == 0, "no track keeps the undone tag", again.json()["total"])
+
+
+def check_job_events(client: httpx.Client, _cache_dir: Path) -> None:
+    with client.stream("GET", "/pipeline/jobs/events", timeout=30.0) as stream:
+        expect(stream.status_code == 200, "GET /pipeline/jobs/events answers")
+        lines = stream.iter_lines()
+        expect("event: snapshot" in lines, "the stream starts with a snapshot")
+        job = client.post("/pipeline/verify/run-async").json()
+        event = ""
+        for line in lines:
+            if line.startswith("event:"):
+                event = line
+            elif event == "event: job" and line.startswith("data:"):
+                pushed = json.loads(line.removeprefix("data:"))
+                if pushed["id"] == job["id"] and pushed["status"] == "done":
+                    return
+        raise SmokeFailure("the stream ended before the job's end was pushed")
+
+
 def check_sync(client: httpx.Client, _cache_dir: Path) -> None:
     def save(text: str) -> None:
         body = {
@@ -438,6 +486,8 @@ CHECKS: list[tuple[str, Callable[[httpx.Client, Path], None]]] = [
     ("tracks (v1)", check_v1_tracks),
     ("rules", check_rules),
     ("enrichment", check_enrichment),
+    ("library", check_library),
+    ("job events", check_job_events),
     ("sync", check_sync),
 ]
 

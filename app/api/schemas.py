@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.models import PipelineJob
+from app.pipeline.enrichment.undo import LastEdit
 from app.pipeline.rules.previews import BrokenRuleSet
 from app.pipeline.sync.executor import ApplyReport
 from app.pipeline.sync.guards import TrippedGuard
@@ -71,11 +72,16 @@ class StepInfo(BaseModel):
 
 
 class ManualEditReport(BaseModel):
-    """What a manual edit of many tracks left."""
+    """What a manual edit of many tracks did, and what undoing it would undo."""
 
-    updated: int = Field(description="Tracks edited.")
+    updated: int = Field(description="Tracks the edit changed.")
+    unchanged: int = Field(description="Tracks it left as they were (they already had it).")
     manual: dict[str, dict[str, Any] | None] = Field(
         description="Per track, its manual values now (null: none left)."
+    )
+    undo: LastEdit | None = Field(
+        description="The edit as `POST /data/enrichments/manual/undo` would undo it (null: "
+        "nothing changed, so the previous edit stays the one to undo)."
     )
 
 

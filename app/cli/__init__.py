@@ -22,7 +22,7 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from app.cli import enrich, jobs, rules, server, spotify, status, sync
+from app.cli import enrich, jobs, library, rules, server, spotify, status, sync
 from app.cli.common import _fail
 
 
@@ -85,6 +85,7 @@ app.command()(enrich.enrichment)
 app.command()(enrich.coverage)
 app.command()(enrich.tag)
 app.command()(enrich.untag)
+app.command("tag-undo")(enrich.tag_undo)
 app.command()(sync.plan)
 app.command()(sync.apply)
 app.command()(sync.backups)
@@ -98,6 +99,7 @@ app.command()(rules.preview)
 app.command()(rules.explain)
 app.add_typer(rules.rules_app, name="rules")
 app.add_typer(jobs.jobs_app, name="jobs")
+app.add_typer(library.library_app, name="library")
 
 
 def main() -> None:

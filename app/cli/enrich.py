@@ -1,4 +1,5 @@
-"""`providers`, `enrich`, `enrichment`, `coverage`, `tag`, `untag`: enrichment from the shell."""
+"""`providers`, `enrich`, `enrichment`, `coverage`, `tag`, `untag`, `tag-undo`: enrichment from
+the shell."""
 
 from __future__ import annotations
 
@@ -22,8 +23,10 @@ from app.cli.common import (
 
 if TYPE_CHECKING:
     from app.core.models import PipelineJob
+    from app.pipeline.enrichment.manual import ManualOutcome
     from app.pipeline.enrichment.service import EnrichmentDetail
     from app.pipeline.rules.fields.types import FieldInfo
+    from app.pipeline.services import Services
 
 
 def providers(cache_dir: CacheDir = None, demo: Demo = False, as_json: AsJson = False) -> None:
@@ -214,8 +217,9 @@ def _parse_value(text: str, info: FieldInfo | None = None) -> Any:
     return value if isinstance(value, str | int | float | bool | list) else text
 
 
-def _split(items: list[str]) -> tuple[list[str], list[str]]:
-    """Track ids (22 letters and digits) or `spotify:track:` URIs vs everything else."""
+def _split(items: list[str], filter_: str | None = None) -> tuple[list[str], list[str]]:
+    """Track ids (22 letters and digits) or `spotify:track:` URIs vs everything else; with a
+    filter, no track id (the filter chooses the tracks)."""
     tracks: list[str] = []
     rest: list[str] = []
     for item in items:
@@ -224,28 +228,60 @@ def _split(items: list[str]) -> tuple[list[str], list[str]]:
             tracks.append(track_id)
         else:
             rest.append(item)
-    if not tracks:
-        _fail("give at least one track id (22 letters and digits) or spotify:track: URI")
+    if filter_ is not None:
+        if tracks:
+            _fail("give track ids or --filter, not both")
+    elif not tracks:
+        _fail(
+            "give at least one track id (22 letters and digits) or spotify:track: URI, or --filter"
+        )
     return tracks, rest
+
+
+FilterOption = Annotated[
+    str | None,
+    typer.Option(
+        "--filter", "-f", help="Every track matching this filter (rules language) instead of ids."
+    ),
+]
+
+
+def _targets(services: Services, track_ids: list[str], filter_: str | None) -> list[str]:
+    """The tracks to edit: the ids given, or every track the filter matches."""
+    if filter_ is None:
+        return track_ids
+    from app.cli.rules import _checked
+    from app.core.errors import NotFoundError
+    from app.pipeline.query.model import LibraryFilter
+    from app.pipeline.query.service import matching_ids
+
+    matched = _checked(lambda: matching_ids(services.queries, LibraryFilter(filter=filter_)))
+    if not matched:
+        raise NotFoundError("no track matches the filter: nothing to edit")
+    return matched
 
 
 def tag(
     items: Annotated[
-        list[str], typer.Argument(help="Track ids or spotify:track: URIs, then key=value pairs.")
-    ],
+        list[str] | None,
+        typer.Argument(help="Track ids or spotify:track: URIs, then key=value pairs."),
+    ] = None,
     add_tag: Annotated[
         list[str] | None, typer.Option("--tag", "-t", help="A tag to add (repeatable).")
     ] = None,
+    filter_: FilterOption = None,
     cache_dir: CacheDir = None,
     demo: Demo = False,
     as_json: AsJson = False,
 ) -> None:
-    """Set your own values on tracks: `sap tag ID… mood=happy energy=0.8 -t summer`."""
-    from app.pipeline.enrichment.manual import ManualEdit, apply_manual
+    """Set your own values on tracks: `sap tag ID… mood=happy energy=0.8 -t summer`, or on
+    every track of a filter: `sap tag -f 'genres has any ["jazz"]' -t late-night`."""
+    from app.pipeline.enrichment.manual import ManualEdit, edit_manual
     from app.pipeline.rules.rule_sets import field_registry
 
-    track_ids, assignments = _split(items)
-    stores = _services(cache_dir, demo).stores
+    track_ids, assignments = _split(items or [], filter_)
+    services = _services(cache_dir, demo)
+    stores = services.stores
     registry = field_registry(stores) if assignments else None
     values: dict[str, Any] = {}
     for assignment in assignments:
@@ -255,29 +291,39 @@ def tag(
         info = registry.resolve(key.strip()) if registry is not None else None
         values[key.strip()] = _parse_value(text.strip(), info)
     edit = ManualEdit(set=values, add_tags=add_tag or [])
-    _report_manual(apply_manual(stores, track_ids, edit, registry=registry), as_json)
+    targets = _targets(services, track_ids, filter_)
+    _report_manual(edit_manual(stores, targets, edit, registry=registry), as_json)
 
 
 def untag(
     items: Annotated[
-        list[str], typer.Argument(help="Track ids or spotify:track: URIs, then keys to remove.")
-    ],
+        list[str] | None,
+        typer.Argument(help="Track ids or spotify:track: URIs, then keys to remove."),
+    ] = None,
     remove_tag: Annotated[
         list[str] | None, typer.Option("--tag", "-t", help="A tag to take off (repeatable).")
     ] = None,
+    filter_: FilterOption = None,
     cache_dir: CacheDir = None,
     demo: Demo = False,
     as_json: AsJson = False,
 ) -> None:
-    """Remove your values or take tags off tracks: `sap untag ID… mood -t summer`."""
-    from app.pipeline.enrichment.manual import ManualEdit, apply_manual
+    """Remove your values or take tags off tracks: `sap untag ID… mood -t summer` (or `-f`)."""
+    from app.pipeline.enrichment.manual import ManualEdit, edit_manual
 
-    track_ids, keys = _split(items)
+    track_ids, keys = _split(items or [], filter_)
+    services = _services(cache_dir, demo)
     edit = ManualEdit(unset=keys, remove_tags=remove_tag or [])
-    _report_manual(apply_manual(_services(cache_dir, demo).stores, track_ids, edit), as_json)
+    targets = _targets(services, track_ids, filter_)
+    _report_manual(edit_manual(services.stores, targets, edit), as_json)
 
 
-def _report_manual(results: dict[str, Any], as_json: bool) -> None:
+SHOWN_TRACKS = 20
+"""Tracks `tag`/`untag` list one by one; beyond, a count."""
+
+
+def _report_manual(outcome: ManualOutcome, as_json: bool) -> None:
+    results = outcome.results
     if as_json:
         _print_json(
             {
@@ -286,12 +332,48 @@ def _report_manual(results: dict[str, Any], as_json: bool) -> None:
             }
         )
         return
-    for track_id, entry in results.items():
+    for track_id, entry in list(results.items())[:SHOWN_TRACKS]:
         values = entry.categories if entry is not None else {}
         text = ", ".join(f"{key}={value}" for key, value in values.items()) or "(no manual values)"
         out.print(f"{track_id}: {escape(text)}", highlight=False)
-    if not results:
-        _fail("no tracks given")
+    if len(results) > SHOWN_TRACKS:
+        out.print(f"… and {len(results) - SHOWN_TRACKS} more tracks", highlight=False)
+    unchanged = f", {len(outcome.unchanged)} already so" if outcome.unchanged else ""
+    undo = "; undo with `sap tag-undo`" if outcome.undo is not None else ""
+    err.print(f"changed {len(outcome.changed)} track(s){unchanged}{undo}", highlight=False)
+
+
+def tag_undo(
+    show: Annotated[bool, typer.Option("--show", help="Only say what would be undone.")] = False,
+    cache_dir: CacheDir = None,
+    demo: Demo = False,
+    as_json: AsJson = False,
+) -> None:
+    """Undo the last edit of your values (`tag`, `untag`, or the web app's), exactly."""
+    from app.pipeline.enrichment.manual import undo_manual
+    from app.pipeline.enrichment.undo import last_edit
+
+    stores = _services(cache_dir, demo).stores
+    if show:
+        state = last_edit(stores)
+        if as_json:
+            _print_json(state.model_dump(mode="json"))
+        elif state.last is None:
+            out.print("nothing to undo")
+        else:
+            out.print(
+                f"would undo: {escape(state.last.summary)} ({state.last.at:%Y-%m-%d %H:%M})",
+                highlight=False,
+            )
+        return
+    report = undo_manual(stores)
+    if as_json:
+        _print_json(report.model_dump(mode="json"))
+        return
+    out.print(
+        f"undone: {escape(report.undone.summary)} ({report.restored} track(s) put back)",
+        highlight=False,
+    )
 
 
 def classify(

@@ -1,4 +1,4 @@
-"""`jobs list|show|cancel|rerun`: background jobs, whoever runs them."""
+"""`jobs list|show|watch|cancel|rerun`: background jobs, whoever runs them."""
 
 from __future__ import annotations
 
@@ -82,6 +82,56 @@ def jobs_show(
         _print_json(job.model_dump(mode="json"))
     else:
         _print_job(job)
+
+
+WATCH_INTERVAL = 0.5
+"""Seconds between two reads of jobs.json by `jobs watch` (the server writes a running job's
+progress there at most this often)."""
+
+
+@jobs_app.command("watch")
+def jobs_watch(
+    limit: Annotated[int, typer.Option(min=1, max=100, help="Jobs shown (newest first).")] = 10,
+    follow: Annotated[
+        bool, typer.Option("--follow", help="Keep watching after every job has finished.")
+    ] = False,
+    cache_dir: CacheDir = None,
+    demo: Demo = False,
+) -> None:
+    """Watch jobs live (the server's and other commands'), until none is running; Ctrl-C stops."""
+    import time
+
+    from rich.live import Live
+    from rich.table import Table
+
+    from app.core.models import utc_now
+
+    manager = _manager(cache_dir, demo)
+
+    def table() -> tuple[Table, bool]:
+        items, total = manager.list(limit=limit)
+        now = utc_now()
+        view = Table("id", "step", "status", "progress", "message", caption=f"{total} job(s)")
+        busy = False
+        for job in items:
+            busy = busy or not job.status.finished
+            note = job.progress.note
+            message = job.message or ""
+            if note is not None and note.until > now and not job.status.finished:
+                left = max(1, round((note.until - now).total_seconds()))
+                message = f"{note.service} asked us to slow down; resuming in {left} s"
+            view.add_row(job.id, job.step, job.status.value, _progress_text(job), escape(message))
+        return view, busy
+
+    view, busy = table()
+    try:
+        with Live(view, console=out.console, auto_refresh=False) as live:
+            while busy or follow:
+                time.sleep(WATCH_INTERVAL)
+                view, busy = table()
+                live.update(view, refresh=True)
+    except KeyboardInterrupt:
+        return
 
 
 @jobs_app.command("cancel")

@@ -130,6 +130,14 @@ class Settings(BaseSettings):
         ge=10,
         description="Finished jobs kept in jobs.json; older ones are pruned.",
     )
+    events_keepalive: float = Field(
+        default=15.0,
+        gt=0,
+        le=300,
+        description="Seconds between `: keep-alive` comments on a quiet job event stream "
+        "(`GET /pipeline/jobs/events`), which keep proxies from closing it and let the server "
+        "notice a client that left.",
+    )
     log_level: str = Field(default="INFO", description="Logging level (DEBUG, INFO, WARNING…).")
 
     # --- Spotify ------------------------------------------------------------------------

@@ -151,6 +151,19 @@ class JobPart(_Model):
     error: JobError | None = Field(default=None, description="Why the part failed.")
 
 
+class JobNote(_Model):
+    """A plain-words note beside a running job's progress, for people to read: a service
+    asked us to slow down, and when the work resumes."""
+
+    kind: Literal["throttled"] = "throttled"
+    service: str = Field(description="The service, as people name it (Deezer, Spotify).")
+    text: str = Field(
+        description="What to show, e.g. `Deezer asked us to slow down; resuming in 4 s`."
+    )
+    seconds: float = Field(ge=0, description="How long the wait was when it began.")
+    until: datetime = Field(description="When the work resumes; the note is stale after it.")
+
+
 class JobProgress(_Model):
     done: int = Field(default=0, ge=0)
     total: int | None = Field(default=None, ge=0)
@@ -158,6 +171,9 @@ class JobProgress(_Model):
         default_factory=list,
         description="Per part of a job that does several things at once (an enrich job: one "
         "per provider, in run order); `done`/`total` above add them up. Empty for other jobs.",
+    )
+    note: JobNote | None = Field(
+        default=None, description="A note on the running job (throttling), while it holds."
     )
 
     @computed_field  # type: ignore[prop-decorator]

@@ -17,6 +17,7 @@ from app.data.sources import SourceStore
 from app.data.store import JsonStore, StoreStatus
 from app.data.tokens import TokenStore
 from app.data.tracks import TrackStore
+from app.data.undo import UndoStore
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,7 @@ class Stores:
     sources: SourceStore
     plans: PlanStore
     backups: BackupStore
+    undo: UndoStore
 
     @classmethod
     def open(cls, directory: Path) -> Stores:
@@ -50,6 +52,7 @@ class Stores:
             sources=SourceStore(directory),
             plans=PlanStore(directory),
             backups=BackupStore(directory),
+            undo=UndoStore(directory),
         )
 
     def all(self) -> list[JsonStore[Any]]:
@@ -73,4 +76,5 @@ __all__ = [
     "Stores",
     "TokenStore",
     "TrackStore",
+    "UndoStore",
 ]

@@ -11,7 +11,9 @@ from the emulators, nothing else in `app/` builds an httpx client. Per request:
 - the service's pace (`HostPacer`, shared by every thread of the process), for every request
   on the wire: retries, and the one an `httpx.Auth` sends again after a 401, wait their turn;
 - the `RetryPolicy`'s budgets: throttling answers are waited out on the pacer (everyone
-  waits), server and transport errors are retried by stamina, each within its own count.
+  waits), server and transport errors are retried by stamina, each within its own count;
+- each throttling wait (and each wait for another request's pause) reported as a
+  `Throttling` to whoever listens (`app.net.throttling`: a job shows it as a note).
 
 What is service-specific stays out of the loop: `check(response)` reads a service's own
 signals (raise `Throttled` or `Transient`), `auth` adds credentials (`httpx.Auth`), and the
@@ -42,10 +44,13 @@ from app.net.policy import (
     replayable,
     retry_after_seconds,
 )
+from app.net.throttling import REPORTED_PAUSE, Throttling, report
 from app.net.tls import tls_context
 
 CheckFn = Callable[[httpx.Response], None]
 SleepFn = Callable[[float], Awaitable[None]]
+
+_ASKED = "sap.throttled"  # a request extension: this request's wait was reported
 
 THROTTLE_JITTER = 0.25
 """Up to this many seconds added to a throttling wait, so that the requests one pause held
@@ -183,12 +188,18 @@ class ServiceClient:
             tally.throttled += 1
             if tally.throttled >= self.policy.throttled_attempts:
                 raise Throttled(wait)
+            report(Throttling(self.policy.name, wait, "asked"))
+            request.extensions[_ASKED] = True  # its own wait is reported: not again in `_pace`
             await self._sleep(random.uniform(0.0, THROTTLE_JITTER))  # noqa: S311 - jitter only
 
     async def _pace(self, request: httpx.Request) -> None:
-        """Before each request on the wire: wait for the service's pace (and any pause)."""
+        """Before each request on the wire: wait for the service's pace (and any pause,
+        reported when it is another request's: see `app.net.throttling`)."""
         delay = self.pacer.reserve()
+        asked = request.extensions.pop(_ASKED, False)
         if delay > 0:
+            if delay >= REPORTED_PAUSE and not asked and self.pacer.paused_for() > 0:
+                report(Throttling(self.policy.name, delay, "paused"))
             await self._sleep(delay)
         self.requests += 1
 

@@ -69,6 +69,11 @@ class HostPacer:
         if delay > 0:
             await asyncio.sleep(delay)
 
+    def paused_for(self) -> float:
+        """Seconds left of the current pause (0: none)."""
+        with self._lock:
+            return max(0.0, self._paused_until - self.clock())
+
     def pause(self, seconds: float) -> None:
         """Nobody starts a request to this service for `seconds` (it asked us to back off)."""
         with self._lock:

@@ -105,6 +105,12 @@ class RetryPolicy:
     max_wait: float  # the longest wait a throttling answer may ask for
     max_wait_setting: str  # the setting to change for longer waits, named in the error
     backoff: tuple[float, float] = (0.5, 10.0)  # stamina's first and longest wait (s)
+    label: str = ""  # the service as people name it in notes ("Deezer"); default: `service`
+
+    @property
+    def name(self) -> str:
+        """The service as a job's notes name it (`label`, else `service`)."""
+        return self.label or self.service
 
     def failure(self, exc: Exception, method: str, path: str, tries: int) -> AppError:
         """The error a request ends with after `tries` requests, `exc` the last failure."""

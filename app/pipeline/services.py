@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from app.core.config import Settings
 from app.data import Stores
 from app.pipeline.library_gaps import GapCache
+from app.pipeline.query.state import LibraryQueries
 from app.pipeline.rules.library.cache import LibraryCache
 from app.providers.http import ProviderNet, Transport
 from app.providers.registry import configured_precedence
@@ -23,8 +24,9 @@ class Services:
     benchmarks that run an emulator without its rate limit). `library` is the loaded library
     of `stores` (views merged by the configured enrichment precedence), built here and owned
     by these services: previews, explain, sync planning, classification and the warm-ups
-    share it. `gaps` says which fetched sources lost tracks from tracks.json (kept while the
-    two files are unchanged). An unknown provider in ``SAP_ENRICHMENT_PRECEDENCE`` raises
+    share it, and `queries` keeps what library queries reuse (sort orders). `gaps` says
+    which fetched sources lost tracks from tracks.json (kept while the two files are
+    unchanged). An unknown provider in ``SAP_ENRICHMENT_PRECEDENCE`` raises
     here, at start.
 
     `local_paths` lets a CSV source name any file the user can read: the CLI's services, run
@@ -46,12 +48,14 @@ class Services:
     local_paths: bool = False
     warm_up: bool = True
     library: LibraryCache = field(init=False, repr=False, compare=False)
+    queries: LibraryQueries = field(init=False, repr=False, compare=False)
     gaps: GapCache = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # A frozen dataclass sets its derived fields this way (dataclasses documentation).
         library = LibraryCache(self.stores, configured_precedence(self.settings))
         object.__setattr__(self, "library", library)
+        object.__setattr__(self, "queries", LibraryQueries(self.stores, library))
         object.__setattr__(self, "gaps", GapCache(self.stores))
 
     def provider_net(self) -> ProviderNet:

@@ -67,12 +67,36 @@ def service_name(base_url: str) -> str:
     return parts.netloc + parts.path
 
 
+SERVICE_LABELS = {
+    "musicbrainz_url": "MusicBrainz",
+    "listenbrainz_url": "ListenBrainz",
+    "deezer_url": "Deezer",
+    "reccobeats_url": "ReccoBeats",
+    "lastfm_url": "Last.fm",
+    "acousticbrainz_url": "AcousticBrainz",
+    "llm_base_url": "The language model",
+}
+"""Each provider service's URL setting, and the service's name as people say it."""
+
+
+def service_label(settings: Settings, base_url: str) -> str:
+    """How a job's notes name the service at `base_url` ("Deezer asked us to slow down…"):
+    its name when it is one of the configured services, else `service_name`."""
+    key = base_url.rstrip("/")
+    for setting, label in SERVICE_LABELS.items():
+        configured = getattr(settings, setting, None)
+        if configured and str(configured).rstrip("/") == key:
+            return label
+    return service_name(base_url)
+
+
 def provider_policy(
     settings: Settings, base_url: str, backoff: tuple[float, float] = (0.5, 10.0)
 ) -> RetryPolicy:
     """How requests to a provider's service are retried (see the module docstring)."""
     return RetryPolicy(
         service=service_name(base_url),
+        label=service_label(settings, base_url),
         code="provider_unavailable",
         attempts=settings.provider_max_attempts,
         throttled_attempts=(

@@ -249,7 +249,10 @@ def test_removing_nothing_is_a_404_naming_it(client: TestClient, env: ProviderEn
     # Removed from one of the tracks given: done, and the report says what is left.
     removed = client.post("/data/enrichments/manual", json={"track_ids": ids, "unset": ["mood"]})
     assert removed.status_code == 200, removed.text
-    assert removed.json() == {"updated": 2, "manual": {ids[0]: None, ids[1]: None}}
+    report = removed.json()
+    assert (report["updated"], report["unchanged"]) == (1, 1)  # only the first one had it
+    assert report["manual"] == {ids[0]: None, ids[1]: None}
+    assert report["undo"]["summary"] == "removed your 'mood' on 1 track"
 
 
 def test_v1_external_step_runs_the_enabled_providers(client: TestClient, env: ProviderEnv) -> None:

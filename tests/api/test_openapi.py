@@ -45,8 +45,13 @@ NOT_A_MODEL: dict[Operation, str] = {
     ("GET", "/auth/callback"): "an HTML page for the browser; the JSON asked for with "
     "`Accept: application/json` (LoginDone) is declared in `responses`",
     ("DELETE", "/data/rules/{rule_id}"): "204 No Content: no body",
+    ("GET", "/pipeline/jobs/events"): "server-sent events (`text/event-stream`), not one JSON "
+    "body; the schema of its 200 is that of one event, each a typed JSON `data`",
 }
 """Routes without a response model, and why; each still documents what it answers."""
+
+EVENT_STREAMS = {("GET", "/pipeline/jobs/events")}
+"""Operations answering `text/event-stream`: their 200 documents each event's shape."""
 
 STEP_PAYLOADS: dict[str, type[BaseModel]] = {
     "verify": VerifyReport,
@@ -132,6 +137,12 @@ def test_every_success_response_is_a_typed_schema(spec: dict[str, Any]) -> None:
     for operation, details in operations(spec):
         successes = {code: r for code, r in details["responses"].items() if code.startswith("2")}
         assert successes, f"{operation} documents no success response"
+        if operation in EVENT_STREAMS:
+            stream = successes["200"]["content"]["text/event-stream"]["schema"]
+            for event in stream["oneOf"]:
+                if not typed(event["properties"]["data"]):
+                    wrong.append(f"{operation} has an untyped event {event}")
+            continue
         schemas = [json_schema(response) for response in successes.values()]
         for code, schema in zip(successes, schemas, strict=True):
             if schema is None:
@@ -327,6 +338,7 @@ def walk(demo: DemoServer, spec: dict[str, Any]) -> Walk:
     )
     jobs.append(call("POST", "/pipeline/verify"))
     call("GET", "/pipeline/jobs", params={"limit": 3})
+    library_query(call, track_id)
 
     call("GET", "/pipeline/jobs/no-such-job", status=404)
     call("POST", "/pipeline/no_such_step/run-async", status=404)  # known_steps
@@ -354,6 +366,19 @@ def walk_rules(call: Recorder, track_id: str) -> None:
     call("POST", "/pipeline/playlists/explain", json={"track_id": track_id, "rule_id": "long"})
     nsp = call("GET", "/data/rules/long/export-nsp")["nsp"]
     call("POST", "/data/rules/import-nsp", json={"nsp": nsp, "id": "long-nsp"})
+
+
+def library_query(call: Recorder, track_id: str) -> None:
+    """The library table's routes, and a bulk edit of all that match with its undo."""
+    query = {"filter": "duration > 100", "sort": [{"field": "energy", "direction": "desc"}]}
+    call("POST", "/data/library/query", json={**query, "limit": 5})
+    call("POST", "/data/library/query", json={"filter": "duration >"}, status=422)
+    call("POST", "/data/library/ids", json=query)
+    edit = {"filter": "duration > 100", "add_tags": ["walked"]}
+    call("POST", "/data/enrichments/manual", json=edit)
+    call("GET", "/data/enrichments/manual/undo")
+    call("POST", "/data/enrichments/manual/undo")
+    call("POST", "/data/enrichments/manual/undo", status=409)
 
 
 def test_what_the_server_answers_is_what_it_publishes(walk: Walk) -> None:

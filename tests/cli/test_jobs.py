@@ -33,3 +33,24 @@ def test_rerun_of_a_fetch_runs_against_the_demo_account(cache_dir: Path) -> None
     jobs = Stores.open(cache_dir / "demo").jobs.load_jobs()
     assert [job.status.value for job in jobs] == ["done"] * 4
     assert len(Stores.open(cache_dir / "demo").tracks.load_tracks()) == 120
+
+
+def test_watch_shows_the_jobs_and_ends_when_none_is_running(cache_dir: Path) -> None:
+    from app.core.models import JobProgress, JobStatus, PipelineJob
+
+    jobs = Stores.open(cache_dir / "demo").jobs
+    for job_id, status in (("a1b2c3d4e5f6", JobStatus.DONE), ("f6e5d4c3b2a1", JobStatus.FAILED)):
+        jobs.add(
+            PipelineJob(
+                id=job_id,
+                step="enrich",
+                status=status,
+                message=f"{status.value} here",
+                progress=JobProgress(done=3, total=4),
+            ),
+            keep_finished=10,
+        )
+    code, out, err = cli.sap(cache_dir, "jobs", "watch", demo=True)
+    assert code == 0, err
+    assert "a1b2c3d4e5f6" in out and "failed here" in out and "3/4 (75%)" in out
+    assert "2 job(s)" in out

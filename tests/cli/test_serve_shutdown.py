@@ -116,3 +116,24 @@ def test_sigterm_stops_the_server_while_a_v1_step_runs(
     stored = orjson.loads((data / "jobs.json").read_bytes())["data"]
     [external] = [item for item in stored if item["step"] == "external"]
     assert external["status"] == "failed" and external["error"]["code"] == "interrupted"
+
+
+@pytest.mark.slow
+def test_sigterm_ends_open_job_event_streams_and_stops_in_time(
+    server: tuple[subprocess.Popen[bytes], str, Path],
+) -> None:
+    process, base, _data = server
+    with (
+        httpx.Client(base_url=base, timeout=30) as client,
+        client.stream("GET", "/pipeline/jobs/events") as response,
+    ):
+        lines = response.iter_lines()
+        assert next(line for line in lines if line.startswith("event:")) == "event: snapshot"
+        started = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        rest = list(lines)  # the stream ends cleanly (no reset, no hang) when the server stops
+        process.wait(timeout=10)
+    assert time.monotonic() - started < 10
+    assert not any(line.startswith("event: job") for line in rest), rest
+    log = process.stdout.read().decode() if process.stdout else ""
+    assert process.returncode in (0, -signal.SIGTERM), log

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Path, Query, Response
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.api.deps import ServicesDep
 from app.api.schemas import ERROR_RESPONSES, SERVER_ERROR_RESPONSES, ManualEditReport
+from app.core.errors import NotFoundError
 from app.core.models import Classification, TrackEnrichment
+from app.core.rules import MAX_RULE_TEXT_CHARS
 from app.pipeline.classify import classifications, correct_labels
-from app.pipeline.enrichment.manual import ManualEdit, apply_manual
+from app.pipeline.enrichment.manual import ManualEdit, apply_manual, edit_manual, undo_manual
 from app.pipeline.enrichment.service import (
     Coverage,
     EnrichmentDetail,
@@ -23,6 +25,9 @@ from app.pipeline.enrichment.service import (
     enrichment_detail,
     provider_features,
 )
+from app.pipeline.enrichment.undo import UndoReport, UndoState, last_edit
+from app.pipeline.query.model import LibraryFilter, LibraryIds, LibraryPage, LibraryQuery
+from app.pipeline.query.service import library_ids, matching_ids, query_library
 from app.pipeline.sources.aggregate import TrackPage, aggregate
 
 router = APIRouter(
@@ -44,13 +49,63 @@ def tracks(
     return TrackPage(total=view.total, limit=view.limit, offset=view.offset, tracks=view.tracks)
 
 
+# --- the library table -----------------------------------------------------------------------
+
+
+def _json(model: BaseModel) -> Response:
+    """An answer built by the pipeline (constructed, not validated again), serialised once."""
+    return Response(model.model_dump_json(), media_type="application/json")
+
+
+@router.post(
+    "/library/query",
+    response_model=LibraryPage,
+    summary="A page of the library: filtered (rules language), sorted, chosen columns",
+    description=(
+        "The library table's query over the loaded library. `filter` takes conditions in the "
+        "rules language (as a rule set's text, without playlist clauses) and selects exactly "
+        "the tracks `POST /pipeline/playlists/preview-from-rules` gives for a rule set with "
+        "those rules; a problem is a 422 `rules_invalid` naming its line and column. `sort` "
+        "orders the whole matching library by any field (missing values last, ties in library "
+        "order). Each row has the requested values and, for each enriched value, the "
+        "providers that gave it and when. Every field: `GET /data/rules/fields`."
+    ),
+)
+def library_query(body: LibraryQuery, services: ServicesDep) -> Response:
+    return _json(query_library(services.queries, body))
+
+
+@router.post(
+    "/library/ids",
+    response_model=LibraryIds,
+    summary="Every track id a filter matches, in the sort's order (select all that match)",
+    description="The same `filter` and `sort` as `POST /data/library/query`, all the ids.",
+)
+def library_query_ids(body: LibraryFilter, services: ServicesDep) -> Response:
+    return _json(library_ids(services.queries, body))
+
+
 # --- enrichment ------------------------------------------------------------------------------
 
 TrackId = Annotated[str, Path(max_length=200, description="Spotify track id.")]
 
 
 class BulkManualEdit(ManualEdit):
-    track_ids: list[str] = Field(min_length=1, max_length=100_000, description="Tracks to edit.")
+    track_ids: list[str] | None = Field(
+        default=None, min_length=1, max_length=100_000, description="Tracks to edit."
+    )
+    filter: str | None = Field(
+        default=None,
+        max_length=MAX_RULE_TEXT_CHARS,
+        description="Instead of `track_ids`: every track matching this filter in the rules "
+        "language (as `POST /data/library/query` takes it; empty: the whole library).",
+    )
+
+    @model_validator(mode="after")
+    def _one_target(self) -> BulkManualEdit:
+        if (self.track_ids is None) == (self.filter is None):
+            raise ValueError("give either track_ids or filter (the tracks to edit)")
+        return self
 
 
 @router.get("/providers", summary="Enrichment providers: fields, status and what they need")
@@ -96,18 +151,57 @@ def edit_enrichment(track_id: TrackId, edit: ManualEdit, services: ServicesDep) 
 
 @router.post(
     "/enrichments/manual",
-    summary="The same manual edit on many tracks at once (e.g. tag a selection)",
+    summary="The same manual edit on many tracks at once: a selection, or all that match",
+    description=(
+        "The tracks are `track_ids`, or every track matching `filter` (rules language; a "
+        "problem is a 422 `rules_invalid` naming its line and column, a filter matching no "
+        "track a 404 `no_tracks_matched`). `updated` counts the tracks the edit changed, "
+        "`unchanged` those it left as they were. An edit that changed something becomes the "
+        "one `POST /data/enrichments/manual/undo` undoes (`undo`)."
+    ),
 )
 def edit_enrichments(body: BulkManualEdit, services: ServicesDep) -> ManualEditReport:
-    edit = ManualEdit.model_validate(body.model_dump(exclude={"track_ids"}))
-    results = apply_manual(services.stores, body.track_ids, edit)
+    edit = ManualEdit.model_validate(body.model_dump(exclude={"track_ids", "filter"}))
+    track_ids = body.track_ids
+    if track_ids is None:
+        track_ids = matching_ids(services.queries, LibraryFilter(filter=body.filter))
+        if not track_ids:
+            raise NotFoundError(
+                "no track matches the filter: nothing to edit", code="no_tracks_matched"
+            )
+    outcome = edit_manual(services.stores, track_ids, edit)
     return ManualEditReport(
-        updated=len(results),
+        updated=len(outcome.changed),
+        unchanged=len(outcome.unchanged),
         manual={
             track_id: entry.categories if entry is not None else None
-            for track_id, entry in results.items()
+            for track_id, entry in outcome.results.items()
         },
+        undo=outcome.undo,
     )
+
+
+@router.get(
+    "/enrichments/manual/undo",
+    summary="The last edit of your values, if there is one to undo",
+)
+def undo_state(services: ServicesDep) -> UndoState:
+    return last_edit(services.stores)
+
+
+@router.post(
+    "/enrichments/manual/undo",
+    summary="Undo the last edit of your values (one step), exactly",
+    description=(
+        "Puts back, as they were, the manual values of every track the last edit changed "
+        "(a bulk edit, a track's PATCH, `sap tag`/`untag`), and says what it put back. 409 "
+        "`nothing_to_undo` when no edit is recorded (or it was undone already); 409 "
+        "`undo_unsafe`, restoring nothing, when some of those tracks' values changed since "
+        "(the answer names them). See docs/api.md."
+    ),
+)
+def undo_edit(services: ServicesDep) -> UndoReport:
+    return undo_manual(services.stores)
 
 
 @router.get(

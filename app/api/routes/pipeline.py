@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, Path, Query, Response, status
+from fastapi import APIRouter, Body, Header, Path, Query, Response, status
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import JobsDep, ServicesDep
+from app.api.event_stream import (
+    EVENT_HEADERS,
+    EVENT_STREAM,
+    first_id,
+    job_events_stream,
+    stream_responses,
+)
 from app.api.schemas import (
     ERROR_RESPONSES,
     SERVER_ERROR_RESPONSES,
@@ -71,6 +79,34 @@ def list_jobs(
 ) -> JobPage:
     items, total = jobs.list(step=step, status=status_, limit=limit, offset=offset)
     return JobPage(items=items, total=total, limit=limit, offset=offset)
+
+
+@router.get(
+    "/jobs/events",
+    response_class=StreamingResponse,
+    summary="Job changes as they happen (server-sent events)",
+    description=(
+        "A snapshot of the jobs, then every creation or change of a job as it happens (status, "
+        "progress, message, throttling note, error), pushed by the job runner: what the web "
+        "app's jobs drawer listens to instead of polling. Read only. See docs/api.md."
+    ),
+    responses=stream_responses(),
+)
+async def job_events(
+    jobs: JobsDep,
+    services: ServicesDep,
+    limit: Annotated[int, Query(ge=1, le=500, description="Jobs in each snapshot.")] = 50,
+    last_event_id: Annotated[
+        str | None, Header(max_length=32, description="The last event id seen (reconnect).")
+    ] = None,
+) -> StreamingResponse:
+    stream = job_events_stream(
+        jobs,
+        limit=limit,
+        keepalive=services.settings.events_keepalive,
+        start=first_id(last_event_id),
+    )
+    return StreamingResponse(stream, media_type=EVENT_STREAM, headers=EVENT_HEADERS)
 
 
 @router.get("/jobs/{job_id}", summary="One job's state and progress (read only)")

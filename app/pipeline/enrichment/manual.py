@@ -30,6 +30,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -38,6 +39,13 @@ from app.core.errors import NotFoundError, UnprocessableError
 from app.core.models import TrackEnrichment, utc_now
 from app.data import Stores
 from app.data.enrichments import entry_json
+from app.pipeline.enrichment.undo import (
+    LastEdit,
+    UndoReport,
+    last_edit,
+    new_record,
+    undo_last_edit,
+)
 from app.pipeline.rules.fields.registry import FieldRegistry
 from app.pipeline.rules.fields.types import BUILTIN_FIELDS, FieldInfo, FieldType
 from app.pipeline.rules.library.enrichment_view import REMOVED_TAGS_KEY, build_enrichment_view
@@ -224,6 +232,17 @@ def check_removals(stores: Stores, track_ids: Sequence[str], edit: ManualEdit) -
         raise NotFoundError("nothing to remove: " + "; ".join(parts), code="manual_value_not_found")
 
 
+@dataclass(frozen=True)
+class ManualOutcome:
+    """What `edit_manual` did: each track's manual entry now, the tracks it changed and those
+    it left as they were, and the edit recorded for undo (None: nothing changed)."""
+
+    results: dict[str, TrackEnrichment | None]
+    changed: list[str]
+    unchanged: list[str]
+    undo: LastEdit | None
+
+
 def apply_manual(
     stores: Stores,
     track_ids: Sequence[str],
@@ -231,13 +250,25 @@ def apply_manual(
     *,
     registry: FieldRegistry | None = None,
 ) -> dict[str, TrackEnrichment | None]:
-    """Apply `edit` to every track (one streaming rewrite of the store); returns each track's
-    new manual entry (None when no manual value is left).
+    """`edit_manual`, answering each track's new manual entry (None when none is left)."""
+    return edit_manual(stores, track_ids, edit, registry=registry).results
+
+
+def edit_manual(
+    stores: Stores,
+    track_ids: Sequence[str],
+    edit: ManualEdit,
+    *,
+    registry: FieldRegistry | None = None,
+) -> ManualOutcome:
+    """Apply `edit` to every track (one streaming rewrite of the store) and record it as the
+    edit to undo (`undo`), when it changed anything.
 
     Checked first, and nothing is written unless all is well: the tracks exist, each value
     set fits its field's type (`registry`: default, the field registry of the stored library;
     `check_types`), and each key unset or tag taken off is on one of the tracks
-    (`check_removals`)."""
+    (`check_removals`). A track the edit does not change keeps its entry as it was (its time
+    included) and is reported `unchanged`."""
     if not track_ids:
         raise UnprocessableError("no track ids given", code="no_tracks")
     wanted = set(track_ids)
@@ -253,18 +284,25 @@ def apply_manual(
         check_types(edit.set, registry if registry is not None else field_registry(stores))
     check_removals(stores, track_ids, edit)
     results: dict[str, TrackEnrichment | None] = {}
+    before: dict[str, dict[str, Any] | None] = {}
+    now = utc_now()
 
     def change(track_id: str, stored: list[dict[str, Any]] | None, _: object) -> list[Any]:
         entries = stored or []
         others = [entry for entry in entries if entry.get("source") != MANUAL_SOURCE]
         current = next((e for e in entries if e.get("source") == MANUAL_SOURCE), None)
-        categories = edited_categories((current or {}).get("categories") or {}, edit)
+        previous = (current or {}).get("categories") or {}
+        categories = edited_categories(previous, edit)
+        if categories == previous:  # nothing to change: the entry stays as it was
+            results[track_id] = None if current is None else TrackEnrichment.model_validate(current)
+            return entries
+        before[track_id] = current
         entry = None
         if categories:
             entry = TrackEnrichment(
                 source=MANUAL_SOURCE,
                 version=MANUAL_VERSION,
-                timestamp=utc_now(),
+                timestamp=now,
                 categories=categories,
                 match_method="manual",
                 confidence=1.0,
@@ -273,5 +311,45 @@ def apply_manual(
         results[track_id] = entry
         return others
 
-    stores.enrichments.edit(dict.fromkeys(track_ids, edit), change)
-    return {track_id: results.get(track_id) for track_id in dict.fromkeys(track_ids)}
+    ordered = list(dict.fromkeys(track_ids))
+    # The undo record's lock is taken around the edit: two edits never interleave their
+    # records, and an undo never runs between an edit and its record.
+    with stores.undo.update() as records:
+        stores.enrichments.edit(dict.fromkeys(ordered, edit), change)
+        record = None
+        if before:
+            record = new_record(
+                describe_edit(edit, len(before)), edit.model_dump(mode="json"), before
+            )
+            records[:] = [record]
+    undo = None if record is None else last_edit(stores).last
+    return ManualOutcome(
+        results={track_id: results.get(track_id) for track_id in ordered},
+        changed=[track_id for track_id in ordered if track_id in before],
+        unchanged=[track_id for track_id in ordered if track_id not in before],
+        undo=undo,
+    )
+
+
+def describe_edit(edit: ManualEdit, tracks: int) -> str:
+    """An edit in words, as an undo button says it: ``added the tag 'summer' to 3 tracks``."""
+    parts = []
+    if edit.set:
+        parts.append("set " + ", ".join(f"{key}={value!r}" for key, value in edit.set.items()))
+    if edit.unset:
+        parts.append("removed your " + ", ".join(map(repr, edit.unset)))
+    if edit.add_tags:
+        noun = "the tag" if len(edit.add_tags) == 1 else "the tags"
+        parts.append(f"added {noun} " + ", ".join(map(repr, edit.add_tags)))
+    if edit.remove_tags:
+        noun = "the tag" if len(edit.remove_tags) == 1 else "the tags"
+        parts.append(f"took off {noun} " + ", ".join(map(repr, edit.remove_tags)))
+    where = "1 track" if tracks == 1 else f"{tracks} tracks"
+    return f"{'; '.join(parts)} on {where}"
+
+
+def undo_manual(stores: Stores) -> UndoReport:
+    """Undo the last edit of manual values (`undo.undo_last_edit`)."""
+    return undo_last_edit(
+        stores, lambda before, edit: edited_categories(before, ManualEdit.model_validate(edit))
+    )

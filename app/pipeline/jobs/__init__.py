@@ -1,1 +1,2 @@
-"""Jobs: the step registry, the background runner, recovery after a crash, and job queries."""
+"""Jobs: the step registry, the background runner, its change events, recovery after a crash,
+and job queries."""

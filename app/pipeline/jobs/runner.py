@@ -16,6 +16,10 @@ never runs the step. Each flush also picks up a cancellation requested by anothe
 
 On start, jobs left `pending` or `running` by a process that no longer exists become `failed`
 with code ``interrupted``; `rerun()` starts them again with the same step and metadata.
+
+Every creation and change of a job is published to `events` (the job event stream's
+subscriptions, `events.py`), and a service that asks a running step to slow down
+(`app.net.throttling`) becomes the job's `progress.note` until the wait is over.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ import uuid
 from collections.abc import Collection
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import partial
 from typing import Any
 
@@ -38,6 +43,7 @@ from pydantic import BaseModel
 from app.core.errors import AppError, BusyError, ConflictError, StoreError
 from app.core.models import (
     JobError,
+    JobNote,
     JobOwner,
     JobPart,
     JobProgress,
@@ -47,6 +53,8 @@ from app.core.models import (
 )
 from app.core.redact import redact
 from app.data.jobs import JobStore
+from app.net.throttling import Throttling, listening
+from app.pipeline.jobs.events import JobEvents
 from app.pipeline.jobs.queries import JobListing, count_by_status, page_jobs
 from app.pipeline.jobs.recovery import (
     mark_interrupted,
@@ -123,6 +131,7 @@ class JobManager:
         self._live: dict[str, _Live] = {}
         self._lock = threading.Lock()
         self._futures: dict[str, Future[AppError | None]] = {}
+        self.events = JobEvents()  # who watches job changes (`GET /pipeline/jobs/events`)
 
     # --- lifecycle ----------------------------------------------------------------------
 
@@ -141,6 +150,7 @@ class JobManager:
                 for job in resumable(self.store.load_jobs(), resume):
                     new = self.submit(job.step, {**job.metadata, "rerun_of": job.id})
                     self.store.modify(job.id, partial(mark_resumed, new_id=new.id))
+                    self.events.publish(job.id)
                     log.info("resuming interrupted job %s (%s) as %s", job.id, job.step, new.id)
         except StoreError as exc:
             # jobs.json cannot be used (e.g. a newer release wrote it): everything else still
@@ -157,6 +167,7 @@ class JobManager:
             if self._stop_by is None:
                 self._stop_by = time.monotonic() + timeout
             live = list(self._live.values())
+        self.events.close_all()  # event streams end now, so connections can close
         for item in live:
             item.stopping = True
             item.context.request_cancel()
@@ -209,6 +220,7 @@ class JobManager:
             id=new_job_id(), step=step, metadata=checked, owner=self._owner, message="queued"
         )
         self.store.add(job, keep_finished=self.history_limit)
+        self.events.publish(job.id)
         return job
 
     def submit(self, step: str, metadata: dict[str, Any] | None = None) -> PipelineJob:
@@ -347,10 +359,12 @@ class JobManager:
         context.poll_cancel = lambda: self._poll_cancel(live)
         with self._lock:
             self._live[job_id] = live
+        self.events.publish(job_id)
         try:
-            payload = run_step_for_job(
-                started.step, started.metadata, registry=self.registry, context=context
-            )
+            with listening(lambda throttling: self._note(live, throttling, on_progress)):
+                payload = run_step_for_job(
+                    started.step, started.metadata, registry=self.registry, context=context
+                )
         except JobCancelled:
             if live.stopping:
                 message = "interrupted: the server stopped while this job ran"
@@ -422,6 +436,8 @@ class JobManager:
             result.append(job.model_copy(deep=True))
 
         self.store.modify(job_id, start)
+        if not result:
+            self.events.publish(job_id)  # cancelled before it started
         return result[0] if result else None
 
     def _progress(
@@ -433,12 +449,17 @@ class JobManager:
         forward: ProgressCallback | None,
     ) -> None:
         with self._lock:
+            now = utc_now()
+            note = live.job.progress.note
+            if note is not None and note.until <= now:
+                note = None  # the wait it spoke of is over
             live.job.progress = JobProgress(
-                done=max(0, done), total=total, parts=live.job.progress.parts
+                done=max(0, done), total=total, parts=live.job.progress.parts, note=note
             )
             if message is not None:
                 live.job.message = message
-            live.job.updated_at = utc_now()
+            live.job.updated_at = now
+        self.events.publish(live.job.id)
         if forward is not None:
             forward(done, total, message)
         if time.monotonic() - live.last_flush >= self.flush_interval:
@@ -449,8 +470,33 @@ class JobManager:
         copied = [part.model_copy() for part in parts]
         with self._lock:
             live.job.progress = live.job.progress.model_copy(update={"parts": copied})
+            live.job.updated_at = utc_now()
+        self.events.publish(live.job.id)  # the event stream shows each provider's progress
         if forward is not None:
             forward(copied)
+
+    def _note(self, live: _Live, throttling: Throttling, forward: ProgressCallback | None) -> None:
+        """A service asked the running step to slow down: say so beside the job's progress
+        (`JobProgress.note`) until the wait is over (the CLI's bar shows it as its message)."""
+        now = utc_now()
+        note = JobNote(
+            service=throttling.service,
+            text=throttling.text(),
+            seconds=round(throttling.seconds, 3),
+            until=now + timedelta(seconds=throttling.seconds),
+        )
+        with self._lock:
+            current = live.job.progress.note
+            if current is not None and current.until > note.until:
+                return  # a longer wait is already noted
+            live.job.progress = live.job.progress.model_copy(update={"note": note})
+            live.job.updated_at = now
+            done, total = live.job.progress.done, live.job.progress.total
+        self.events.publish(live.job.id)
+        if forward is not None:
+            forward(done, total, note.text)
+        if time.monotonic() - live.last_flush >= self.flush_interval:
+            self._flush(live)
 
     def _flush(self, live: _Live) -> None:
         """Persist live progress and learn about cancellations requested elsewhere."""
@@ -487,12 +533,15 @@ class JobManager:
             job.message = message
             job.error = error
             job.payload = stored
-            job.progress = live.job.progress
+            job.progress = live.job.progress.model_copy(update={"note": None})
             if status is JobStatus.DONE and job.progress.total is not None:
                 job.progress = job.progress.model_copy(update={"done": job.progress.total})
             job.updated_at = job.finished_at = now
 
         self.store.modify(live.job.id, apply)
+        with self._lock:
+            self._live.pop(live.job.id, None)  # readers see the finished job from now on
+        self.events.publish(live.job.id)
 
     # --- reading and cancelling ---------------------------------------------------------
 
@@ -530,6 +579,7 @@ class JobManager:
                 live.job.message = job.message
         if live is not None:
             live.context.request_cancel()
+        self.events.publish(job_id)
         return self.get(job_id)
 
     def counts(self) -> dict[str, int]:

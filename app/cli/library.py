@@ -1,0 +1,126 @@
+"""`library query`: the library table from the command line (`POST /data/library/query`)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from app.cli.common import AsJson, CacheDir, Demo, _fail, _print_json, _services, escape, out
+from app.cli.rules import _checked
+
+if TYPE_CHECKING:
+    from app.pipeline.query.model import CellValue, LibraryRow, SortSpec
+
+library_app = typer.Typer(help="Browse the fetched library as a table.", no_args_is_help=True)
+
+
+def _sort_specs(items: list[str]) -> list[SortSpec]:
+    """``tempo:desc`` → SortSpec(field="tempo", direction="desc"); a bare field is ascending."""
+    from app.pipeline.query.model import SortSpec
+
+    specs = []
+    for item in items:
+        name, _, direction = item.partition(":")
+        direction = direction.strip().lower() or "asc"
+        if direction not in ("asc", "desc"):
+            _fail(f"--sort {item!r}: the direction is asc or desc (e.g. tempo:desc)")
+        specs.append(
+            SortSpec(field=name.strip(), direction="desc" if direction == "desc" else "asc")
+        )
+    return specs
+
+
+def _shown(value: CellValue) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return ", ".join(map(_shown, value))
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _with_source(row: LibraryRow, name: str) -> str:
+    text = _shown(row.values.get(name))
+    sources = row.provenance.get(name)
+    if not sources:
+        return escape(text)
+    said = "; ".join(
+        f"{s.provider}, {s.at:%Y-%m-%d}" if s.at is not None else s.provider for s in sources
+    )
+    return f"{escape(text)} [dim]— {escape(said)}[/]"
+
+
+@library_app.command("query")
+def query(
+    filter_: Annotated[
+        str | None,
+        typer.Option(
+            "--filter", "-f", help="Conditions in the rules language, e.g. 'tempo > 120'."
+        ),
+    ] = None,
+    sort: Annotated[
+        list[str] | None,
+        typer.Option("--sort", "-s", help="FIELD[:asc|desc], repeatable; the first sorts first."),
+    ] = None,
+    fields: Annotated[
+        list[str] | None,
+        typer.Option("--fields", help="Columns, comma-separated or repeated (default: a set)."),
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, max=500, help="Rows to show.")] = 20,
+    offset: Annotated[int, typer.Option(min=0, help="Rows to skip.")] = 0,
+    provenance: Annotated[
+        bool, typer.Option("--provenance", help="Show who said each enriched value, and when.")
+    ] = False,
+    ids: Annotated[
+        bool, typer.Option("--ids", help="Print every matching track id, one per line.")
+    ] = False,
+    cache_dir: CacheDir = None,
+    demo: Demo = False,
+    as_json: AsJson = False,
+) -> None:
+    """The library as a table: filter with the rules language, sort by any fields."""
+    from rich.table import Table
+
+    from app.pipeline.query.model import LibraryFilter, LibraryQuery
+    from app.pipeline.query.service import library_ids, query_library
+
+    columns = [name.strip() for item in fields or [] for name in item.split(",") if name.strip()]
+    queries = _services(cache_dir, demo).queries
+    chosen = LibraryFilter(filter=filter_, sort=_sort_specs(sort or []))
+    if ids:
+        every = _checked(lambda: library_ids(queries, chosen))
+        if as_json:
+            _print_json(every.model_dump(mode="json"))
+        else:
+            out.print("\n".join(every.ids), highlight=False, soft_wrap=True)
+        return
+    request = LibraryQuery(
+        **chosen.model_dump(), fields=columns or None, limit=limit, offset=offset
+    )
+    page = _checked(lambda: query_library(queries, request))
+    if as_json:
+        _print_json(page.model_dump(mode="json"))
+        return
+    last = page.offset + len(page.rows)
+    caption = (
+        f"rows {page.offset + 1} to {last} of {page.total} matching "
+        f"({page.library_tracks} tracks in the library)"
+        if page.rows
+        else f"no rows here: {page.total} matching ({page.library_tracks} in the library)"
+    )
+    table = Table("id", *(column.name for column in page.columns), caption=caption)
+    for row in page.rows:
+        cells = [
+            _with_source(row, column.name)
+            if provenance
+            else escape(_shown(row.values[column.name]))
+            for column in page.columns
+        ]
+        table.add_row(row.id, *cells)
+    out.print(table)
+    for warning in page.warnings:
+        out.print(f"[yellow]warning:[/] {escape(warning.rendered)}", highlight=False)
+    if not page.rows and page.total == 0 and page.library_tracks == 0:
+        _fail("the library is empty: run `sap fetch` first")
