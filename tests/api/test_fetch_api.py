@@ -412,7 +412,13 @@ def test_v1_sync_tracks_returns_the_finished_job(connected: DemoServer) -> None:
     assert (job["step"], job["status"]) == ("tracks", "done")
     assert job["payload"]["source"]["key"] == "liked"
     assert (job["payload"]["mode"], job["payload"]["entries"]) == ("full", 120)
-    assert job["progress"] == {"done": 120, "total": 120, "fraction": 1.0, "parts": [], "note": None}
+    assert job["progress"] == {
+        "done": 120,
+        "total": 120,
+        "fraction": 1.0,
+        "parts": [],
+        "note": None,
+    }
     assert connected.client.get(f"/pipeline/jobs/{job['id']}").json()["status"] == "done"
 
     started = connected.client.post("/pipeline/tracks/run-async")

@@ -67,7 +67,13 @@ def test_run_async_returns_at_once_and_get_shows_progress(client: TestClient, ga
     assert (job["step"], job["status"], job["metadata"]) == ("gated", "pending", {"total": 5})
     assert gate.started.wait(5)
     running = poll(client, job["id"], until="running")
-    assert running["progress"] == {"done": 1, "total": 5, "fraction": 0.2, "parts": [], "note": None}
+    assert running["progress"] == {
+        "done": 1,
+        "total": 5,
+        "fraction": 0.2,
+        "parts": [],
+        "note": None,
+    }
     assert running["message"] == "first unit"
     # Polling reads the job; it never runs the step (which is still waiting on the gate).
     for _ in range(5):

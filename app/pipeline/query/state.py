@@ -23,18 +23,19 @@ import weakref
 from array import array
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from typing import Literal, NamedTuple
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from app.core.rules import SortKey
 from app.data import Stores
-from app.pipeline.query.filter import Matched
 from app.pipeline.query.stamps import Stamps
 from app.pipeline.rules.engine.compile import registry_types
 from app.pipeline.rules.engine.stages import order_positions
 from app.pipeline.rules.fields.registry import FieldRegistry
 from app.pipeline.rules.library.cache import LibraryCache
 from app.pipeline.rules.library.views import Library
-from app.pipeline.rules.rule_sets import field_registry
+
+if TYPE_CHECKING:
+    from app.pipeline.query.filter import Matched
 
 FILTERS_KEPT = 8
 """Filters whose matches are kept per library (a list of positions each: 0.8 MB at most)."""
@@ -125,6 +126,10 @@ class LibraryQueries:
         with self._guard:
             kept = self._kept
             if kept is None or not kept.is_for(views):
+                # Imported here: the services hold these queries, and a process that runs one
+                # step (`sap fetch`) must not load the rules text parser (lark) for them.
+                from app.pipeline.rules.rule_sets import field_registry
+
                 registry = field_registry(self.stores, self.library)
                 kept = self._kept = KeptForLibrary(self.stores, views, registry, self.orders_kept)
             return views, kept
