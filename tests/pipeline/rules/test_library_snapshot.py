@@ -1,6 +1,7 @@
-"""The library snapshot: a cache file of the loaded views (and the engine's indexes) that the
-next process loads instead of building, rebuilt when the stores or the precedence change,
-ignored and replaced when unreadable; the coverage report answers from it."""
+"""The library snapshot: a cache file of the loaded library (its typed columns, provenance,
+coverage counts and discovered fields) that the next process loads instead of building,
+rebuilt when the stores or the precedence change, ignored and replaced when unreadable; the
+coverage report and field discovery answer from it."""
 
 from __future__ import annotations
 
@@ -17,12 +18,8 @@ from app.data import Stores
 from app.data.sources import SourceEntry, SourceRecord
 from app.pipeline.enrichment.service import coverage
 from app.pipeline.rules.library.cache import LibraryCache
-from app.pipeline.rules.library.snapshot import (
-    FORMAT_VERSION,
-    INDEXES_NAME,
-    SNAPSHOT_NAME,
-)
-from app.pipeline.rules.library.views import Library, load_library_views
+from app.pipeline.rules.library.snapshot import FORMAT_VERSION, SNAPSHOT_NAME, STALE_NAMES
+from app.pipeline.rules.library.views import Library, build_library, load_library_views
 from app.pipeline.rules.rule_sets import field_registry
 from app.pipeline.rules.service import preview_library
 from app.providers.registry import PROVIDERS, Precedence
@@ -236,7 +233,7 @@ def test_a_snapshot_of_another_format_version_is_not_used(stores: Stores) -> Non
     assert loader.builds == 1
 
 
-def test_the_engine_indexes_are_kept_and_loaded_with_the_snapshot(stores: Stores) -> None:
+def test_the_next_process_previews_from_the_snapshot_alone(stores: Stores) -> None:
     stores.rules.save_rules(
         [
             PlaylistRuleSet.model_validate(raw).model_dump(mode="json")
@@ -257,26 +254,48 @@ def test_the_engine_indexes_are_kept_and_loaded_with_the_snapshot(stores: Stores
             )
         ]
     )
+    stale = stores.directory / STALE_NAMES[0]
+    stale.write_bytes(b"the engine's indexes, as format 1 kept them beside the snapshot")
     cache, _ = _cache(stores)
     first = preview_library(stores, cache)
-    indexes = stores.directory / INDEXES_NAME
-    assert indexes.exists()
+    assert not stale.exists()  # the columns are the indexes now: nothing else is written
 
     second, loader = _cache(stores)
     library = second.views()
     assert loader.builds == 0
-    assert ("rank", "tempo", "number", True) in library.columns  # a sort field's ranks
-    assert "masks" not in library.columns  # conditions' masks are not kept
+    assert library.table is not None and "tempo" in library.table  # the field's column
+    assert "masks" not in library.columns  # nothing derived is kept in the file
     again = preview_library(stores, second)
     assert again.model_dump() == first.model_dump()
+    assert ("rank", "tempo", "number", True) in library.columns  # derived from the column
     fresh = load_library_views(stores, precedence=PROVIDERS.precedence()).views
     fast = sum(1 for view in fresh if (view.get("tempo") or 0) > 120)
     in_g1 = sum(1 for view in fresh if "g1" in view["genres"])
     assert [p.track_count for p in again.playlists] == [fast, in_g1] == [23, 19]
 
-    indexes.write_bytes(indexes.read_bytes()[:100])  # unreadable: ignored, the preview holds
-    third, _ = _cache(stores)
-    assert preview_library(stores, third).model_dump() == first.model_dump()
+
+def test_the_columns_hold_exactly_the_views_built_from_models(stores: Stores) -> None:
+    """The stored library read as columns gives back, track by track, the views (and
+    provenance) that building it from validated models gives."""
+    from_columns = load_library_views(stores, precedence=PROVIDERS.precedence())
+    from_models = build_library(
+        stores.tracks.load_tracks().values(),
+        stores.enrichments.load_enrichments_cache(),
+        stores.sources.load(),
+        precedence=PROVIDERS.precedence(),
+    )
+    assert from_columns.table is not None and from_models.table is None
+    assert from_columns.ids == from_models.ids
+    for got, expected in zip(from_columns.views, from_models.views, strict=True):
+        assert got == expected
+        assert {key: type(value) for key, value in got.items()} == {
+            key: type(value) for key, value in expected.items()
+        }
+    assert [dict(p) for p in from_columns.provenance] == [
+        dict(p) for p in from_models.provenance
+    ]
+    assert from_columns.view("t007") == from_models.view("t007")
+    assert from_columns.views[3:5] == from_models.views[3:5]
 
 
 def test_coverage_counts_the_library_and_follows_a_change(stores: Stores) -> None:
@@ -318,7 +337,7 @@ def test_discovered_fields_are_kept_with_the_library_and_follow_a_change(stores:
 
     # The next process finds them with the snapshot, no pass over the stores needed.
     second, loader = _cache(stores)
-    assert ("field registry",) in second.views().columns
+    assert second.views().discovered is not None
     assert loader.builds == 0
     assert field_registry(stores, second).describe() == streamed
 

@@ -345,7 +345,7 @@ def _evaluate_one(
     rule_set: PlaylistRuleSet,
     library: Library,
     columns: Columns | None,
-    views: list[dict[str, Any]],
+    views: Sequence[dict[str, Any]],
     members: Mapping[str, frozenset[str]],
     now: datetime,
     registry: FieldRegistry | None,
