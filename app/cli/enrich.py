@@ -224,8 +224,9 @@ def tag(
     from app.pipeline.rules.rule_sets import field_registry
 
     track_ids, assignments = _split(items)
-    stores = _services(cache_dir, demo).stores
-    registry = field_registry(stores) if assignments else None
+    services = _services(cache_dir, demo)
+    stores = services.stores
+    registry = field_registry(stores, services.library) if assignments else None
     values: dict[str, Any] = {}
     for assignment in assignments:
         if "=" not in assignment:
@@ -234,7 +235,9 @@ def tag(
         info = registry.resolve(key.strip()) if registry is not None else None
         values[key.strip()] = _parse_value(text.strip(), info)
     edit = ManualEdit(set=values, add_tags=add_tag or [])
-    _report_manual(apply_manual(stores, track_ids, edit, registry=registry), as_json)
+    results = apply_manual(stores, track_ids, edit, registry=registry)
+    services.library.refresh()  # the next preview loads the library instead of building it
+    _report_manual(results, as_json)
 
 
 def untag(
@@ -253,7 +256,10 @@ def untag(
 
     track_ids, keys = _split(items)
     edit = ManualEdit(unset=keys, remove_tags=remove_tag or [])
-    _report_manual(apply_manual(_services(cache_dir, demo).stores, track_ids, edit), as_json)
+    services = _services(cache_dir, demo)
+    results = apply_manual(services.stores, track_ids, edit)
+    services.library.refresh()  # the next preview loads the library instead of building it
+    _report_manual(results, as_json)
 
 
 def _report_manual(results: dict[str, Any], as_json: bool) -> None:

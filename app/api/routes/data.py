@@ -23,6 +23,7 @@ from app.pipeline.enrichment.service import (
     enrichment_detail,
     provider_features,
 )
+from app.pipeline.rules.service import warm_library_in_background
 from app.pipeline.sources.aggregate import TrackPage, aggregate
 
 router = APIRouter(
@@ -91,6 +92,7 @@ def enrichment(track_id: TrackId, services: ServicesDep) -> EnrichmentDetail:
 )
 def edit_enrichment(track_id: TrackId, edit: ManualEdit, services: ServicesDep) -> EnrichmentDetail:
     apply_manual(services.stores, [track_id], edit)
+    warm_library_in_background(services.stores, services.library)  # the next preview's
     return enrichment_detail(services.stores, track_id, services.library.precedence)
 
 
@@ -101,6 +103,7 @@ def edit_enrichment(track_id: TrackId, edit: ManualEdit, services: ServicesDep) 
 def edit_enrichments(body: BulkManualEdit, services: ServicesDep) -> ManualEditReport:
     edit = ManualEdit.model_validate(body.model_dump(exclude={"track_ids"}))
     results = apply_manual(services.stores, body.track_ids, edit)
+    warm_library_in_background(services.stores, services.library)  # the next preview's
     return ManualEditReport(
         updated=len(results),
         manual={

@@ -12,11 +12,21 @@ from pathlib import Path
 
 import pytest
 
-from app.core.models import AlbumRef, ArtistRef, Track, TrackEnrichment, TrackSourceType
+from app.core.models import (
+    AlbumRef,
+    ArtistRef,
+    JobStatus,
+    Track,
+    TrackEnrichment,
+    TrackSourceType,
+)
 from app.core.rules import PlaylistRuleSet
 from app.data import Stores
 from app.data.sources import SourceEntry, SourceRecord
+from app.demo import DemoEnvironment
 from app.pipeline.enrichment.service import coverage
+from app.pipeline.jobs.runner import JobManager
+from app.pipeline.registry import default_registry
 from app.pipeline.rules.library.cache import LibraryCache
 from app.pipeline.rules.library.snapshot import FORMAT_VERSION, SNAPSHOT_NAME, STALE_NAMES
 from app.pipeline.rules.library.views import Library, build_library, load_library_views
@@ -291,9 +301,7 @@ def test_the_columns_hold_exactly_the_views_built_from_models(stores: Stores) ->
         assert {key: type(value) for key, value in got.items()} == {
             key: type(value) for key, value in expected.items()
         }
-    assert [dict(p) for p in from_columns.provenance] == [
-        dict(p) for p in from_models.provenance
-    ]
+    assert [dict(p) for p in from_columns.provenance] == [dict(p) for p in from_models.provenance]
     assert from_columns.view("t007") == from_models.view("t007")
     assert from_columns.views[3:5] == from_models.views[3:5]
 
@@ -348,3 +356,20 @@ def test_discovered_fields_are_kept_with_the_library_and_follow_a_change(stores:
     assert fields["danceability"].coverage == round(1 / COUNT, 4)  # of tracks.json
     assert fields["danceability"].providers == ["lastfm"]
     assert field_registry(stores, second).describe() == field_registry(stores).describe()
+
+
+def test_a_job_that_changes_the_stores_leaves_the_snapshot_current(
+    demo_env: DemoEnvironment,
+) -> None:
+    """The first preview after a fetch or an enrichment is not the one paying for the build:
+    the job builds and saves the library once its writes are committed."""
+    services = demo_env.services
+    manager = JobManager(services, default_registry())
+    manager.run_inline("fetch_tracks", {"source_type": "liked"})
+    classified = manager.run_inline("classify")  # writes each track's mood into enrichments
+    assert classified.status is JobStatus.DONE, classified
+    cache, loader = _cache(services.stores, services.library.precedence)
+    library = cache.views()
+    assert loader.builds == 0  # the snapshot the job left is current
+    assert library.has_values("mood_v1.year")  # the classification is in it
+    _same(library, load_library_views(services.stores, precedence=services.library.precedence))

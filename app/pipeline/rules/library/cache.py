@@ -3,6 +3,7 @@
     library = LibraryCache(stores, precedence)   # one per `Services`: `services.library`
     views = library.views()                      # built (or loaded) once, then reused
     library.is_warm()                            # loaded, and its files unchanged since
+    library.refresh()                            # after a change: build and save it now
     library.derived(key, compute)                # kept with the loaded library
 
 `LibraryCache.views` builds the library of the stored tracks (merging enrichments by the cache's
@@ -29,6 +30,7 @@ from app.pipeline.rules.library.order import prepare
 from app.pipeline.rules.library.snapshot import (
     SNAPSHOT_NAME,
     SnapshotKey,
+    has_snapshot,
     load_snapshot,
     save_snapshot,
 )
@@ -115,6 +117,19 @@ class LibraryCache:
             if signature[0] is not None:  # no tracks fetched yet: nothing worth keeping
                 save_snapshot(self.snapshot, key, library)
         return library
+
+    def refresh(self) -> bool:
+        """Bring the library's snapshot up to date with the stores: built and saved now if
+        they changed since it was (what the jobs that change them call once they have
+        committed, so that the next preview, in any process, loads it instead of building).
+        Cheap when it is current (its header is read); True when it was built."""
+        if not self.has_library() or self.is_warm():
+            return False
+        signature = self._signature()
+        if has_snapshot(self.snapshot, SnapshotKey(signature, self.precedence.names)):
+            return False
+        self.views()
+        return True
 
     def is_warm(self) -> bool:
         """Whether the library is loaded and its files unchanged since."""

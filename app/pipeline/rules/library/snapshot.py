@@ -2,6 +2,7 @@
 
     key = SnapshotKey(signature, precedence.names)
     library = load_snapshot(path, key)     # None: absent, stale, of another format, unreadable
+    has_snapshot(path, key)                # its header says it is current (a cheap check)
     save_snapshot(path, key, library)      # atomically (temp file, fsync, rename)
 
 Building the library of 100,000 tracks from the JSON stores (parse, merge each track's entries
@@ -46,6 +47,7 @@ __all__ = [
     "SNAPSHOT_NAME",
     "STALE_NAMES",
     "SnapshotKey",
+    "has_snapshot",
     "load_snapshot",
     "save_snapshot",
 ]
@@ -101,6 +103,16 @@ def load_snapshot(path: Path, key: SnapshotKey) -> Library | None:
         _discard(path, exc)
         return None
     return library
+
+
+def has_snapshot(path: Path, key: SnapshotKey) -> bool:
+    """Whether the file at `path` is a snapshot built from `key`'s inputs (its header only:
+    whether it loads is known when it is loaded)."""
+    try:
+        with path.open("rb") as handle:
+            return bool(pickle.load(handle) == key.header())  # noqa: S301 — our own file
+    except Exception:  # noqa: BLE001 — absent or unreadable: no snapshot
+        return False
 
 
 def save_snapshot(path: Path, key: SnapshotKey, library: Library) -> None:
