@@ -20,14 +20,16 @@ from app.core.models import (
     TrackEnrichment,
     TrackSourceType,
 )
-from app.core.rules import PlaylistRuleSet
+from app.core.rules import PlaylistRuleSet, SortKey
 from app.data import Stores
 from app.data.sources import SourceEntry, SourceRecord
 from app.demo import DemoEnvironment
 from app.pipeline.enrichment.service import coverage
 from app.pipeline.jobs.runner import JobManager
 from app.pipeline.registry import default_registry
+from app.pipeline.rules.engine.stages import order_positions
 from app.pipeline.rules.library.cache import LibraryCache
+from app.pipeline.rules.library.order import first_artists, repeated, seconds
 from app.pipeline.rules.library.snapshot import FORMAT_VERSION, SNAPSHOT_NAME, STALE_NAMES
 from app.pipeline.rules.library.views import Library, build_library, load_library_views
 from app.pipeline.rules.rule_sets import field_registry
@@ -373,3 +375,29 @@ def test_a_job_that_changes_the_stores_leaves_the_snapshot_current(
     assert loader.builds == 0  # the snapshot the job left is current
     assert library.has_values("mood_v1.year")  # the classification is in it
     _same(library, load_library_views(services.stores, precedence=services.library.precedence))
+
+
+@pytest.mark.parametrize("ftype", [None, "text", "number", "date", "bool"])
+def test_columns_sort_and_dedupe_as_views_do(stores: Stores, ftype: str | None) -> None:
+    """Sort ranks, dedupe markers, artists and lengths computed from the typed columns (and
+    prepared with the snapshot) order and drop the same tracks as from a list of views."""
+    columns = _cache(stores)[0].views()
+    _cache(stores)[0].views()  # the next process: prepared ranks and markers come from the file
+    loaded = _cache(stores)[0].views()
+    views = Library.from_views(list(columns.views), list(columns.provenance))
+    everything = list(range(len(views)))
+    for name in [*columns.field_names(), "absent"]:
+        for order in ("asc", "desc"):
+            key = [SortKey(field=name, order=order)]
+
+            def type_of(field: str) -> tuple[str, str | None]:
+                return field, ftype
+
+            expected = order_positions(everything, key, views, type_of)  # type: ignore[arg-type]
+            for library in (columns, loaded):
+                got = order_positions(everything, key, library, type_of)  # type: ignore[arg-type]
+                assert got == expected, (name, order)
+    for mode in ("isrc", "recording", "id"):
+        assert repeated(loaded, mode) == repeated(views, mode)
+    assert first_artists(loaded) == first_artists(views)
+    assert list(seconds(loaded)) == list(seconds(views))

@@ -21,9 +21,14 @@ from typing import Any, Literal
 
 from app.core.rules import PlaylistRuleSet, SortKey
 from app.pipeline.rules.fields.types import FieldType
-from app.pipeline.rules.library.order import first_present, ranks, repeated
+from app.pipeline.rules.library.order import (
+    first_artists,
+    ranks,
+    repeated,
+    seconds,
+    seconds_of,
+)
 from app.pipeline.rules.library.views import Library
-from app.pipeline.rules.values import as_number, as_text
 
 __all__ = [
     "RuleResult",
@@ -88,15 +93,6 @@ class RuleResult:
 # --- ordering, dedupe, limits --------------------------------------------------------------------
 
 
-def _column(library: Library, key: Any, compute: Callable[[], list[Any]]) -> list[Any]:
-    """A per-position value for every track, computed on first use and kept on the library
-    across rule sets and runs (the views never change once evaluated)."""
-    column: list[Any] | None = library.columns.get(key)
-    if column is None:
-        column = library.columns[key] = compute()
-    return column
-
-
 def _shuffle_key(seed: int, track_id: str) -> bytes:
     return hashlib.blake2b(f"{seed}:{track_id}".encode(), digest_size=8).digest()
 
@@ -156,32 +152,8 @@ def _dedupe(
     return [p for p in positions if p not in duplicate]
 
 
-def _artists(library: Library) -> list[str | None]:
-    """Each track's first artist, casefolded (one string object per artist)."""
-    folded: dict[str, str] = {}
-
-    def fold(artists: Any) -> str | None:
-        artist = first_present(artists) if artists is not None else None
-        if artist is None:
-            return None
-        text = as_text(artist)
-        found = folded.get(text)
-        if found is None:
-            found = folded[text] = text.casefold()
-        return found
-
-    return list(map(fold, library.values("artists")))
-
-
-def _seconds_of(ms: Any, duration: Any) -> float:
-    if isinstance(ms, int | float) and not isinstance(ms, bool):
-        return float(ms) / 1000
-    seconds = as_number(duration)
-    return seconds or 0.0
-
-
 def _seconds(view: Mapping[str, Any]) -> float:
-    return _seconds_of(view.get("duration_ms"), view.get("duration"))
+    return seconds_of(view.get("duration_ms"), view.get("duration"))
 
 
 def run_pipeline(
@@ -202,11 +174,7 @@ def run_pipeline(
         dropped["excluded"] = [p for p in positions if ids[p] in excluded]
     kept = _dedupe(kept, rule_set.dedupe, library, dropped)
     limit = rule_set.limit
-    seconds = _column(
-        library,
-        "seconds",
-        lambda: list(map(_seconds_of, library.values("duration_ms"), library.values("duration"))),
-    )
+    lengths = seconds(library)
     if limit is not None:
         chooser = limit.selected_by or rule_set.sort
         ordered = order_positions(kept, chooser, library, type_of) if chooser else kept
@@ -217,7 +185,7 @@ def run_pipeline(
         else:
             budget, total, count = limit.value * 60, 0.0, 0
             for p in ordered:
-                length = seconds[p]
+                length = lengths[p]
                 if total + length > budget:
                     break
                 total += length
@@ -226,8 +194,7 @@ def run_pipeline(
         kept = ordered[:count]
     if rule_set.max_per_artist is not None:
         cap, per_artist, capped, over = rule_set.max_per_artist, dict[str, int](), [], []
-        artist_of = _column(library, "artist", lambda: _artists(library))
-        artists = list(map(artist_of.__getitem__, kept))
+        artists = list(map(first_artists(library).__getitem__, kept))
         for p, marker in zip(kept, artists, strict=True):
             if marker is not None:
                 per_artist[marker] = per_artist.get(marker, 0) + 1
@@ -242,7 +209,7 @@ def run_pipeline(
     elif limit is not None:
         kept.sort()
     track_ids = list(map(ids.__getitem__, kept))
-    duration = sum(map(seconds.__getitem__, kept))
+    duration = sum(map(lengths.__getitem__, kept))
     pinned: list[str] = []
     if rule_set.include:
         present = set(track_ids)

@@ -36,6 +36,7 @@ from app.pipeline.rules.values import as_bool, as_instant, as_number, as_text, s
 
 __all__ = [
     "field_type",
+    "first_artists",
     "first_present",
     "isrc_marker",
     "normalise_text",
@@ -43,6 +44,8 @@ __all__ = [
     "ranks",
     "recording",
     "repeated",
+    "seconds",
+    "seconds_of",
     "sort_converter",
 ]
 
@@ -115,10 +118,66 @@ def prepare(library: Library) -> None:
     (`field_type`), and the tracks that dedupe by ISRC or recording may drop."""
     with paused_gc():
         for name in library.field_names():
-            if name not in _NOT_SORTED:
+            column = library.column(name)
+            if name not in _NOT_SORTED and not isinstance(column, ListColumn | ObjectColumn):
                 ranks(library, name, field_type(library, name), False)
         for mode in ("isrc", "recording"):
             repeated(library, mode)
+        first_artists(library)
+        seconds(library)
+
+
+def first_artists(library: Library) -> list[str | None]:
+    """Each track's first artist, casefolded (one string object per artist): what
+    `max_per_artist` counts. Kept on the library."""
+    found: list[str | None] | None = library.columns.get("artist")
+    if found is not None:
+        return found
+    folded: dict[str, str] = {}
+
+    def fold(artist: Any) -> str | None:
+        if artist is None or artist == "":
+            return None
+        text = as_text(artist)
+        shared = folded.get(text)
+        if shared is None:
+            shared = folded[text] = text.casefold()
+        return shared
+
+    column = library.column("artists")
+    if isinstance(column, ListColumn):  # the first item's code per track, in one pass
+        lengths = np.diff(column.offsets)
+        held = lengths > 0
+        codes = np.full(len(lengths), -1, dtype=np.int64)
+        codes[held] = column.codes[column.offsets[:-1][held]]
+        by_code = [*map(fold, column.distinct), None]
+        found = list(map(by_code.__getitem__, codes.tolist()))
+        for position in np.flatnonzero(held).tolist():
+            if found[position] is None:  # a missing first item: the next present one counts
+                found[position] = fold(first_present(column.row(position)[1]))
+    else:
+        found = [fold(first_present(v)) if v is not None else None for v in column.values()]
+    library.columns["artist"] = found
+    return found
+
+
+def seconds(library: Library) -> array[float]:
+    """Each track's length in seconds (`duration_ms`, else `duration`, else 0): what limits
+    in minutes and playlist durations add up. Kept on the library."""
+    found: array[float] | None = library.columns.get("seconds")
+    if found is not None:
+        return found
+    lengths = list(map(seconds_of, library.values("duration_ms"), library.values("duration")))
+    found = library.columns["seconds"] = array("d", lengths)
+    return found
+
+
+def seconds_of(ms: Any, duration: Any) -> float:
+    """A track's length in seconds from its `duration_ms` (else `duration`, else 0)."""
+    if isinstance(ms, int | float) and not isinstance(ms, bool):
+        return float(ms) / 1000
+    length = as_number(duration)
+    return length or 0.0
 
 
 def field_type(library: Library, name: str) -> FieldType | None:
