@@ -22,9 +22,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from app.core.rules import RuleCondition, RuleGroup, RuleOperator
+from app.pipeline.rules.library.columns import Columns
 from app.pipeline.rules.values import (
     Kind,
     TextForm,
@@ -35,9 +36,6 @@ from app.pipeline.rules.values import (
     present,
     text_former,
 )
-
-if TYPE_CHECKING:  # nodes are handed a run over a library; the library needs no nodes
-    from app.pipeline.rules.library.columns import Columns
 
 __all__ = [
     "ConditionNode",

@@ -28,10 +28,12 @@ from app.pipeline.enrichment.service import coverage
 from app.pipeline.jobs.runner import JobManager
 from app.pipeline.registry import default_registry
 from app.pipeline.rules.engine.stages import order_positions
+from app.pipeline.rules.fields.stored import load_stored_library, prepare_library
+from app.pipeline.rules.library.build import load_library_views
 from app.pipeline.rules.library.cache import LibraryCache
 from app.pipeline.rules.library.order import first_artists, repeated, seconds
 from app.pipeline.rules.library.snapshot import FORMAT_VERSION, SNAPSHOT_NAME, STALE_NAMES
-from app.pipeline.rules.library.views import Library, build_library, load_library_views
+from app.pipeline.rules.library.views import Library, build_library
 from app.pipeline.rules.rule_sets import field_registry
 from app.pipeline.rules.service import preview_library
 from app.providers.registry import PROVIDERS, Precedence
@@ -101,19 +103,23 @@ def _library(stores: Stores) -> None:
 
 
 class Counting:
-    """A loader that builds the views from the stores and counts its builds."""
+    """The loader `Services` gives (the build with field discovery), counting its builds."""
 
     def __init__(self) -> None:
         self.builds = 0
 
     def __call__(self, stores: Stores, precedence: Precedence) -> Library:
         self.builds += 1
-        return load_library_views(stores, precedence=precedence)
+        return load_stored_library(stores, precedence)
 
 
 def _cache(stores: Stores, precedence: Precedence | None = None) -> tuple[LibraryCache, Counting]:
+    """A library cache as `Services` builds it (the loader counted)."""
     loader = Counting()
-    return LibraryCache(stores, precedence or PROVIDERS.precedence(), load=loader), loader
+    cache = LibraryCache(
+        stores, precedence or PROVIDERS.precedence(), load=loader, prepare=prepare_library
+    )
+    return cache, loader
 
 
 def _same(got: Library, expected: Library) -> None:

@@ -26,8 +26,8 @@ from typing import Any
 
 from app.core.rules import RuleCondition, RuleGroup, RuleOperator
 from app.pipeline.rules.fields.registry import FieldRegistry
+from app.pipeline.rules.fields.stored import library_field_type
 from app.pipeline.rules.fields.types import FieldType
-from app.pipeline.rules.library.order import field_type
 from app.pipeline.rules.library.views import Library
 from app.pipeline.rules.nodes import (
     ConditionNode,
@@ -67,7 +67,7 @@ def registry_types(registry: FieldRegistry | None, library: Library | None = Non
         if library is None:
             return name, None
         name = library.key_for(name)
-        return name, field_type(library, name)
+        return name, library_field_type(library, name)
 
     return type_of
 

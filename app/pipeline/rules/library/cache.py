@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TypeVar, cast
 
 from app.data import Stores
-from app.pipeline.rules.library.order import prepare
+from app.pipeline.rules.library.build import load_library_views
 from app.pipeline.rules.library.snapshot import (
     SNAPSHOT_NAME,
     SnapshotKey,
@@ -34,7 +34,7 @@ from app.pipeline.rules.library.snapshot import (
     load_snapshot,
     save_snapshot,
 )
-from app.pipeline.rules.library.views import Library, load_library_views
+from app.pipeline.rules.library.views import Library
 from app.providers.registry import Precedence
 
 Signature = tuple[tuple[int, int, int] | None, ...]
@@ -54,9 +54,10 @@ class LibraryCache:
     Building the library of 100,000 tracks takes seconds and what the engine derives from it
     is cached on the `Library`, so previews after the first are fast (see
     docs/performance.md). `load` builds it (default: `load_library_views` by `precedence`) and
-    `prepare` computes ahead what every preview of it needs first (default: `order.prepare`,
-    the sort ranks and dedupe markers), kept with it; `snapshot` is the file that keeps both
-    between processes (default: `library.snapshot` in the data directory).
+    `prepare` computes ahead what every preview of it needs first, kept with it (`Services`
+    gives both from `fields.stored`: the build with field discovery, the sort ranks and dedupe
+    markers); `snapshot` is the file that keeps them between processes (default:
+    `library.snapshot` in the data directory).
     """
 
     def __init__(
@@ -66,7 +67,7 @@ class LibraryCache:
         *,
         load: Loader = _load,
         snapshot: Path | None = None,
-        prepare: Callable[[Library], None] = prepare,
+        prepare: Callable[[Library], None] | None = None,
     ) -> None:
         self.stores = stores
         self.precedence = precedence
@@ -113,7 +114,8 @@ class LibraryCache:
         library = load_snapshot(self.snapshot, key)
         if library is None:
             library = self._load(self.stores, self.precedence)
-            self._prepare(library)
+            if self._prepare is not None:
+                self._prepare(library)
             if signature[0] is not None:  # no tracks fetched yet: nothing worth keeping
                 save_snapshot(self.snapshot, key, library)
         return library

@@ -27,15 +27,12 @@ import numpy as np
 import numpy.typing as npt
 
 from app.core.fs import paused_gc
-from app.pipeline.rules.fields.discovery import sample_type
-from app.pipeline.rules.fields.registry import FieldRegistry
-from app.pipeline.rules.fields.types import FieldType
 from app.pipeline.rules.library.table import InstantColumn, ListColumn, NumberColumn, ObjectColumn
 from app.pipeline.rules.library.views import Library
 from app.pipeline.rules.values import as_bool, as_instant, as_number, as_text, strip_accents
 
 __all__ = [
-    "field_type",
+    "FieldType",
     "first_artists",
     "first_present",
     "isrc_marker",
@@ -49,7 +46,9 @@ __all__ = [
     "sort_converter",
 ]
 
-_BUILTIN = FieldRegistry.builtin()
+FieldType = str
+"""A field's type as the field registry names it ("text", "number", "date", "bool"; the
+registry's `FieldType`, which stands above the library)."""
 
 
 def first_present(value: Any) -> Any:
@@ -112,19 +111,23 @@ def ranks(library: Library, name: str, ftype: FieldType | None, descending: bool
     return found
 
 
-def prepare(library: Library) -> None:
-    """Compute ahead what the first preview of a new library needs: each field's ascending
-    sort ranks (identifiers aside), typed as the engine types it when no registry is given
-    (`field_type`), and the tracks that dedupe by ISRC or recording may drop."""
+def prepare(library: Library, type_of: Callable[[str], FieldType | None]) -> None:
+    """Compute ahead what the first preview of a new library needs: the ascending sort ranks
+    of its scalar fields (identifiers aside), each typed by `type_of` as the engine types it,
+    the tracks that dedupe by ISRC or recording may drop, each track's first artist and
+    length."""
     with paused_gc():
         for name in library.field_names():
             column = library.column(name)
             if name not in _NOT_SORTED and not isinstance(column, ListColumn | ObjectColumn):
-                ranks(library, name, field_type(library, name), False)
+                ranks(library, name, type_of(name), False)
         for mode in ("isrc", "recording"):
             repeated(library, mode)
         first_artists(library)
         seconds(library)
+
+
+_NOT_SORTED = frozenset({"id", "uri", "isrc"})  # unique per track: nobody sorts by them
 
 
 def first_artists(library: Library) -> list[str | None]:
@@ -178,22 +181,6 @@ def seconds_of(ms: Any, duration: Any) -> float:
         return float(ms) / 1000
     length = as_number(duration)
     return length or 0.0
-
-
-def field_type(library: Library, name: str) -> FieldType | None:
-    """A field's type as the built-in registry gives it, else inferred from the library's
-    first 500 values of it (kept on the library)."""
-    info = _BUILTIN.resolve(name)
-    if info is not None:
-        return info.type
-    cache_key = ("type", name)
-    if cache_key not in library.columns:
-        library.columns[cache_key] = sample_type(library.sample(name, 500))
-    inferred: FieldType | None = library.columns[cache_key]
-    return inferred
-
-
-_NOT_SORTED = frozenset({"id", "uri", "isrc"})  # unique per track: nobody sorts by them
 
 
 def _ascending_ranks(library: Library, name: str, ftype: FieldType | None) -> npt.NDArray[Any]:

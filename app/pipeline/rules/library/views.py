@@ -8,8 +8,8 @@ the enrichment keys; built-in fields win a name clash. Values keep their natural
 numbers, booleans, lists, `datetime` for `added_at`, ISO text for `release_date` ("1999",
 "1999-05" or "1999-05-17"). A missing value is absent, `None`, ``""`` or an empty list.
 
-A `Library` is the views of every fetched track in library order, with their provenance, an id
-index and (filled lazily by the engine) per-field columns for set-based evaluation.
+A `Library` is the views of every fetched track in library order, with their provenance and an
+id index, held as view dicts or as typed columns (`table`); `build` makes the stored library's.
 """
 
 from __future__ import annotations
@@ -27,29 +27,28 @@ import numpy.typing as npt
 
 from app.core.fs import paused_gc
 from app.core.models import Track, TrackEnrichment
-from app.pipeline.rules.fields.discovery import Discovery
 from app.pipeline.rules.library.counts import EnrichmentCounts
-from app.pipeline.rules.library.enrichment_view import build_enrichment_view, shared_text
+from app.pipeline.rules.library.enrichment_view import build_enrichment_view
 from app.pipeline.rules.library.table import ABSENT, Column, chunked_rows, encode, rows
 from app.providers.registry import Precedence
 
 log = logging.getLogger(__name__)
 
 __all__ = [
+    "BUILTIN_KEYS",
     "SOURCE_PROVIDER",
     "TRACK_PROVIDER",
     "Library",
+    "SharedRows",
     "TrackMembership",
     "build_library",
+    "builtin_values",
     "index_membership",
-    "load_library_views",
     "track_view",
 ]
 
 if TYPE_CHECKING:
-    from app.data import Stores
     from app.data.sources import SourceRecord
-    from app.pipeline.rules.fields.registry import FieldRegistry
 
 TRACK_PROVIDER = "spotify"
 SOURCE_PROVIDER = "sources"
@@ -117,7 +116,7 @@ def index_membership(sources: Mapping[str, SourceRecord]) -> dict[str, TrackMemb
     }
 
 
-_NO_MEMBERSHIP = TrackMembership()
+NO_MEMBERSHIP = TrackMembership()
 
 
 def track_view(
@@ -129,7 +128,7 @@ def track_view(
     album = track.album
     return _view(
         enrichment_view,
-        membership or _NO_MEMBERSHIP,
+        membership or NO_MEMBERSHIP,
         id=track.id,
         uri=track.uri,
         name=track.name,
@@ -144,7 +143,7 @@ def track_view(
     )
 
 
-_BUILTIN_KEYS = (
+BUILTIN_KEYS = (
     "id",
     "uri",
     "name",
@@ -166,35 +165,15 @@ _BUILTIN_KEYS = (
 """The built-in fields every view holds, in the order `_builtins` gives them."""
 
 
-def _raw_builtins(raw: Mapping[str, Any], membership: TrackMembership | None) -> tuple[Any, ...]:
-    """The built-in fields of a track in its stored JSON form (see `load_library_views`)."""
-    album = raw.get("album") or {}
-    added = raw.get("added_at")
-    return _builtins(
-        membership or _NO_MEMBERSHIP,
-        id=raw["id"],
-        uri=raw["uri"],
-        name=raw["name"],
-        artists=[shared_text(artist["name"]) for artist in raw.get("artists", ())],
-        album=album.get("name", ""),
-        release_date=album.get("release_date"),
-        added_at=datetime.fromisoformat(added) if added else None,
-        duration_ms=int(raw.get("duration_ms", 0)),
-        explicit=bool(raw.get("explicit", False)),
-        isrc=raw.get("isrc"),
-        is_local=bool(raw.get("is_local", False)),
-    )
-
-
 def _view(
     enrichment_view: Mapping[str, Any] | None, member: TrackMembership, **track: Any
 ) -> dict[str, Any]:
     view = dict(enrichment_view) if enrichment_view else {}
-    view.update(zip(_BUILTIN_KEYS, _builtins(member, **track), strict=True))
+    view.update(zip(BUILTIN_KEYS, builtin_values(member, **track), strict=True))
     return view
 
 
-def _builtins(
+def builtin_values(
     member: TrackMembership,
     *,
     id: str,
@@ -251,9 +230,10 @@ class Library:
     columns: dict[Any, Any]
     counts: EnrichmentCounts | None
     """What the coverage report counts (None: not gathered, when built from models)."""
-    discovered: FieldRegistry | None
-    """The fields discovery found in the stores this library was built from (None: not
-    gathered, when built from models or views)."""
+    discovered: Any
+    """The `FieldRegistry` discovery found in the stores this library was built from (None:
+    not gathered, when built from models or views). Not imported here: the registry stands on
+    the operators, whose nodes read libraries."""
     table: dict[str, Column] | None
 
     def __init__(
@@ -280,7 +260,7 @@ class Library:
         provenance: Sequence[Mapping[str, str]],
         *,
         counts: EnrichmentCounts | None = None,
-        discovered: FieldRegistry | None = None,
+        discovered: Any = None,
     ) -> Library:
         """A library held as typed columns (`table`: field name → column, with ``id``)."""
         library = cls.__new__(cls)
@@ -510,90 +490,6 @@ def _build_library(
         views.append(track_view(track, member, merged))
         provenance.append(merged.provenance if merged is not None else {})
     return Library(views, provenance, index)
-
-
-def load_library_views(stores: Stores, *, precedence: Precedence | Sequence[str]) -> Library:
-    """The whole library from tracks.json, sources.json and enrichments.json (read once each).
-
-    Streams the two big files a line at a time as plain JSON (no pydantic models: for 100,000
-    tracks x 4 providers, whole-file models cost gigabytes), so memory peaks near the size of
-    the views themselves (see docs/performance.md).
-    Data of an unexpected shape falls back to the validating path, which reports bad files.
-    """
-    try:
-        return _library_from_raw(stores, precedence)
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        log.warning("library files have an unexpected shape (%s); reading them strictly", exc)
-    return build_library(
-        stores.tracks.load_tracks().values(),
-        stores.enrichments.load_enrichments_cache(),
-        stores.sources.load(),
-        precedence=precedence,
-    )
-
-
-def _library_from_raw(stores: Stores, precedence: Precedence | Sequence[str]) -> Library:
-    """One pass over each store: the tracks (built-in fields, in library order), then the
-    enrichments a line at a time (each track's entries merged, its values put in the
-    enrichment columns at its position), the coverage counts and field discovery on the way.
-    Only the columns are kept: no view per track is ever held (see docs/performance.md)."""
-    if not isinstance(precedence, Precedence):
-        precedence = Precedence(precedence)  # one rank table for every track
-    with paused_gc():
-        sources = stores.sources.load()
-        membership = index_membership(sources)
-        counts = EnrichmentCounts(tracks=len(membership))
-        discovery = Discovery()
-        rows: list[tuple[Any, ...]] = []
-        index: dict[str, int] = {}
-        for track_id, raw in stores.tracks.iter_raw():
-            discovery.add_track(raw)
-            member = membership.get(track_id)
-            if (member is None and membership) or track_id in index:
-                continue
-            index[track_id] = len(index)
-            rows.append(_raw_builtins(raw, member))
-        size = len(index)
-        transposed = zip(*rows, strict=True) if rows else ([] for _ in _BUILTIN_KEYS)
-        del rows
-        table = {key: encode(values) for key, values in zip(_BUILTIN_KEYS, transposed, strict=True)}
-        enriched: dict[str, list[Any]] = {}
-        provenance_codes = np.zeros(size, dtype=np.int32)  # 0: the empty provenance
-        shared_provenance: dict[tuple[tuple[str, str], ...], int] = {(): 0}
-        distinct_provenance: list[Mapping[str, str]] = [{}]
-        for track_id, entries in stores.enrichments.iter_raw():
-            discovery.add_entries(track_id, entries)
-            position = index.get(track_id)
-            counted = bool(membership) and track_id in membership
-            if not entries or (position is None and not counted):
-                continue
-            merged = build_enrichment_view(entries, precedence)
-            if counted:  # coverage counts the tracks sources hold (none without)
-                counts.add(entries, merged)
-            if position is None:
-                continue
-            for key, value in merged.items():
-                if key in table:
-                    continue  # built-in fields win a name clash
-                column = enriched.get(key)
-                if column is None:
-                    column = enriched[key] = [ABSENT] * size
-                column[position] = value
-            # Most tracks share one of a few provider combinations: keep one copy of each.
-            origin = tuple(merged.provenance.items())
-            code = shared_provenance.get(origin)
-            if code is None:
-                code = shared_provenance[origin] = len(distinct_provenance)
-                distinct_provenance.append(merged.provenance)
-            provenance_codes[position] = code
-        columns = {key: encode(enriched.pop(key)) for key in list(enriched)}
-        columns.update(table)
-        return Library.of_table(
-            columns,
-            SharedRows(provenance_codes, distinct_provenance),
-            counts=counts,
-            discovered=discovery.registry(sources),
-        )
 
 
 def _present(value: Any) -> bool:
