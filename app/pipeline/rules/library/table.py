@@ -334,14 +334,17 @@ class ListColumn(Column):
         return list(map(self.distinct.__getitem__, self.codes[start:end].tolist()))
 
     def values(self, start: int = 0, end: int | None = None) -> list[Any]:
-        end = len(self.state) if end is None else end
-        bounds = self.offsets[start : end + 1].tolist()
-        base = bounds[0]
-        items = list(map(self.distinct.__getitem__, self.codes[base : bounds[-1]].tolist()))
-        return [
-            items[bounds[i] - base : bounds[i + 1] - base] if state == _VALUE else None
-            for i, state in enumerate(self.state[start:end].tolist())
-        ]
+        end = len(self.state) if end is None else min(end, len(self.state))
+        start = min(start, end)
+        bounds = self.offsets[start : end + 1] - self.offsets[start]
+        first, last = int(self.offsets[start]), int(self.offsets[end])
+        items = list(map(self.distinct.__getitem__, self.codes[first:last].tolist()))
+        found: list[Any] = list(
+            map(items.__getitem__, map(slice, bounds[:-1].tolist(), bounds[1:].tolist()))
+        )
+        for position in np.flatnonzero(self.state[start:end] != _VALUE).tolist():
+            found[position] = None
+        return found
 
     def postings(self) -> Postings:
         lengths = np.diff(self.offsets)
@@ -542,11 +545,24 @@ def rows(table: Sequence[tuple[str, Column]], positions: Iterable[int]) -> Itera
 
 def chunked_rows(table: Sequence[tuple[str, Column]], start: int, end: int) -> list[dict[str, Any]]:
     """The views of positions `start`..`end` - 1, built column by column (much faster than
-    `rows` for many tracks)."""
-    views: list[dict[str, Any]] = [{} for _ in range(start, end)]
+    `rows` for many tracks): the keys every track has first, in one `dict(zip())` each."""
+    dense_names: list[str] = []
+    dense_values: list[list[Any]] = []
+    sparse: list[tuple[str, list[int], list[Any]]] = []
     for name, column in table:
-        keyed = column.keyed()[start:end].tolist()
-        for view, has, value in zip(views, keyed, column.values(start, end), strict=True):
-            if has:
-                view[name] = value
+        keyed = column.keyed()[start:end]
+        if keyed.all():
+            dense_names.append(name)
+            dense_values.append(column.values(start, end))
+        elif keyed.any():
+            sparse.append((name, np.flatnonzero(keyed).tolist(), column.values(start, end)))
+    if dense_values:
+        views = [
+            dict(zip(dense_names, row, strict=True)) for row in zip(*dense_values, strict=True)
+        ]
+    else:
+        views = [{} for _ in range(start, end)]
+    for name, where, values in sparse:
+        for position in where:
+            views[position][name] = values[position]
     return views
