@@ -105,6 +105,7 @@ def _library_from_raw(
         transposed = zip(*rows, strict=True) if rows else ([] for _ in BUILTIN_KEYS)
         del rows
         table = {key: encode(values) for key, values in zip(BUILTIN_KEYS, transposed, strict=True)}
+        del transposed  # an exhausted zip still holds every row: let them go before enrichments
         enriched: dict[str, list[Any]] = {}
         provenance_codes = np.zeros(size, dtype=np.int32)  # 0: the empty provenance
         shared_provenance: dict[tuple[tuple[str, str], ...], int] = {(): 0}
