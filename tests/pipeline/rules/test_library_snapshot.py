@@ -6,6 +6,7 @@ coverage report and field discovery answer from it."""
 from __future__ import annotations
 
 import io
+import os
 import pickle
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,7 +35,7 @@ from app.pipeline.rules.library.cache import LibraryCache
 from app.pipeline.rules.library.order import first_artists, repeated, seconds
 from app.pipeline.rules.library.snapshot import FORMAT_VERSION, SNAPSHOT_NAME, STALE_NAMES
 from app.pipeline.rules.library.views import Library, build_library
-from app.pipeline.rules.rule_sets import field_registry
+from app.pipeline.rules.rule_sets import field_registry, save_rule_set, validation_report
 from app.pipeline.rules.service import preview_library
 from app.providers.registry import PROVIDERS, Precedence
 
@@ -407,3 +408,23 @@ def test_columns_sort_and_dedupe_as_views_do(stores: Stores, ftype: str | None) 
         assert repeated(loaded, mode) == repeated(views, mode)
     assert first_artists(loaded) == first_artists(views)
     assert list(seconds(loaded)) == list(seconds(views))
+
+
+def test_validating_reads_the_fields_of_the_loaded_library_not_the_stores(
+    stores: Stores,
+) -> None:
+    """Field discovery comes with the loaded library (found in the pass that built it): with
+    the library loaded, validating and saving never read the big files again."""
+    streamed = field_registry(stores).describe()
+    cache, _ = _cache(stores)
+    cache.views()
+    path = stores.enrichments.path
+    before = path.stat()
+    path.write_bytes(b"\n" * before.st_size)  # unreadable now, with the same signature
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert cache.is_warm()
+    assert field_registry(stores, cache).describe() == streamed
+    rule_set = {"id": "fast", "name": "Fast", "text": "tempo > 120 and rank > 3"}
+    report = validation_report(stores, rule_set, library=cache)
+    assert report.valid and report.warnings == []
+    assert save_rule_set(stores, rule_set, cache).id == "fast"
