@@ -132,7 +132,7 @@ class Column:
 
     def row(self, position: int) -> tuple[bool, Any]:
         """(whether the track's view has the key, the value there)."""
-        state = int(self.state[position])
+        state = self.state.item(position)
         if state == _VALUE:
             return True, self._value(position)
         return state == _NONE, None
@@ -189,8 +189,8 @@ class NumberColumn(Column):
         self.state, self.data, self.ints = state, data, ints
 
     def _value(self, position: int) -> Any:
-        value = self.data[position].item()
-        if self.ints is not None and self.ints[position]:
+        value = self.data.item(position)
+        if self.ints is not None and self.ints.item(position):
             return int(value)
         return value
 
@@ -250,8 +250,8 @@ class InstantColumn(Column):
         return moment if zone is UTC else moment.astimezone(zone)
 
     def _value(self, position: int) -> Any:
-        code = 0 if self.zone_codes is None else self.zone_codes[position]
-        return self._moment(int(self.micros[position]), self.zones[code])
+        code = 0 if self.zone_codes is None else self.zone_codes.item(position)
+        return self._moment(self.micros.item(position), self.zones[code])
 
     def values(self, start: int = 0, end: int | None = None) -> list[Any]:
         moment = self._moment
@@ -304,7 +304,7 @@ class CodedColumn(Column):
         self.state, self.codes, self.distinct = state, codes, distinct
 
     def _value(self, position: int) -> Any:
-        return self.distinct[self.codes[position]]
+        return self.distinct[self.codes.item(position)]
 
     def values(self, start: int = 0, end: int | None = None) -> list[Any]:
         distinct = [*self.distinct, None]  # code -1: no value
@@ -330,7 +330,7 @@ class ListColumn(Column):
         self.state, self.offsets, self.codes, self.distinct = state, offsets, codes, distinct
 
     def _value(self, position: int) -> Any:
-        start, end = self.offsets[position], self.offsets[position + 1]
+        start, end = self.offsets.item(position), self.offsets.item(position + 1)
         return list(map(self.distinct.__getitem__, self.codes[start:end].tolist()))
 
     def values(self, start: int = 0, end: int | None = None) -> list[Any]:
