@@ -5,8 +5,8 @@ applies, in this order (docs: rules-dsl.md): `exclude` → dedupe (`id`, `isrc` 
 choose N (`limit.selected_by`, else `sort`, else library order) → `max_per_artist` (walked in
 that choosing order) → output `sort` (else library order) → `include` pins (kept where they
 are, else appended; a track both pinned and excluded stays out). The `RuleResult` records, for
-each dropped track, the stage that dropped it. Sort keys, recordings, artists and durations are
-cached per track on the `Library` across rule sets and runs.
+each dropped track, the stage that dropped it. Sort ranks, dedupe markers, artists and lengths
+are library-wide, computed once per library (`library.order`, prepared with its snapshot).
 """
 
 from __future__ import annotations

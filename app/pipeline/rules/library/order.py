@@ -1,15 +1,16 @@
 """What orders and dedupes a library's tracks: sort ranks and dedupe markers.
 
-    ranks(library, "tempo", "number", descending=True)   # an int per track to sort by
-    repeated(library, "isrc")                            # position → marker, shared ones only
-    prepare(library)                                     # both, ahead (kept in the snapshot)
+    ranks(library, "tempo", "number", True)   # an int per track to sort by, descending
+    repeated(library, "isrc")                 # position → marker, of shared markers only
+    prepare(library, type_of)                 # all of it, ahead (kept in the snapshot)
 
 Sorting compares converted values (numbers, instants, casefolded texts) one Python key at a
 time; instead each sort field gets one int rank per track for the whole library (equal values
 share a rank, missing values rank last either way), computed from its typed column (numbers
 and instants whole, other scalars once per distinct value), so a rule set's sort is a sort of
 positions by ints. Dedupe needs the tracks whose marker (ISRC, or artist and title) another
-track shares: usually few, so only theirs are kept. Both are library-wide and computed once:
+track shares: usually few, so only theirs are kept. The artist cap and the limits in minutes
+read each track's first artist and length. All of it is library-wide and computed once:
 `prepare` does it when the library is built, and the snapshot keeps it.
 """
 
@@ -62,6 +63,8 @@ def first_present(value: Any) -> Any:
 
 
 def sort_converter(ftype: FieldType | None) -> Callable[[Any], Any]:
+    """How a sort field's value is compared, by its type (a list by its first item)."""
+
     def generic(value: Any) -> Any:
         item = first_present(value)
         if item is None:

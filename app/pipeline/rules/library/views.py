@@ -14,7 +14,6 @@ id index, held as view dicts or as typed columns (`table`); `build` makes the st
 
 from __future__ import annotations
 
-import logging
 import operator
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -31,8 +30,6 @@ from app.pipeline.rules.library.counts import EnrichmentCounts
 from app.pipeline.rules.library.enrichment_view import build_enrichment_view
 from app.pipeline.rules.library.table import ABSENT, Column, chunked_rows, encode, rows
 from app.providers.registry import Precedence
-
-log = logging.getLogger(__name__)
 
 __all__ = [
     "BUILTIN_KEYS",
