@@ -21,9 +21,11 @@ tracks dedupe may drop). Condition masks are never kept: those of `in_last` chan
 clock, and the others cost milliseconds from the columns.
 
 Each file starts with its key (a small pickle of its own), so a stale snapshot is recognised
-without reading its body. Trust: the file lives in the user's own data directory (mode 0700,
-the file 0600) and only this program writes it; unpickling it is no more trusting than reading
-the stores beside it.
+without reading its body; then the provenance, counts, discovered fields, prepared indexes and
+column names, then each column as a pickle of its own (written one at a time: saving never
+holds a second copy of the whole library in memory). Trust: the file lives in the user's own
+data directory (mode 0700, the file 0600) and only this program writes it; unpickling it is no
+more trusting than reading the stores beside it.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ import contextlib
 import gc
 import logging
 import pickle
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -52,7 +55,7 @@ __all__ = [
     "save_snapshot",
 ]
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 """Raise it whenever the columns, the provenance, the counts or this file's layout change."""
 
 SNAPSHOT_NAME = "library.snapshot"
@@ -84,8 +87,9 @@ def load_snapshot(path: Path, key: SnapshotKey) -> Library | None:
     if body is None:
         return None
     try:
-        table, provenance, counts, discovered, prepared = body
-        if not isinstance(table, dict) or "id" not in table:
+        (provenance, counts, discovered, prepared, names), *columns = body
+        table = dict(zip(names, columns, strict=True))
+        if "id" not in table:
             raise TypeError("no table of columns")
         if not all(isinstance(column, Column) for column in table.values()):
             raise TypeError("a column of another type")
@@ -121,8 +125,9 @@ def save_snapshot(path: Path, key: SnapshotKey, library: Library) -> None:
     if library.table is None:
         return
     prepared = {key: value for key, value in library.columns.items() if key != "masks"}
-    body = (library.table, library.provenance, library.counts, library.discovered, prepared)
-    _save(path, key, body)
+    names = list(library.table)
+    head = (library.provenance, library.counts, library.discovered, prepared, names)
+    _save(path, key, [head, *library.table.values()])
     for name in STALE_NAMES:
         with contextlib.suppress(OSError):
             path.with_name(name).unlink(missing_ok=True)
@@ -143,7 +148,8 @@ def _load(path: Path, key: SnapshotKey) -> Any:
                 log.info("library cache %s is stale: building from the stores", path.name)
                 return None
             with paused_gc():  # millions of containers, no cycles (see views.build_library)
-                body = pickle.load(handle)  # noqa: S301
+                head = pickle.load(handle)  # noqa: S301
+                body = [head, *(pickle.load(handle) for _ in head[-1])]  # noqa: S301
                 # Out of the cyclic collector's sight before it runs again: its first young
                 # collection would otherwise scan them all (see `LibraryCache.views`).
                 gc.freeze()
@@ -160,11 +166,18 @@ def _discard(path: Path, reason: BaseException) -> None:
         path.unlink()
 
 
-def _save(path: Path, key: SnapshotKey, body: Any) -> None:
+def _save(path: Path, key: SnapshotKey, parts: list[Any]) -> None:
+    """The header, then each part as a pickle of its own, made as the file is written (one
+    column at a time in memory, not the whole library twice)."""
+
+    def chunks() -> Iterator[bytes]:
+        yield pickle.dumps(key.header(), protocol=pickle.HIGHEST_PROTOCOL)
+        for part in parts:
+            with paused_gc():
+                data = pickle.dumps(part, protocol=pickle.HIGHEST_PROTOCOL)
+            yield data
+
     try:
-        with paused_gc():
-            data = pickle.dumps(body, protocol=pickle.HIGHEST_PROTOCOL)
-        header = pickle.dumps(key.header(), protocol=pickle.HIGHEST_PROTOCOL)
-        write_chunks(path, [header, data])
+        write_chunks(path, chunks())
     except (OSError, pickle.PicklingError, TypeError, ValueError, AttributeError) as exc:
         log.warning("library cache %s not saved (%s)", path, exc)
