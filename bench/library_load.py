@@ -3,9 +3,11 @@
 Each run is a whole `sap preview` process from a shell, timed from start to exit with its peak
 RSS (`wait4`'s `ru_maxrss`), min/median/max over `--repeat` runs:
 
-- cold: no library snapshot (deleted before each run): the views are built from the JSON
-  stores, then saved as the snapshot (and the engine's indexes beside it);
-- snapshot: the user's next run, the snapshot and the indexes present.
+- cold: no library snapshot (deleted before each run), as when something changed the stores
+  without a job (a file copied in): the library is built from the JSON stores, prepared and
+  saved as the snapshot;
+- snapshot: the user's next run, or the first one after a fetch, an enrichment or a manual
+  edit (those jobs write the snapshot once they have committed).
 
 The app's bytecode is compiled first (`compileall`), as an install leaves it.
 
@@ -37,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from app.data import Stores
 from app.pipeline.enrichment.service import coverage
 from app.pipeline.rules.library.cache import LibraryCache
-from app.pipeline.rules.library.snapshot import INDEXES_NAME, SNAPSHOT_NAME
+from app.pipeline.rules.library.snapshot import SNAPSHOT_NAME
 from app.providers.registry import PROVIDERS
 from bench._library import BENCH_DATA, bench_data_dir
 from bench._report import best_of, record
@@ -91,8 +93,7 @@ def http_coverage(directory: Path, env: dict[str, str], calls: int = 10) -> list
 
 
 def clear_snapshot(directory: Path) -> None:
-    for name in (SNAPSHOT_NAME, INDEXES_NAME):
-        (directory / name).unlink(missing_ok=True)
+    (directory / SNAPSHOT_NAME).unlink(missing_ok=True)
 
 
 def series(runs: list[tuple[float, int, bytes]]) -> tuple[list[float], int]:
@@ -146,7 +147,6 @@ def main() -> None:
     )
     base = statistics.median(base_times)
     snapshot_mb = (directory / SNAPSHOT_NAME).stat().st_size / 1e6
-    indexes_mb = (directory / INDEXES_NAME).stat().st_size / 1e6
     lines = [
         f"`sap preview`, {args.rule_sets} rule sets, {args.tracks:,} tracks enriched by 4+ "
         f"providers, whole processes (the app's bytecode compiled ahead); load average "
@@ -161,7 +161,8 @@ def main() -> None:
         f"| with the snapshot (the next run) | {spread(warm_times)} | {warm_rss} MB | "
         f"{statistics.median(warm_times) / base:.2f} |",
         "",
-        f"Snapshot {snapshot_mb:.0f} MB, indexes {indexes_mb:.0f} MB.",
+        f"Snapshot {snapshot_mb:.0f} MB (the typed columns, sort ranks and dedupe markers, "
+        "coverage counts and discovered fields).",
         "",
         "`GET /data/enrichments/coverage` over HTTP to `sap serve`, warm: "
         f"{min(coverage_http) * 1000:.1f} / {statistics.median(coverage_http) * 1000:.1f} / "

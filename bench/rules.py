@@ -1,4 +1,21 @@
-"""Rules engine speed: 50 rule sets over a 100,000-track library, ours vs a naive interpreter.
+"""Rules over a 100,000-track library as a user meets them, then the engine in process.
+
+First the user's path (`http_paths`): a real `sap serve` over the benchmark library of
+`bench/_library.py` (100,000 tracks enriched by four providers, 50 rule sets), an httpx client
+in this process. Three ways the library and the rule sets arrive, each a fresh server:
+
+- built: no snapshot, the server builds the library itself (its warm-up), then previews;
+- snapshot: the next start, the snapshot present;
+- saved one by one: no rules.json, the 50 rule sets saved over HTTP (`POST /data/rules`), as
+  a user does, then previews.
+
+For each: the warm library-mode preview of the 50 rule sets (min/median/max of `--repeat`,
+after the first), the server's peak RSS (VmHWM, after the previews) and, for the last, each
+save. Baselines in the same run: an idle `sap serve` over an empty data directory (its
+imports: the floor of the server's memory) and `GET /pipeline/health` on the same server (the
+transport: the floor of any request).
+
+Then, in process and labelled so:
 
 The library is the emulator's (`generate_library`): its per-track truths (genres, tags, tempo,
 energy, mood…) become enrichment entries of the providers that would give them (MusicBrainz
@@ -11,12 +28,14 @@ playlists. The baseline is the straightforward interpreter the seed was: walk th
 every track, casefolding, parsing dates and looking regexes up on every check. It shares our
 post-rule stages (exclude, dedupe, limit, sort…), which are not what is measured here.
 
-    python bench/rules.py [--tracks 100000] [--rule-sets 50] [--repeat 3]
+    python bench/rules.py [--tracks 100000] [--rule-sets 50] [--repeat 3] [--http-only]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import re
 import sys
 import tempfile
@@ -36,8 +55,10 @@ from app.pipeline.rules.library.views import Library, build_library
 from app.pipeline.rules.operators import NEGATION, NEGATIVE
 from app.pipeline.rules.service import preview_library
 from app.providers.registry import PROVIDERS
-from bench._library import NOW, emulated_library, rule_sets
+from bench._library import NOW, bench_data_dir, emulated_library, rule_sets
+from bench._memory import library_copy, peak_mb, savable, spread, timed
 from bench._report import best_of, record
+from bench._server import sap_server
 
 Op = RuleOperator
 
@@ -184,6 +205,69 @@ def naive_evaluate(sets: list[dict[str, Any]], library: Library) -> dict[str, li
     return out
 
 
+# --- the user's path: HTTP against `sap serve` ---------------------------------------------
+
+PREVIEW = "/pipeline/playlists/preview-from-rules"
+
+
+def http_paths(tracks: int, sets: int, repeat: int) -> str:
+    """The HTTP section (see the module docstring), as markdown."""
+    directory = library_copy(bench_data_dir(tracks, sets), "rules")
+    stored = json.loads((directory / "rules.json").read_text())["data"]
+    snapshot = directory / "library.snapshot"
+    load_before = os.getloadavg()
+    with tempfile.TemporaryDirectory() as empty, sap_server(Path(empty)) as (process, client):
+        client.get("/pipeline/health").raise_for_status()
+        idle = peak_mb(process.pid)
+    rows = []
+    saves: list[float] = []
+    health: list[float] = []
+    for scenario in ("built", "snapshot", "saved one by one"):
+        if scenario == "built":
+            snapshot.unlink(missing_ok=True)
+        if scenario == "saved one by one":
+            (directory / "rules.json").unlink()
+        with sap_server(directory) as (process, client):
+            if scenario == "saved one by one":
+                for rule_set in stored:
+                    start = time.perf_counter()
+                    client.post("/data/rules", json=savable(rule_set)).raise_for_status()
+                    saves.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            client.post(PREVIEW, json={}).raise_for_status()  # waits for the build if any
+            first = time.perf_counter() - start
+            previews = timed(repeat, lambda: client.post(PREVIEW, json={}))
+            health = timed(repeat, lambda: client.get("/pipeline/health"))
+            rows.append((scenario, first, previews, peak_mb(process.pid)))
+    load_after = os.getloadavg()
+    floor = sorted(health)[len(health) // 2]
+    lines = [
+        f"`sap serve` over {tracks:,} tracks (4 providers) and {sets} rule sets, an httpx "
+        f"client in another process; load average {load_before[0]:.2f} before, "
+        f"{load_after[0]:.2f} after (2 cores).",
+        "",
+        "| how the library and rule sets arrive | first preview | warm preview, 50 rule sets "
+        f"(min / median / max of {repeat}) | ÷ `GET /pipeline/health` | server peak RSS | "
+        "÷ idle server |",
+        "|---|---|---|---|---|---|",
+    ]
+    for scenario, first, previews, peak in rows:
+        median = sorted(previews)[len(previews) // 2]
+        lines.append(
+            f"| {scenario} | {first:.2f} s | {spread(previews)} | {median / floor:.0f}x | "
+            f"{peak} MB | {peak / idle:.1f}x |"
+        )
+    lines += [
+        "",
+        f"Baselines, same run: an idle `sap serve` (empty data directory) peaks at {idle} MB; "
+        f"`GET /pipeline/health` takes {spread(health, 'ms')}. Saving the {len(saves)} rule "
+        f"sets one by one (`POST /data/rules`, each validated against the library's fields): "
+        f"{spread(saves, 'ms')} (the first waits for the server's warm-up to load the "
+        "library). Target (issue 14): peak ≤ 400 MB whichever way the rule sets arrive.",
+    ]
+    return "\n".join(lines)
+
+
 # --- running -------------------------------------------------------------------------------------
 
 
@@ -193,7 +277,15 @@ def main() -> None:
     parser.add_argument("--rule-sets", type=int, default=50)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--no-record", action="store_true", help="do not update the docs")
+    parser.add_argument("--http-only", action="store_true", help="skip the in-process part")
     args = parser.parse_args()
+
+    http = http_paths(args.tracks, args.rule_sets, max(args.repeat, 3))
+    print(http)
+    if args.http_only:
+        if not args.no_record:
+            record("rules", http)
+        return
 
     start = time.perf_counter()
     tracks, enrichments, sources = emulated_library(args.tracks)
@@ -205,7 +297,7 @@ def main() -> None:
     conditions = sum(PlaylistRuleSet.model_validate(s).rules.condition_count() for s in sets)
 
     def fresh() -> Library:
-        return Library(library.views, library.provenance, library.index)
+        return Library(library.views, library.provenance, library.index)  # nothing derived
 
     cold_times = []
     for _ in range(args.repeat):
@@ -251,6 +343,10 @@ def main() -> None:
     matched = sum(result.matched for result in ours.values())
     body = "\n".join(
         [
+            http,
+            "",
+            "In process (the engine alone, this process; `build_library` from models):",
+            "",
             f"{len(library):,} tracks (emulated library, {generated:.1f} s to generate), "
             f"{len(sets)} rule sets with {conditions} conditions; {matched:,} rule matches, "
             f"{selected:,} tracks in the playlists. All three strategies return the same "

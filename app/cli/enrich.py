@@ -282,7 +282,7 @@ def tag(
     track_ids, assignments = _split(items or [], filter_)
     services = _services(cache_dir, demo)
     stores = services.stores
-    registry = field_registry(stores) if assignments else None
+    registry = field_registry(stores, services.library) if assignments else None
     values: dict[str, Any] = {}
     for assignment in assignments:
         if "=" not in assignment:
@@ -292,7 +292,9 @@ def tag(
         values[key.strip()] = _parse_value(text.strip(), info)
     edit = ManualEdit(set=values, add_tags=add_tag or [])
     targets = _targets(services, track_ids, filter_)
-    _report_manual(edit_manual(stores, targets, edit, registry=registry), as_json)
+    outcome = edit_manual(stores, targets, edit, registry=registry)
+    services.library.refresh()  # the next preview loads the library instead of building it
+    _report_manual(outcome, as_json)
 
 
 def untag(
@@ -315,7 +317,9 @@ def untag(
     services = _services(cache_dir, demo)
     edit = ManualEdit(unset=keys, remove_tags=remove_tag or [])
     targets = _targets(services, track_ids, filter_)
-    _report_manual(edit_manual(services.stores, targets, edit), as_json)
+    outcome = edit_manual(services.stores, targets, edit)
+    services.library.refresh()  # the next preview loads the library instead of building it
+    _report_manual(outcome, as_json)
 
 
 SHOWN_TRACKS = 20
@@ -353,7 +357,8 @@ def tag_undo(
     from app.pipeline.enrichment.manual import undo_manual
     from app.pipeline.enrichment.undo import last_edit
 
-    stores = _services(cache_dir, demo).stores
+    services = _services(cache_dir, demo)
+    stores = services.stores
     if show:
         state = last_edit(stores)
         if as_json:
@@ -367,6 +372,7 @@ def tag_undo(
             )
         return
     report = undo_manual(stores)
+    services.library.refresh()  # the next preview loads the library instead of building it
     if as_json:
         _print_json(report.model_dump(mode="json"))
         return

@@ -9,6 +9,7 @@ from app.core.config import Settings
 from app.data import Stores
 from app.pipeline.library_gaps import GapCache
 from app.pipeline.query.state import LibraryQueries
+from app.pipeline.rules.fields.stored import load_stored_library, prepare_library
 from app.pipeline.rules.library.cache import LibraryCache
 from app.providers.http import ProviderNet, Transport
 from app.providers.registry import configured_precedence
@@ -53,7 +54,12 @@ class Services:
 
     def __post_init__(self) -> None:
         # A frozen dataclass sets its derived fields this way (dataclasses documentation).
-        library = LibraryCache(self.stores, configured_precedence(self.settings))
+        library = LibraryCache(
+            self.stores,
+            configured_precedence(self.settings),
+            load=load_stored_library,
+            prepare=prepare_library,
+        )
         object.__setattr__(self, "library", library)
         object.__setattr__(self, "queries", LibraryQueries(self.stores, library))
         object.__setattr__(self, "gaps", GapCache(self.stores))

@@ -9,7 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from app.data import Stores
 from app.emulators.library.model import GeneratedLibrary
+from app.pipeline.rules.fields.stored import load_stored_library
+from app.pipeline.rules.library.cache import LibraryCache
+from app.pipeline.rules.library.views import Library
+from app.providers.registry import PROVIDERS, Precedence
 from tests.helpers.cli import sap, sap_json
 
 
@@ -146,3 +151,20 @@ def test_classify_and_relabel(fetched: Path, library: GeneratedLibrary) -> None:
     assert sap_json(fetched, "classify", "--demo")["manual_kept"] == 1
     code, _, err = sap(fetched, "relabel", track_id, "colour=red", "--demo")
     assert code == 1 and "unknown label" in err
+
+
+def test_tag_leaves_the_library_snapshot_current(fetched: Path, library: GeneratedLibrary) -> None:
+    """A manual edit, like a fetch or an enrichment, writes the library's snapshot before the
+    command returns: the next `sap preview` loads it instead of building it."""
+    track = library.liked[0].track_id
+    assert sap(fetched, "tag", track, "mood=calm", "--demo")[0] == 0
+    stores = Stores.open(fetched / "demo")  # the demo's data directory
+    builds: list[str] = []
+
+    def counted(stores: Stores, precedence: Precedence) -> Library:
+        builds.append("build")
+        return load_stored_library(stores, precedence)
+
+    loaded = LibraryCache(stores, PROVIDERS.precedence(), load=counted).views()
+    assert builds == []
+    assert loaded.view(track)["mood"] == "calm"  # type: ignore[index]

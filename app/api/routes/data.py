@@ -28,6 +28,7 @@ from app.pipeline.enrichment.service import (
 from app.pipeline.enrichment.undo import UndoReport, UndoState, last_edit
 from app.pipeline.query.model import LibraryFilter, LibraryIds, LibraryPage, LibraryQuery
 from app.pipeline.query.service import library_ids, matching_ids, query_library
+from app.pipeline.rules.service import warm_library_in_background
 from app.pipeline.sources.aggregate import TrackPage, aggregate
 
 router = APIRouter(
@@ -146,6 +147,7 @@ def enrichment(track_id: TrackId, services: ServicesDep) -> EnrichmentDetail:
 )
 def edit_enrichment(track_id: TrackId, edit: ManualEdit, services: ServicesDep) -> EnrichmentDetail:
     apply_manual(services.stores, [track_id], edit)
+    warm_library_in_background(services.stores, services.library)  # the next preview's
     return enrichment_detail(services.stores, track_id, services.library.precedence)
 
 
@@ -170,6 +172,7 @@ def edit_enrichments(body: BulkManualEdit, services: ServicesDep) -> ManualEditR
                 "no track matches the filter: nothing to edit", code="no_tracks_matched"
             )
     outcome = edit_manual(services.stores, track_ids, edit)
+    warm_library_in_background(services.stores, services.library)  # the next preview's
     return ManualEditReport(
         updated=len(outcome.changed),
         unchanged=len(outcome.unchanged),
@@ -201,7 +204,9 @@ def undo_state(services: ServicesDep) -> UndoState:
     ),
 )
 def undo_edit(services: ServicesDep) -> UndoReport:
-    return undo_manual(services.stores)
+    report = undo_manual(services.stores)
+    warm_library_in_background(services.stores, services.library)  # the next preview's
+    return report
 
 
 @router.get(

@@ -416,7 +416,20 @@ class JobManager:
         finally:
             with self._lock:
                 self._live.pop(job_id, None)
+            self._refresh_library(started.step)
         return None
+
+    def _refresh_library(self, step: str) -> None:
+        """A job that changed the stores (a fetch, an enrichment, a classification) brings the
+        library's snapshot up to date before it ends, once its writes are committed: the next
+        preview, in this process or another, loads it instead of building it (a no-op when
+        nothing changed). A library that cannot be built is left to the preview to report."""
+        try:
+            self.services.library.refresh()
+        except AppError as exc:
+            log.info("library not rebuilt after %s: %s", step, exc.detail)
+        except Exception:  # logged with its traceback; the job's own result stands
+            log.exception("library not rebuilt after %s", step)
 
     def _mark_started(self, job_id: str) -> PipelineJob | None:
         result: list[PipelineJob] = []

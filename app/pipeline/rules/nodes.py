@@ -8,7 +8,7 @@ positive form in both of the engine's ways from one element predicate, so they c
 
 * `TextMatcher`: a text predicate, on each element's text in one form (casefolded, unaccented),
   per library over the distinct texts of the field;
-* `RangeMatcher`: number or instant ranges, per library two bisections of the sorted keys;
+* `RangeMatcher`: number or instant ranges, per library a comparison of the whole column;
 * `FlagMatcher`: a set of booleans, per library over the distinct values;
 * `Presence`, `Every` (every part holds) and `Members` (the track is in a set of ids) for
   operators that look at the whole field or the track.
@@ -20,7 +20,6 @@ combines its children with and/or (short-circuiting) and negation.
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
@@ -143,9 +142,7 @@ class TextMatcher(Matcher):
         return _any_element(field, element)
 
     def mask(self, field: str, columns: Columns) -> int:
-        postings = columns.distinct(field).postings
-        chosen = list(map(self.predicate, columns.texts(field, self.form)))
-        return columns.union(field, postings, chosen)
+        return columns.choose(field, map(self.predicate, columns.texts(field, self.form)))
 
     def key(self) -> Hashable:
         return self.form
@@ -163,14 +160,7 @@ class RangeMatcher(Matcher):
         return _any_element(field, _range_element(self.kind, self.ranges))
 
     def mask(self, field: str, columns: Columns) -> int:
-        keys = columns.sorted_keys(field, self.kind).keys
-        spans = []
-        for bound in self.ranges:
-            start = (bisect_left if bound.low_inclusive else bisect_right)(keys, bound.low)
-            end = (bisect_right if bound.high_inclusive else bisect_left)(keys, bound.high)
-            if start < end:
-                spans.append((start, end))
-        return columns.spans(field, self.kind, spans)
+        return columns.within(field, self.kind, self.ranges)
 
     def key(self) -> Hashable:
         return (self.kind, self.ranges)
@@ -218,8 +208,7 @@ class FlagMatcher(Matcher):
         return _any_element(field, self._element())
 
     def mask(self, field: str, columns: Columns) -> int:
-        values, postings, _ = columns.distinct(field)
-        return columns.union(field, postings, list(map(self._element(), values)))
+        return columns.choose(field, map(self._element(), columns.elements(field)))
 
 
 @dataclass(frozen=True, eq=False)
@@ -232,7 +221,7 @@ class Presence(Matcher):
         return lambda view: present(view.get(field))
 
     def mask(self, field: str, columns: Columns) -> int:
-        return columns.distinct(field).present
+        return columns.present(field)
 
 
 @dataclass(frozen=True, eq=False)
@@ -253,7 +242,7 @@ class Every(Matcher):
         return every
 
     def mask(self, field: str, columns: Columns) -> int:
-        result = columns.distinct(field).present
+        result = columns.present(field)
         for part in self.parts:
             result &= part.positive_mask_cached(columns)
         return result

@@ -39,13 +39,15 @@ def field_registry(stores: Stores, library: LibraryCache | None = None) -> Field
     """Built-in fields, every enrichment key found in the stored library, and every field a
     provider declares (coverage 0 when no track has it yet: see `fields.declared`).
 
-    With the loaded library (`Services.library`), what discovery found is kept with it (and
-    saved with its indexes, so the next process loads it with the snapshot): one pass over
-    the stores per change of the library, not one per call."""
+    With the loaded library (`Services.library`), discovery is what the library's build found
+    in the same pass over the stores (kept in its snapshot: the next process loads it), never
+    a pass of its own per call."""
     if library is None:
         discovered = _discovered(stores)
     else:
-        discovered = library.derived(_REGISTRY_KEY, lambda: _discovered(stores))
+        discovered = library.views().discovered or library.derived(
+            _REGISTRY_KEY, lambda: _discovered(stores)
+        )
     return add_declared_fields(FieldRegistry(dict(discovered.fields)))
 
 

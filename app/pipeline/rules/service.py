@@ -49,6 +49,7 @@ from app.pipeline.rules.engine.evaluate import (
 )
 from app.pipeline.rules.engine.explain import Explanation, explain
 from app.pipeline.rules.engine.stages import RuleResult
+from app.pipeline.rules.fields.declared import add_declared_fields
 from app.pipeline.rules.fields.discovery import registry_from_payload
 from app.pipeline.rules.fields.registry import FieldRegistry
 from app.pipeline.rules.library.cache import LibraryCache
@@ -290,8 +291,6 @@ def preview_library(
     placed_in_library = len(codes.keys() & views.index.keys())
     nowhere = list(islice((t for t in views.ids if t not in codes), nowhere_limit))
     lands = {track_id: members(code) for track_id, code in codes.items()} if detail else None
-    if isinstance(library, LibraryCache):
-        library.keep_indexes()  # the next process starts with the fields' indexes
     # Built from the engine's own results: constructed, not validated again (hundreds of
     # thousands of track ids and dropped-track entries at 100,000 tracks).
     absent = absent_in_library(views)
@@ -355,12 +354,16 @@ def _library_playlist(
 
 
 def _registry(stores: Stores, views: Library) -> FieldRegistry:
-    """The field registry of the loaded library, found once per library (kept with the
-    engine's indexes on `views.columns`: a new library, after a fetch, finds it again)."""
+    """The field registry of the loaded library: what its build discovered, else found once
+    per library (kept on `views.columns`: a new library, after a fetch, finds it again)."""
     key = ("field registry",)
     registry: FieldRegistry | None = views.columns.get(key)
     if registry is None:
-        registry = views.columns[key] = field_registry(stores)
+        if views.discovered is not None:
+            registry = add_declared_fields(FieldRegistry(dict(views.discovered.fields)))
+        else:
+            registry = field_registry(stores)
+        views.columns[key] = registry
     return registry
 
 
@@ -459,8 +462,6 @@ def warm_library(stores: Stores, library: LibraryCache) -> WarmUp:
     except AppError as exc:  # a bad file: previews will report it properly
         log.info("library warm-up skipped: %s", exc.detail)
         return WarmUp(loaded=library.is_warm())
-    field_registry(stores, library)  # the discovered fields, for validating and saving
-    library.keep_indexes()
     broken = [broken_rule_set(failure) for failure in evaluation.failures_behind(enabled)]
     for item in broken:
         log.info(

@@ -16,12 +16,12 @@ from app.data import Stores
 from app.data.sources import SourceEntry, SourceRecord
 from app.pipeline.rules.engine.evaluate import build_rule_based_playlists, evaluate_rule_sets
 from app.pipeline.rules.engine.explain import explain
+from app.pipeline.rules.library.build import load_library_views
 from app.pipeline.rules.library.enrichment_view import build_enrichment_view
 from app.pipeline.rules.library.views import (
     Library,
     build_library,
     index_membership,
-    load_library_views,
     track_view,
 )
 from app.pipeline.sources.exportify.reader import read_exportify_csv

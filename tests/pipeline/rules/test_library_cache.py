@@ -16,8 +16,9 @@ from app.core.models import Track, TrackEnrichment, TrackSourceType
 from app.data import Stores
 from app.data.sources import SourceEntry, SourceRecord
 from app.pipeline.rules.library import cache as cache_module
+from app.pipeline.rules.library.build import load_library_views
 from app.pipeline.rules.library.cache import LibraryCache
-from app.pipeline.rules.library.views import Library, load_library_views
+from app.pipeline.rules.library.views import Library
 from app.pipeline.rules.service import warm_library
 from app.pipeline.services import Services
 from app.pipeline.sources.commit import commit_reads

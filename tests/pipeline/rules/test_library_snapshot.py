@@ -1,29 +1,41 @@
-"""The library snapshot: a cache file of the loaded views (and the engine's indexes) that the
-next process loads instead of building, rebuilt when the stores or the precedence change,
-ignored and replaced when unreadable; the coverage report answers from it."""
+"""The library snapshot: a cache file of the loaded library (its typed columns, provenance,
+coverage counts and discovered fields) that the next process loads instead of building,
+rebuilt when the stores or the precedence change, ignored and replaced when unreadable; the
+coverage report and field discovery answer from it."""
 
 from __future__ import annotations
 
 import io
+import os
 import pickle
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from app.core.models import AlbumRef, ArtistRef, Track, TrackEnrichment, TrackSourceType
-from app.core.rules import PlaylistRuleSet
+from app.core.models import (
+    AlbumRef,
+    ArtistRef,
+    JobStatus,
+    Track,
+    TrackEnrichment,
+    TrackSourceType,
+)
+from app.core.rules import PlaylistRuleSet, SortKey
 from app.data import Stores
 from app.data.sources import SourceEntry, SourceRecord
+from app.demo import DemoEnvironment
 from app.pipeline.enrichment.service import coverage
+from app.pipeline.jobs.runner import JobManager
+from app.pipeline.registry import default_registry
+from app.pipeline.rules.engine.stages import order_positions
+from app.pipeline.rules.fields.stored import load_stored_library, prepare_library
+from app.pipeline.rules.library.build import load_library_views
 from app.pipeline.rules.library.cache import LibraryCache
-from app.pipeline.rules.library.snapshot import (
-    FORMAT_VERSION,
-    INDEXES_NAME,
-    SNAPSHOT_NAME,
-)
-from app.pipeline.rules.library.views import Library, load_library_views
-from app.pipeline.rules.rule_sets import field_registry
+from app.pipeline.rules.library.order import first_artists, repeated, seconds
+from app.pipeline.rules.library.snapshot import FORMAT_VERSION, SNAPSHOT_NAME, STALE_NAMES
+from app.pipeline.rules.library.views import Library, build_library
+from app.pipeline.rules.rule_sets import field_registry, save_rule_set, validation_report
 from app.pipeline.rules.service import preview_library
 from app.providers.registry import PROVIDERS, Precedence
 
@@ -92,19 +104,23 @@ def _library(stores: Stores) -> None:
 
 
 class Counting:
-    """A loader that builds the views from the stores and counts its builds."""
+    """The loader `Services` gives (the build with field discovery), counting its builds."""
 
     def __init__(self) -> None:
         self.builds = 0
 
     def __call__(self, stores: Stores, precedence: Precedence) -> Library:
         self.builds += 1
-        return load_library_views(stores, precedence=precedence)
+        return load_stored_library(stores, precedence)
 
 
 def _cache(stores: Stores, precedence: Precedence | None = None) -> tuple[LibraryCache, Counting]:
+    """A library cache as `Services` builds it (the loader counted)."""
     loader = Counting()
-    return LibraryCache(stores, precedence or PROVIDERS.precedence(), load=loader), loader
+    cache = LibraryCache(
+        stores, precedence or PROVIDERS.precedence(), load=loader, prepare=prepare_library
+    )
+    return cache, loader
 
 
 def _same(got: Library, expected: Library) -> None:
@@ -236,7 +252,7 @@ def test_a_snapshot_of_another_format_version_is_not_used(stores: Stores) -> Non
     assert loader.builds == 1
 
 
-def test_the_engine_indexes_are_kept_and_loaded_with_the_snapshot(stores: Stores) -> None:
+def test_the_next_process_previews_from_the_snapshot_alone(stores: Stores) -> None:
     stores.rules.save_rules(
         [
             PlaylistRuleSet.model_validate(raw).model_dump(mode="json")
@@ -257,26 +273,46 @@ def test_the_engine_indexes_are_kept_and_loaded_with_the_snapshot(stores: Stores
             )
         ]
     )
+    stale = stores.directory / STALE_NAMES[0]
+    stale.write_bytes(b"the engine's indexes, as format 1 kept them beside the snapshot")
     cache, _ = _cache(stores)
     first = preview_library(stores, cache)
-    indexes = stores.directory / INDEXES_NAME
-    assert indexes.exists()
+    assert not stale.exists()  # the columns are the indexes now: nothing else is written
 
     second, loader = _cache(stores)
     library = second.views()
     assert loader.builds == 0
-    assert ("rank", "tempo", "number", True) in library.columns  # a sort field's ranks
-    assert "masks" not in library.columns  # conditions' masks are not kept
+    assert library.table is not None and "tempo" in library.table  # the field's column
+    assert "masks" not in library.columns  # nothing derived is kept in the file
     again = preview_library(stores, second)
     assert again.model_dump() == first.model_dump()
+    assert ("rank", "tempo", "number", True) in library.columns  # derived from the column
     fresh = load_library_views(stores, precedence=PROVIDERS.precedence()).views
     fast = sum(1 for view in fresh if (view.get("tempo") or 0) > 120)
     in_g1 = sum(1 for view in fresh if "g1" in view["genres"])
     assert [p.track_count for p in again.playlists] == [fast, in_g1] == [23, 19]
 
-    indexes.write_bytes(indexes.read_bytes()[:100])  # unreadable: ignored, the preview holds
-    third, _ = _cache(stores)
-    assert preview_library(stores, third).model_dump() == first.model_dump()
+
+def test_the_columns_hold_exactly_the_views_built_from_models(stores: Stores) -> None:
+    """The stored library read as columns gives back, track by track, the views (and
+    provenance) that building it from validated models gives."""
+    from_columns = load_library_views(stores, precedence=PROVIDERS.precedence())
+    from_models = build_library(
+        stores.tracks.load_tracks().values(),
+        stores.enrichments.load_enrichments_cache(),
+        stores.sources.load(),
+        precedence=PROVIDERS.precedence(),
+    )
+    assert from_columns.table is not None and from_models.table is None
+    assert from_columns.ids == from_models.ids
+    for got, expected in zip(from_columns.views, from_models.views, strict=True):
+        assert got == expected
+        assert {key: type(value) for key, value in got.items()} == {
+            key: type(value) for key, value in expected.items()
+        }
+    assert [dict(p) for p in from_columns.provenance] == [dict(p) for p in from_models.provenance]
+    assert from_columns.view("t007") == from_models.view("t007")
+    assert from_columns.views[3:5] == from_models.views[3:5]
 
 
 def test_coverage_counts_the_library_and_follows_a_change(stores: Stores) -> None:
@@ -318,7 +354,7 @@ def test_discovered_fields_are_kept_with_the_library_and_follow_a_change(stores:
 
     # The next process finds them with the snapshot, no pass over the stores needed.
     second, loader = _cache(stores)
-    assert ("field registry",) in second.views().columns
+    assert second.views().discovered is not None
     assert loader.builds == 0
     assert field_registry(stores, second).describe() == streamed
 
@@ -329,3 +365,66 @@ def test_discovered_fields_are_kept_with_the_library_and_follow_a_change(stores:
     assert fields["danceability"].coverage == round(1 / COUNT, 4)  # of tracks.json
     assert fields["danceability"].providers == ["lastfm"]
     assert field_registry(stores, second).describe() == field_registry(stores).describe()
+
+
+def test_a_job_that_changes_the_stores_leaves_the_snapshot_current(
+    demo_env: DemoEnvironment,
+) -> None:
+    """The first preview after a fetch or an enrichment is not the one paying for the build:
+    the job builds and saves the library once its writes are committed."""
+    services = demo_env.services
+    manager = JobManager(services, default_registry())
+    manager.run_inline("fetch_tracks", {"source_type": "liked"})
+    classified = manager.run_inline("classify")  # writes each track's mood into enrichments
+    assert classified.status is JobStatus.DONE, classified
+    cache, loader = _cache(services.stores, services.library.precedence)
+    library = cache.views()
+    assert loader.builds == 0  # the snapshot the job left is current
+    assert library.has_values("mood_v1.year")  # the classification is in it
+    _same(library, load_library_views(services.stores, precedence=services.library.precedence))
+
+
+@pytest.mark.parametrize("ftype", [None, "text", "number", "date", "bool"])
+def test_columns_sort_and_dedupe_as_views_do(stores: Stores, ftype: str | None) -> None:
+    """Sort ranks, dedupe markers, artists and lengths computed from the typed columns (and
+    prepared with the snapshot) order and drop the same tracks as from a list of views."""
+    columns = _cache(stores)[0].views()
+    _cache(stores)[0].views()  # the next process: prepared ranks and markers come from the file
+    loaded = _cache(stores)[0].views()
+    views = Library.from_views(list(columns.views), list(columns.provenance))
+    everything = list(range(len(views)))
+    for name in [*columns.field_names(), "absent"]:
+        for order in ("asc", "desc"):
+            key = [SortKey(field=name, order=order)]
+
+            def type_of(field: str) -> tuple[str, str | None]:
+                return field, ftype
+
+            expected = order_positions(everything, key, views, type_of)  # type: ignore[arg-type]
+            for library in (columns, loaded):
+                got = order_positions(everything, key, library, type_of)  # type: ignore[arg-type]
+                assert got == expected, (name, order)
+    for mode in ("isrc", "recording", "id"):
+        assert repeated(loaded, mode) == repeated(views, mode)
+    assert first_artists(loaded) == first_artists(views)
+    assert list(seconds(loaded)) == list(seconds(views))
+
+
+def test_validating_reads_the_fields_of_the_loaded_library_not_the_stores(
+    stores: Stores,
+) -> None:
+    """Field discovery comes with the loaded library (found in the pass that built it): with
+    the library loaded, validating and saving never read the big files again."""
+    streamed = field_registry(stores).describe()
+    cache, _ = _cache(stores)
+    cache.views()
+    path = stores.enrichments.path
+    before = path.stat()
+    path.write_bytes(b"\n" * before.st_size)  # unreadable now, with the same signature
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert cache.is_warm()
+    assert field_registry(stores, cache).describe() == streamed
+    rule_set = {"id": "fast", "name": "Fast", "text": "tempo > 120 and rank > 3"}
+    report = validation_report(stores, rule_set, library=cache)
+    assert report.valid and report.warnings == []
+    assert save_rule_set(stores, rule_set, cache).id == "fast"

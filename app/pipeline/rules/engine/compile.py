@@ -25,8 +25,8 @@ from datetime import datetime
 from typing import Any
 
 from app.core.rules import RuleCondition, RuleGroup, RuleOperator
-from app.pipeline.rules.fields.discovery import sample_type
 from app.pipeline.rules.fields.registry import FieldRegistry
+from app.pipeline.rules.fields.stored import library_field_type
 from app.pipeline.rules.fields.types import FieldType
 from app.pipeline.rules.library.views import Library
 from app.pipeline.rules.nodes import (
@@ -67,18 +67,7 @@ def registry_types(registry: FieldRegistry | None, library: Library | None = Non
         if library is None:
             return name, None
         name = library.key_for(name)
-        cache_key = ("type", name)
-        if cache_key not in library.columns:
-            sample = []
-            for view in library.views:
-                value = view.get(name)
-                if value is not None:
-                    sample.append(value)
-                    if len(sample) >= 500:
-                        break
-            library.columns[cache_key] = sample_type(sample)
-        inferred: FieldType | None = library.columns[cache_key]
-        return name, inferred
+        return name, library_field_type(library, name)
 
     return type_of
 

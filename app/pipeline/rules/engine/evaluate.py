@@ -307,7 +307,8 @@ def _evaluate(
     columns = Columns.of(library) if use_columns else None
     members: dict[str, frozenset[str]] = {}
     results: dict[str, RuleResult] = {}
-    views = library.views
+    # Per view: a library held as columns makes its views once for all rule sets.
+    views = library.views if use_columns or library.table is None else list(library.views)
     for rule_set in ordered:
         if failures is not None:
             if rule_set.id in failures:
@@ -345,7 +346,7 @@ def _evaluate_one(
     rule_set: PlaylistRuleSet,
     library: Library,
     columns: Columns | None,
-    views: list[dict[str, Any]],
+    views: Sequence[dict[str, Any]],
     members: Mapping[str, frozenset[str]],
     now: datetime,
     registry: FieldRegistry | None,

@@ -166,28 +166,48 @@ def registry_from_library(
     with a value: None, "" and [] count as missing. Enrichments of tracks outside the library
     are ignored. See the module docstring for how types are inferred. Tracks and entries may
     be models or their stored JSON, and `enrichments` a stream of ``(track_id, entries)``
-    pairs, so the whole library never has to be held as models.
+    pairs, so the whole library never has to be held as models (`Discovery` is the same
+    pass, fed by a caller that streams the stores for its own purpose too).
     """
-    items = tracks.values() if isinstance(tracks, Mapping) else tracks
-    track_list: list[Any] = [
-        track if isinstance(track, Track) else _RawTrack(track) for track in items
-    ]
-    library_ids = {track.id for track in track_list}
-    pairs = enrichments.items() if isinstance(enrichments, Mapping) else enrichments
-    registry = FieldRegistry.builtin()
-    _builtin_coverage(registry, track_list, sources)
-    enriched = 0
+    discovery = Discovery()
+    for track in tracks.values() if isinstance(tracks, Mapping) else tracks:
+        discovery.add_track(track)
+    for track_id, entries in (
+        enrichments.items() if isinstance(enrichments, Mapping) else enrichments
+    ):
+        discovery.add_entries(track_id, entries)
+    return discovery.registry(sources)
 
-    present: list[str] = []  # each track's keys with a value, counted once at the end
-    stats: dict[str, _KeyStats] = {}
-    open_keys: dict[str, _KeyStats] = {}  # keys still sampling
-    providers: dict[str, set[str]] = {}
-    closed: set[str] = set()  # keys done sampling
-    textual: set[str] = set()  # providers seen sending text or lists (which may be empty)
-    for track_id, raw_entries in pairs:
+
+class Discovery:
+    """`registry_from_library` one track and one track's entries at a time: every track
+    first (`add_track`), then the entries (`add_entries`), then `registry`."""
+
+    def __init__(self) -> None:
+        self._tracks: list[Any] = []  # `Track`s or `_RawTrack`s
+        self._library_ids: set[str] = set()
+        self._enriched = 0
+        self._present: list[str] = []  # each track's keys with a value, counted at the end
+        self._stats: dict[str, _KeyStats] = {}
+        self._open: dict[str, _KeyStats] = {}  # keys still sampling
+        self._providers: dict[str, set[str]] = {}
+        self._closed: set[str] = set()  # keys done sampling
+        self._textual: set[str] = set()  # providers seen sending text or lists (maybe empty)
+
+    def add_track(self, track: Track | Mapping[str, Any]) -> None:
+        item = track if isinstance(track, Track) else _RawTrack(track)
+        self._tracks.append(item)
+        self._library_ids.add(item.id)
+
+    def add_entries(
+        self, track_id: str, raw_entries: Sequence[TrackEnrichment | Mapping[str, Any]]
+    ) -> None:
+        library_ids = self._library_ids
         if library_ids and track_id not in library_ids:
-            continue
-        enriched += 1
+            return
+        self._enriched += 1
+        closed, textual, providers = self._closed, self._textual, self._providers
+        stats, open_keys = self._stats, self._open
         seen: set[str] = set()
         for entry in map(_entry_of, raw_entries):
             categories = entry.categories
@@ -222,43 +242,47 @@ def registry_from_library(
                 if sampling.sampled >= SAMPLE_VALUES:
                     del open_keys[key]
                     closed.add(key)
-        present.extend(seen)
+        self._present.extend(seen)
 
-    presence = Counter(present)
-    del present
-    total = len(library_ids) or enriched
-    taken = {spelling.casefold() for spelling in registry.spellings()}
-    for key in sorted(stats):
-        inferred = _infer(stats[key])
-        if inferred is None:
-            continue
-        (field_type, is_list), notes = inferred
-        given_by = tuple(sorted(p for p, keys in providers.items() if key in keys))
-        if key.casefold() in taken:
-            builtin = registry.resolve(key)
-            if builtin is not None:
-                note = (
-                    f"enrichment key {key!r} (from {', '.join(given_by)}) is shadowed by this "
-                    "built-in field"
-                )
-                registry.add(replace(builtin, notes=(*builtin.notes, note)))
-            continue
-        examples = tuple(
-            _example(value) for value, _count in stats[key].values.most_common(MAX_EXAMPLES)
-        )
-        registry.add(
-            FieldInfo(
-                name=key,
-                type=field_type,
-                is_list=is_list,
-                origin="enrichment",
-                providers=given_by,
-                examples=examples,
-                coverage=presence[key] / total if total else None,
-                notes=notes,
+    def registry(self, sources: Mapping[str, SourceRecord] | None = None) -> FieldRegistry:
+        """The registry of everything added (see `registry_from_library`)."""
+        registry = FieldRegistry.builtin()
+        _builtin_coverage(registry, self._tracks, sources)
+        presence = Counter(self._present)
+        stats, providers = self._stats, self._providers
+        total = len(self._library_ids) or self._enriched
+        taken = {spelling.casefold() for spelling in registry.spellings()}
+        for key in sorted(stats):
+            inferred = _infer(stats[key])
+            if inferred is None:
+                continue
+            (field_type, is_list), notes = inferred
+            given_by = tuple(sorted(p for p, keys in providers.items() if key in keys))
+            if key.casefold() in taken:
+                builtin = registry.resolve(key)
+                if builtin is not None:
+                    note = (
+                        f"enrichment key {key!r} (from {', '.join(given_by)}) is shadowed by "
+                        "this built-in field"
+                    )
+                    registry.add(replace(builtin, notes=(*builtin.notes, note)))
+                continue
+            examples = tuple(
+                _example(value) for value, _count in stats[key].values.most_common(MAX_EXAMPLES)
             )
-        )
-    return registry
+            registry.add(
+                FieldInfo(
+                    name=key,
+                    type=field_type,
+                    is_list=is_list,
+                    origin="enrichment",
+                    providers=given_by,
+                    examples=examples,
+                    coverage=presence[key] / total if total else None,
+                    notes=notes,
+                )
+            )
+        return registry
 
 
 def registry_from_payload(views: Iterable[Mapping[str, Any]]) -> FieldRegistry:

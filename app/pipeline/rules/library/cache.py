@@ -1,18 +1,18 @@
-"""The loaded library: track views and the engine's indexes, kept while the stores are unchanged.
+"""The loaded library: its typed columns, kept while the stores are unchanged.
 
     library = LibraryCache(stores, precedence)   # one per `Services`: `services.library`
-    views = library.views()                      # built once, then reused
+    views = library.views()                      # built (or loaded) once, then reused
     library.is_warm()                            # loaded, and its files unchanged since
-    library.keep_indexes()                       # save the engine's new indexes (after a run)
-    library.derived(key, compute)                # kept with the views (the discovered fields)
+    library.refresh()                            # after a change: build and save it now
+    library.derived(key, compute)                # kept with the loaded library
 
-`LibraryCache.views` builds the views of the stored library (merging enrichments by the cache's
+`LibraryCache.views` builds the library of the stored tracks (merging enrichments by the cache's
 `precedence`) once per change of the tracks, sources or enrichments files (their stat signature),
-one build at a time, and freezes each build out of the cyclic garbage collector (`gc.freeze`). Each
-build is saved as the library's snapshot (`snapshot`: a cache file in the data directory, keyed on
-the same signature and the precedence), which the next process loads instead of building while the
-files are unchanged; `keep_indexes` saves the engine's per-field indexes (which it keeps on the
-`Library` it is given) beside it (`snapshot.save_indexes`), loaded with the views. Running the rule
+one build at a time, and freezes each build out of the cyclic garbage collector (`gc.freeze`).
+Each build is saved as the library's snapshot (`snapshot`: a cache file in the data directory,
+keyed on the same signature and the precedence), which the next process loads instead of
+building while the files are unchanged. The jobs that change the stores build it once they have
+committed (`jobs.runner`), so the first preview after a change finds it ready. Running the rule
 sets ahead of the first preview (the warm-up at server start and after a fetch) is the rules
 service's (`rules.service.warm_library`): this module knows nothing of the engine.
 """
@@ -26,17 +26,15 @@ from pathlib import Path
 from typing import TypeVar, cast
 
 from app.data import Stores
+from app.pipeline.rules.library.build import load_library_views
 from app.pipeline.rules.library.snapshot import (
-    INDEXES_NAME,
     SNAPSHOT_NAME,
     SnapshotKey,
-    kept_indexes,
-    load_indexes,
+    has_snapshot,
     load_snapshot,
-    save_indexes,
     save_snapshot,
 )
-from app.pipeline.rules.library.views import Library, load_library_views
+from app.pipeline.rules.library.views import Library
 from app.providers.registry import Precedence
 
 Signature = tuple[tuple[int, int, int] | None, ...]
@@ -51,12 +49,15 @@ def _load(stores: Stores, precedence: Precedence) -> Library:
 
 
 class LibraryCache:
-    """The track views of one library (`stores`), reused while its files are unchanged.
+    """The library of one data directory (`stores`), reused while its files are unchanged.
 
-    Building views for 100,000 tracks takes seconds and the engine's per-field indexes live on
-    the `Library`, so previews after the first are fast (see docs/performance.md). `load`
-    builds the views (default: `load_library_views` by `precedence`); `snapshot` is the file
-    that keeps them between processes (default: `library.snapshot` in the data directory).
+    Building the library of 100,000 tracks takes seconds and what the engine derives from it
+    is cached on the `Library`, so previews after the first are fast (see
+    docs/performance.md). `load` builds it (default: `load_library_views` by `precedence`) and
+    `prepare` computes ahead what every preview of it needs first, kept with it (`Services`
+    gives both from `fields.stored`: the build with field discovery, the sort ranks and dedupe
+    markers); `snapshot` is the file that keeps them between processes (default:
+    `library.snapshot` in the data directory).
     """
 
     def __init__(
@@ -66,13 +67,14 @@ class LibraryCache:
         *,
         load: Loader = _load,
         snapshot: Path | None = None,
+        prepare: Callable[[Library], None] | None = None,
     ) -> None:
         self.stores = stores
         self.precedence = precedence
         self.snapshot = snapshot or stores.directory / SNAPSHOT_NAME
         self._load = load
+        self._prepare = prepare
         self._loaded: tuple[Signature, Library] | None = None
-        self._indexes_kept = 0  # entries of the loaded library's indexes already on disk
         self._guard = threading.Lock()  # around `_loaded`
         # One build at a time: a preview arriving while the background warm-up builds waits for
         # it instead of building a second copy (twice the memory, for nothing).
@@ -99,46 +101,37 @@ class LibraryCache:
             return library
 
     def derived(self, key: Hashable, compute: Callable[[], T]) -> T:
-        """What `compute` derives from the library's stores (e.g. the discovered fields),
-        kept with the loaded views under `key` and saved with their indexes (`keep_indexes`):
-        computed once per change of the library, loaded with the snapshot."""
+        """What `compute` derives from the library's stores, kept with the loaded library
+        under `key`: computed once per change of the library."""
         library = self.views()
         found = library.columns.get(key)
         if found is None:
             found = library.columns[key] = compute()
-            self.keep_indexes()
         return cast(T, found)
 
-    def keep_indexes(self) -> None:
-        """Save the loaded library's per-field indexes if a run built new ones since they
-        were loaded or saved (a no-op otherwise)."""
-        with self._build:
-            with self._guard:
-                loaded = self._loaded
-            if loaded is None or loaded[0][0] is None or loaded[0] != self._signature():
-                return  # nothing loaded, or the files changed since (those indexes are stale)
-            signature, library = loaded
-            indexes = kept_indexes(library)
-            if len(indexes) <= self._indexes_kept:
-                return
-            path = self.snapshot.with_name(INDEXES_NAME)
-            save_indexes(path, SnapshotKey(signature, self.precedence.names), library)
-            self._indexes_kept = len(indexes)
-
     def _snapshot_or_build(self, signature: Signature) -> Library:
-        self._indexes_kept = 0
         key = SnapshotKey(signature, self.precedence.names)
         library = load_snapshot(self.snapshot, key)
         if library is None:
             library = self._load(self.stores, self.precedence)
+            if self._prepare is not None:
+                self._prepare(library)
             if signature[0] is not None:  # no tracks fetched yet: nothing worth keeping
                 save_snapshot(self.snapshot, key, library)
-        else:
-            indexes = load_indexes(self.snapshot.with_name(INDEXES_NAME), key)
-            if indexes:
-                library.columns.update(indexes)
-                self._indexes_kept = len(indexes)
         return library
+
+    def refresh(self) -> bool:
+        """Bring the library's snapshot up to date with the stores: built and saved now if
+        they changed since it was (what the jobs that change them call once they have
+        committed, so that the next preview, in any process, loads it instead of building).
+        Cheap when it is current (its header is read); True when it was built."""
+        if not self.has_library() or self.is_warm():
+            return False
+        signature = self._signature()
+        if has_snapshot(self.snapshot, SnapshotKey(signature, self.precedence.names)):
+            return False
+        self.views()
+        return True
 
     def is_warm(self) -> bool:
         """Whether the library is loaded and its files unchanged since."""

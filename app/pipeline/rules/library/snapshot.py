@@ -2,28 +2,30 @@
 
     key = SnapshotKey(signature, precedence.names)
     library = load_snapshot(path, key)     # None: absent, stale, of another format, unreadable
+    has_snapshot(path, key)                # its header says it is current (a cheap check)
     save_snapshot(path, key, library)      # atomically (temp file, fsync, rename)
-    save_indexes(indexes, key, library)    # the engine's per-field indexes, once built
-    load_indexes(indexes, key)             # and back, onto the loaded library
 
-Building the views of 100,000 tracks from the JSON stores (parse, merge each track's entries
-by precedence) takes seconds; loading them back from this file takes well under one (see
-docs/performance.md and docs/dependencies.md for the format: a pickle). The file is never the
-source of truth: its key names the stat signature of tracks.json, sources.json and
-enrichments.json, the provider precedence and `FORMAT_VERSION`, and a snapshot whose key is
-not the wanted one is not used. A missing, truncated or corrupt file is the same as none: the
-library is built from the stores and the file replaced.
+Building the library of 100,000 tracks from the JSON stores (parse, merge each track's entries
+by precedence) takes seconds; loading it back from this file well under one (see
+docs/performance.md and docs/dependencies.md for the format: the typed columns of
+`table`, numpy arrays, in a pickle). The file is never the source of truth: its key names the
+stat signature of tracks.json, sources.json and enrichments.json, the provider precedence and
+`FORMAT_VERSION`, and a snapshot whose key is not the wanted one is not used. A missing,
+truncated or corrupt file is the same as none: the library is built from the stores and the
+file replaced.
 
-The engine's per-field indexes (`Library.columns`: distinct values and their positions, sorted
-keys, sort ranks — every entry a function of the views alone) are kept in a second file with
-the same key, written when a preview or the warm-up built new ones, so the next process starts
-with the indexes of the fields its rule sets use. Condition masks (`"masks"`) are not kept:
-they are cheap once the indexes exist, and those of `in_last` change with the clock.
+It holds the columns (which are the engine's field indexes: a condition reads them directly),
+the provenance, the coverage counts, the discovered fields and what was prepared for the
+engine when the library was built (`LibraryCache(prepare=…)`: each field's sort ranks, the
+tracks dedupe may drop). Condition masks are never kept: those of `in_last` change with the
+clock, and the others cost milliseconds from the columns.
 
 Each file starts with its key (a small pickle of its own), so a stale snapshot is recognised
-without reading its body. Trust: the file lives in the user's own data directory (mode 0700,
-the file 0600) and only this program writes it; unpickling it is no more trusting than reading
-the stores beside it.
+without reading its body; then the provenance, counts, discovered fields, prepared indexes and
+column names, then each column as a pickle of its own (written one at a time: saving never
+holds a second copy of the whole library in memory). Trust: the file lives in the user's own
+data directory (mode 0700, the file 0600) and only this program writes it; unpickling it is no
+more trusting than reading the stores beside it.
 """
 
 from __future__ import annotations
@@ -32,37 +34,35 @@ import contextlib
 import gc
 import logging
 import pickle
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from app.core.fs import paused_gc, write_chunks
 from app.pipeline.rules.library.counts import EnrichmentCounts
+from app.pipeline.rules.library.table import Column
 from app.pipeline.rules.library.views import Library
 
 log = logging.getLogger(__name__)
 
 __all__ = [
     "FORMAT_VERSION",
-    "INDEXES_NAME",
     "SNAPSHOT_NAME",
+    "STALE_NAMES",
     "SnapshotKey",
-    "kept_indexes",
-    "load_indexes",
+    "has_snapshot",
     "load_snapshot",
-    "save_indexes",
     "save_snapshot",
 ]
 
-FORMAT_VERSION = 1
-"""Raise it whenever the views, the provenance, the counts or this file's layout change."""
+FORMAT_VERSION = 3
+"""Raise it whenever the columns, the provenance, the counts or this file's layout change."""
 
 SNAPSHOT_NAME = "library.snapshot"
-"""The views' file name in the data directory."""
+"""The snapshot's file name in the data directory."""
 
-INDEXES_NAME = "library.indexes"
-"""The indexes' file name in the data directory."""
-
-_NOT_KEPT = frozenset({"masks"})
+STALE_NAMES = ("library.indexes",)
+"""Files earlier formats kept beside the snapshot (deleted when a new one is written)."""
 
 _MAGIC = "sap library snapshot"
 
@@ -87,41 +87,50 @@ def load_snapshot(path: Path, key: SnapshotKey) -> Library | None:
     if body is None:
         return None
     try:
-        views, provenance, counts = body
-        library = Library(views, provenance, counts=counts)
-        if len(library.index) != len(views) or len(provenance) != len(views):
-            raise ValueError("views and provenance disagree")
+        (provenance, counts, discovered, prepared, names), *columns = body
+        table = dict(zip(names, columns, strict=True))
+        if "id" not in table:
+            raise TypeError("no table of columns")
+        if not all(isinstance(column, Column) for column in table.values()):
+            raise TypeError("a column of another type")
         if counts is not None and not isinstance(counts, EnrichmentCounts):
             raise TypeError("counts of another type")
+        if not isinstance(prepared, dict):
+            raise TypeError("prepared indexes of another type")
+        library = Library.of_table(table, provenance, counts=counts, discovered=discovered)
+        library.columns.update(prepared)
+        if {len(column) for column in table.values()} != {len(library)} or len(provenance) != len(
+            library
+        ):
+            raise ValueError("columns and provenance disagree")
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         _discard(path, exc)
         return None
     return library
 
 
+def has_snapshot(path: Path, key: SnapshotKey) -> bool:
+    """Whether the file at `path` is a snapshot built from `key`'s inputs (its header only:
+    whether it loads is known when it is loaded)."""
+    try:
+        with path.open("rb") as handle:
+            return bool(pickle.load(handle) == key.header())  # noqa: S301 — our own file
+    except Exception:  # noqa: BLE001 — absent or unreadable: no snapshot
+        return False
+
+
 def save_snapshot(path: Path, key: SnapshotKey, library: Library) -> None:
-    """Write `library`'s views to `path` atomically (a failure is logged: it is a cache)."""
-    _save(path, key, (library.views, library.provenance, library.counts))
-
-
-def kept_indexes(library: Library) -> dict[Any, Any]:
-    """The entries of `library.columns` an indexes file keeps (a copy: safe to write while
-    previews add to the library's own)."""
-    return {key: value for key, value in dict(library.columns).items() if key not in _NOT_KEPT}
-
-
-def load_indexes(path: Path, key: SnapshotKey) -> dict[Any, Any] | None:
-    """The indexes saved at `path` for `key`'s library, else None (unreadable: deleted)."""
-    body = _load(path, key)
-    if body is not None and not isinstance(body, dict):
-        _discard(path, TypeError("not a mapping"))
-        return None
-    return body
-
-
-def save_indexes(path: Path, key: SnapshotKey, library: Library) -> None:
-    """Write `library`'s indexes (`kept_indexes`) to `path` atomically."""
-    _save(path, key, kept_indexes(library))
+    """Write `library`'s columns to `path` atomically (a failure is logged: it is a cache);
+    only a library held as columns (`Library.of_table`) is kept."""
+    if library.table is None:
+        return
+    prepared = {key: value for key, value in library.columns.items() if key != "masks"}
+    names = list(library.table)
+    head = (library.provenance, library.counts, library.discovered, prepared, names)
+    _save(path, key, [head, *library.table.values()])
+    for name in STALE_NAMES:
+        with contextlib.suppress(OSError):
+            path.with_name(name).unlink(missing_ok=True)
 
 
 def _load(path: Path, key: SnapshotKey) -> Any:
@@ -139,7 +148,8 @@ def _load(path: Path, key: SnapshotKey) -> Any:
                 log.info("library cache %s is stale: building from the stores", path.name)
                 return None
             with paused_gc():  # millions of containers, no cycles (see views.build_library)
-                body = pickle.load(handle)  # noqa: S301
+                head = pickle.load(handle)  # noqa: S301
+                body = [head, *(pickle.load(handle) for _ in head[-1])]  # noqa: S301
                 # Out of the cyclic collector's sight before it runs again: its first young
                 # collection would otherwise scan them all (see `LibraryCache.views`).
                 gc.freeze()
@@ -156,11 +166,18 @@ def _discard(path: Path, reason: BaseException) -> None:
         path.unlink()
 
 
-def _save(path: Path, key: SnapshotKey, body: Any) -> None:
+def _save(path: Path, key: SnapshotKey, parts: list[Any]) -> None:
+    """The header, then each part as a pickle of its own, made as the file is written (one
+    column at a time in memory, not the whole library twice)."""
+
+    def chunks() -> Iterator[bytes]:
+        yield pickle.dumps(key.header(), protocol=pickle.HIGHEST_PROTOCOL)
+        for part in parts:
+            with paused_gc():
+                data = pickle.dumps(part, protocol=pickle.HIGHEST_PROTOCOL)
+            yield data
+
     try:
-        with paused_gc():
-            data = pickle.dumps(body, protocol=pickle.HIGHEST_PROTOCOL)
-        header = pickle.dumps(key.header(), protocol=pickle.HIGHEST_PROTOCOL)
-        write_chunks(path, [header, data])
+        write_chunks(path, chunks())
     except (OSError, pickle.PicklingError, TypeError, ValueError, AttributeError) as exc:
         log.warning("library cache %s not saved (%s)", path, exc)

@@ -8,44 +8,43 @@ the enrichment keys; built-in fields win a name clash. Values keep their natural
 numbers, booleans, lists, `datetime` for `added_at`, ISO text for `release_date` ("1999",
 "1999-05" or "1999-05-17"). A missing value is absent, `None`, ``""`` or an empty list.
 
-A `Library` is the views of every fetched track in library order, with their provenance, an id
-index and (filled lazily by the engine) per-field columns for set-based evaluation.
+A `Library` is the views of every fetched track in library order, with their provenance and an
+id index, held as view dicts or as typed columns (`table`); `build` makes the stored library's.
 """
 
 from __future__ import annotations
 
-import logging
+import operator
 import threading
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
+
+import numpy as np
+import numpy.typing as npt
 
 from app.core.fs import paused_gc
 from app.core.models import Track, TrackEnrichment
 from app.pipeline.rules.library.counts import EnrichmentCounts
-from app.pipeline.rules.library.enrichment_view import (
-    EnrichmentView,
-    build_enrichment_view,
-    shared_text,
-)
+from app.pipeline.rules.library.enrichment_view import build_enrichment_view
+from app.pipeline.rules.library.table import ABSENT, Column, chunked_rows, encode, rows
 from app.providers.registry import Precedence
 
-log = logging.getLogger(__name__)
-
 __all__ = [
+    "BUILTIN_KEYS",
     "SOURCE_PROVIDER",
     "TRACK_PROVIDER",
     "Library",
+    "SharedRows",
     "TrackMembership",
     "build_library",
+    "builtin_values",
     "index_membership",
-    "load_library_views",
     "track_view",
 ]
 
 if TYPE_CHECKING:
-    from app.data import Stores
     from app.data.sources import SourceRecord
 
 TRACK_PROVIDER = "spotify"
@@ -114,7 +113,7 @@ def index_membership(sources: Mapping[str, SourceRecord]) -> dict[str, TrackMemb
     }
 
 
-_NO_MEMBERSHIP = TrackMembership()
+NO_MEMBERSHIP = TrackMembership()
 
 
 def track_view(
@@ -126,7 +125,7 @@ def track_view(
     album = track.album
     return _view(
         enrichment_view,
-        membership or _NO_MEMBERSHIP,
+        membership or NO_MEMBERSHIP,
         id=track.id,
         uri=track.uri,
         name=track.name,
@@ -141,38 +140,39 @@ def track_view(
     )
 
 
-def _raw_track_view(
-    raw: Mapping[str, Any],
-    membership: TrackMembership | None,
-    enrichment_view: dict[str, Any] | None,
-) -> dict[str, Any]:
-    """`track_view` of a track in its stored JSON form (see `load_library_views`); the
-    enrichment view becomes the track's view (no copy)."""
-    album = raw.get("album") or {}
-    added = raw.get("added_at")
-    return _view(
-        enrichment_view,
-        membership or _NO_MEMBERSHIP,
-        owned=True,
-        id=raw["id"],
-        uri=raw["uri"],
-        name=raw["name"],
-        artists=[shared_text(artist["name"]) for artist in raw.get("artists", ())],
-        album=album.get("name", ""),
-        release_date=album.get("release_date"),
-        added_at=datetime.fromisoformat(added) if added else None,
-        duration_ms=int(raw.get("duration_ms", 0)),
-        explicit=bool(raw.get("explicit", False)),
-        isrc=raw.get("isrc"),
-        is_local=bool(raw.get("is_local", False)),
-    )
+BUILTIN_KEYS = (
+    "id",
+    "uri",
+    "name",
+    "artists",
+    "album",
+    "release_date",
+    "year",
+    "added_at",
+    "duration",
+    "duration_ms",
+    "explicit",
+    "isrc",
+    "is_local",
+    "sources",
+    "playlists",
+    "liked",
+)
+
+"""The built-in fields every view holds, in the order `_builtins` gives them."""
 
 
 def _view(
-    enrichment_view: Mapping[str, Any] | None,
+    enrichment_view: Mapping[str, Any] | None, member: TrackMembership, **track: Any
+) -> dict[str, Any]:
+    view = dict(enrichment_view) if enrichment_view else {}
+    view.update(zip(BUILTIN_KEYS, builtin_values(member, **track), strict=True))
+    return view
+
+
+def builtin_values(
     member: TrackMembership,
     *,
-    owned: bool = False,
     id: str,
     uri: str,
     name: str,
@@ -184,73 +184,158 @@ def _view(
     explicit: bool,
     isrc: str | None,
     is_local: bool,
-) -> dict[str, Any]:
+) -> tuple[Any, ...]:
     year: int | None = None
     if release_date and release_date[:4].isdigit():
         year = int(release_date[:4])
-    view: dict[str, Any]
-    if owned and isinstance(enrichment_view, dict):
-        view = enrichment_view
-    else:
-        view = dict(enrichment_view) if enrichment_view else {}
-    view.update(
-        {
-            "id": id,
-            "uri": uri,
-            "name": name,
-            "artists": artists,
-            "album": album,
-            "release_date": release_date,
-            "year": year,
-            "added_at": added_at or member.first_added,
-            "duration": duration_ms / 1000,
-            "duration_ms": duration_ms,
-            "explicit": explicit,
-            "isrc": isrc,
-            "is_local": is_local,
-            "sources": _shared_list(member.sources),
-            "playlists": _shared_list(member.playlists),
-            "liked": "liked" in member.sources,
-        }
+    return (
+        id,
+        uri,
+        name,
+        artists,
+        album,
+        release_date,
+        year,
+        added_at or member.first_added,
+        duration_ms / 1000,
+        duration_ms,
+        explicit,
+        isrc,
+        is_local,
+        _shared_list(member.sources),
+        _shared_list(member.playlists),
+        "liked" in member.sources,
     )
-    return view
 
 
-@dataclass
 class Library:
     """Views of every track, in library order, with provenance and an id index.
 
-    `columns` is the engine's cache of per-field indexes (built on first use, kept for later
-    runs over the same library); never mutate `views` after the first evaluation.
+    Two ways to hold them, one API: a list of view dicts (payload mode, libraries built from
+    models: `Library(views, provenance)`, `from_views`), or typed columns (`Library.of_table`:
+    the stored library, as `load_library_views` builds it and the snapshot keeps it), whose
+    `views` are made on demand. The engine reads fields through `column` either way (a dict
+    library encodes a field's column on first use). `columns` is the engine's cache of what
+    it derives (postings, text forms, sort ranks, condition masks), kept for later runs over
+    the same library; never mutate the views after the first evaluation.
     """
 
-    views: list[dict[str, Any]]
-    provenance: list[Mapping[str, str]]
-    index: dict[str, int] = field(default_factory=dict)
-    columns: dict[Any, Any] = field(default_factory=dict, repr=False)
-    counts: EnrichmentCounts | None = field(default=None, repr=False)
+    views: Sequence[dict[str, Any]]
+    provenance: Sequence[Mapping[str, str]]
+    index: dict[str, int]
+    ids: list[str]
+    columns: dict[Any, Any]
+    counts: EnrichmentCounts | None
     """What the coverage report counts (None: not gathered, when built from models)."""
-    ids: list[str] = field(init=False, repr=False)
+    discovered: Any
+    """The `FieldRegistry` discovery found in the stores this library was built from (None:
+    not gathered, when built from models or views). Not imported here: the registry stands on
+    the operators, whose nodes read libraries."""
+    table: dict[str, Column] | None
 
-    def __post_init__(self) -> None:
-        self.ids = [view["id"] for view in self.views]
-        if not self.index:
-            self.index = {track_id: position for position, track_id in enumerate(self.ids)}
+    def __init__(
+        self,
+        views: Sequence[dict[str, Any]],
+        provenance: Sequence[Mapping[str, str]],
+        index: dict[str, int] | None = None,
+        columns: dict[Any, Any] | None = None,
+        counts: EnrichmentCounts | None = None,
+    ) -> None:
+        self.views = views
+        self.provenance = provenance
+        self.ids = [view["id"] for view in views]
+        self.index = index or {track_id: position for position, track_id in enumerate(self.ids)}
+        self.columns = {} if columns is None else columns
+        self.counts = counts
+        self.discovered = None
+        self.table = None
+
+    @classmethod
+    def of_table(
+        cls,
+        table: dict[str, Column],
+        provenance: Sequence[Mapping[str, str]],
+        *,
+        counts: EnrichmentCounts | None = None,
+        discovered: Any = None,
+    ) -> Library:
+        """A library held as typed columns (`table`: field name → column, with ``id``)."""
+        library = cls.__new__(cls)
+        library.table = table
+        library.views = TableViews(table)
+        library.provenance = provenance
+        library.ids = table["id"].values() if "id" in table else []
+        library.index = {track_id: position for position, track_id in enumerate(library.ids)}
+        library.columns = {}
+        library.counts = counts
+        library.discovered = discovered
+        return library
 
     def __len__(self) -> int:
-        return len(self.views)
+        return len(self.ids)
+
+    def __repr__(self) -> str:
+        held = "columns" if self.table is not None else "views"
+        return f"<Library of {len(self)} tracks, as {held}>"
 
     def view(self, track_id: str) -> dict[str, Any] | None:
         position = self.index.get(track_id)
         return None if position is None else self.views[position]
 
+    def column(self, name: str) -> Column:
+        """The field `name` of every track as a typed column (an empty one if no track has
+        the key)."""
+        if self.table is not None:
+            found = self.table.get(name)
+            if found is not None:
+                return found
+        key = ("column", name)
+        column: Column | None = self.columns.get(key)
+        if column is None:
+            if self.table is not None:
+                column = encode([ABSENT] * len(self))
+            else:
+                column = encode([view.get(name) for view in self.views])
+            self.columns[key] = column
+        return column
+
+    def values(self, name: str) -> list[Any]:
+        """Each track's value of `name` (None where it has none), in library order."""
+        if self.table is None:
+            return [view.get(name) for view in self.views]
+        return self.column(name).values()
+
+    def sample(self, name: str, count: int) -> list[Any]:
+        """The first `count` values of `name` that are not None, in library order."""
+        if self.table is None:
+            found = []
+            for view in self.views:
+                value = view.get(name)
+                if value is not None:
+                    found.append(value)
+                    if len(found) >= count:
+                        break
+            return found
+        return self.column(name).sample(count)
+
+    def field_names(self) -> list[str]:
+        """The keys of the views (built-in fields and every enrichment key a track has)."""
+        if self.table is not None:
+            return list(self.table)
+        return list(dict.fromkeys(key for view in self.views for key in view))
+
     def has_values(self, key: str) -> bool:
         """Whether any track has a value under `key` (None, "" and [] are missing); kept in
-        `columns` (a key no track has costs one pass over the views)."""
+        `columns`."""
         cache_key = ("has", key)
         found = self.columns.get(cache_key)
         if found is None:
-            found = self.columns[cache_key] = any(_present(view.get(key)) for view in self.views)
+            if self.table is not None:
+                column = self.table.get(key)
+                found = column is not None and bool(column.present().any())
+            else:
+                found = any(_present(view.get(key)) for view in self.views)
+            self.columns[cache_key] = found
         return bool(found)
 
     def key_for(self, name: str) -> str:
@@ -262,10 +347,15 @@ class Library:
         folded = self.columns.get(("folded keys",))
         if folded is None:
             folded = {}
-            for view in self.views:
-                for key, value in view.items():
-                    if _present(value):
+            if self.table is not None:
+                for key in self.table:
+                    if self.has_values(key):
                         folded.setdefault(key.casefold(), key)
+            else:
+                for view in self.views:
+                    for key, value in view.items():
+                        if _present(value):
+                            folded.setdefault(key.casefold(), key)
             self.columns[("folded keys",)] = folded
         found: str = folded.get(name.casefold(), name)
         return found
@@ -289,6 +379,76 @@ class Library:
             kept.append(dict(view))
             origins.append(sources[position] if sources is not None else {})
         return cls(kept, origins, index)
+
+
+class TableViews(Sequence[dict[str, Any]]):
+    """The views of a library held as columns, each made when asked for (a new dict each
+    time: mutating one changes nothing)."""
+
+    _CHUNK = 4096
+
+    def __init__(self, table: dict[str, Column]) -> None:
+        self._table = table
+        self._items = list(table.items())
+        self._size = len(next(iter(table.values()))) if table else 0
+
+    def __len__(self) -> int:
+        return self._size
+
+    @overload
+    def __getitem__(self, position: int) -> dict[str, Any]: ...
+
+    @overload
+    def __getitem__(self, position: slice) -> list[dict[str, Any]]: ...
+
+    def __getitem__(self, position: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        if isinstance(position, slice):
+            start, end, step = position.indices(self._size)
+            if step != 1:
+                return [self[p] for p in range(start, end, step)]
+            return chunked_rows(self._items, start, max(start, end))
+        if position < 0:
+            position += self._size
+        if not 0 <= position < self._size:
+            raise IndexError(position)
+        return next(iter(rows(self._items, (position,))))
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        for start in range(0, self._size, self._CHUNK):
+            yield from chunked_rows(self._items, start, min(self._size, start + self._CHUNK))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence) and not isinstance(other, str | bytes):
+            return len(self) == len(other) and all(map(operator.eq, self, other))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class SharedRows(Sequence[Mapping[str, str]]):
+    """One of a few shared mappings per track (provenance: most tracks share one of a few
+    provider combinations), as an int32 code each."""
+
+    def __init__(self, codes: npt.NDArray[np.int32], distinct: list[Mapping[str, str]]) -> None:
+        self.codes = codes
+        self.distinct = distinct
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    @overload
+    def __getitem__(self, position: int) -> Mapping[str, str]: ...
+
+    @overload
+    def __getitem__(self, position: slice) -> list[Mapping[str, str]]: ...
+
+    def __getitem__(self, position: int | slice) -> Mapping[str, str] | list[Mapping[str, str]]:
+        if isinstance(position, slice):
+            return list(map(self.distinct.__getitem__, self.codes[position].tolist()))
+        return self.distinct[int(self.codes[position])]
+
+    def __iter__(self) -> Iterator[Mapping[str, str]]:
+        return iter(map(self.distinct.__getitem__, self.codes.tolist()))
 
 
 def build_library(
@@ -327,61 +487,6 @@ def _build_library(
         views.append(track_view(track, member, merged))
         provenance.append(merged.provenance if merged is not None else {})
     return Library(views, provenance, index)
-
-
-def load_library_views(stores: Stores, *, precedence: Precedence | Sequence[str]) -> Library:
-    """The whole library from tracks.json, sources.json and enrichments.json (read once each).
-
-    Streams the two big files a line at a time as plain JSON (no pydantic models: for 100,000
-    tracks x 4 providers, whole-file models cost gigabytes), so memory peaks near the size of
-    the views themselves (see docs/performance.md).
-    Data of an unexpected shape falls back to the validating path, which reports bad files.
-    """
-    try:
-        return _library_from_raw(stores, precedence)
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        log.warning("library files have an unexpected shape (%s); reading them strictly", exc)
-    return build_library(
-        stores.tracks.load_tracks().values(),
-        stores.enrichments.load_enrichments_cache(),
-        stores.sources.load(),
-        precedence=precedence,
-    )
-
-
-def _library_from_raw(stores: Stores, precedence: Precedence | Sequence[str]) -> Library:
-    if not isinstance(precedence, Precedence):
-        precedence = Precedence(precedence)  # one rank table for every track
-    views: list[dict[str, Any]] = []
-    provenance: list[Mapping[str, str]] = []
-    index: dict[str, int] = {}
-    shared_provenance: dict[tuple[tuple[str, str], ...], dict[str, str]] = {}
-    with paused_gc():
-        membership = index_membership(stores.sources.load())
-        counts = EnrichmentCounts(tracks=len(membership))
-        # Enrichments first, a line at a time: only the merged views are kept.
-        merged_views: dict[str, EnrichmentView] = {}
-        for track_id, entries in stores.enrichments.iter_raw():
-            if entries and (not membership or track_id in membership):
-                view = merged_views[track_id] = build_enrichment_view(entries, precedence)
-                if membership:  # coverage counts the tracks sources hold (none without)
-                    counts.add(entries, view)
-        for track_id, raw in stores.tracks.iter_raw():
-            merged = merged_views.pop(track_id, None)
-            member = membership.get(track_id)
-            if (member is None and membership) or track_id in index:
-                continue
-            origin: Mapping[str, str] = {}
-            if merged is not None:
-                # Most tracks share one of a few provider combinations: keep one copy of each.
-                origin = shared_provenance.setdefault(
-                    tuple(merged.provenance.items()), merged.provenance
-                )
-                merged.provenance = origin  # the view (it is `merged`) keeps the shared one
-            index[track_id] = len(views)
-            views.append(_raw_track_view(raw, member, merged))
-            provenance.append(origin)
-    return Library(views, provenance, index, counts=counts)
 
 
 def _present(value: Any) -> bool:
