@@ -13,8 +13,8 @@ export function CommandPalette({ open, onClose }: { open: boolean; onClose: () =
       <h2 id="palette-title" className="visually-hidden">
         Command palette
       </h2>
-      <Command label="Commands" loop className={styles.command}>
-        <Command.Input className={styles.input} placeholder="Type a command…" aria-label="Search commands" autoFocus />
+      <Command label="Search commands" loop className={styles.command}>
+        <Command.Input className={styles.input} placeholder="Type a command…" autoFocus />
         <Command.List className={styles.list}>
           <Command.Empty className={styles.empty}>No command matches.</Command.Empty>
           {[...groups.entries()].map(([group, items]) => (

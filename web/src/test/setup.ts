@@ -18,3 +18,16 @@ if (typeof HTMLDialogElement !== "undefined" && typeof HTMLDialogElement.prototy
     this.dispatchEvent(new Event("close"));
   };
 }
+
+// cmdk (the command palette) measures its list with ResizeObserver and scrolls the chosen item
+// into view; jsdom has no layout, so neither exists there.
+if (typeof window.ResizeObserver === "undefined") {
+  window.ResizeObserver = class {
+    observe(): void {}
+    unobserve(): void {}
+    disconnect(): void {}
+  };
+}
+if (typeof Element.prototype.scrollIntoView !== "function") {
+  Element.prototype.scrollIntoView = function scrollIntoView(): void {};
+}
