@@ -27,7 +27,8 @@ The Host check and the cross-site guard (`middleware.py`) sit in front of all of
 from __future__ import annotations
 
 import mimetypes
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from functools import cached_property
 from html import escape
 from importlib.resources import files
 from pathlib import Path
@@ -99,6 +100,17 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+def _route_paths(routes: Sequence[BaseRoute]) -> Iterator[str]:
+    """The path of every route and mount, also inside included routers."""
+    for route in routes:
+        path = getattr(route, "path", None)
+        if isinstance(path, str):
+            yield path
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            yield from _route_paths(included.routes)
+
+
 def _wants_html(headers: Headers) -> bool:
     return "text/html" in headers.get("accept", "").lower()
 
@@ -111,8 +123,25 @@ class WebApp:
         self.dist = dist
         self._routes = routes
 
+    @cached_property
+    def _api_prefixes(self) -> frozenset[str]:
+        """The first path segment of every route and mount (`pipeline`, `auth`, `docs`…),
+        read once, after every router is added."""
+        return frozenset(
+            path.strip("/").split("/", 1)[0]
+            for path in _route_paths(self._routes)
+            if path.strip("/") and not path.startswith("/{")
+        )
+
     def _route_has(self, scope: Scope) -> bool:
-        """Whether an API route (of any method) or a mount has this path."""
+        """Whether the path is the API's: a route (of any method) or a mount has it, or it lies
+        below one of the API's prefixes (`/pipeline/no/such/path` is the API's 404). A single
+        segment no route has stays the app's (`/library` is a screen even beside an API
+        route `/library/query`)."""
+        path: str = scope["path"]
+        segments = path.strip("/").split("/")
+        if len(segments) > 1 and segments[0] in self._api_prefixes:
+            return True
         probe = {**scope, "method": "GET"}
         return any(route.matches(probe)[0] is not Match.NONE for route in self._routes)
 
