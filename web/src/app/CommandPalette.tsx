@@ -14,7 +14,7 @@ export function CommandPalette({ open, onClose }: { open: boolean; onClose: () =
         Command palette
       </h2>
       <Command label="Search commands" loop className={styles.command}>
-        <Command.Input className={styles.input} placeholder="Type a command…" autoFocus />
+        <Command.Input className={styles.input} placeholder="Type a command…" data-autofocus />
         <Command.List className={styles.list}>
           <Command.Empty className={styles.empty}>No command matches.</Command.Empty>
           {[...groups.entries()].map(([group, items]) => (

@@ -1,10 +1,12 @@
-import { useState } from "react";
+import { useId, useState } from "react";
 import { Button } from "./Button";
 import styles from "./CopyField.module.css";
 
-/** A value to copy exactly (a URI, a command), with a Copy button that says when it worked. */
-export function CopyField({ label, value, multiline = false }: { label: string; value: string; multiline?: boolean }) {
+/** A value to copy exactly (a URI, a command): read-only text, selectable and labelled, with a
+ * Copy button that says when it worked. */
+export function CopyField({ label, value }: { label: string; value: string }) {
   const [state, setState] = useState<"idle" | "copied" | "failed">("idle");
+  const id = useId();
   const copy = () => {
     navigator.clipboard.writeText(value).then(
       () => {
@@ -17,21 +19,26 @@ export function CopyField({ label, value, multiline = false }: { label: string; 
   };
   return (
     <div className={styles.field}>
-      {multiline ? (
-        <pre className={styles.value} aria-label={label} tabIndex={0}>
-          {value}
-        </pre>
-      ) : (
-        <code className={styles.value} aria-label={label}>
-          {value}
-        </code>
-      )}
-      <Button size="sm" onClick={copy} aria-label={`Copy ${label}`}>
+      <label className="visually-hidden" htmlFor={id}>
+        {label}
+      </label>
+      <textarea
+        id={id}
+        className={styles.value}
+        value={value}
+        readOnly
+        spellCheck={false}
+        rows={value.split("\n").length}
+        onFocus={(event) => {
+          event.target.select();
+        }}
+      />
+      <Button size="sm" onClick={copy} aria-label={`Copy the ${label}`}>
         {state === "copied" ? "Copied" : "Copy"}
       </Button>
       <span className="visually-hidden" role="status">
         {state === "copied"
-          ? `${label} copied`
+          ? `The ${label} is copied`
           : state === "failed"
             ? "Could not copy: select the text and copy it by hand"
             : ""}

@@ -2,7 +2,8 @@ import { useEffect, useRef, type ReactNode } from "react";
 import styles from "./Dialog.module.css";
 
 /** A modal dialog on the browser's own <dialog>: focus stays inside, Escape closes, the page
- * behind is inert. `side` makes it a drawer on the right. */
+ * behind is inert, and the focus returns where it was. `side` makes it a drawer on the right;
+ * an element marked `data-autofocus` gets the focus when it opens. */
 export function Dialog({
   open,
   onClose,
@@ -24,7 +25,11 @@ export function Dialog({
   useEffect(() => {
     const dialog = ref.current;
     if (dialog === null) return;
-    if (open && !dialog.open) dialog.showModal();
+    if (open && !dialog.open) {
+      dialog.showModal();
+      // The browser focuses the first focusable element; a dialog may name a better one.
+      dialog.querySelector<HTMLElement>("[data-autofocus]")?.focus();
+    }
     if (!open && dialog.open) dialog.close();
   }, [open]);
   const titleId = labelledBy ?? (title !== undefined ? "dialog-title" : undefined);

@@ -22,7 +22,7 @@ const GUIDE: Guide = {
 describe("SetupGuide", () => {
   it("shows the redirect URI to register and each permission with its reason", () => {
     render(<SetupGuide guide={GUIDE} />);
-    expect(screen.getByLabelText("redirect URI")).toHaveTextContent("http://127.0.0.1:9000/auth/callback");
+    expect(screen.getByLabelText("redirect URI")).toHaveValue("http://127.0.0.1:9000/auth/callback");
     expect(screen.getByRole("rowheader", { name: "user-library-read" })).toBeInTheDocument();
     expect(
       screen.getByRole("cell", { name: "read your liked songs, the first source of your library" }),
@@ -47,7 +47,9 @@ describe("SetupGuide", () => {
     await userEvent.type(input, "my-app-secret");
     expect(input).toHaveAttribute("aria-invalid", "true");
     expect(input).toHaveAccessibleDescription(/32 characters, digits and the letters a to f/);
-    expect(screen.getByLabelText("start command")).toHaveTextContent("SAP_SPOTIFY_CLIENT_ID=YOUR_CLIENT_ID make run");
+    expect(screen.getByLabelText("start command")).toHaveValue(
+      "SAP_SPOTIFY_CLIENT_ID=YOUR_CLIENT_ID make run PORT=9000",
+    );
   });
 
   it("only lists what the app is registered with once your client id is in use", () => {

@@ -96,9 +96,9 @@ export function SetupGuide({ guide }: { guide: Guide }) {
               Stop this server (<kbd>Ctrl</kbd> <kbd>C</kbd> in its terminal), then put these lines in a{" "}
               <code>.env</code> file at the top of the project, which every later start reads:
             </p>
-            <CopyField label=".env lines" value={envLines} multiline />
+            <CopyField label=".env lines" value={envLines} />
             <p>or start it once with them:</p>
-            <CopyField label="start command" value={command} multiline />
+            <CopyField label="start command" value={command} />
             <p>
               Then come back to this page and connect. Demo data stays in its own folder and never mixes with yours.
             </p>
