@@ -35,12 +35,16 @@ def axe_clean(page: Page, screen: str) -> None:
     assert serious_violations(page) == [], screen
 
 
-def both_themes(page: Page, name: str) -> None:
-    """Screenshots of the page as it is, in light and in dark, each checked with axe."""
+def both_themes(page: Page, name: str, *, window: bool = False) -> None:
+    """Screenshots of the page as it is, in light and in dark, each checked with axe (and, with
+    `window`, of the browser window alone: the README's pictures, docs/images/)."""
     for scheme in ("light", "dark"):
         page.emulate_media(color_scheme=scheme)
         axe_clean(page, f"{name} ({scheme})")
         snap(page, f"{name}-{scheme}")
+        if window:
+            page.evaluate("window.scrollTo(0, 0)")
+            snap(page, f"window-{name}-{scheme}", full=False)
     page.emulate_media(color_scheme="light")
 
 
@@ -68,7 +72,7 @@ def test_the_main_path_open_connect_fetch_import_disconnect(
     connection = page.locator("#connection")
     expect(connection).to_contain_text(f"Signed in as {user['user_name']}")
     expect(connection).to_contain_text("Valid until")
-    both_themes(page, "account-connected")
+    both_themes(page, "account-connected", window=True)
 
     page.get_by_role("navigation", name="Screens").get_by_role("link", name="Sources").click()
     expect(page).to_have_url(server + "/sources")
@@ -81,7 +85,7 @@ def test_the_main_path_open_connect_fetch_import_disconnect(
     followed = page.get_by_label(unreadable[0]["name"], exact=True)
     expect(followed).to_be_disabled()
     expect(followed).to_have_accessible_description(re.compile("only playlists you own"))
-    both_themes(page, "sources")
+    both_themes(page, "sources", window=True)
 
     page.get_by_label("Mine only", exact=True).check()
     expect(sources.get_by_role("listitem")).to_have_count(len(readable) + 1)
@@ -112,7 +116,7 @@ def test_the_main_path_open_connect_fetch_import_disconnect(
         expect(started).to_contain_text(f"job {job['id'][:8]}")
     expect(started).to_contain_text("Liked songs")
     expect(started).to_contain_text(target["name"])
-    axe_clean(page, "sources after fetch")
+    both_themes(page, "sources-after-fetch")
 
     page.get_by_role("button", name="Open jobs").first.click()
     drawer = page.get_by_role("dialog", name="Jobs")
