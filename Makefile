@@ -57,15 +57,17 @@ web/dist/.built: web/node_modules/.installed $(WEB_SOURCES)
 	cd web && npm run --silent build
 	@touch $@
 
+NODE_OK := const [major, minor] = process.versions.node.split(".").map(Number); \
+	process.exit(major > 20 || (major === 20 && minor >= 19) ? 0 : 1)
+
 check-node:
-	@command -v node >/dev/null 2>&1 || { echo "error: Node.js $(NODE_MIN) or newer is needed \
-	to build the web app, and node is not installed (https://nodejs.org, or your system's \
-	package, e.g. 'apt-get install nodejs npm' where it is recent enough)" >&2; exit 1; }
-	@node -e 'const [a,b]=process.versions.node.split(".").map(Number); \
-	  process.exit(a>20||(a===20&&b>=19)?0:1)' || { echo "error: Node.js $(NODE_MIN) or \
-	  newer is needed to build the web app; this is $$(node --version)" >&2; exit 1; }
-	@command -v npm >/dev/null 2>&1 || { echo "error: npm is needed beside Node.js to \
-	install the web app's packages, and it is not installed" >&2; exit 1; }
+	@command -v node >/dev/null 2>&1 || { echo "error: Node.js $(NODE_MIN) or newer is needed" \
+	  "to build the web app, and node is not installed (https://nodejs.org, or your system's" \
+	  "package where it is recent enough)" >&2; exit 1; }
+	@node -e '$(NODE_OK)' || { echo "error: Node.js $(NODE_MIN) or newer is needed to build" \
+	  "the web app; this is $$(node --version)" >&2; exit 1; }
+	@command -v npm >/dev/null 2>&1 || { echo "error: npm is needed beside Node.js to install" \
+	  "the web app's packages, and it is not installed" >&2; exit 1; }
 
 # The web app's TypeScript types from the server's OpenAPI document (committed).
 api-types: install web-deps
