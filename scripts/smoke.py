@@ -2,9 +2,10 @@
 
 Starts the real server (`python -m app serve`) on a free loopback port with a temporary cache
 directory, drives it over HTTP like a client would, and exits non-zero on the first failure.
-It runs the server in demo mode (the emulated Spotify account) and covers: health, jobs,
-request guards, the demo login round trip, playlists, the v2 fetch of liked songs and a
-playlist with job polling, the aggregate, a CSV upload (and a CSV path the API refuses), and
+It runs the server in demo mode (the emulated Spotify account) and covers: health, the web app
+and the offline API documentation, jobs, request guards, the demo login round trip,
+playlists, the v2 fetch of liked songs and a playlist with job polling, the aggregate, a CSV
+upload (and a CSV path the API refuses), and
 the v1 `tracks` step synchronously and through run-async, and rule sets (text and JSON,
 validation, evaluate, previews in payload and library mode, explain), and enrichment
 (ReccoBeats from the demo's emulator, a re-run that costs nothing, coverage, a manual override,
@@ -91,6 +92,27 @@ def check_health(client: httpx.Client, cache_dir: Path) -> None:
         "health lists the stores",
     )
     expect(health["quarantined"] == [], "nothing quarantined in a fresh cache dir")
+
+
+def check_web(client: httpx.Client, _cache_dir: Path) -> None:
+    """The web app at / for a browser (or the page saying how to build it), the JSON index for
+    API clients, the documentation offline, and the security headers."""
+    html = {"accept": "text/html,*/*;q=0.8"}
+    page = client.get("/sources", headers=html)
+    built = (ROOT / "web" / "dist" / "index.html").exists()
+    if built:
+        expect(page.status_code == 200, "a browser gets the app on /sources", page.status_code)
+        expect('<div id="root">' in page.text, "the app's page is served", page.text[:200])
+    else:
+        expect(page.status_code == 503 and "make run" in page.text, "unbuilt: how to build it")
+    policy = page.headers.get("content-security-policy", "")
+    expect("script-src 'self'" in policy, "the app's pages carry the CSP", policy)
+    index = client.get("/", headers={"accept": "*/*"})
+    expect(index.json().get("docs") == "/docs", "API clients get the JSON index at /", index.text)
+    docs = client.get("/docs")
+    expect(docs.status_code == 200 and "/docs-assets/swagger-ui-bundle.js" in docs.text, "/docs")
+    bundle = client.get("/docs-assets/swagger-ui-bundle.js")
+    expect(bundle.status_code == 200 and len(bundle.content) > 100_000, "Swagger UI offline")
 
 
 def check_jobs(client: httpx.Client, _cache_dir: Path) -> None:
@@ -479,6 +501,7 @@ def check_sync(client: httpx.Client, _cache_dir: Path) -> None:
 
 CHECKS: list[tuple[str, Callable[[httpx.Client, Path], None]]] = [
     ("health", check_health),
+    ("web", check_web),
     ("jobs", check_jobs),
     ("request guards", check_guards),
     ("demo login", check_demo_login),

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Response
 
 from app import __version__
 from app.api.bodies import StorableJsonBodies
@@ -22,6 +22,7 @@ from app.api.schemas import (
     ErrorBody,
     ServiceIndex,
 )
+from app.api.web import SecurityHeaders, WebApp, default_web_dist, docs_routes
 from app.core.config import DEMO_EMULATORS_PREFIX, Settings
 from app.pipeline.enrichment.service import RESUMABLE_STEPS
 from app.pipeline.jobs.runner import JobManager
@@ -52,6 +53,7 @@ def create_app(
     data directory.
     Pass a `demo` environment built beforehand to keep a handle on its emulator (tests do).
     """
+    given = settings  # the setup guide speaks of these, not of demo mode's twin
     settings = settings.effective()
     if demo is not None:
         if services is not None:
@@ -107,13 +109,20 @@ def create_app(
         summary="Fetch, enrich, group by rules, preview and sync Spotify playlists, locally.",
         description="Local API of spotify-auto-playlists." + demo_note,
         lifespan=lifespan,
+        docs_url=None,  # served offline by app.api.web, under the CSP
+        redoc_url=None,
     )
     app.state.settings = settings
+    app.state.given_settings = given
     app.state.services = services
     app.state.jobs = jobs
     app.state.login_sessions = LoginSessions()
     install_error_handlers(app)
-    # Added first, so it runs inside the guard: bodies are bounded and said to be JSON by then.
+    # Innermost: the built web app, for the GETs no API route answers (app/api/web.py).
+    app.add_middleware(
+        WebApp, dist=settings.web_dist or default_web_dist(), routes=app.router.routes
+    )
+    # Added early, so it runs inside the guard: bodies are bounded and said to be JSON by then.
     app.add_middleware(StorableJsonBodies, exempt_prefixes=(DEMO_EMULATORS_PREFIX + "/",))
     app.add_middleware(
         LocalRequestGuard,
@@ -124,22 +133,26 @@ def create_app(
     )
     # Outermost: a method the path lacks is a 405 naming the ones it has, whatever else.
     app.add_middleware(PathMethods, routes=app.router.routes)
+    # Around everything: every answer, refusals included, carries the CSP and its friends.
+    app.add_middleware(SecurityHeaders)
     app.include_router(pipeline.router)
     app.include_router(auth.router)
     app.include_router(spotify.router)
     app.include_router(data.router)
     app.include_router(rules.router)
     app.include_router(sync.router)
+    app.router.routes.extend(docs_routes)
     if demo is not None:
         app.mount(DEMO_EMULATORS_PREFIX, demo.asgi)
 
     @app.get(
         "/",
         tags=["meta"],
-        summary="Where to start",
+        summary="Where to start (browsers, which accept text/html, get the web app instead)",
         responses={**ERROR_RESPONSES, **SERVER_ERROR_RESPONSES},
     )
-    def root() -> ServiceIndex:
+    def root(response: Response) -> ServiceIndex:
+        response.headers["vary"] = "Accept"  # the same URL is the web app for browsers
         return ServiceIndex(
             name="spotify-auto-playlists",
             version=__version__,

@@ -1,5 +1,5 @@
-"""Your Spotify account and what was fetched from it: `login`, `logout`, `playlists`, `fetch`,
-`tracks`."""
+"""Your Spotify account and what was fetched from it: `setup`, `login`, `logout`, `playlists`,
+`fetch`, `tracks`."""
 
 from __future__ import annotations
 
@@ -21,6 +21,39 @@ from app.cli.common import (
     escape,
     out,
 )
+
+
+def setup(
+    port: Annotated[
+        int | None, typer.Option(help="The port the server will run on (default 8888, SAP_PORT).")
+    ] = None,
+    as_json: AsJson = False,
+) -> None:
+    """How to connect your own Spotify account: redirect URI, scopes, the command to start with."""
+    from app.cli.common import build_settings
+    from app.spotify.auth.setup import setup_guide
+
+    guide = setup_guide(build_settings(port=port))
+    if as_json:
+        _print_json(guide.model_dump(mode="json"))
+        return
+    if guide.demo_mode:
+        out.print(f"Demo mode now: {escape(guide.demo_reason or '')}.")
+    else:
+        out.print("Your client id is set (SAP_SPOTIFY_CLIENT_ID); its app must have:")
+    out.print(f"1. Create an app at {guide.dashboard_url} (Web API; development mode is fine).")
+    out.print(f"2. Register this redirect URI, exactly: {guide.redirect_uri}")
+    out.print("3. It asks for these permissions:")
+    for scope in guide.scopes:
+        out.print(f"   {scope.scope}: {escape(scope.why)}")
+    out.print(
+        f"4. Put in .env (replace {guide.client_id_placeholder}): " + "  ".join(guide.env_lines)
+    )
+    out.print(f"   or start once with: {guide.command}")
+    out.print(
+        f"Then log in (the web app's Account screen, or `sap login`). Spotify ends every login "
+        f"{guide.login_lifetime_days} days after you agree; log in again then."
+    )
 
 
 def login(

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 import platformdirs
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 APP_NAME = "spotify-auto-playlists"
@@ -139,6 +139,13 @@ class Settings(BaseSettings):
         "notice a client that left.",
     )
     log_level: str = Field(default="INFO", description="Logging level (DEBUG, INFO, WARNING…).")
+    web_dist: Path | None = Field(
+        default=None,
+        description=(
+            "Folder of the built web app the server serves at / (default: web/dist of this "
+            "source tree, which `make run` builds)."
+        ),
+    )
 
     # --- Spotify ------------------------------------------------------------------------
     spotify_client_id: str | None = Field(
@@ -147,7 +154,10 @@ class Settings(BaseSettings):
     )
     spotify_redirect_uri: str = Field(
         default="http://127.0.0.1:8888/auth/callback",
-        description="Redirect URI registered for your app (loopback IP literal, not localhost).",
+        description=(
+            "Redirect URI registered for your app (loopback IP literal, not localhost); "
+            "unset, it follows the port: http://127.0.0.1:<SAP_PORT>/auth/callback."
+        ),
     )
     spotify_api_url: str = Field(
         default="https://api.spotify.com/v1", description="Base URL of the Spotify Web API."
@@ -366,6 +376,13 @@ class Settings(BaseSettings):
             )
         return value
 
+    @model_validator(mode="after")
+    def _redirect_follows_the_port(self) -> Settings:
+        # A server on another port must be called back on that port, not on the default's.
+        if "spotify_redirect_uri" not in self.model_fields_set and self.port != 8888:
+            self.spotify_redirect_uri = f"http://127.0.0.1:{self.port}/auth/callback"
+        return self
+
     @field_validator(
         "spotify_api_url",
         "spotify_accounts_url",
@@ -391,6 +408,7 @@ class Settings(BaseSettings):
         "acousticbrainz_url",
         "acousticbrainz_dump_dir",
         "csv_import_dir",
+        "web_dist",
         "spotify_max_throttled_attempts",
         "provider_max_throttled_attempts",
         mode="before",

@@ -11,9 +11,11 @@ from pydantic import BaseModel, Field
 
 from app.api.deps import ServicesDep
 from app.api.schemas import ERROR_RESPONSES, SERVER_ERROR_RESPONSES, SPOTIFY_ERROR_RESPONSES
-from app.core.errors import BadRequestError
+from app.core.config import Settings
+from app.core.errors import AppError, BadRequestError
 from app.spotify.auth.login import complete_login
 from app.spotify.auth.pkce import LoginSessions, authorize_url
+from app.spotify.auth.setup import SetupGuide, setup_guide
 from app.spotify.auth.tokens import AuthStatus, auth_status
 
 router = APIRouter(
@@ -81,16 +83,33 @@ def _page(title: str, text: str, status: int = 200) -> HTMLResponse:
     return HTMLResponse(body, status_code=status)
 
 
+ACCOUNT_PAGE = "/account"  # the web app's screen that started the login
+
+
 @router.get(
     "/callback",
     summary="Where Spotify sends the browser back after consent",
-    description="Answers a small HTML page, or JSON when the request accepts `application/json`.",
+    description=(
+        "JSON when the request accepts `application/json`. A browser navigating here (it "
+        "accepts `text/html`) is sent back to the web app's account screen with 303: "
+        "`/account?login=done`, or `/account?login_error=CODE` when the login failed (the "
+        "screen says what happened and what to do). Other clients get a small HTML page."
+    ),
     response_model=None,
     responses={
         200: {
             "model": LoginDone,
             "description": "Logged in.",
             "content": {"text/html": {"schema": {"type": "string"}}},
+        },
+        303: {
+            "description": "A browser is sent back to the web app's account screen.",
+            "headers": {
+                "Location": {
+                    "description": "`/account?login=done` or `/account?login_error=CODE`.",
+                    "schema": {"type": "string"},
+                }
+            },
         },
         **SPOTIFY_ERROR_RESPONSES,
     },
@@ -102,14 +121,24 @@ async def callback(
     code: Annotated[str | None, Query(max_length=2000)] = None,
     error: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Response:
-    verifier = _sessions(request).finish(state)
-    if error is not None or not code:
-        raise BadRequestError(
-            f"Spotify did not grant access ({error or 'no code'}); start again at /auth/login",
-            code="login_denied",
-        )
-    me = await complete_login(services.spotify, code, verifier)
-    if "application/json" in request.headers.get("accept", ""):
+    accept = request.headers.get("accept", "")
+    browser = "text/html" in accept and "application/json" not in accept
+    try:
+        verifier = _sessions(request).finish(state)
+        if error is not None or not code:
+            raise BadRequestError(
+                f"Spotify did not grant access ({error or 'no code'}); start again at /auth/login",
+                code="login_denied",
+            )
+        me = await complete_login(services.spotify, code, verifier)
+    except AppError as failure:
+        if not browser:
+            raise
+        # Only the stable code travels in the URL: the screen words it, nothing is reflected.
+        return RedirectResponse(f"{ACCOUNT_PAGE}?login_error={failure.code}", status_code=303)
+    if browser:
+        return RedirectResponse(f"{ACCOUNT_PAGE}?login=done", status_code=303)
+    if "application/json" in accept:
         done = LoginDone(connected=True, user_id=me.id, user_name=me.display_name)
         return JSONResponse(done.model_dump())
     return _page(
@@ -123,6 +152,19 @@ def status(request: Request, services: ServicesDep) -> AuthStatus:
     return auth_status(
         services.spotify.tokens, demo=services.spotify.demo, login_url=login_url(request)
     )
+
+
+@router.get(
+    "/setup",
+    summary="How to connect your own Spotify account: redirect URI, scopes, the command",
+    description=(
+        "The client id is read from `SAP_SPOTIFY_CLIENT_ID` when the server starts (never "
+        "from a request), so the guide ends in the command that starts the server with yours."
+    ),
+)
+def setup(request: Request) -> SetupGuide:
+    given: Settings = request.app.state.given_settings
+    return setup_guide(given)
 
 
 @router.post("/logout", summary="Forget the stored Spotify token")

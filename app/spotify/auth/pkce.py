@@ -22,14 +22,19 @@ from urllib.parse import urlencode
 from app.core.config import Settings
 from app.core.errors import BadRequestError
 
-SCOPES = (
-    "user-library-read",
-    "playlist-read-private",
-    "playlist-read-collaborative",
-    "playlist-modify-public",
-    "playlist-modify-private",
-    "user-read-private",
-)
+SCOPE_REASONS = {
+    "user-library-read": "read your liked songs, the first source of your library",
+    "playlist-read-private": "read your private playlists, as sources and before a sync "
+    "changes one",
+    "playlist-read-collaborative": "read the collaborative playlists you are part of",
+    "playlist-modify-public": "create and change the public playlists your rules manage, "
+    "only when you apply a change you have previewed",
+    "playlist-modify-private": "the same for private playlists",
+    "user-read-private": "read your account's id and name, to tell the playlists you own "
+    "from the ones you follow",
+}
+"""Every scope the login asks for, and why (the setup guide shows these words)."""
+SCOPES = tuple(SCOPE_REASONS)
 LOGIN_SESSION_TTL = 600.0  # seconds a started login may take
 
 

@@ -1,0 +1,48 @@
+// The app's routes. Each screen is its own chunk, loaded when first shown, so the first screen
+// downloads only the shell and itself (docs/performance.md, "Web app").
+import { Navigate, createBrowserRouter, type RouteObject } from "react-router";
+import { Layout } from "./Layout";
+import { RouteError } from "./RouteError";
+
+export const routes: RouteObject[] = [
+  {
+    path: "/",
+    element: <Layout />,
+    errorElement: <RouteError />,
+    hydrateFallbackElement: <p className="visually-hidden">Loading…</p>,
+    children: [
+      { index: true, element: <Navigate to="/account" replace /> },
+      {
+        path: "account",
+        lazy: async () => ({ Component: (await import("../features/account/AccountPage")).AccountPage }),
+      },
+      {
+        path: "sources",
+        lazy: async () => ({ Component: (await import("../features/sources/SourcesPage")).SourcesPage }),
+      },
+      {
+        path: "library",
+        lazy: async () => ({ Component: (await import("../features/placeholders/Placeholders")).LibraryPlaceholder }),
+      },
+      {
+        path: "enrichment",
+        lazy: async () => ({
+          Component: (await import("../features/placeholders/Placeholders")).EnrichmentPlaceholder,
+        }),
+      },
+      {
+        path: "rules",
+        lazy: async () => ({ Component: (await import("../features/placeholders/Placeholders")).RulesPlaceholder }),
+      },
+      {
+        path: "sync",
+        lazy: async () => ({ Component: (await import("../features/placeholders/Placeholders")).SyncPlaceholder }),
+      },
+      { path: "*", lazy: async () => ({ Component: (await import("./NotFound")).NotFound }) },
+    ],
+  },
+];
+
+export function createRouter() {
+  return createBrowserRouter(routes);
+}
