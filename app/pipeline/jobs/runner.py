@@ -416,7 +416,11 @@ class JobManager:
         finally:
             with self._lock:
                 self._live.pop(job_id, None)
-            self._refresh_library(started.step)
+                stopping = self._stop_by is not None
+            if not stopping:
+                # Not while the server stops: the build would hold the process past its
+                # bound (its worker thread is joined at exit); the next start builds it.
+                self._refresh_library(started.step)
         return None
 
     def _refresh_library(self, step: str) -> None:

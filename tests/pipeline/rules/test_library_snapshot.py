@@ -10,6 +10,7 @@ import os
 import pickle
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -382,6 +383,31 @@ def test_a_job_that_changes_the_stores_leaves_the_snapshot_current(
     assert loader.builds == 0  # the snapshot the job left is current
     assert library.has_values("mood_v1.year")  # the classification is in it
     _same(library, load_library_views(services.stores, precedence=services.library.precedence))
+
+
+def test_a_job_ending_while_the_server_stops_leaves_the_build_to_the_next_start(
+    demo_env: DemoEnvironment,
+) -> None:
+    """SIGTERM must stop the server within its bound: a job that ends after the stop began
+    does not build the library on its way out (the worker thread that would do it is joined
+    when the process exits); the next start or preview builds it."""
+    services = demo_env.services
+    manager = JobManager(services, default_registry())
+    manager.run_inline("fetch_tracks", {"source_type": "liked"})
+    registry = default_registry()
+    inner = JobManager(services, registry)
+
+    def classify_then_stop(ctx: Any) -> Any:
+        result = registry.get("classify").func(ctx)  # writes each track's mood into enrichments
+        inner.begin_shutdown()  # SIGTERM arrives as the step returns
+        return result
+
+    registry.register("classify_then_stop", classify_then_stop)
+    inner.run_inline("classify_then_stop")
+    cache, loader = _cache(services.stores, services.library.precedence)
+    library = cache.views()
+    assert loader.builds == 1  # nothing was built on the way out: this preview builds it
+    assert library.has_values("mood_v1.year")
 
 
 @pytest.mark.parametrize("ftype", [None, "text", "number", "date", "bool"])
