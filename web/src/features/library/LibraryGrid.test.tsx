@@ -9,10 +9,12 @@ import { EMPTY_SELECTION, selectRow, toggleSort, type Selection, type SortKey } 
 const COLUMNS: Column[] = [
   { name: "name", type: "text", list: false, origin: "track" },
   { name: "tempo", type: "number", list: false, origin: "enrichment" },
+  { name: "album", type: "text", list: false, origin: "track" },
 ];
 const ROWS: LibraryRow[] = Array.from({ length: 500 }, (_, index): LibraryRow => ({
   id: `id${index}`,
-  values: { name: `Song ${index}`, tempo: 100 + index },
+  values: { name: `Song ${index}`, tempo: 100 + index, album: `Album ${index}` },
+  links: { album: [`al${index}`] },
   provenance: index === 0 ? { tempo: [{ provider: "deezer", at: "2026-11-30T08:00:00Z" }] } : {},
 }));
 
@@ -80,7 +82,8 @@ describe("the library grid", () => {
     await user.keyboard("{Home}");
     expect(document.activeElement).toHaveAttribute("data-cell", "2:0");
     await user.keyboard("{End}");
-    expect(document.activeElement).toHaveAttribute("data-cell", "2:2");
+    expect(document.activeElement).toHaveAttribute("data-cell", "2:3");
+    await user.keyboard("{ArrowLeft}");
     await user.keyboard(" ");
     expect(screen.getByTestId("selected")).toHaveTextContent("id2");
     await user.keyboard("{ArrowDown}{ArrowDown}{Shift>} {/Shift}");

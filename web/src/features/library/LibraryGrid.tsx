@@ -39,8 +39,7 @@ function width(column: Column): number {
 /** The Spotify page a cell links to, if any. */
 export function spotifyLink(column: Column, row: LibraryRow): string | null {
   if (column.name === "name") return `https://open.spotify.com/track/${row.id}`;
-  // `links` (album and artist ids) come with a row when the server has them.
-  const ids = (row as LibraryRow & { links?: Record<string, string[]> }).links?.[column.name];
+  const ids = row.links?.[column.name];
   const first = ids?.[0];
   if (first === undefined) return null;
   return `https://open.spotify.com/${column.name === "album" ? "album" : "artist"}/${first}`;
