@@ -108,7 +108,7 @@ export function LibraryGrid({
     if (!pendingFocus) return;
     const element = scroller.current?.querySelector<HTMLElement>(`[data-cell="${focusCell.row}:${focusCell.col}"]`);
     if (element) {
-      element.focus({ preventScroll: focusCell.row !== -1 });
+      element.focus(); // and the browser scrolls it into view, sideways too
       setPendingFocus(false);
     }
   });
@@ -317,7 +317,11 @@ export function LibraryGrid({
                       <span className={styles.text}>{text}</span>
                     )}
                     {showTip ? (
-                      <span role="tooltip" id={tipId} className={styles.tooltip}>
+                      <span
+                        role="tooltip"
+                        id={tipId}
+                        className={[styles.tooltip, col > columns.length / 2 ? styles.tooltipEnd : ""].join(" ")}
+                      >
                         {`${column.name.replaceAll("_", " ")} from ${tip}`}
                       </span>
                     ) : null}
