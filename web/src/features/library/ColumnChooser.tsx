@@ -27,7 +27,7 @@ export function ColumnChooser({
   ];
   return (
     <Dialog open={open} onClose={onClose} title="Columns" side>
-      <div className={styles.form}>
+      <div className={[styles.form, styles.chooser].join(" ")}>
         <div className={styles.presets} role="group" aria-label="Presets">
           {PRESETS.map((preset) => (
             <Button
