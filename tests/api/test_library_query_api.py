@@ -119,3 +119,20 @@ def test_what_cannot_be_answered_is_a_422_saying_why(
 def test_an_empty_library_answers_an_empty_page(demo: DemoServer) -> None:
     page = _query(demo, filter="tempo > 1")
     assert page["total"] == 0 and page["rows"] == [] and page["library_tracks"] == 0
+
+
+def test_rows_name_the_album_and_artist_ids_spotify_links_need(
+    connected: DemoServer, library: list[str]
+) -> None:
+    page = _query(connected, fields=["name", "album", "artists"], limit=500)
+    stored = connected.env.services.stores.tracks.load_tracks()
+    assert len(page["rows"]) == len(library)
+    for row in page["rows"]:
+        track = stored[row["id"]]
+        assert row["links"] == {
+            "album": [track.album.id],
+            "artists": [artist.id for artist in track.artists],
+        }
+    assert len({row["links"]["album"][0] for row in page["rows"]}) > 1
+    without = _query(connected, fields=["name", "tempo"], limit=3)
+    assert [row["links"] for row in without["rows"]] == [{}, {}, {}]

@@ -104,6 +104,12 @@ class LibraryRow(BaseModel):
         "for a list merged from several providers), best first. Track fields (from Spotify) "
         "have none."
     )
+    links: dict[str, builtins.list[str]] = Field(
+        default_factory=dict,
+        description="The Spotify ids behind the `album` and `artists` values when those "
+        "columns are shown (artists in the order of `artists`): open.spotify.com/album/ID, "
+        "/artist/ID.",
+    )
 
 
 class QueryColumn(BaseModel):

@@ -203,6 +203,8 @@ def _rows(
 ) -> list[LibraryRow]:
     keys = [(column.name, views.key_for(column.name)) for column in columns]
     stamps = kept.stamps(views) if enriched and positions else None
+    shown = {column.name for column in columns}
+    links = kept.links(views) if positions and shown & {"album", "artists"} else None
     rows: list[LibraryRow] = []
     for position in positions:
         track_id = views.ids[position]
@@ -218,7 +220,16 @@ def _rows(
                     ValueSource.model_construct(provider=name_, at=stamps.at(name_, position))
                     for name_ in given.split(", ")
                 ]
-        rows.append(LibraryRow.model_construct(id=track_id, values=values, provenance=provenance))
+        ids: dict[str, list[str]] = {}
+        if links is not None:
+            album = links.album(position)
+            if "album" in shown and album is not None:
+                ids["album"] = [album]
+            if "artists" in shown and links.artists(position):
+                ids["artists"] = list(links.artists(position))
+        rows.append(
+            LibraryRow.model_construct(id=track_id, values=values, provenance=provenance, links=ids)
+        )
     return rows
 
 

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from app.core.rules import SortKey
 from app.data import Stores
+from app.pipeline.query.links import Links
 from app.pipeline.query.stamps import Stamps
 from app.pipeline.rules.engine.compile import registry_types
 from app.pipeline.rules.engine.stages import order_positions
@@ -63,6 +64,7 @@ class KeptForLibrary:
         self._orders: OrderedDict[SortFields, SortOrder] = OrderedDict()
         self._orders_kept = orders_kept
         self._stamps: Stamps | None = None
+        self._links: Links | None = None
         self._matched: OrderedDict[Hashable, Matched] = OrderedDict()
         self._lock = threading.Lock()  # one build at a time; reads of built ones take it too
 
@@ -108,6 +110,13 @@ class KeptForLibrary:
             if self._stamps is None:
                 self._stamps = Stamps.read(self.stores.enrichments, views.index)
             return self._stamps
+
+    def links(self, views: Library) -> Links:
+        """The album and artist ids of each track (read once per library)."""
+        with self._lock:
+            if self._links is None:
+                self._links = Links.read(self.stores.tracks, views.index)
+            return self._links
 
 
 class LibraryQueries:

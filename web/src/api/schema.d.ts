@@ -1992,6 +1992,13 @@ export interface components {
              */
             id: string;
             /**
+             * Links
+             * @description The Spotify ids behind the `album` and `artists` values when those columns are shown (artists in the order of `artists`): open.spotify.com/album/ID, /artist/ID.
+             */
+            links?: {
+                [key: string]: string[];
+            };
+            /**
              * Provenance
              * @description For each enriched value present: the providers that gave it (several for a list merged from several providers), best first. Track fields (from Spotify) have none.
              */

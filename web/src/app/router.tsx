@@ -22,7 +22,7 @@ export const routes: RouteObject[] = [
       },
       {
         path: "library",
-        lazy: async () => ({ Component: (await import("../features/placeholders/Placeholders")).LibraryPlaceholder }),
+        lazy: async () => ({ Component: (await import("../features/library/LibraryPage")).LibraryPage }),
       },
       {
         path: "enrichment",
