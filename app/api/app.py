@@ -81,7 +81,7 @@ def create_app(
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         interrupted = jobs.start(resume=RESUMABLE_STEPS)
         # The first preview takes the fast path.
-        warm_library_in_background(services.stores, services.library)
+        warm_library_in_background(services.stores, services.library, then=services.queries.warm)
         log.info(
             "serving with cache dir %s (%d interrupted job(s) found)",
             settings.cache_dir,

@@ -18,6 +18,7 @@ that the `LibraryCache` holds another `Library`.
 
 from __future__ import annotations
 
+import logging
 import threading
 import weakref
 from array import array
@@ -25,6 +26,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
+from app.core.errors import AppError
 from app.core.rules import SortKey
 from app.data import Stores
 from app.pipeline.query.links import Links
@@ -34,6 +36,8 @@ from app.pipeline.rules.engine.stages import order_positions
 from app.pipeline.rules.fields.registry import FieldRegistry
 from app.pipeline.rules.library.cache import LibraryCache
 from app.pipeline.rules.library.views import Library
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from app.pipeline.query.filter import Matched
@@ -118,6 +122,11 @@ class KeptForLibrary:
                 self._links = Links.read(self.stores.tracks, views.index)
             return self._links
 
+    def ready(self) -> bool:
+        """Whether the provider times and the links are read (a page needs no file read)."""
+        with self._lock:
+            return self._stamps is not None and self._links is not None
+
 
 class LibraryQueries:
     """The library queries of one `LibraryCache`: the loaded library, and what is kept for it."""
@@ -142,3 +151,19 @@ class LibraryQueries:
                 registry = field_registry(self.stores, self.library)
                 kept = self._kept = KeptForLibrary(self.stores, views, registry, self.orders_kept)
             return views, kept
+
+    def warm(self) -> bool:
+        """Read ahead what the library table's first page needs (the loaded library, the field
+        registry, when each provider wrote, the album and artist ids), so that the first
+        query after the server starts answers at warm speed. False without a library or when
+        one of its files is bad (the query will report it)."""
+        if not self.library.has_library():
+            return False
+        try:
+            views, kept = self.current()
+            kept.stamps(views)
+            kept.links(views)
+        except AppError as exc:
+            log.info("library queries not warmed: %s", exc.detail)
+            return False
+        return True

@@ -27,7 +27,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import combinations, islice
@@ -472,13 +472,20 @@ def warm_library(stores: Stores, library: LibraryCache) -> WarmUp:
     return WarmUp(True, [i for i in enabled if i in evaluation.results], broken)
 
 
-def warm_library_in_background(stores: Stores, library: LibraryCache) -> threading.Thread:
+def warm_library_in_background(
+    stores: Stores, library: LibraryCache, *, then: Callable[[], object] | None = None
+) -> threading.Thread:
     """Run `warm_library` in a daemon thread (at server start, after a fetch), so that a
     user's first preview takes the fast path; a preview arriving meanwhile waits for the
-    build instead of starting a second one (`LibraryCache.views`)."""
-    thread = threading.Thread(
-        target=warm_library, args=(stores, library), name="sap-warm-library", daemon=True
-    )
+    build instead of starting a second one (`LibraryCache.views`). `then` runs after it in
+    the same thread (the server warms its library queries: `LibraryQueries.warm`)."""
+
+    def run() -> None:
+        warm_library(stores, library)
+        if then is not None:
+            then()
+
+    thread = threading.Thread(target=run, name="sap-warm-library", daemon=True)
     thread.start()
     return thread
 

@@ -313,3 +313,21 @@ def test_bulk_selection_takes_every_match_in_the_sort_order(lib: Lib) -> None:
         [tid for tid in lib.ids if (lib.energy[tid] or 0) >= 0.8], (lib.tempo, False)
     )
     assert matching_ids(lib.queries, request, now=NOW) == expected
+
+
+def test_warming_reads_ahead_what_the_first_page_needs(lib: Lib) -> None:
+    """The server warms its library queries at start: the first page after it reads no file
+    (the cold Library screen paid ~1 s for the provider times and links)."""
+    assert lib.queries.warm() is True
+    _views, kept = lib.queries.current()
+    assert kept.ready()
+    [row] = lib.page(sort=[{"field": "energy", "direction": "desc"}], limit=1).rows
+    assert row.provenance["energy"][0].provider in {"deezer", "reccobeats", "manual"}
+    assert lib.queries.current()[1] is kept  # the page used what was read ahead
+
+
+def test_warming_without_a_library_does_nothing(tmp_path: Path) -> None:
+    stores = Stores.open(tmp_path / "empty")
+    queries = LibraryQueries(stores, LibraryCache(stores, PROVIDERS.precedence()))
+    assert queries.warm() is False
+    assert not stores.tracks.path.exists()
