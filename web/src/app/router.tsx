@@ -27,7 +27,7 @@ export const routes: RouteObject[] = [
       {
         path: "enrichment",
         lazy: async () => ({
-          Component: (await import("../features/placeholders/Placeholders")).EnrichmentPlaceholder,
+          Component: (await import("../features/enrichment/EnrichmentPage")).EnrichmentPage,
         }),
       },
       {

@@ -16,6 +16,7 @@ import {
   useRerunJob,
   type Job,
 } from "./api";
+import { JobParts } from "./JobParts";
 import { etaSeconds, etaWords, isActive, noteWords } from "./model";
 import type { StreamState } from "./stream";
 import styles from "./JobsDrawer.module.css";
@@ -146,25 +147,7 @@ function JobRow({ job, fresh }: { job: Job; fresh: boolean }) {
           </span>
         </div>
       ) : null}
-      {parts.length > 0 ? (
-        <ul className={styles.parts} aria-label={`Providers of ${subject}`}>
-          {parts.map((part) => (
-            <li key={part.id} className={styles.part}>
-              <span className={styles.partName}>{part.id}</span>
-              <progress
-                className={styles.partBar}
-                value={part.total ? Math.min(part.done, part.total) : part.state === "done" ? 1 : 0}
-                max={part.total ?? 1}
-                aria-label={`Progress of ${part.id}`}
-              />
-              <span className={styles.partState}>
-                {part.state === "running" && part.total ? `${part.done} of ${part.total}` : PART_WORDS[part.state]}
-              </span>
-              {part.error ? <span className={styles.partError}>{part.error.message}</span> : null}
-            </li>
-          ))}
-        </ul>
-      ) : null}
+      {parts.length > 0 ? <JobParts parts={parts} label={`Providers of ${subject}`} /> : null}
       {note !== null ? (
         <p className={styles.note} role="status">
           {noteWords(note, now)}
@@ -211,11 +194,3 @@ function JobRow({ job, fresh }: { job: Job; fresh: boolean }) {
     </li>
   );
 }
-
-const PART_WORDS: Record<string, string> = {
-  pending: "Waiting",
-  running: "Running",
-  done: "Done",
-  failed: "Failed",
-  cancelled: "Cancelled",
-};
