@@ -31,6 +31,10 @@ export const routes: RouteObject[] = [
         }),
       },
       {
+        path: "charts",
+        lazy: async () => ({ Component: (await import("../features/charts/ChartsPage")).ChartsPage }),
+      },
+      {
         path: "rules",
         lazy: async () => ({ Component: (await import("../features/placeholders/Placeholders")).RulesPlaceholder }),
       },
