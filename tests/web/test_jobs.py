@@ -190,6 +190,11 @@ def test_at_390_px_the_drawer_fits_and_counts_running_jobs(
     expect(
         drawer.get_by_role("list", name="Job history").get_by_role("listitem").first
     ).to_be_visible(timeout=60_000)
+    # An enrich job running: its providers' bars fit too.
+    started = httpx.post(base + "/pipeline/enrich", json={}, headers={"Origin": base}, timeout=10)
+    assert started.status_code == 202, started.text
+    expect(drawer.get_by_role("list", name="Providers of Enrich the library")).to_be_visible()
+    expect(page.get_by_role("button", name="Jobs, 1 running")).to_be_visible()
     assert horizontal_overflow(page) == 0
     for scheme in ("light", "dark"):
         page.emulate_media(color_scheme=scheme)

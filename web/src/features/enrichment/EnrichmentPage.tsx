@@ -14,7 +14,16 @@ import { STATUS_TONE, STATUS_WORDS, useRecentJobs } from "../jobs/api";
 import { JobParts } from "../jobs/JobParts";
 import { isActive } from "../jobs/model";
 import { useCoverage, useProviders, useRunEnrich } from "./api";
-import { coverageGrid, currentEnrichJob, libraryLink, missingFilter, percent, type Provider } from "./model";
+import {
+  coverageGrid,
+  currentEnrichJob,
+  lastFailure,
+  libraryLink,
+  missingFilter,
+  percent,
+  type Failure,
+  type Provider,
+} from "./model";
 import styles from "./EnrichmentPage.module.css";
 
 /** The providers as people name them. */
@@ -131,6 +140,7 @@ export function EnrichmentPage() {
               <ProviderCard
                 key={provider.id}
                 provider={provider}
+                failure={lastFailure(jobs, provider.id)}
                 busy={running || run.isPending}
                 empty={empty}
                 onRun={() => {
@@ -162,11 +172,13 @@ export function EnrichmentPage() {
 
 function ProviderCard({
   provider,
+  failure,
   busy,
   empty,
   onRun,
 }: {
   provider: Provider;
+  failure: Failure | null;
   busy: boolean;
   empty: boolean;
   onRun: () => void;
@@ -179,6 +191,8 @@ function ProviderCard({
         <h3 className={styles.providerName}>{name}</h3>
         {manual ? (
           <Badge tone="neutral">Yours</Badge>
+        ) : provider.enabled && failure !== null ? (
+          <Badge tone="warning">Last run failed</Badge>
         ) : provider.enabled ? (
           <Badge tone="success">Ready</Badge>
         ) : (
@@ -189,6 +203,12 @@ function ProviderCard({
       {!provider.enabled && provider.reason_if_disabled ? (
         <p className={styles.reason}>
           <strong>Why not:</strong> {provider.reason_if_disabled}
+        </p>
+      ) : null}
+      {failure !== null ? (
+        <p className={styles.reason}>
+          <strong>Its last run failed:</strong> {failure.message}. Its service may be down or refusing us; run it again
+          later.
         </p>
       ) : null}
       <p className={styles.fieldsLabel}>Gives</p>

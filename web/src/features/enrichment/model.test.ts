@@ -1,6 +1,14 @@
 import { describe, expect, it } from "vitest";
 import type { Job } from "../jobs/model";
-import { coverageGrid, currentEnrichJob, libraryLink, missingFilter, percent, type Coverage } from "./model";
+import {
+  coverageGrid,
+  currentEnrichJob,
+  lastFailure,
+  libraryLink,
+  missingFilter,
+  percent,
+  type Coverage,
+} from "./model";
 
 const coverage: Coverage = {
   tracks: 200,
@@ -62,5 +70,43 @@ describe("the enrich job the screen follows", () => {
     ).toBe("b");
     expect(currentEnrichJob([job("a", "enrich", "failed"), job("c", "enrich", "done")])?.id).toBe("a");
     expect(currentEnrichJob([job("f", "fetch_tracks", "done")])).toBeNull();
+  });
+});
+
+describe("why a provider's last run failed", () => {
+  const enrich = (id: string, status: Job["status"], deezer: "done" | "failed" | "running"): Job => ({
+    id,
+    step: "enrich",
+    status,
+    cancel_requested: false,
+    finished_at: "2026-12-07T10:00:00Z",
+    progress: {
+      done: 0,
+      fraction: null,
+      parts: [
+        {
+          id: "deezer",
+          state: deezer,
+          done: 0,
+          error:
+            deezer === "failed" ? { code: "provider_unavailable", message: "Deezer answered 503 five times" } : null,
+        },
+      ],
+    },
+  });
+
+  it("is the latest finished run's error, not an older one's", () => {
+    expect(lastFailure([enrich("b", "partial", "failed"), enrich("a", "done", "done")], "deezer")).toEqual({
+      message: "Deezer answered 503 five times",
+      at: "2026-12-07T10:00:00Z",
+    });
+    expect(lastFailure([enrich("b", "done", "done"), enrich("a", "partial", "failed")], "deezer")).toBeNull();
+  });
+
+  it("skips a running job and providers it did not run", () => {
+    expect(lastFailure([enrich("c", "running", "running"), enrich("b", "partial", "failed")], "deezer")?.message).toBe(
+      "Deezer answered 503 five times",
+    );
+    expect(lastFailure([enrich("b", "partial", "failed")], "lastfm")).toBeNull();
   });
 });

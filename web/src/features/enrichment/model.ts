@@ -68,3 +68,23 @@ export function currentEnrichJob(jobs: Job[]): Job | null {
   const enrich = jobs.filter((job) => job.step === "enrich");
   return enrich.find(isActive) ?? enrich[0] ?? null;
 }
+
+export interface Failure {
+  message: string;
+  at: string | null;
+}
+
+/** Why a provider's latest run failed (the service was down, refused us…), from the latest
+ * finished enrich job that ran it; null when that run went well or there was none. The server
+ * says what stops a provider from running at all (`reason_if_disabled`: a key missing); what
+ * went wrong with its service is in its part of the job. */
+export function lastFailure(jobs: Job[], provider: string): Failure | null {
+  for (const job of jobs) {
+    if (job.step !== "enrich" || isActive(job)) continue;
+    const part = job.progress?.parts?.find((candidate) => candidate.id === provider);
+    if (part === undefined) continue;
+    if (part.state !== "failed") return null;
+    return { message: part.error?.message ?? part.message ?? "it failed", at: job.finished_at ?? null };
+  }
+  return null;
+}
