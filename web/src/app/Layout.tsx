@@ -186,13 +186,13 @@ export function Layout() {
                 onClick={() => {
                   shell.openJobs();
                 }}
-                aria-label={runningJobs > 0 ? `Jobs, ${runningJobs} running` : "Jobs"}
               >
                 Jobs
                 {runningJobs > 0 ? (
-                  <span className={styles.jobCount} aria-hidden="true">
-                    {runningJobs}
-                  </span>
+                  <>
+                    <span className={styles.jobCount}>{runningJobs}</span>
+                    <span className="visually-hidden"> running</span>
+                  </>
                 ) : null}
               </button>
               <button
@@ -234,13 +234,13 @@ export function Layout() {
                   onClick={() => {
                     shell.openJobs();
                   }}
-                  aria-label={runningJobs > 0 ? `Jobs, ${runningJobs} running` : "Jobs"}
                 >
                   Jobs
                   {runningJobs > 0 ? (
-                    <span className={styles.jobCount} aria-hidden="true">
-                      {runningJobs}
-                    </span>
+                    <>
+                      <span className={styles.jobCount}>{runningJobs}</span>
+                      <span className="visually-hidden"> running</span>
+                    </>
                   ) : null}
                 </button>
                 <button
