@@ -73,10 +73,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve_demo(folder: Path, **env: str) -> Iterator[str]:
-    """A real `sap serve` in demo mode on a free port, over its own data directory; yields its
-    base URL once it answers, and stops it (SIGINT, as Ctrl-C) at the end."""
-    port = free_port()
+def serve_demo(folder: Path, port: int | None = None, **env: str) -> Iterator[str]:
+    """A real `sap serve` in demo mode on a free port (or `port`: a restart), over its own data
+    directory; yields its base URL once it answers, and stops it (SIGINT, as Ctrl-C) at the
+    end."""
+    port = port if port is not None else free_port()
     log = folder / "serve.log"
     process = start_sap(
         sap_context(),

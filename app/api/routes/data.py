@@ -26,6 +26,12 @@ from app.pipeline.enrichment.service import (
     provider_features,
 )
 from app.pipeline.enrichment.undo import UndoReport, UndoState, last_edit
+from app.pipeline.query.distributions import (
+    MAX_BINS,
+    MAX_TOP,
+    Distributions,
+    library_distributions,
+)
 from app.pipeline.query.model import LibraryFilter, LibraryIds, LibraryPage, LibraryQuery
 from app.pipeline.query.service import library_ids, matching_ids, query_library
 from app.pipeline.rules.service import warm_library_in_background
@@ -84,6 +90,29 @@ def library_query(body: LibraryQuery, services: ServicesDep) -> Response:
 )
 def library_query_ids(body: LibraryFilter, services: ServicesDep) -> Response:
     return _json(library_ids(services.queries, body))
+
+
+@router.get(
+    "/library/distributions",
+    response_model=Distributions,
+    summary="How the library's values spread: histograms and most frequent values",
+    description=(
+        "For each field (default: year, tempo, energy, duration, genres, tags), over the "
+        "whole loaded library: number fields as a histogram of `bins` bins of a round width, "
+        "other fields as their `top` most frequent values (a list field counts each value "
+        "once per track). Every bin and value carries `filter`, its tracks in the rules "
+        "language, for `POST /data/library/query`. An unknown field is a 422 `unknown_field`."
+    ),
+)
+def library_distributions_route(
+    services: ServicesDep,
+    fields: Annotated[
+        list[str] | None, Query(max_length=20, description="Field names (repeat the parameter).")
+    ] = None,
+    bins: Annotated[int, Query(ge=1, le=MAX_BINS, description="Histogram bins, at most.")] = 20,
+    top: Annotated[int, Query(ge=1, le=MAX_TOP, description="Most frequent values kept.")] = 15,
+) -> Response:
+    return _json(library_distributions(services.queries, fields, bins=bins, top=top))
 
 
 # --- enrichment ------------------------------------------------------------------------------

@@ -259,6 +259,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/data/library/distributions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * How the library's values spread: histograms and most frequent values
+         * @description For each field (default: year, tempo, energy, duration, genres, tags), over the whole loaded library: number fields as a histogram of `bins` bins of a round width, other fields as their `top` most frequent values (a list field counts each value once per track). Every bin and value carries `filter`, its tracks in the rules language, for `POST /data/library/query`. An unknown field is a 422 `unknown_field`.
+         */
+        get: operations["library_distributions_route_data_library_distributions_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/data/library/ids": {
         parameters: {
             query?: never;
@@ -1120,6 +1140,23 @@ export interface components {
             taken_at: string;
         };
         /**
+         * Bin
+         * @description Tracks with `low <= value < high` (the top value always falls inside the last bin).
+         */
+        Bin: {
+            /** Count */
+            count: number;
+            /**
+             * Filter
+             * @description These tracks in the rules language.
+             */
+            filter: string;
+            /** High */
+            high: number;
+            /** Low */
+            low: number;
+        };
+        /**
          * BrokenRuleSet
          * @description A rule set a preview could not make, and why; the others are previewed.
          */
@@ -1253,6 +1290,46 @@ export interface components {
             filename: string;
             /** Label */
             label?: string | null;
+        };
+        /** Distribution */
+        Distribution: {
+            /**
+             * Bins
+             * @description A histogram's bins, low first.
+             */
+            bins?: components["schemas"]["Bin"][];
+            /** Field */
+            field: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "histogram" | "top";
+            /**
+             * Missing
+             * @description Tracks without one.
+             */
+            missing: number;
+            /**
+             * Present
+             * @description Tracks with a value.
+             */
+            present: number;
+            /**
+             * Top
+             * @description The most frequent values.
+             */
+            top?: components["schemas"]["TopValue"][];
+        };
+        /** Distributions */
+        Distributions: {
+            /** Fields */
+            fields: components["schemas"]["Distribution"][];
+            /**
+             * Tracks
+             * @description Library size.
+             */
+            tracks: number;
         };
         /**
          * Duplicate
@@ -3401,6 +3478,21 @@ export interface components {
              */
             text: string;
         };
+        /** TopValue */
+        TopValue: {
+            /**
+             * Count
+             * @description Tracks with this value (a list field counts each once).
+             */
+            count: number;
+            /**
+             * Filter
+             * @description These tracks in the rules language.
+             */
+            filter: string;
+            /** Value */
+            value: string;
+        };
         /**
          * Track
          * @description A track as we keep it. For local files `id` is the `spotify:local:…` URI.
@@ -4941,6 +5033,87 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ProviderFeatures"];
+                };
+            };
+            /** @description Bad request or Host not allowed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the job's state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request body or parameters */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unexpected server error (the details are in the server log) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A data file is locked by another process, corrupt, or from a newer release (`store_locked`, `store_too_new`…), or the job queue is full (`job_queue_full`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    library_distributions_route_data_library_distributions_get: {
+        parameters: {
+            query?: {
+                /** @description Field names (repeat the parameter). */
+                fields?: string[] | null;
+                /** @description Histogram bins, at most. */
+                bins?: number;
+                /** @description Most frequent values kept. */
+                top?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Distributions"];
                 };
             };
             /** @description Bad request or Host not allowed */

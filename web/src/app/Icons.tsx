@@ -4,6 +4,7 @@ const PATHS: Record<string, string> = {
   "/sources": "M3 5h14M3 10h14M3 15h8m4-1.5v5m-2.5-2.5h5",
   "/library": "M4 3v14m4-14v14m4-14 4.5 13.5",
   "/enrichment": "M10 2.5l1.8 4.7 4.7 1.8-4.7 1.8L10 15.5l-1.8-4.7L3.5 9l4.7-1.8z",
+  "/charts": "M3 17h14M5 17V9m4 8V4m4 13v-6m4 6V7",
   "/rules": "M4 5h8m-8 5h12M4 15h6m5-11 2 2-2 2",
   "/sync": "M16 7a6.5 6.5 0 0 0-11.6-1.5M4 13a6.5 6.5 0 0 0 11.6 1.5M4.2 2.5v3.2h3.2m8.4 11.8v-3.2h-3.2",
 };

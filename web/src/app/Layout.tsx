@@ -1,7 +1,10 @@
-import { useEffect, useMemo, useRef, useState } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { Link, NavLink, Outlet, useLocation, useNavigate } from "react-router";
 import { LOGIN_PATH, useAuthStatus, useLogout } from "../features/account/api";
+import { useActiveJobCount } from "../features/jobs/api";
 import { JobsDrawer } from "../features/jobs/JobsDrawer";
+import type { Job } from "../features/jobs/model";
+import { finishedWords, useJobStream } from "../features/jobs/stream";
 import { CommandPalette } from "./CommandPalette";
 import { useCommands, type Command } from "./commands";
 import { Logo, ScreenIcon } from "./Icons";
@@ -27,6 +30,13 @@ export function Layout() {
   const status = useAuthStatus();
   const logout = useLogout();
   const theme = useTheme();
+  // The job event stream, one connection for the whole app; jobs that end are announced.
+  const [announcement, setAnnouncement] = useState("");
+  const announce = useCallback((ended: Job[]) => {
+    setAnnouncement(ended.map(finishedWords).join(". "));
+  }, []);
+  const stream = useJobStream(announce);
+  const runningJobs = useActiveJobCount();
 
   const shell = useMemo<Shell>(
     () => ({
@@ -172,6 +182,21 @@ export function Layout() {
               </Link>
               <button
                 type="button"
+                className={styles.mobileJobs}
+                onClick={() => {
+                  shell.openJobs();
+                }}
+              >
+                Jobs
+                {runningJobs > 0 ? (
+                  <>
+                    <span className={styles.jobCount}>{runningJobs}</span>
+                    <span className="visually-hidden"> running</span>
+                  </>
+                ) : null}
+              </button>
+              <button
+                type="button"
                 className={styles.menuButton}
                 aria-expanded={menuOpen}
                 aria-controls="main-nav"
@@ -211,6 +236,12 @@ export function Layout() {
                   }}
                 >
                   Jobs
+                  {runningJobs > 0 ? (
+                    <>
+                      <span className={styles.jobCount}>{runningJobs}</span>
+                      <span className="visually-hidden"> running</span>
+                    </>
+                  ) : null}
                 </button>
                 <button
                   type="button"
@@ -273,9 +304,13 @@ export function Layout() {
           setShortcutsOpen(false);
         }}
       />
+      <p className="visually-hidden" role="status" aria-live="polite" data-testid="job-announcements">
+        {announcement}
+      </p>
       <JobsDrawer
         open={jobs.open}
         highlight={jobs.highlight}
+        stream={stream}
         onClose={() => {
           setJobs({ open: false, highlight: [] });
         }}

@@ -27,8 +27,12 @@ export const routes: RouteObject[] = [
       {
         path: "enrichment",
         lazy: async () => ({
-          Component: (await import("../features/placeholders/Placeholders")).EnrichmentPlaceholder,
+          Component: (await import("../features/enrichment/EnrichmentPage")).EnrichmentPage,
         }),
+      },
+      {
+        path: "charts",
+        lazy: async () => ({ Component: (await import("../features/charts/ChartsPage")).ChartsPage }),
       },
       {
         path: "rules",

@@ -31,20 +31,6 @@ export function LibraryPlaceholder() {
   );
 }
 
-export function EnrichmentPlaceholder() {
-  return (
-    <ComingNext
-      title="Enrichment"
-      lead="What MusicBrainz, Deezer, ReccoBeats, Last.fm and an LLM know about your tracks, and how much of the library they cover."
-      today={
-        <p>
-          <code>sap providers</code>, <code>sap enrich</code> and <code>sap coverage</code> do it from the command line.
-        </p>
-      }
-    />
-  );
-}
-
 export function RulesPlaceholder() {
   return (
     <ComingNext

@@ -9,7 +9,7 @@ import styles from "./StartedJobs.module.css";
 /** The jobs a fetch just started (one per source), and the way to follow them in the jobs
  * drawer. Each shows the server's answer, or the newer state the drawer read since. */
 export function StartedJobs({ jobs: started, onOpenJobs }: { jobs: Job[]; onOpenJobs: (ids: string[]) => void }) {
-  const recent = useRecentJobs(false).data?.items ?? [];
+  const recent = useRecentJobs().data?.items ?? [];
   const jobs = started.map((job) => recent.find((seen) => seen.id === job.id) ?? job);
   return (
     <Notice
