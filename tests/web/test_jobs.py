@@ -101,19 +101,9 @@ def test_the_drawer_follows_a_fetch_live_then_cancels_and_reruns_an_enrich_job(
     providers = enrich.get_by_role("list", name="Providers of Enrich the library")
     expect(providers.get_by_role("progressbar")).to_have_count(6)
     expect(providers).to_contain_text("deezer")
-    # Progress moves live: the job's bar reads more than 0 of 3,000-odd before it ends.
-    moved = enrich.get_by_text(re.compile(r"^[1-9][\d,]* of [\d,]+")).first
-    expect(moved).to_be_visible(timeout=60_000)
-    expect(
-        page.get_by_role("button", name=re.compile(r"^Jobs\s*1\s*running$")).first
-    ).to_be_visible()
-    assert serious_violations(page) == []
-    snap(page, "jobs-drawer-enriching-light")
-    page.emulate_media(color_scheme="dark")
-    assert serious_violations(page) == []
-    snap(page, "jobs-drawer-enriching-dark")
-    page.emulate_media(color_scheme="light")
 
+    # Cancelled as soon as it shows (a 3,000-track enrichment runs for seconds even in the
+    # unpaced demo; the live progress, badge, axe and pictures are checked on its rerun).
     enrich.get_by_role("button", name="Cancel Enrich the library").click()
     cancelled = drawer.get_by_role("list", name="Job history").get_by_role(
         "listitem", name="Enrichment: Enrich the library"
@@ -128,10 +118,23 @@ def test_the_drawer_follows_a_fetch_live_then_cancels_and_reruns_an_enrich_job(
 
     # Run again: a new job, running live, then done.
     cancelled.get_by_role("button", name="Run again: Enrich the library").click()
-    expect(running.get_by_role("listitem", name="Enrichment: Enrich the library")).to_be_visible()
+    again = running.get_by_role("listitem", name="Enrichment: Enrich the library")
+    expect(again).to_be_visible()
     jobs = httpx.get(f"{base}/pipeline/jobs", params={"step": "enrich"}).json()["items"]
     assert len(jobs) == 2 and jobs[0]["id"] != job_id
     rerun = jobs[0]["id"]
+    # Progress moves live: the job's bar reads more than 0 of 3,000-odd before it ends.
+    moved = again.get_by_text(re.compile(r"^[1-9][\d,]* of [\d,]+")).first
+    expect(moved).to_be_visible(timeout=60_000)
+    expect(
+        page.get_by_role("button", name=re.compile(r"^Jobs\s*1\s*running$")).first
+    ).to_be_visible()
+    assert serious_violations(page) == []
+    snap(page, "jobs-drawer-enriching-light")
+    page.emulate_media(color_scheme="dark")
+    assert serious_violations(page) == []
+    snap(page, "jobs-drawer-enriching-dark")
+    page.emulate_media(color_scheme="light")
     expect(page.get_by_test_id("job-announcements")).to_have_text(
         re.compile(r"Enrichment of Enrich the library: (done|partly done)"), timeout=120_000
     )
