@@ -44,6 +44,23 @@ describe("the job event stream", () => {
     expect(state.total).toBe(3);
   });
 
+  it("never lets an older answer undo what the stream said since", () => {
+    const at = (j: Job, updated_at: string): Job => ({ ...j, updated_at });
+    let state = applyEvent(undefined, { kind: "snapshot", list: list([job("a", "running")]) });
+    // The stream says the job was cancelled; the cancel request's own answer (the job as the
+    // cancel found it, still running) arrives after it.
+    state = applyEvent(state, { kind: "job", job: at(job("a", "cancelled"), "2026-12-07T16:00:02Z") });
+    state = applyEvent(state, { kind: "job", job: at(job("a", "running"), "2026-12-07T16:00:01Z") });
+    expect(state.items.map((j) => j.status)).toEqual(["cancelled"]);
+    // Without times, a finished job still never goes back to running.
+    state = applyEvent(state, { kind: "job", job: job("a", "running", 3, 10) });
+    expect(state.items.map((j) => j.status)).toEqual(["cancelled"]);
+    // A later state of a running job does replace it.
+    state = applyEvent(state, { kind: "job", job: at(job("b", "running", 1, 10), "2026-12-07T16:00:01Z") });
+    state = applyEvent(state, { kind: "job", job: at(job("b", "running", 4, 10), "2026-12-07T16:00:03Z") });
+    expect(state.items.find((j) => j.id === "b")?.progress?.done).toBe(4);
+  });
+
   it("after a reconnect, a fresh snapshot drops what the old connection showed", () => {
     let state = applyEvent(undefined, { kind: "snapshot", list: list([job("a", "running")]) });
     state = applyEvent(state, { kind: "job", job: job("gone", "running") });

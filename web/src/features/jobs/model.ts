@@ -32,11 +32,24 @@ export function applyEvent(list: JobList | undefined, event: StreamEvent): JobLi
   const current = list ?? { items: [], total: 0, limit: 50, offset: 0 };
   const index = current.items.findIndex((job) => job.id === event.job.id);
   if (index >= 0) {
+    const known = current.items[index];
+    if (known !== undefined && isStale(known, event.job)) return current;
     const items = current.items.slice();
     items[index] = event.job;
     return { ...current, items };
   }
   return { ...current, items: [event.job, ...current.items], total: current.total + 1 };
+}
+
+/** Whether `incoming` is older than what is `known` of the same job: a request's answer (the
+ * job as the cancel found it, still running) can arrive after the stream told that it ended. A
+ * finished job never goes back to running (a rerun is a new job), and an earlier `updated_at`
+ * never replaces a later one. */
+export function isStale(known: Job, incoming: Job): boolean {
+  if (isFinished(known) && !isFinished(incoming)) return true;
+  const was = known.updated_at ? Date.parse(known.updated_at) : Number.NaN;
+  const now = incoming.updated_at ? Date.parse(incoming.updated_at) : Number.NaN;
+  return Number.isFinite(was) && Number.isFinite(now) && now < was;
 }
 
 /** The jobs that finished between two lists (for the live region's announcement). */
