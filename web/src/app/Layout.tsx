@@ -180,21 +180,7 @@ export function Layout() {
                 <Logo />
                 <span className={styles.brandName}>spotify-auto-playlists</span>
               </Link>
-              <button
-                type="button"
-                className={styles.mobileJobs}
-                onClick={() => {
-                  shell.openJobs();
-                }}
-              >
-                Jobs
-                {runningJobs > 0 ? (
-                  <>
-                    <span className={styles.jobCount}>{runningJobs}</span>
-                    <span className="visually-hidden"> running</span>
-                  </>
-                ) : null}
-              </button>
+              <JobsButton className={styles.mobileJobs} running={runningJobs} onOpen={shell.openJobs} />
               <button
                 type="button"
                 className={styles.menuButton}
@@ -228,21 +214,7 @@ export function Layout() {
                 ))}
               </ul>
               <div className={styles.tools}>
-                <button
-                  type="button"
-                  className={styles.tool}
-                  onClick={() => {
-                    shell.openJobs();
-                  }}
-                >
-                  Jobs
-                  {runningJobs > 0 ? (
-                    <>
-                      <span className={styles.jobCount}>{runningJobs}</span>
-                      <span className="visually-hidden"> running</span>
-                    </>
-                  ) : null}
-                </button>
+                <JobsButton className={styles.tool} running={runningJobs} onOpen={shell.openJobs} />
                 <button
                   type="button"
                   className={styles.tool}
@@ -316,5 +288,34 @@ export function Layout() {
         }}
       />
     </ShellContext.Provider>
+  );
+}
+
+/** The button that opens the jobs drawer, with the count of running jobs in its name. */
+function JobsButton({
+  className,
+  running,
+  onOpen,
+}: {
+  className: string | undefined;
+  running: number;
+  onOpen: () => void;
+}) {
+  return (
+    <button
+      type="button"
+      className={className}
+      onClick={() => {
+        onOpen();
+      }}
+    >
+      Jobs
+      {running > 0 ? (
+        <>
+          <span className={styles.jobCount}>{running}</span>
+          <span className="visually-hidden"> running</span>
+        </>
+      ) : null}
+    </button>
   );
 }
