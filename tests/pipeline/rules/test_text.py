@@ -433,9 +433,9 @@ def test_a_seed_rule_file_prints_and_parses_back(operator: str) -> None:
     rule_set = PlaylistRuleSet.model_validate(document)
     text = format_rules(rule_set)
     joiner = " or " if operator in ("or", "any") else " and "
-    assert text == SEED_TEXT.replace(" and ", joiner)
+    assert text == SEED_TEXT.replace(" and ", joiner) + '\ntarget playlist "pl1"'
     assert parse_rules(text).rules == normalize(rule_set.rules)
-    assert parse_rules(text).apply_to(document)["target_playlist_id"] == "pl1"
+    assert parse_rules(text).apply_to({})["target_playlist_id"] == "pl1"
 
 
 def test_a_seed_exists_with_a_value_normalizes_to_none() -> None:
@@ -514,7 +514,8 @@ ERROR_CASES: list[tuple[str, str]] = [
         "tempo > 1 @ 2",
         "line 1, column 11: expected 'and', 'or', 'case sensitive', 'accent insensitive', a "
         "clause (from, sort by, "
-        "limit, dedupe by, max … per artist) or the end of the text, found '@'\n"
+        "limit, dedupe by, max … per artist, pin, ban, target, mode, enabled, disabled, hold for "
+        "review, apply by itself, description) or the end of the text, found '@'\n"
         "tempo > 1 @ 2\n"
         "          ^",
     ),

@@ -86,11 +86,17 @@ from app.pipeline.rules.text.errors import ProblemFound, problem_at, syntax_prob
 from app.pipeline.rules.text.grammar import grammar_text
 from app.pipeline.rules.text.printer import ParsedRules, normalize
 
-__all__ = ["parse_rules"]
+__all__ = ["parse_located", "parse_rules"]
 
 
 def parse_rules(text: str) -> ParsedRules:
     """The rule tree (normalized) and clauses a text describes; `RulesInvalidError` if it can't."""
+    return parse_located(text)[0]
+
+
+def parse_located(text: str) -> tuple[ParsedRules, dict[str, tuple[int, int, int]]]:
+    """`parse_rules`, and where each clause stated starts: `ParsedRules` field → (line,
+    column, length of its first word), for problems about a clause found after parsing."""
     if len(text) > MAX_RULE_TEXT_CHARS:
         # Refused before parsing: the parse of a long text is what took the time.
         problem = RuleProblem(
@@ -106,9 +112,12 @@ def parse_rules(text: str) -> ParsedRules:
         raise _invalid(found.problem, text) from None
     except UnexpectedInput as error:
         raise _invalid(syntax_problem(error, text, _parser()), text) from None
-    root, clauses = built
+    root, clauses, where = built
     rules = normalize(to_model(root)) if root is not None else RuleGroup()
-    return ParsedRules(rules=rules, **clauses)
+    located = {
+        name: (token.line or 1, token.column or 1, len(token)) for name, token in where.items()
+    }
+    return ParsedRules(rules=rules, **clauses), located
 
 
 def _invalid(problem: RuleProblem, text: str) -> RulesInvalidError:
