@@ -197,7 +197,8 @@ def test_a_seed_rule_set_loads_saves_and_evaluates_unchanged(library: Library) -
     ]
     assert (
         loaded["text"]
-        == 'energy >= 0.5 and energy != 0.7 and genres = "rock" and genres matches "^ro"'
+        == 'energy >= 0.5 and energy != 0.7 and genres = "rock" and genres matches "^ro"\n'
+        'target playlist "37i9dQZF1DXcBWIGoYBM5M"\ndescription "written by the seed"'
     )
 
     # Saved back through the API: same document.
