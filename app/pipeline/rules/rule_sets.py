@@ -27,7 +27,7 @@ from app.pipeline.rules.fields.declared import add_declared_fields
 from app.pipeline.rules.fields.discovery import registry_from_library
 from app.pipeline.rules.fields.registry import FieldRegistry
 from app.pipeline.rules.library.cache import LibraryCache
-from app.pipeline.rules.text.parser import parse_rules
+from app.pipeline.rules.text.parser import parse_located, parse_rules
 from app.pipeline.rules.text.printer import SETTINGS_DEFAULTS, format_rules, rule_set_json
 from app.pipeline.rules.validation.coverage import RuleWarning, absent_in_registry, field_warnings
 from app.pipeline.rules.validation.references import check_references
@@ -250,7 +250,7 @@ def check_rule_set(
     ]
     known = {rs.id for rs in others} | ({str(data["id"])} if data.get("id") else set())
     problems = validate_rule_set(data, registry, known_rule_ids=known, text=text)
-    problems += _target_problems(data)
+    problems += _target_problems(data, text)
     if problems:
         return RuleSetCheck(None, problems, text, warnings)
     rule_set = PlaylistRuleSet.model_validate(data)
@@ -258,7 +258,7 @@ def check_rule_set(
     return RuleSetCheck(None if cycles else rule_set, cycles, text, warnings)
 
 
-def _target_problems(data: Mapping[str, Any]) -> list[RuleProblem]:
+def _target_problems(data: Mapping[str, Any], text: str | None) -> list[RuleProblem]:
     """A target playlist id goes into Spotify's URLs: it must have a Spotify id's shape.
 
     Checked on what comes in (save, validate, import), not on what is stored: a rule set saved
@@ -269,13 +269,16 @@ def _target_problems(data: Mapping[str, Any]) -> list[RuleProblem]:
     if not isinstance(target, str) or not target or is_spotify_id(target):
         return []
     shown = target if len(target) <= 40 else target[:39] + "…"
-    return [
-        RuleProblem(
-            message=f"{shown!r} is not a Spotify playlist id (22 letters and digits)",
-            path="target_playlist_id",
-            hint="copy it from the playlist's link: open.spotify.com/playlist/<id>",
-        )
-    ]
+    problem = RuleProblem(
+        message=f"{shown!r} is not a Spotify playlist id (22 letters and digits)",
+        path="target_playlist_id",
+        hint="copy it from the playlist's link: open.spotify.com/playlist/<id>",
+    )
+    where = parse_located(text)[1].get("target") if text is not None else None
+    if where is not None:  # the text's `target` clause said it: point at it
+        line, column, length = where
+        problem = problem.model_copy(update={"line": line, "column": column, "length": length})
+    return [problem]
 
 
 def upsert_rule_set(
