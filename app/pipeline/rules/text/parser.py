@@ -1,8 +1,9 @@
 r"""The text form of a rule set: one parser, one printer, one normal form.
 
 The JSON model (`app.core.rules`) is the source of truth; this is a second, exactly equivalent
-view of the parts of a `PlaylistRuleSet` that say which tracks and how many (``rules``,
-``sources``, ``sort``, ``limit``, ``dedupe``, ``max_per_artist``). An expression comes first, then
+view of a whole `PlaylistRuleSet` but its id and name: which tracks and how many (``rules``,
+``sources``, ``sort``, ``limit``, ``dedupe``, ``max_per_artist``) and its settings (pins, bans,
+target, sync mode, enabled, ``auto_apply``, description). An expression comes first, then
 clauses, one per line by convention::
 
     genres has any ["rock", "indie rock"] and tempo between 120..130 and energy > 0.6
@@ -58,6 +59,19 @@ Clauses (any order, each once): ``from liked, playlist "<id>", csv "<name>", "<s
 …`` (``random seed 7`` is a stable shuffle), ``limit N [tracks|minutes|%] [selected by f desc,
 …]``, ``dedupe by id|isrc|recording``, ``max N per artist``. The text describes those six fields
 completely: an absent clause means the field's default (`ParsedRules.apply_to`).
+
+Settings clauses (any order, each once): ``pin "<id>", …``, ``ban "<id>", …``, ``target
+playlist "<id>" [named "<name>"]`` or ``target playlist named "<name>"``, ``mode
+replace|merge|append``, ``hold for review`` / ``apply by itself``, ``disabled`` / ``enabled``,
+``description "…"``; ``none`` clears (``pin none``, ``target none``, ``description none``). A
+setting the text does not state is `None` in `ParsedRules`, and `apply_to` keeps the rule set's
+value for it. Their first words are keywords only where no operator follows:
+
+>>> parsed = parse_rules('mode = 1\ntarget playlist named "Road trip"\nmode merge\npin none')
+>>> parsed.rules.conditions[0].field, parsed.sync_mode, parsed.include, parsed.enabled
+('mode', 'merge', [], None)
+>>> parsed.apply_to({"id": "road", "name": "Road", "include": ["t1"], "enabled": False})["enabled"]
+False
 
 Errors are `RuleProblem`s with line, column and length, raised as `RulesInvalidError`:
 
