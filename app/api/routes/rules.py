@@ -55,8 +55,10 @@ RuleId = Annotated[str, Path(max_length=128, description="Rule set id.")]
 RuleSetBody = Annotated[
     dict[str, Any],
     Body(
-        description="A rule set as JSON, or JSON whose `text` holds the rules and clauses in "
-        "the text syntax (id, name and sync settings stay JSON).",
+        description="A rule set as JSON, or JSON whose `text` holds it in the text syntax "
+        "(all but the id and name: rules, clauses, pins, bans, target, mode…). A settings "
+        "clause the text leaves out keeps the value of the JSON sent, else of the stored rule "
+        "set (docs/rules.md).",
         examples=[
             {"id": "long", "name": "Long ones", "text": "duration > 300\nsort by duration desc"}
         ],

@@ -6,8 +6,9 @@ Every entry point (API, CLI, files) goes through here:
     preview = preview_library(stores, services.library)   # every enabled rule set, the library
     why = explain_track(stores, services.library, track_id, "chill")
 
-A rule set arrives as JSON, or as JSON whose `text` holds the rules and clauses in the text
-syntax (id, name and the sync settings stay JSON). Either way it is validated against the field
+A rule set arrives as JSON, or as JSON whose `text` holds its whole definition but the id and
+name in the text syntax (settings the text leaves out are kept: `rule_sets.merged_payload`).
+Either way it is validated against the field
 registry of the stored library before anything is written; every problem is reported at once,
 with its position in the text or its JSON path.
 
