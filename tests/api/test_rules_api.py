@@ -715,6 +715,28 @@ def test_explain_an_included_and_an_excluded_track(library: Library) -> None:
         json={"track_id": excluded, "rule": {"id": "x", "name": "X", "rules": {"conditions": []}}},
     )
     assert unsaved.json()["outcome"] == "included"
+    # An unsaved edit in text explains as its JSON does; a stored id's settings are kept.
+    in_text = library.client.post(
+        "/pipeline/playlists/explain",
+        json={
+            "track_id": excluded,
+            "rule": {"id": "loud", "text": f'energy > 0.9\nban "{included}"'},
+        },
+    )
+    assert (in_text.json()["outcome"], in_text.json()["rule_name"]) == ("failed rules", "Loud")
+    banned = library.client.post(
+        "/pipeline/playlists/explain",
+        json={
+            "track_id": included,
+            "rule": {"id": "loud", "text": f'energy > 0\nban "{included}"'},
+        },
+    )
+    assert banned.json()["outcome"] == "excluded"
+    bad_text = library.client.post(
+        "/pipeline/playlists/explain",
+        json={"track_id": included, "rule": {"id": "loud", "text": "energy >"}},
+    )
+    assert bad_text.status_code == 422 and bad_text.json()["problems"][0]["column"] == 9
     missing = library.client.post(
         "/pipeline/playlists/explain", json={"track_id": "nope", "rule_id": "loud"}
     )

@@ -458,7 +458,8 @@ def explain_track(
     *,
     now: datetime | None = None,
 ) -> Explanation:
-    """Why a track is (not) in a rule set's playlist (`rule`: a stored id or a rule set).
+    """Why a track is (not) in a rule set's playlist (`rule`: a stored id or a rule set, JSON
+    or text as saving takes it).
 
     Other stored rule sets matter only if the rule set refers to them (`in_rule`): a broken
     one elsewhere does not stop the explanation."""
@@ -466,10 +467,7 @@ def explain_track(
     if isinstance(rule, str):
         target = get_rule_set(stores, rule)
     else:
-        loaded, problems = load_rule_sets([dict(rule)])
-        if problems:
-            raise rules_invalid_error(problems)
-        target = loaded[0]
+        [target] = structured(inline_documents(stores, [rule]))  # JSON or text
     return explain(track_id, target, _views(library), now=now or utc_now(), rule_sets=stored)
 
 
