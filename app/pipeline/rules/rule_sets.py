@@ -272,7 +272,8 @@ def _target_problems(data: Mapping[str, Any], text: str | None) -> list[RuleProb
     problem = RuleProblem(
         message=f"{shown!r} is not a Spotify playlist id (22 letters and digits)",
         path="target_playlist_id",
-        hint="copy it from the playlist's link: open.spotify.com/playlist/<id>",
+        hint="copy it from the playlist's link: open.spotify.com/playlist/<id>"
+        + (" (or write `target none`)" if text is not None else ""),
     )
     where = parse_located(text)[1].get("target") if text is not None else None
     if where is not None:  # the text's `target` clause said it: point at it
