@@ -120,7 +120,9 @@ def rules_show(
 @rules_app.command("add")
 def rules_add(
     rule_id: Annotated[str, typer.Argument(help="Id of the rule set (letters, digits, -_.:).")],
-    name: Annotated[str, typer.Option(help="Playlist name.")],
+    name: Annotated[
+        str | None, typer.Option(help="Playlist name (replacing one: kept when not given).")
+    ] = None,
     text: Annotated[str | None, typer.Argument(help="Rules in the text syntax.")] = None,
     file: Annotated[
         str | None, typer.Option("--file", help="Read the rules from a file ('-' for stdin).")
@@ -131,13 +133,18 @@ def rules_add(
     cache_dir: CacheDir = None,
     demo: Demo = False,
 ) -> None:
-    """Create or replace a rule set from text, e.g. `rules add fast --name Fast 'tempo > 140'`."""
+    """Create or replace a rule set from text, e.g. `rules add fast --name Fast 'tempo > 140'`.
+
+    Replacing one keeps the settings (pins, bans, target, mode…) the text leaves out; a clause
+    such as `target none` or `pin none` clears one (docs/rules.md)."""
     from app.pipeline.rules.rule_sets import save_rule_set
 
     if (text is None) == (file is None):
         _fail("give the rules either as an argument or with --file")
     body = text if text is not None else _read(file or "-")
-    payload: dict[str, Any] = {"id": rule_id, "name": name, "text": body}
+    payload: dict[str, Any] = {"id": rule_id, "text": body}
+    if name is not None:
+        payload["name"] = name
     if target:
         payload["target_playlist_name"] = target
     rule_set = _checked(lambda: save_rule_set(_stores(cache_dir, demo), payload))
@@ -147,8 +154,8 @@ def rules_add(
 
 @rules_app.command("edit")
 def rules_edit(rule_id: str, cache_dir: CacheDir = None, demo: Demo = False) -> None:
-    """Edit a rule set's text in $EDITOR; it is saved only if it is valid."""
-    from app.pipeline.rules.rule_sets import get_rule_set, save_rule_set
+    """Edit a rule set's whole text in $EDITOR (a clause deleted is cleared); saved if valid."""
+    from app.pipeline.rules.rule_sets import get_rule_set, save_rule_set, whole_text_payload
     from app.pipeline.rules.text.printer import format_rules
 
     stores = _stores(cache_dir, demo)
@@ -162,8 +169,7 @@ def rules_edit(rule_id: str, cache_dir: CacheDir = None, demo: Demo = False) -> 
         text = path.read_text(encoding="utf-8")
     finally:
         path.unlink(missing_ok=True)
-    payload = {**rule_set.model_dump(mode="json"), "text": text}
-    saved = _checked(lambda: save_rule_set(stores, payload))
+    saved = _checked(lambda: save_rule_set(stores, whole_text_payload(rule_set, text)))
     out.print(escape(f"saved [{saved.id}] {saved.name}"), highlight=False)
     _print_warnings(saved.id, saved.warnings)
 
@@ -287,6 +293,28 @@ def rules_apply_file(path: Path, cache_dir: CacheDir = None, demo: Demo = False)
     out.print(f"saved {len(saved)} rule set(s): {', '.join(rs.id for rs in saved)}")
     for rule_set in saved:
         _print_warnings(rule_set.id, rule_set.warnings)
+
+
+@rules_app.command("export")
+def rules_export(
+    rule_ids: Annotated[
+        list[str] | None, typer.Argument(help="Rule set ids (default: every stored one).")
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the file here (default: stdout).")
+    ] = None,
+    cache_dir: CacheDir = None,
+    demo: Demo = False,
+) -> None:
+    """Write rule sets as a rules file (each whole, for git); `rules apply-file` reads it back."""
+    from app.core.fs import write_chunks
+    from app.pipeline.rules.rule_files import export_rule_sets
+
+    text = export_rule_sets(_stores(cache_dir, demo), rule_ids or None)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        write_chunks(output, [text.encode("utf-8")], mode=0o644)  # a file to keep in git
 
 
 @rules_app.command("import-nsp")

@@ -197,7 +197,8 @@ def test_a_seed_rule_set_loads_saves_and_evaluates_unchanged(library: Library) -
     ]
     assert (
         loaded["text"]
-        == 'energy >= 0.5 and energy != 0.7 and genres = "rock" and genres matches "^ro"'
+        == 'energy >= 0.5 and energy != 0.7 and genres = "rock" and genres matches "^ro"\n'
+        'target playlist "37i9dQZF1DXcBWIGoYBM5M"\ndescription "written by the seed"'
     )
 
     # Saved back through the API: same document.
@@ -574,6 +575,75 @@ def test_preview_in_library_mode_with_the_partition(library: Library) -> None:
     assert missing.status_code == 404 and missing.json()["error"] == "rule_not_found"
 
 
+def test_preview_from_rules_takes_inline_rule_sets_in_text(library: Library) -> None:
+    post_rule(library, {"id": "loud", "name": "Loud", "text": "energy >= 0.5"})
+    pinned = library.track_ids[0]
+    post_rule(library, {"id": "pinned", "name": "Pinned", "text": f'energy >= 0.9\npin "{pinned}"'})
+    stored = preview(library, rule_ids=["loud", "pinned"])["playlists"]
+    inline = preview(
+        library,
+        rules=[
+            {"id": "loud", "name": "Loud", "text": "energy >= 0.5"},
+            # Unsaved edits of a saved rule set keep what it has (its pin), as saving would.
+            {"id": "pinned", "text": "energy >= 0.9"},
+            {"id": "guitars", "name": "G", "text": 'genres has any ["rock"]'},
+        ],
+    )["playlists"]
+    assert [p["track_ids"] for p in inline[:2]] == [p["track_ids"] for p in stored]
+    assert pinned in inline[1]["track_ids"]
+    assert inline[2]["track_ids"] == library.where(lambda t: library.has_genre(t, "rock"))
+
+    # A text that does not parse: 422 with line and column, as /data/rules/validate names it.
+    text = "energy >= 0.5\nsort by"
+    bad = library.client.post(
+        "/pipeline/playlists/preview-from-rules",
+        json={
+            "rules": [
+                {"id": "ok", "name": "OK", "text": "energy > 0"},
+                {"id": "b", "name": "B", "text": text},
+            ]
+        },
+    )
+    assert bad.status_code == 422
+    [problem] = bad.json()["problems"]
+    validated = library.client.post(
+        "/data/rules/validate", json={"id": "b", "name": "B", "text": text}
+    )
+    [expected] = validated.json()["errors"]
+    assert (problem["line"], problem["column"], problem["message"]) == (
+        expected["line"],
+        expected["column"],
+        expected["message"],
+    )
+    assert (problem["line"], problem["path"]) == (2, "[1].text")
+    # The seed's payload mode takes text too.
+    payload = library.client.post(
+        "/pipeline/playlists/preview-from-rules",
+        json={
+            "rules": [{"id": "big", "name": "Big", "text": "energy > 0.5"}],
+            "tracks": [
+                {"track_id": "a", "enrichment": {"energy": 0.9}},
+                {"track_id": "b", "enrichment": {"energy": 0.1}},
+            ],
+        },
+    )
+    assert payload.json()["playlists"][0]["track_ids"] == ["a"]
+
+
+def test_rule_sets_export_as_a_rules_file(library: Library) -> None:
+    post_rule(library, {"id": "loud", "name": "Loud", "text": "energy >= 0.5\nmode merge"})
+    post_rule(library, {"id": "calm", "name": "Calm", "text": "energy < 0.3\ndisabled"})
+    text = library.client.get("/data/rules/export").json()["text"]
+    assert text.split("\n\n")[1:] == [
+        "[loud] Loud\nenergy >= 0.5\nmode merge",
+        "[calm] Calm\nenergy < 0.3\ndisabled\n",
+    ]
+    only = library.client.get("/data/rules/export", params={"ids": ["calm"]}).json()["text"]
+    assert only.split("\n\n")[1:] == ["[calm] Calm\nenergy < 0.3\ndisabled\n"]
+    missing = library.client.get("/data/rules/export", params={"ids": ["nope"]})
+    assert missing.status_code == 404 and missing.json()["error"] == "rule_not_found"
+
+
 def test_in_rule_references_and_cycles(library: Library) -> None:
     client = library.client
     unknown = client.post("/data/rules", json={"id": "a", "name": "A", "text": 'in rule "b"'})
@@ -645,6 +715,28 @@ def test_explain_an_included_and_an_excluded_track(library: Library) -> None:
         json={"track_id": excluded, "rule": {"id": "x", "name": "X", "rules": {"conditions": []}}},
     )
     assert unsaved.json()["outcome"] == "included"
+    # An unsaved edit in text explains as its JSON does; a stored id's settings are kept.
+    in_text = library.client.post(
+        "/pipeline/playlists/explain",
+        json={
+            "track_id": excluded,
+            "rule": {"id": "loud", "text": f'energy > 0.9\nban "{included}"'},
+        },
+    )
+    assert (in_text.json()["outcome"], in_text.json()["rule_name"]) == ("failed rules", "Loud")
+    banned = library.client.post(
+        "/pipeline/playlists/explain",
+        json={
+            "track_id": included,
+            "rule": {"id": "loud", "text": f'energy > 0\nban "{included}"'},
+        },
+    )
+    assert banned.json()["outcome"] == "excluded"
+    bad_text = library.client.post(
+        "/pipeline/playlists/explain",
+        json={"track_id": included, "rule": {"id": "loud", "text": "energy >"}},
+    )
+    assert bad_text.status_code == 422 and bad_text.json()["problems"][0]["column"] == 9
     missing = library.client.post(
         "/pipeline/playlists/explain", json={"track_id": "nope", "rule_id": "loud"}
     )

@@ -46,7 +46,8 @@ def test_import_keeps_every_condition_and_stores_an_enabled_rule_set(client: Tes
     assert rule["description"] == "loved songs of the eighties"
     assert rule["text"] == (
         'liked = true and year between 1980..1989 and (name contains "love" or album starts '
-        'with "The")\nsort by year desc\nlimit 50 tracks'
+        'with "The")\nsort by year desc\nlimit 50 tracks\n'
+        'description "loved songs of the eighties"'
     )
     assert client.get("/data/rules/80s-favourites").status_code == 200
 
@@ -129,3 +130,28 @@ def test_cli_import_and_export(
     )
     assert exported.exit_code == 0, exported.stderr
     assert json.loads(target.read_text(encoding="utf-8"))["all"] == NSP["all"]
+
+
+@pytest.mark.parametrize(
+    ("nsp", "path"),
+    [
+        ({"name": "Live", "all": [{"matches": {"title": "^Live"}}]}, "all[0].matches"),
+        (
+            {"name": "Live", "any": [{"is": {"loved": True}}, {"like": {"title": "x"}}]},
+            "any[1].like",
+        ),
+        ({"name": "Live", "all": [{"is": {"loved": True}}], "offset": 10}, "offset"),
+    ],
+)
+def test_an_import_that_cannot_be_expressed_is_saved_disabled_with_its_problems(
+    client: TestClient, nsp: dict[str, object], path: str
+) -> None:
+    # An unknown operator used to be dropped with a note: enabled, matching (nearly) everything.
+    body = client.post("/data/rules/import-nsp", json={"nsp": nsp}).json()
+    assert body["rule"]["enabled"] is False
+    assert [problem["path"] for problem in body["problems"]] == [path]
+    stored = client.get("/data/rules/live").json()
+    assert stored["enabled"] is False
+    assert "disabled" in stored["text"].splitlines()
+    preview = client.post("/pipeline/playlists/preview-from-rules", json={}).json()
+    assert "live" not in [playlist["rule_id"] for playlist in preview["playlists"]]

@@ -338,3 +338,54 @@ def test_a_rule_on_a_field_no_track_has_yet_warns_and_is_saved(
     [playlist] = sap_json(cache_dir, "preview")["playlists"]
     assert playlist["track_ids"] == []
     assert [w["field"] for w in playlist["warnings"]] == ["energy"]
+
+
+def test_show_edit_export_and_apply_file_carry_the_whole_definition(
+    cache_dir: Path, fetched: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = (
+        f'duration > 300\npin "{fetched[0]}"\ntarget playlist named "Long ones"\nmode merge\n'
+        "hold for review"
+    )
+    code, _, err = sap(cache_dir, "rules", "add", "long", "--name", "Long", text)
+    assert code == 0, err
+    code, out, _ = sap(cache_dir, "rules", "show", "long")
+    assert out.splitlines() == ["[long] Long", *text.splitlines()]
+
+    # Re-added without the settings (and without --name): they are kept.
+    assert sap(cache_dir, "rules", "add", "long", "duration > 320")[0] == 0
+    code, out, _ = sap(cache_dir, "rules", "show", "long")
+    assert out.splitlines() == ["[long] Long", "duration > 320", *text.splitlines()[1:]]
+
+    # `rules edit` saves the whole text: a line deleted there is cleared.
+    editor = tmp_path / "editor.py"
+    editor.write_text(
+        "import pathlib, sys\n"
+        "path = pathlib.Path(sys.argv[1])\n"
+        "lines = path.read_text().splitlines()\n"
+        "path.write_text('\\n'.join(l for l in lines if not l.startswith('mode')))\n",
+        encoding="utf-8",
+    )
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.setenv("EDITOR", f"{sys.executable} {editor}")
+    code, _, err = sap(cache_dir, "rules", "edit", "long")
+    assert code == 0, err
+    stored = sap_json(cache_dir, "rules", "show", "long")
+    assert (stored["sync_mode"], stored["auto_apply"], stored["include"]) == (
+        "replace",
+        False,
+        [fetched[0]],
+    )
+
+    # Exported, deleted, applied back: the same rule set.
+    exported = tmp_path / "mine.rules"
+    assert sap(cache_dir, "rules", "export", "-o", str(exported))[0] == 0
+    code, out, _ = sap(cache_dir, "rules", "export")
+    assert out == exported.read_text(encoding="utf-8")
+    assert "[long] Long\nduration > 320\n" in out
+    assert sap(cache_dir, "rules", "rm", "long")[0] == 0
+    code, out, err = sap(cache_dir, "rules", "apply-file", str(exported))
+    assert code == 0, err
+    assert sap_json(cache_dir, "rules", "show", "long") == stored
+    code, _, err = sap(cache_dir, "rules", "export", "nope")
+    assert code == 1 and "no rule set with id 'nope'" in err

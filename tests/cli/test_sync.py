@@ -192,3 +192,16 @@ def test_unattended_sync_names_a_source_it_could_not_fetch_and_exits_1(ready: Pa
     _, said = " ".join(err.split()).split("fetch: ")  # one line, however the console wraps
     assert said.startswith("1 of 1 sources failed: Liked Songs (")
     assert "Insufficient client scope" in said
+
+
+def test_re_adding_a_rule_set_in_text_keeps_its_target_mode_pins_and_bans(ready: Path) -> None:
+    # A user re-saves the rules of "long" from the shell: what the text leaves out is kept.
+    pinned = list(Stores.open(ready / "demo").tracks.load_tracks())[:1]
+    edit_rule(ready, sync_mode="merge", include=pinned, exclude=["banned0000000000000000"])
+    code, _, err = sap(ready, "rules", "add", "long", "--name", "Long ones", "duration > 250")
+    assert code == 0, err
+    [plan] = sap_json(ready, "plan")
+    assert (plan["rule_id"], plan["playlist_name"], plan["mode"]) == ("long", "Long ones", "merge")
+    stored = next(r for r in Stores.open(ready / "demo").rules.load_rules() if r["id"] == "long")
+    assert stored["rules"]["conditions"][0]["value"] == 250
+    assert (stored["include"], stored["exclude"]) == (pinned, ["banned0000000000000000"])

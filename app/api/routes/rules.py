@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Path, Response, status
+from fastapi import APIRouter, Body, Path, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.bodies import DecodedJsonRoute
@@ -17,6 +17,7 @@ from app.pipeline.rules.engine.explain import Explanation
 from app.pipeline.rules.fields.registry import FieldRow
 from app.pipeline.rules.navidrome.exporter import NspExport
 from app.pipeline.rules.previews import LibraryPreview, PayloadPreview, RuleSetCount
+from app.pipeline.rules.rule_files import export_rule_sets
 from app.pipeline.rules.rule_sets import (
     RuleSetDocument,
     SavedRuleSet,
@@ -54,8 +55,10 @@ RuleId = Annotated[str, Path(max_length=128, description="Rule set id.")]
 RuleSetBody = Annotated[
     dict[str, Any],
     Body(
-        description="A rule set as JSON, or JSON whose `text` holds the rules and clauses in "
-        "the text syntax (id, name and sync settings stay JSON).",
+        description="A rule set as JSON, or JSON whose `text` holds it in the text syntax "
+        "(all but the id and name: rules, clauses, pins, bans, target, mode…). A settings "
+        "clause the text leaves out keeps the value of the JSON sent, else of the stored rule "
+        "set (docs/rules.md).",
         examples=[
             {"id": "long", "name": "Long ones", "text": "duration > 300\nsort by duration desc"}
         ],
@@ -71,6 +74,27 @@ def list_rules(services: ServicesDep) -> list[RuleSetDocument]:
 @router.get("/data/rules/fields", summary="Fields rules may test: type, operators, coverage")
 def fields(services: ServicesDep) -> list[FieldRow]:
     return field_registry(services.stores, services.library).describe()
+
+
+class RulesFile(BaseModel):
+    text: str = Field(
+        description="A rules file: a `[id] Name` header per rule set, then its whole text "
+        "(rules, clauses and settings); `sap rules apply-file` reads it back."
+    )
+
+
+@router.get(
+    "/data/rules/export",
+    summary="Rule sets as a rules file, each whole (as `sap rules export` writes)",
+    description="Every stored rule set, or those of `ids` in that order (404 `rule_not_found` "
+    "naming an unknown one). A stored rule set that cannot be read is named in a comment with "
+    "its problems.",
+)
+def export_rules(
+    services: ServicesDep,
+    ids: Annotated[list[str] | None, Query(description="Only these rule sets.")] = None,
+) -> RulesFile:
+    return RulesFile(text=export_rule_sets(services.stores, ids or None))
 
 
 @router.get("/data/rules/{rule_id}", summary="One rule set, as JSON and as text")

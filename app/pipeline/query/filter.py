@@ -24,7 +24,8 @@ from app.pipeline.rules.engine.evaluate import evaluate_each, references
 from app.pipeline.rules.fields.registry import FieldRegistry
 from app.pipeline.rules.library.views import Library
 from app.pipeline.rules.rule_sets import check_rule_set, stored_rule_sets
-from app.pipeline.rules.text.parser import parse_rules
+from app.pipeline.rules.text.parser import parse_located
+from app.pipeline.rules.text.printer import ParsedRules
 from app.pipeline.rules.validation.coverage import RuleWarning
 from app.pipeline.rules.validation.validator import rules_invalid_error
 
@@ -55,7 +56,10 @@ def run_filter(
 ) -> Matched:
     """The tracks of `views` matching the filter `text` (see the module docstring); raises
     `RulesInvalidError` naming every problem."""
-    parsed = parse_rules(text)  # a syntax error: raised with its caret
+    parsed, where = parse_located(text)  # a syntax error: raised with its caret
+    settings = _settings_problems(parsed, where)
+    if settings:
+        raise rules_invalid_error(settings, text=text)
     refers = references(parsed.rules)
     stored = stored_rule_sets(stores) if refers else []
     checked = check_rule_set(
@@ -88,6 +92,31 @@ def _referenced(target: PlaylistRuleSet, stored: list[PlaylistRuleSet]) -> list[
             needed[ref] = by_id[ref]
             queue.extend(references(by_id[ref].rules))
     return list(needed.values())
+
+
+def _settings_problems(
+    parsed: ParsedRules, where: dict[str, tuple[int, int, int]]
+) -> list[RuleProblem]:
+    """A problem for each settings clause (`pin`, `target`, `mode`…) of the filter, at its
+    first word: they belong to a rule set, and `pin` would add tracks the filter never chose."""
+    stated = {
+        name
+        for name in ("include", "exclude", "target", "sync_mode", "auto_apply", "enabled")
+        if getattr(parsed, name) is not None
+    } | ({"description"} if parsed.description is not None else set())
+    problems = []
+    for name in sorted(stated, key=lambda n: where[n]):
+        line, column, length = where[name]
+        problems.append(
+            RuleProblem(
+                message="a filter takes conditions (and `from …`), not a rule set's settings",
+                line=line,
+                column=column,
+                length=length,
+                hint="pins, bans, target, mode and the like are saved with a rule set",
+            )
+        )
+    return problems
 
 
 def _clause_problems(text: str, rule_set: PlaylistRuleSet | None) -> list[RuleProblem]:

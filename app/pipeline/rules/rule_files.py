@@ -1,9 +1,13 @@
 """Rule files (kept in git by users): many rule sets in one text file, each under a header.
 
 `parse_rules_file` splits a file into rule set payloads (each ``[id] Name`` line starts one,
-its rules follow in the text syntax); `validate_rules_file` reports on each and on the file as a
-whole; `apply_rules_file` validates them all, then stores them all, or none. The rule sets of
-one file may refer to each other (`in rule "x"`) as well as to the stored ones.
+its whole definition follows in the text syntax); `validate_rules_file` reports on each and on
+the file as a whole; `apply_rules_file` validates them all, then stores them all, or none;
+`format_rules_file` writes rule sets as such a file (`sap rules export`), and applying it gives
+them back. The rule sets of one file may refer to each other (`in rule "x"`) as well as to the
+stored ones. A settings clause a file leaves out (``target``, ``pin``…) keeps what the stored
+rule set has (`rule_sets.merged_payload`): a file written before those clauses existed does not
+clear them.
 """
 
 from __future__ import annotations
@@ -13,20 +17,23 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from app.core.errors import UnprocessableError
+from app.core.errors import NotFoundError, UnprocessableError
 from app.core.rules import PlaylistRuleSet
 from app.data import Stores
 from app.pipeline.rules.rule_sets import (
     RenderedProblem,
     SavedRuleSet,
+    UnreadableRuleSet,
     ValidationReport,
     check_rule_set,
     field_registry,
     problems_report,
+    read_stored_rule_sets,
     saved,
     store_rule_sets,
     stored_rule_sets,
 )
+from app.pipeline.rules.text.printer import format_rules
 from app.pipeline.rules.validation.references import check_references
 from app.pipeline.rules.validation.validator import rules_invalid_error
 
@@ -75,6 +82,41 @@ def parse_rules_file(content: str) -> list[dict[str, Any]]:
             "no rule set in the file (each starts with '[id] Name')", code="rules_file_invalid"
         )
     return payloads
+
+
+def export_rule_sets(stores: Stores, ids: Sequence[str] | None = None) -> str:
+    """The stored rule sets (or those of `ids`, in that order) as a rules file; one that
+    cannot be read is named in a comment with its problems (`sap rules validate` shows them)."""
+    readable, unreadable = read_stored_rule_sets(stores)
+    if ids is None:
+        return format_rules_file(readable, unreadable)
+    by_id = {rule_set.id: rule_set for rule_set in readable}
+    broken = {item.rule_id: item for item in unreadable}
+    missing = [rule_id for rule_id in ids if rule_id not in by_id and rule_id not in broken]
+    if missing:
+        raise NotFoundError(
+            f"no rule set with id {', '.join(map(repr, missing))}", code="rule_not_found"
+        )
+    return format_rules_file(
+        [by_id[i] for i in ids if i in by_id], [broken[i] for i in ids if i in broken]
+    )
+
+
+def format_rules_file(
+    rule_sets: Sequence[PlaylistRuleSet], unreadable: Sequence[UnreadableRuleSet] = ()
+) -> str:
+    """Rule sets as one rules file: a ``[id] Name`` header each, then its whole text.
+
+    A name is written on its header line: line breaks in it become spaces."""
+    blocks = ["# rule sets of spotify-auto-playlists (`sap rules apply-file` reads this back)"]
+    for item in unreadable:
+        problems = "; ".join(problem.render() for problem in item.problems)
+        blocks.append(f"# [{item.rule_id}] not exported, it cannot be read: {problems}")
+    for rule_set in rule_sets:
+        name = " ".join(rule_set.name.split())
+        text = format_rules(rule_set)
+        blocks.append(f"[{rule_set.id}] {name}" + (f"\n{text}" if text else ""))
+    return "\n\n".join(blocks) + "\n"
 
 
 class RulesFileReport(BaseModel):

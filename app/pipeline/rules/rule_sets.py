@@ -1,7 +1,11 @@
 """Stored rule sets: each checked against the field registry of the stored library, then written.
 
 A rule set arrives as JSON, or as JSON whose `text` holds the rules and clauses in the text
-syntax (id, name and the sync settings stay JSON). `check_rule_set` validates it (every problem
+syntax. A text describes the rules, `from`, `sort`, `limit`, `dedupe` and `max per artist`
+completely (no clause: the default), and the settings (pins, bans, target, mode, enabled,
+`hold for review`, description) it states: a setting it leaves out keeps the value the JSON
+sent, else the stored rule set's (`merged_payload`), so re-saving a rule set's rules never drops
+its target or pins. `check_rule_set` validates it (every problem
 at once, with its position in the text or its JSON path, `in_rule` cycles included) before
 `upsert_rule_set` writes anything; `validation_report` is what the API and CLI show. A field
 the rule set reads that no track has yet (before its provider has run) is a warning, never a
@@ -14,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from app.core.errors import NotFoundError, RulesInvalidError, UnprocessableError
 from app.core.rules import PlaylistRuleSet, RuleProblem
@@ -23,8 +27,8 @@ from app.pipeline.rules.fields.declared import add_declared_fields
 from app.pipeline.rules.fields.discovery import registry_from_library
 from app.pipeline.rules.fields.registry import FieldRegistry
 from app.pipeline.rules.library.cache import LibraryCache
-from app.pipeline.rules.text.parser import parse_rules
-from app.pipeline.rules.text.printer import format_rules
+from app.pipeline.rules.text.parser import parse_located, parse_rules
+from app.pipeline.rules.text.printer import SETTINGS_DEFAULTS, format_rules, rule_set_json
 from app.pipeline.rules.validation.coverage import RuleWarning, absent_in_registry, field_warnings
 from app.pipeline.rules.validation.references import check_references
 from app.pipeline.rules.validation.validator import (
@@ -172,17 +176,51 @@ def read_stored_rule_sets(stores: Stores) -> tuple[list[PlaylistRuleSet], list[U
     return rule_sets, unreadable
 
 
-def _from_payload(payload: Mapping[str, Any]) -> tuple[dict[str, Any], str | None]:
-    """The rule set's JSON, with the rules and clauses of `text` merged in when given."""
+_KEPT = ("name", *SETTINGS_DEFAULTS)
+"""What a text payload keeps of the stored rule set when neither its JSON nor its text says."""
+
+
+def merged_payload(
+    stores: Stores | None, payload: Mapping[str, Any]
+) -> tuple[dict[str, Any], str | None]:
+    """The rule set's JSON, with the rules and clauses of `text` merged in when given.
+
+    With a text, what it leaves out of the settings is taken from the JSON sent with it, else
+    from the stored rule set of the same id (its name too): ``{"id": "fast", "text": "tempo >
+    150"}`` changes the rules of "fast" and keeps its target, mode, pins and bans. A setting is
+    cleared by saying so: ``target none``, ``pin none``, ``ban none``, ``description none``.
+    Without a text the JSON is the whole rule set, as it always was; without `stores` (the
+    seed's payload mode, which has no stored rule sets) nothing is kept."""
     text = payload.get("text")
-    base = {key: value for key, value in payload.items() if key != "text"}
+    try:
+        base = rule_set_json({key: value for key, value in payload.items() if key != "text"})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise UnprocessableError(f"{where}: {first['msg']}", code="rules_invalid") from None
     if text is None:
         return base, None
     if not isinstance(text, str):
         raise UnprocessableError(
             "`text` must be a string holding rules in the text syntax", code="rules_invalid"
         )
-    return parse_rules(text).apply_to(base), text
+    parsed = parse_rules(text)
+    stored = _stored_document(stores, base.get("id")) if stores is not None else {}
+    kept = {key: stored[key] for key in _KEPT if key in stored and key not in base}
+    return parsed.apply_to({**kept, **base}), text
+
+
+def _stored_document(stores: Stores, rule_id: object) -> Mapping[str, Any]:
+    """The stored JSON of a rule set (as stored: even one that no longer validates), or {}."""
+    if not isinstance(rule_id, str) or not rule_id:
+        return {}
+    return next((doc for doc in stores.rules.load_rules() if doc.get("id") == rule_id), {})
+
+
+def whole_text_payload(rule_set: PlaylistRuleSet, text: str) -> dict[str, Any]:
+    """A payload saying that `text` is the rule set's whole definition, as `sap rules edit`
+    shows it: a settings clause deleted from it goes back to its default (is cleared)."""
+    return {**rule_set.model_dump(mode="json"), **SETTINGS_DEFAULTS, "text": text}
 
 
 def check_rule_set(
@@ -196,7 +234,7 @@ def check_rule_set(
     """Validate a payload (JSON or text); the rule set when it has no problem, and the
     warnings of the fields it reads that no track has yet."""
     try:
-        data, text = _from_payload(payload)
+        data, text = merged_payload(stores, payload)
     except RulesInvalidError as exc:
         problems = [
             RuleProblem.model_validate({k: v for k, v in p.items() if k != "rendered"})
@@ -212,7 +250,7 @@ def check_rule_set(
     ]
     known = {rs.id for rs in others} | ({str(data["id"])} if data.get("id") else set())
     problems = validate_rule_set(data, registry, known_rule_ids=known, text=text)
-    problems += _target_problems(data)
+    problems += _target_problems(data, text)
     if problems:
         return RuleSetCheck(None, problems, text, warnings)
     rule_set = PlaylistRuleSet.model_validate(data)
@@ -220,7 +258,7 @@ def check_rule_set(
     return RuleSetCheck(None if cycles else rule_set, cycles, text, warnings)
 
 
-def _target_problems(data: Mapping[str, Any]) -> list[RuleProblem]:
+def _target_problems(data: Mapping[str, Any], text: str | None) -> list[RuleProblem]:
     """A target playlist id goes into Spotify's URLs: it must have a Spotify id's shape.
 
     Checked on what comes in (save, validate, import), not on what is stored: a rule set saved
@@ -231,13 +269,17 @@ def _target_problems(data: Mapping[str, Any]) -> list[RuleProblem]:
     if not isinstance(target, str) or not target or is_spotify_id(target):
         return []
     shown = target if len(target) <= 40 else target[:39] + "…"
-    return [
-        RuleProblem(
-            message=f"{shown!r} is not a Spotify playlist id (22 letters and digits)",
-            path="target_playlist_id",
-            hint="copy it from the playlist's link: open.spotify.com/playlist/<id>",
-        )
-    ]
+    problem = RuleProblem(
+        message=f"{shown!r} is not a Spotify playlist id (22 letters and digits)",
+        path="target_playlist_id",
+        hint="copy it from the playlist's link: open.spotify.com/playlist/<id>"
+        + (" (or write `target none`)" if text is not None else ""),
+    )
+    where = parse_located(text)[1].get("target") if text is not None else None
+    if where is not None:  # the text's `target` clause said it: point at it
+        line, column, length = where
+        problem = problem.model_copy(update={"line": line, "column": column, "length": length})
+    return [problem]
 
 
 def upsert_rule_set(

@@ -6,8 +6,9 @@ Every entry point (API, CLI, files) goes through here:
     preview = preview_library(stores, services.library)   # every enabled rule set, the library
     why = explain_track(stores, services.library, track_id, "chill")
 
-A rule set arrives as JSON, or as JSON whose `text` holds the rules and clauses in the text
-syntax (id, name and the sync settings stay JSON). Either way it is validated against the field
+A rule set arrives as JSON, or as JSON whose `text` holds its whole definition but the id and
+name in the text syntax (settings the text leaves out are kept: `rule_sets.merged_payload`).
+Either way it is validated against the field
 registry of the stored library before anything is written; every problem is reported at once,
 with its position in the text or its JSON path.
 
@@ -33,9 +34,9 @@ from datetime import datetime
 from itertools import combinations, islice
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
-from app.core.errors import AppError, NotFoundError, UnprocessableError
+from app.core.errors import AppError, NotFoundError, RulesInvalidError, UnprocessableError
 from app.core.fs import paused_gc
 from app.core.models import utc_now
 from app.core.rules import PlaylistRuleSet, RuleGroup, RuleProblem
@@ -74,11 +75,12 @@ from app.pipeline.rules.rule_sets import (
     document,
     field_registry,
     get_rule_set,
+    merged_payload,
     read_stored_rule_sets,
     store_rule_sets,
     stored_rule_sets,
 )
-from app.pipeline.rules.text.printer import TEXT_FIELDS, ParsedRules, format_rules
+from app.pipeline.rules.text.printer import TEXT_FIELDS, ParsedRules, format_rules, rule_set_json
 from app.pipeline.rules.validation.coverage import (
     RuleWarning,
     absent_in_library,
@@ -140,10 +142,23 @@ def format_document(body: Mapping[str, Any]) -> str:
     """`/data/rules/format`: the text of a rule set (with id and name), of the rules and clauses
     `/data/rules/parse` returns, or of a bare rule group (with conditions)."""
     if "id" in body or "name" in body:
-        target: PlaylistRuleSet | ParsedRules | RuleGroup = _structured_one(body, "[0]")
-    elif set(body) & set(TEXT_FIELDS):
-        rule_set = _structured_one({"id": "format", "name": "format", **body}, "[0]")
-        target = ParsedRules.model_validate(rule_set.model_dump(include=set(TEXT_FIELDS)))
+        try:
+            document = rule_set_json(body)
+        except ValidationError as exc:
+            raise _settings_invalid(exc) from None
+        target: PlaylistRuleSet | ParsedRules | RuleGroup = _structured_one(document, "[0]")
+    elif set(body) & set(ParsedRules.model_fields):
+        six = {key: value for key, value in body.items() if key in TEXT_FIELDS}
+        rule_set = _structured_one({"id": "format", "name": "format", **six}, "[0]")
+        try:
+            settings = ParsedRules.model_validate(
+                {key: value for key, value in body.items() if key not in TEXT_FIELDS}
+            )
+        except ValidationError as exc:
+            raise _settings_invalid(exc) from None
+        target = settings.model_copy(
+            update={field: getattr(rule_set, field) for field in TEXT_FIELDS}
+        )
     elif "conditions" in body:
         target = structured_group(body)
     else:
@@ -156,6 +171,12 @@ def format_document(body: Mapping[str, Any]) -> str:
         return format_rules(target)
     except ValueError as exc:  # what has no text form (e.g. an empty `or` group)
         raise UnprocessableError(str(exc), code="rules_invalid") from None
+
+
+def _settings_invalid(error: ValidationError) -> UnprocessableError:
+    first = error.errors()[0]
+    where = ".".join(str(part) for part in first["loc"])
+    return UnprocessableError(f"{where}: {first['msg']}", code="rules_invalid")
 
 
 def evaluate_group(group: Mapping[str, Any], enrichment: Mapping[str, Any]) -> bool:
@@ -181,7 +202,7 @@ def preview_payload(
 ) -> PayloadPreview:
     """Seed payload mode: rule sets over the given `[{track_id, enrichment}]`: each enabled
     rule set's playlist (`rule_id, rule_name, track_ids, track_count`) and the broken ones."""
-    rule_sets = structured(rules)
+    rule_sets = structured(inline_documents(None, rules))
     with paused_gc():  # tens of thousands of views and their indexes, no cycles
         library = library_from_payload(tracks)
         evaluation = evaluate_each(
@@ -206,6 +227,29 @@ def preview_payload(
     )
 
 
+def inline_documents(
+    stores: Stores | None, rules: Sequence[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """Rule sets sent with a request, each JSON or JSON whose `text` holds its rules (merged as
+    a save would, `merged_payload`; with no `stores`, payload mode, only what was sent); a
+    text that does not parse raises `RulesInvalidError` with every such problem, at its line
+    and column, its path naming the rule set (``[1].text``)."""
+    documents: list[dict[str, Any]] = []
+    problems: list[dict[str, Any]] = []
+    for index, rule in enumerate(rules):
+        try:
+            documents.append(merged_payload(stores, rule)[0])
+        except RulesInvalidError as exc:
+            problems += [
+                {**problem, "path": f"[{index}].text"} for problem in exc.extra["problems"]
+            ]
+        except UnprocessableError as exc:  # `text` is not a string
+            problems.append({"message": exc.detail, "path": f"[{index}].text", "length": 1})
+    if problems:
+        raise RulesInvalidError(problems)
+    return documents
+
+
 @dataclass(frozen=True)
 class _Selection:
     rule_sets: list[PlaylistRuleSet]  # what is evaluated (others may refer to them)
@@ -220,7 +264,7 @@ def _selected(
         return rule_id in ids if ids else enabled
 
     if rules is not None:
-        rule_sets = structured(rules)
+        rule_sets = structured(inline_documents(stores, rules))
         return _Selection(rule_sets, [rs.id for rs in rule_sets if shown(rs.id, rs.enabled)])
     stored, unreadable = read_stored_rule_sets(stores)
     if ids:
@@ -414,7 +458,8 @@ def explain_track(
     *,
     now: datetime | None = None,
 ) -> Explanation:
-    """Why a track is (not) in a rule set's playlist (`rule`: a stored id or a rule set).
+    """Why a track is (not) in a rule set's playlist (`rule`: a stored id or a rule set, JSON
+    or text as saving takes it).
 
     Other stored rule sets matter only if the rule set refers to them (`in_rule`): a broken
     one elsewhere does not stop the explanation."""
@@ -422,10 +467,7 @@ def explain_track(
     if isinstance(rule, str):
         target = get_rule_set(stores, rule)
     else:
-        loaded, problems = load_rule_sets([dict(rule)])
-        if problems:
-            raise rules_invalid_error(problems)
-        target = loaded[0]
+        [target] = structured(inline_documents(stores, [rule]))  # JSON or text
     return explain(track_id, target, _views(library), now=now or utc_now(), rule_sets=stored)
 
 
@@ -518,20 +560,36 @@ def import_nsp_rules(
 
     The import keeps every condition (fields we do not know keep their Navidrome name). If the
     result does not validate against this library — a field such as `playcount` that no
-    provider gives — it is stored *disabled*, so nothing is lost and nothing runs until fixed.
+    provider gives — or the file holds what a rule set cannot express (an unknown operator,
+    `offset`), it is stored *disabled* with its problems, so nothing runs until fixed; what
+    was not imported is written at the end of its description, so nothing is lost.
     """
     imported = import_nsp(data, rule_id=rule_id, name=name)
     rule_set = imported.rule_set
     checked = check_rule_set(stores, rule_set.model_dump(mode="json"))
-    if checked.problems:
+    problems = [*imported.problems, *checked.problems]
+    if problems:
         rule_set = rule_set.model_copy(update={"enabled": False})
+    if imported.problems:  # kept with the rule set: its text shows what is missing
+        rule_set = rule_set.model_copy(
+            update={"description": _not_imported(rule_set.description, imported.problems)}
+        )
     store_rule_sets(stores, [rule_set])
     return NspImportReport(
         rule=document(rule_set),
         notes=imported.notes,
-        problems=checked.problems,
+        problems=problems,
         warnings=checked.warnings,
     )
+
+
+def _not_imported(description: str | None, problems: Sequence[RuleProblem]) -> str:
+    """The description, followed by what the import could not express (at most 2,000
+    characters, as a description may hold)."""
+    lines = [f"{problem.path}: {problem.message}" for problem in problems]
+    note = "Not imported from the .nsp (fix before enabling): " + "; ".join(lines)
+    text = f"{description}\n\n{note}" if description else note
+    return text if len(text) <= 2000 else text[:1999] + "…"
 
 
 def export_nsp_rules(stores: Stores, rule_id: str) -> NspExport:

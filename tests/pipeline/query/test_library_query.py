@@ -295,6 +295,19 @@ def test_playlist_clauses_are_refused_in_a_filter_naming_the_line(lib: Lib) -> N
     assert "query's `sort`" in problems[0]["hint"]
 
 
+def test_a_rule_sets_settings_are_refused_in_a_filter_naming_each(lib: Lib) -> None:
+    # `pin` would add tracks the filter never chose; the others mean nothing to a filter.
+    with pytest.raises(RulesInvalidError) as raised:
+        lib.page(filter='tempo > 100\n  pin "t1"\nmode merge')
+    problems = raised.value.extra["problems"]
+    assert [(p["line"], p["column"], p["length"]) for p in problems] == [(2, 3, 3), (3, 1, 4)]
+    assert problems[0]["message"] == (
+        "a filter takes conditions (and `from …`), not a rule set's settings"
+    )
+    # A field named like a clause is a field.
+    assert lib.page(filter="mode is missing").total == lib.page().total
+
+
 def test_an_unknown_field_is_refused_with_the_closest_name(lib: Lib) -> None:
     for query, where in (
         ({"sort": [{"field": "tempoo"}]}, "sort"),

@@ -68,6 +68,7 @@ DRIVE_TIME_TEXT = "\n".join(
         'and lastplayed not in last 7d and not in playlist "0a9e-christmas" and tempo > 110',
         "sort by playcount desc, name",
         "limit 75 tracks",
+        'description "Loved or highly rated rock, no live cuts, nothing heard this week"',
     ]
 )
 
@@ -199,23 +200,42 @@ def test_import_limit(extra: dict[str, Any], limit: LimitSpec | None) -> None:
 
 
 @pytest.mark.parametrize(
-    ("document", "note"),
+    ("document", "path", "message", "hint"),
     [
         (
             {"all": [{"is": {"loved": True}}], "limit": 20, "offset": 10},
+            "offset",
             "offset 10: Navidrome skips the first 10 tracks (in sort order); a rule set has no "
             "offset, so the imported playlist keeps them",
+            "enable it if keeping them is fine, or narrow the rules",
         ),
         (
             {"all": [{"is": {"loved": True}}, {"matches": {"title": "^Live"}}]},
-            "all[1].matches: unknown operator `matches` (Navidrome itself rejects such a file); "
+            "all[1].matches",
+            "unknown operator `matches` (Navidrome itself rejects such a file); "
             'not imported, so the rule set is wider than intended: {"matches": {"title": "^Live"}}',
+            "write the condition in the rule set, then enable it",
         ),
         (
-            {"any": [{"is": {"loved": True}}, {"like": {"title": "x"}}]},
-            "any[1].like: unknown operator `like` (Navidrome itself rejects such a file); "
-            'not imported, so the rule set is narrower than intended: {"like": {"title": "x"}}',
+            {"any": [{"is": {"loved": True}}, {"contain": {"title": "x"}}]},
+            "any[1].contain",
+            "unknown operator `contain` (Navidrome itself rejects such a file); "
+            'not imported, so the rule set is narrower than intended: {"contain": {"title": "x"}}',
+            "did you mean `contains`? write the condition in the rule set, then enable it",
         ),
+    ],
+)
+def test_import_reports_what_a_rule_set_cannot_express_as_problems(
+    document: dict[str, Any], path: str, message: str, hint: str
+) -> None:
+    imported = import_nsp(document)
+    assert [(p.path, p.message, p.hint) for p in imported.problems] == [(path, message, hint)]
+    assert imported.notes == ["no `sort`: Navidrome orders by title, so the rule set sorts by name"]
+
+
+@pytest.mark.parametrize(
+    ("document", "note"),
+    [
         (
             {"all": [{"is": {"loved": True}}], "public": True},
             "`public`: not part of a smart playlist's rules; not imported (value true)",
@@ -756,3 +776,21 @@ def test_nothing_expressible_exports_every_track_and_says_so() -> None:
         'matches every track with `{"gt": {"playcount": -1}}`; the exported playlist holds the '
         "whole library",
     ]
+
+
+def test_export_notes_the_sync_settings_a_nsp_has_no_place_for() -> None:
+    rule_set = _rule_set(
+        _one("year", RuleOperator.GT, 1990),
+        target_playlist_name="Nineties",
+        sync_mode="merge",
+        auto_apply=False,
+        enabled=False,
+    )
+    exported = export_nsp(rule_set)
+    assert exported.dropped == []
+    assert exported.notes[-2:] == [
+        "target Nineties, mode merge, hold for review: how this tool syncs to Spotify; a .nsp "
+        "has no place for it",
+        "the rule set is disabled here; a .nsp cannot say so: Navidrome will run it",
+    ]
+    assert export_nsp(_rule_set(_one("year", RuleOperator.GT, 1990))).notes == []

@@ -26,7 +26,13 @@ from app.pipeline.rules.operators import VALUE_KIND
 from app.pipeline.rules.text import parser, printer
 from app.pipeline.rules.text.builder import MAX_NESTING
 from app.pipeline.rules.text.parser import parse_rules
-from app.pipeline.rules.text.printer import OPERATOR_TEXT, ParsedRules, format_rules, normalize
+from app.pipeline.rules.text.printer import (
+    OPERATOR_TEXT,
+    SETTINGS_DEFAULTS,
+    ParsedRules,
+    format_rules,
+    normalize,
+)
 
 Op = RuleOperator
 
@@ -358,6 +364,198 @@ def test_apply_to_replaces_the_six_text_fields_and_keeps_the_rest() -> None:
     assert (rule_set.id, rule_set.name, rule_set.include) == ("gym", "Gym", ["t1"])
 
 
+# --- settings clauses ---------------------------------------------------------------------------
+
+ROAD = "37i9dQZF1DXcBWIGoYBM5M"
+
+SETTINGS_CASES: list[tuple[str, dict[str, Any], str | None]] = [
+    ('pin "t1", "t2"', {"include": ["t1", "t2"]}, None),
+    ("pin none", {"include": []}, None),
+    ('ban "t3"', {"exclude": ["t3"]}, None),
+    ("BAN NONE", {"exclude": []}, "ban none"),
+    (f'target playlist "{ROAD}"', {"target": {"playlist_id": ROAD, "playlist_name": None}}, None),
+    (
+        'target playlist named "Road trip"',
+        {"target": {"playlist_id": None, "playlist_name": "Road trip"}},
+        None,
+    ),
+    (
+        f'target playlist "{ROAD}" named "Road trip"',
+        {"target": {"playlist_id": ROAD, "playlist_name": "Road trip"}},
+        None,
+    ),
+    (
+        f'target playlist "https://open.spotify.com/playlist/{ROAD}?si=abc"',
+        {"target": {"playlist_id": ROAD, "playlist_name": None}},
+        f'target playlist "{ROAD}"',
+    ),
+    (
+        f'target playlist "spotify:playlist:{ROAD}"',
+        {"target": {"playlist_id": ROAD, "playlist_name": None}},
+        f'target playlist "{ROAD}"',
+    ),
+    ("target none", {"target": {"playlist_id": None, "playlist_name": None}}, None),
+    ("mode merge", {"sync_mode": "merge"}, None),
+    ("Mode Append", {"sync_mode": "append"}, "mode append"),
+    ("mode replace", {"sync_mode": "replace"}, None),
+    ("hold for review", {"auto_apply": False}, None),
+    ("apply by itself", {"auto_apply": True}, None),
+    ("disabled", {"enabled": False}, None),
+    ("enabled", {"enabled": True}, None),
+    ('description "Loud \\"n\\" fast"', {"description": 'Loud "n" fast'}, None),
+    ("description none", {"description": ""}, None),
+]
+
+
+@pytest.mark.parametrize(("text", "stated", "printed"), SETTINGS_CASES)
+def test_settings_clauses_parse_to_what_they_state_and_print_back(
+    text: str, stated: dict[str, Any], printed: str | None
+) -> None:
+    parsed = parse_rules("tempo > 120\n" + text)
+    dumped = parsed.model_dump(mode="json")
+    unstated = {"include", "exclude", "target", "sync_mode", "auto_apply", "enabled"}
+    unstated |= {"description"}
+    assert {k: dumped[k] for k in stated} == stated
+    assert all(dumped[k] is None for k in unstated - set(stated))
+    assert format_rules(parsed) == "tempo > 120\n" + (printed or text)
+
+
+def test_a_whole_definition_prints_in_one_order_and_parses_back() -> None:
+    rule_set = PlaylistRuleSet(
+        id="road",
+        name="Road trip",
+        description="For the car",
+        enabled=False,
+        rules=RuleGroup(conditions=[cond("energy", Op.GT, 0.6)]),
+        sources=["liked"],
+        limit=LimitSpec(value=90, unit="minutes"),
+        include=["t1"],
+        exclude=["t2", "t3"],
+        target_playlist_name="Road trip",
+        sync_mode="merge",
+        auto_apply=False,
+    )
+    text = format_rules(rule_set)
+    assert text.splitlines() == [
+        "energy > 0.6",
+        "from liked",
+        "limit 90 minutes",
+        'pin "t1"',
+        'ban "t2", "t3"',
+        'target playlist named "Road trip"',
+        "mode merge",
+        "hold for review",
+        "disabled",
+        'description "For the car"',
+    ]
+    rebuilt = PlaylistRuleSet.model_validate(
+        parse_rules(text).apply_to({"id": "road", "name": "Road trip"})
+    )
+    assert rebuilt == rule_set
+    # A rule set with the defaults states no setting: its text is its rules.
+    assert format_rules(rule_set.model_copy(update=dict(SETTINGS_DEFAULTS))) == (
+        "energy > 0.6\nfrom liked\nlimit 90 minutes"
+    )
+
+
+def test_a_long_pin_list_goes_one_id_a_line_and_parses_back() -> None:
+    ids = [f"{n:022d}" for n in range(5)]
+    text = format_rules(ParsedRules(include=ids))
+    assert text.splitlines() == [
+        f'pin "{ids[0]}",',
+        *(f'    "{i}",' for i in ids[1:-1]),
+        f'    "{ids[-1]}"',
+    ]
+    assert parse_rules(text).include == ids
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "mode = 1",
+        "target > 2 and pin = 3",
+        "enabled is present or disabled != true",
+        'description contains "x" and hold in [1] and apply not in [2]',
+        "ban between 1..2",
+    ],
+)
+def test_a_field_named_like_a_settings_clause_needs_no_quotes(text: str) -> None:
+    parsed = parse_rules(text)
+    assert parsed.settings() == {}
+    assert format_rules(parsed) == text
+    assert parse_rules("tempo > 1\nsort by mode, target desc").sort == [
+        SortKey(field="mode"),
+        SortKey(field="target", order="desc"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "rendered"),
+    [
+        (
+            "tempo > 1\nmode mergee",
+            "line 2, column 6: expected a mode (replace, merge or append), found 'mergee' — did "
+            "you mean 'merge'?\nmode mergee\n     ^^^^^^",
+        ),
+        (
+            "tempo > 1\nsrot by tempo",
+            "line 2, column 1: expected 'and', 'or', 'case sensitive', 'accent insensitive', a "
+            "clause (from, sort by, limit, dedupe by, max … per artist, pin, ban, target, mode, "
+            "enabled, disabled, hold for review, apply by itself, description) or the end of "
+            "the text, found 'srot' — did you mean 'sort'?\nsrot by tempo\n^^^^",
+        ),
+        (
+            'tempo > 1\ntarget "Road trip"',
+            "line 2, column 8: expected 'playlist' or 'none', found '\"Road trip\"'\n"
+            'target "Road trip"\n       ^^^^^^^^^^^',
+        ),
+        (
+            "tempo > 1\ndisabled\nenabled",
+            "line 3, column 1: a second 'enabled' or 'disabled' clause\nenabled\n^^^^^^^",
+        ),
+        (
+            'pin "a", ""',
+            "line 1, column 10: a track id is not empty — write `pin none` to clear\n"
+            'pin "a", ""\n         ^^',
+        ),
+        (
+            'target playlist named ""',
+            "line 1, column 23: a playlist name has 1 to 200 characters\n"
+            'target playlist named ""\n                      ^^',
+        ),
+        (
+            "hold for",
+            "line 1, column 9: expected 'review', found the end of the text\nhold for\n        ^",
+        ),
+    ],
+)
+def test_settings_clause_errors_have_position_caret_and_hint(text: str, rendered: str) -> None:
+    assert error_of(text).detail == rendered
+
+
+def test_apply_to_keeps_the_settings_the_text_leaves_out_and_clears_what_it_says() -> None:
+    stored = PlaylistRuleSet(
+        id="gym",
+        name="Gym",
+        description="Sweat",
+        include=["t1"],
+        exclude=["t2"],
+        target_playlist_id=ROAD,
+        sync_mode="append",
+        auto_apply=False,
+        enabled=False,
+    ).model_dump(mode="json")
+    kept = PlaylistRuleSet.model_validate(parse_rules("tempo > 140").apply_to(stored))
+    assert kept.model_dump(exclude={"rules"}) == {
+        **PlaylistRuleSet.model_validate(stored).model_dump(exclude={"rules"})
+    }
+    cleared = parse_rules(
+        "tempo > 140\npin none\nban none\ntarget none\nmode replace\napply by itself\n"
+        "enabled\ndescription none"
+    ).apply_to(stored)
+    assert {key: cleared[key] for key in SETTINGS_DEFAULTS} == SETTINGS_DEFAULTS
+
+
 def test_format_accepts_a_rule_set_a_dict_or_a_group() -> None:
     rule_set = PlaylistRuleSet(id="x", name="X", rules=RuleGroup(conditions=[A]), max_per_artist=3)
     expected = "a = 1\nmax 3 per artist"
@@ -433,9 +631,9 @@ def test_a_seed_rule_file_prints_and_parses_back(operator: str) -> None:
     rule_set = PlaylistRuleSet.model_validate(document)
     text = format_rules(rule_set)
     joiner = " or " if operator in ("or", "any") else " and "
-    assert text == SEED_TEXT.replace(" and ", joiner)
+    assert text == SEED_TEXT.replace(" and ", joiner) + '\ntarget playlist "pl1"'
     assert parse_rules(text).rules == normalize(rule_set.rules)
-    assert parse_rules(text).apply_to(document)["target_playlist_id"] == "pl1"
+    assert parse_rules(text).apply_to({})["target_playlist_id"] == "pl1"
 
 
 def test_a_seed_exists_with_a_value_normalizes_to_none() -> None:
@@ -514,7 +712,8 @@ ERROR_CASES: list[tuple[str, str]] = [
         "tempo > 1 @ 2",
         "line 1, column 11: expected 'and', 'or', 'case sensitive', 'accent insensitive', a "
         "clause (from, sort by, "
-        "limit, dedupe by, max … per artist) or the end of the text, found '@'\n"
+        "limit, dedupe by, max … per artist, pin, ban, target, mode, enabled, disabled, hold for "
+        "review, apply by itself, description) or the end of the text, found '@'\n"
         "tempo > 1 @ 2\n"
         "          ^",
     ),
@@ -953,6 +1152,20 @@ VOCABULARY = [
     "max",
     "per",
     "artist",
+    "pin",
+    "ban",
+    "target",
+    "named",
+    "mode",
+    "merge",
+    "hold",
+    "for",
+    "review",
+    "apply",
+    "itself",
+    "enabled",
+    "disabled",
+    "description",
     "#",
     "\n",
     "120.",
@@ -973,3 +1186,50 @@ def test_token_soup_parses_canonically_or_raises_a_rules_error(text: str) -> Non
         printed = format_rules(parsed)
         assert parse_rules(printed) == parsed
         assert format_rules(parse_rules(printed)) == printed
+
+
+# --- a whole rule set round-trips through its text (property-based) ---------------------------
+
+SPOTIFY_IDS = st.from_regex(r"[0-9A-Za-z]{22}", fullmatch=True)
+track_ids = st.one_of(SPOTIFY_IDS, st.text(min_size=1, max_size=12).filter(str.strip))
+playlist_names = st.text(min_size=1, max_size=30).filter(str.strip)
+rule_sets = st.builds(
+    PlaylistRuleSet,
+    id=st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,20}", fullmatch=True),
+    name=playlist_names,
+    description=st.none() | st.text(min_size=1, max_size=40),
+    enabled=st.booleans(),
+    rules=st.one_of(groups, st.just(RuleGroup())),
+    sources=st.none() | sources,
+    sort=sort_keys,
+    limit=st.none() | limits,
+    dedupe=st.sampled_from(["none", "id", "isrc", "recording"]),
+    max_per_artist=st.none() | st.integers(1, 1000),
+    include=st.lists(track_ids, max_size=6),
+    exclude=st.lists(track_ids, max_size=6),
+    target_playlist_id=st.none() | SPOTIFY_IDS,
+    target_playlist_name=st.none() | playlist_names,
+    sync_mode=st.sampled_from(["replace", "merge", "append"]),
+    auto_apply=st.booleans(),
+)
+
+
+@settings(
+    max_examples=200,
+    deadline=None,
+    derandomize=True,  # the same examples on every run: CI is deterministic
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(rule_sets)
+def test_a_rule_set_round_trips_through_its_whole_text(rule_set: PlaylistRuleSet) -> None:
+    # The text holds everything but the id and the name (a rules file's `[id] Name` header).
+    text = format_rules(rule_set)
+    rebuilt = PlaylistRuleSet.model_validate(
+        parse_rules(text).apply_to({"id": rule_set.id, "name": rule_set.name})
+    )
+    assert rebuilt == rule_set.model_copy(update={"rules": normalize(rule_set.rules)})
+    # Saved over any other stored state, the whole text gives the same rule set back, as
+    # `sap rules edit` saves it (a setting absent from the text is its default).
+    other = {**rule_set.model_dump(mode="json"), "include": ["x"], "sync_mode": "append"}
+    whole = parse_rules(text).apply_to({**other, **SETTINGS_DEFAULTS})
+    assert PlaylistRuleSet.model_validate(whole) == rebuilt

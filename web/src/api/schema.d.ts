@@ -374,6 +374,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/data/rules/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Rule sets as a rules file, each whole (as `sap rules export` writes)
+         * @description Every stored rule set, or those of `ids` in that order (404 `rule_not_found` naming an unknown one). A stored rule set that cannot be read is named in a comment with its problems.
+         */
+        get: operations["export_rules_data_rules_export_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/data/rules/fields": {
         parameters: {
             query?: never;
@@ -2361,15 +2381,41 @@ export interface components {
         };
         /**
          * ParsedRules
-         * @description What a text describes: the rule tree and the clauses, with the model's defaults.
+         * @description What a text describes: the rule tree and the five clauses (with the model's defaults),
+         *     and the settings clauses it states (`None`: not stated).
          */
         ParsedRules: {
+            /**
+             * Auto Apply
+             * @description `apply by itself` (true) or `hold for review`; null: the text has no such clause (a saved rule set keeps its value)
+             */
+            auto_apply?: boolean | null;
             /**
              * Dedupe
              * @default none
              * @enum {string}
              */
             dedupe: "none" | "id" | "isrc" | "recording";
+            /**
+             * Description
+             * @description `description "…"` ("": `description none`); null: the text has no such clause (a saved rule set keeps its value)
+             */
+            description?: string | null;
+            /**
+             * Enabled
+             * @description `enabled` or `disabled`; null: the text has no such clause (a saved rule set keeps its value)
+             */
+            enabled?: boolean | null;
+            /**
+             * Exclude
+             * @description `ban …`: banned track ids ([]: `ban none`); null: the text has no such clause (a saved rule set keeps its value)
+             */
+            exclude?: string[] | null;
+            /**
+             * Include
+             * @description `pin …`: pinned track ids ([]: `pin none`); null: the text has no such clause (a saved rule set keeps its value)
+             */
+            include?: string[] | null;
             limit?: components["schemas"]["LimitSpec"] | null;
             /** Max Per Artist */
             max_per_artist?: number | null;
@@ -2378,6 +2424,13 @@ export interface components {
             sort?: components["schemas"]["SortKey"][];
             /** Sources */
             sources?: string[] | null;
+            /**
+             * Sync Mode
+             * @description `mode …`; null: the text has no such clause (a saved rule set keeps its value)
+             */
+            sync_mode?: ("replace" | "merge" | "append") | null;
+            /** @description `target …` (both null: `target none`); null: the text has no such clause (a saved rule set keeps its value) */
+            target?: components["schemas"]["PlaylistTarget"] | null;
         };
         /** PayloadPreview */
         PayloadPreview: {
@@ -2537,6 +2590,17 @@ export interface components {
             snapshot_id: string;
             /** Track Count */
             track_count: number;
+        };
+        /**
+         * PlaylistTarget
+         * @description The `target` clause: the Spotify playlist a rule set writes to, by id (an existing one)
+         *     and/or by name (created on the first apply when none has it); neither: `target none`.
+         */
+        PlaylistTarget: {
+            /** Playlist Id */
+            playlist_id?: string | null;
+            /** Playlist Name */
+            playlist_name?: string | null;
         };
         /** PreviewBody */
         PreviewBody: {
@@ -2938,6 +3002,11 @@ export interface components {
          */
         RuleSetDocument: {
             /**
+             * Auto Apply
+             * @default true
+             */
+            auto_apply: boolean;
+            /**
              * Dedupe
              * @default none
              * @enum {string}
@@ -3019,6 +3088,14 @@ export interface components {
              */
             providers: string[];
         };
+        /** RulesFile */
+        RulesFile: {
+            /**
+             * Text
+             * @description A rules file: a `[id] Name` header per rule set, then its whole text (rules, clauses and settings); `sap rules apply-file` reads it back.
+             */
+            text: string;
+        };
         /** RunAsyncRequest */
         RunAsyncRequest: {
             /**
@@ -3034,6 +3111,11 @@ export interface components {
          * @description A rule set as saved, with the warnings its validation gave.
          */
         SavedRuleSet: {
+            /**
+             * Auto Apply
+             * @default true
+             */
+            auto_apply: boolean;
             /**
              * Dedupe
              * @default none
@@ -5714,6 +5796,83 @@ export interface operations {
                 };
             };
             /** @description Invalid request body or parameters; `unsupported_json` for values no store can keep (integers beyond 64 bits, lone surrogates, nesting beyond 64 levels) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unexpected server error (the details are in the server log) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A data file is locked by another process, corrupt, or from a newer release (`store_locked`, `store_too_new`…), or the job queue is full (`job_queue_full`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    export_rules_data_rules_export_get: {
+        parameters: {
+            query?: {
+                /** @description Only these rule sets. */
+                ids?: string[] | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RulesFile"];
+                };
+            };
+            /** @description Bad request or Host not allowed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the job's state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request body or parameters */
             422: {
                 headers: {
                     [name: string]: unknown;

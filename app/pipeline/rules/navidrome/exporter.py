@@ -378,6 +378,27 @@ class _Writer:
                 f"exclude (banned) {len(rule_set.exclude)} track(s): Navidrome cannot ban "
                 "tracks; the exported playlist is wider"
             )
+        self.settings(rule_set)
+
+    def settings(self, rule_set: PlaylistRuleSet) -> None:
+        """Notes for the settings of the Spotify sync, which a `.nsp` has no place for (they
+        change no track of the playlist)."""
+        synced = [
+            f"target {rule_set.target_playlist_id or rule_set.target_playlist_name}"
+            if rule_set.target_playlist_id or rule_set.target_playlist_name
+            else "",
+            f"mode {rule_set.sync_mode}" if rule_set.sync_mode != "replace" else "",
+            "hold for review" if not rule_set.auto_apply else "",
+        ]
+        if any(synced):
+            self.notes.append(
+                f"{', '.join(s for s in synced if s)}: how this tool syncs to Spotify; a .nsp "
+                "has no place for it"
+            )
+        if not rule_set.enabled:
+            self.notes.append(
+                "the rule set is disabled here; a .nsp cannot say so: Navidrome will run it"
+            )
 
 
 def _has_text(value: Any) -> bool:

@@ -1,12 +1,16 @@
 """Navidrome ``.nsp`` import: every expression of the file becomes a condition of ours.
 
 `import_nsp` reads the JSON (text or parsed) into a `PlaylistRuleSet`; `NspImport.notes` lists
-anything with no exact equivalent (``offset``, unknown keys, fields we do not have…). A file
+what has no exact equivalent but keeps the playlist's meaning (keys that are not rules, a
+default sort, dates…), and `NspImport.problems` what the rule set cannot express, so that the
+imported playlist would differ (an unknown operator, ``offset``): such an import is stored
+disabled (`service.import_nsp_rules`), never enabled as a wider (or match-all) rule set. A file
 that cannot be read raises `UnprocessableError` (code ``nsp_invalid``) with its JSON path.
 """
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 import unicodedata
@@ -22,6 +26,7 @@ from app.core.rules import (
     RuleCondition,
     RuleGroup,
     RuleOperator,
+    RuleProblem,
     SortKey,
 )
 from app.pipeline.rules.fields.discovery import infer_type
@@ -52,6 +57,7 @@ class NspImport(BaseModel):
 
     rule_set: PlaylistRuleSet
     notes: list[str] = Field(default_factory=list)
+    problems: list[RuleProblem] = Field(default_factory=list)
 
 
 def _invalid(path: str, message: str) -> UnprocessableError:
@@ -136,7 +142,7 @@ def import_nsp(
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
         raise _invalid(where, first["msg"]) from None
-    return NspImport(rule_set=rule_set, notes=reader.notes)
+    return NspImport(rule_set=rule_set, notes=reader.notes, problems=reader.problems)
 
 
 def _load(data: str | bytes | Mapping[str, Any]) -> Mapping[str, Any]:
@@ -192,6 +198,7 @@ def _whole(value: Any, path: str, what: str) -> int:
 class _Reader:
     def __init__(self) -> None:
         self.notes: list[str] = []
+        self.problems: list[RuleProblem] = []  # what the rule set cannot express
         self.unmapped: set[str] = set()  # Navidrome fields we have no equivalent for
         self.unknown: set[str] = set()  # fields Navidrome does not know either
         self.dates = False
@@ -233,10 +240,16 @@ class _Reader:
         nsp_op = _NSP_BY_FOLDED.get(folded)
         if nsp_op is None:
             effect = "wider" if parent == "and" else "narrower"
-            self.notes.append(
-                f"{path}: unknown operator `{key}` (Navidrome itself rejects such a file); "
-                f"not imported, so the rule set is {effect} than intended: "
-                f"{json.dumps({key: payload})}"
+            known = difflib.get_close_matches(key, list(NSP_TO_OPERATOR), n=1, cutoff=0.6)
+            self.problems.append(
+                RuleProblem(
+                    message=f"unknown operator `{key}` (Navidrome itself rejects such a file); "
+                    f"not imported, so the rule set is {effect} than intended: "
+                    f"{json.dumps({key: payload})}",
+                    path=path,
+                    hint=(f"did you mean `{known[0]}`? " if known else "")
+                    + "write the condition in the rule set, then enable it",
+                )
             )
             return None
         if not isinstance(payload, Mapping) or not payload:
@@ -337,9 +350,13 @@ class _Reader:
 
         tracks, percent, offset = number("limit"), number("limitpercent"), number("offset")
         if offset:
-            self.notes.append(
-                f"offset {offset}: Navidrome skips the first {offset} tracks (in sort order); "
-                "a rule set has no offset, so the imported playlist keeps them"
+            self.problems.append(
+                RuleProblem(
+                    message=f"offset {offset}: Navidrome skips the first {offset} tracks (in "
+                    "sort order); a rule set has no offset, so the imported playlist keeps them",
+                    path=keys["offset"],
+                    hint="enable it if keeping them is fine, or narrow the rules",
+                )
             )
         if tracks and percent:
             raise _invalid("", "both `limit` and `limitPercent`: give one of them")

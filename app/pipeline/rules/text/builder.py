@@ -28,7 +28,7 @@ from app.core.rules import (
 )
 from app.pipeline.rules.operators import VALUE_KIND
 from app.pipeline.rules.text.errors import problem_at
-from app.pipeline.rules.text.printer import TRACK_FIELD, is_date_literal
+from app.pipeline.rules.text.printer import TRACK_FIELD, PlaylistTarget, is_date_literal
 
 __all__ = ["MAX_NESTING", "TreeBuilder", "to_model"]
 
@@ -99,20 +99,41 @@ _CLAUSE_TEXT = {
     "limit": "limit",
     "dedupe": "dedupe by",
     "max_per_artist": "max … per artist",
+    "include": "pin",
+    "exclude": "ban",
+    "target": "target",
+    "sync_mode": "mode",
+    "enabled": "enabled' or 'disabled",
+    "auto_apply": "hold for review' or 'apply by itself",
+    "description": "description",
 }
+
+# A playlist's link or URI, as copied from Spotify: the target is its id.
+_PLAYLIST_LINK = re.compile(
+    r"(?:https?://open\.spotify\.com/(?:[a-z-]+/)?playlist/|spotify:playlist:)"
+    r"([0-9A-Za-z]{22})(?:[?#].*)?",
+    re.ASCII,
+)
+_MAX_NAME = 200
+_MAX_DESCRIPTION = 2000
 
 
 class TreeBuilder(Transformer[Token, Any]):
     """LALR callbacks: each grammar rule's children to a value; semantic checks raise problems."""
 
-    def start(self, children: list[Any]) -> tuple[RuleCondition | _Group | None, dict[str, Any]]:
+    def start(
+        self, children: list[Any]
+    ) -> tuple[RuleCondition | _Group | None, dict[str, Any], dict[str, Token]]:
+        """The root, each clause's value by `ParsedRules` field, and its first token."""
         root, *clauses = children
         seen: dict[str, Any] = {}
+        where: dict[str, Token] = {}
         for name, value, token in clauses:
             if name in seen:
                 raise problem_at(token, f"a second '{_CLAUSE_TEXT[name]}' clause")
             seen[name] = value
-        return root, seen
+            where[name] = token
+        return root, seen, where
 
     def expr(self, children: list[RuleCondition | _Group]) -> RuleCondition | _Group:
         return self._group("or", children)
@@ -289,6 +310,82 @@ class TreeBuilder(Transformer[Token, Any]):
     def max_clause(self, children: list[Token]) -> tuple[str, int, Token]:
         keyword, amount = children
         return "max_per_artist", _whole_number(amount, "'max … per artist'", minimum=1), keyword
+
+    # settings clauses --------------------------------------------------------------------------
+
+    def pin_clause(self, children: list[Any]) -> tuple[str, list[str], Token]:
+        return "include", children[1], children[0]
+
+    def ban_clause(self, children: list[Any]) -> tuple[str, list[str], Token]:
+        return "exclude", children[1], children[0]
+
+    def no_tracks(self, children: list[Token]) -> list[str]:
+        return []
+
+    def tracks(self, children: list[Token]) -> list[str]:
+        ids = []
+        for token in children:
+            track_id = _unquote(token)
+            if not track_id.strip():
+                raise problem_at(token, "a track id is not empty", hint="write `pin none` to clear")
+            ids.append(track_id)
+        return ids
+
+    def target_clause(self, children: list[Any]) -> tuple[str, PlaylistTarget, Token]:
+        return "target", children[1], children[0]
+
+    def target_none(self, children: list[Token]) -> PlaylistTarget:
+        return PlaylistTarget()
+
+    def target_id(self, children: list[Token | None]) -> PlaylistTarget:
+        ident, name = children
+        assert ident is not None  # the grammar requires it
+        playlist_id = _unquote(ident)
+        link = _PLAYLIST_LINK.fullmatch(playlist_id.strip())
+        if link is not None:
+            playlist_id = link.group(1)
+        if not playlist_id.strip() or len(playlist_id) > _MAX_NAME:
+            raise problem_at(
+                ident,
+                "a playlist id has 1 to 200 characters",
+                hint="copy it from the playlist's link: open.spotify.com/playlist/<id>",
+            )
+        return PlaylistTarget(
+            playlist_id=playlist_id, playlist_name=None if name is None else _name(name)
+        )
+
+    def target_name(self, children: list[Token]) -> PlaylistTarget:
+        return PlaylistTarget(playlist_name=_name(children[0]))
+
+    def mode_clause(self, children: list[Token]) -> tuple[str, str, Token]:
+        keyword, mode = children
+        return "sync_mode", mode.lower(), keyword
+
+    def enabled_clause(self, children: list[Token]) -> tuple[str, bool, Token]:
+        return "enabled", True, children[0]
+
+    def disabled_clause(self, children: list[Token]) -> tuple[str, bool, Token]:
+        return "enabled", False, children[0]
+
+    def hold_clause(self, children: list[Token]) -> tuple[str, bool, Token]:
+        return "auto_apply", False, children[0]
+
+    def apply_clause(self, children: list[Token]) -> tuple[str, bool, Token]:
+        return "auto_apply", True, children[0]
+
+    def description_clause(self, children: list[Token]) -> tuple[str, str, Token]:
+        keyword, *text = children
+        description = _unquote(text[0]) if text else ""
+        if len(description) > _MAX_DESCRIPTION:
+            raise problem_at(text[0], f"a description has at most {_MAX_DESCRIPTION:,} characters")
+        return "description", description, keyword
+
+
+def _name(token: Token) -> str:
+    name = _unquote(token)
+    if not name.strip() or len(name) > _MAX_NAME:
+        raise problem_at(token, f"a playlist name has 1 to {_MAX_NAME} characters")
+    return name
 
 
 def _number(token: Token) -> int | float:

@@ -9,6 +9,7 @@ malformed number, date or time span.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterable
 
@@ -16,7 +17,13 @@ from lark import Lark, Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
 from app.core.rules import RuleProblem
-from app.pipeline.rules.text.grammar import CONTINUATIONS, OPERATOR_PHRASE, OPERATOR_TERMINALS
+from app.pipeline.rules.text.grammar import (
+    CLAUSE_WORDS,
+    CONTINUATIONS,
+    OPERATOR_PHRASE,
+    OPERATOR_TERMINALS,
+    SOFT_KEYWORDS,
+)
 
 __all__ = ["ProblemFound", "problem_at", "syntax_problem"]
 
@@ -47,7 +54,10 @@ def problem_at(
 
 
 _VALUE_TERMINALS = frozenset({"STRING", "NUMBER", "DATE", "TRUE", "FALSE"})
-_CLAUSE_TERMINALS = frozenset({"FROM", "SORT", "LIMIT", "DEDUPE", "MAX"})
+_CLAUSE_TERMINALS = frozenset(
+    {"FROM", "SORT", "LIMIT", "DEDUPE", "MAX", *(word.upper() for word in SOFT_KEYWORDS)}
+)
+_SYNC_MODES = ("replace", "merge", "append")
 # What to call what the parser expected, in the order messages list them; a group is named when
 # all of its terminals are expected. The operators and their words come from the registry.
 _EXPECTED_NAMES: tuple[tuple[frozenset[str], str], ...] = (
@@ -84,7 +94,18 @@ _EXPECTED_NAMES: tuple[tuple[frozenset[str], str], ...] = (
     (frozenset({"_ARTIST"}), "'artist'"),
     (frozenset({"LIKED"}), "'liked'"),
     (frozenset({"_CSV"}), "'csv'"),
-    (_CLAUSE_TERMINALS, "a clause (from, sort by, limit, dedupe by, max … per artist)"),
+    (frozenset({"SYNC_MODE"}), "a mode (replace, merge or append)"),
+    (frozenset({"_PLAYLIST"}), "'playlist'"),
+    (frozenset({"_NAMED"}), "'named'"),
+    (frozenset({"_NONE"}), "'none'"),
+    (frozenset({"_FOR"}), "'for'"),
+    (frozenset({"_REVIEW"}), "'review'"),
+    (frozenset({"_ITSELF"}), "'itself'"),
+    (
+        _CLAUSE_TERMINALS,
+        "a clause (from, sort by, limit, dedupe by, max … per artist, pin, ban, target, mode, "
+        "enabled, disabled, hold for review, apply by itself, description)",
+    ),
     (frozenset({"$END"}), "the end of the text"),
 )
 _BAD_LITERAL = re.compile(r"-?[0-9][\w.:+-]*")
@@ -139,6 +160,10 @@ def _unexpected_token(error: UnexpectedToken, text: str, parser: Lark) -> RulePr
         hint = f"'{word}' is a keyword; write a field with that name in quotes: \"{word}\""
     elif token.type == "NAME" and _VALUE_TERMINALS & expected:
         hint = f'text goes in double quotes: "{token}"'
+    elif token.type == "NAME" and ("SYNC_MODE" in expected or expected >= _CLAUSE_TERMINALS):
+        words = _SYNC_MODES if "SYNC_MODE" in expected else CLAUSE_WORDS
+        guess = difflib.get_close_matches(str(token).lower(), words, n=1, cutoff=0.6)
+        hint = f"did you mean '{guess[0]}'?" if guess else None
     elif "_RPAR" in expected:
         opener = _unclosed_opener(text, token.start_pos or 0)
         if opener is not None:

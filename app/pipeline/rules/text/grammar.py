@@ -11,6 +11,11 @@ the operator's value shape says what follows it::
     scalar  >= 120          pair  between 120..130    list  in ["a", "b"]
     span    in last 30d     none  is present          ref   in playlist "Road trip"
 
+The first words of the settings clauses (`SOFT_KEYWORDS`: ``pin``, ``target``, ``mode``…) are
+defined here too, each with a lookahead refusing it when an operator follows (the operators'
+first words come from the registry), so that a field with such a name needs no quotes anywhere:
+``mode = 1`` is a condition, ``mode merge`` the clause.
+
 For syntax errors (`errors`): `OPERATOR_TERMINALS`, the terminals an operator starts with;
 `OPERATOR_PHRASE`, how a message lists the operators; `CONTINUATIONS`, how it names the words
 after an operator's first (``'any', 'all' or 'none'`` after ``has``). For the printer:
@@ -27,10 +32,12 @@ from app.core.rules import RuleOperator
 from app.pipeline.rules.operators import BY_NAME, Operator, ValueShape
 
 __all__ = [
+    "CLAUSE_WORDS",
     "CONTINUATIONS",
     "FIELD_KEYWORDS",
     "OPERATOR_PHRASE",
     "OPERATOR_TERMINALS",
+    "SOFT_KEYWORDS",
     "grammar_text",
 ]
 
@@ -47,6 +54,22 @@ _VALUE_RULES: dict[ValueShape, str] = {
     "ref": "STRING",
 }
 _KEYWORD = r"/{word}(?![\w]|\.[a-z_])/i"  # as grammar.lark writes its keywords
+
+SOFT_KEYWORDS = (
+    "pin",
+    "ban",
+    "target",
+    "mode",
+    "enabled",
+    "disabled",
+    "hold",
+    "apply",
+    "description",
+)
+"""The first words of the settings clauses: keywords only where no operator follows them."""
+
+CLAUSE_WORDS = ("from", "sort", "limit", "dedupe", "max", *SOFT_KEYWORDS)
+"""The first word of every clause (for did-you-mean on a misspelt one)."""
 
 
 def _word_terminal(word: str) -> str:
@@ -66,9 +89,22 @@ def _terminals(op: RuleOperator, index: int, form: str) -> list[str]:
     return [op.name if index == 0 else f"{op.name}_{index}"]  # a symbol: named after its operator
 
 
+def _soft_keyword(word: str, registry: Registry) -> str:
+    """``WORD.1: /word(?!…)/i``: the keyword, unless an operator's first word or symbol follows."""
+    firsts = sorted({form.split()[0] for _, _, _, form in _forms(registry)}, key=len, reverse=True)
+    symbols = "|".join(re.escape(f) for f in firsts if not f[0].isalpha())
+    words = "|".join(f for f in firsts if f[0].isalpha())
+    follows = "|".join(
+        part for part in (symbols, rf"(?:{words})(?![\w]|\.[a-z_])" if words else "") if part
+    )
+    return rf"{word.upper()}.1: /{word}(?![\w]|\.[a-z_])(?!\s*(?:{follows}))/i"
+
+
 def grammar_text(registry: Registry = BY_NAME) -> str:
     """The whole grammar: the static part and every operator's alternatives and keywords."""
     predicate, track, definitions = [], [], {}
+    for word in SOFT_KEYWORDS:
+        definitions[word.upper()] = _soft_keyword(word, registry)
     for op, entry, index, form in _forms(registry):
         terminals = _terminals(op, index, form)
         if form[0].isalpha():

@@ -1,8 +1,9 @@
 r"""The text form of a rule set: one parser, one printer, one normal form.
 
 The JSON model (`app.core.rules`) is the source of truth; this is a second, exactly equivalent
-view of the parts of a `PlaylistRuleSet` that say which tracks and how many (``rules``,
-``sources``, ``sort``, ``limit``, ``dedupe``, ``max_per_artist``). An expression comes first, then
+view of a whole `PlaylistRuleSet` but its id and name: which tracks and how many (``rules``,
+``sources``, ``sort``, ``limit``, ``dedupe``, ``max_per_artist``) and its settings (pins, bans,
+target, sync mode, enabled, ``auto_apply``, description). An expression comes first, then
 clauses, one per line by convention::
 
     genres has any ["rock", "indie rock"] and tempo between 120..130 and energy > 0.6
@@ -59,6 +60,19 @@ Clauses (any order, each once): ``from liked, playlist "<id>", csv "<name>", "<s
 …]``, ``dedupe by id|isrc|recording``, ``max N per artist``. The text describes those six fields
 completely: an absent clause means the field's default (`ParsedRules.apply_to`).
 
+Settings clauses (any order, each once): ``pin "<id>", …``, ``ban "<id>", …``, ``target
+playlist "<id>" [named "<name>"]`` or ``target playlist named "<name>"``, ``mode
+replace|merge|append``, ``hold for review`` / ``apply by itself``, ``disabled`` / ``enabled``,
+``description "…"``; ``none`` clears (``pin none``, ``target none``, ``description none``). A
+setting the text does not state is `None` in `ParsedRules`, and `apply_to` keeps the rule set's
+value for it. Their first words are keywords only where no operator follows:
+
+>>> parsed = parse_rules('mode = 1\ntarget playlist named "Road trip"\nmode merge\npin none')
+>>> parsed.rules.conditions[0].field, parsed.sync_mode, parsed.include, parsed.enabled
+('mode', 'merge', [], None)
+>>> parsed.apply_to({"id": "road", "name": "Road", "include": ["t1"], "enabled": False})["enabled"]
+False
+
 Errors are `RuleProblem`s with line, column and length, raised as `RulesInvalidError`:
 
 >>> try:
@@ -86,11 +100,17 @@ from app.pipeline.rules.text.errors import ProblemFound, problem_at, syntax_prob
 from app.pipeline.rules.text.grammar import grammar_text
 from app.pipeline.rules.text.printer import ParsedRules, normalize
 
-__all__ = ["parse_rules"]
+__all__ = ["parse_located", "parse_rules"]
 
 
 def parse_rules(text: str) -> ParsedRules:
     """The rule tree (normalized) and clauses a text describes; `RulesInvalidError` if it can't."""
+    return parse_located(text)[0]
+
+
+def parse_located(text: str) -> tuple[ParsedRules, dict[str, tuple[int, int, int]]]:
+    """`parse_rules`, and where each clause stated starts: `ParsedRules` field → (line,
+    column, length of its first word), for problems about a clause found after parsing."""
     if len(text) > MAX_RULE_TEXT_CHARS:
         # Refused before parsing: the parse of a long text is what took the time.
         problem = RuleProblem(
@@ -106,9 +126,12 @@ def parse_rules(text: str) -> ParsedRules:
         raise _invalid(found.problem, text) from None
     except UnexpectedInput as error:
         raise _invalid(syntax_problem(error, text, _parser()), text) from None
-    root, clauses = built
+    root, clauses, where = built
     rules = normalize(to_model(root)) if root is not None else RuleGroup()
-    return ParsedRules(rules=rules, **clauses)
+    located = {
+        name: (token.line or 1, token.column or 1, len(token)) for name, token in where.items()
+    }
+    return ParsedRules(rules=rules, **clauses), located
 
 
 def _invalid(problem: RuleProblem, text: str) -> RulesInvalidError:

@@ -1,10 +1,11 @@
 """The printer of the rules text form and the normal form it shares with the parser.
 
-`ParsedRules` is what a text describes (the rule tree and the five clauses); `normalize` gives a
-rule tree its canonical shape (the parser returns it, the printer writes it); `format_rules`
-prints a rule set, `ParsedRules` or rule tree as canonical text, writing only the parentheses it
-needs; `is_date_literal` says which texts the parser reads as unquoted dates. The syntax itself
-is described, with worked examples, in `parser`.
+`ParsedRules` is what a text describes (the rule tree, the five clauses that say which tracks
+and how many, and the settings clauses it states); `normalize` gives a rule tree its canonical
+shape (the parser returns it, the printer writes it); `format_rules` prints a rule set,
+`ParsedRules` or rule tree as canonical text, writing only the parentheses it needs;
+`is_date_literal` says which texts the parser reads as unquoted dates. The syntax itself is
+described, with worked examples, in `parser`.
 """
 
 from __future__ import annotations
@@ -30,23 +31,52 @@ from app.pipeline.rules.text.grammar import FIELD_KEYWORDS
 
 __all__ = [
     "OPERATOR_TEXT",
+    "SETTINGS_DEFAULTS",
     "TEXT_FIELDS",
     "TRACK_FIELD",
     "ParsedRules",
+    "PlaylistTarget",
     "format_rules",
     "is_date_literal",
     "normalize",
+    "rule_set_json",
 ]
 
 TRACK_FIELD = "track"
 """The field of `in playlist` / `in rule` conditions, which test the track itself."""
 
 TEXT_FIELDS = ("rules", "sources", "sort", "limit", "dedupe", "max_per_artist")
-"""The `PlaylistRuleSet` fields the text form describes."""
+"""The `PlaylistRuleSet` fields the text describes completely (no clause: the default)."""
+
+SETTINGS_DEFAULTS: dict[str, Any] = {
+    "include": [],
+    "exclude": [],
+    "target_playlist_id": None,
+    "target_playlist_name": None,
+    "sync_mode": "replace",
+    "auto_apply": True,
+    "enabled": True,
+    "description": None,
+}
+"""The `PlaylistRuleSet` fields the settings clauses describe, with their defaults: a text that
+leaves a clause out keeps the rule set's value (`ParsedRules.apply_to`)."""
+
+_SETTINGS = "; null: the text has no such clause (a saved rule set keeps its value)"
+
+
+class PlaylistTarget(BaseModel):
+    """The `target` clause: the Spotify playlist a rule set writes to, by id (an existing one)
+    and/or by name (created on the first apply when none has it); neither: `target none`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    playlist_id: str | None = Field(default=None, min_length=1, max_length=200)
+    playlist_name: str | None = Field(default=None, min_length=1, max_length=200)
 
 
 class ParsedRules(BaseModel):
-    """What a text describes: the rule tree and the clauses, with the model's defaults."""
+    """What a text describes: the rule tree and the five clauses (with the model's defaults),
+    and the settings clauses it states (`None`: not stated)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -56,10 +86,71 @@ class ParsedRules(BaseModel):
     limit: LimitSpec | None = None
     dedupe: Literal["none", "id", "isrc", "recording"] = "none"
     max_per_artist: int | None = Field(default=None, ge=1)
+    include: list[str] | None = Field(
+        default=None, description="`pin …`: pinned track ids ([]: `pin none`)" + _SETTINGS
+    )
+    exclude: list[str] | None = Field(
+        default=None, description="`ban …`: banned track ids ([]: `ban none`)" + _SETTINGS
+    )
+    target: PlaylistTarget | None = Field(
+        default=None, description="`target …` (both null: `target none`)" + _SETTINGS
+    )
+    sync_mode: Literal["replace", "merge", "append"] | None = Field(
+        default=None, description="`mode …`" + _SETTINGS
+    )
+    auto_apply: bool | None = Field(
+        default=None, description="`apply by itself` (true) or `hold for review`" + _SETTINGS
+    )
+    enabled: bool | None = Field(default=None, description="`enabled` or `disabled`" + _SETTINGS)
+    description: str | None = Field(
+        default=None,
+        max_length=2000,
+        description='`description "…"` ("": `description none`)' + _SETTINGS,
+    )
+
+    def settings(self) -> dict[str, Any]:
+        """The rule set fields the settings clauses state (a clause left out: not there)."""
+        stated: dict[str, Any] = {}
+        for name in ("include", "exclude", "sync_mode", "auto_apply", "enabled"):
+            value = getattr(self, name)
+            if value is not None:
+                stated[name] = list(value) if isinstance(value, list) else value
+        if self.target is not None:
+            stated["target_playlist_id"] = self.target.playlist_id
+            stated["target_playlist_name"] = self.target.playlist_name
+        if self.description is not None:
+            stated["description"] = self.description or None
+        return stated
 
     def apply_to(self, rule_set: Mapping[str, Any]) -> dict[str, Any]:
-        """A copy of a rule set's JSON with the six text fields replaced (no clause: default)."""
-        return {**rule_set, **self.model_dump(mode="json")}
+        """A copy of a rule set's JSON with the six text fields replaced (no clause: the
+        default) and the settings the text states (no clause: the rule set's value kept)."""
+        six = self.model_dump(mode="json", include=set(TEXT_FIELDS))
+        return {**rule_set, **six, **self.settings()}
+
+
+_SETTINGS_KEYS = (
+    "include",
+    "exclude",
+    "target",
+    "sync_mode",
+    "auto_apply",
+    "enabled",
+    "description",
+)
+
+
+def rule_set_json(body: Mapping[str, Any]) -> dict[str, Any]:
+    """A rule set's JSON from one that may hold `ParsedRules`' settings (what
+    `/data/rules/parse` answers, spread into a rule set: ``target``, nulls for what the text
+    does not state); a plain rule set's JSON is returned as it is. Raises `ValueError` if the
+    settings are not `ParsedRules`' either."""
+    nulls = any(body.get(k, "") is None for k in _SETTINGS_KEYS if k != "description")
+    if "target" not in body and not nulls:
+        return dict(body)
+    parsed = ParsedRules.model_validate({k: body[k] for k in _SETTINGS_KEYS if k in body})
+    rest = {key: value for key, value in body.items() if key not in _SETTINGS_KEYS}
+    return {**rest, **parsed.settings()}
 
 
 # --- normal form -------------------------------------------------------------------------------
@@ -159,6 +250,7 @@ def format_rules(rules: PlaylistRuleSet | ParsedRules | RuleGroup | Mapping[str,
         lines.append(f"dedupe by {parts.dedupe}")
     if parts.max_per_artist is not None:
         lines.append(f"max {parts.max_per_artist} per artist")
+    lines.extend(_settings_lines(parts))
     return "\n".join(lines)
 
 
@@ -168,8 +260,70 @@ def _as_parts(rules: PlaylistRuleSet | ParsedRules | RuleGroup | Mapping[str, An
     if isinstance(rules, RuleGroup):
         return ParsedRules(rules=rules)
     if isinstance(rules, PlaylistRuleSet):
-        return ParsedRules.model_validate({f: getattr(rules, f) for f in TEXT_FIELDS})
-    return ParsedRules.model_validate({f: rules[f] for f in TEXT_FIELDS if f in rules})
+        return _rule_set_parts(rules.model_dump())
+    if set(rules) - set(TEXT_FIELDS) <= set(ParsedRules.model_fields):  # ParsedRules' JSON
+        return ParsedRules.model_validate(rules)
+    return _rule_set_parts(rules)
+
+
+def _rule_set_parts(rule_set: Mapping[str, Any]) -> ParsedRules:
+    """The parts of a rule set's JSON: its settings stated where they are not the default (a
+    rule set's text says what it has; a new rule set gets the same from the defaults)."""
+    parts: dict[str, Any] = {f: rule_set[f] for f in TEXT_FIELDS if f in rule_set}
+    for name in ("include", "exclude", "sync_mode", "auto_apply", "enabled", "description"):
+        value = rule_set.get(name, SETTINGS_DEFAULTS[name])
+        if value != SETTINGS_DEFAULTS[name] and value != "":
+            parts[name] = value
+    playlist_id = rule_set.get("target_playlist_id")
+    playlist_name = rule_set.get("target_playlist_name")
+    if playlist_id or playlist_name:
+        parts["target"] = {"playlist_id": playlist_id, "playlist_name": playlist_name}
+    return ParsedRules.model_validate(parts)
+
+
+def _settings_lines(parts: ParsedRules) -> list[str]:
+    """The settings clauses `parts` states, one per line, in the grammar's order."""
+    lines = []
+    for keyword, ids in (("pin", parts.include), ("ban", parts.exclude)):
+        if ids is not None:
+            lines.append(_track_ids_text(keyword, ids))
+    if parts.target is not None:
+        lines.append("target " + _target_text(parts.target))
+    if parts.sync_mode is not None:
+        lines.append(f"mode {parts.sync_mode}")
+    if parts.auto_apply is not None:
+        lines.append("apply by itself" if parts.auto_apply else "hold for review")
+    if parts.enabled is not None:
+        lines.append("enabled" if parts.enabled else "disabled")
+    if parts.description is not None:
+        lines.append("description " + (_quote(parts.description) if parts.description else "none"))
+    return lines
+
+
+_WIDTH = 100
+"""A `pin`/`ban` list longer than this goes one id a line (a diff then shows one id a line)."""
+
+
+def _track_ids_text(keyword: str, ids: list[str]) -> str:
+    if not ids:
+        return f"{keyword} none"
+    quoted = [_quote(track_id) for track_id in ids]
+    line = f"{keyword} " + ", ".join(quoted)
+    if len(line) <= _WIDTH:
+        return line
+    indent = " " * (len(keyword) + 1)
+    return f"{keyword} " + f",\n{indent}".join(quoted)
+
+
+def _target_text(target: PlaylistTarget) -> str:
+    if target.playlist_id is None and target.playlist_name is None:
+        return "none"
+    text = "playlist"
+    if target.playlist_id is not None:
+        text += " " + _quote(target.playlist_id)
+    if target.playlist_name is not None:
+        text += " named " + _quote(target.playlist_name)
+    return text
 
 
 def _group_text(group: RuleGroup) -> str:
