@@ -187,7 +187,7 @@ async def _create(
 
 def _adopt(services: Services, stored: StoredPlan, playlist_id: str, snapshot: str | None) -> None:
     """Remember the playlist a plan created as the rule set's, empty as it was created."""
-    if stored.rule_id is None:
+    if stored.rule_id is None or stored.one_off:  # one-off: not the rule set's playlist
         return
     with services.stores.playlists.update() as managed:
         managed[stored.rule_id] = ManagedPlaylist(
@@ -261,7 +261,7 @@ def _record_writing(
             update={"states": list(dict.fromkeys([*attempt.states, *states])), **changes}
         )
         record["attempt"] = attempt.model_dump(mode="json")
-    if stored.rule_id is None:
+    if stored.rule_id is None or stored.one_off:  # one-off: not the rule set's playlist
         return
     with services.stores.playlists.update() as managed:
         playlist = managed.get(stored.rule_id)
@@ -355,7 +355,7 @@ async def roll_back(
 
 
 def _forget_writing(services: Services, stored: StoredPlan) -> None:
-    if stored.rule_id is None:
+    if stored.rule_id is None or stored.one_off:  # one-off: not the rule set's playlist
         return
     with services.stores.playlists.update() as managed:
         playlist = managed.get(stored.rule_id)
@@ -371,7 +371,7 @@ def _remember(
     uris: Sequence[str | None],
 ) -> None:
     """The rule set's playlist as this apply left it (what the drift guard compares to)."""
-    if stored.rule_id is None:
+    if stored.rule_id is None or stored.one_off:  # one-off: not the rule set's playlist
         return
     with services.stores.playlists.update() as managed:
         previous = managed.get(stored.rule_id)

@@ -19,9 +19,9 @@ from app.pipeline.jobs.steps import StepContext
 from app.pipeline.services import Services
 from app.pipeline.sync.applying import apply_plan
 from app.pipeline.sync.exact import plan_exact
-from app.pipeline.sync.model import LiveItem
-from app.pipeline.sync.plans import RestoreResult, StoredPlan
-from app.pipeline.sync.service import read_live, save_plan, stored_plan
+from app.pipeline.sync.model import LiveItem, SyncPlan
+from app.pipeline.sync.plans import PlanSummary, RestoreResult, StoredPlan
+from app.pipeline.sync.service import plan_uris, read_live, save_plan, stored_plan, track_names
 
 
 class BackupSummary(BaseModel):
@@ -47,13 +47,50 @@ def list_backups(services: Services, playlist_id: str | None = None) -> list[Bac
     return [BackupSummary.of(b) for b in reversed(backups)]
 
 
-async def plan_restore(services: Services, backup_id: str) -> StoredPlan:
-    """A plan that makes the playlist exactly what the backup holds, entry for entry."""
-    backup = services.stores.backups.get(backup_id)
+class BackupDiff(BaseModel):
+    """What restoring a backup would change in the playlist as it is now (read just now)."""
+
+    backup: BackupSummary
+    playlist_name: str | None = Field(description="The playlist's name now.")
+    live_items: int = Field(description="Entries the playlist holds now.")
+    summary: PlanSummary
+    plan: SyncPlan = Field(description="The restore's plan: adds, removes, moves, kept items.")
+    names: dict[str, str] = Field(
+        description="URI -> 'title — artists' for the tracks in the plan the library knows."
+    )
+
+    @property
+    def same(self) -> bool:
+        return not self.plan.calls
+
+
+async def _restore_plan(
+    services: Services, backup: PlaylistBackup
+) -> tuple[str | None, str | None, list[LiveItem], SyncPlan]:
     async with services.spotify.client() as client:
         snapshot_id, name, entries = await read_live(client, backup.playlist_id)
     live = [LiveItem.from_entry(entry) for entry in entries]
-    plan = plan_exact(live, [item.uri for item in backup.items])
+    return snapshot_id, name, live, plan_exact(live, [item.uri for item in backup.items])
+
+
+async def diff_backup(services: Services, backup_id: str) -> BackupDiff:
+    """The backup against the playlist now: the plan a restore would make, not stored."""
+    backup = services.stores.backups.get(backup_id)
+    _snapshot, name, live, plan = await _restore_plan(services, backup)
+    return BackupDiff(
+        backup=BackupSummary.of(backup),
+        playlist_name=name,
+        live_items=len(live),
+        summary=PlanSummary.of(plan),
+        plan=plan,
+        names=track_names(plan_uris(plan), services.library.views()),
+    )
+
+
+async def plan_restore(services: Services, backup_id: str) -> StoredPlan:
+    """A plan that makes the playlist exactly what the backup holds, entry for entry."""
+    backup = services.stores.backups.get(backup_id)
+    snapshot_id, name, live, plan = await _restore_plan(services, backup)
     stored = stored_plan(
         rule_id=backup.rule_id,
         rule_name=None,
@@ -65,6 +102,7 @@ async def plan_restore(services: Services, backup_id: str) -> StoredPlan:
         snapshot_id=snapshot_id,
         guards=[],  # asking for a restore is the confirmation
         restore_of=backup_id,
+        names=track_names(plan_uris(plan), services.library.views()),
     )
     save_plan(services, stored)
     return stored
