@@ -228,6 +228,12 @@ def _back_up(services: Services, stored: StoredPlan, target: _Target) -> str:
         snapshot_id=target.snapshot_id,
         reason=f"before applying {stored.id}",
         items=[BackupItem(uri=item.uri, added_at=item.added_at) for item in target.live],
+        # So that its diff names what it would put back, even tracks the library never held.
+        names={
+            item.uri: stored.names[item.uri]
+            for item in target.live
+            if item.uri is not None and item.uri in stored.names
+        },
     )
     services.stores.backups.add(backup, retention=services.settings.backup_retention)
     return backup.id

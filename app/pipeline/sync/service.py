@@ -26,7 +26,7 @@ tracks the user removed.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -127,15 +127,29 @@ def plan_uris(plan: SyncPlan) -> list[str]:
     return list(dict.fromkeys(uris))
 
 
-def track_names(uris: Sequence[str | None], library: Library) -> dict[str, str]:
-    """URI -> 'title — artists' for the tracks of `uris` the library holds (what a plan shows
-    instead of bare ids)."""
+def entry_names(entries: Sequence[PlaylistEntry]) -> dict[str, str]:
+    """URI -> 'title — artists' of a live playlist's entries, as Spotify named them."""
+    names: dict[str, str] = {}
+    for entry in entries:
+        content = entry.content
+        if content is None or not content.uri or not content.name:
+            continue
+        artists = ", ".join(a.name for a in getattr(content, "artists", ()) if a.name)
+        names[content.uri] = f"{content.name} — {artists}" if artists else content.name
+    return names
+
+
+def track_names(
+    uris: Sequence[str | None], library: Library, live: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """URI -> 'title — artists' for the entries of `uris` that the library holds or the live
+    playlist named (`live`, from `entry_names`): what a plan shows instead of bare ids."""
     names: dict[str, str] = {}
     for uri in uris:
-        if uri is None or not uri.startswith(TRACK) or uri in names:
+        if uri is None or uri in names:
             continue
-        view = library.view(uri.removeprefix(TRACK))
-        name = track_name(view) if view is not None else None
+        view = library.view(uri.removeprefix(TRACK)) if uri.startswith(TRACK) else None
+        name = (track_name(view) if view is not None else None) or (live or {}).get(uri)
         if name:
             names[uri] = name
     return names
@@ -235,10 +249,12 @@ async def plan_rule_sets(
             elif playlist_id is None and rule_set.target_playlist_name:
                 playlist_id = await find_by_name(client, rule_set.target_playlist_name, user_id)
             live: list[LiveItem] = []
+            live_names: dict[str, str] = {}
             snapshot_id = name = None
             if playlist_id is not None:
                 snapshot_id, name, entries = await read_live(client, playlist_id)
                 live = [LiveItem.from_entry(entry) for entry in entries]
+                live_names = entry_names(entries)
             # What the plan would add and the library did not get from Spotify is looked up.
             present = {item.uri for item in live}
             unverified = [u for u in wanted.uris if u in wanted.unverified and u not in present]
@@ -263,7 +279,7 @@ async def plan_rule_sets(
                 snapshot_id=snapshot_id,
                 guards=guards,
                 excluded=excluded,
-                names=track_names(plan_uris(plan), library),
+                names=track_names(plan_uris(plan), library, live_names),
                 one_off=new_name is not None,
             )
             save_plan(services, stored)
