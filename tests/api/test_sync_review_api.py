@@ -195,6 +195,12 @@ def test_unattended_sync_holds_the_rule_sets_kept_for_review(server: DemoServer)
     held_plan = next(p for p in done["payload"]["plans"] if p["rule_id"] == "merge")
     assert apply(server, held_plan["id"])["status"] == "done"
     assert server.emulator.playlist_uris(owned.id) != before
+    # Once applied, a rule set aimed at a playlist id shows the playlist's name.
+    targets = {
+        r["rule_id"]: r["target"]
+        for r in server.client.get("/pipeline/playlists/unattended").json()["rule_sets"]
+    }
+    assert targets == {"merge": server.emulator.playlist(owned.id).name, "long": "Long ones"}
 
 
 @pytest.mark.parametrize(

@@ -204,7 +204,10 @@ def test_a_one_off_copy_and_holding_a_rule_set_for_review(page: Page, server: st
     assert live(http, copy_id) == preview_uris(http, "long")
     assert http.get("/data/rules/long").json()["target_playlist_name"] == "Long ones"
 
-    page.get_by_role("navigation", name="Sync").get_by_role("link", name="Unattended sync").click()
+    page.keyboard.press("Control+k")  # the palette opens each tab of the screen
+    page.keyboard.type("Sync: Unattended")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(server + "/sync/unattended")
     expect(page.get_by_text("Off: this server does not sync by itself.")).to_be_visible()
     switch = page.get_by_role("switch", name="Long ones: apply by itself when no guard trips")
     expect(switch).to_be_checked()

@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import BaseModel, Field
 
 from app.core.errors import AppError, NotFoundError
-from app.core.models import JobPartState, JobStatus, PipelineJob, utc_now
+from app.core.models import JobPartState, JobStatus, ManagedPlaylist, PipelineJob, utc_now
 from app.core.rules import PlaylistRuleSet
 from app.pipeline.enrichment.parallel import enrich_together
 from app.pipeline.enrichment.runner import library_tracks
@@ -312,12 +312,13 @@ class UnattendedStatus(BaseModel):
     runs: list[SyncRun] = Field(description="The last sync jobs, newest first.")
 
 
-def _rule_set_sync(rule_set: PlaylistRuleSet) -> RuleSetSync:
+def _rule_set_sync(rule_set: PlaylistRuleSet, managed: ManagedPlaylist | None) -> RuleSetSync:
+    named = managed.name if managed is not None else None  # the name its last apply saw
     return RuleSetSync(
         rule_id=rule_set.id,
         name=rule_set.name,
         enabled=rule_set.enabled,
-        target=rule_set.target_playlist_id or rule_set.target_playlist_name,
+        target=named or rule_set.target_playlist_name or rule_set.target_playlist_id,
         auto_apply=rule_set.auto_apply,
     )
 
@@ -327,6 +328,7 @@ def unattended_status(
 ) -> UnattendedStatus:
     """The Sync screen's "Unattended" view (see `UnattendedStatus`)."""
     runs = [SyncRun.of(job) for job in jobs.list(step="sync", limit=RUNS_SHOWN).items]
+    managed = services.stores.playlists.load()
     running = next((run.job_id for run in runs if not run.status.finished), None)
     every = periodic.interval if periodic is not None else None
     words = (
@@ -343,7 +345,9 @@ def unattended_status(
         serve_command="sap serve --sync-every 6h",
         cron_line=f"0 */6 * * *  {Path(sys.executable).parent / 'sap'} sync --yes "
         ">> ~/sap-sync.log 2>&1",
-        rule_sets=[_rule_set_sync(rs) for rs in stored_rule_sets(services.stores)],
+        rule_sets=[
+            _rule_set_sync(rs, managed.get(rs.id)) for rs in stored_rule_sets(services.stores)
+        ],
         runs=runs,
     )
 
@@ -360,5 +364,5 @@ def set_auto_apply(services: Services, rule_id: str, auto_apply: bool) -> RuleSe
             raise NotFoundError(f"no rule set with id {rule_id!r}", code="rule_not_found")
     for rule_set in stored_rule_sets(services.stores):
         if rule_set.id == rule_id:
-            return _rule_set_sync(rule_set)
+            return _rule_set_sync(rule_set, services.stores.playlists.load().get(rule_id))
     raise NotFoundError(f"rule set {rule_id!r} cannot be read", code="rule_not_found")

@@ -11,6 +11,7 @@ import { ErrorNotice } from "../../components/ErrorNotice";
 import { Notice } from "../../components/Notice";
 import { Loading, Section } from "../../components/Page";
 import { useCommands, type Command } from "../../app/commands";
+import { usePlaylists } from "../sources/api";
 import { useApply, useJob, usePlan, useRuleSets, useStoredPlan } from "./api";
 import {
   GUARD_WORDS,
@@ -43,6 +44,9 @@ export function PlanPage() {
   const targeted = (rules.data ?? []).filter((rule) => rule.target_playlist_id ?? rule.target_playlist_name);
   const chosen = targeted.find((rule) => rule.id === ruleId) ?? null;
   const untargeted = (rules.data ?? []).length - targeted.length;
+  // A target given by id is shown by its name when the account's playlists are known.
+  const playlists = usePlaylists(targeted.some((rule) => rule.target_playlist_id));
+  const playlistName = (id: string) => playlists.data?.find((playlist) => playlist.id === id)?.name ?? id;
 
   const run = (ids: string[] | null) => {
     const one = ids !== null && ids.length === 1;
@@ -123,7 +127,7 @@ export function PlanPage() {
                   <option value={ALL}>Every enabled rule set with a target</option>
                   {targeted.map((rule) => (
                     <option key={rule.id} value={rule.id}>
-                      {`${rule.name} → ${rule.target_playlist_name ?? rule.target_playlist_id ?? ""}${
+                      {`${rule.name} → ${rule.target_playlist_id ? playlistName(rule.target_playlist_id) : (rule.target_playlist_name ?? "")}${
                         rule.enabled ? "" : " (disabled)"
                       }`}
                     </option>

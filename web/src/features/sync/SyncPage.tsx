@@ -1,6 +1,8 @@
 // Screens 6-8, Sync: plan and apply, backups and undo, unattended sync — three tabs of one
 // screen (/sync, /sync/backups, /sync/unattended), each its own route under this layout.
-import { NavLink, Outlet } from "react-router";
+import { useMemo } from "react";
+import { NavLink, Outlet, useNavigate } from "react-router";
+import { useCommands, type Command } from "../../app/commands";
 import { PageHeader } from "../../components/Page";
 import { useRefreshWhenSyncJobsEnd } from "./api";
 import styles from "./Sync.module.css";
@@ -13,6 +15,21 @@ const TABS = [
 
 export function SyncPage() {
   useRefreshWhenSyncJobsEnd();
+  const navigate = useNavigate();
+  const commands = useMemo<Command[]>(
+    () =>
+      TABS.map((tab) => ({
+        id: `sync:tab:${tab.to}`,
+        title: `Sync: ${tab.label}`,
+        group: "Sync",
+        keywords: ["undo", "restore", "schedule", "hold", "review"],
+        run: () => {
+          void navigate(tab.to);
+        },
+      })),
+    [navigate],
+  );
+  useCommands(commands);
   return (
     <>
       <PageHeader
