@@ -176,6 +176,11 @@ def test_unattended_sync_holds_the_rule_sets_kept_for_review(server: DemoServer)
     assert server.client.get("/data/rules/merge").json()["auto_apply"] is False
     missing = server.client.put("/pipeline/playlists/unattended/nope", json={"auto_apply": True})
     assert missing.status_code == 404
+    for loose in (0, "no", None):
+        refused = server.client.put(
+            "/pipeline/playlists/unattended/merge", json={"auto_apply": loose}
+        )
+        assert refused.status_code == 422, loose
 
     job = server.client.post(
         "/pipeline/sync/run-async",

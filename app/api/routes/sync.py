@@ -156,8 +156,9 @@ class AutoApplyRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     auto_apply: bool = Field(
+        strict=True,  # a boolean, not 0/1 or "yes"
         description="True: unattended sync applies the plan when no guard trips; False: it "
-        "holds the plan for review."
+        "holds the plan for review.",
     )
 
 
