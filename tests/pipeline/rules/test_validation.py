@@ -350,7 +350,7 @@ def test_structural_problems_have_json_paths(registry: FieldRegistry) -> None:
             "colour",
             "colour: unknown key 'colour' — keys: schema_version, id, name, description, "
             "enabled, rules, sources, sort, limit, dedupe, max_per_artist, include, exclude, "
-            "target_playlist_id, target_playlist_name, sync_mode",
+            "target_playlist_id, target_playlist_name, sync_mode, auto_apply",
         ),
         (
             "id",
