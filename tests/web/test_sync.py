@@ -198,7 +198,9 @@ def test_a_one_off_copy_and_holding_a_rule_set_for_review(page: Page, server: st
     expect(
         card.get_by_role("status").filter(has_text="Long ones, a copy is written")
     ).to_be_visible(timeout=60_000)
-    href = card.get_by_role("link", name="Open Long ones, a copy in Spotify").get_attribute("href")
+    href = card.get_by_role("link", name="Open Long ones, a copy in Spotify").last.get_attribute(
+        "href"
+    )
     assert href is not None
     copy_id = href.rsplit("/", 1)[1]
     assert live(http, copy_id) == preview_uris(http, "long")

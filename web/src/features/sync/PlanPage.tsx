@@ -319,7 +319,7 @@ function PlanCard({ id }: { id: string }) {
             Plan again
           </Button>
         ) : null}
-        {plan.playlist_id !== null && !plan.create ? (
+        {plan.playlist_id !== null && (!plan.create || plan.status === "applied") ? (
           <a href={spotifyLink(plan.playlist_id)} target="_blank" rel="noreferrer" className={styles.muted}>
             Open {name} in Spotify
           </a>
