@@ -94,6 +94,7 @@ def create_app(
                 settings.cache_dir,
             )
         periodic = PeriodicSync(jobs, settings.sync_every) if settings.sync_every else None
+        _app.state.periodic = periodic  # the Sync screen shows its next run
         if periodic is not None:
             periodic.start()
         try:
@@ -116,6 +117,7 @@ def create_app(
     app.state.given_settings = given
     app.state.services = services
     app.state.jobs = jobs
+    app.state.periodic = None  # the lifespan starts it (`serve --sync-every`)
     app.state.login_sessions = LoginSessions()
     install_error_handlers(app)
     # Innermost: the built web app, for the GETs no API route answers (app/api/web.py).

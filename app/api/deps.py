@@ -8,6 +8,7 @@ from fastapi import Depends, Request
 
 from app.pipeline.jobs.runner import JobManager
 from app.pipeline.services import Services
+from app.pipeline.sync.unattended import PeriodicSync
 
 
 def _jobs(request: Request) -> JobManager:
@@ -20,5 +21,11 @@ def _services(request: Request) -> Services:
     return services
 
 
+def _periodic(request: Request) -> PeriodicSync | None:
+    periodic: PeriodicSync | None = getattr(request.app.state, "periodic", None)
+    return periodic
+
+
 JobsDep = Annotated[JobManager, Depends(_jobs)]
 ServicesDep = Annotated[Services, Depends(_services)]
+PeriodicDep = Annotated[PeriodicSync | None, Depends(_periodic)]

@@ -183,6 +183,26 @@ def rules_rm(rule_id: str, cache_dir: CacheDir = None, demo: Demo = False) -> No
     out.print(f"deleted {rule_id}")
 
 
+def _set_auto_apply(rule_id: str, auto_apply: bool, cache_dir: Path | None, demo: bool) -> None:
+    from app.pipeline.sync.unattended import set_auto_apply
+
+    chosen = set_auto_apply(_services(cache_dir, demo), rule_id, auto_apply)
+    what = "applies its plan by itself" if chosen.auto_apply else "holds its plan for review"
+    out.print(escape(f"[{chosen.rule_id}] {chosen.name}: unattended sync {what}"), highlight=False)
+
+
+@rules_app.command("hold")
+def rules_hold(rule_id: str, cache_dir: CacheDir = None, demo: Demo = False) -> None:
+    """Unattended sync holds this rule set's plan for your review (`sap apply` it)."""
+    _set_auto_apply(rule_id, False, cache_dir, demo)
+
+
+@rules_app.command("auto")
+def rules_auto(rule_id: str, cache_dir: CacheDir = None, demo: Demo = False) -> None:
+    """Unattended sync applies this rule set's plan by itself when no guard trips."""
+    _set_auto_apply(rule_id, True, cache_dir, demo)
+
+
 @rules_app.command("validate")
 def rules_validate(
     source: Annotated[

@@ -41,6 +41,19 @@ def plan(
     tracks: Annotated[
         bool, typer.Option("--tracks", help="List every added/removed track.")
     ] = True,
+    mode: Annotated[
+        str | None,
+        typer.Option(
+            "--mode", help="This plan's mode (replace, merge, append); one rule set only."
+        ),
+    ] = None,
+    new_playlist: Annotated[
+        str | None,
+        typer.Option(
+            "--new-playlist",
+            help="Write to a new playlist of this name instead (a one-off copy); one rule set.",
+        ),
+    ] = None,
     cache_dir: CacheDir = None,
     demo: Demo = False,
     as_json: AsJson = False,
@@ -48,13 +61,17 @@ def plan(
     """Plan what each rule set's playlist needs (reads Spotify, writes nothing).
 
     A rule set that cannot be evaluated gets one line on stderr saying why and the others are
-    planned; the exit code is 1 only when none could be."""
+    planned; the exit code is 1 only when none could be. `--mode` and `--new-playlist` choose
+    for this plan only: the stored rule set is not changed."""
     import asyncio
 
-    from app.pipeline.sync.service import plan_rule_sets
+    from app.pipeline.sync.service import PlanOptions, plan_rule_sets
 
+    if mode is not None and mode not in ("replace", "merge", "append"):
+        _fail(f"--mode is replace, merge or append, not {mode!r}")
+    options = PlanOptions(mode=mode, new_playlist_name=new_playlist)  # type: ignore[arg-type]  # checked above
     services = _services(cache_dir, demo, spotify=True)
-    planning = asyncio.run(plan_rule_sets(services, rules or None))
+    planning = asyncio.run(plan_rule_sets(services, rules or None, options))
     plans = planning.plans
     if as_json:
         _print_json([stored.model_dump(mode="json") for stored in plans])
@@ -137,6 +154,38 @@ def backups(
             escape(row.reason),
         )
     out.print(table)
+
+
+def backup_diff(
+    backup_id: Annotated[str, typer.Argument(help="A backup id from `backups`.")],
+    cache_dir: CacheDir = None,
+    demo: Demo = False,
+    as_json: AsJson = False,
+) -> None:
+    """What restoring a backup would change in the playlist now (reads Spotify, writes nothing)."""
+    import asyncio
+
+    from app.pipeline.sync.backups import diff_backup
+
+    diff = asyncio.run(diff_backup(_services(cache_dir, demo, spotify=True), backup_id))
+    if as_json:
+        _print_json(diff.model_dump(mode="json"))
+        return
+    name = diff.playlist_name or diff.backup.playlist_id
+    if not diff.plan.calls:
+        out.print(escape(f"{name} holds exactly what backup {backup_id} holds."), highlight=False)
+        return
+    summary = diff.summary
+    out.print(
+        escape(f"restoring {backup_id} into {name}: ")
+        + f"[green]+{summary.adds}[/] [red]-{summary.removes}[/] ~{summary.moves} moved, "
+        f"{summary.writes} write(s)",
+        highlight=False,
+    )
+    for add in diff.plan.adds:
+        out.print(f"  [green]+ {escape(diff.names.get(add.uri, add.uri))}[/]", highlight=False)
+    for uri in diff.plan.removes:
+        out.print(f"  [red]- {escape(diff.names.get(uri, uri))}[/]", highlight=False)
 
 
 def restore(

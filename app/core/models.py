@@ -250,3 +250,4 @@ class PlaylistBackup(_Model):
     snapshot_id: str | None = None
     reason: str = ""
     items: list[BackupItem] = Field(default_factory=list)
+    names: dict[str, str] = Field(default_factory=dict)  # URI -> "title — artists", as planned

@@ -204,7 +204,9 @@ class PlaylistRuleSet(_Strict):
     target_playlist_id: str | None = None
     target_playlist_name: str | None = Field(default=None, max_length=200)
     sync_mode: Literal["replace", "merge", "append"] = "replace"
-    auto_apply: bool = True  # unattended sync applies this rule set's plan by itself when no guard trips; False: hold for review
+    # Unattended sync applies this rule set's plan by itself when no guard trips; False: hold it
+    # for review.
+    auto_apply: bool = True
 
     @field_validator("id", mode="after")
     @classmethod

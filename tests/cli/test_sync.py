@@ -205,3 +205,31 @@ def test_re_adding_a_rule_set_in_text_keeps_its_target_mode_pins_and_bans(ready:
     stored = next(r for r in Stores.open(ready / "demo").rules.load_rules() if r["id"] == "long")
     assert stored["rules"]["conditions"][0]["value"] == 250
     assert (stored["include"], stored["exclude"]) == (pinned, ["banned0000000000000000"])
+
+
+def test_hold_auto_one_off_plans_and_backup_diff(ready: Path) -> None:
+    code, out, _ = sap(ready, "rules", "hold", "long")
+    assert code == 0 and "holds its plan for review" in out
+    report = sap_json(ready, "sync", "--yes", "--no-fetch", "--no-enrich")
+    assert [(p["rule_id"], p["outcome"]) for p in report["plans"]] == [("long", "held for review")]
+    assert report["ok"] is True
+    code, out, _ = sap(ready, "rules", "auto", "long")
+    assert code == 0 and "applies its plan by itself" in out
+    applied = sap_json(ready, "sync", "--yes", "--no-fetch", "--no-enrich")["plans"][0]
+    assert applied["outcome"] == "applied"
+    playlist_id = applied["applied"]["playlist_id"]
+
+    copy = sap_json(ready, "plan", "long", "--new-playlist", "Long, a copy", "--mode", "append")
+    assert (copy[0]["one_off"], copy[0]["create"], copy[0]["mode"]) == (True, True, "append")
+    code, _, err = sap(ready, "plan", "--mode", "sideways")
+    assert code == 1 and "replace, merge or append" in err
+
+    edit_rule(ready, value=400)
+    narrower = sap_json(ready, "plan")[0]
+    assert narrower["playlist_id"] == playlist_id  # the one-off plan did not move the target
+    sap_json(ready, "apply", narrower["id"], "--force", "remove_share")
+    backup = sap_json(ready, "backups")[0]["id"]
+    diff = sap_json(ready, "backup-diff", backup)
+    assert diff["summary"]["adds"] >= narrower["summary"]["removes"] > 0
+    code, out, _ = sap(ready, "backup-diff", backup)
+    assert code == 0 and f"restoring {backup}" in out and "+ " in out

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.api.deps import JobsDep, ServicesDep
+from app.api.deps import JobsDep, PeriodicDep, ServicesDep
 from app.api.schemas import (
     ERROR_RESPONSES,
     SERVER_ERROR_RESPONSES,
@@ -15,10 +15,17 @@ from app.api.schemas import (
     PlanList,
 )
 from app.core.models import PipelineJob
-from app.pipeline.sync.backups import BackupSummary, list_backups
+from app.pipeline.sync.backups import BackupDiff, BackupSummary, diff_backup, list_backups
 from app.pipeline.sync.guards import Guard
+from app.pipeline.sync.model import SyncMode
 from app.pipeline.sync.plans import StoredPlan
-from app.pipeline.sync.service import check_applicable, get_plan, plan_rule_sets
+from app.pipeline.sync.service import PlanOptions, check_applicable, get_plan, plan_rule_sets
+from app.pipeline.sync.unattended import (
+    RuleSetSync,
+    UnattendedStatus,
+    set_auto_apply,
+    unattended_status,
+)
 from app.spotify.ids import SPOTIFY_ID_PATTERN
 
 router = APIRouter(
@@ -35,6 +42,18 @@ class PlanRequest(BaseModel):
         default=None,
         max_length=500,
         description="Only these rule sets (default: every enabled one with a target).",
+    )
+    mode: SyncMode | None = Field(
+        default=None,
+        description="This plan's mode instead of the rule set's `sync_mode` (one rule set only; "
+        "the stored rule set is not changed).",
+    )
+    new_playlist_name: str | None = Field(
+        default=None,
+        max_length=200,
+        description="Write to a new playlist of this name instead of the rule set's (one rule "
+        "set only): a one-off copy, created on apply and not managed afterwards; the rule set "
+        "keeps its own playlist. 409 `playlist_name_taken` when you have one of that name.",
     )
 
 
@@ -69,7 +88,8 @@ class RestoreRequest(BaseModel):
     ),
 )
 async def plan(body: PlanRequest, services: ServicesDep) -> PlanList:
-    planning = await plan_rule_sets(services, body.rule_ids)
+    options = PlanOptions(mode=body.mode, new_playlist_name=body.new_playlist_name)
+    planning = await plan_rule_sets(services, body.rule_ids, options)
     return PlanList(plans=planning.plans, broken=planning.broken)
 
 
@@ -106,6 +126,22 @@ def backups(
     return list_backups(services, playlist_id)
 
 
+@router.get(
+    "/backups/{backup_id}/diff",
+    summary="A backup against the playlist as it is now (reads Spotify, writes nothing)",
+    responses=SPOTIFY_ERROR_RESPONSES,
+    description=(
+        "Reads the live playlist and plans what restoring the backup would do, exactly as "
+        "`POST /restore` would plan it: adds, removes, moves, kept items, the write calls "
+        "(none: the playlist equals the backup). Nothing is stored."
+    ),
+)
+async def backup_diff(
+    backup_id: Annotated[str, Path(max_length=64)], services: ServicesDep
+) -> BackupDiff:
+    return await diff_backup(services, backup_id)
+
+
 @router.post(
     "/restore",
     status_code=status.HTTP_202_ACCEPTED,
@@ -114,3 +150,32 @@ def backups(
 def restore(body: RestoreRequest, services: ServicesDep, jobs: JobsDep) -> PipelineJob:
     services.stores.backups.get(body.backup_id)  # 404 now rather than a failed job
     return jobs.submit("restore", {"backup_id": body.backup_id})
+
+
+class AutoApplyRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    auto_apply: bool = Field(
+        strict=True,  # a boolean, not 0/1 or "yes"
+        description="True: unattended sync applies the plan when no guard trips; False: it "
+        "holds the plan for review.",
+    )
+
+
+@router.get(
+    "/unattended",
+    summary="Unattended sync: the schedule in words, the next run, each rule set's choice, the "
+    "last runs",
+)
+def unattended(services: ServicesDep, jobs: JobsDep, periodic: PeriodicDep) -> UnattendedStatus:
+    return unattended_status(services, jobs, periodic)
+
+
+@router.put(
+    "/unattended/{rule_id}",
+    summary="Whether unattended sync applies this rule set's plan by itself or holds it",
+)
+def auto_apply(
+    rule_id: Annotated[str, Path(max_length=128)], body: AutoApplyRequest, services: ServicesDep
+) -> RuleSetSync:
+    return set_auto_apply(services, rule_id, body.auto_apply)

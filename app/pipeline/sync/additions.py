@@ -58,7 +58,8 @@ class Wanted:
     names: Mapping[str, str]  # URI -> "title — artists", for what the plan shows
 
 
-def _name(view: Mapping[str, Any]) -> str | None:
+def track_name(view: Mapping[str, Any]) -> str | None:
+    """'title — artists' of a library view (None without a title)."""
     name = view.get("name") or None
     artists = ", ".join(view.get("artists") or ())
     return f"{name} — {artists}" if name and artists else name
@@ -88,7 +89,7 @@ def wanted_tracks(track_ids: Sequence[str], library: Library) -> Wanted:
             excluded.append(excluded_track(uri, track_id, "not_in_library"))
             continue
         uri = str(view.get("uri") or "")
-        name = _name(view)
+        name = track_name(view)
         if view.get("is_local") or not has_id(uri, TRACK):
             excluded.append(excluded_track(uri or track_id, track_id, "local", name))
             continue

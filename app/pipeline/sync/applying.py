@@ -187,7 +187,7 @@ async def _create(
 
 def _adopt(services: Services, stored: StoredPlan, playlist_id: str, snapshot: str | None) -> None:
     """Remember the playlist a plan created as the rule set's, empty as it was created."""
-    if stored.rule_id is None:
+    if stored.rule_id is None or stored.one_off:  # one-off: not the rule set's playlist
         return
     with services.stores.playlists.update() as managed:
         managed[stored.rule_id] = ManagedPlaylist(
@@ -228,6 +228,12 @@ def _back_up(services: Services, stored: StoredPlan, target: _Target) -> str:
         snapshot_id=target.snapshot_id,
         reason=f"before applying {stored.id}",
         items=[BackupItem(uri=item.uri, added_at=item.added_at) for item in target.live],
+        # So that its diff names what it would put back, even tracks the library never held.
+        names={
+            item.uri: stored.names[item.uri]
+            for item in target.live
+            if item.uri is not None and item.uri in stored.names
+        },
     )
     services.stores.backups.add(backup, retention=services.settings.backup_retention)
     return backup.id
@@ -261,7 +267,7 @@ def _record_writing(
             update={"states": list(dict.fromkeys([*attempt.states, *states])), **changes}
         )
         record["attempt"] = attempt.model_dump(mode="json")
-    if stored.rule_id is None:
+    if stored.rule_id is None or stored.one_off:  # one-off: not the rule set's playlist
         return
     with services.stores.playlists.update() as managed:
         playlist = managed.get(stored.rule_id)
@@ -355,7 +361,7 @@ async def roll_back(
 
 
 def _forget_writing(services: Services, stored: StoredPlan) -> None:
-    if stored.rule_id is None:
+    if stored.rule_id is None or stored.one_off:  # one-off: not the rule set's playlist
         return
     with services.stores.playlists.update() as managed:
         playlist = managed.get(stored.rule_id)
@@ -371,7 +377,7 @@ def _remember(
     uris: Sequence[str | None],
 ) -> None:
     """The rule set's playlist as this apply left it (what the drift guard compares to)."""
-    if stored.rule_id is None:
+    if stored.rule_id is None or stored.one_off:  # one-off: not the rule set's playlist
         return
     with services.stores.playlists.update() as managed:
         previous = managed.get(stored.rule_id)

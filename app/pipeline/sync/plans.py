@@ -66,6 +66,7 @@ class PlanBrief(BaseModel):
     summary: PlanSummary
     guards: list[TrippedGuard]
     status: PlanStatus
+    one_off: bool = False
 
 
 class ApplyAttempt(BaseModel):
@@ -124,6 +125,16 @@ class StoredPlan(BaseModel):
     )
     rollback: Rollback | None = Field(
         default=None, description="Set when a failed apply put the playlist back."
+    )
+    one_off: bool = Field(
+        default=False,
+        description="Written to a new playlist this once: the rule set keeps its own playlist, "
+        "and this one is not managed afterwards.",
+    )
+    names: dict[str, str] = Field(
+        default_factory=dict,
+        description="URI -> 'title — artists' for the tracks the plan adds, removes, moves, "
+        "keeps, finds duplicated or leaves out, as far as the library knows them.",
     )
 
     def brief(self) -> PlanBrief:

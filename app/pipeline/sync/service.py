@@ -26,7 +26,7 @@ tracks the user removed.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,13 +36,20 @@ from app.core.rules import PlaylistRuleSet
 from app.pipeline.jobs.recovery import owner_alive
 from app.pipeline.jobs.steps import StepContext
 from app.pipeline.library_gaps import require_complete
+from app.pipeline.rules.library.views import Library
 from app.pipeline.rules.previews import BrokenRuleSet
 from app.pipeline.rules.rule_sets import stored_rule_sets
 from app.pipeline.rules.service import preview_library
 from app.pipeline.services import Services
-from app.pipeline.sync.additions import ExcludedTrack, TrackLookups, excluded_track, wanted_tracks
+from app.pipeline.sync.additions import (
+    ExcludedTrack,
+    TrackLookups,
+    excluded_track,
+    track_name,
+    wanted_tracks,
+)
 from app.pipeline.sync.guards import TrippedGuard, check_force, fingerprint, tripped_guards
-from app.pipeline.sync.model import TRACK, LiveItem, SyncPlan
+from app.pipeline.sync.model import TRACK, LiveItem, SyncMode, SyncPlan
 from app.pipeline.sync.planner import plan_sync
 from app.pipeline.sync.plans import PlanBrief, PlannedPlaylists, PlanSummary, StoredPlan
 from app.spotify.client import SpotifyClient
@@ -86,6 +93,8 @@ def stored_plan(
     guards: list[TrippedGuard],
     restore_of: str | None = None,
     excluded: Sequence[ExcludedTrack] = (),
+    names: dict[str, str] | None = None,
+    one_off: bool = False,
 ) -> StoredPlan:
     return StoredPlan(
         id=new_id("plan"),
@@ -104,7 +113,59 @@ def stored_plan(
         plan=plan,
         status="planned",
         report=None,
+        names=names or {},
+        one_off=one_off,
     )
+
+
+def plan_uris(plan: SyncPlan) -> list[str]:
+    """Every URI a plan adds, removes, moves, keeps or finds duplicated, once each."""
+    uris = [add.uri for add in plan.adds] + list(plan.removes)
+    uris += [uri for move in plan.moves for uri in move.uris]
+    uris += [item.uri for item in plan.kept if item.uri is not None]
+    uris += [duplicate.uri for duplicate in plan.duplicates]
+    return list(dict.fromkeys(uris))
+
+
+def entry_names(entries: Sequence[PlaylistEntry]) -> dict[str, str]:
+    """URI -> 'title — artists' of a live playlist's entries, as Spotify named them."""
+    names: dict[str, str] = {}
+    for entry in entries:
+        content = entry.content
+        if content is None or not content.uri or not content.name:
+            continue
+        artists = ", ".join(a.name for a in getattr(content, "artists", ()) if a.name)
+        names[content.uri] = f"{content.name} — {artists}" if artists else content.name
+    return names
+
+
+def track_names(
+    uris: Sequence[str | None], library: Library, live: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """URI -> 'title — artists' for the entries of `uris` that the library holds or the live
+    playlist named (`live`, from `entry_names`): what a plan shows instead of bare ids."""
+    names: dict[str, str] = {}
+    for uri in uris:
+        if uri is None or uri in names:
+            continue
+        view = library.view(uri.removeprefix(TRACK)) if uri.startswith(TRACK) else None
+        name = (track_name(view) if view is not None else None) or (live or {}).get(uri)
+        if name:
+            names[uri] = name
+    return names
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    """Choices for one plan that leave the stored rule set as it is: its `mode` for this apply,
+    or a new playlist to write instead of the rule set's (a one-off copy, not managed after)."""
+
+    mode: SyncMode | None = None
+    new_playlist_name: str | None = None
+
+    @property
+    def given(self) -> bool:
+        return self.mode is not None or self.new_playlist_name is not None
 
 
 def _targets(
@@ -142,10 +203,24 @@ class Planning:
     broken: list[BrokenRuleSet]
 
 
-async def plan_rule_sets(services: Services, rule_ids: Sequence[str] | None = None) -> Planning:
+async def plan_rule_sets(
+    services: Services,
+    rule_ids: Sequence[str] | None = None,
+    options: PlanOptions | None = None,
+) -> Planning:
     """Plan every enabled rule set with a target (or `rule_ids`); store the plans. A rule set
-    that cannot be evaluated is skipped with its problems; the others are planned."""
+    that cannot be evaluated is skipped with its problems; the others are planned. `options`
+    (one rule set only) choose the mode or a new playlist for this plan alone."""
     stores = services.stores
+    options = options or PlanOptions()
+    if options.given and (rule_ids is None or len(set(rule_ids)) != 1):
+        raise UnprocessableError(
+            "a mode or a new playlist is chosen for one rule set at a time: name exactly one",
+            code="options_need_one_rule_set",
+        )
+    new_name = (options.new_playlist_name or "").strip() or None
+    if options.new_playlist_name is not None and new_name is None:
+        raise UnprocessableError("the new playlist needs a name", code="bad_playlist_name")
     targets = _targets(stored_rule_sets(stores), rule_ids)
     if not targets:
         return Planning([], [])
@@ -164,13 +239,22 @@ async def plan_rule_sets(services: Services, rule_ids: Sequence[str] | None = No
             wanted = wanted_tracks(desired[rule_set.id], library)
             record = managed.get(rule_set.id)
             playlist_id = record.playlist_id if record is not None else rule_set.target_playlist_id
-            if playlist_id is None and rule_set.target_playlist_name:
+            if new_name is not None:  # a one-off copy: the rule set's own playlist is left alone
+                if await find_by_name(client, new_name, user_id) is not None:
+                    raise ConflictError(
+                        f"you already have a playlist named {new_name!r}: choose another name",
+                        code="playlist_name_taken",
+                    )
+                record = playlist_id = None
+            elif playlist_id is None and rule_set.target_playlist_name:
                 playlist_id = await find_by_name(client, rule_set.target_playlist_name, user_id)
             live: list[LiveItem] = []
+            live_names: dict[str, str] = {}
             snapshot_id = name = None
             if playlist_id is not None:
                 snapshot_id, name, entries = await read_live(client, playlist_id)
                 live = [LiveItem.from_entry(entry) for entry in entries]
+                live_names = entry_names(entries)
             # What the plan would add and the library did not get from Spotify is looked up.
             present = {item.uri for item in live}
             unverified = [u for u in wanted.uris if u in wanted.unverified and u not in present]
@@ -180,7 +264,7 @@ async def plan_rule_sets(services: Services, rule_ids: Sequence[str] | None = No
                 for uri, (reason, why) in refused.items()
             ]
             uris = [uri for uri in wanted.uris if uri not in refused]
-            plan = plan_sync(live, uris, rule_set.sync_mode)
+            plan = plan_sync(live, uris, options.mode or rule_set.sync_mode)
             guards = tripped_guards(
                 live, plan, record, snapshot_id, services.settings.sync_max_remove_share
             )
@@ -188,13 +272,15 @@ async def plan_rule_sets(services: Services, rule_ids: Sequence[str] | None = No
                 rule_id=rule_set.id,
                 rule_name=rule_set.name,
                 playlist_id=playlist_id,
-                playlist_name=name or rule_set.target_playlist_name,
+                playlist_name=new_name or name or rule_set.target_playlist_name,
                 create=playlist_id is None,
                 plan=plan,
                 live=live,
                 snapshot_id=snapshot_id,
                 guards=guards,
                 excluded=excluded,
+                names=track_names(plan_uris(plan), library, live_names),
+                one_off=new_name is not None,
             )
             save_plan(services, stored)
             plans.append(stored)

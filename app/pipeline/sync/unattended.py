@@ -12,7 +12,9 @@
    planned.
 4. **Apply** (only with `apply=True`) each plan whose guards did not trip; a plan with a tripped
    guard is *skipped* and reported with its reason — never forced. `ok` is False when anything
-   was skipped or failed, which the CLI turns into a non-zero exit for cron.
+   was skipped or failed, which the CLI turns into a non-zero exit for cron. A plan of a rule
+   set with `auto_apply` off is *held for review*: stored, not applied, waiting for the user to
+   apply it (`ok` stays True: holding is what the user asked for).
 
 Without `apply` (a dry run: `sap sync --dry-run`, or without `--yes`) the same decisions are
 made and reported — the same guards, "skipped (…)" and "unchanged" outcomes and the same `ok` —
@@ -25,19 +27,24 @@ The `SyncReport` says what each step did; it is the ``sync`` job's payload.
 from __future__ import annotations
 
 import logging
+import sys
 import threading
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field
 
-from app.core.errors import AppError
-from app.core.models import JobPartState
+from app.core.errors import AppError, NotFoundError
+from app.core.models import JobPartState, JobStatus, ManagedPlaylist, PipelineJob, utc_now
+from app.core.rules import PlaylistRuleSet
 from app.pipeline.enrichment.parallel import enrich_together
 from app.pipeline.enrichment.runner import library_tracks
 from app.pipeline.enrichment.service import ProviderRunReport
 from app.pipeline.jobs.steps import StepContext
 from app.pipeline.rules.previews import BrokenRuleSet
+from app.pipeline.rules.rule_sets import stored_rule_sets
 from app.pipeline.services import Services
 from app.pipeline.sources.planning import SourceRequest, plan_fetch
 from app.pipeline.sources.service import FetchSourcesReport, fetch_many
@@ -51,6 +58,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+HELD = "held for review"
+RUNS_SHOWN = 10
+
 
 class ProviderRunFailure(BaseModel):
     """A provider that could not run (a provider down does not stop the sync)."""
@@ -63,8 +73,9 @@ class SyncedPlan(PlanBrief):
     """A plan of the sync and what became of it."""
 
     outcome: str = Field(
-        description="applied, unchanged, skipped (why) or failed (why); in a dry run, planned "
-        "(the real run would apply it), unchanged or skipped (why), as the real run would say."
+        description="applied, unchanged, held for review (the rule set's auto_apply is off), "
+        "skipped (why) or failed (why); in a dry run, planned (the real run would apply it), "
+        "unchanged, held for review or skipped (why), as the real run would say."
     )
     applied: ApplyResult | None = Field(default=None, description="Set when it was applied.")
 
@@ -144,6 +155,7 @@ async def sync_library(
                 report.enriched.append(ProviderRunReport.of_part(part))
     say("planning")
     planning = await plan_rule_sets(services, rule_ids)
+    held = {rs.id for rs in stored_rule_sets(services.stores) if not rs.auto_apply}
     for broken in planning.broken:
         log.warning(
             "rule set %r is broken, not synced: %s",
@@ -162,6 +174,8 @@ async def sync_library(
             report.ok = False
         elif plan.summary.writes == 0 and not plan.create:
             entry.outcome = "unchanged"
+        elif plan.rule_id in held:  # stored: the user applies it from the Sync screen
+            entry.outcome = HELD
         elif apply:
             say(f"applying {plan.id}")
             try:
@@ -189,15 +203,21 @@ async def sync_step(ctx: StepContext) -> SyncReport:
 
 class PeriodicSync:
     """`serve --sync-every`: submits a ``sync`` job (with apply) every `interval` seconds,
-    unless one is still queued or running. The first run comes one interval after start."""
+    unless one is still queued or running. The first run comes one interval after start;
+    `next_run_at` says when the next one is due."""
 
-    def __init__(self, jobs: JobManager, interval: float) -> None:
+    def __init__(
+        self, jobs: JobManager, interval: float, now: Callable[[], datetime] = utc_now
+    ) -> None:
         self.jobs = jobs
         self.interval = interval
+        self.now = now
+        self.next_run_at: datetime | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="sap-periodic-sync", daemon=True)
 
     def start(self) -> None:
+        self.next_run_at = self.now() + timedelta(seconds=self.interval)
         self._thread.start()
 
     def stop(self) -> None:
@@ -206,6 +226,7 @@ class PeriodicSync:
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
+            self.next_run_at = self.now() + timedelta(seconds=self.interval)
             busy = [
                 job for job in self.jobs.list(step="sync", limit=5).items if not job.status.finished
             ]
@@ -214,3 +235,134 @@ class PeriodicSync:
                 continue
             job = self.jobs.submit("sync", {"apply": True, "periodic": True})
             log.info("periodic sync started as job %s", job.id)
+
+
+# --- what the Sync screen shows of it ---------------------------------------------------------
+
+
+def every_words(seconds: float) -> str:
+    """An interval in words: ``every 6 hours``, ``every 30 minutes``, ``every day``."""
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1)):
+        if (seconds >= size and seconds % size == 0) or unit == "second":
+            count = seconds / size
+            if count == 1:
+                return f"every {unit}"
+            shown = f"{count:g}" if count != int(count) else str(int(count))
+            return f"every {shown} {unit}s"
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+class RuleSetSync(BaseModel):
+    """One rule set as unattended sync treats it."""
+
+    rule_id: str
+    name: str
+    enabled: bool
+    target: str | None = Field(description="Its playlist's id or name (null: no target).")
+    auto_apply: bool = Field(
+        description="True: applied by itself when no guard trips; False: held for review."
+    )
+
+
+class SyncRun(BaseModel):
+    """One unattended sync job and what it did (its `SyncReport`, once finished)."""
+
+    job_id: str
+    status: JobStatus
+    created_at: datetime
+    finished_at: datetime | None
+    periodic: bool = Field(description="Started by the server's schedule (not by a person).")
+    report: SyncReport | None = Field(description="Null until it finishes, or when it failed.")
+    error: str | None = Field(description="Why the run failed as a whole.")
+
+    @classmethod
+    def of(cls, job: PipelineJob) -> SyncRun:
+        report = None
+        if isinstance(job.payload, dict):
+            report = SyncReport.model_validate(job.payload)
+        return cls(
+            job_id=job.id,
+            status=job.status,
+            created_at=job.created_at,
+            finished_at=job.finished_at,
+            periodic=bool(job.metadata.get("periodic")),
+            report=report,
+            error=job.error.message if job.error is not None else None,
+        )
+
+
+ScheduleKind = Literal["server", "off"]
+
+
+class UnattendedStatus(BaseModel):
+    """How unattended sync runs here: the schedule in words, the next run, each rule set's
+    choice, and the last runs."""
+
+    schedule: ScheduleKind = Field(
+        description="server: this server runs it (SAP_SYNC_EVERY); off: nothing here runs it "
+        "(cron may: see `cron_line`)."
+    )
+    every_seconds: float | None
+    in_words: str = Field(description="The schedule in words.")
+    next_run_at: datetime | None = Field(description="When this server runs it next.")
+    running_job_id: str | None = Field(description="A sync job waiting or running now.")
+    serve_command: str = Field(description="How to have the server run it every six hours.")
+    cron_line: str = Field(description="A crontab line that runs it every six hours instead.")
+    rule_sets: list[RuleSetSync]
+    runs: list[SyncRun] = Field(description="The last sync jobs, newest first.")
+
+
+def _rule_set_sync(rule_set: PlaylistRuleSet, managed: ManagedPlaylist | None) -> RuleSetSync:
+    named = managed.name if managed is not None else None  # the name its last apply saw
+    return RuleSetSync(
+        rule_id=rule_set.id,
+        name=rule_set.name,
+        enabled=rule_set.enabled,
+        target=named or rule_set.target_playlist_name or rule_set.target_playlist_id,
+        auto_apply=rule_set.auto_apply,
+    )
+
+
+def unattended_status(
+    services: Services, jobs: JobManager, periodic: PeriodicSync | None
+) -> UnattendedStatus:
+    """The Sync screen's "Unattended" view (see `UnattendedStatus`)."""
+    runs = [SyncRun.of(job) for job in jobs.list(step="sync", limit=RUNS_SHOWN).items]
+    managed = services.stores.playlists.load()
+    running = next((run.job_id for run in runs if not run.status.finished), None)
+    every = periodic.interval if periodic is not None else None
+    words = (
+        f"The server syncs {every_words(every)}, applying what no guard stops."
+        if every is not None
+        else "Off: this server does not sync by itself."
+    )
+    return UnattendedStatus(
+        schedule="server" if every is not None else "off",
+        every_seconds=every,
+        in_words=words,
+        next_run_at=periodic.next_run_at if periodic is not None else None,
+        running_job_id=running,
+        serve_command="sap serve --sync-every 6h",
+        cron_line=f"0 */6 * * *  {Path(sys.executable).parent / 'sap'} sync --yes "
+        ">> ~/sap-sync.log 2>&1",
+        rule_sets=[
+            _rule_set_sync(rs, managed.get(rs.id)) for rs in stored_rule_sets(services.stores)
+        ],
+        runs=runs,
+    )
+
+
+def set_auto_apply(services: Services, rule_id: str, auto_apply: bool) -> RuleSetSync:
+    """Choose whether unattended sync applies a rule set's plan by itself (the rest of the rule
+    set is left as stored)."""
+    with services.stores.rules.update() as documents:
+        for document in documents:
+            if document.get("id") == rule_id:
+                document["auto_apply"] = auto_apply
+                break
+        else:
+            raise NotFoundError(f"no rule set with id {rule_id!r}", code="rule_not_found")
+    for rule_set in stored_rule_sets(services.stores):
+        if rule_set.id == rule_id:
+            return _rule_set_sync(rule_set, services.stores.playlists.load().get(rule_id))
+    raise NotFoundError(f"rule set {rule_id!r} cannot be read", code="rule_not_found")

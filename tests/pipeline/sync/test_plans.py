@@ -1,5 +1,6 @@
 """Stored plans: plans.json holds each plan as a `StoredPlan`'s JSON. A plan written before plans
-were models (no `superseded_by`, `backup_id`, `excluded`, `attempt` or `rollback` yet,
+were models (no `superseded_by`, `backup_id`, `excluded`, `attempt`, `rollback`, `one_off` or
+`names` yet,
 `created_at` ending in +00:00) still loads,
 and saving a new plan changes an older one only where it supersedes it."""
 
@@ -66,6 +67,8 @@ def test_a_plan_stored_by_an_older_release_loads(services: Services) -> None:
         "backup_id": None,
         "attempt": None,
         "rollback": None,
+        "one_off": False,
+        "names": {},
     }
 
 

@@ -87,3 +87,15 @@ def test_a_dry_run_skips_for_remove_share_as_the_real_run_does(fetched: DemoEnvi
     assert dry == real
     [(_rule_id, outcome)], ok = real
     assert outcome.startswith("skipped (remove_share: ") and ok is False
+
+
+def test_a_rule_set_held_for_review_is_held_in_the_dry_run_and_the_real_run(
+    fetched: DemoEnvironment,
+) -> None:
+    with fetched.services.stores.rules.update() as documents:
+        documents[0]["auto_apply"] = False
+    dry, real = _dry_then_real(fetched)
+    assert dry == real == ([("long", "held for review")], True)
+    assert fetched.services.stores.playlists.load() == {}  # nothing was created or written
+    held = list(fetched.services.stores.plans.load().values())[-1]  # the real run's
+    assert held["status"] == "planned"  # waiting for the user's apply

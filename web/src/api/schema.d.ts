@@ -693,6 +693,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/pipeline/playlists/backups/{backup_id}/diff": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A backup against the playlist as it is now (reads Spotify, writes nothing)
+         * @description Reads the live playlist and plans what restoring the backup would do, exactly as `POST /restore` would plan it: adds, removes, moves, kept items, the write calls (none: the playlist equals the backup). Nothing is stored.
+         */
+        get: operations["backup_diff_pipeline_playlists_backups__backup_id__diff_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/pipeline/playlists/count": {
         parameters: {
             query?: never;
@@ -798,6 +818,40 @@ export interface paths {
         put?: never;
         /** Put a backup's contents back (planned, backed up and applied like any change) */
         post: operations["restore_pipeline_playlists_restore_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/pipeline/playlists/unattended": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Unattended sync: the schedule in words, the next run, each rule set's choice, the last runs */
+        get: operations["unattended_pipeline_playlists_unattended_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/pipeline/playlists/unattended/{rule_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Whether unattended sync applies this rule set's plan by itself or holds it */
+        put: operations["auto_apply_pipeline_playlists_unattended__rule_id__put"];
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1100,6 +1154,42 @@ export interface components {
             /** Plan Id */
             plan_id: string;
         };
+        /**
+         * ApplyResult
+         * @description What applying one plan did.
+         */
+        ApplyResult: {
+            /**
+             * Backup Id
+             * @description The backup of the playlist before the apply.
+             */
+            backup_id: string | null;
+            /**
+             * Created
+             * @description The playlist was created by this apply.
+             */
+            created: boolean;
+            /** Plan Id */
+            plan_id: string;
+            /** Playlist Id */
+            playlist_id: string;
+            /**
+             * Resumed
+             * @description It finished an apply that an ended process cut short.
+             * @default false
+             */
+            resumed: boolean;
+            /**
+             * Snapshot Id
+             * @description The playlist's snapshot after the last write.
+             */
+            snapshot_id: string;
+            /**
+             * Writes
+             * @description API calls sent.
+             */
+            writes: number;
+        };
         /** ArtistRef */
         ArtistRef: {
             /** Id */
@@ -1131,6 +1221,41 @@ export interface components {
             /** User Name */
             user_name?: string | null;
         };
+        /** AutoApplyRequest */
+        AutoApplyRequest: {
+            /**
+             * Auto Apply
+             * @description True: unattended sync applies the plan when no guard trips; False: it holds the plan for review.
+             */
+            auto_apply: boolean;
+        };
+        /**
+         * BackupDiff
+         * @description What restoring a backup would change in the playlist as it is now (read just now).
+         */
+        BackupDiff: {
+            backup: components["schemas"]["BackupSummary"];
+            /**
+             * Live Items
+             * @description Entries the playlist holds now.
+             */
+            live_items: number;
+            /**
+             * Names
+             * @description URI -> 'title — artists' for the tracks in the plan the library knows.
+             */
+            names: {
+                [key: string]: string;
+            };
+            /** @description The restore's plan: adds, removes, moves, kept items. */
+            plan: components["schemas"]["SyncPlan"];
+            /**
+             * Playlist Name
+             * @description The playlist's name now.
+             */
+            playlist_name: string | null;
+            summary: components["schemas"]["PlanSummary"];
+        };
         /**
          * BackupSummary
          * @description A backup without its items (how many it holds instead).
@@ -1158,6 +1283,16 @@ export interface components {
              * Format: date-time
              */
             taken_at: string;
+        };
+        /**
+         * BadRow
+         * @description A row of an Exportify file that could not be read.
+         */
+        BadRow: {
+            /** Line */
+            line: number;
+            /** Message */
+            message: string;
         };
         /**
          * Bin
@@ -1611,6 +1746,32 @@ export interface components {
             rules: components["schemas"]["ExplainedGroup"];
             /** Track Id */
             track_id: string;
+        };
+        /**
+         * FetchSourcesReport
+         * @description A `fetch_sources` job's payload: one entry per planned source, in plan order.
+         *
+         *     With failed sources the job ends "partial" (the others were saved) or "failed" (every
+         *     source failed: nothing was saved), its error naming each failure (`shortfall`).
+         */
+        FetchSourcesReport: {
+            /**
+             * Failed
+             * @description Sources that could not be read.
+             */
+            failed: number;
+            /**
+             * Forgotten
+             * @description Sources dropped from the library: their tracks were lost from tracks.json and they cannot be read again (a playlist no longer in your library, a CSV file that is gone).
+             */
+            forgotten?: components["schemas"]["SourceRef"][];
+            /**
+             * Requests
+             * @description Spotify requests made for all of them together.
+             */
+            requests: number;
+            /** Sources */
+            sources: (components["schemas"]["SourceFetchReport"] | components["schemas"]["SourceFetchFailure"])[];
         };
         /** FetchSourcesRequest */
         FetchSourcesRequest: {
@@ -2501,6 +2662,16 @@ export interface components {
         /** PlanRequest */
         PlanRequest: {
             /**
+             * Mode
+             * @description This plan's mode instead of the rule set's `sync_mode` (one rule set only; the stored rule set is not changed).
+             */
+            mode?: ("replace" | "merge" | "append") | null;
+            /**
+             * New Playlist Name
+             * @description Write to a new playlist of this name instead of the rule set's (one rule set only): a one-off copy, created on apply and not managed afterwards; the rule set keeps its own playlist. 409 `playlist_name_taken` when you have one of that name.
+             */
+            new_playlist_name?: string | null;
+            /**
              * Rule Ids
              * @description Only these rule sets (default: every enabled one with a target).
              */
@@ -2751,6 +2922,75 @@ export interface components {
              * @enum {string}
              */
             type: "external" | "dump" | "llm" | "manual";
+            /** Version */
+            version: string;
+        };
+        /**
+         * ProviderRunFailure
+         * @description A provider that could not run (a provider down does not stop the sync).
+         */
+        ProviderRunFailure: {
+            /** Error */
+            error: string;
+            /** Provider */
+            provider: string;
+        };
+        /**
+         * ProviderRunReport
+         * @description Counts of one provider's run: of the `selected` tracks, `total` were asked about, the
+         *     others cached, not applicable or capped.
+         */
+        ProviderRunReport: {
+            /** Cached */
+            cached: number;
+            /**
+             * Capped
+             * @description Left for a later run by the provider's cap.
+             */
+            capped: number;
+            /**
+             * Done
+             * @description matched + not_found + failed
+             */
+            done: number;
+            /** @description Why the provider failed. */
+            error?: components["schemas"]["JobError"] | null;
+            /**
+             * Errors
+             * @description Distinct batch failures (the first few).
+             */
+            errors: string[];
+            /** Failed */
+            failed: number;
+            /** Matched */
+            matched: number;
+            /** Not Applicable */
+            not_applicable: number;
+            /** Not Found */
+            not_found: number;
+            /** Provider */
+            provider: string;
+            /** Requests */
+            requests: number;
+            /**
+             * Seconds
+             * @description How long it ran (null: it never started).
+             */
+            seconds?: number | null;
+            /** Selected */
+            selected: number;
+            /**
+             * @description done, failed (`error` says why; the job's other providers went on) or cancelled.
+             * @default done
+             */
+            state: components["schemas"]["JobPartState"];
+            /**
+             * Stopped
+             * @description Why the run ended early, if it did.
+             */
+            stopped: string | null;
+            /** Total */
+            total: number;
             /** Version */
             version: string;
         };
@@ -3057,6 +3297,28 @@ export interface components {
             text: string;
         };
         /**
+         * RuleSetSync
+         * @description One rule set as unattended sync treats it.
+         */
+        RuleSetSync: {
+            /**
+             * Auto Apply
+             * @description True: applied by itself when no guard trips; False: held for review.
+             */
+            auto_apply: boolean;
+            /** Enabled */
+            enabled: boolean;
+            /** Name */
+            name: string;
+            /** Rule Id */
+            rule_id: string;
+            /**
+             * Target
+             * @description Its playlist's id or name (null: no target).
+             */
+            target: string | null;
+        };
+        /**
          * RuleWarning
          * @description A field a rule set reads that no track has (yet): the rule set is valid, and matches
          *     nothing through it until a provider gives it.
@@ -3282,6 +3544,58 @@ export interface components {
             field: string;
         };
         /**
+         * SourceFetchFailure
+         * @description A source of a `fetch_sources` job that could not be read (nothing of it was saved).
+         */
+        SourceFetchFailure: {
+            error: components["schemas"]["JobError"];
+            source: components["schemas"]["SourceRef"];
+        };
+        /**
+         * SourceFetchReport
+         * @description What reading one source gave: a `fetch_tracks` job's payload.
+         */
+        SourceFetchReport: {
+            /**
+             * Bad Rows
+             * @description Unreadable CSV rows (the first 100).
+             */
+            bad_rows: components["schemas"]["BadRow"][];
+            /**
+             * Entries
+             * @description Entries kept, in source order, duplicates included.
+             */
+            entries: number;
+            /**
+             * Mode
+             * @description full, incremental, or unchanged (nothing was read).
+             * @enum {string}
+             */
+            mode: "full" | "incremental" | "unchanged";
+            /** New Entries */
+            new_entries: number;
+            /**
+             * Requests
+             * @description Spotify requests made; null when sources shared one client.
+             */
+            requests: number | null;
+            /**
+             * Skipped
+             * @description Entries left out, by kind (local, episode…).
+             */
+            skipped: {
+                [key: string]: number;
+            };
+            /** Snapshot Id */
+            snapshot_id: string | null;
+            source: components["schemas"]["SourceRef"];
+            /**
+             * Tracks
+             * @description Distinct tracks among them.
+             */
+            tracks: number;
+        };
+        /**
          * SourceMembership
          * @description A source a track came from, and when it was added there.
          */
@@ -3290,6 +3604,21 @@ export interface components {
             added_at: string | null;
             /** Key */
             key: string;
+            /** Source Id */
+            source_id: string | null;
+            source_type: components["schemas"]["TrackSourceType"];
+        };
+        /**
+         * SourceRef
+         * @description Which source a fetch report is about (`name` is known once the source was read).
+         */
+        SourceRef: {
+            /** Key */
+            key: string;
+            /** Label */
+            label: string | null;
+            /** Name */
+            name?: string | null;
             /** Source Id */
             source_id: string | null;
             source_type: components["schemas"]["TrackSourceType"];
@@ -3466,6 +3795,19 @@ export interface components {
              * @enum {string}
              */
             mode: "replace" | "merge" | "append";
+            /**
+             * Names
+             * @description URI -> 'title — artists' for the tracks the plan adds, removes, moves, keeps, finds duplicated or leaves out, as far as the library knows them.
+             */
+            names?: {
+                [key: string]: string;
+            };
+            /**
+             * One Off
+             * @description Written to a new playlist this once: the rule set keeps its own playlist, and this one is not managed afterwards.
+             * @default false
+             */
+            one_off: boolean;
             plan: components["schemas"]["SyncPlan"];
             /**
              * Playlist Id
@@ -3551,6 +3893,106 @@ export interface components {
             rewrite: boolean;
             /** Write Count */
             readonly write_count: number;
+        };
+        /**
+         * SyncReport
+         * @description What each step of an unattended sync did (a ``sync`` job's payload).
+         */
+        SyncReport: {
+            /**
+             * Broken
+             * @description Rule sets skipped because they could not be evaluated, with their problems.
+             */
+            broken?: components["schemas"]["BrokenRuleSet"][];
+            /**
+             * Dry Run
+             * @description Nothing was applied (no `apply`): the outcomes, guards and `ok` are those the real run would report, `planned` standing for `applied`.
+             * @default false
+             */
+            dry_run: boolean;
+            /** Enriched */
+            enriched?: (components["schemas"]["ProviderRunReport"] | components["schemas"]["ProviderRunFailure"])[];
+            /** @description Null when nothing was fetched. */
+            fetched?: components["schemas"]["FetchSourcesReport"] | null;
+            /**
+             * Ok
+             * @description False when a source could not be fetched, a rule set was skipped as broken, or a plan was skipped or failed (in a dry run: would be skipped).
+             * @default true
+             */
+            ok: boolean;
+            /** Plans */
+            plans?: components["schemas"]["SyncedPlan"][];
+        };
+        /**
+         * SyncRun
+         * @description One unattended sync job and what it did (its `SyncReport`, once finished).
+         */
+        SyncRun: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Error
+             * @description Why the run failed as a whole.
+             */
+            error: string | null;
+            /** Finished At */
+            finished_at: string | null;
+            /** Job Id */
+            job_id: string;
+            /**
+             * Periodic
+             * @description Started by the server's schedule (not by a person).
+             */
+            periodic: boolean;
+            /** @description Null until it finishes, or when it failed. */
+            report: components["schemas"]["SyncReport"] | null;
+            status: components["schemas"]["JobStatus"];
+        };
+        /**
+         * SyncedPlan
+         * @description A plan of the sync and what became of it.
+         */
+        SyncedPlan: {
+            /** @description Set when it was applied. */
+            applied?: components["schemas"]["ApplyResult"] | null;
+            /** Create */
+            create: boolean;
+            /** Guards */
+            guards: components["schemas"]["TrippedGuard"][];
+            /** Id */
+            id: string;
+            /**
+             * Mode
+             * @enum {string}
+             */
+            mode: "replace" | "merge" | "append";
+            /**
+             * One Off
+             * @default false
+             */
+            one_off: boolean;
+            /**
+             * Outcome
+             * @description applied, unchanged, held for review (the rule set's auto_apply is off), skipped (why) or failed (why); in a dry run, planned (the real run would apply it), unchanged, held for review or skipped (why), as the real run would say.
+             */
+            outcome: string;
+            /** Playlist Id */
+            playlist_id: string | null;
+            /** Playlist Name */
+            playlist_name: string | null;
+            /** Rule Id */
+            rule_id: string | null;
+            /** Rule Name */
+            rule_name: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "planned" | "superseded" | "stale" | "failed" | "applied";
+            summary: components["schemas"]["PlanSummary"];
         };
         /** TextBody */
         TextBody: {
@@ -3674,6 +4116,53 @@ export interface components {
             guard: "empty" | "remove_share" | "drift";
             /** Message */
             message: string;
+        };
+        /**
+         * UnattendedStatus
+         * @description How unattended sync runs here: the schedule in words, the next run, each rule set's
+         *     choice, and the last runs.
+         */
+        UnattendedStatus: {
+            /**
+             * Cron Line
+             * @description A crontab line that runs it every six hours instead.
+             */
+            cron_line: string;
+            /** Every Seconds */
+            every_seconds: number | null;
+            /**
+             * In Words
+             * @description The schedule in words.
+             */
+            in_words: string;
+            /**
+             * Next Run At
+             * @description When this server runs it next.
+             */
+            next_run_at: string | null;
+            /** Rule Sets */
+            rule_sets: components["schemas"]["RuleSetSync"][];
+            /**
+             * Running Job Id
+             * @description A sync job waiting or running now.
+             */
+            running_job_id: string | null;
+            /**
+             * Runs
+             * @description The last sync jobs, newest first.
+             */
+            runs: components["schemas"]["SyncRun"][];
+            /**
+             * Schedule
+             * @description server: this server runs it (SAP_SYNC_EVERY); off: nothing here runs it (cron may: see `cron_line`).
+             * @enum {string}
+             */
+            schedule: "server" | "off";
+            /**
+             * Serve Command
+             * @description How to have the server run it every six hours.
+             */
+            serve_command: string;
         };
         /**
          * UndoReport
@@ -7560,6 +8049,118 @@ export interface operations {
             };
         };
     };
+    backup_diff_pipeline_playlists_backups__backup_id__diff_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                backup_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BackupDiff"];
+                };
+            };
+            /** @description Bad request or Host not allowed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in to Spotify, or the login expired (`auth_url` says where to log in) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Spotify refused (e.g. a playlist you neither own nor collaborate on) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the job's state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request body or parameters */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Spotify asks to wait longer than this tool waits (`retry_after`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unexpected server error (the details are in the server log) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Spotify failed or could not be reached */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A data file is locked by another process, corrupt, or from a newer release (`store_locked`, `store_too_new`…), or the job queue is full (`job_queue_full`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     count_pipeline_playlists_count_post: {
         parameters: {
             query?: never;
@@ -8105,6 +8706,187 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PipelineJob"];
+                };
+            };
+            /** @description Bad request or Host not allowed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: the request comes from a page of another origin (`cross_origin_refused`; `Origin`/`Sec-Fetch-Site` not this server's) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the job's state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than SAP_MAX_REQUEST_BYTES (`request_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not `Content-Type: application/json`, which every state-changing request needs even without a body (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request body or parameters; `unsupported_json` for values no store can keep (integers beyond 64 bits, lone surrogates, nesting beyond 64 levels) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unexpected server error (the details are in the server log) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A data file is locked by another process, corrupt, or from a newer release (`store_locked`, `store_too_new`…), or the job queue is full (`job_queue_full`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    unattended_pipeline_playlists_unattended_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnattendedStatus"];
+                };
+            };
+            /** @description Bad request or Host not allowed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the job's state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request body or parameters */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unexpected server error (the details are in the server log) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A data file is locked by another process, corrupt, or from a newer release (`store_locked`, `store_too_new`…), or the job queue is full (`job_queue_full`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    auto_apply_pipeline_playlists_unattended__rule_id__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rule_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AutoApplyRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleSetSync"];
                 };
             };
             /** @description Bad request or Host not allowed */

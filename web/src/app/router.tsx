@@ -40,7 +40,21 @@ export const routes: RouteObject[] = [
       },
       {
         path: "sync",
-        lazy: async () => ({ Component: (await import("../features/placeholders/Placeholders")).SyncPlaceholder }),
+        lazy: async () => ({ Component: (await import("../features/sync/SyncPage")).SyncPage }),
+        children: [
+          {
+            index: true,
+            lazy: async () => ({ Component: (await import("../features/sync/PlanPage")).PlanPage }),
+          },
+          {
+            path: "backups",
+            lazy: async () => ({ Component: (await import("../features/sync/BackupsPage")).BackupsPage }),
+          },
+          {
+            path: "unattended",
+            lazy: async () => ({ Component: (await import("../features/sync/UnattendedPage")).UnattendedPage }),
+          },
+        ],
       },
       { path: "*", lazy: async () => ({ Component: (await import("./NotFound")).NotFound }) },
     ],

@@ -45,17 +45,3 @@ export function RulesPlaceholder() {
     />
   );
 }
-
-export function SyncPlaceholder() {
-  return (
-    <ComingNext
-      title="Sync"
-      lead="See exactly what would change on Spotify, apply it, and undo it."
-      today={
-        <p>
-          <code>sap plan</code>, <code>sap apply PLAN</code> and <code>sap restore BACKUP</code>.
-        </p>
-      }
-    />
-  );
-}
