@@ -921,3 +921,40 @@ def test_node_counts_measure_within_the_sources_and_apply_a_groups_own_not(
     assert nodes["0.0"]["matches"] == 120 - not_metal
     assert nodes["0.0"]["adds"] == 120 - not_metal
     assert nodes["1"]["removes"] == len(library.where(lambda t: not metal(t) and not has_energy(t)))
+
+
+# --- completion: what the editor offers while typing ---
+
+
+def test_completion_offers_fields_known_values_most_common_first_and_rule_sets(
+    library: Library,
+) -> None:
+    post_rule(library, {"id": "guitars", "name": "Guitars", "text": 'genres has any ["rock"]'})
+    response = library.client.get("/data/rules/completion")
+    assert response.status_code == 200, response.text
+    answer = response.json()
+
+    fields = {row["name"]: row for row in answer["fields"]}
+    assert fields["energy"]["type"] == "number"
+    assert "gte" in fields["energy"]["operators"] and "has_any" not in fields["energy"]["operators"]
+    assert fields["genres"]["list"] and "has_any" in fields["genres"]["operators"]
+
+    # genres: rock, Jazz, indie rock and metal, each on a quarter of the 120 tracks but the
+    # empty one; counted per track.
+    held: dict[str, int] = {}
+    for genres in library.genres.values():
+        for genre in genres:
+            held[genre] = held.get(genre, 0) + 1
+    genres = answer["values"]["genres"]
+    assert {v["value"]: v["tracks"] for v in genres} == held
+    assert [v["tracks"] for v in genres] == sorted((v["tracks"] for v in genres), reverse=True)
+
+    artists = answer["values"]["artists"]
+    tracks = library.server.env.services.stores.tracks.load_tracks()
+    top = artists[0]
+    assert top["tracks"] == sum(
+        any(a.name == top["value"] for a in track.artists) for track in tracks.values()
+    )
+    assert "energy" not in answer["values"]  # a number: no vocabulary
+    assert "id" not in answer["values"] and "name" not in answer["values"]
+    assert answer["rule_sets"] == [{"id": "guitars", "name": "Guitars", "enabled": True}]
