@@ -958,3 +958,4 @@ def test_completion_offers_fields_known_values_most_common_first_and_rule_sets(
     assert "energy" not in answer["values"]  # a number: no vocabulary
     assert "id" not in answer["values"] and "name" not in answer["values"]
     assert answer["rule_sets"] == [{"id": "guitars", "name": "Guitars", "enabled": True}]
+    assert "uri" not in answer["values"]  # an identifier, not a vocabulary

@@ -7,7 +7,8 @@
 * `values`: per field whose values are a vocabulary — text fields and lists of texts (genres,
   tags, moods, artists, playlists…) — the values tracks hold, most common first, at most
   `per_field` of them, each with how many tracks hold it; a text field with more distinct
-  values than `VOCABULARY_MAX` (titles, ids, ISRCs) is no vocabulary and gets none;
+  values than `VOCABULARY_MAX`, named as an identifier (`…_id`, `…_mbid`), or whose every
+  value is on one track only, is no vocabulary and gets none;
 * `rule_sets`: the stored rule sets' ids and names (for `in rule`).
 
 Values come from the field's postings (the distinct elements and the tracks holding each),
@@ -35,8 +36,10 @@ __all__ = ["KnownValue", "RuleCompletion", "RuleSetName", "completion"]
 
 VOCABULARY_MAX = 5000
 """A text field with more distinct values than this is not a vocabulary (titles, ids)."""
+_IDENTIFIER = re.compile(r"(^|_)(m?b?id|uri|isrc)$")
+"""Fields named as identifiers (`deezer_id`, `recording_mbid`): not words to pick from."""
 _SPOTIFY_ID = re.compile(r"^[0-9A-Za-z]{22}$")
-_NOT_VOCABULARY = frozenset({"id", "isrc", "name", "album", "track"})
+_NOT_VOCABULARY = frozenset({"id", "isrc", "name", "album", "track", "uri"})
 
 
 class KnownValue(BaseModel):
@@ -70,7 +73,9 @@ def completion(
     columns = Columns.of(views)
     values: dict[str, list[KnownValue]] = {}
     for row in rows:
-        if row.type != "text" or row.name in _NOT_VOCABULARY or not row.coverage:
+        if row.type != "text" or row.name in _NOT_VOCABULARY or _IDENTIFIER.search(row.name):
+            continue
+        if not row.coverage:
             continue
         known = _known_values(columns, views.key_for(row.name), per_field)
         if known:
@@ -92,6 +97,8 @@ def _known_values(columns: Columns, name: str, limit: int) -> list[KnownValue]:
         return []
     codes = postings.codes[postings.codes >= 0]
     tracks = np.bincount(codes, minlength=len(elements))
+    if len(elements) > 20 and int(tracks.max()) <= 1:
+        return []  # every value on one track only: identifiers, whatever their name
     order = np.argsort(-tracks, kind="stable")
     found: list[KnownValue] = []
     for index in order:
