@@ -92,6 +92,9 @@ export function Builder({ tree, clauses, onTree, onClauses, completion, counts, 
       return;
     }
     if (!onHandle || event.ctrlKey || event.metaKey || event.shiftKey) return;
+    if (event.key === "Delete" || event.key === "ArrowUp" || event.key === "ArrowDown") {
+      event.stopPropagation(); // the rows are nested: the outer rows must not act on it again
+    }
     if (event.key === "Delete") {
       event.preventDefault();
       edit(remove(tree, path));

@@ -9,7 +9,7 @@
 // Target, mode, enabled, pins and bans are form fields over the JSON in both views.
 import type { EditorView } from "@codemirror/view";
 import { useCallback, useEffect, useId, useMemo, useRef, useState } from "react";
-import { useNavigate, useParams, useSearchParams } from "react-router";
+import { useLocation, useNavigate, useParams, useSearchParams } from "react-router";
 import { ApiError } from "../../api/errors";
 import { useCommands, type Command } from "../../app/commands";
 import { Button } from "../../components/Button";
@@ -160,7 +160,12 @@ function Editor({ doc }: { doc: RuleSetDocument | null }) {
   const [switching, setSwitching] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const [problems, setProblems] = useState<Problem[]>([]);
-  const [saved, setSaved] = useState<string | null>(null);
+  const location = useLocation();
+  // A first save moves to the rule set's own address; the notice comes along in its state.
+  const [saved, setSaved] = useState<string | null>(() => {
+    const state = location.state as { saved?: unknown } | null;
+    return typeof state?.saved === "string" ? state.saved : null;
+  });
   const editorView = useRef<EditorView | null>(null);
 
   const id = idEdited ? meta.id : slugify(meta.name);
@@ -273,7 +278,12 @@ function Editor({ doc }: { doc: RuleSetDocument | null }) {
         setSaved(result.name);
         setMeta((m) => ({ ...m, id: result.id }));
         setIdEdited(true);
-        if (doc?.id !== result.id) void navigate(`/rules/${encodeURIComponent(result.id)}/edit`, { replace: true });
+        if (doc?.id !== result.id) {
+          void navigate(`/rules/${encodeURIComponent(result.id)}/edit`, {
+            replace: true,
+            state: { saved: result.name },
+          });
+        }
       },
     });
   }, [save, body, doc, navigate]);
