@@ -284,6 +284,42 @@ def _print_node_counts(count: RuleSetCount) -> None:
     out.print(table)
 
 
+@rules_app.command("values")
+def rules_values(
+    field: Annotated[
+        str | None, typer.Argument(help="One field (genres, tags, mood…); every one if absent.")
+    ] = None,
+    cache_dir: CacheDir = None,
+    demo: Demo = False,
+    as_json: AsJson = False,
+) -> None:
+    """The values your library holds per field, most common first: what the editor completes."""
+    from rich.table import Table
+
+    from app.pipeline.rules.completion import completion
+
+    services = _services(cache_dir, demo)
+    answer = completion(services.stores, services.library)
+    if as_json:
+        _print_json(answer.model_dump(mode="json"))
+        return
+    if field is not None:
+        if field not in answer.values:
+            known = ", ".join(answer.values) or "none"
+            err.print(f"no known values for {escape(field)!r}; fields with values: {known}")
+            raise typer.Exit(1)
+        table = Table("value", "tracks", title=field)
+        for value in answer.values[field]:
+            table.add_row(escape(value.value), str(value.tracks))
+        out.print(table)
+        return
+    table = Table("field", "values", "most common")
+    for name, values in answer.values.items():
+        top = ", ".join(f"{v.value} ({v.tracks})" for v in values[:5])
+        table.add_row(name, str(len(values)), escape(top))
+    out.print(table)
+
+
 @rules_app.command("fmt")
 def rules_fmt(
     source: Annotated[str, typer.Argument(help="Text rules ('-' for stdin).")] = "-",

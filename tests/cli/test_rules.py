@@ -356,3 +356,22 @@ def test_a_rule_on_a_field_no_track_has_yet_warns_and_is_saved(
     [playlist] = sap_json(cache_dir, "preview")["playlists"]
     assert playlist["track_ids"] == []
     assert [w["field"] for w in playlist["warnings"]] == ["energy"]
+
+
+def test_rules_values_lists_what_the_library_holds_most_common_first(
+    cache_dir: Path, fetched: list[str]
+) -> None:
+    sap(cache_dir, "rules", "add", "long", "--name", "Long", "duration > 300")
+    answer = sap_json(cache_dir, "rules", "values")
+    assert answer["rule_sets"] == [{"id": "long", "name": "Long", "enabled": True}]
+    artists = answer["values"]["artists"]
+    tracks = stores(cache_dir).tracks.load_tracks()
+    for known in artists[:3]:
+        assert known["tracks"] == sum(
+            any(a.name == known["value"] for a in track.artists) for track in tracks.values()
+        )
+    assert [v["tracks"] for v in artists] == sorted((v["tracks"] for v in artists), reverse=True)
+    code, out, _ = sap(cache_dir, "rules", "values", "artists")
+    assert code == 0 and artists[0]["value"] in out
+    code, _, err = sap(cache_dir, "rules", "values", "nosuchfield")
+    assert code == 1 and "nosuchfield" in err
