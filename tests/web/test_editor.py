@@ -88,6 +88,12 @@ def test_text_builder_text_and_the_live_count_equals_the_preview(
     expect(page.get_by_test_id("count-1")).to_contain_text(f"removes {nodes['1']['removes']}")
 
     page.get_by_label("Operator of condition 1").select_option("gte")
+    page.get_by_label("Value of condition 1").fill("lots")  # not a number: shown on its row
+    expect(bar).to_have_attribute("data-state", "invalid")
+    expect(bar).to_have_attribute("data-tracks", str(expected["track_count"]))  # last good
+    row = page.locator('[data-path="1"]')
+    expect(row).to_contain_text("lots")
+    assert serious_violations(page) == []
     page.get_by_label("Value of condition 1").fill("0.7")
     changed = 'genres has any ["rock", "pop"] and energy >= 0.7'
     after = count_of(http, {"id": "x", "name": "X", "text": changed})

@@ -38,9 +38,11 @@ export interface BuilderProps {
   completion: Completion | undefined;
   counts: Map<string, NodeCount>;
   stale: boolean;
+  /** What the server found wrong, by node path ("1.0"). */
+  problems: Map<string, string>;
 }
 
-export function Builder({ tree, clauses, onTree, onClauses, completion, counts, stale }: BuilderProps) {
+export function Builder({ tree, clauses, onTree, onClauses, completion, counts, stale, problems }: BuilderProps) {
   const [focus, setFocus] = useState<Path | null>(null);
   const root = useRef<HTMLDivElement>(null);
   const fields = completion?.fields ?? [];
@@ -133,6 +135,7 @@ export function Builder({ tree, clauses, onTree, onClauses, completion, counts, 
               completion={completion}
               counts={counts}
               stale={stale}
+              problems={problems}
               onKey={onRowKey}
               onEdit={edit}
               onTree={onTree}
@@ -183,6 +186,7 @@ interface RowProps {
   completion: Completion | undefined;
   counts: Map<string, NodeCount>;
   stale: boolean;
+  problems: Map<string, string>;
   onKey: (event: KeyboardEvent, path: Path) => void;
   onEdit: (change: [BGroup, Path]) => void;
   onTree: (tree: BGroup) => void;
@@ -191,9 +195,11 @@ interface RowProps {
 }
 
 function Row(props: RowProps) {
-  const { node, path, counts, stale, onKey, onEdit, tree, template } = props;
+  const { node, path, counts, stale, onKey, onEdit, tree, template, problems } = props;
   const key = pathKey(path);
   const count = counts.get(key);
+  const problem = problems.get(key);
+  const problemId = `problem-${key}`;
   const label = `${node.kind === "group" ? "Group" : "Condition"} ${key}: ${describe(node)}`;
   const tools: [string, string, () => void][] = [
     [
@@ -253,6 +259,7 @@ function Row(props: RowProps) {
           className={styles.handle}
           data-handle={key}
           aria-label={label}
+          aria-describedby={problem !== undefined ? problemId : undefined}
           aria-keyshortcuts="Alt+ArrowUp Alt+ArrowDown Alt+ArrowRight Alt+ArrowLeft Alt+Enter Delete"
         >
           <span aria-hidden="true">⋮⋮</span>
@@ -284,6 +291,11 @@ function Row(props: RowProps) {
           ))}
         </span>
       </div>
+      {problem !== undefined ? (
+        <p id={problemId} className={styles.problem}>
+          {problem}
+        </p>
+      ) : null}
       {node.kind === "group" ? (
         <ul className={styles.tree} aria-label={`Group ${key}`}>
           {node.children.map((child, index) => (

@@ -54,6 +54,7 @@ interface Meta {
   exclude: string[];
 }
 
+const NO_PROBLEMS = new Map<string, string>();
 const EMPTY_CLAUSES: Clauses = { sources: null, sort: [], limit: null, dedupe: "none", max_per_artist: null };
 
 export function slugify(name: string): string {
@@ -556,6 +557,7 @@ function Editor({ doc }: { doc: RuleSetDocument | null }) {
             completion={completion.data}
             counts={counts}
             stale={countState !== "fresh"}
+            problems={countState === "invalid" ? problemsByNode(count.error) : NO_PROBLEMS}
           />
         )}
       </div>
@@ -628,6 +630,21 @@ function CountBar({
       ) : null}
     </div>
   );
+}
+
+/** The count's problems that point into the rule tree (`rules.conditions[1].conditions[0].value`),
+ * by the builder path of the node they name ("1.0"). */
+export function problemsByNode(error: unknown): Map<string, string> {
+  const found = new Map<string, string>();
+  if (!(error instanceof ApiError) || !Array.isArray(error.extra.problems)) return found;
+  for (const item of error.extra.problems as { message?: string; path?: string | null; hint?: string | null }[]) {
+    if (typeof item.path !== "string" || !item.path.startsWith("rules.conditions")) continue;
+    const indices = [...item.path.matchAll(/conditions\[(\d+)\]/g)].map((m) => m[1] ?? "0");
+    const key = indices.join(".");
+    const words = `${item.message ?? ""}${item.hint ? ` — ${item.hint}` : ""}`;
+    found.set(key, found.has(key) ? `${found.get(key) ?? ""}; ${words}` : words);
+  }
+  return found;
 }
 
 function firstProblem(error: ApiError): string | null {
