@@ -30,7 +30,7 @@ from app.cli.common import (
 if TYPE_CHECKING:
     from app.data import Stores
     from app.pipeline.rules.engine.explain import ExplainedCondition, ExplainedGroup
-    from app.pipeline.rules.previews import LibraryPreview
+    from app.pipeline.rules.previews import LibraryPreview, RuleSetCount
     from app.pipeline.rules.validation.coverage import RuleWarning
 
 rules_app = typer.Typer(
@@ -257,7 +257,6 @@ def rules_count(
     """Count a rule set's tracks and minutes, and what each stage removed (not saved)."""
     from rich.table import Table
 
-    from app.pipeline.rules.previews import RuleSetCount
     from app.pipeline.rules.rule_files import parse_rules_file
     from app.pipeline.rules.service import count_rule_set
 
@@ -288,7 +287,63 @@ def rules_count(
         )
     out.print(table)
     for count in counts:
+        _print_node_counts(count)
+    for count in counts:
         _print_warnings(count.rule_id, count.warnings)
+
+
+def _print_node_counts(count: RuleSetCount) -> None:
+    """Each condition and group of a counted rule set with what it matches and removes (in an
+    `and`) or only it adds (in an `or`), indented as the tree."""
+    from rich.table import Table
+
+    if len(count.nodes) <= 1:
+        return
+    table = Table("node", "condition", "matches", "effect", title=f"{count.rule_id}: per condition")
+    for node in count.nodes[1:]:
+        text = node.text if len(node.text) <= 70 else node.text[:69] + "…"
+        effect = (
+            f"removes {node.removes}" if node.removes else f"adds {node.adds}" if node.adds else "-"
+        )
+        depth = node.path.count(".")
+        table.add_row(node.path, escape("  " * depth + text), str(node.matches), effect)
+    out.print(table)
+
+
+@rules_app.command("values")
+def rules_values(
+    field: Annotated[
+        str | None, typer.Argument(help="One field (genres, tags, mood…); every one if absent.")
+    ] = None,
+    cache_dir: CacheDir = None,
+    demo: Demo = False,
+    as_json: AsJson = False,
+) -> None:
+    """The values your library holds per field, most common first: what the editor completes."""
+    from rich.table import Table
+
+    from app.pipeline.rules.completion import completion
+
+    services = _services(cache_dir, demo)
+    answer = completion(services.stores, services.library)
+    if as_json:
+        _print_json(answer.model_dump(mode="json"))
+        return
+    if field is not None:
+        if field not in answer.values:
+            known = ", ".join(answer.values) or "none"
+            err.print(f"no known values for {escape(field)!r}; fields with values: {known}")
+            raise typer.Exit(1)
+        table = Table("value", "tracks", title=field)
+        for value in answer.values[field]:
+            table.add_row(escape(value.value), str(value.tracks))
+        out.print(table)
+        return
+    table = Table("field", "values", "most common")
+    for name, values in answer.values.items():
+        top = ", ".join(f"{v.value} ({v.tracks})" for v in values[:5])
+        table.add_row(name, str(len(values)), escape(top))
+    out.print(table)
 
 
 @rules_app.command("fmt")

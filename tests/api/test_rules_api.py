@@ -918,3 +918,136 @@ def test_counting_an_invalid_rule_set_is_422_naming_the_problem_as_validate_does
     messages = [problem["message"] for problem in response.json()["problems"]]
     assert messages == [problem["message"] for problem in validated["errors"]]
     assert any("nosuchfield" in message for message in messages)
+
+
+def test_the_count_says_what_each_condition_and_group_matches_removes_and_adds(
+    library: Library,
+) -> None:
+    text = 'energy >= 0.5 and (genres has any ["rock"] or genres has any ["metal"])'
+    response = library.client.post(
+        "/pipeline/playlists/count", json={"id": "nodes", "name": "Nodes", "text": text}
+    )
+    assert response.status_code == 200, response.text
+    nodes = {node["path"]: node for node in response.json()["nodes"]}
+    assert list(nodes) == ["", "0", "1", "1.0", "1.1"]
+
+    def count(test: Callable[[str], bool]) -> int:
+        return len(library.where(test))
+
+    def rock(t: str) -> bool:
+        return library.has_genre(t, "rock")
+
+    def metal(t: str) -> bool:
+        return library.has_genre(t, "metal")
+
+    def energetic(t: str) -> bool:
+        return library.energetic(t)
+
+    matched = count(lambda t: energetic(t) and (rock(t) or metal(t)))
+    assert response.json()["matched"] == matched
+    assert nodes[""] == {
+        "path": "",
+        "kind": "group",
+        "text": "all of",
+        "matches": matched,
+        "removes": 120 - matched,
+        "adds": 0,
+    }
+    assert nodes["0"] == {
+        "path": "0",
+        "kind": "condition",
+        "text": "energy >= 0.5",
+        "matches": count(energetic),
+        "removes": count(lambda t: (rock(t) or metal(t)) and not energetic(t)),
+        "adds": 0,
+    }
+    assert nodes["1"] == {
+        "path": "1",
+        "kind": "group",
+        "text": "any of",
+        "matches": count(lambda t: rock(t) or metal(t)),
+        "removes": count(lambda t: energetic(t) and not (rock(t) or metal(t))),
+        "adds": 0,
+    }
+    assert nodes["1.0"] == {
+        "path": "1.0",
+        "kind": "condition",
+        "text": 'genres has any ["rock"]',
+        "matches": count(rock),
+        "removes": 0,
+        "adds": count(lambda t: rock(t) and not metal(t)),
+    }
+    assert nodes["1.1"]["adds"] == count(lambda t: metal(t) and not rock(t))
+    assert all(node["removes"] > 0 or node["adds"] > 0 for node in nodes.values())
+
+
+def test_node_counts_measure_within_the_sources_and_apply_a_groups_own_not(
+    library: Library,
+) -> None:
+    rules = {
+        "operator": "and",
+        "conditions": [
+            {
+                "operator": "or",
+                "negate": True,
+                "conditions": [condition("genres", "has_any", ["metal"])],
+            },
+            condition("energy", "exists", None),
+        ],
+    }
+    body = {"id": "n2", "name": "N2", "rules": rules, "sources": ["liked"]}
+    response = library.client.post("/pipeline/playlists/count", json=body)
+    assert response.status_code == 200, response.text
+    nodes = {node["path"]: node for node in response.json()["nodes"]}
+
+    def metal(t: str) -> bool:
+        return library.has_genre(t, "metal")
+
+    def has_energy(t: str) -> bool:
+        return t in library.energy
+
+    not_metal = len(library.where(lambda t: not metal(t)))
+    assert (nodes["0"]["text"], nodes["0"]["matches"]) == ("not any of", not_metal)
+    assert nodes["0"]["removes"] == len(library.where(lambda t: has_energy(t) and metal(t)))
+    # Inside the negated group, its member is measured before the group's `not`.
+    assert nodes["0.0"]["matches"] == 120 - not_metal
+    assert nodes["0.0"]["adds"] == 120 - not_metal
+    assert nodes["1"]["removes"] == len(library.where(lambda t: not metal(t) and not has_energy(t)))
+
+
+# --- completion: what the editor offers while typing ---
+
+
+def test_completion_offers_fields_known_values_most_common_first_and_rule_sets(
+    library: Library,
+) -> None:
+    post_rule(library, {"id": "guitars", "name": "Guitars", "text": 'genres has any ["rock"]'})
+    response = library.client.get("/data/rules/completion")
+    assert response.status_code == 200, response.text
+    answer = response.json()
+
+    fields = {row["name"]: row for row in answer["fields"]}
+    assert fields["energy"]["type"] == "number"
+    assert "gte" in fields["energy"]["operators"] and "has_any" not in fields["energy"]["operators"]
+    assert fields["genres"]["list"] and "has_any" in fields["genres"]["operators"]
+
+    # genres: rock, Jazz, indie rock and metal, each on a quarter of the 120 tracks but the
+    # empty one; counted per track.
+    held: dict[str, int] = {}
+    for genres in library.genres.values():
+        for genre in genres:
+            held[genre] = held.get(genre, 0) + 1
+    genres = answer["values"]["genres"]
+    assert {v["value"]: v["tracks"] for v in genres} == held
+    assert [v["tracks"] for v in genres] == sorted((v["tracks"] for v in genres), reverse=True)
+
+    artists = answer["values"]["artists"]
+    tracks = library.server.env.services.stores.tracks.load_tracks()
+    top = artists[0]
+    assert top["tracks"] == sum(
+        any(a.name == top["value"] for a in track.artists) for track in tracks.values()
+    )
+    assert "energy" not in answer["values"]  # a number: no vocabulary
+    assert "id" not in answer["values"] and "name" not in answer["values"]
+    assert answer["rule_sets"] == [{"id": "guitars", "name": "Guitars", "enabled": True}]
+    assert "uri" not in answer["values"]  # an identifier, not a vocabulary

@@ -260,6 +260,24 @@ def test_rules_count_a_stored_rule_set_and_a_file_as_the_preview_does(
     assert code == 1 and "nope" in err
 
 
+def test_rules_count_shows_what_each_condition_removes(
+    cache_dir: Path, fetched: list[str], tmp_path: Path
+) -> None:
+    long, longer = long_ones(cache_dir, 300), long_ones(cache_dir, 400)
+    path = tmp_path / "both.rules"
+    path.write_text("[both] Both\nduration > 300 and duration <= 400\n", encoding="utf-8")
+    [counted] = sap_json(cache_dir, "rules", "count", str(path))
+    nodes = {node["path"]: node for node in counted["nodes"]}
+    assert (nodes["0"]["matches"], nodes["0"]["removes"]) == (len(long), 120 - len(long))
+    assert nodes["1"]["removes"] == len(longer)
+    code, out, _ = sap(cache_dir, "rules", "count", str(path))
+    assert code == 0
+    lines = [" ".join(line.strip("│ ").split(" │ ")).strip() for line in out.splitlines()]
+    lines = [" ".join(line.split()) for line in lines]
+    assert f"0 duration > 300 {len(long)} removes {120 - len(long)}" in lines
+    assert f"1 duration <= 400 {120 - len(longer)} removes {len(longer)}" in lines
+
+
 def test_preview_shows_the_others_and_a_line_per_broken_rule_set(
     cache_dir: Path, fetched: list[str]
 ) -> None:
@@ -389,3 +407,22 @@ def test_show_edit_export_and_apply_file_carry_the_whole_definition(
     assert sap_json(cache_dir, "rules", "show", "long") == stored
     code, _, err = sap(cache_dir, "rules", "export", "nope")
     assert code == 1 and "no rule set with id 'nope'" in err
+
+
+def test_rules_values_lists_what_the_library_holds_most_common_first(
+    cache_dir: Path, fetched: list[str]
+) -> None:
+    sap(cache_dir, "rules", "add", "long", "--name", "Long", "duration > 300")
+    answer = sap_json(cache_dir, "rules", "values")
+    assert answer["rule_sets"] == [{"id": "long", "name": "Long", "enabled": True}]
+    artists = answer["values"]["artists"]
+    tracks = stores(cache_dir).tracks.load_tracks()
+    for known in artists[:3]:
+        assert known["tracks"] == sum(
+            any(a.name == known["value"] for a in track.artists) for track in tracks.values()
+        )
+    assert [v["tracks"] for v in artists] == sorted((v["tracks"] for v in artists), reverse=True)
+    code, out, _ = sap(cache_dir, "rules", "values", "artists")
+    assert code == 0 and artists[0]["value"] in out
+    code, _, err = sap(cache_dir, "rules", "values", "nosuchfield")
+    assert code == 1 and "nosuchfield" in err

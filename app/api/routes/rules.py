@@ -13,6 +13,7 @@ from app.api.deps import ServicesDep
 from app.api.schemas import ERROR_RESPONSES, SERVER_ERROR_RESPONSES
 from app.core.errors import UnprocessableError
 from app.core.rules import MAX_RULE_TEXT_CHARS
+from app.pipeline.rules.completion import RuleCompletion, completion
 from app.pipeline.rules.engine.explain import Explanation
 from app.pipeline.rules.fields.registry import FieldRow
 from app.pipeline.rules.navidrome.exporter import NspExport
@@ -95,6 +96,14 @@ def export_rules(
     ids: Annotated[list[str] | None, Query(description="Only these rule sets.")] = None,
 ) -> RulesFile:
     return RulesFile(text=export_rule_sets(services.stores, ids or None))
+
+
+@router.get(
+    "/data/rules/completion",
+    summary="What the rules editor completes: fields, the values tracks hold, rule sets",
+)
+def rules_completion(services: ServicesDep) -> RuleCompletion:
+    return completion(services.stores, services.library)
 
 
 @router.get("/data/rules/{rule_id}", summary="One rule set, as JSON and as text")

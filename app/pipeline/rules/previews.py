@@ -23,6 +23,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field
 
 from app.core.rules import RuleProblem
+from app.pipeline.rules.engine.breakdown import NodeCount
 from app.pipeline.rules.engine.stages import Stage
 from app.pipeline.rules.validation.coverage import RuleWarning
 
@@ -92,7 +93,8 @@ class StageCounts(BaseModel):
 
 
 class RuleSetCount(BaseModel):
-    """One rule set's count and minutes, and what each stage removed (the editor's count)."""
+    """One rule set's count and minutes, what each stage removed, and what each condition and
+    group of its rules does among the candidates (the editor's count)."""
 
     rule_id: str
     rule_name: str
@@ -103,6 +105,12 @@ class RuleSetCount(BaseModel):
     duration_ms: int
     minutes: float
     warnings: Warnings
+    nodes: list[NodeCount] = Field(
+        default_factory=list,
+        description="Per node of the rule tree (the root first, then depth first): what it "
+        "matches on its own, what it removes in an `and` group, what only it adds in an `or` "
+        "group, among the candidates.",
+    )
 
 
 class LibraryPreviewPlaylist(PreviewPlaylist):

@@ -41,12 +41,15 @@ from app.core.fs import paused_gc
 from app.core.models import utc_now
 from app.core.rules import PlaylistRuleSet, RuleGroup, RuleProblem
 from app.data import Stores
+from app.pipeline.rules.engine.breakdown import NodeCount, node_counts
+from app.pipeline.rules.engine.compile import compile_tree
 from app.pipeline.rules.engine.evaluate import (
     Evaluation,
     RuleSetFailure,
     evaluate_each,
     matches_rules,
     references,
+    sources_node,
 )
 from app.pipeline.rules.engine.explain import Explanation, explain
 from app.pipeline.rules.engine.stages import RuleResult
@@ -54,6 +57,7 @@ from app.pipeline.rules.fields.declared import add_declared_fields
 from app.pipeline.rules.fields.discovery import registry_from_payload
 from app.pipeline.rules.fields.registry import FieldRegistry
 from app.pipeline.rules.library.cache import LibraryCache
+from app.pipeline.rules.library.columns import Columns
 from app.pipeline.rules.library.views import Library, library_from_payload
 from app.pipeline.rules.navidrome.exporter import NspExport, export_nsp
 from app.pipeline.rules.navidrome.importer import import_nsp
@@ -442,12 +446,28 @@ def count_rule_set(
         if ref in by_id and ref not in needed:
             needed[ref] = by_id[ref]
             queue.extend(references(by_id[ref].rules))
-    evaluation = evaluate_each([*needed.values(), target], views, now=now or utc_now())
+    moment = now or utc_now()
+    evaluation = evaluate_each([*needed.values(), target], views, now=moment)
     error = evaluation.error_for(target.id)
     if error is not None:
         raise error
     result = evaluation.results[target.id]
-    return RuleSetCount(**_figures(result), warnings=warnings)
+    return RuleSetCount(
+        **_figures(result), warnings=warnings, nodes=_node_counts(target, views, evaluation, moment)
+    )
+
+
+def _node_counts(
+    rule_set: PlaylistRuleSet, views: Library, evaluation: Evaluation, now: datetime
+) -> list[NodeCount]:
+    """Per condition and per group, what it matches and removes among the candidates
+    (`engine.breakdown`), over the same compiled tree and cached masks the count used."""
+    members = {rule_id: frozenset(r.track_ids) for rule_id, r in evaluation.results.items()}
+    root = compile_tree(rule_set.rules, now=now, library=views, rule_members=members)
+    columns = Columns.of(views)
+    sources = sources_node(rule_set, views, now)
+    candidates = sources.mask(columns) if sources is not None else columns.universe
+    return node_counts(root, columns, candidates)
 
 
 def explain_track(

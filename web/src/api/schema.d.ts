@@ -357,6 +357,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/data/rules/completion": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What the rules editor completes: fields, the values tracks hold, rule sets */
+        get: operations["rules_completion_data_rules_completion_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/data/rules/evaluate": {
         parameters: {
             query?: never;
@@ -2037,6 +2054,16 @@ export interface components {
             /** Uri */
             uri: string | null;
         };
+        /** KnownValue */
+        KnownValue: {
+            /**
+             * Tracks
+             * @description Library tracks holding it.
+             */
+            tracks: number;
+            /** Value */
+            value: string;
+        };
         /** LabelCorrection */
         LabelCorrection: {
             /**
@@ -2476,6 +2503,42 @@ export interface components {
             display_name: string | null;
             /** Id */
             id: string;
+        };
+        /**
+         * NodeCount
+         * @description One node of the rule tree and what it does among the candidates.
+         */
+        NodeCount: {
+            /**
+             * Adds
+             * @description In an `or` group: candidates only this member brings in (deleting it loses them). Else 0.
+             */
+            adds: number;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "group" | "condition";
+            /**
+             * Matches
+             * @description Candidates it matches on its own (with its own `not`).
+             */
+            matches: number;
+            /**
+             * Path
+             * @description Indices into nested `conditions`, dot-separated: "" is the root group, "1.0" the first member of the second.
+             */
+            path: string;
+            /**
+             * Removes
+             * @description In an `and` group: candidates the other members keep and this one drops (deleting it brings them back). The root: every candidate the rules drop. Else 0.
+             */
+            removes: number;
+            /**
+             * Text
+             * @description A condition in the text syntax (`energy >= 0.5`); a group as "all of", "any of", "not all of" or "not any of".
+             */
+            text: string;
         };
         /**
          * NspExport
@@ -3129,6 +3192,23 @@ export interface components {
             writes: number;
         };
         /**
+         * RuleCompletion
+         * @description What the rules editor completes: fields, known values per field, rule sets.
+         */
+        RuleCompletion: {
+            /** Fields */
+            fields: components["schemas"]["FieldRow"][];
+            /** Rule Sets */
+            rule_sets: components["schemas"]["RuleSetName"][];
+            /**
+             * Values
+             * @description Per vocabulary field (texts and lists of texts), the values tracks hold, most common first (capped); `playlists` holds playlist names.
+             */
+            values: {
+                [key: string]: components["schemas"]["KnownValue"][];
+            };
+        };
+        /**
          * RuleCondition
          * @description `field operator value`; text comparisons ignore case unless `case_sensitive`, and
          *     ignore accents (é = e, ñ = n) when `accent_insensitive`.
@@ -3206,7 +3286,8 @@ export interface components {
         };
         /**
          * RuleSetCount
-         * @description One rule set's count and minutes, and what each stage removed (the editor's count).
+         * @description One rule set's count and minutes, what each stage removed, and what each condition and
+         *     group of its rules does among the candidates (the editor's count).
          */
         RuleSetCount: {
             /**
@@ -3223,6 +3304,11 @@ export interface components {
             matched: number;
             /** Minutes */
             minutes: number;
+            /**
+             * Nodes
+             * @description Per node of the rule tree (the root first, then depth first): what it matches on its own, what it removes in an `and` group, what only it adds in an `or` group, among the candidates.
+             */
+            nodes?: components["schemas"]["NodeCount"][];
             removed: components["schemas"]["StageCounts"];
             /** Rule Id */
             rule_id: string;
@@ -3295,6 +3381,15 @@ export interface components {
              * @description The rules and clauses in the text syntax.
              */
             text: string;
+        };
+        /** RuleSetName */
+        RuleSetName: {
+            /** Enabled */
+            enabled: boolean;
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
         };
         /**
          * RuleSetSync
@@ -6180,6 +6275,80 @@ export interface operations {
                 };
             };
             /** @description Invalid request body or parameters; `unsupported_json` for values no store can keep (integers beyond 64 bits, lone surrogates, nesting beyond 64 levels) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unexpected server error (the details are in the server log) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A data file is locked by another process, corrupt, or from a newer release (`store_locked`, `store_too_new`…), or the job queue is full (`job_queue_full`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    rules_completion_data_rules_completion_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleCompletion"];
+                };
+            };
+            /** @description Bad request or Host not allowed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the job's state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request body or parameters */
             422: {
                 headers: {
                     [name: string]: unknown;

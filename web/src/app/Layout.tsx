@@ -106,6 +106,15 @@ export function Layout() {
     }));
     list.push(
       {
+        id: "rules:new",
+        title: "New rule set (rules editor)",
+        group: "Rules",
+        keywords: ["create", "playlist", "rules", "editor"],
+        run: () => {
+          void navigate("/rules/new");
+        },
+      },
+      {
         id: "jobs:open",
         title: "Open jobs",
         group: "Jobs",

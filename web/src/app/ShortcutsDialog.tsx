@@ -1,4 +1,5 @@
 import { Dialog } from "../components/Dialog";
+import { BUILDER_KEYS } from "../features/editor/keys";
 import { SCREENS } from "./screens";
 import styles from "./ShortcutsDialog.module.css";
 
@@ -14,6 +15,7 @@ export function ShortcutsDialog({ open, onClose }: { open: boolean; onClose: () 
   const rows: [string[], string][] = [
     ...GENERAL,
     ...SCREENS.map((screen): [string[], string] => [["g", screen.key], `Go to ${screen.label}`]),
+    ...BUILDER_KEYS,
   ];
   return (
     <Dialog open={open} onClose={onClose} title="Keyboard shortcuts">

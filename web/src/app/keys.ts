@@ -37,7 +37,10 @@ export function useGlobalKeys(actions: KeyActions): void {
         now.togglePalette();
         return;
       }
-      if (event.ctrlKey || event.metaKey || event.altKey || now.blocked || typing(event.target)) {
+      // The innermost target: a field inside a shadow root (the rules editor) reaches the
+      // window retargeted to its host, which is not a field.
+      const target = event.composedPath()[0] ?? event.target;
+      if (event.ctrlKey || event.metaKey || event.altKey || now.blocked || typing(target)) {
         pendingG = false;
         return;
       }

@@ -39,6 +39,14 @@ export const routes: RouteObject[] = [
         lazy: async () => ({ Component: (await import("../features/placeholders/Placeholders")).RulesPlaceholder }),
       },
       {
+        path: "rules/new",
+        lazy: async () => ({ Component: (await import("../features/editor/EditorPage")).EditorPage }),
+      },
+      {
+        path: "rules/:id/edit",
+        lazy: async () => ({ Component: (await import("../features/editor/EditorPage")).EditorPage }),
+      },
+      {
         path: "sync",
         lazy: async () => ({ Component: (await import("../features/sync/SyncPage")).SyncPage }),
         children: [
