@@ -32,7 +32,13 @@ from app.pipeline.query.distributions import (
     Distributions,
     library_distributions,
 )
-from app.pipeline.query.model import LibraryFilter, LibraryIds, LibraryPage, LibraryQuery
+from app.pipeline.query.model import (
+    LibraryFilter,
+    LibraryIds,
+    LibraryIdsRequest,
+    LibraryPage,
+    LibraryQuery,
+)
 from app.pipeline.query.service import library_ids, matching_ids, query_library
 from app.pipeline.rules.service import warm_library_in_background
 from app.pipeline.sources.aggregate import TrackPage, aggregate
@@ -86,9 +92,13 @@ def library_query(body: LibraryQuery, services: ServicesDep) -> Response:
     "/library/ids",
     response_model=LibraryIds,
     summary="Every track id a filter matches, in the sort's order (select all that match)",
-    description="The same `filter` and `sort` as `POST /data/library/query`, all the ids.",
+    description=(
+        "The same `filter` and `sort` as `POST /data/library/query`, all the ids; with "
+        "`offset` and `limit`, the ids of those rows of the table only (a range selected "
+        "over rows not loaded yet). `total` counts every match."
+    ),
 )
-def library_query_ids(body: LibraryFilter, services: ServicesDep) -> Response:
+def library_query_ids(body: LibraryIdsRequest, services: ServicesDep) -> Response:
     return _json(library_ids(services.queries, body))
 
 

@@ -290,7 +290,7 @@ export interface paths {
         put?: never;
         /**
          * Every track id a filter matches, in the sort's order (select all that match)
-         * @description The same `filter` and `sort` as `POST /data/library/query`, all the ids.
+         * @description The same `filter` and `sort` as `POST /data/library/query`, all the ids; with `offset` and `limit`, the ids of those rows of the table only (a range selected over rows not loaded yet). `total` counts every match.
          */
         post: operations["library_query_ids_data_library_ids_post"];
         delete?: never;
@@ -1887,23 +1887,6 @@ export interface components {
             tracks: number;
         };
         /**
-         * LibraryFilter
-         * @description Which tracks: a filter in the rules language and a sort (for `ids` in that order).
-         */
-        LibraryFilter: {
-            /**
-             * Filter
-             * @description Conditions in the rules language (docs/rules.md), as a rule set's text without its clauses; `from …` (sources) is allowed. Empty or absent: every track. A problem is a 422 `rules_invalid` naming its line and column, as `/data/rules/validate` does.
-             * @example genres has any ["jazz"] and tempo > 100
-             */
-            filter?: string | null;
-            /**
-             * Sort
-             * @description Columns to sort by, first the main one, over the whole matching library; the order is stable (ties keep library order) and missing values come last in either direction. A list field sorts by its first value. Empty: library order.
-             */
-            sort?: components["schemas"]["SortSpec"][];
-        };
-        /**
          * LibraryGaps
          * @description Whether every fetched source's tracks are in tracks.json, and what to run if not.
          */
@@ -1928,13 +1911,45 @@ export interface components {
         };
         /**
          * LibraryIds
-         * @description Every track matching a filter, in the query's order ("select all that match").
+         * @description Every track matching a filter, in the query's order ("select all that match"), or those
+         *     of the rows asked for.
          */
         LibraryIds: {
             /** Ids */
             ids: string[];
-            /** Total */
+            /**
+             * Total
+             * @description How many tracks match (all of them, whatever the range).
+             */
             total: number;
+        };
+        /**
+         * LibraryIdsRequest
+         * @description Which tracks' ids: every match, or those of rows `offset`…`offset + limit` of the table.
+         */
+        LibraryIdsRequest: {
+            /**
+             * Filter
+             * @description Conditions in the rules language (docs/rules.md), as a rule set's text without its clauses; `from …` (sources) is allowed. Empty or absent: every track. A problem is a 422 `rules_invalid` naming its line and column, as `/data/rules/validate` does.
+             * @example genres has any ["jazz"] and tempo > 100
+             */
+            filter?: string | null;
+            /**
+             * Limit
+             * @description How many rows from `offset`. Absent: every row to the end.
+             */
+            limit?: number | null;
+            /**
+             * Offset
+             * @description The first row (0-based).
+             * @default 0
+             */
+            offset: number;
+            /**
+             * Sort
+             * @description Columns to sort by, first the main one, over the whole matching library; the order is stable (ties keep library order) and missing values come last in either direction. A list field sorts by its first value. Empty: library order.
+             */
+            sort?: components["schemas"]["SortSpec"][];
         };
         /**
          * LibraryPage
@@ -5181,7 +5196,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["LibraryFilter"];
+                "application/json": components["schemas"]["LibraryIdsRequest"];
             };
         };
         responses: {
