@@ -21,9 +21,9 @@ from app.pipeline.enrichment.service import (
     ProviderInfo,
     all_enrichments,
     coverage,
-    describe_providers,
     enrichment_detail,
     provider_features,
+    provider_status,
 )
 from app.pipeline.enrichment.undo import UndoReport, UndoState, last_edit
 from app.pipeline.query.distributions import (
@@ -148,9 +148,22 @@ class BulkManualEdit(ManualEdit):
         return self
 
 
-@router.get("/providers", summary="Enrichment providers: fields, status and what they need")
-def providers(services: ServicesDep) -> list[ProviderInfo]:
-    return describe_providers(services.settings)
+@router.get(
+    "/providers",
+    summary="Enrichment providers: fields, status, their service's health and what they need",
+    description=(
+        "Each provider with whether it can run: `enabled` / `reason_if_disabled` (settings, "
+        "keys) and `service`, whether the service it calls answers now (`up`, `throttled`, "
+        "`down`, with the reason in words). Services are checked together with one GET of "
+        "their base URL (3 s timeout, no retry), each check kept a minute; `refresh=true` "
+        'checks again now (docs/providers.md, "Can it run?").'
+    ),
+)
+async def providers(
+    services: ServicesDep,
+    refresh: Annotated[bool, Query(description="Check every service again now.")] = False,
+) -> list[ProviderInfo]:
+    return await provider_status(services, refresh=refresh)
 
 
 @router.get(

@@ -326,7 +326,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Enrichment providers: fields, status and what they need */
+        /**
+         * Enrichment providers: fields, status, their service's health and what they need
+         * @description Each provider with whether it can run: `enabled` / `reason_if_disabled` (settings, keys) and `service`, whether the service it calls answers now (`up`, `throttled`, `down`, with the reason in words). Services are checked together with one GET of their base URL (3 s timeout, no retry), each check kept a minute; `refresh=true` checks again now (docs/providers.md, "Can it run?").
+         */
         get: operations["providers_data_providers_get"];
         put?: never;
         post?: never;
@@ -2692,6 +2695,8 @@ export interface components {
             rate_limit: number | null;
             /** Reason If Disabled */
             reason_if_disabled: string | null;
+            /** @description Whether the service it calls answers (checked at most once a minute; `refresh=true` checks now). Null: it calls no service (manual values, a dump), it is disabled, or it was not checked. */
+            service?: components["schemas"]["ServiceStatus"] | null;
             /**
              * Settings
              * @description The settings (environment variables) it reads.
@@ -3124,6 +3129,44 @@ export interface components {
             name: string;
             /** Version */
             version: string;
+        };
+        /**
+         * ServiceStatus
+         * @description What the last check of a provider's service found.
+         */
+        ServiceStatus: {
+            /**
+             * Checked At
+             * Format: date-time
+             * @description When it was checked.
+             */
+            checked_at: string;
+            /**
+             * Detail
+             * @description What was found, in words.
+             */
+            detail: string;
+            /**
+             * Retry After
+             * @description For `throttled`: seconds the service asked us to wait.
+             */
+            retry_after?: number | null;
+            /**
+             * Service
+             * @description The service as people name it ("Deezer").
+             */
+            service: string;
+            /**
+             * State
+             * @description `up`: it answered; `throttled`: it asked us to slow down (429, or a 503 with Retry-After, or a pause a run is waiting out); `down`: a 5xx, a timeout or no connection.
+             * @enum {string}
+             */
+            state: "up" | "throttled" | "down";
+            /**
+             * Url
+             * @description The service's base URL (the provider's URL setting).
+             */
+            url: string;
         };
         /**
          * SetupGuide
@@ -5399,7 +5442,10 @@ export interface operations {
     };
     providers_data_providers_get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Check every service again now. */
+                refresh?: boolean;
+            };
             header?: never;
             path?: never;
             cookie?: never;
