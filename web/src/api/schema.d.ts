@@ -1144,7 +1144,8 @@ export interface components {
         };
         /**
          * Bin
-         * @description Tracks with `low <= value < high` (the top value always falls inside the last bin).
+         * @description Tracks with `low <= value < high` (the last bin includes `high` when the library's
+         *     top value is exactly there: its filter says `<=`).
          */
         Bin: {
             /** Count */
