@@ -1,7 +1,7 @@
 """The demo that shows itself (issue 15), timed in Chromium as a newcomer clicks it: open `/`,
 connect the demo account, pick every source, fetch and watch the jobs drawer to the end, run
 every provider on the Enrichment screen, and see the coverage grid's shares
-(tests/helpers/demo_path.py, the same flow tests/web/test_demo_path.py checks).
+(tests/helpers/demo_path.py, the same flow tests/web/test_main_path.py begins with).
 
 Each run is a fresh `sap serve` in demo mode (its own data directory) on the default demo
 library (2,000 liked songs, 20 playlists), driven by Debian's Chromium through Playwright; the

@@ -30,20 +30,30 @@ if TYPE_CHECKING:
 
 
 def providers(cache_dir: CacheDir = None, demo: Demo = False, as_json: AsJson = False) -> None:
-    """List the enrichment providers: what they give and whether they can run."""
+    """List the enrichment providers: what they give, whether they can run, and whether the
+    service each one calls answers now (one quick request to each, 3 s at most)."""
+    import asyncio
+
     from rich.table import Table
 
-    from app.pipeline.enrichment.service import describe_providers
+    from app.pipeline.enrichment.service import provider_status
 
-    rows = describe_providers(_services(cache_dir, demo).settings)
+    rows = asyncio.run(provider_status(_services(cache_dir, demo, spotify=True), refresh=True))
     if as_json:
         _print_json([row.model_dump(mode="json") for row in rows])
         return
-    table = Table("provider", "type", "version", "status", "fields")
+    table = Table("provider", "type", "version", "status", "service", "fields")
+    colours = {"up": "green", "throttled": "yellow", "down": "red"}
     for row in rows:
         state = "[green]enabled[/]" if row.enabled else f"[yellow]off[/]: {row.reason_if_disabled}"
+        service = row.service
+        health = (
+            f"[{colours[service.state]}]{service.state}[/]: {escape(service.detail)}"
+            if service is not None
+            else "-"
+        )
         fields = ", ".join(field.name for field in row.fields)
-        table.add_row(row.id, row.type, row.version, state, escape(fields))
+        table.add_row(row.id, row.type, row.version, state, health, escape(fields))
     out.print(table)
 
 

@@ -1,4 +1,5 @@
-"""`library query`: the library table from the command line (`POST /data/library/query`)."""
+"""`library query`: the library table from the command line (`POST /data/library/query`);
+`library charts`: how its values spread (`GET /data/library/distributions`)."""
 
 from __future__ import annotations
 
@@ -124,3 +125,68 @@ def query(
         out.print(f"[yellow]warning:[/] {escape(warning.rendered)}", highlight=False)
     if not page.rows and page.total == 0 and page.library_tracks == 0:
         _fail("the library is empty: run `sap fetch` first")
+
+
+BAR_WIDTH = 30
+"""Characters of the longest bar of `library charts`."""
+
+
+@library_app.command("charts")
+def charts(
+    field: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--field",
+            "-F",
+            help="A field (repeatable); default: year, tempo, energy, duration, genres, tags.",
+        ),
+    ] = None,
+    bins: Annotated[int, typer.Option(min=1, max=40, help="Histogram bins, at most.")] = 20,
+    top: Annotated[int, typer.Option(min=1, max=50, help="Most frequent values kept.")] = 15,
+    cache_dir: CacheDir = None,
+    demo: Demo = False,
+    as_json: AsJson = False,
+) -> None:
+    """How the library's values spread: a histogram per number field, the most frequent values
+    of the others, each bar with its filter for `library query -f`."""
+    from rich.table import Table
+
+    from app.pipeline.query.distributions import library_distributions
+
+    queries = _services(cache_dir, demo).queries
+    found = _checked(lambda: library_distributions(queries, field or None, bins=bins, top=top))
+    if as_json:
+        _print_json(found.model_dump(mode="json"))
+        return
+    if found.tracks == 0:
+        _fail("the library is empty: run `sap fetch` first")
+    for shown in found.fields:
+        rows = (
+            [(f"{_number(b.low)} to {_number(b.high)}", b.count, b.filter) for b in shown.bins]
+            if shown.kind == "histogram"
+            else [(v.value, v.count, v.filter) for v in shown.top]
+        )
+        most = max((count for _, count, _ in rows), default=0)
+        table = Table(
+            "value" if shown.kind == "top" else "range",
+            "tracks",
+            "",
+            "filter",
+            title=f"{shown.field}: {shown.present} of {found.tracks} tracks have it",
+            title_justify="left",
+        )
+        for label, count, filter_text in rows:
+            width = round(BAR_WIDTH * count / most) if most else 0
+            table.add_row(
+                escape(label),
+                str(count),
+                "[green]" + "█" * width + "[/]",
+                f"[dim]{escape(filter_text)}[/]",
+            )
+        if not rows:
+            table.add_row("[dim]no values[/]", "0", "", "")
+        out.print(table)
+
+
+def _number(value: float) -> str:
+    return f"{value:g}"

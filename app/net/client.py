@@ -51,6 +51,7 @@ CheckFn = Callable[[httpx.Response], None]
 SleepFn = Callable[[float], Awaitable[None]]
 
 _ASKED = "sap.throttled"  # a request extension: this request's wait was reported
+_UNPACED = "sap.unpaced"  # a request extension: a probe, outside the service's pace
 
 THROTTLE_JITTER = 0.25
 """Up to this many seconds added to a throttling wait, so that the requests one pause held
@@ -167,6 +168,14 @@ class ServiceClient:
             raise policy.failure(exc, method, path, tally.sent) from None
         return response
 
+    async def send_once(self, method: str, path: str) -> httpx.Response:
+        """Send one request outside the policy: no retry, no throttling wait, no pacing (a
+        health probe must not queue behind a paused service, nor pause it). Transport errors
+        (`httpx.TransportError`, timeouts included) reach the caller as they are."""
+        request = self._http.build_request(method, path.lstrip("/"))
+        request.extensions[_UNPACED] = True
+        return await self._http.send(request)
+
     async def _until_served(
         self, request: httpx.Request, tally: _Tally, replay_safe: bool, check: CheckFn | None
     ) -> httpx.Response:
@@ -195,6 +204,8 @@ class ServiceClient:
     async def _pace(self, request: httpx.Request) -> None:
         """Before each request on the wire: wait for the service's pace (and any pause,
         reported when it is another request's: see `app.net.throttling`)."""
+        if request.extensions.pop(_UNPACED, False):
+            return
         delay = self.pacer.reserve()
         asked = request.extensions.pop(_ASKED, False)
         if delay > 0:

@@ -54,6 +54,13 @@ class HostPacer:
             pacer.interval, pacer.burst = interval, max(1, burst)
             return pacer
 
+    @classmethod
+    def existing(cls, key: str) -> HostPacer | None:
+        """The shared pacer of `key` if a client of that service was made, else None (asking
+        must not create or re-pace one)."""
+        with cls._registry_lock:
+            return cls._registry.get(key.rstrip("/"))
+
     def reserve(self) -> float:
         """Book the next start; returns how long to wait for it (0: go now)."""
         with self._lock:

@@ -12,6 +12,7 @@ from app.pipeline.query.state import LibraryQueries
 from app.pipeline.rules.fields.stored import load_stored_library, prepare_library
 from app.pipeline.rules.library.cache import LibraryCache
 from app.providers.http import ProviderNet, Transport
+from app.providers.probe import ServiceChecks
 from app.providers.registry import configured_precedence
 from app.spotify.access import SpotifyAccess
 
@@ -27,7 +28,8 @@ class Services:
     by these services: previews, explain, sync planning, classification and the warm-ups
     share it, and `queries` keeps what library queries reuse (sort orders). `gaps` says
     which fetched sources lost tracks from tracks.json (kept while the two files are
-    unchanged). An unknown provider in ``SAP_ENRICHMENT_PRECEDENCE`` raises
+    unchanged). `service_checks` keeps the last health check of each provider service (GET
+    /data/providers). An unknown provider in ``SAP_ENRICHMENT_PRECEDENCE`` raises
     here, at start.
 
     `local_paths` lets a CSV source name any file the user can read: the CLI's services, run
@@ -51,6 +53,7 @@ class Services:
     library: LibraryCache = field(init=False, repr=False, compare=False)
     queries: LibraryQueries = field(init=False, repr=False, compare=False)
     gaps: GapCache = field(init=False, repr=False, compare=False)
+    service_checks: ServiceChecks = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # A frozen dataclass sets its derived fields this way (dataclasses documentation).
@@ -63,6 +66,7 @@ class Services:
         object.__setattr__(self, "library", library)
         object.__setattr__(self, "queries", LibraryQueries(self.stores, library))
         object.__setattr__(self, "gaps", GapCache(self.stores))
+        object.__setattr__(self, "service_checks", ServiceChecks())
 
     def provider_net(self) -> ProviderNet:
         """HTTP clients for one provider run (close with `async with`)."""

@@ -72,6 +72,20 @@ def test_providers_list_every_provider_with_its_status(client: TestClient) -> No
     # Neither a dump directory nor a mirror is configured in these settings.
     assert not rows["acousticbrainz"]["enabled"]
     assert "SAP_ACOUSTICBRAINZ_DUMP_DIR" in rows["acousticbrainz"]["reason_if_disabled"]
+    # Each enabled provider's service was checked: every emulator answers.
+    assert rows["deezer"]["service"]["state"] == "up"
+    assert rows["acousticbrainz"]["service"] is None and rows["manual"]["service"] is None
+
+
+def test_providers_say_a_service_is_down_when_it_answers_503(
+    client: TestClient, env: ProviderEnv
+) -> None:
+    env.emulators.providers.deezer.config.fail_rate = 1.0
+    rows = {row["id"]: row for row in client.get("/data/providers?refresh=true").json()}
+    deezer = rows["deezer"]["service"]
+    assert deezer["state"] == "down" and deezer["detail"].startswith("Deezer answered 50")
+    assert rows["deezer"]["enabled"]  # the settings are fine: it is the service that is not
+    assert rows["lastfm"]["service"]["state"] == "up"
 
 
 def test_enrich_runs_its_providers_in_one_job_and_feeds_rules(
@@ -284,3 +298,17 @@ def test_v1_external_step_runs_the_enabled_providers(client: TestClient, env: Pr
     assert job["status"] == "done", job
     assert [part["id"] for part in job["progress"]["parts"]] == list(by_id)
     assert job["payload"]["requests"] == 0  # all of it done by the run before
+
+
+def test_a_run_that_could_not_reach_a_service_marks_it_down_at_once(
+    client: TestClient, env: ProviderEnv
+) -> None:
+    first = {row["id"]: row for row in client.get("/data/providers").json()}
+    assert first["deezer"]["service"]["state"] == "up"
+    env.emulators.providers.deezer.config.fail_rate = 1.0
+    [job] = client.post("/pipeline/enrich", json={"providers": ["deezer"]}).json()["jobs"]
+    assert poll(client, job["id"])["status"] == "failed"
+    rows = {row["id"]: row for row in client.get("/data/providers").json()}  # no refresh
+    deezer = rows["deezer"]["service"]
+    assert deezer["state"] == "down"
+    assert deezer["detail"].startswith("the last run failed: "), deezer["detail"]

@@ -94,3 +94,31 @@ def test_the_default_fields_and_an_unknown_field_in_words(
     assert refused.status_code == 422
     assert refused.json()["error"] == "unknown_field"
     assert "did you mean 'tempo'" in refused.json()["detail"]
+
+
+def test_distributions_are_computed_once_per_library_and_again_after_a_change(
+    connected: DemoServer, library: list[str]
+) -> None:
+    queries = connected.env.services.queries
+    params = {"fields": ["genres", "tempo"], "bins": 10}
+    first = connected.client.get("/data/library/distributions", params=params).json()
+    _views, kept = queries.current()
+    assert kept.distributions_computed == 1
+    again = connected.client.get("/data/library/distributions", params=params).json()
+    assert again == first
+    assert queries.current()[1] is kept and kept.distributions_computed == 1  # kept
+    other = connected.client.get("/data/library/distributions", params={"fields": ["tempo"]})
+    assert other.status_code == 200 and kept.distributions_computed == 2  # another question
+    # A tag on two tracks changes the library: the next answer is computed from it.
+    edit = connected.client.post(
+        "/data/enrichments/manual",
+        json={"track_ids": library[:2], "add_tags": ["cached-or-not"]},
+    )
+    assert edit.status_code == 200, edit.text
+    tags = connected.client.get("/data/library/distributions", params={"fields": ["tags"]}).json()
+    assert tags["fields"][0]["top"][0]["value"] == "cached-or-not"
+    assert tags["fields"][0]["top"][0]["count"] == 2
+    after = connected.client.get("/data/library/distributions", params=params).json()
+    assert after == first  # the same values, computed afresh for the changed library
+    assert queries.current()[1] is not kept
+    assert queries.current()[1].distributions_computed == 2

@@ -136,3 +136,16 @@ def test_rows_name_the_album_and_artist_ids_spotify_links_need(
     assert len({row["links"]["album"][0] for row in page["rows"]}) > 1
     without = _query(connected, fields=["name", "tempo"], limit=3)
     assert [row["links"] for row in without["rows"]] == [{}, {}, {}]
+
+
+def test_ids_of_a_range_of_rows_match_the_rows_of_the_pages(
+    connected: DemoServer, library: list[str]
+) -> None:
+    sort = [{"field": "tempo", "direction": "desc"}, {"field": "name"}]
+    page = _query(connected, sort=sort, fields=["name"], offset=5, limit=20)
+    ranged = connected.client.post(
+        "/data/library/ids", json={"sort": sort, "offset": 5, "limit": 20}
+    ).json()
+    assert ranged == {"total": len(library), "ids": [row["id"] for row in page["rows"]]}
+    bad = connected.client.post("/data/library/ids", json={"offset": -1, "limit": 0})
+    assert bad.status_code == 422

@@ -29,8 +29,10 @@ def test_providers_lists_status_and_reasons(cache_dir: Path) -> None:
     rows = {row["id"]: row for row in sap_json(cache_dir, "providers", "--demo")}
     assert rows["musicbrainz"]["enabled"]  # the demo sets a contact, a Last.fm key, a model…
     assert rows["lastfm"]["enabled"] and rows["llm"]["enabled"]
+    assert rows["deezer"]["service"]["state"] == "up"  # the demo's emulator answered
     code, out, _ = sap(cache_dir, "providers", "--demo")
     assert code == 0 and "reccobeats" in out and "enabled" in out
+    assert "up: Deezer" in " ".join(out.split())
 
 
 def test_enrich_then_show_a_track_and_coverage(fetched: Path, library: GeneratedLibrary) -> None:

@@ -75,3 +75,24 @@ def test_tag_takes_ids_or_a_filter_not_both(enriched: Path, library: GeneratedLi
     assert code == 1 and "not both" in err
     code, _, err = sap(enriched, "tag", "-f", 'name = "no such song"', "-t", "x", "--demo")
     assert code == 1 and "no track matches the filter" in err
+
+
+def test_charts_print_each_field_s_spread_with_the_filter_of_each_bar(
+    enriched: Path, library: GeneratedLibrary
+) -> None:
+    energy = _energy(library)
+    found = sap_json(enriched, "library", "charts", "-F", "energy", "--bins", "5", "--demo")
+    [spread] = found["fields"]
+    assert (found["tracks"], spread["present"]) == (len(library.liked), len(energy))
+    assert sum(b["count"] for b in spread["bins"]) == len(energy)
+    # Each bar's filter selects its tracks (energy 0.6 is in "energy >= 0.6 and energy < 0.8",
+    # and counted there; the top value 1.0 is in the last bar, which says "<= 1").
+    for bar in spread["bins"]:
+        selected = sap_json(enriched, "library", "query", "-f", bar["filter"], "--ids", "--demo")
+        assert selected["total"] == bar["count"], bar
+    code, out, _ = sap(enriched, "library", "charts", "-F", "energy", "--bins", "5", "--demo")
+    first = spread["bins"][0]
+    assert code == 0 and f"energy: {len(energy)} of {len(library.liked)} tracks have it" in out
+    assert f"{first['low']:g} to {first['high']:g}" in out and "█" in out
+    code, out, err = sap(enriched, "library", "charts", "-F", "enrgy", "--demo")
+    assert code == 1 and "did you mean 'energy'" in err

@@ -1,7 +1,8 @@
 """The demo as a newcomer clicks through it in the browser (issue 15, "Demo that shows
 itself"): open `/`, connect, pick every source, fetch and watch the jobs drawer to the end, run
 every provider on the Enrichment screen, and see the coverage grid's shares. The browser test
-(tests/web/test_demo_path.py) checks it works; bench/demo_browser.py times it."""
+(tests/web/test_main_path.py, the main path, begins with it) checks it works;
+bench/demo_browser.py times it."""
 
 from __future__ import annotations
 

@@ -22,12 +22,13 @@ from fastapi import FastAPI
 
 
 @contextmanager
-def live_server(app: FastAPI, *, timeout: float = 30.0) -> Iterator[str]:
-    """Serve `app` (its lifespan included) on a free loopback port; yields the base URL."""
+def live_server(app: FastAPI, *, port: int = 0, timeout: float = 30.0) -> Iterator[str]:
+    """Serve `app` (its lifespan included) on a free loopback port (or `port`: demo settings
+    name theirs in the URLs they redirect a browser to); yields the base URL."""
     # No log configuration and no level: uvicorn would set its loggers' levels for the whole
     # test process (later tests log through `uvicorn.access`).
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=0, log_config=None, log_level=None, lifespan="on"
+        app, host="127.0.0.1", port=port, log_config=None, log_level=None, lifespan="on"
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="live-server", daemon=True)

@@ -6,12 +6,14 @@ axe light and dark. Screenshots land in .artifacts/screenshots/."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
-from tests.helpers.browser import serious_violations, snap
+from tests.helpers.browser import serious_violations, snap, watch
+from tests.helpers.demo_in_process import demo_in_process
 
 pytestmark = pytest.mark.slow
 
@@ -102,3 +104,33 @@ def test_the_enrichment_screen_by_keyboard_alone(page: Page, server: str) -> Non
     assert outline != "none"
     page.keyboard.press("Enter")
     expect(page).to_have_url(server + "/library?filter=tempo+is+missing")
+
+
+def test_a_provider_whose_service_is_down_says_so_until_it_answers_again(
+    browser: Browser, tmp_path: Path
+) -> None:
+    """The Deezer emulator answers every request with a 5xx: its card says the service is
+    down and why; once it answers again, "Check services again" shows it ready."""
+    with demo_in_process(tmp_path) as demo:
+        demo.providers.deezer.config.fail_rate = 1.0
+        context = browser.new_context(
+            viewport={"width": 1280, "height": 860}, color_scheme="light", reduced_motion="reduce"
+        )
+        page = context.new_page()
+        seen = watch(page, demo.base)
+        page.goto(demo.base + "/enrichment")
+        providers = page.get_by_role("list", name="Providers")
+        deezer = providers.get_by_role("listitem", name="Deezer", exact=True)
+        expect(deezer).to_contain_text("Service down")
+        expect(deezer).to_contain_text(re.compile(r"Its service is down: Deezer answered 50\d"))
+        expect(providers.get_by_role("listitem", name="ReccoBeats")).to_contain_text("Ready")
+        deezer.scroll_into_view_if_needed()
+        both_themes(page, "enrichment-service-down")
+
+        demo.providers.deezer.config.fail_rate = 0.0
+        page.get_by_role("button", name="Check services again").click()
+        expect(deezer).to_contain_text("Ready")
+        expect(deezer).not_to_contain_text("Its service is down")
+        problems = seen.problems()
+        context.close()
+        assert problems == []

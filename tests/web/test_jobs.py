@@ -22,6 +22,7 @@ from tests.helpers.browser import (
     snap,
     watch,
 )
+from tests.helpers.demo_in_process import demo_in_process
 
 pytestmark = pytest.mark.slow
 
@@ -208,3 +209,50 @@ def test_at_390_px_the_drawer_fits_and_counts_running_jobs(
         snap(page, f"jobs-drawer-390-{scheme}", full=False)
     assert visit.watched.problems() == []
     page.context.close()
+
+
+def test_the_drawer_says_in_words_when_a_service_asks_us_to_slow_down_and_counts_down(
+    browser: Browser, tmp_path: Path
+) -> None:
+    """The ReccoBeats emulator allows one request per 6 s and answers the next with 429 and
+    Retry-After: the running job's row says so in words, and its countdown goes down."""
+    with demo_in_process(tmp_path) as demo:
+        base = demo.base
+        recco = demo.providers.reccobeats.config
+        recco.rate_limit, recco.rate_window = 1, 6.0
+        visit = open_page(browser, base)
+        page = visit.page
+        connect(page, base)
+        http = httpx.Client(base_url=base, headers={"Origin": base}, timeout=30)
+        [fetch] = http.post(
+            "/pipeline/tracks/fetch-sources", json={"sources": [{"source_type": "liked"}]}
+        ).json()["jobs"]
+        expect(page.get_by_test_id("job-announcements")).to_have_text("Fetch of Liked songs: done")
+        page.get_by_role("button", name="Jobs", exact=True).first.click()
+        drawer = page.get_by_role("dialog", name="Jobs")
+        started = http.post("/pipeline/enrich", json={"providers": ["reccobeats"]})
+        assert started.status_code == 202, started.text
+        job = drawer.get_by_role("list", name="Running jobs").get_by_role(
+            "listitem", name=re.compile(r"^Enrichment: ")
+        )
+        note = job.get_by_role("status").filter(has_text="asked us to slow down")
+        expect(note).to_have_text(
+            re.compile(r"^ReccoBeats asked us to slow down; resuming in [1-6] s$"),
+            timeout=30_000,
+        )
+        seconds = int(re.findall(r"in (\d) s", note.inner_text())[0])
+        snap(page, "jobs-drawer-throttled-light")
+        assert serious_violations(page) == []
+        if seconds > 1:  # the countdown goes down while the service's wait runs
+            lower = f"[1-{seconds - 1}] s|now" if seconds > 2 else "1 s|now"
+            expect(note).to_have_text(re.compile(rf"resuming in ({lower})$|resuming now$"))
+        job.get_by_role("button", name=re.compile(r"^Cancel ")).click()
+        expect(
+            drawer.get_by_role("list", name="Job history").get_by_role(
+                "listitem", name=re.compile(r"^Enrichment: ")
+            )
+        ).to_contain_text("Cancelled", timeout=30_000)
+        assert http.get(f"/pipeline/jobs/{fetch['id']}").json()["status"] == "done"
+        problems = visit.watched.problems()
+        page.context.close()
+        assert problems == []

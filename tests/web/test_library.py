@@ -8,13 +8,21 @@ from __future__ import annotations
 
 import re
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.helpers.browser import Watched, horizontal_overflow, serious_violations, snap
+from tests.helpers.browser import (
+    Watched,
+    horizontal_overflow,
+    serious_violations,
+    serve_demo,
+    snap,
+    watch,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -260,6 +268,16 @@ def test_a_keyboard_alone_filters_moves_by_cell_selects_sorts_and_reads_provenan
         "aria-sort", "descending"
     )
 
+    # The header's "select all" is a real checkbox, reached by the keys: all, then none.
+    page.keyboard.press("ArrowLeft")
+    select_all = grid.get_by_role("checkbox", name=f"Select all {total} tracks that match")
+    expect(select_all).to_be_focused()
+    page.keyboard.press("Space")
+    expect(status(page)).to_contain_text(f"{total} selected")
+    expect(select_all).to_be_checked()
+    page.keyboard.press("Space")
+    expect(status(page)).not_to_contain_text("selected")
+
 
 def test_columns_presets_persist_and_the_filter_saves_as_a_rule_set(
     page: Page, server: str
@@ -321,3 +339,52 @@ def test_light_dark_and_390_px_pass_axe_and_fit(browser: Browser, server: str) -
             assert fields == ["name", "artists", "tempo"]
         snap(page, f"library-{width}-{scheme}", full=width == 390)
         context.close()
+
+
+def test_a_shift_range_over_rows_never_loaded_selects_every_row_between(
+    browser: Browser, tmp_path: Path
+) -> None:
+    """600 tracks: the first page (100 rows) and, after Ctrl+End, the last one are loaded, the
+    400 between never were; Shift+Space asks the server for the ids of the range's rows."""
+    with serve_demo(tmp_path, SAP_DEMO_TRACKS="600") as base:
+        http = client(base)
+        assert http.get("/auth/login").status_code == 200
+        jobs = http.post(
+            "/pipeline/tracks/fetch-sources", json={"sources": [{"source_type": "liked"}]}
+        ).json()["jobs"]
+        assert [wait_job(http, job["id"])["status"] for job in jobs] == ["done"]
+        context = browser.new_context(viewport={"width": 1280, "height": 860})
+        page = context.new_page()
+        seen = watch(page, base)
+        page.goto(base + "/library?sort=name")
+        grid = page.get_by_role("grid", name="Library tracks")
+        expect(grid).to_have_attribute("aria-rowcount", "601")
+        grid.locator('[role="row"][aria-rowindex="3"] [data-field="duration"]').click()
+        expect(status(page)).to_contain_text("1 selected")
+        page.keyboard.press("Control+End")
+        expect(grid.locator('[role="row"][aria-rowindex="601"]')).to_have_attribute(
+            "data-id", re.compile(r"\w+")
+        )
+        with page.expect_request(lambda request: "/data/library/ids" in request.url) as asked:
+            page.keyboard.press("Shift+Space")
+        assert (asked.value.post_data_json["offset"], asked.value.post_data_json["limit"]) == (
+            1,
+            599,
+        )
+        expect(status(page)).to_contain_text("599 selected")
+        select_all = grid.get_by_role("checkbox", name="Select all 600 tracks that match")
+        assert select_all.evaluate("box => box.indeterminate") is True
+        page.keyboard.press("Home")  # back to the checkboxes' column, for the picture
+        snap(page, "library-range-selected")
+        # The selection is exactly rows 2…600 of the table: tag them and ask the server.
+        page.get_by_role("button", name="Edit tags and values…").click()
+        dialog = page.get_by_role("dialog", name="Edit 599 tracks")
+        dialog.get_by_label("Add tags (comma-separated)").fill(TAG)
+        dialog.get_by_role("button", name="Apply to 599 tracks").click()
+        expect(page.get_by_role("status").filter(has_text="599 changed")).to_be_visible()
+        order = http.post("/data/library/ids", json={"sort": [{"field": "name"}]}).json()["ids"]
+        tagged = http.post("/data/library/ids", json={"filter": f'tags has any ["{TAG}"]'})
+        assert set(tagged.json()["ids"]) == set(order[1:])
+        problems = seen.problems()
+        context.close()
+        assert problems == []

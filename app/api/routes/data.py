@@ -21,9 +21,9 @@ from app.pipeline.enrichment.service import (
     ProviderInfo,
     all_enrichments,
     coverage,
-    describe_providers,
     enrichment_detail,
     provider_features,
+    provider_status,
 )
 from app.pipeline.enrichment.undo import UndoReport, UndoState, last_edit
 from app.pipeline.query.distributions import (
@@ -32,7 +32,13 @@ from app.pipeline.query.distributions import (
     Distributions,
     library_distributions,
 )
-from app.pipeline.query.model import LibraryFilter, LibraryIds, LibraryPage, LibraryQuery
+from app.pipeline.query.model import (
+    LibraryFilter,
+    LibraryIds,
+    LibraryIdsRequest,
+    LibraryPage,
+    LibraryQuery,
+)
 from app.pipeline.query.service import library_ids, matching_ids, query_library
 from app.pipeline.rules.service import warm_library_in_background
 from app.pipeline.sources.aggregate import TrackPage, aggregate
@@ -86,9 +92,13 @@ def library_query(body: LibraryQuery, services: ServicesDep) -> Response:
     "/library/ids",
     response_model=LibraryIds,
     summary="Every track id a filter matches, in the sort's order (select all that match)",
-    description="The same `filter` and `sort` as `POST /data/library/query`, all the ids.",
+    description=(
+        "The same `filter` and `sort` as `POST /data/library/query`, all the ids; with "
+        "`offset` and `limit`, the ids of those rows of the table only (a range selected "
+        "over rows not loaded yet). `total` counts every match."
+    ),
 )
-def library_query_ids(body: LibraryFilter, services: ServicesDep) -> Response:
+def library_query_ids(body: LibraryIdsRequest, services: ServicesDep) -> Response:
     return _json(library_ids(services.queries, body))
 
 
@@ -138,9 +148,22 @@ class BulkManualEdit(ManualEdit):
         return self
 
 
-@router.get("/providers", summary="Enrichment providers: fields, status and what they need")
-def providers(services: ServicesDep) -> list[ProviderInfo]:
-    return describe_providers(services.settings)
+@router.get(
+    "/providers",
+    summary="Enrichment providers: fields, status, their service's health and what they need",
+    description=(
+        "Each provider with whether it can run: `enabled` / `reason_if_disabled` (settings, "
+        "keys) and `service`, whether the service it calls answers now (`up`, `throttled`, "
+        "`down`, with the reason in words). Services are checked together with one GET of "
+        "their base URL (3 s timeout, no retry), each check kept a minute; `refresh=true` "
+        'checks again now (docs/providers.md, "Can it run?").'
+    ),
+)
+async def providers(
+    services: ServicesDep,
+    refresh: Annotated[bool, Query(description="Check every service again now.")] = False,
+) -> list[ProviderInfo]:
+    return await provider_status(services, refresh=refresh)
 
 
 @router.get(

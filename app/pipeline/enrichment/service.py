@@ -6,7 +6,8 @@
   provider's progress in the job's `progress.parts`, the payload an `EnrichRunReport`;
 - `external_step` is the v1 ``external`` step: the same, named the seed's way;
 - `enrichment_detail`, `coverage`, `provider_features` read the store for `/data/enrichments…`;
-  `describe_providers` lists the providers for `/data/providers`.
+  `describe_providers` lists the providers for `/data/providers`; `provider_status` adds
+  whether each one's service answers (`status.ServiceChecks`).
 
 Jobs of step ``enrich`` are *resumable*: results are saved as they come, so when the server
 restarts after a crash it reruns interrupted enrich jobs and they continue where they stopped.
@@ -22,7 +23,7 @@ from pydantic import BaseModel, Field, RootModel
 
 from app.core.config import Settings
 from app.core.errors import NotFoundError, UnprocessableError
-from app.core.models import JobError, JobPartState, Track, TrackEnrichment
+from app.core.models import JobError, JobPartState, Track, TrackEnrichment, utc_now
 from app.data import Stores
 from app.pipeline.enrichment.parallel import ProviderPart, enrich_together, provider_order
 from app.pipeline.enrichment.runner import EnrichReport, library_tracks
@@ -34,6 +35,8 @@ from app.pipeline.rules.library.enrichment_view import (
 )
 from app.pipeline.services import Services
 from app.providers.base import FieldKind, ProviderType
+from app.providers.http import service_label
+from app.providers.probe import ServiceStatus, service_url
 from app.providers.registry import (
     PROVIDERS,
     Precedence,
@@ -183,6 +186,12 @@ class ProviderInfo(BaseModel):
     rate_limit: float | None = Field(description="Requests per second to its service.")
     settings: list[str] = Field(description="The settings (environment variables) it reads.")
     default: bool = Field(description="Run by `enrich` when no provider is named.")
+    service: ServiceStatus | None = Field(
+        default=None,
+        description="Whether the service it calls answers (checked at most once a minute; "
+        "`refresh=true` checks now). Null: it calls no service (manual values, a dump), it is "
+        "disabled, or it was not checked.",
+    )
 
 
 class EnrichmentDetail(BaseModel):
@@ -302,7 +311,28 @@ async def enrich_providers(
         on_change=show,
         check_cancelled=ctx.check_cancelled,
     )
+    _remember_unreachable(services, parts)
     return EnrichRunReport.of(parts, selected=len(tracks))
+
+
+def _remember_unreachable(services: Services, parts: Sequence[ProviderPart]) -> None:
+    """A provider that failed because its service did not answer marks that service down, so
+    GET /data/providers says so at once (until the next check)."""
+    for part in parts:
+        error = part.error
+        if error is None or error.code != "provider_unavailable":
+            continue
+        url = service_url(services.settings, part.provider)
+        if url is not None:
+            services.service_checks.remember(
+                ServiceStatus(
+                    url=url,
+                    service=service_label(services.settings, url),
+                    state="down",
+                    detail=f"the last run failed: {error.detail}",
+                    checked_at=utc_now(),
+                )
+            )
 
 
 async def enrich_step(ctx: StepContext) -> EnrichRunReport:
@@ -337,6 +367,24 @@ async def external_step(ctx: StepContext) -> EnrichRunReport:
 def describe_providers(settings: Settings) -> list[ProviderInfo]:
     """Every provider, in the order `enrich` runs them: fields, status and what it needs."""
     return [ProviderInfo.model_validate(row) for row in list_feature_providers(settings)]
+
+
+async def provider_status(services: Services, *, refresh: bool = False) -> list[ProviderInfo]:
+    """`describe_providers`, with the health of each enabled provider's service (services
+    checked together, each kept a minute: `ServiceChecks`)."""
+    settings = services.settings
+    rows = describe_providers(settings)
+    urls = {row.id: service_url(settings, row.id) for row in rows if row.enabled}
+    found = await services.service_checks.check(
+        settings,
+        [url for url in urls.values() if url is not None],
+        transport=services.provider_transport,
+        refresh=refresh,
+    )
+    for row in rows:
+        url = urls.get(row.id)
+        row.service = found.get(url) if url is not None else None
+    return rows
 
 
 def all_enrichments(

@@ -6,13 +6,16 @@ opens the Library with it).
     found.fields[0].bins[0]
     # Bin(low=1960, high=1965, count=12, filter="year >= 1960 and year < 1965")
 
-Read from the loaded library (the views the library query reads), over every track.
+Read from the loaded library (the views the library query reads), over every track; computed
+once per loaded library and question, then kept (`KeptForLibrary.distributions`) until the
+library changes (a fetch, an enrichment run, an edit).
 """
 
 from __future__ import annotations
 
 import json
 import math
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any, Literal
@@ -32,7 +35,8 @@ MAX_TOP = 50
 
 
 class Bin(BaseModel):
-    """Tracks with `low <= value < high` (the top value always falls inside the last bin)."""
+    """Tracks with `low <= value < high` (the last bin includes `high` when the library's
+    top value is exactly there: its filter says `<=`)."""
 
     low: float
     high: float
@@ -78,9 +82,13 @@ def library_distributions(
             )
         if info.name not in {known.name for known in infos}:
             infos.append(info)
-    return Distributions(
-        tracks=len(views),
-        fields=[_distribution(views, info, bins, top) for info in infos],
+    key = (tuple(info.name for info in infos), bins, top)
+    return kept.distributions(
+        key,
+        lambda: Distributions(
+            tracks=len(views),
+            fields=[_distribution(views, info, bins, top) for info in infos],
+        ),
     )
 
 
@@ -161,15 +169,21 @@ def _histogram(name: str, numbers: list[float], bins: int) -> list[Bin]:
     width = _nice_width(high - low, bins)
     start = math.floor(low / width) * width
     count = max(1, math.ceil((high - start) / width - 1e-9))
-    if start + count * width <= high:
-        count += 1  # the top value opens a bin of its own rather than sitting on an edge
-    counts = [0] * count
+    # The edges as the filters write them; a value is counted in the bin whose filter selects
+    # it (`lo <= value < hi`, by bisection: `(value - start) // width` puts 0.6 in [0.4, 0.6)
+    # since 0.6 / 0.2 is 2.9999999999999996). When the top value sits on the last edge (energy
+    # 1.0, bins of 0.2) the last bin is closed (`lo <= value <= hi`): no extra bin.
+    edges = [float(_number(start + index * width)) for index in range(count + 1)]
+    while edges[-1] < high:
+        edges.append(float(_number(start + len(edges) * width)))
+    last = len(edges) - 2
+    counts = [0] * (last + 1)
     for value in numbers:
-        counts[min(count - 1, int((value - start) // width))] += 1
+        counts[min(last, max(0, bisect_right(edges, value) - 1))] += 1
     result = []
     for index, tracks in enumerate(counts):
-        lo = float(_number(start + index * width))
-        hi = float(_number(start + (index + 1) * width))
-        text = f"{name} >= {_number(lo)} and {name} < {_number(hi)}"
+        lo, hi = edges[index], edges[index + 1]
+        below = "<=" if index == last and hi == high else "<"
+        text = f"{name} >= {_number(lo)} and {name} {below} {_number(hi)}"
         result.append(Bin(low=lo, high=hi, count=tracks, filter=text))
     return result

@@ -8,7 +8,8 @@ The answer (`LibraryPage`) has the number of matching tracks, the requested colu
 types, and one `LibraryRow` per track of the page: its id, each requested value, and for each
 enriched value who said it and when (`ValueSource`), so that a table cell can show
 "tempo 121 — deezer, 2026-11-30" without another request. `LibraryIds` is every matching id,
-for "select all that match".
+for "select all that match", or those of rows `offset`… of the table (`LibraryIdsRequest`: a
+shift-click range over rows the browser has not loaded).
 """
 
 from __future__ import annotations
@@ -68,6 +69,18 @@ class LibraryFilter(_Strict):
         description="Columns to sort by, first the main one, over the whole matching library; "
         "the order is stable (ties keep library order) and missing values come last in either "
         "direction. A list field sorts by its first value. Empty: library order.",
+    )
+
+
+class LibraryIdsRequest(LibraryFilter):
+    """Which tracks' ids: every match, or those of rows `offset`…`offset + limit` of the table."""
+
+    offset: int = Field(default=0, ge=0, le=100_000_000, description="The first row (0-based).")
+    limit: int | None = Field(
+        default=None,
+        ge=1,
+        le=100_000_000,
+        description="How many rows from `offset`. Absent: every row to the end.",
     )
 
 
@@ -138,7 +151,8 @@ class LibraryPage(BaseModel):
 
 
 class LibraryIds(BaseModel):
-    """Every track matching a filter, in the query's order ("select all that match")."""
+    """Every track matching a filter, in the query's order ("select all that match"), or those
+    of the rows asked for."""
 
-    total: int
+    total: int = Field(description="How many tracks match (all of them, whatever the range).")
     ids: builtins.list[str]

@@ -29,6 +29,7 @@ from app.pipeline.query.model import (
     CellValue,
     LibraryFilter,
     LibraryIds,
+    LibraryIdsRequest,
     LibraryPage,
     LibraryQuery,
     LibraryRow,
@@ -79,21 +80,26 @@ def query_library(
 def library_ids(
     queries: LibraryQueries, request: LibraryFilter, *, now: datetime | None = None
 ) -> LibraryIds:
-    """Every track matching `request.filter`, in the order of `request.sort`."""
-    ids = matching_ids(queries, request, now=now)
-    return LibraryIds.model_construct(total=len(ids), ids=ids)
+    """Every track matching `request.filter`, in the order of `request.sort` — or, for a
+    `LibraryIdsRequest` with a range, those of its rows `offset`…`offset + limit`."""
+    views, kept = queries.current()
+    sort = _sort_fields(request.sort, kept.registry)
+    matched = _matched(queries, views, kept, request.filter, now)
+    positions = matched.positions if matched is not None else None
+    total = len(views) if positions is None else len(positions)
+    offset, limit = 0, total
+    if isinstance(request, LibraryIdsRequest):
+        offset = request.offset
+        limit = total if request.limit is None else request.limit
+    rows = _ordered(views, kept, positions, sort, offset, limit)
+    return LibraryIds.model_construct(total=total, ids=list(map(views.ids.__getitem__, rows)))
 
 
 def matching_ids(
     queries: LibraryQueries, request: LibraryFilter, *, now: datetime | None = None
 ) -> list[str]:
     """The ids of the tracks `request` selects, in its order (bulk edits take these)."""
-    views, kept = queries.current()
-    sort = _sort_fields(request.sort, kept.registry)
-    matched = _matched(queries, views, kept, request.filter, now)
-    positions = matched.positions if matched is not None else None
-    total = len(views) if positions is None else len(positions)
-    return list(map(views.ids.__getitem__, _ordered(views, kept, positions, sort, 0, total)))
+    return library_ids(queries, request, now=now).ids
 
 
 # --- fields ------------------------------------------------------------------------------------

@@ -11,7 +11,10 @@ gives, from the per-field ranks the engine caches on the library), then kept wit
 The last `orders_kept` sorts are kept (two arrays of 4 bytes a track each: 0.8 MB per sort at
 100,000 tracks), and what the last `FILTERS_KEPT` filters matched (`matched`: the next page of
 a filter, or the same filter sorted another way, does not evaluate it again; the service keys
-them on the stored rule sets and the minute, which `in rule` and `in last` read). Everything
+them on the stored rule sets and the minute, which `in rule` and `in last` read), and the last
+`DISTRIBUTIONS_KEPT` distributions asked for (the Charts screen: ~2 s at 100,000 tracks to
+compute, then each request is a dictionary look-up; `distributions_computed` counts the
+computations, for tests and logs). Everything
 is dropped when the library changes (a fetch, an enrichment run, an edit): `current()` notices
 that the `LibraryCache` holds another `Library`.
 """
@@ -24,7 +27,7 @@ import weakref
 from array import array
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from typing import TYPE_CHECKING, Literal, NamedTuple
+from typing import TYPE_CHECKING, Literal, NamedTuple, TypeVar, cast
 
 from app.core.errors import AppError
 from app.core.rules import SortKey
@@ -42,8 +45,13 @@ log = logging.getLogger(__name__)
 if TYPE_CHECKING:
     from app.pipeline.query.filter import Matched
 
+T = TypeVar("T")
+
 FILTERS_KEPT = 8
 """Filters whose matches are kept per library (a list of positions each: 0.8 MB at most)."""
+
+DISTRIBUTIONS_KEPT = 8
+"""Distributions (a set of fields, bins, top) kept per library: a few KB each."""
 
 SortFields = tuple[tuple[str, Literal["asc", "desc"]], ...]
 """((canonical field, "asc" | "desc"), …), the main sort first."""
@@ -70,7 +78,10 @@ class KeptForLibrary:
         self._stamps: Stamps | None = None
         self._links: Links | None = None
         self._matched: OrderedDict[Hashable, Matched] = OrderedDict()
+        self._distributions: OrderedDict[Hashable, object] = OrderedDict()
+        self.distributions_computed = 0
         self._lock = threading.Lock()  # one build at a time; reads of built ones take it too
+        self._distributing = threading.Lock()  # one distributions computation at a time
 
     def is_for(self, views: Library) -> bool:
         return self._views() is views
@@ -107,6 +118,25 @@ class KeptForLibrary:
             while len(self._matched) > FILTERS_KEPT:
                 self._matched.popitem(last=False)
         return found
+
+    def distributions(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """The distributions asked for as `key` (`query.distributions`, which knows what they
+        are: this module must not import it), computed once for this library (the last
+        `DISTRIBUTIONS_KEPT`). Two requests at once compute them once: the second waits for
+        the first (a separate lock: pages are not held up meanwhile)."""
+        with self._distributing:
+            with self._lock:
+                found = self._distributions.get(key)
+                if found is not None:
+                    self._distributions.move_to_end(key)
+                    return cast("T", found)  # what `compute` gave for this key before
+            computed = compute()
+            with self._lock:
+                self.distributions_computed += 1
+                self._distributions[key] = computed
+                while len(self._distributions) > DISTRIBUTIONS_KEPT:
+                    self._distributions.popitem(last=False)
+            return computed
 
     def stamps(self, views: Library) -> Stamps:
         """When each provider wrote each track's entry (read once per library)."""

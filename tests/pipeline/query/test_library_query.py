@@ -18,7 +18,7 @@ from app.core.errors import RulesInvalidError, UnprocessableError
 from app.core.models import AlbumRef, ArtistRef, Track, TrackEnrichment, TrackSourceType
 from app.data import Stores
 from app.data.sources import SourceEntry, SourceRecord
-from app.pipeline.query.model import LibraryFilter, LibraryQuery, SortSpec
+from app.pipeline.query.model import LibraryFilter, LibraryIdsRequest, LibraryQuery, SortSpec
 from app.pipeline.query.service import library_ids, matching_ids, query_library
 from app.pipeline.query.state import LibraryQueries
 from app.pipeline.rules.library.cache import LibraryCache
@@ -344,3 +344,18 @@ def test_warming_without_a_library_does_nothing(tmp_path: Path) -> None:
     queries = LibraryQueries(stores, LibraryCache(stores, PROVIDERS.precedence()))
     assert queries.warm() is False
     assert not stores.tracks.path.exists()
+
+
+def test_ids_of_a_range_of_rows_are_those_the_pages_show(lib: Lib) -> None:
+    """A shift-click range over rows the browser has not loaded asks the server for the ids of
+    rows `offset`…`offset + limit`, in the table's order; `total` still counts every match."""
+    sort = [SortSpec(field="tempo", direction="desc"), SortSpec(field="name")]
+    text = "energy >= 0.3"
+    every = lib.every_row(filter=text, sort=[s.model_dump() for s in sort])
+    ranged = library_ids(
+        lib.queries, LibraryIdsRequest(filter=text, sort=sort, offset=250, limit=300), now=NOW
+    )
+    assert ranged.ids == every[250:550]
+    assert ranged.total == len(every)
+    tail = library_ids(lib.queries, LibraryIdsRequest(offset=1490, limit=50), now=NOW)
+    assert tail.ids == lib.ids[1490:] and tail.total == COUNT

@@ -290,7 +290,7 @@ export interface paths {
         put?: never;
         /**
          * Every track id a filter matches, in the sort's order (select all that match)
-         * @description The same `filter` and `sort` as `POST /data/library/query`, all the ids.
+         * @description The same `filter` and `sort` as `POST /data/library/query`, all the ids; with `offset` and `limit`, the ids of those rows of the table only (a range selected over rows not loaded yet). `total` counts every match.
          */
         post: operations["library_query_ids_data_library_ids_post"];
         delete?: never;
@@ -326,7 +326,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Enrichment providers: fields, status and what they need */
+        /**
+         * Enrichment providers: fields, status, their service's health and what they need
+         * @description Each provider with whether it can run: `enabled` / `reason_if_disabled` (settings, keys) and `service`, whether the service it calls answers now (`up`, `throttled`, `down`, with the reason in words). Services are checked together with one GET of their base URL (3 s timeout, no retry), each check kept a minute; `refresh=true` checks again now (docs/providers.md, "Can it run?").
+         */
         get: operations["providers_data_providers_get"];
         put?: never;
         post?: never;
@@ -1313,7 +1316,8 @@ export interface components {
         };
         /**
          * Bin
-         * @description Tracks with `low <= value < high` (the top value always falls inside the last bin).
+         * @description Tracks with `low <= value < high` (the last bin includes `high` when the library's
+         *     top value is exactly there: its filter says `<=`).
          */
         Bin: {
             /** Count */
@@ -2095,23 +2099,6 @@ export interface components {
             tracks: number;
         };
         /**
-         * LibraryFilter
-         * @description Which tracks: a filter in the rules language and a sort (for `ids` in that order).
-         */
-        LibraryFilter: {
-            /**
-             * Filter
-             * @description Conditions in the rules language (docs/rules.md), as a rule set's text without its clauses; `from …` (sources) is allowed. Empty or absent: every track. A problem is a 422 `rules_invalid` naming its line and column, as `/data/rules/validate` does.
-             * @example genres has any ["jazz"] and tempo > 100
-             */
-            filter?: string | null;
-            /**
-             * Sort
-             * @description Columns to sort by, first the main one, over the whole matching library; the order is stable (ties keep library order) and missing values come last in either direction. A list field sorts by its first value. Empty: library order.
-             */
-            sort?: components["schemas"]["SortSpec"][];
-        };
-        /**
          * LibraryGaps
          * @description Whether every fetched source's tracks are in tracks.json, and what to run if not.
          */
@@ -2136,13 +2123,45 @@ export interface components {
         };
         /**
          * LibraryIds
-         * @description Every track matching a filter, in the query's order ("select all that match").
+         * @description Every track matching a filter, in the query's order ("select all that match"), or those
+         *     of the rows asked for.
          */
         LibraryIds: {
             /** Ids */
             ids: string[];
-            /** Total */
+            /**
+             * Total
+             * @description How many tracks match (all of them, whatever the range).
+             */
             total: number;
+        };
+        /**
+         * LibraryIdsRequest
+         * @description Which tracks' ids: every match, or those of rows `offset`…`offset + limit` of the table.
+         */
+        LibraryIdsRequest: {
+            /**
+             * Filter
+             * @description Conditions in the rules language (docs/rules.md), as a rule set's text without its clauses; `from …` (sources) is allowed. Empty or absent: every track. A problem is a 422 `rules_invalid` naming its line and column, as `/data/rules/validate` does.
+             * @example genres has any ["jazz"] and tempo > 100
+             */
+            filter?: string | null;
+            /**
+             * Limit
+             * @description How many rows from `offset`. Absent: every row to the end.
+             */
+            limit?: number | null;
+            /**
+             * Offset
+             * @description The first row (0-based).
+             * @default 0
+             */
+            offset: number;
+            /**
+             * Sort
+             * @description Columns to sort by, first the main one, over the whole matching library; the order is stable (ties keep library order) and missing values come last in either direction. A list field sorts by its first value. Empty: library order.
+             */
+            sort?: components["schemas"]["SortSpec"][];
         };
         /**
          * LibraryPage
@@ -2975,6 +2994,8 @@ export interface components {
             rate_limit: number | null;
             /** Reason If Disabled */
             reason_if_disabled: string | null;
+            /** @description Whether the service it calls answers (checked at most once a minute; `refresh=true` checks now). Null: it calls no service (manual values, a dump), it is disabled, or it was not checked. */
+            service?: components["schemas"]["ServiceStatus"] | null;
             /**
              * Settings
              * @description The settings (environment variables) it reads.
@@ -3548,6 +3569,44 @@ export interface components {
             name: string;
             /** Version */
             version: string;
+        };
+        /**
+         * ServiceStatus
+         * @description What the last check of a provider's service found.
+         */
+        ServiceStatus: {
+            /**
+             * Checked At
+             * Format: date-time
+             * @description When it was checked.
+             */
+            checked_at: string;
+            /**
+             * Detail
+             * @description What was found, in words.
+             */
+            detail: string;
+            /**
+             * Retry After
+             * @description For `throttled`: seconds the service asked us to wait.
+             */
+            retry_after?: number | null;
+            /**
+             * Service
+             * @description The service as people name it ("Deezer").
+             */
+            service: string;
+            /**
+             * State
+             * @description `up`: it answered; `throttled`: it asked us to slow down (429, or a 503 with Retry-After, or a pause a run is waiting out); `down`: a 5xx, a timeout or no connection.
+             * @enum {string}
+             */
+            state: "up" | "throttled" | "down";
+            /**
+             * Url
+             * @description The service's base URL (the provider's URL setting).
+             */
+            url: string;
         };
         /**
          * SetupGuide
@@ -5847,7 +5906,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["LibraryFilter"];
+                "application/json": components["schemas"]["LibraryIdsRequest"];
             };
         };
         responses: {
@@ -6050,7 +6109,10 @@ export interface operations {
     };
     providers_data_providers_get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Check every service again now. */
+                refresh?: boolean;
+            };
             header?: never;
             path?: never;
             cookie?: never;

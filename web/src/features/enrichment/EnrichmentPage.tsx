@@ -8,12 +8,13 @@ import { Button } from "../../components/Button";
 import { ErrorNotice } from "../../components/ErrorNotice";
 import { Notice } from "../../components/Notice";
 import { Loading, PageHeader, Section } from "../../components/Page";
+import { fullDate, relativeTime } from "../../lib/time";
 import { useShell } from "../../app/shell";
 import { useCommands, type Command } from "../../app/commands";
 import { STATUS_TONE, STATUS_WORDS, useRecentJobs } from "../jobs/api";
 import { JobParts } from "../jobs/JobParts";
 import { isActive } from "../jobs/model";
-import { useCoverage, useProviders, useRunEnrich } from "./api";
+import { useCheckServices, useCoverage, useProviders, useRunEnrich } from "./api";
 import {
   coverageGrid,
   currentEnrichJob,
@@ -21,6 +22,7 @@ import {
   libraryLink,
   missingFilter,
   percent,
+  providerBadge,
   type Failure,
   type Provider,
 } from "./model";
@@ -43,6 +45,7 @@ export function EnrichmentPage() {
   const providers = useProviders();
   const coverage = useCoverage();
   const run = useRunEnrich();
+  const check = useCheckServices();
   const shell = useShell();
   const jobs = useRecentJobs().data?.items ?? [];
   const job = currentEnrichJob(jobs);
@@ -131,10 +134,22 @@ export function EnrichmentPage() {
         <Section
           title="Providers"
           id="providers"
-          description="Providers that call different services run at the same time, each within its service's limits."
+          description="Providers that call different services run at the same time, each within its service's limits. Whether each service answers is checked at most once a minute."
+          actions={
+            <Button
+              size="sm"
+              onClick={() => {
+                check.mutate();
+              }}
+              busy={check.isPending}
+            >
+              Check services again
+            </Button>
+          }
         >
           {providers.isPending ? <Loading label="Reading the providers…" /> : null}
           {providers.error !== null ? <ErrorNotice error={providers.error} /> : null}
+          {check.error !== null ? <ErrorNotice error={check.error} /> : null}
           <ul className={styles.providers} aria-label="Providers">
             {(providers.data ?? []).map((provider) => (
               <ProviderCard
@@ -185,24 +200,31 @@ function ProviderCard({
 }) {
   const name = nameOf(provider.id);
   const manual = provider.type === "manual";
+  const badge = providerBadge(provider, failure !== null);
+  const service = provider.service ?? null;
   return (
     <li className={styles.provider} aria-label={name}>
       <div className={styles.providerHead}>
         <h3 className={styles.providerName}>{name}</h3>
-        {manual ? (
-          <Badge tone="neutral">Yours</Badge>
-        ) : provider.enabled && failure !== null ? (
-          <Badge tone="warning">Last run failed</Badge>
-        ) : provider.enabled ? (
-          <Badge tone="success">Ready</Badge>
-        ) : (
-          <Badge tone="warning">Cannot run</Badge>
-        )}
+        <Badge tone={badge.tone}>{badge.words}</Badge>
       </div>
       <p className={styles.description}>{provider.description}</p>
       {!provider.enabled && provider.reason_if_disabled ? (
         <p className={styles.reason}>
           <strong>Why not:</strong> {provider.reason_if_disabled}
+        </p>
+      ) : null}
+      {service !== null && service.state !== "up" ? (
+        <p className={styles.reason}>
+          <strong>{service.state === "down" ? "Its service is down:" : "Its service is busy:"}</strong> {service.detail}{" "}
+          (checked{" "}
+          <time dateTime={service.checked_at} title={fullDate(service.checked_at)}>
+            {relativeTime(service.checked_at)}
+          </time>
+          ).{" "}
+          {service.state === "down"
+            ? "A run now would fail for it; check again later."
+            : "A run waits for it as it asks, then goes on."}
         </p>
       ) : null}
       {failure !== null ? (

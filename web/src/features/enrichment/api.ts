@@ -17,6 +17,17 @@ export function useProviders() {
   });
 }
 
+/** Check every provider's service again now (the server keeps a check a minute otherwise). */
+export function useCheckServices() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: () => unwrap(api.GET("/data/providers", { params: { query: { refresh: true } } })),
+    onSuccess: (providers) => {
+      client.setQueryData(enrichmentKeys.providers(), providers);
+    },
+  });
+}
+
 /** Read again when a job ends (the job stream invalidates `["enrichment"]`). */
 export function useCoverage() {
   return useQuery({

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { Job } from "../jobs/model";
 import {
+  providerBadge,
+  type Provider,
   coverageGrid,
   currentEnrichJob,
   lastFailure,
@@ -108,5 +110,44 @@ describe("why a provider's last run failed", () => {
       "Deezer answered 503 five times",
     );
     expect(lastFailure([enrich("b", "partial", "failed")], "lastfm")).toBeNull();
+  });
+});
+
+describe("a provider's badge", () => {
+  const base: Provider = {
+    id: "deezer",
+    type: "external",
+    version: "1",
+    enabled: true,
+    reason_if_disabled: null,
+    fields: [],
+    description: "",
+    match_methods: [],
+    batch_size: 25,
+    rate_limit: 9,
+    settings: [],
+    default: true,
+    service: null,
+  };
+  const service = (state: "up" | "down" | "throttled") => ({
+    url: "https://api.deezer.com",
+    service: "Deezer",
+    state,
+    detail: "",
+    retry_after: null,
+    checked_at: "2026-12-07T10:00:00Z",
+  });
+
+  it.each([
+    [base, false, "Ready"],
+    [{ ...base, service: service("up") }, false, "Ready"],
+    [{ ...base, service: service("down") }, false, "Service down"],
+    [{ ...base, service: service("down") }, true, "Service down"],
+    [{ ...base, service: service("throttled") }, false, "Slowed down"],
+    [{ ...base, service: service("up") }, true, "Last run failed"],
+    [{ ...base, enabled: false, service: null }, false, "Cannot run"],
+    [{ ...base, type: "manual" as const }, false, "Yours"],
+  ])("case %#", (provider, failed, words) => {
+    expect(providerBadge(provider, failed).words).toBe(words);
   });
 });

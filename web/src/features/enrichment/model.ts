@@ -5,6 +5,21 @@ import { isActive, type Job } from "../jobs/model";
 
 export type Coverage = Schemas["Coverage"];
 export type Provider = Schemas["ProviderInfo"];
+export type ServiceStatus = Schemas["ServiceStatus"];
+
+/** A provider's state in one word for its badge: its settings first (it cannot run without
+ * them), then its service's health, then its last run. */
+export function providerBadge(
+  provider: Provider,
+  failed: boolean,
+): { tone: "neutral" | "success" | "warning" | "danger"; words: string } {
+  if (provider.type === "manual") return { tone: "neutral", words: "Yours" };
+  if (!provider.enabled) return { tone: "warning", words: "Cannot run" };
+  if (provider.service?.state === "down") return { tone: "danger", words: "Service down" };
+  if (provider.service?.state === "throttled") return { tone: "warning", words: "Slowed down" };
+  if (failed) return { tone: "warning", words: "Last run failed" };
+  return { tone: "success", words: "Ready" };
+}
 
 /** The rules-language filter of the tracks that lack `field` (docs/rules.md, "Operators"). */
 export function missingFilter(field: string): string {

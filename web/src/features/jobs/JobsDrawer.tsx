@@ -39,12 +39,14 @@ export function JobsDrawer({
   const first = (job: Job) => (highlight.includes(job.id) ? 0 : 1);
   const active = items.filter(isActive).sort((a, b) => first(a) - first(b));
   const history = items.filter((job) => !isActive(job)).sort((a, b) => first(a) - first(b));
+  // The history is every finished job the server keeps (the list shows the latest 50 of them).
+  const finished = jobs.data !== undefined ? Math.max(0, jobs.data.total - active.length) : 0;
   return (
     <Dialog open={open} onClose={onClose} title="Jobs" side>
       <div className={styles.toolbar}>
         <p className={styles.count} role="status">
           {jobs.data !== undefined
-            ? `${active.length} running · ${jobs.data.total} job${jobs.data.total === 1 ? "" : "s"} in the history`
+            ? `${active.length} running · ${finished} job${finished === 1 ? "" : "s"} in the history`
             : ""}
         </p>
         <span className={styles.live} data-state={stream}>

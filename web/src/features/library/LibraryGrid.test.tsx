@@ -23,7 +23,7 @@ function Harness({ onSortSeen }: { onSortSeen?: (sort: SortKey[]) => void }) {
   const [sort, setSort] = useState<SortKey[]>([]);
   return (
     <>
-      <p data-testid="selected">{[...selection.ids].join(",")}</p>
+      <p data-testid="selected">{selection.all ? "all" : [...selection.ids].join(",")}</p>
       <LibraryGrid
         label="Library tracks"
         columns={COLUMNS}
@@ -39,6 +39,9 @@ function Harness({ onSortSeen }: { onSortSeen?: (sort: SortKey[]) => void }) {
         selection={selection}
         onSelect={(index, id, mode) => {
           setSelection((before) => selectRow(before, index, id, mode, (at) => ROWS[at]?.id));
+        }}
+        onSelectAll={(select) => {
+          setSelection(select ? { ids: new Set(), anchor: null, all: true } : EMPTY_SELECTION);
         }}
       />
     </>
@@ -90,7 +93,7 @@ describe("the library grid", () => {
     expect(screen.getByTestId("selected")).toHaveTextContent("id2,id3,id4");
     expect(grid.querySelector('[data-id="id3"]')).toHaveAttribute("aria-selected", "true");
     await user.keyboard("{Control>}{Home}{/Control}{ArrowUp}");
-    expect(document.activeElement).toHaveAttribute("role", "columnheader");
+    expect(document.activeElement).toHaveAccessibleName("Select all 500 tracks that match");
     await user.keyboard("{ArrowRight}{ArrowRight}{Enter}");
     expect(sorts.at(-1)).toEqual([{ field: "tempo", direction: "asc" }]);
     await user.keyboard("{ArrowLeft}{Shift>}{Enter}{/Shift}");
@@ -98,6 +101,29 @@ describe("the library grid", () => {
       { field: "tempo", direction: "asc" },
       { field: "name", direction: "asc" },
     ]);
+  });
+
+  it("has a real, labelled 'select all' checkbox in the header: mixed, checked, cleared, by keyboard too", async () => {
+    const user = userEvent.setup();
+    render(<Harness />);
+    const all = screen.getByRole("checkbox", { name: "Select all 500 tracks that match" });
+    expect(all).not.toBeChecked();
+    expect(all).not.toBePartiallyChecked();
+    await user.click(screen.getByRole("checkbox", { name: "Select Song 3" }));
+    expect(all).toBePartiallyChecked();
+    await user.click(all);
+    expect(screen.getByTestId("selected")).toHaveTextContent("all");
+    expect(all).toBeChecked();
+    expect(all).not.toBePartiallyChecked();
+    // From the first data cell, ArrowUp reaches it; Space and Enter toggle it.
+    screen.getByRole("grid").querySelector<HTMLElement>('[data-cell="0:0"]')?.focus();
+    await user.keyboard("{ArrowUp}");
+    expect(document.activeElement).toBe(all);
+    await user.keyboard(" ");
+    expect(screen.getByTestId("selected")).toHaveTextContent(/^$/);
+    expect(all).not.toBeChecked();
+    await user.keyboard("{Enter}");
+    expect(screen.getByTestId("selected")).toHaveTextContent("all");
   });
 
   it("shows who gave an enriched value and when, on focus", async () => {

@@ -3,13 +3,14 @@
 // state from TanStack Table (headless; the server sorts). The focus moves by cell (roving
 // tabindex): arrows, Home/End (Ctrl: first/last row), PageUp/PageDown; Enter or Space selects a
 // row (Shift: a range) or sorts by a header (Shift: adds a sort key); Ctrl+Enter opens the
-// cell's Spotify link. An enriched value's provider and time show on hover and on focus.
+// cell's Spotify link. The first header cell is a real checkbox (focused as the cell: Space or
+// Enter) selecting every track that matches, mixed when some are selected. An enriched value's provider and time show on hover and on focus.
 import { getCoreRowModel, useReactTable, type ColumnDef, type SortingState } from "@tanstack/react-table";
 import { useVirtualizer } from "@tanstack/react-virtual";
 import { useEffect, useMemo, useRef, useState, type KeyboardEvent, type MouseEvent } from "react";
 import type { Column, LibraryRow } from "./api";
 import { formatValue, provenanceText } from "./format";
-import { moveFocus, type Cell, type Selection, type SortKey } from "./model";
+import { moveFocus, selectAllState, type Cell, type Selection, type SortKey } from "./model";
 import styles from "./LibraryGrid.module.css";
 
 export const ROW_HEIGHT = 36;
@@ -24,6 +25,8 @@ export interface GridProps {
   onSort: (field: string, add: boolean) => void;
   selection: Selection;
   onSelect: (index: number, id: string, mode: "only" | "toggle" | "range") => void;
+  /** The header checkbox: true selects every track that matches, false clears the selection. */
+  onSelectAll: (select: boolean) => void;
   stale?: boolean;
   label: string;
 }
@@ -54,10 +57,17 @@ export function LibraryGrid({
   onSort,
   selection,
   onSelect,
+  onSelectAll,
   stale,
   label,
 }: GridProps) {
   const scroller = useRef<HTMLDivElement>(null);
+  const selectAll = useRef<HTMLInputElement>(null);
+  const allState = selectAllState(selection, total);
+  useEffect(() => {
+    // "Mixed" is a property of the element, not an attribute React can render.
+    if (selectAll.current !== null) selectAll.current.indeterminate = allState === "some";
+  }, [allState]);
   const [focus, setFocus] = useState<Cell>({ row: 0, col: 1 });
   const [pendingFocus, setPendingFocus] = useState(false);
   const [hover, setHover] = useState<Cell | null>(null);
@@ -130,6 +140,14 @@ export function LibraryGrid({
       return;
     }
     if (event.key !== "Enter" && event.key !== " ") return;
+    if (focusCell.row === -1 && focusCell.col === 0) {
+      // Space is the checkbox's own (its change event); Enter does the same here.
+      if (event.key === "Enter") {
+        event.preventDefault();
+        onSelectAll(allState !== "all");
+      }
+      return;
+    }
     if (focusCell.row === -1) {
       const column = columns[focusCell.col - 1];
       if (column !== undefined) {
@@ -162,7 +180,6 @@ export function LibraryGrid({
   const template = widths.map((px) => `${px}px`).join(" ");
   const rowWidth = widths.reduce((sum, px) => sum + px, 0);
   const headers = table.getHeaderGroups()[0]?.headers ?? [];
-  const allVisibleSelected = selection.all;
 
   return (
     <div
@@ -178,18 +195,23 @@ export function LibraryGrid({
     >
       <div role="rowgroup" className={styles.head} style={{ width: rowWidth }}>
         <div role="row" aria-rowindex={1} className={styles.row} style={{ gridTemplateColumns: template }}>
-          <div
-            role="columnheader"
-            aria-colindex={1}
-            className={styles.header}
-            data-cell="-1:0"
-            tabIndex={focusCell.row === -1 && focusCell.col === 0 ? 0 : -1}
-            onFocus={() => {
-              setFocus({ row: -1, col: 0 });
-            }}
-          >
-            <span className="visually-hidden">Selected</span>
-            <span aria-hidden="true">{allVisibleSelected ? "☑" : "☐"}</span>
+          <div role="columnheader" aria-colindex={1} className={[styles.header, styles.selectAll].join(" ")}>
+            <input
+              ref={selectAll}
+              type="checkbox"
+              data-cell="-1:0"
+              tabIndex={focusCell.row === -1 && focusCell.col === 0 ? 0 : -1}
+              checked={allState === "all"}
+              disabled={total === 0}
+              aria-label={`Select all ${total.toLocaleString("en")} tracks that match`}
+              onFocus={() => {
+                setFocus({ row: -1, col: 0 });
+              }}
+              onChange={() => {
+                setFocus({ row: -1, col: 0 });
+                onSelectAll(allState !== "all");
+              }}
+            />
           </div>
           {headers.map((header, index) => {
             const column = columns[index];

@@ -4,7 +4,7 @@
 // and "save this filter as a rule set". The URL carries the filter and sort (the contract other
 // screens link with: /library?filter=…&sort=field:desc,field — docs/api.md, "Linking to the
 // library").
-import { useCallback, useEffect, useMemo, useState } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { useSearchParams } from "react-router";
 import { ApiError } from "../../api/errors";
 import { useCommands, type Command } from "../../app/commands";
@@ -18,6 +18,7 @@ import {
   useRows,
   useUndo,
   useUndoState,
+  idsOfRows,
   matchingIds,
   type Column,
   type QueryShape,
@@ -27,7 +28,17 @@ import { ColumnChooser } from "./ColumnChooser";
 import { DEFAULT_FIELDS, NARROW_FIELDS, knownFields, storeColumns, storedColumns } from "./columns";
 import { FilterBox } from "./FilterBox";
 import { LibraryGrid } from "./LibraryGrid";
-import { EMPTY_SELECTION, composeFilter, formatSort, parseSort, selectRow, toggleSort, type Selection } from "./model";
+import {
+  EMPTY_SELECTION,
+  addRange,
+  composeFilter,
+  formatSort,
+  parseSort,
+  rangeIds,
+  selectRow,
+  toggleSort,
+  type Selection,
+} from "./model";
 import { SaveRuleDialog } from "./SaveRuleDialog";
 import styles from "./LibraryPage.module.css";
 
@@ -143,6 +154,11 @@ export function LibraryPage() {
     setSelection(EMPTY_SELECTION);
     setAllIds(null);
   }
+  // The filter in force now (a range's answer for an older one is dropped).
+  const filterRef = useRef(filter);
+  useEffect(() => {
+    filterRef.current = filter;
+  }, [filter]);
   const selectedCount = selection.all ? (allIds?.length ?? total) : selection.ids.size;
   const selectedIds = selection.all ? (allIds ?? []) : [...selection.ids];
 
@@ -162,13 +178,30 @@ export function LibraryPage() {
 
   const onSelect = useCallback(
     (index: number, id: string, mode: "only" | "toggle" | "range") => {
-      setSelection((before) => {
-        const base =
-          before.all && allIds !== null ? { ids: new Set(allIds), anchor: before.anchor, all: false } : before;
-        return selectRow(base, index, id, mode, (at) => rowAt(at)?.id);
-      });
+      // "All that match" becomes its ids once a row is clicked: the click edits that list.
+      const explicit = (before: Selection): Selection =>
+        before.all && allIds !== null ? { ids: new Set(allIds), anchor: before.anchor, all: false } : before;
+      const anchor = selection.anchor;
+      const range = mode === "range" && anchor !== null ? rangeIds(anchor, index, (at) => rowAt(at)?.id) : null;
+      if (range !== null && !("ids" in range)) {
+        // Rows between the two ends were scrolled past and never loaded: the server says which.
+        const asked = shown;
+        setSelectError(null);
+        idsOfRows(asked, range.offset, range.limit).then(
+          (answer) => {
+            setSelection((before) =>
+              filterRef.current === asked.filter ? addRange(explicit(before), answer.ids) : before,
+            );
+          },
+          (error: unknown) => {
+            setSelectError(error);
+          },
+        );
+        return;
+      }
+      setSelection((before) => selectRow(explicit(before), index, id, mode, (at) => rowAt(at)?.id));
     },
-    [rowAt, allIds],
+    [rowAt, allIds, selection.anchor, shown],
   );
 
   const onSort = useCallback(
@@ -368,6 +401,13 @@ export function LibraryPage() {
           onSort={onSort}
           selection={selection}
           onSelect={onSelect}
+          onSelectAll={(select) => {
+            if (select) void selectAll();
+            else {
+              setSelection(EMPTY_SELECTION);
+              setAllIds(null);
+            }
+          }}
           stale={stale}
         />
       ) : null}

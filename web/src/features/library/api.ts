@@ -91,7 +91,18 @@ export function useFields() {
 /** Every id the filter matches ("select all that match"). */
 export async function matchingIds(shape: QueryShape) {
   return unwrap(
-    api.POST("/data/library/ids", { body: { filter: shape.filter === "" ? null : shape.filter, sort: shape.sort } }),
+    api.POST("/data/library/ids", {
+      body: { filter: shape.filter === "" ? null : shape.filter, sort: shape.sort, offset: 0 },
+    }),
+  );
+}
+
+/** The ids of rows `offset`…`offset + limit` of the table (a range over rows not loaded). */
+export async function idsOfRows(shape: QueryShape, offset: number, limit: number) {
+  return unwrap(
+    api.POST("/data/library/ids", {
+      body: { filter: shape.filter === "" ? null : shape.filter, sort: shape.sort, offset, limit },
+    }),
   );
 }
 

@@ -4,8 +4,11 @@ import {
   composeFilter,
   formatSort,
   moveFocus,
+  addRange,
   parseSort,
   quickCondition,
+  rangeIds,
+  selectAllState,
   selectRow,
   toggleSort,
 } from "./model";
@@ -87,10 +90,26 @@ describe("selection", () => {
     expect(selection.all).toBe(false);
   });
 
-  it("a range skips rows not loaded yet", () => {
+  it("a range over loaded rows gives their ids; with a row not loaded, the rows to fetch", () => {
+    expect(rangeIds(3, 1, idAt)).toEqual({ ids: ["b", "c", "d"] });
     const sparse = (index: number) => (index === 2 ? undefined : ids[index]);
-    const selection = selectRow(selectRow(EMPTY_SELECTION, 0, "a", "toggle", sparse), 4, "e", "range", sparse);
-    expect([...selection.ids].sort()).toEqual(["a", "b", "d", "e"]);
+    expect(rangeIds(4, 0, sparse)).toEqual({ offset: 0, limit: 5 });
+    expect(rangeIds(1, 250, sparse)).toEqual({ offset: 1, limit: 250 });
+  });
+
+  it("a fetched range adds every row between the two ends, keeping the anchor", () => {
+    const start = selectRow(EMPTY_SELECTION, 0, "a", "toggle", idAt);
+    const after = addRange(start, ["a", "b", "c", "d", "e"]);
+    expect([...after.ids]).toEqual(["a", "b", "c", "d", "e"]);
+    expect(after.anchor).toBe(0);
+  });
+
+  it("the header checkbox is checked, mixed or clear", () => {
+    expect(selectAllState(EMPTY_SELECTION, 5)).toBe("none");
+    expect(selectAllState(selectRow(EMPTY_SELECTION, 0, "a", "toggle", idAt), 5)).toBe("some");
+    expect(selectAllState(addRange(EMPTY_SELECTION, ids), 5)).toBe("all");
+    expect(selectAllState({ ids: new Set(), anchor: null, all: true }, 5)).toBe("all");
+    expect(selectAllState(EMPTY_SELECTION, 0)).toBe("none");
   });
 });
 

@@ -99,9 +99,39 @@ export interface Selection {
 
 export const EMPTY_SELECTION: Selection = { ids: new Set(), anchor: null, all: false };
 
+/** The ids of rows `anchor`…`index` (either way round) when every one is loaded; otherwise the
+ * rows to ask the server for (`POST /data/library/ids` with offset and limit): a range is
+ * always every row between its two ends, also those scrolled past and never loaded. */
+export function rangeIds(
+  anchor: number,
+  index: number,
+  idAt: (index: number) => string | undefined,
+): { ids: string[] } | { offset: number; limit: number } {
+  const [low, high] = anchor < index ? [anchor, index] : [index, anchor];
+  const ids: string[] = [];
+  for (let at = low; at <= high; at++) {
+    const id = idAt(at);
+    if (id === undefined) return { offset: low, limit: high - low + 1 };
+    ids.push(id);
+  }
+  return { ids };
+}
+
+/** The selection with a range's `ids` added (the anchor stays, for the next shift-click). */
+export function addRange(selection: Selection, ids: readonly string[]): Selection {
+  return { ids: new Set([...selection.ids, ...ids]), anchor: selection.anchor, all: false };
+}
+
+/** Which state the header's "select all" checkbox shows for a selection of `total` rows. */
+export function selectAllState(selection: Selection, total: number): "all" | "some" | "none" {
+  if (selection.all || (total > 0 && selection.ids.size >= total)) return "all";
+  return selection.ids.size > 0 ? "some" : "none";
+}
+
 /** A click on row `index` (id `id`): plain selects only it, `toggle` (Ctrl/Cmd, the checkbox,
  * Space) adds or removes it, `range` (shift) selects from the anchor to it; `idAt` gives the
- * ids of loaded rows (a range covers the rows loaded between the two). */
+ * ids of loaded rows (a range with rows not loaded is `rangeIds`' to fetch first: here it
+ * covers only the loaded ones). */
 export function selectRow(
   selection: Selection,
   index: number,
