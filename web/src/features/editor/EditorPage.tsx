@@ -6,7 +6,10 @@
 // you in the text view with the problem shown. While you edit, the count (POST
 // /pipeline/playlists/count) follows ~120 ms after the last change, each newer request
 // aborting the older one; the text view's problems come from POST /data/rules/validate.
-// Target, mode, enabled, pins and bans are form fields over the JSON in both views.
+// The playlist's settings (target, mode, pins, bans, enabled, hold for review, description)
+// are lines of the text in the text view — the text is the whole rule set, as in a rules file,
+// so a line deleted there is cleared — and form fields over the JSON in the builder; switching
+// carries them across. Name and id are form fields in both.
 import type { EditorView } from "@codemirror/view";
 import { useCallback, useEffect, useId, useMemo, useRef, useState } from "react";
 import { useLocation, useNavigate, useParams, useSearchParams } from "react-router";
@@ -26,6 +29,7 @@ import {
   useSaveRuleSet,
   validate,
   type NodeCount,
+  type ParsedRules,
   type RuleSetBody,
   type RuleSetCount,
   type RuleSetDocument,
@@ -52,6 +56,50 @@ interface Meta {
   sync_mode: "replace" | "merge" | "append";
   include: string[];
   exclude: string[];
+  auto_apply: boolean;
+}
+
+/** The settings a text leaves out: the model's defaults (the text view's text is all of it). */
+const DEFAULT_SETTINGS = {
+  description: null,
+  enabled: true,
+  target_playlist_id: null,
+  target_playlist_name: null,
+  sync_mode: "replace",
+  include: [],
+  exclude: [],
+  auto_apply: true,
+} as const;
+
+/** The settings a parsed text states, the defaults for what it leaves out. */
+function settingsOf(parsed: ParsedRules): Omit<Meta, "id" | "name"> {
+  return {
+    description: parsed.description === undefined || parsed.description === "" ? null : parsed.description,
+    enabled: parsed.enabled ?? true,
+    target_playlist_id: parsed.target?.playlist_id ?? null,
+    target_playlist_name: parsed.target?.playlist_name ?? null,
+    sync_mode: parsed.sync_mode ?? "replace",
+    include: parsed.include ?? [],
+    exclude: parsed.exclude ?? [],
+    auto_apply: parsed.auto_apply ?? true,
+  };
+}
+
+/** The settings clauses that say `meta` (those that differ from the defaults). */
+function settingsClauses(meta: Meta): Partial<ParsedRules> {
+  const target =
+    meta.target_playlist_id !== null || meta.target_playlist_name !== null
+      ? { playlist_id: meta.target_playlist_id, playlist_name: meta.target_playlist_name }
+      : null;
+  return {
+    include: meta.include.length > 0 ? meta.include : null,
+    exclude: meta.exclude.length > 0 ? meta.exclude : null,
+    target,
+    sync_mode: meta.sync_mode !== "replace" ? meta.sync_mode : null,
+    auto_apply: meta.auto_apply ? null : false,
+    enabled: meta.enabled ? null : false,
+    description: meta.description,
+  };
 }
 
 const NO_PROBLEMS = new Map<string, string>();
@@ -79,6 +127,7 @@ function metaOf(doc: RuleSetDocument): Meta {
     sync_mode: doc.sync_mode,
     include: doc.include ?? [],
     exclude: doc.exclude ?? [],
+    auto_apply: doc.auto_apply,
   };
 }
 
@@ -138,6 +187,7 @@ function Editor({ doc }: { doc: RuleSetDocument | null }) {
           sync_mode: "replace",
           include: [],
           exclude: [],
+          auto_apply: true,
         },
   );
   const [idEdited, setIdEdited] = useState(doc !== null);
@@ -181,11 +231,15 @@ function Editor({ doc }: { doc: RuleSetDocument | null }) {
       sync_mode: meta.sync_mode,
       include: meta.include,
       exclude: meta.exclude,
+      auto_apply: meta.auto_apply,
     }),
     [id, meta],
   );
   const body = useMemo<RuleSetBody>(
-    () => (view === "text" ? { ...metaBody, text } : { ...metaBody, ...clauses, rules: toModel(tree) }),
+    () =>
+      view === "text"
+        ? { id: metaBody.id, name: metaBody.name, ...DEFAULT_SETTINGS, text }
+        : { ...metaBody, ...clauses, rules: toModel(tree) },
     [view, metaBody, text, clauses, tree],
   );
   const bodyJson = useMemo(() => JSON.stringify(body), [body]);
@@ -247,6 +301,7 @@ function Editor({ doc }: { doc: RuleSetDocument | null }) {
         dedupe: parsed.dedupe,
         max_per_artist: parsed.max_per_artist ?? null,
       });
+      setMeta((m) => ({ ...m, ...settingsOf(parsed) }));
       setSwitching(null);
       setView("builder");
     } catch (error) {
@@ -260,7 +315,7 @@ function Editor({ doc }: { doc: RuleSetDocument | null }) {
     if (view === "text") return;
     setBusy(true);
     try {
-      const formatted = await formatRules({ ...clauses, rules: toModel(tree) });
+      const formatted = await formatRules({ ...clauses, ...settingsClauses(meta), rules: toModel(tree) });
       setText(formatted);
       setTextMount((n) => n + 1);
       setSwitching(null);
@@ -270,7 +325,7 @@ function Editor({ doc }: { doc: RuleSetDocument | null }) {
     } finally {
       setBusy(false);
     }
-  }, [view, clauses, tree]);
+  }, [view, clauses, tree, meta]);
 
   const onSave = useCallback(() => {
     setSaved(null);
@@ -396,65 +451,91 @@ function Editor({ doc }: { doc: RuleSetDocument | null }) {
               {doc !== null ? "An id does not change once saved." : "From the name unless you type one."}
             </span>
           </div>
-          <div className={styles.field}>
-            <label htmlFor={`${formId}-target`}>Target playlist (name to create, or leave empty)</label>
-            <input
-              id={`${formId}-target`}
-              className={styles.input}
-              value={meta.target_playlist_name ?? ""}
-              placeholder={meta.target_playlist_id ?? "same as the name"}
-              onChange={(event) => {
-                setMeta((m) => ({ ...m, target_playlist_name: event.target.value === "" ? null : event.target.value }));
-              }}
-            />
-          </div>
-          <div className={styles.field}>
-            <label htmlFor={`${formId}-mode`}>Sync mode</label>
-            <select
-              id={`${formId}-mode`}
-              className={styles.input}
-              value={meta.sync_mode}
-              onChange={(event) => {
-                setMeta((m) => ({ ...m, sync_mode: event.target.value as Meta["sync_mode"] }));
-              }}
-            >
-              <option value="replace">replace: the playlist becomes exactly this</option>
-              <option value="merge">merge: add what is new, remove nothing</option>
-              <option value="append">append: add at the end</option>
-            </select>
-          </div>
-          <div className={styles.field}>
-            <span className={styles.label}>Enabled</span>
-            <Switch
-              label={meta.enabled ? "Enabled" : "Disabled"}
-              checked={meta.enabled}
-              onChange={(enabled) => {
-                setMeta((m) => ({ ...m, enabled }));
-              }}
-            />
-          </div>
+          {view === "builder" ? (
+            <>
+              <div className={styles.field}>
+                <label htmlFor={`${formId}-target`}>Target playlist (name to create, or leave empty)</label>
+                <input
+                  id={`${formId}-target`}
+                  className={styles.input}
+                  value={meta.target_playlist_name ?? ""}
+                  placeholder={meta.target_playlist_id ?? "same as the name"}
+                  onChange={(event) => {
+                    setMeta((m) => ({
+                      ...m,
+                      target_playlist_name: event.target.value === "" ? null : event.target.value,
+                    }));
+                  }}
+                />
+              </div>
+              <div className={styles.field}>
+                <label htmlFor={`${formId}-mode`}>Sync mode</label>
+                <select
+                  id={`${formId}-mode`}
+                  className={styles.input}
+                  value={meta.sync_mode}
+                  onChange={(event) => {
+                    setMeta((m) => ({ ...m, sync_mode: event.target.value as Meta["sync_mode"] }));
+                  }}
+                >
+                  <option value="replace">replace: the playlist becomes exactly this</option>
+                  <option value="merge">merge: add what is new, remove nothing</option>
+                  <option value="append">append: add at the end</option>
+                </select>
+              </div>
+              <div className={styles.field}>
+                <span className={styles.label}>Enabled</span>
+                <Switch
+                  label={meta.enabled ? "Enabled" : "Disabled"}
+                  checked={meta.enabled}
+                  onChange={(enabled) => {
+                    setMeta((m) => ({ ...m, enabled }));
+                  }}
+                />
+              </div>
+              <div className={styles.field}>
+                <span className={styles.label}>Unattended sync</span>
+                <Switch
+                  label={meta.auto_apply ? "Applies by itself when no guard trips" : "Holds its plan for review"}
+                  checked={meta.auto_apply}
+                  onChange={(auto_apply) => {
+                    setMeta((m) => ({ ...m, auto_apply }));
+                  }}
+                />
+              </div>
+            </>
+          ) : null}
         </div>
-        <details className={styles.pins}>
-          <summary>
-            Pinned and banned tracks ({meta.include.length} pinned, {meta.exclude.length} banned)
-          </summary>
-          <div className={styles.metaGrid}>
-            <PinsInput
-              label="Pinned track ids (always in, one per line)"
-              values={meta.include}
-              onValues={(include) => {
-                setMeta((m) => ({ ...m, include }));
-              }}
-            />
-            <PinsInput
-              label="Banned track ids (never in, one per line)"
-              values={meta.exclude}
-              onValues={(exclude) => {
-                setMeta((m) => ({ ...m, exclude }));
-              }}
-            />
-          </div>
-        </details>
+        {view === "builder" ? (
+          <details className={styles.pins}>
+            <summary>
+              Pinned and banned tracks ({meta.include.length} pinned, {meta.exclude.length} banned)
+            </summary>
+            <div className={styles.metaGrid}>
+              <PinsInput
+                label="Pinned track ids (always in, one per line)"
+                values={meta.include}
+                onValues={(include) => {
+                  setMeta((m) => ({ ...m, include }));
+                }}
+              />
+              <PinsInput
+                label="Banned track ids (never in, one per line)"
+                values={meta.exclude}
+                onValues={(exclude) => {
+                  setMeta((m) => ({ ...m, exclude }));
+                }}
+              />
+            </div>
+          </details>
+        ) : (
+          <p className={styles.note}>
+            In the text, the playlist&apos;s settings are lines of their own:{" "}
+            <code>target playlist named &quot;…&quot;</code>, <code>mode merge</code>, <code>pin &quot;ID&quot;</code>,{" "}
+            <code>ban &quot;ID&quot;</code>, <code>disabled</code>, <code>hold for review</code>. A line you delete is
+            cleared when you save; the builder shows them as fields.
+          </p>
+        )}
       </Section>
 
       <div className={styles.tabs} role="tablist" aria-label="Rules view">
