@@ -19,6 +19,7 @@ from app.pipeline.sync.backups import BackupSummary, list_backups
 from app.pipeline.sync.guards import Guard
 from app.pipeline.sync.plans import StoredPlan
 from app.pipeline.sync.service import check_applicable, get_plan, plan_rule_sets
+from app.pipeline.sync.status import RuleSetSync, sync_states
 from app.spotify.ids import SPOTIFY_ID_PATTERN
 
 router = APIRouter(
@@ -114,3 +115,17 @@ def backups(
 def restore(body: RestoreRequest, services: ServicesDep, jobs: JobsDep) -> PipelineJob:
     services.stores.backups.get(body.backup_id)  # 404 now rather than a failed job
     return jobs.submit("restore", {"backup_id": body.backup_id})
+
+
+@router.get(
+    "/sync-status",
+    summary="Each rule set's standing with Spotify as of its latest plan, and its last apply",
+    description=(
+        "Read from the stored plans (nothing is asked of Spotify: `POST /plan` checks "
+        "afresh): per rule set, in stored order, `status` (not checked, in sync, would change, "
+        "drift, guard tripped, failed), when the latest plan read Spotify, that plan without "
+        "its bulky parts, and the last apply with its backup."
+    ),
+)
+def sync_status(services: ServicesDep) -> list[RuleSetSync]:
+    return sync_states(services.stores)

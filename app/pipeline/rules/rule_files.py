@@ -9,7 +9,7 @@ one file may refer to each other (`in rule "x"`) as well as to the stored ones.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -21,6 +21,7 @@ from app.pipeline.rules.rule_sets import (
     SavedRuleSet,
     ValidationReport,
     check_rule_set,
+    document,
     field_registry,
     problems_report,
     saved,
@@ -148,3 +149,93 @@ def file_context(stores: Stores, payloads: Sequence[Mapping[str, Any]]) -> list[
 def _placeholders(payloads: Sequence[Mapping[str, Any]]) -> list[PlaylistRuleSet]:
     """Stand-ins so rule sets of one file may refer to each other (`in rule "x"`)."""
     return [PlaylistRuleSet(id=str(p["id"]), name=str(p["name"])) for p in payloads]
+
+
+def export_rules_file(stores: Stores) -> str:
+    """Every stored rule set as one rules file (`[id] Name` then its text), in stored order:
+    what `sap rules export` writes and `apply_rules_file` reads back."""
+    parts = ["# rule sets exported by sap (apply with: sap rules apply-file FILE)"]
+    for rule_set in stored_rule_sets(stores):
+        text = document(rule_set).text.rstrip("\n")
+        parts.append(
+            f"[{rule_set.id}] {rule_set.name}\n{text}"
+            if text
+            else f"[{rule_set.id}] {rule_set.name}"
+        )
+    return "\n\n".join(parts) + "\n"
+
+
+Change = Literal["new", "changed", "unchanged", "invalid"]
+
+
+class RuleFileEntry(BaseModel):
+    """One rule set of a rules file, and what applying the file would do to it."""
+
+    id: str
+    name: str
+    change: Change = Field(
+        description="`new` (no stored rule set has its id), `changed`, `unchanged`, or "
+        "`invalid` (then the file cannot be applied)."
+    )
+    text: str = Field(description="Its text as the file gives it.")
+    stored_text: str | None = Field(description="The stored rule set's text, when it exists.")
+    report: ValidationReport
+
+
+class RulesFilePreview(BaseModel):
+    """What applying a rules file would change, before anything is written."""
+
+    applicable: bool = Field(description="Every rule set is valid and no cycle runs through them.")
+    rule_sets: list[RuleFileEntry]
+    errors: list[RenderedProblem] = Field(
+        description="Problems of the file as a whole (`in_rule` cycles)."
+    )
+    kept: list[str] = Field(
+        description="Stored rule sets the file does not name: applying keeps them as they are."
+    )
+
+
+def preview_rules_file(stores: Stores, content: str) -> RulesFilePreview:
+    """What `apply_rules_file` would do with `content`: each rule set new, changed or
+    unchanged (or invalid, with its problems), and the stored ones it leaves alone."""
+    payloads = parse_rules_file(content)
+    report = validate_rules_file(stores, payloads)
+    stored = {rule_set.id: rule_set for rule_set in stored_rule_sets(stores)}
+    registry = field_registry(stores)
+    existing = file_context(stores, payloads)
+    entries: list[RuleFileEntry] = []
+    for payload, checked in zip(payloads, report.rule_sets, strict=True):
+        rule_id, name = str(payload["id"]), str(payload["name"])
+        before = stored.get(rule_id)
+        before_document = document(before) if before is not None else None
+        change: Change
+        if not checked.valid:
+            change = "invalid"
+        elif before_document is None:
+            change = "new"
+        else:
+            rule_set = check_rule_set(
+                stores, payload, registry=registry, existing=existing
+            ).rule_set
+            after = document(rule_set) if rule_set is not None else None
+            same = after is not None and after.model_dump(exclude={"text"}) == (
+                before_document.model_dump(exclude={"text"})
+            )
+            change = "unchanged" if same else "changed"
+        entries.append(
+            RuleFileEntry(
+                id=rule_id,
+                name=name,
+                change=change,
+                text=str(payload.get("text", "")).strip("\n"),
+                stored_text=None if before_document is None else before_document.text,
+                report=checked,
+            )
+        )
+    named = {entry.id for entry in entries}
+    return RulesFilePreview(
+        applicable=all(entry.report.valid for entry in entries) and not report.errors,
+        rule_sets=entries,
+        errors=report.errors,
+        kept=[rule_id for rule_id in stored if rule_id not in named],
+    )
