@@ -167,6 +167,8 @@ def test_starters_come_from_the_library_and_count_as_the_editor_does(server: Dem
             counted["track_count"],
             counted["minutes"],
         )
+    nowhere = next(s for s in starters if s["key"] == "liked-nowhere")
+    assert nowhere["needs"] == ["fetch your playlists (Sources) to know which songs are in one"]
     jazz = next(s for s in starters if s["key"] == "genre-jazz")
     assert jazz["needs"] == [] and jazz["count"] > 0
     assert "most common genre" in jazz["why"]
@@ -201,6 +203,7 @@ def test_a_rules_file_goes_down_and_back_up_with_what_changes_shown_first(
         ("soul", "new"),
     ]
     assert check["kept"] == ["jazz"]
+    assert check["rule_sets"][0]["changed_fields"] == ["rules"]
     assert check["rule_sets"][0]["stored_text"].startswith("tempo > 140")
     assert server.client.get("/data/rules/fast").json()["text"].startswith("tempo > 140")
 

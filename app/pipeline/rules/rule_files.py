@@ -179,6 +179,11 @@ class RuleFileEntry(BaseModel):
     )
     text: str = Field(description="Its text as the file gives it.")
     stored_text: str | None = Field(description="The stored rule set's text, when it exists.")
+    changed_fields: list[str] = Field(
+        default_factory=list,
+        description="For `changed`: the rule set's keys the file would change (`rules`, "
+        "`limit`, `target_playlist_name`…), as applying it would store them.",
+    )
     report: ValidationReport
 
 
@@ -209,19 +214,19 @@ def preview_rules_file(stores: Stores, content: str) -> RulesFilePreview:
         before = stored.get(rule_id)
         before_document = document(before) if before is not None else None
         change: Change
+        changed: list[str] = []
         if not checked.valid:
             change = "invalid"
-        elif before_document is None:
+        elif before is None:
             change = "new"
         else:
             rule_set = check_rule_set(
                 stores, payload, registry=registry, existing=existing
             ).rule_set
-            after = document(rule_set) if rule_set is not None else None
-            same = after is not None and after.model_dump(exclude={"text"}) == (
-                before_document.model_dump(exclude={"text"})
-            )
-            change = "unchanged" if same else "changed"
+            after = rule_set.model_dump() if rule_set is not None else {}
+            before_fields = before.model_dump()
+            changed = [key for key in before_fields if before_fields[key] != after.get(key)]
+            change = "changed" if changed else "unchanged"
         entries.append(
             RuleFileEntry(
                 id=rule_id,
@@ -229,6 +234,7 @@ def preview_rules_file(stores: Stores, content: str) -> RulesFilePreview:
                 change=change,
                 text=str(payload.get("text", "")).strip("\n"),
                 stored_text=None if before_document is None else before_document.text,
+                changed_fields=changed,
                 report=checked,
             )
         )

@@ -166,6 +166,12 @@ def library_starters(
             )
         )
 
+    playlists = kept.registry.resolve("playlists")
+    extra: dict[str, list[str]] = {}
+    if playlists is None or not playlists.coverage:
+        # With no playlist fetched every liked song is "in no playlist": say what is missing.
+        extra["liked-nowhere"] = ["fetch your playlists (Sources) to know which songs are in one"]
+
     starters: list[Starter] = []
     for key, title, why, text in offers:
         try:
@@ -182,7 +188,7 @@ def library_starters(
                 text=text,
                 count=counted.track_count,
                 minutes=counted.minutes,
-                needs=[_need(warning) for warning in counted.warnings],
+                needs=[_need(warning) for warning in counted.warnings] + extra.get(key, []),
             )
         )
     return Starters(tracks=len(views), starters=starters)

@@ -31,21 +31,6 @@ export function LibraryPlaceholder() {
   );
 }
 
-export function RulesPlaceholder() {
-  return (
-    <ComingNext
-      title="Rules"
-      lead="The rules that sort your tracks into playlists, with previews and explanations."
-      today={
-        <p>
-          <code>sap rules add</code>, <code>sap preview</code> and <code>sap explain</code>; the language is in
-          docs/rules.md.
-        </p>
-      }
-    />
-  );
-}
-
 export function SyncPlaceholder() {
   return (
     <ComingNext
