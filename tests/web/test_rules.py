@@ -17,7 +17,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.helpers.browser import horizontal_overflow, serious_violations, snap
+from tests.helpers.browser import SCREENSHOTS, horizontal_overflow, serious_violations, snap
 from tests.web.test_charts import enriched_library
 
 pytestmark = pytest.mark.slow
@@ -110,6 +110,9 @@ def test_the_rules_workbench(page: Page, server: str, tmp_path: Path) -> None:
         page.get_by_role("list", name="Tempo (BPM): the playlist against the library")
     ).to_be_visible()
     both_schemes(page, "rules-preview")
+    charts = page.locator("#preview-charts")
+    charts.scroll_into_view_if_needed()
+    charts.screenshot(path=str(SCREENSHOTS / "rules-preview-charts.png"))
 
     # Overlaps: the matrix's numbers are the API's; a cell shows its tracks.
     page.goto(server + "/rules/overlaps")

@@ -86,7 +86,7 @@ function NspImport() {
         />
       </label>
       {problem !== null ? (
-        <Notice tone="danger" title="Not imported" live>
+        <Notice tone="danger" title="Not imported" live className={styles.boxNotice}>
           <p>{problem}</p>
         </Notice>
       ) : null}
@@ -104,10 +104,12 @@ function NspResult({ report }: { report: NspReport }) {
       tone={enabled ? "success" : "warning"}
       title={`Imported “${rule.name}” — ${enabled ? "enabled" : "saved disabled"}`}
       live
+      className={styles.boxNotice}
     >
       {!enabled ? (
         <p>It is saved disabled until these problems are fixed, so it never runs as something else:</p>
       ) : null}
+      {report.problems.length > 0 ? <p className={styles.listLabel}>Problems</p> : null}
       {report.problems.length > 0 ? (
         <ul aria-label="Problems">
           {report.problems.map((problem, index) => (
@@ -118,6 +120,7 @@ function NspResult({ report }: { report: NspReport }) {
           ))}
         </ul>
       ) : null}
+      {report.notes.length > 0 ? <p className={styles.listLabel}>Notes</p> : null}
       {report.notes.length > 0 ? (
         <ul aria-label="Notes">
           {report.notes.map((note, index) => (
@@ -125,6 +128,7 @@ function NspResult({ report }: { report: NspReport }) {
           ))}
         </ul>
       ) : null}
+      {report.warnings.length > 0 ? <p className={styles.listLabel}>Warnings</p> : null}
       {report.warnings.length > 0 ? (
         <ul aria-label="Warnings">
           {report.warnings.map((warning, index) => (
@@ -221,7 +225,12 @@ function RuleFileUpload() {
       ) : null}
       {apply.isError ? <ErrorNotice error={apply.error} /> : null}
       {apply.isSuccess ? (
-        <Notice tone="success" title={`Saved ${apply.data.length} rule set${apply.data.length === 1 ? "" : "s"}`} live>
+        <Notice
+          tone="success"
+          title={`Saved ${apply.data.length} rule set${apply.data.length === 1 ? "" : "s"}`}
+          live
+          className={styles.boxNotice}
+        >
           <p>{apply.data.map((rule) => rule.name).join(", ")}</p>
         </Notice>
       ) : null}

@@ -3,6 +3,7 @@
 // against the library's, and the explain panel for any track, in or out. `rule` is the rule
 // set's JSON, saved or not (the editor embeds this with what is being typed).
 import { useMemo, useState } from "react";
+import { useCommands, type Command } from "../../app/commands";
 import { Link } from "react-router";
 import { ErrorNotice } from "../../components/ErrorNotice";
 import { Loading, Section } from "../../components/Page";
@@ -20,6 +21,28 @@ export function RulePreview({ rule }: { rule: RuleBody }) {
   const [scope, setScope] = useState<Scope>("playlist");
   const [picked, setPicked] = useState<{ id: string; name: string | null } | null>(null);
   const figures = count.data;
+  const commands: Command[] = useMemo(
+    () => [
+      {
+        id: "preview.playlist",
+        title: "Preview: show the playlist's tracks",
+        group: "Preview",
+        run: () => {
+          setScope("playlist");
+        },
+      },
+      {
+        id: "preview.library",
+        title: "Preview: show the whole library (explain a track that is out)",
+        group: "Preview",
+        run: () => {
+          setScope("library");
+        },
+      },
+    ],
+    [],
+  );
+  useCommands(commands);
   return (
     <div className={styles.preview}>
       {count.isError ? <ErrorNotice error={count.error} /> : null}
@@ -113,9 +136,11 @@ export function RulePreview({ rule }: { rule: RuleBody }) {
             }}
           />
         </Section>
-        <Section title="Why is this track (not) here?" id="preview-explain">
-          <ExplainPanel trackId={picked?.id ?? null} trackName={picked?.name ?? null} rule={rule} />
-        </Section>
+        <div className={styles.sticky}>
+          <Section title="Why is this track (not) here?" id="preview-explain">
+            <ExplainPanel trackId={picked?.id ?? null} trackName={picked?.name ?? null} rule={rule} />
+          </Section>
+        </div>
       </div>
 
       <PreviewCharts rule={rule} />
@@ -124,8 +149,8 @@ export function RulePreview({ rule }: { rule: RuleBody }) {
 }
 
 function PreviewCharts({ rule }: { rule: RuleBody }) {
-  const mine = useCharts(rule);
-  const library = useCharts(null);
+  const mine = useCharts(rule, 8);
+  const library = useCharts(null, 50);
   const byField = useMemo(
     () => new Map((library.data?.fields ?? []).map((field) => [field.field, field])),
     [library.data],

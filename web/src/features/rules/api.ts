@@ -29,7 +29,7 @@ export const ruleKeys = {
   one: (id: string) => ["rules", "one", id] as const,
   count: (rule: RuleBody) => ["rules", "count", rule] as const,
   page: (shape: RuleQuery, offset: number) => ["rules", "page", shape, offset] as const,
-  charts: (rule: RuleBody | null) => ["rules", "charts", rule] as const,
+  charts: (rule: RuleBody | null, top: number) => ["rules", "charts", rule, top] as const,
   explain: (trackId: string, rule: RuleBody) => ["rules", "explain", trackId, rule] as const,
   overlaps: () => ["rules", "overlaps"] as const,
   starters: () => ["rules", "starters"] as const,
@@ -199,13 +199,14 @@ export function useRows(shape: RuleQuery, first: number, last: number, enabled: 
 const CHART_FIELDS = ["tempo", "energy", "year", "genres"];
 
 /** The charts of a rule set's playlist (`rule`) or of the whole library (null), on the same
- * histogram bins. */
-export function useCharts(rule: RuleBody | null) {
+ * histogram bins; `top` values of the text fields (the library's: enough to find the
+ * playlist's top values among them). */
+export function useCharts(rule: RuleBody | null, top: number) {
   return useQuery({
-    queryKey: ruleKeys.charts(rule),
+    queryKey: ruleKeys.charts(rule, top),
     queryFn: () =>
       unwrap(
-        api.POST("/data/library/distributions", { body: { fields: CHART_FIELDS, bins: 16, top: 8, rule } }),
+        api.POST("/data/library/distributions", { body: { fields: CHART_FIELDS, bins: 16, top, rule } }),
       ) as Promise<Distributions>,
     retry: false,
   });
