@@ -86,6 +86,14 @@ def test_the_library_query_shows_an_unsaved_rule_sets_playlist_in_its_order(
         if track_id
         in {row["id"] for row in query(server, filter='genres has any ["jazz"]')["rows"]}
     }
+    # Explain takes the same unsaved rule set: the eighth fastest is beyond the limit.
+    by_tempo = query(server, sort=[{"field": "tempo", "direction": "desc"}], fields=["tempo"])
+    eighth = by_tempo["rows"][7]["id"]
+    why = server.client.post("/pipeline/playlists/explain", json={"track_id": eighth, "rule": rule})
+    assert why.status_code == 200, why.text
+    assert why.json()["outcome"] == "over limit"
+    [condition] = why.json()["rules"]["conditions"]
+    assert (condition["field"], condition["provider"]) == ("tempo", "deezer")
     broken = server.client.post(
         "/data/library/query", json={"rule": {"id": "x", "name": "X", "text": "tempoo > 1"}}
     )

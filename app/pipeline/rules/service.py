@@ -444,6 +444,12 @@ def explain_track(
     stored = stored_rule_sets(stores)
     if isinstance(rule, str):
         target = get_rule_set(stores, rule)
+    elif "text" in rule:  # a rule set being written (the editor's preview): as count reads it
+        views = _views(library)
+        checked = check_rule_set(stores, rule, registry=_registry(stores, views), existing=stored)
+        if checked.rule_set is None:
+            raise rules_invalid_error(checked.problems, text=checked.text)
+        target = checked.rule_set
     else:
         loaded, problems = load_rule_sets([dict(rule)])
         if problems:
