@@ -218,6 +218,17 @@ def test_the_rules_screens_at_390px(browser: Browser, server: str) -> None:
             target_playlist_name="Long ones",
         )
         save(api, "short", "Short", "duration < 180")
+        save(api, "fast", "Fast", "tempo > 140")  # nothing enriched: a warning, not an error
+        page.goto(server + "/rules")
+        card = page.locator("#rule-fast")
+        expect(card).to_contain_text("No track has tempo yet: run enrichment for tempo (")
+        card.get_by_role("link", name="run enrichment").click()
+        expect(page).to_have_url(server + "/enrichment")
+        page.goto(server + "/rules/fast/preview")
+        expect(page.get_by_role("list", name="Warnings")).to_contain_text(
+            "No track has tempo yet, so nothing matches through it: run enrichment for tempo ("
+        )
+        expect(page.get_by_test_id("preview-count")).to_have_text("0")
         for path, name in (
             ("/rules", "rules-list-390"),
             ("/rules/overlaps", "rules-overlaps-390"),

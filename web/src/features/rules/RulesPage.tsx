@@ -222,6 +222,19 @@ export function RulesPage() {
                   <Badge tone={shown.tone}>{shown.label}</Badge>
                 </div>
                 {shown.detail !== null ? <p className={styles.detail}>{shown.detail}</p> : null}
+                {counted !== undefined && (counted.warnings ?? []).length > 0 ? (
+                  <p className={styles.warnings}>
+                    No track has {(counted.warnings ?? []).map((warning) => warning.field).join(", ")} yet:{" "}
+                    <Link to="/enrichment">run enrichment</Link> for{" "}
+                    {(counted.warnings ?? [])
+                      .map(
+                        (warning) =>
+                          `${warning.field}${warning.providers.length > 0 ? ` (${warning.providers.join(", ")})` : ""}`,
+                      )
+                      .join(", ")}
+                    .
+                  </p>
+                ) : null}
                 <dl className={styles.facts}>
                   <div>
                     <dt>Tracks</dt>
