@@ -81,6 +81,18 @@ def test_the_rules_workbench(page: Page, server: str, tmp_path: Path) -> None:
     page.locator("#rule-calm").get_by_text("Enabled", exact=True).click()
     expect(page.locator("#rule-calm").get_by_role("switch", name="Enabled")).to_be_checked()
 
+    # Duplicate (a copy without a target), then delete the copy, confirmed in a dialog.
+    page.get_by_role("button", name="Duplicate Fast").click()
+    copy = page.locator("#rule-fast-copy")
+    expect(copy).to_contain_text("Fast (copy)")
+    expect(copy).to_contain_text("No target")
+    expect(copy.get_by_test_id("count-fast-copy")).to_have_text(re.compile(r"^10 · "))
+    copy.get_by_role("button", name="Delete Fast (copy)").click()
+    dialog = page.get_by_role("dialog", name="Delete this rule set?")
+    dialog.get_by_role("button", name="Delete").click()
+    expect(copy).to_have_count(0)
+    assert api.get("/data/rules/fast-copy").status_code == 404
+
     # The preview: explain a track that is out — the slowest, which fails `tempo > 120`.
     page.get_by_role("link", name="Preview Fast").click()
     expect(page).to_have_url(server + "/rules/fast/preview")
