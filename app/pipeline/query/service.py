@@ -11,6 +11,10 @@ the rules engine as a rule set (`filter.run_filter`); the sort is the engine's o
 whole library, kept per sort (`state`), so a page costs one sort of the matching tracks' places
 (small ints) and the rows it shows: a few milliseconds at 100,000 tracks once warm (see
 docs/performance.md, "Library query"). Unknown fields are refused with the closest name.
+
+A query may also name a rule set (`rule`, saved or not): its rows are then the tracks that rule
+set's playlist would hold (`rules.service.playlist_of`), in the playlist's order until sorted —
+the rule set preview's table — kept per loaded library like a filter's answer.
 """
 
 from __future__ import annotations

@@ -131,8 +131,8 @@ export function RulesPage() {
   return (
     <>
       <PageHeader
-        title="Rule sets"
-        lead="The rules that make your playlists: what each holds now, and where it stands with Spotify."
+        title="Rules"
+        lead="Your rule sets, each making one playlist: what it holds now, and where it stands with Spotify."
         actions={
           <>
             <Link to="/rules/new" className={[styles.linkButton, styles.primaryLink].join(" ")}>
