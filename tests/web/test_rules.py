@@ -99,6 +99,18 @@ def test_the_rules_workbench(page: Page, server: str, tmp_path: Path) -> None:
     expect(page.get_by_test_id("preview-count")).to_have_text("10")
     grid = page.get_by_role("grid", name="The playlist's tracks")
     expect(grid.get_by_role("row")).to_have_count(11)  # the header and the ten
+    # By keyboard: Tab into the playlist's grid, Enter on its first row explains it.
+    for _ in range(60):
+        page.keyboard.press("Tab")
+        if grid.evaluate("el => el.contains(document.activeElement)"):
+            break
+    else:
+        raise AssertionError("the grid is not reachable with Tab")
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("explain-outcome")).to_have_text("In the playlist · position 1")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press(" ")
+    expect(page.get_by_test_id("explain-outcome")).to_have_text("In the playlist · position 2")
     page.get_by_role("button", name="Whole library").click()
     library_grid = page.get_by_role("grid", name="Library tracks")
     library_grid.get_by_role("columnheader", name=re.compile("tempo")).click()  # ascending
