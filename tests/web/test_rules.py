@@ -253,6 +253,9 @@ def test_the_rules_screens_at_390px(browser: Browser, server: str) -> None:
             "No track has tempo yet, so nothing matches through it: run enrichment for tempo ("
         )
         expect(page.get_by_test_id("preview-count")).to_have_text("0")
+        page.goto(server + "/rules/starters")
+        page.get_by_role("link", name=re.compile("^Fetch your playlists")).click()
+        expect(page).to_have_url(server + "/sources")
         for path, name in (
             ("/rules", "rules-list-390"),
             ("/rules/overlaps", "rules-overlaps-390"),

@@ -42,7 +42,9 @@ export function StartersPage() {
                 <ul className={styles.warnings} aria-label={`${starter.title} needs`}>
                   {starter.needs.map((need) => (
                     <li key={need}>
-                      <Link to="/enrichment">{need.charAt(0).toUpperCase() + need.slice(1)}</Link>
+                      <Link to={need.startsWith("fetch") ? "/sources" : "/enrichment"}>
+                        {need.charAt(0).toUpperCase() + need.slice(1)}
+                      </Link>
                     </li>
                   ))}
                 </ul>
