@@ -359,11 +359,36 @@ def rules_fmt(
 
 
 @rules_app.command("apply-file")
-def rules_apply_file(path: Path, cache_dir: CacheDir = None, demo: Demo = False) -> None:
+def rules_apply_file(
+    path: Path,
+    check: Annotated[
+        bool,
+        typer.Option("--check", help="Only say what would change (new, changed, unchanged)."),
+    ] = False,
+    cache_dir: CacheDir = None,
+    demo: Demo = False,
+    as_json: AsJson = False,
+) -> None:
     """Upsert every rule set of a file (`[id] Name` headers); nothing is saved if one is bad."""
-    from app.pipeline.rules.rule_files import apply_rules_file
+    from app.pipeline.rules.rule_files import apply_rules_file, preview_rules_file
 
     content = path.read_text(encoding="utf-8")
+    if check:
+        found = _checked(lambda: preview_rules_file(_stores(cache_dir, demo), content))
+        if as_json:
+            _print_json(found.model_dump(mode="json"))
+        else:
+            for entry in found.rule_sets:
+                out.print(escape(f"{entry.change:>9}  [{entry.id}] {entry.name}"), highlight=False)
+                for problem in entry.report.errors:
+                    err.print(f"[bold red]error:[/] {escape(problem.rendered)}", soft_wrap=True)
+            for problem in found.errors:
+                err.print(f"[bold red]error:[/] {escape(problem.rendered)}", soft_wrap=True)
+            if found.kept:
+                out.print(f"     kept  {', '.join(found.kept)} (not in the file)")
+        if not found.applicable:
+            raise typer.Exit(1)
+        return
     saved = _checked(lambda: apply_rules_file(_stores(cache_dir, demo), content))
     out.print(f"saved {len(saved)} rule set(s): {', '.join(rs.id for rs in saved)}")
     for rule_set in saved:
@@ -443,6 +468,83 @@ def rules_export_nsp(
         err.print(f"[yellow]dropped:[/] {escape(line)}", highlight=False, soft_wrap=True)
     for note in exported.notes:
         err.print(f"note: {escape(note)}", highlight=False, soft_wrap=True)
+
+
+@rules_app.command("starters")
+def rules_starters(cache_dir: CacheDir = None, demo: Demo = False, as_json: AsJson = False) -> None:
+    """Rule sets to start from, built from your library, each with its count now."""
+    from app.pipeline.rules.starters import library_starters
+
+    services = _services(cache_dir, demo)
+    found = _checked(lambda: library_starters(services.stores, services.queries))
+    if as_json:
+        _print_json(found.model_dump(mode="json"))
+        return
+    for starter in found.starters:
+        out.print(
+            f"[bold]{escape(starter.title)}[/] — {starter.count} tracks, {starter.minutes:g} min "
+            f"({escape(starter.why)})",
+            highlight=False,
+        )
+        for line in starter.text.splitlines():
+            out.print(f"    {escape(line)}", highlight=False)
+        for need in starter.needs:
+            err.print(f"    [yellow]{escape(need)}[/]", highlight=False)
+
+
+@rules_app.command("status")
+def rules_status(cache_dir: CacheDir = None, demo: Demo = False, as_json: AsJson = False) -> None:
+    """Each rule set's standing with Spotify as of its latest plan (`sap plan` checks afresh)."""
+    from rich.table import Table
+
+    from app.pipeline.sync.status import sync_states
+
+    states = sync_states(_stores(cache_dir, demo))
+    if as_json:
+        _print_json([state.model_dump(mode="json") for state in states])
+        return
+    table = Table("rule", "status", "checked", "last apply")
+    for state in states:
+        status: str = state.status
+        if state.status == "would change" and state.plan is not None:
+            summary = state.plan.summary
+            status += f" (+{summary.adds} -{summary.removes} ~{summary.moves})"
+        table.add_row(
+            state.rule_id,
+            status,
+            state.checked_at.isoformat(timespec="seconds") if state.checked_at else "never",
+            state.last_apply.at.isoformat(timespec="seconds") if state.last_apply else "never",
+        )
+    out.print(table)
+
+
+def overlaps(cache_dir: CacheDir = None, demo: Demo = False, as_json: AsJson = False) -> None:
+    """Where the enabled rule sets' playlists overlap, and the liked songs in none."""
+    from rich.table import Table
+
+    from app.pipeline.rules.overlaps import library_overlaps
+
+    services = _services(cache_dir, demo)
+    found = _checked(lambda: library_overlaps(services.stores, services.library))
+    if as_json:
+        _print_json(found.model_dump(mode="json"))
+        return
+    ids = [item.rule_id for item in found.rule_sets]
+    table = Table("", *ids, caption="tracks each pair of playlists shares (diagonal: size)")
+    for rule_id, row in zip(ids, found.matrix, strict=True):
+        table.add_row(rule_id, *map(str, row))
+    out.print(table)
+    out.print(f"{found.several.count} tracks land in two playlists or more")
+    out.print(
+        f"{found.liked_nowhere.count} of {found.liked_nowhere.liked} liked songs land in none"
+        + (
+            f": sap library query --filter '{found.liked_nowhere.filter}'"
+            if found.liked_nowhere.filter
+            else ""
+        )
+    )
+    for broken in found.broken:
+        err.print(f"[yellow]broken:[/] {escape(broken.rule_id)}", highlight=False)
 
 
 def preview(

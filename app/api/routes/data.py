@@ -29,8 +29,10 @@ from app.pipeline.enrichment.undo import UndoReport, UndoState, last_edit
 from app.pipeline.query.distributions import (
     MAX_BINS,
     MAX_TOP,
+    DistributionRequest,
     Distributions,
     library_distributions,
+    restricted_distributions,
 )
 from app.pipeline.query.model import (
     LibraryFilter,
@@ -123,6 +125,21 @@ def library_distributions_route(
     top: Annotated[int, Query(ge=1, le=MAX_TOP, description="Most frequent values kept.")] = 15,
 ) -> Response:
     return _json(library_distributions(services.queries, fields, bins=bins, top=top))
+
+
+@router.post(
+    "/library/distributions",
+    response_model=Distributions,
+    summary="How some tracks' values spread (a filter, a rule set's playlist)",
+    description=(
+        "As the GET, over the tracks `filter` matches and, with `rule`, that a rule set's "
+        "playlist (saved or not) would hold; each histogram is cut on the whole library's "
+        "range, so it compares bar for bar with the GET's. A problem in `filter` or `rule` is "
+        "a 422 `rules_invalid`."
+    ),
+)
+def restricted_distributions_route(body: DistributionRequest, services: ServicesDep) -> Response:
+    return _json(restricted_distributions(services.queries, body))
 
 
 # --- enrichment ------------------------------------------------------------------------------

@@ -17,8 +17,14 @@ from app.pipeline.rules.completion import RuleCompletion, completion
 from app.pipeline.rules.engine.explain import Explanation
 from app.pipeline.rules.fields.registry import FieldRow
 from app.pipeline.rules.navidrome.exporter import NspExport
+from app.pipeline.rules.overlaps import Overlaps, library_overlaps
 from app.pipeline.rules.previews import LibraryPreview, PayloadPreview, RuleSetCount
-from app.pipeline.rules.rule_files import export_rule_sets
+from app.pipeline.rules.rule_files import (
+    RulesFilePreview,
+    apply_rules_file,
+    export_rule_sets,
+    preview_rules_file,
+)
 from app.pipeline.rules.rule_sets import (
     RuleSetDocument,
     SavedRuleSet,
@@ -42,6 +48,7 @@ from app.pipeline.rules.service import (
     preview_library,
     preview_payload,
 )
+from app.pipeline.rules.starters import Starters, library_starters
 from app.pipeline.rules.text.parser import parse_rules
 from app.pipeline.rules.text.printer import ParsedRules
 
@@ -280,3 +287,60 @@ def import_nsp(body: NspImportBody, services: ServicesDep) -> NspImportReport:
 )
 def export_nsp(rule_id: RuleId, services: ServicesDep) -> NspExport:
     return export_nsp_rules(services.stores, rule_id)
+
+
+@router.get(
+    "/pipeline/playlists/overlaps",
+    summary="Where the enabled rule sets' playlists overlap, and the liked songs in none",
+    description=(
+        "From the library-mode preview: a matrix of the tracks each pair of enabled rule sets "
+        "shares (the diagonal: each playlist's size), the pairs sharing tracks, the tracks in "
+        "two playlists or more, and the liked songs in none. Each group carries its tracks as "
+        "a filter for `POST /data/library/query`. Broken rule sets are listed under `broken`."
+    ),
+)
+def overlaps(services: ServicesDep) -> Overlaps:
+    return library_overlaps(services.stores, services.library)
+
+
+@router.get(
+    "/pipeline/playlists/starters",
+    summary="Rule sets to start from, built from your library, each with its live count",
+    description=(
+        "At least six: your top genres, your main decade, fast (tempo > 140), added in the "
+        "last 30 days, liked but in no playlist, a mood (or calm) from the enrichments. Each "
+        "has its text, why it is offered, its count and minutes now, and under `needs` the "
+        "enrichment to run when the library lacks its data."
+    ),
+)
+def starters(services: ServicesDep) -> Starters:
+    return library_starters(services.stores, services.queries)
+
+
+class RulesFileBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(
+        max_length=10 * MAX_RULE_TEXT_CHARS,
+        description="A rules file: each rule set starts with an `[id] Name` line, its rules "
+        'follow in the text syntax (docs/rules.md, "Rule files").',
+    )
+
+
+@router.post(
+    "/data/rules-file/check",
+    summary="What applying a rules file would change (writes nothing)",
+    description="Each rule set new, changed, unchanged or invalid (with its problems), the "
+    "file's own errors (`in_rule` cycles), and the stored rule sets it leaves alone.",
+)
+def check_rules_file(body: RulesFileBody, services: ServicesDep) -> RulesFilePreview:
+    return preview_rules_file(services.stores, body.text)
+
+
+@router.post(
+    "/data/rules-file",
+    summary="Apply a rules file: every rule set saved, or none (as `sap rules apply-file`)",
+    description="Refused (422 `rules_invalid`, every problem named) when one rule set is "
+    "invalid; then nothing is saved. Stored rule sets the file does not name are kept.",
+)
+def apply_file(body: RulesFileBody, services: ServicesDep) -> list[SavedRuleSet]:
+    return apply_rules_file(services.stores, body.text)

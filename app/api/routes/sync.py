@@ -20,6 +20,7 @@ from app.pipeline.sync.guards import Guard
 from app.pipeline.sync.model import SyncMode
 from app.pipeline.sync.plans import StoredPlan
 from app.pipeline.sync.service import PlanOptions, check_applicable, get_plan, plan_rule_sets
+from app.pipeline.sync.status import RuleSetStanding, sync_states
 from app.pipeline.sync.unattended import (
     RuleSetSync,
     UnattendedStatus,
@@ -179,3 +180,17 @@ def auto_apply(
     rule_id: Annotated[str, Path(max_length=128)], body: AutoApplyRequest, services: ServicesDep
 ) -> RuleSetSync:
     return set_auto_apply(services, rule_id, body.auto_apply)
+
+
+@router.get(
+    "/sync-status",
+    summary="Each rule set's standing with Spotify as of its latest plan, and its last apply",
+    description=(
+        "Read from the stored plans (nothing is asked of Spotify: `POST /plan` checks "
+        "afresh): per rule set, in stored order, `status` (not checked, in sync, would change, "
+        "drift, guard tripped, failed), when the latest plan read Spotify, that plan without "
+        "its bulky parts, and the last apply with its backup."
+    ),
+)
+def sync_status(services: ServicesDep) -> list[RuleSetStanding]:
+    return sync_states(services.stores)

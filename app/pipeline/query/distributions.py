@@ -20,14 +20,25 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.errors import UnprocessableError
+from app.core.rules import MAX_RULE_TEXT_CHARS
+from app.pipeline.query.model import LibraryFilter
+from app.pipeline.query.service import matched_positions
 from app.pipeline.query.state import LibraryQueries
 from app.pipeline.rules.fields.types import FieldInfo
 from app.pipeline.rules.library.views import Library
 
-__all__ = ["Bin", "Distribution", "Distributions", "TopValue", "library_distributions"]
+__all__ = [
+    "Bin",
+    "Distribution",
+    "DistributionRequest",
+    "Distributions",
+    "TopValue",
+    "library_distributions",
+    "restricted_distributions",
+]
 
 DEFAULT_DISTRIBUTIONS = ("year", "tempo", "energy", "duration", "genres", "tags")
 MAX_BINS = 40
@@ -64,11 +75,40 @@ class Distributions(BaseModel):
     fields: list[Distribution]
 
 
+class DistributionRequest(BaseModel):
+    """`POST /data/library/distributions`: the distributions of some tracks (a filter, a rule
+    set's playlist), on the whole library's histogram bins so the two compare bar for bar."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    fields: list[str] | None = Field(
+        default=None, max_length=20, description="Field names (default: as the GET)."
+    )
+    bins: int = Field(default=20, ge=1, le=MAX_BINS)
+    top: int = Field(default=15, ge=1, le=MAX_TOP)
+    filter: str | None = Field(
+        default=None,
+        max_length=MAX_RULE_TEXT_CHARS,
+        description="Only the tracks this filter matches (as `POST /data/library/query`).",
+    )
+    rule: dict[str, Any] | None = Field(
+        default=None,
+        description="Only the tracks this rule set's playlist would hold (saved or not, as "
+        "`POST /data/library/query` takes it).",
+    )
+
+
 def library_distributions(
-    queries: LibraryQueries, fields: Sequence[str] | None = None, *, bins: int = 20, top: int = 15
+    queries: LibraryQueries,
+    fields: Sequence[str] | None = None,
+    *,
+    bins: int = 20,
+    top: int = 15,
+    positions: Sequence[int] | None = None,
 ) -> Distributions:
     """The distribution of each of `fields` (default: year, tempo, energy, duration, genres,
-    tags) over the whole loaded library. Unknown fields are refused with the closest name."""
+    tags) over the whole loaded library, or over the tracks at `positions`, then with the
+    library's histogram edges. Unknown fields are refused with the closest name."""
     views, kept = queries.current()
     infos: list[FieldInfo] = []
     for name in fields or DEFAULT_DISTRIBUTIONS:
@@ -82,20 +122,34 @@ def library_distributions(
             )
         if info.name not in {known.name for known in infos}:
             infos.append(info)
-    key = (tuple(info.name for info in infos), bins, top)
-    return kept.distributions(
-        key,
-        lambda: Distributions(
-            tracks=len(views),
-            fields=[_distribution(views, info, bins, top) for info in infos],
-        ),
+
+    def build() -> Distributions:
+        return Distributions(
+            tracks=len(views) if positions is None else len(positions),
+            fields=[_distribution(views, info, bins, top, positions) for info in infos],
+        )
+
+    if positions is not None:
+        return build()  # a playlist's or a filter's: asked for while editing, not kept
+    return kept.distributions((tuple(info.name for info in infos), bins, top), build)
+
+
+def restricted_distributions(
+    queries: LibraryQueries, request: DistributionRequest
+) -> Distributions:
+    """The distributions of the tracks `request` selects (`filter`, `rule`), else the whole
+    library's."""
+    positions = matched_positions(queries, LibraryFilter(filter=request.filter, rule=request.rule))
+    return library_distributions(
+        queries, request.fields, bins=request.bins, top=request.top, positions=positions
     )
 
 
-def _values(views: Library, info: FieldInfo) -> list[Any]:
+def _values(views: Library, info: FieldInfo, positions: Sequence[int] | None = None) -> list[Any]:
     key = views.key_for(info.name)
     found = []
-    for track_id in views.ids:
+    ids = views.ids if positions is None else [views.ids[position] for position in positions]
+    for track_id in ids:
         view = views.view(track_id) or {}
         value = view.get(key)
         if value is None or value == "" or value == [] or value == ():
@@ -104,17 +158,25 @@ def _values(views: Library, info: FieldInfo) -> list[Any]:
     return found
 
 
-def _distribution(views: Library, info: FieldInfo, bins: int, top: int) -> Distribution:
-    values = _values(views, info)
-    present, missing = len(values), len(views) - len(values)
+def _numbers(values: list[Any]) -> list[float]:
+    return [float(v) for v in values if isinstance(v, int | float) and math.isfinite(v)]
+
+
+def _distribution(
+    views: Library, info: FieldInfo, bins: int, top: int, positions: Sequence[int] | None
+) -> Distribution:
+    values = _values(views, info, positions)
+    size = len(views) if positions is None else len(positions)
+    present, missing = len(values), size - len(values)
     if info.type == "number" and not info.is_list:
-        numbers = [float(v) for v in values if isinstance(v, int | float) and math.isfinite(v)]
+        numbers = _numbers(values)
+        span = numbers if positions is None else _numbers(_values(views, info))
         return Distribution(
             field=info.name,
             kind="histogram",
             present=present,
             missing=missing,
-            bins=_histogram(info.name, numbers, bins),
+            bins=_histogram(info.name, numbers, bins, span),
         )
     counts: Counter[str] = Counter()
     for value in values:
@@ -160,10 +222,12 @@ def _number(value: float) -> str:
     return f"{value:.10g}"
 
 
-def _histogram(name: str, numbers: list[float], bins: int) -> list[Bin]:
-    if not numbers:
+def _histogram(name: str, numbers: list[float], bins: int, span: list[float]) -> list[Bin]:
+    """`numbers` in at most `bins` round bins cut over the range of `span` (the library's
+    values: a playlist's histogram has the library's edges)."""
+    if not numbers or not span:
         return []
-    low, high = min(numbers), max(numbers)
+    low, high = min(span), max(span)
     if low == high:
         return [Bin(low=low, high=high, count=len(numbers), filter=f"{name} = {_number(low)}")]
     width = _nice_width(high - low, bins)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import builtins
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -62,6 +62,14 @@ class LibraryFilter(_Strict):
         "problem is a 422 `rules_invalid` naming its line and column, as "
         "`/data/rules/validate` does.",
         examples=['genres has any ["jazz"] and tempo > 100'],
+    )
+    rule: dict[str, Any] | None = Field(
+        default=None,
+        description="A rule set (JSON, or JSON whose `text` holds its rules and clauses), "
+        "saved or not: only the tracks its playlist would hold, in the playlist's order "
+        "when there is no `sort` (the rule set preview's table). With `filter` too: those of "
+        "them the filter matches. A problem is a 422 `rules_invalid`, as for `filter`.",
+        examples=[{"id": "fast", "name": "Fast", "text": "tempo > 140\nlimit 50"}],
     )
     sort: list[SortSpec] = Field(
         default_factory=list,

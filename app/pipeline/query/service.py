@@ -11,10 +11,15 @@ the rules engine as a rule set (`filter.run_filter`); the sort is the engine's o
 whole library, kept per sort (`state`), so a page costs one sort of the matching tracks' places
 (small ints) and the rows it shows: a few milliseconds at 100,000 tracks once warm (see
 docs/performance.md, "Library query"). Unknown fields are refused with the closest name.
+
+A query may also name a rule set (`rule`, saved or not): its rows are then the tracks that rule
+set's playlist would hold (`rules.service.playlist_of`), in the playlist's order until sorted —
+the rule set preview's table — kept per loaded library like a filter's answer.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -42,8 +47,9 @@ from app.pipeline.rules.fields.registry import FieldRegistry
 from app.pipeline.rules.fields.types import FieldInfo
 from app.pipeline.rules.library.views import Library
 from app.pipeline.rules.rule_sets import RenderedWarning
+from app.pipeline.rules.service import playlist_of
 
-__all__ = ["library_ids", "matching_ids", "query_library"]
+__all__ = ["library_ids", "matched_positions", "matching_ids", "query_library"]
 
 
 def query_library(
@@ -55,7 +61,7 @@ def query_library(
     registry = kept.registry
     sort = _sort_fields(query.sort, registry)
     columns = [_column(info) for info in _fields(query.fields, registry, views)]
-    matched = _matched(queries, views, kept, query.filter, now)
+    matched = _matched(queries, views, kept, query, now)
     positions = matched.positions if matched is not None else None
     total = len(views) if positions is None else len(positions)
     page = _ordered(views, kept, positions, sort, query.offset, query.limit)
@@ -84,7 +90,7 @@ def library_ids(
     `LibraryIdsRequest` with a range, those of its rows `offset`…`offset + limit`."""
     views, kept = queries.current()
     sort = _sort_fields(request.sort, kept.registry)
-    matched = _matched(queries, views, kept, request.filter, now)
+    matched = _matched(queries, views, kept, request, now)
     positions = matched.positions if matched is not None else None
     total = len(views) if positions is None else len(positions)
     offset, limit = 0, total
@@ -100,6 +106,15 @@ def matching_ids(
 ) -> list[str]:
     """The ids of the tracks `request` selects, in its order (bulk edits take these)."""
     return library_ids(queries, request, now=now).ids
+
+
+def matched_positions(
+    queries: LibraryQueries, request: LibraryFilter, *, now: datetime | None = None
+) -> list[int] | None:
+    """The library positions `request` selects (its filter and rule set), or None for all."""
+    views, kept = queries.current()
+    matched = _matched(queries, views, kept, request, now)
+    return None if matched is None else matched.positions
 
 
 # --- fields ------------------------------------------------------------------------------------
@@ -157,12 +172,48 @@ def _matched(
     queries: LibraryQueries,
     views: Library,
     kept: KeptForLibrary,
-    text: str | None,
+    request: LibraryFilter,
     now: datetime | None,
+) -> Matched | None:
+    at = now or utc_now()
+    filtered = _filtered(queries, views, kept, request.filter, at)
+    if request.rule is None:
+        return filtered
+    # Kept like a filter: the rule set as sorted JSON, the stored rule sets and the minute.
+    rule = request.rule
+    key = (
+        "rule",
+        json.dumps(rule, sort_keys=True, default=str),
+        _signature(queries.stores.rules.path),
+        at.replace(second=0, microsecond=0),
+    )
+
+    def playlist() -> Matched:
+        one = playlist_of(queries.stores, views, rule, now=at)
+        index = views.index  # a pinned track outside the library has no row to show
+        found = [index.get(track_id) for track_id in one.result.track_ids]
+        return Matched([position for position in found if position is not None], one.warnings)
+
+    chosen = kept.matched(key, playlist)
+    if filtered is None:
+        return chosen
+    keep = set(filtered.positions)
+    return Matched(
+        [position for position in chosen.positions if position in keep],
+        [*chosen.warnings, *filtered.warnings],
+        filtered.text,
+    )
+
+
+def _filtered(
+    queries: LibraryQueries,
+    views: Library,
+    kept: KeptForLibrary,
+    text: str | None,
+    at: datetime,
 ) -> Matched | None:
     if text is None or not text.strip():
         return None
-    at = now or utc_now()
     # Kept per loaded library; `in rule` reads the stored rule sets and `in last` the clock:
     # both are in the key (to the minute), so a kept answer is never staler than that.
     key = (text, _signature(queries.stores.rules.path), at.replace(second=0, microsecond=0))

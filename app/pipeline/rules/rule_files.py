@@ -13,7 +13,7 @@ clear them.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -26,6 +26,7 @@ from app.pipeline.rules.rule_sets import (
     UnreadableRuleSet,
     ValidationReport,
     check_rule_set,
+    document,
     field_registry,
     problems_report,
     read_stored_rule_sets,
@@ -190,3 +191,85 @@ def file_context(stores: Stores, payloads: Sequence[Mapping[str, Any]]) -> list[
 def _placeholders(payloads: Sequence[Mapping[str, Any]]) -> list[PlaylistRuleSet]:
     """Stand-ins so rule sets of one file may refer to each other (`in rule "x"`)."""
     return [PlaylistRuleSet(id=str(p["id"]), name=str(p["name"])) for p in payloads]
+
+
+Change = Literal["new", "changed", "unchanged", "invalid"]
+
+
+class RuleFileEntry(BaseModel):
+    """One rule set of a rules file, and what applying the file would do to it."""
+
+    id: str
+    name: str
+    change: Change = Field(
+        description="`new` (no stored rule set has its id), `changed`, `unchanged`, or "
+        "`invalid` (then the file cannot be applied)."
+    )
+    text: str = Field(description="Its text as the file gives it.")
+    stored_text: str | None = Field(description="The stored rule set's text, when it exists.")
+    changed_fields: list[str] = Field(
+        default_factory=list,
+        description="For `changed`: the rule set's keys the file would change (`rules`, "
+        "`limit`, `target_playlist_name`…), as applying it would store them.",
+    )
+    report: ValidationReport
+
+
+class RulesFilePreview(BaseModel):
+    """What applying a rules file would change, before anything is written."""
+
+    applicable: bool = Field(description="Every rule set is valid and no cycle runs through them.")
+    rule_sets: list[RuleFileEntry]
+    errors: list[RenderedProblem] = Field(
+        description="Problems of the file as a whole (`in_rule` cycles)."
+    )
+    kept: list[str] = Field(
+        description="Stored rule sets the file does not name: applying keeps them as they are."
+    )
+
+
+def preview_rules_file(stores: Stores, content: str) -> RulesFilePreview:
+    """What `apply_rules_file` would do with `content`: each rule set new, changed or
+    unchanged (or invalid, with its problems), and the stored ones it leaves alone."""
+    payloads = parse_rules_file(content)
+    report = validate_rules_file(stores, payloads)
+    stored = {rule_set.id: rule_set for rule_set in stored_rule_sets(stores)}
+    registry = field_registry(stores)
+    existing = file_context(stores, payloads)
+    entries: list[RuleFileEntry] = []
+    for payload, checked in zip(payloads, report.rule_sets, strict=True):
+        rule_id, name = str(payload["id"]), str(payload["name"])
+        before = stored.get(rule_id)
+        before_document = document(before) if before is not None else None
+        change: Change
+        changed: list[str] = []
+        if not checked.valid:
+            change = "invalid"
+        elif before is None:
+            change = "new"
+        else:
+            rule_set = check_rule_set(
+                stores, payload, registry=registry, existing=existing
+            ).rule_set
+            after = rule_set.model_dump() if rule_set is not None else {}
+            before_fields = before.model_dump()
+            changed = [key for key in before_fields if before_fields[key] != after.get(key)]
+            change = "changed" if changed else "unchanged"
+        entries.append(
+            RuleFileEntry(
+                id=rule_id,
+                name=name,
+                change=change,
+                text=str(payload.get("text", "")).strip("\n"),
+                stored_text=None if before_document is None else before_document.text,
+                changed_fields=changed,
+                report=checked,
+            )
+        )
+    named = {entry.id for entry in entries}
+    return RulesFilePreview(
+        applicable=all(entry.report.valid for entry in entries) and not report.errors,
+        rule_sets=entries,
+        errors=report.errors,
+        kept=[rule_id for rule_id in stored if rule_id not in named],
+    )

@@ -104,6 +104,7 @@ __all__ = [
     "export_nsp_rules",
     "format_document",
     "import_nsp_rules",
+    "playlist_of",
     "preview_library",
     "preview_payload",
     "structured",
@@ -428,6 +429,35 @@ def count_rule_set(
 
     Only the rule set and the stored ones it refers to (`in_rule`) are evaluated, over the
     engine's cached field indexes: milliseconds on a warm library."""
+    playlist = playlist_of(stores, library, rule, now=now)
+    return RuleSetCount(
+        **_figures(playlist.result),
+        warnings=playlist.warnings,
+        nodes=_node_counts(playlist.rule_set, _views(library), playlist.evaluation, playlist.now),
+    )
+
+
+@dataclass(frozen=True)
+class OnePlaylist:
+    """One rule set's result over the library and the fields it reads that no track has."""
+
+    rule_set: PlaylistRuleSet
+    result: RuleResult
+    warnings: list[RuleWarning]
+    evaluation: Evaluation
+    now: datetime
+
+
+def playlist_of(
+    stores: Stores,
+    library: LibraryCache | Library,
+    rule: str | Mapping[str, Any],
+    *,
+    now: datetime | None = None,
+) -> OnePlaylist:
+    """One rule set's playlist (`rule`: a stored id or a rule set, JSON or text, saved or
+    not), evaluated with only the stored rule sets it refers to; a problem raises
+    `RulesInvalidError` naming it."""
     stored = stored_rule_sets(stores)
     views = _views(library)
     if isinstance(rule, str):
@@ -451,10 +481,7 @@ def count_rule_set(
     error = evaluation.error_for(target.id)
     if error is not None:
         raise error
-    result = evaluation.results[target.id]
-    return RuleSetCount(
-        **_figures(result), warnings=warnings, nodes=_node_counts(target, views, evaluation, moment)
-    )
+    return OnePlaylist(target, evaluation.results[target.id], list(warnings), evaluation, moment)
 
 
 def _node_counts(

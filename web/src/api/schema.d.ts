@@ -272,7 +272,11 @@ export interface paths {
          */
         get: operations["library_distributions_route_data_library_distributions_get"];
         put?: never;
-        post?: never;
+        /**
+         * How some tracks' values spread (a filter, a rule set's playlist)
+         * @description As the GET, over the tracks `filter` matches and, with `rule`, that a rule set's playlist (saved or not) would hold; each histogram is cut on the whole library's range, so it compares bar for bar with the GET's. A problem in `filter` or `rule` is a 422 `rules_invalid`.
+         */
+        post: operations["restricted_distributions_route_data_library_distributions_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -354,6 +358,46 @@ export interface paths {
          * @description Saved only when valid (422 `rules_invalid` with every problem otherwise). A field no track has yet (its provider has not run) does not stop it: the answer lists it under `warnings`, naming the providers that would give it.
          */
         post: operations["upsert_rule_data_rules_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/data/rules-file": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Apply a rules file: every rule set saved, or none (as `sap rules apply-file`)
+         * @description Refused (422 `rules_invalid`, every problem named) when one rule set is invalid; then nothing is saved. Stored rule sets the file does not name are kept.
+         */
+        post: operations["apply_file_data_rules_file_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/data/rules-file/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * What applying a rules file would change (writes nothing)
+         * @description Each rule set new, changed, unchanged or invalid (with its problems), the file's own errors (`in_rule` cycles), and the stored rule sets it leaves alone.
+         */
+        post: operations["check_rules_file_data_rules_file_check_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -770,6 +814,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/pipeline/playlists/overlaps": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Where the enabled rule sets' playlists overlap, and the liked songs in none
+         * @description From the library-mode preview: a matrix of the tracks each pair of enabled rule sets shares (the diagonal: each playlist's size), the pairs sharing tracks, the tracks in two playlists or more, and the liked songs in none. Each group carries its tracks as a filter for `POST /data/library/query`. Broken rule sets are listed under `broken`.
+         */
+        get: operations["overlaps_pipeline_playlists_overlaps_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/pipeline/playlists/plan": {
         parameters: {
             query?: never;
@@ -838,6 +902,46 @@ export interface paths {
         put?: never;
         /** Put a backup's contents back (planned, backed up and applied like any change) */
         post: operations["restore_pipeline_playlists_restore_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/pipeline/playlists/starters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Rule sets to start from, built from your library, each with its live count
+         * @description At least six: your top genres, your main decade, fast (tempo > 140), added in the last 30 days, liked but in no playlist, a mood (or calm) from the enrichments. Each has its text, why it is offered, its count and minutes now, and under `needs` the enrichment to run when the library lacks its data.
+         */
+        get: operations["starters_pipeline_playlists_starters_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/pipeline/playlists/sync-status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Each rule set's standing with Spotify as of its latest plan, and its last apply
+         * @description Read from the stored plans (nothing is asked of Spotify: `POST /plan` checks afresh): per rule set, in stored order, `status` (not checked, in sync, would change, drift, guard tripped, failed), when the latest plan read Spotify, that plan without its bulky parts, and the last apply with its backup.
+         */
+        get: operations["sync_status_pipeline_playlists_sync_status_get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1497,6 +1601,40 @@ export interface components {
              */
             top?: components["schemas"]["TopValue"][];
         };
+        /**
+         * DistributionRequest
+         * @description `POST /data/library/distributions`: the distributions of some tracks (a filter, a rule
+         *     set's playlist), on the whole library's histogram bins so the two compare bar for bar.
+         */
+        DistributionRequest: {
+            /**
+             * Bins
+             * @default 20
+             */
+            bins: number;
+            /**
+             * Fields
+             * @description Field names (default: as the GET).
+             */
+            fields?: string[] | null;
+            /**
+             * Filter
+             * @description Only the tracks this filter matches (as `POST /data/library/query`).
+             */
+            filter?: string | null;
+            /**
+             * Rule
+             * @description Only the tracks this rule set's playlist would hold (saved or not, as `POST /data/library/query` takes it).
+             */
+            rule?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Top
+             * @default 15
+             */
+            top: number;
+        };
         /** Distributions */
         Distributions: {
             /** Fields */
@@ -2078,6 +2216,29 @@ export interface components {
                 [key: string]: string | number | null;
             };
         };
+        /** LastApply */
+        LastApply: {
+            /**
+             * At
+             * Format: date-time
+             * @description When the apply started.
+             */
+            at: string;
+            /**
+             * Backup Id
+             * @description The backup taken before it (restore puts it back).
+             */
+            backup_id: string | null;
+            /** Plan Id */
+            plan_id: string;
+            /** Playlist Id */
+            playlist_id: string | null;
+            /**
+             * Writes
+             * @description API calls it sent.
+             */
+            writes: number;
+        };
         /**
          * LastEdit
          * @description The last edit, as an undo button names it.
@@ -2157,6 +2318,18 @@ export interface components {
              * @default 0
              */
             offset: number;
+            /**
+             * Rule
+             * @description A rule set (JSON, or JSON whose `text` holds its rules and clauses), saved or not: only the tracks its playlist would hold, in the playlist's order when there is no `sort` (the rule set preview's table). With `filter` too: those of them the filter matches. A problem is a 422 `rules_invalid`, as for `filter`.
+             * @example {
+             *       "id": "fast",
+             *       "name": "Fast",
+             *       "text": "tempo > 140\nlimit 50"
+             *     }
+             */
+            rule?: {
+                [key: string]: unknown;
+            } | null;
             /**
              * Sort
              * @description Columns to sort by, first the main one, over the whole matching library; the order is stable (ties keep library order) and missing values come last in either direction. A list field sorts by its first value. Empty: library order.
@@ -2280,6 +2453,18 @@ export interface components {
              */
             offset: number;
             /**
+             * Rule
+             * @description A rule set (JSON, or JSON whose `text` holds its rules and clauses), saved or not: only the tracks its playlist would hold, in the playlist's order when there is no `sort` (the rule set preview's table). With `filter` too: those of them the filter matches. A problem is a 422 `rules_invalid`, as for `filter`.
+             * @example {
+             *       "id": "fast",
+             *       "name": "Fast",
+             *       "text": "tempo > 140\nlimit 50"
+             *     }
+             */
+            rule?: {
+                [key: string]: unknown;
+            } | null;
+            /**
              * Sort
              * @description Columns to sort by, first the main one, over the whole matching library; the order is stable (ties keep library order) and missing values come last in either direction. A list field sorts by its first value. Empty: library order.
              */
@@ -2376,6 +2561,21 @@ export interface components {
             total: number;
             /** Tracks */
             tracks: components["schemas"]["LibraryTrack"][];
+        };
+        /** LikedNowhere */
+        LikedNowhere: {
+            /** Count */
+            count: number;
+            /**
+             * Filter
+             * @description These tracks in the rules language; null when it would need more conditions than a rule set may hold (200).
+             */
+            filter: string | null;
+            /**
+             * Liked
+             * @description Liked songs in the library.
+             */
+            liked: number;
         };
         /**
          * LimitSpec
@@ -2623,6 +2823,83 @@ export interface components {
             warnings: components["schemas"]["RuleWarning"][];
         };
         /**
+         * OverlapGroup
+         * @description Some tracks, counted, and how to see them.
+         */
+        OverlapGroup: {
+            /** Count */
+            count: number;
+            /**
+             * Filter
+             * @description These tracks in the rules language; null when it would need more conditions than a rule set may hold (200).
+             */
+            filter: string | null;
+        };
+        /**
+         * OverlapPair
+         * @description Two playlists sharing tracks.
+         */
+        OverlapPair: {
+            /**
+             * Filter
+             * @description The shared tracks in the rules language.
+             */
+            filter: string;
+            /** Rule Ids */
+            rule_ids: string[];
+            /** Tracks */
+            tracks: number;
+        };
+        /** OverlapRuleSet */
+        OverlapRuleSet: {
+            /**
+             * Filter
+             * @description Its tracks in the rules language (`in rule "id"`).
+             */
+            filter: string;
+            /** Rule Id */
+            rule_id: string;
+            /** Rule Name */
+            rule_name: string;
+            /** Track Count */
+            track_count: number;
+        };
+        /**
+         * Overlaps
+         * @description The overlaps of the enabled rule sets' playlists (`GET /pipeline/playlists/overlaps`).
+         */
+        Overlaps: {
+            /**
+             * Broken
+             * @description Rule sets that could not be evaluated.
+             */
+            broken: components["schemas"]["BrokenRuleSet"][];
+            /** @description Liked songs that land in no playlist. */
+            liked_nowhere: components["schemas"]["LikedNowhere"];
+            /**
+             * Matrix
+             * @description `matrix[i][j]`: tracks rule set i's and j's playlists share (the diagonal: each playlist's size), in the order of `rule_sets`.
+             */
+            matrix: number[][];
+            /**
+             * Pairs
+             * @description Pairs sharing tracks, most shared first.
+             */
+            pairs: components["schemas"]["OverlapPair"][];
+            /**
+             * Rule Sets
+             * @description The enabled rule sets, in stored order.
+             */
+            rule_sets: components["schemas"]["OverlapRuleSet"][];
+            /** @description Tracks that land in two playlists or more. */
+            several: components["schemas"]["OverlapGroup"];
+            /**
+             * Tracks
+             * @description Tracks in the library.
+             */
+            tracks: number;
+        };
+        /**
          * ParsedRules
          * @description What a text describes: the rule tree and the five clauses (with the model's defaults),
          *     and the settings clauses it states (`None`: not stated).
@@ -2726,6 +3003,42 @@ export interface components {
              * Format: date-time
              */
             updated_at?: string;
+        };
+        /**
+         * PlanBrief
+         * @description A plan without its bulky parts (live items, calls).
+         */
+        PlanBrief: {
+            /** Create */
+            create: boolean;
+            /** Guards */
+            guards: components["schemas"]["TrippedGuard"][];
+            /** Id */
+            id: string;
+            /**
+             * Mode
+             * @enum {string}
+             */
+            mode: "replace" | "merge" | "append";
+            /**
+             * One Off
+             * @default false
+             */
+            one_off: boolean;
+            /** Playlist Id */
+            playlist_id: string | null;
+            /** Playlist Name */
+            playlist_name: string | null;
+            /** Rule Id */
+            rule_id: string | null;
+            /** Rule Name */
+            rule_name: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "planned" | "superseded" | "stale" | "failed" | "applied";
+            summary: components["schemas"]["PlanSummary"];
         };
         /**
          * PlanList
@@ -3252,6 +3565,38 @@ export interface components {
             value?: unknown;
         };
         /**
+         * RuleFileEntry
+         * @description One rule set of a rules file, and what applying the file would do to it.
+         */
+        RuleFileEntry: {
+            /**
+             * Change
+             * @description `new` (no stored rule set has its id), `changed`, `unchanged`, or `invalid` (then the file cannot be applied).
+             * @enum {string}
+             */
+            change: "new" | "changed" | "unchanged" | "invalid";
+            /**
+             * Changed Fields
+             * @description For `changed`: the rule set's keys the file would change (`rules`, `limit`, `target_playlist_name`…), as applying it would store them.
+             */
+            changed_fields?: string[];
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            report: components["schemas"]["ValidationReport"];
+            /**
+             * Stored Text
+             * @description The stored rule set's text, when it exists.
+             */
+            stored_text: string | null;
+            /**
+             * Text
+             * @description Its text as the file gives it.
+             */
+            text: string;
+        };
+        /**
          * RuleGroup
          * @description All (`and`) or any (`or`) of its conditions; `negate` inverts the whole group.
          */
@@ -3413,6 +3758,28 @@ export interface components {
             name: string;
         };
         /**
+         * RuleSetStanding
+         * @description One rule set's standing with Spotify as of its latest plan.
+         */
+        RuleSetStanding: {
+            /**
+             * Checked At
+             * @description When the latest plan read Spotify.
+             */
+            checked_at: string | null;
+            last_apply: components["schemas"]["LastApply"] | null;
+            /** @description The latest plan, without its bulky parts. */
+            plan: components["schemas"]["PlanBrief"] | null;
+            /** Rule Id */
+            rule_id: string;
+            /**
+             * Status
+             * @description `not checked` (no plan yet); from the latest plan: `in sync` (nothing to change, or it was applied), `would change` (see `plan.summary`), `drift` (the playlist changed on Spotify since our last apply), `guard tripped` (another guard), `failed` (its apply failed).
+             * @enum {string}
+             */
+            status: "not checked" | "in sync" | "would change" | "drift" | "guard tripped" | "failed";
+        };
+        /**
          * RuleSetSync
          * @description One rule set as unattended sync treats it.
          */
@@ -3473,6 +3840,37 @@ export interface components {
              * @description A rules file: a `[id] Name` header per rule set, then its whole text (rules, clauses and settings); `sap rules apply-file` reads it back.
              */
             text: string;
+        };
+        /** RulesFileBody */
+        RulesFileBody: {
+            /**
+             * Text
+             * @description A rules file: each rule set starts with an `[id] Name` line, its rules follow in the text syntax (docs/rules.md, "Rule files").
+             */
+            text: string;
+        };
+        /**
+         * RulesFilePreview
+         * @description What applying a rules file would change, before anything is written.
+         */
+        RulesFilePreview: {
+            /**
+             * Applicable
+             * @description Every rule set is valid and no cycle runs through them.
+             */
+            applicable: boolean;
+            /**
+             * Errors
+             * @description Problems of the file as a whole (`in_rule` cycles).
+             */
+            errors: components["schemas"]["RenderedProblem"][];
+            /**
+             * Kept
+             * @description Stored rule sets the file does not name: applying keeps them as they are.
+             */
+            kept: string[];
+            /** Rule Sets */
+            rule_sets: components["schemas"]["RuleFileEntry"][];
         };
         /** RunAsyncRequest */
         RunAsyncRequest: {
@@ -3872,6 +4270,54 @@ export interface components {
              * @description Candidates failing the rules.
              */
             rules: number;
+        };
+        /**
+         * Starter
+         * @description A rule set to start from: its text, why it is offered, and what it holds today.
+         */
+        Starter: {
+            /**
+             * Count
+             * @description Tracks its playlist would hold now.
+             */
+            count: number;
+            /**
+             * Key
+             * @description Stable for one library (`genre-jazz`, `fast`…).
+             */
+            key: string;
+            /** Minutes */
+            minutes: number;
+            /**
+             * Needs
+             * @description Enrichment to run before it can match (`run enrichment for tempo (deezer)`); empty when the library has its data.
+             */
+            needs: string[];
+            /**
+             * Text
+             * @description Its rules and clauses in the text syntax.
+             */
+            text: string;
+            /**
+             * Title
+             * @description A name for the rule set.
+             */
+            title: string;
+            /**
+             * Why
+             * @description What in the library suggested it.
+             */
+            why: string;
+        };
+        /** Starters */
+        Starters: {
+            /** Starters */
+            starters: components["schemas"]["Starter"][];
+            /**
+             * Tracks
+             * @description Tracks in the library.
+             */
+            tracks: number;
         };
         /** StepInfo */
         StepInfo: {
@@ -5897,6 +6343,111 @@ export interface operations {
             };
         };
     };
+    restricted_distributions_route_data_library_distributions_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DistributionRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Distributions"];
+                };
+            };
+            /** @description Bad request or Host not allowed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: the request comes from a page of another origin (`cross_origin_refused`; `Origin`/`Sec-Fetch-Site` not this server's) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the job's state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than SAP_MAX_REQUEST_BYTES (`request_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not `Content-Type: application/json`, which every state-changing request needs even without a body (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request body or parameters; `unsupported_json` for values no store can keep (integers beyond 64 bits, lone surrogates, nesting beyond 64 levels) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unexpected server error (the details are in the server log) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A data file is locked by another process, corrupt, or from a newer release (`store_locked`, `store_too_new`…), or the job queue is full (`job_queue_full`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     library_query_ids_data_library_ids_post: {
         parameters: {
             query?: never;
@@ -6280,6 +6831,216 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SavedRuleSet"];
+                };
+            };
+            /** @description Bad request or Host not allowed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: the request comes from a page of another origin (`cross_origin_refused`; `Origin`/`Sec-Fetch-Site` not this server's) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the job's state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than SAP_MAX_REQUEST_BYTES (`request_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not `Content-Type: application/json`, which every state-changing request needs even without a body (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request body or parameters; `unsupported_json` for values no store can keep (integers beyond 64 bits, lone surrogates, nesting beyond 64 levels) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unexpected server error (the details are in the server log) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A data file is locked by another process, corrupt, or from a newer release (`store_locked`, `store_too_new`…), or the job queue is full (`job_queue_full`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    apply_file_data_rules_file_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RulesFileBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SavedRuleSet"][];
+                };
+            };
+            /** @description Bad request or Host not allowed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: the request comes from a page of another origin (`cross_origin_refused`; `Origin`/`Sec-Fetch-Site` not this server's) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the job's state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than SAP_MAX_REQUEST_BYTES (`request_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not `Content-Type: application/json`, which every state-changing request needs even without a body (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request body or parameters; `unsupported_json` for values no store can keep (integers beyond 64 bits, lone surrogates, nesting beyond 64 levels) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unexpected server error (the details are in the server log) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A data file is locked by another process, corrupt, or from a newer release (`store_locked`, `store_too_new`…), or the job queue is full (`job_queue_full`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    check_rules_file_data_rules_file_check_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RulesFileBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RulesFilePreview"];
                 };
             };
             /** @description Bad request or Host not allowed */
@@ -8604,6 +9365,80 @@ export interface operations {
             };
         };
     };
+    overlaps_pipeline_playlists_overlaps_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Overlaps"];
+                };
+            };
+            /** @description Bad request or Host not allowed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the job's state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request body or parameters */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unexpected server error (the details are in the server log) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A data file is locked by another process, corrupt, or from a newer release (`store_locked`, `store_too_new`…), or the job queue is full (`job_queue_full`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     plan_pipeline_playlists_plan_post: {
         parameters: {
             query?: never;
@@ -8994,6 +9829,154 @@ export interface operations {
                 };
             };
             /** @description Invalid request body or parameters; `unsupported_json` for values no store can keep (integers beyond 64 bits, lone surrogates, nesting beyond 64 levels) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unexpected server error (the details are in the server log) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A data file is locked by another process, corrupt, or from a newer release (`store_locked`, `store_too_new`…), or the job queue is full (`job_queue_full`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    starters_pipeline_playlists_starters_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Starters"];
+                };
+            };
+            /** @description Bad request or Host not allowed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the job's state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request body or parameters */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unexpected server error (the details are in the server log) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A data file is locked by another process, corrupt, or from a newer release (`store_locked`, `store_too_new`…), or the job queue is full (`job_queue_full`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    sync_status_pipeline_playlists_sync_status_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleSetStanding"][];
+                };
+            };
+            /** @description Bad request or Host not allowed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the job's state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request body or parameters */
             422: {
                 headers: {
                     [name: string]: unknown;

@@ -36,7 +36,19 @@ export const routes: RouteObject[] = [
       },
       {
         path: "rules",
-        lazy: async () => ({ Component: (await import("../features/placeholders/Placeholders")).RulesPlaceholder }),
+        lazy: async () => ({ Component: (await import("../features/rules/RulesPage")).RulesPage }),
+      },
+      {
+        path: "rules/overlaps",
+        lazy: async () => ({ Component: (await import("../features/rules/OverlapsPage")).OverlapsPage }),
+      },
+      {
+        path: "rules/starters",
+        lazy: async () => ({ Component: (await import("../features/rules/StartersPage")).StartersPage }),
+      },
+      {
+        path: "rules/:id/preview",
+        lazy: async () => ({ Component: (await import("../features/rules/PreviewPage")).PreviewPage }),
       },
       {
         path: "rules/new",

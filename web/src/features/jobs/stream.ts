@@ -42,6 +42,7 @@ export function useJobStream(onFinished: (jobs: Job[]) => void): StreamState {
         void client.invalidateQueries({ queryKey: ["enrichment"] });
         void client.invalidateQueries({ queryKey: ["sources"] });
         void client.invalidateQueries({ queryKey: ["charts"] });
+        void client.invalidateQueries({ queryKey: ["rules"] });
         onFinished(ended);
       }
     };

@@ -25,8 +25,9 @@ export interface GridProps {
   onSort: (field: string, add: boolean) => void;
   selection: Selection;
   onSelect: (index: number, id: string, mode: "only" | "toggle" | "range") => void;
-  /** The header checkbox: true selects every track that matches, false clears the selection. */
-  onSelectAll: (select: boolean) => void;
+  /** The header checkbox: true selects every track that matches, false clears the selection.
+   * Without it (a table where one row is picked at a time) the header cell has no checkbox. */
+  onSelectAll?: (select: boolean) => void;
   stale?: boolean;
   label: string;
 }
@@ -142,7 +143,7 @@ export function LibraryGrid({
     if (event.key !== "Enter" && event.key !== " ") return;
     if (focusCell.row === -1 && focusCell.col === 0) {
       // Space is the checkbox's own (its change event); Enter does the same here.
-      if (event.key === "Enter") {
+      if (event.key === "Enter" && onSelectAll !== undefined) {
         event.preventDefault();
         onSelectAll(allState !== "all");
       }
@@ -196,22 +197,35 @@ export function LibraryGrid({
       <div role="rowgroup" className={styles.head} style={{ width: rowWidth }}>
         <div role="row" aria-rowindex={1} className={styles.row} style={{ gridTemplateColumns: template }}>
           <div role="columnheader" aria-colindex={1} className={[styles.header, styles.selectAll].join(" ")}>
-            <input
-              ref={selectAll}
-              type="checkbox"
-              data-cell="-1:0"
-              tabIndex={focusCell.row === -1 && focusCell.col === 0 ? 0 : -1}
-              checked={allState === "all"}
-              disabled={total === 0}
-              aria-label={`Select all ${total.toLocaleString("en")} tracks that match`}
-              onFocus={() => {
-                setFocus({ row: -1, col: 0 });
-              }}
-              onChange={() => {
-                setFocus({ row: -1, col: 0 });
-                onSelectAll(allState !== "all");
-              }}
-            />
+            {onSelectAll !== undefined ? (
+              <input
+                ref={selectAll}
+                type="checkbox"
+                data-cell="-1:0"
+                tabIndex={focusCell.row === -1 && focusCell.col === 0 ? 0 : -1}
+                checked={allState === "all"}
+                disabled={total === 0}
+                aria-label={`Select all ${total.toLocaleString("en")} tracks that match`}
+                onFocus={() => {
+                  setFocus({ row: -1, col: 0 });
+                }}
+                onChange={() => {
+                  setFocus({ row: -1, col: 0 });
+                  onSelectAll(allState !== "all");
+                }}
+              />
+            ) : (
+              <span
+                data-cell="-1:0"
+                tabIndex={focusCell.row === -1 && focusCell.col === 0 ? 0 : -1}
+                className={styles.pickHeader}
+                onFocus={() => {
+                  setFocus({ row: -1, col: 0 });
+                }}
+              >
+                Pick
+              </span>
+            )}
           </div>
           {headers.map((header, index) => {
             const column = columns[index];
