@@ -101,18 +101,28 @@ def test_text_builder_text_and_the_live_count_equals_the_preview(
     expect(bar).to_have_attribute("data-state", "fresh")
     snap(page, "editor-builder")
 
+    # A setting chosen in the builder's form is a line of the text (the text is the whole rule
+    # set), and comes back as the form's value.
+    page.get_by_label("Sync mode").select_option("merge")
     page.get_by_role("tab", name="Text").click()
     expect(page.locator(".cm-content")).to_contain_text("energy >= 0.7")
-    assert editor_text(page) == changed
+    assert editor_text(page) == changed + "\nmode merge"
     assert after["track_count"] == preview_count(http, changed)
 
-    page.get_by_role("button", name="Save").click()
+    # The preview of what is being edited: the same count as the live count and the API's.
+    page.get_by_role("button", name="Preview the playlist").click()
+    expect(page.get_by_test_id("preview-count")).to_have_text(str(after["track_count"]))
+    snap(page, "editor-preview")
+
+    page.get_by_role("button", name="Save", exact=True).click()
     expect(page.get_by_text("Saved “Loud guitars”")).to_be_visible()
     expect(page).to_have_url(server + "/rules/loud-guitars/edit")
     stored = http.get("/data/rules/loud-guitars").json()
-    assert stored["text"] == changed
+    assert (stored["text"], stored["sync_mode"]) == (changed + "\nmode merge", "merge")
     page.reload()
     expect(page.locator(".cm-content")).to_contain_text("energy >= 0.7")
+    page.get_by_role("tab", name="Builder").click()
+    expect(page.get_by_label("Sync mode")).to_have_value("merge")
 
 
 def test_a_misspelt_field_is_fixed_with_the_suggested_action(watched: Watched, server: str) -> None:

@@ -11,7 +11,7 @@
 // so a line deleted there is cleared — and form fields over the JSON in the builder; switching
 // carries them across. Name and id are form fields in both.
 import type { EditorView } from "@codemirror/view";
-import { useCallback, useEffect, useId, useMemo, useRef, useState } from "react";
+import { lazy, Suspense, useCallback, useEffect, useId, useMemo, useRef, useState } from "react";
 import { useLocation, useNavigate, useParams, useSearchParams } from "react-router";
 import { ApiError } from "../../api/errors";
 import { useCommands, type Command } from "../../app/commands";
@@ -39,6 +39,10 @@ import { applyFix, suggestion, type Problem } from "./language";
 import { fromModel, toModel, type BGroup } from "./model";
 import { TextEditor } from "./TextEditor";
 import styles from "./EditorPage.module.css";
+
+// The playlist this rule set would make (the Rules screens' preview: tracks, charts, explain),
+// loaded when first opened.
+const RulePreview = lazy(() => import("../rules/RulePreview").then((m) => ({ default: m.RulePreview })));
 
 /** How long after the last change the count is asked for. */
 export const COUNT_DELAY_MS = 120;
@@ -209,6 +213,7 @@ function Editor({ doc }: { doc: RuleSetDocument | null }) {
       : EMPTY_CLAUSES,
   );
   const [switching, setSwitching] = useState<unknown>(null);
+  const [previewing, setPreviewing] = useState(false);
   const [busy, setBusy] = useState(false);
   const [problems, setProblems] = useState<Problem[]>([]);
   const location = useLocation();
@@ -245,6 +250,7 @@ function Editor({ doc }: { doc: RuleSetDocument | null }) {
   const bodyJson = useMemo(() => JSON.stringify(body), [body]);
   const settled = useDebounced(bodyJson, COUNT_DELAY_MS);
   const count = useCount(settled);
+  const settledBody = useMemo(() => JSON.parse(settled) as RuleSetBody, [settled]);
   // The last count that answered, kept through an invalid edit (greyed beside the problem).
   const [shown, setShown] = useState<RuleSetCount | null>(null);
   if (count.data !== undefined && !count.isPlaceholderData && count.data !== shown) setShown(count.data);
@@ -642,6 +648,35 @@ function Editor({ doc }: { doc: RuleSetDocument | null }) {
           />
         )}
       </div>
+
+      <Section
+        title="Preview"
+        actions={
+          <Button
+            aria-expanded={previewing}
+            onClick={() => {
+              setPreviewing((open) => !open);
+            }}
+          >
+            {previewing ? "Hide the preview" : "Preview the playlist"}
+          </Button>
+        }
+      >
+        {previewing ? (
+          countState === "invalid" ? (
+            <p className={styles.note}>The preview follows once the rules are valid again.</p>
+          ) : (
+            <Suspense fallback={<Loading label="Loading the preview…" />}>
+              <RulePreview rule={settledBody} />
+            </Suspense>
+          )
+        ) : (
+          <p className={styles.note}>
+            The tracks this rule set would put in its playlist, its charts against your library, and why any track is in
+            or out.
+          </p>
+        )}
+      </Section>
     </div>
   );
 }

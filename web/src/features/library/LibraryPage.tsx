@@ -206,10 +206,13 @@ export function LibraryPage() {
 
   const onSort = useCallback(
     (field: string, add: boolean) => {
+      // From the address bar itself: the router's `currentParams` are those of the render the
+      // handler came from, and a second Enter on a header before the page re-rendered toggled
+      // the old sort again (asc, asc instead of asc, desc).
       setParams(
-        (currentParams) => {
-          const next = new URLSearchParams(currentParams);
-          const sorted = formatSort(toggleSort(parseSort(currentParams.get("sort")), field, add));
+        () => {
+          const next = new URLSearchParams(window.location.search);
+          const sorted = formatSort(toggleSort(parseSort(next.get("sort")), field, add));
           if (sorted === "") next.delete("sort");
           else next.set("sort", sorted);
           return next;
