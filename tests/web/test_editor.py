@@ -8,13 +8,24 @@ in .artifacts/screenshots/."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
-from tests.helpers.browser import Watched, horizontal_overflow, serious_violations, snap
+from tests.helpers.browser import (
+    DEMO_ENV,
+    Watched,
+    horizontal_overflow,
+    serious_violations,
+    snap,
+)
 from tests.web.test_library import ready_library
 
 pytestmark = pytest.mark.slow
@@ -58,8 +69,24 @@ def type_rules(page: Page, text: str) -> None:
     page.keyboard.press("Escape")  # close a completion popup left open
 
 
+def sap_preview(tmp_path: Path, rule_id: str) -> dict[str, Any]:
+    """`sap preview RULE --json` as a user runs it, over the demo server's data directory."""
+    data = str(tmp_path / "data")
+    done = subprocess.run(
+        [sys.executable, "-m", "app", "preview", rule_id, "--json", "--demo", "--cache-dir", data],
+        env={**os.environ, **DEMO_ENV},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    answer: dict[str, Any] = json.loads(done.stdout)
+    return answer
+
+
 def test_text_builder_text_and_the_live_count_equals_the_preview(
-    watched: Watched, server: str
+    watched: Watched, server: str, tmp_path: Path
 ) -> None:
     page = watched.page
     http = ready_library(server)
@@ -119,6 +146,10 @@ def test_text_builder_text_and_the_live_count_equals_the_preview(
     expect(page).to_have_url(server + "/rules/loud-guitars/edit")
     stored = http.get("/data/rules/loud-guitars").json()
     assert (stored["text"], stored["sync_mode"]) == (changed + "\nmode merge", "merge")
+    # The count the editor showed is the one `sap preview` gives the saved rule set.
+    [previewed] = sap_preview(tmp_path, "loud-guitars")["playlists"]
+    assert previewed["track_count"] == after["track_count"]
+    expect(live_count(page)).to_have_attribute("data-tracks", str(previewed["track_count"]))
     page.reload()
     expect(page.locator(".cm-content")).to_contain_text("energy >= 0.7")
     page.get_by_role("tab", name="Builder").click()
