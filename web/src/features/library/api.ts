@@ -19,6 +19,8 @@ export interface QueryShape {
   filter: string;
   sort: SortKey[];
   fields: string[];
+  /** Only the tracks this rule set's playlist would hold (saved or not; the rules preview). */
+  rule?: Record<string, unknown> | null;
 }
 
 export const libraryKeys = {
@@ -33,6 +35,7 @@ async function fetchPage(shape: QueryShape, offset: number): Promise<LibraryPage
   return unwrap(
     api.POST("/data/library/query", {
       body: {
+        rule: shape.rule ?? null,
         filter: shape.filter === "" ? null : shape.filter,
         sort: shape.sort,
         fields: shape.fields,

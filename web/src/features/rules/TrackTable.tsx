@@ -6,7 +6,8 @@ import { ErrorNotice } from "../../components/ErrorNotice";
 import { Loading } from "../../components/Page";
 import { LibraryGrid } from "../library/LibraryGrid";
 import { toggleSort, type SortKey } from "../library/model";
-import { useFirstPage, useRows, type RuleBody, type RuleQuery } from "./api";
+import { useFirstPage, useRows, type QueryShape } from "../library/api";
+import type { RuleBody } from "./api";
 import styles from "./Rules.module.css";
 
 const FIELDS = ["name", "artists", "album", "duration", "genres", "tempo", "energy", "added_at"];
@@ -27,7 +28,7 @@ export function TrackTable({
 }) {
   const narrow = useNarrow();
   const [sort, setSort] = useState<SortKey[]>([]);
-  const shape: RuleQuery = useMemo(
+  const shape: QueryShape = useMemo(
     () => ({ rule, filter, sort, fields: narrow ? NARROW : FIELDS }),
     [rule, filter, sort, narrow],
   );

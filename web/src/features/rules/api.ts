@@ -2,9 +2,8 @@
 // all), their standing with Spotify (stored plans; "check" plans them all afresh), a rule set's
 // playlist as library pages and charts (`rule` on the library query), explain, overlaps,
 // starters, and the files in and out (.nsp, rule files).
-import { keepPreviousData, useMutation, useQueries, useQuery, useQueryClient } from "@tanstack/react-query";
+import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, unwrap, type Schemas } from "../../api/client";
-import type { SortKey } from "../library/model";
 
 export type RuleDoc = Schemas["RuleSetDocument"];
 export type LibraryPreview = Schemas["LibraryPreview"];
@@ -15,8 +14,6 @@ export type Starter = Schemas["Starter"];
 export type NspReport = Schemas["NspImportReport"];
 export type RulesFilePreview = Schemas["RulesFilePreview"];
 export type Distributions = Schemas["Distributions"];
-export type LibraryPage = Schemas["LibraryPage"];
-export type LibraryRow = Schemas["LibraryRow"];
 
 /** A rule set as the server takes it: JSON (the document without its text), saved or not. */
 export type RuleBody = Record<string, unknown>;
@@ -28,7 +25,6 @@ export const ruleKeys = {
   status: () => ["rules", "sync-status"] as const,
   one: (id: string) => ["rules", "one", id] as const,
   count: (rule: RuleBody) => ["rules", "count", rule] as const,
-  page: (shape: RuleQuery, offset: number) => ["rules", "page", shape, offset] as const,
   charts: (rule: RuleBody | null, top: number) => ["rules", "charts", rule, top] as const,
   explain: (trackId: string, rule: RuleBody) => ["rules", "explain", trackId, rule] as const,
   overlaps: () => ["rules", "overlaps"] as const,
@@ -134,65 +130,6 @@ export function useCount(rule: RuleBody) {
     queryFn: () => unwrap(api.POST("/pipeline/playlists/count", { body: rule })),
     placeholderData: keepPreviousData,
     retry: false,
-  });
-}
-
-/** Which tracks a table shows: a rule set's playlist (`rule`), or the library (`filter`). */
-export interface RuleQuery {
-  rule: RuleBody | null;
-  filter: string;
-  sort: SortKey[];
-  fields: string[];
-}
-
-export const PAGE_SIZE = 100;
-
-function fetchPage(shape: RuleQuery, offset: number) {
-  return unwrap(
-    api.POST("/data/library/query", {
-      body: {
-        rule: shape.rule,
-        filter: shape.filter === "" ? null : shape.filter,
-        sort: shape.sort,
-        fields: shape.fields,
-        offset,
-        limit: PAGE_SIZE,
-      },
-    }),
-  ) as Promise<LibraryPage>;
-}
-
-export function useFirstPage(shape: RuleQuery) {
-  return useQuery({
-    queryKey: ruleKeys.page(shape, 0),
-    queryFn: () => fetchPage(shape, 0),
-    placeholderData: keepPreviousData,
-    retry: false,
-  });
-}
-
-/** The pages holding rows `first`..`last` (the grid's window). */
-export function useRows(shape: RuleQuery, first: number, last: number, enabled: boolean) {
-  const offsets: number[] = [];
-  if (enabled && last >= first) {
-    for (let page = Math.floor(first / PAGE_SIZE); page <= Math.floor(last / PAGE_SIZE); page++) {
-      offsets.push(page * PAGE_SIZE);
-    }
-  }
-  return useQueries({
-    queries: offsets.map((offset) => ({
-      queryKey: ruleKeys.page(shape, offset),
-      queryFn: () => fetchPage(shape, offset),
-      staleTime: 30_000,
-    })),
-    combine: (results) => {
-      const rows = new Map<number, LibraryRow>();
-      results.forEach((result, at) => {
-        const offset = offsets[at] ?? 0;
-        result.data?.rows.forEach((row, index) => rows.set(offset + index, row));
-      });
-      return rows;
-    },
   });
 }
 
