@@ -15,6 +15,8 @@ import styles from "./LibraryGrid.module.css";
 
 export const ROW_HEIGHT = 36;
 const HEADER_HEIGHT = 40;
+/** The grid's height when it has many rows (a long library scrolls inside it). */
+const GRID_HEIGHT = "max(22rem, calc(100vh - 21rem))";
 
 export interface GridProps {
   columns: Column[];
@@ -186,6 +188,9 @@ export function LibraryGrid({
     <div
       ref={scroller}
       className={[styles.grid, stale === true ? styles.stale : ""].join(" ")}
+      // A few rows (a short playlist's preview) make a short table, not a tall empty box; the
+      // stylesheet's height is the most it takes (room for a horizontal scrollbar included).
+      style={{ height: `min(${GRID_HEIGHT}, ${String(HEADER_HEIGHT + Math.max(total, 3) * ROW_HEIGHT + 20)}px)` }}
       role="grid"
       aria-label={label}
       aria-rowcount={total + 1}
