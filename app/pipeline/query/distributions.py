@@ -146,16 +146,16 @@ def restricted_distributions(
 
 
 def _values(views: Library, info: FieldInfo, positions: Sequence[int] | None = None) -> list[Any]:
-    key = views.key_for(info.name)
-    found = []
-    ids = views.ids if positions is None else [views.ids[position] for position in positions]
-    for track_id in ids:
-        view = views.view(track_id) or {}
-        value = view.get(key)
-        if value is None or value == "" or value == [] or value == ():
-            continue
-        found.append(value)
-    return found
+    """The values the tracks (at `positions`, else all) hold for `info`, read from the field's
+    typed column (not from each track's view: building 100,000 views per field was ~3 s)."""
+    column = views.column(views.key_for(info.name))
+    if positions is None:
+        items = column.values()
+    else:
+        items = [column.row(position)[1] for position in positions]
+    return [
+        value for value in items if not (value is None or value == "" or value == [] or value == ())
+    ]
 
 
 def _numbers(values: list[Any]) -> list[float]:
