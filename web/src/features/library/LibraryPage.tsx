@@ -41,22 +41,7 @@ import {
 } from "./model";
 import { SaveRuleDialog } from "./SaveRuleDialog";
 import styles from "./LibraryPage.module.css";
-
-function useNarrow(): boolean {
-  const query = "(max-width: 40rem)";
-  const [narrow, setNarrow] = useState(() => window.matchMedia(query).matches);
-  useEffect(() => {
-    const media = window.matchMedia(query);
-    const changed = () => {
-      setNarrow(media.matches);
-    };
-    media.addEventListener("change", changed);
-    return () => {
-      media.removeEventListener("change", changed);
-    };
-  }, []);
-  return narrow;
-}
+import { useNarrow } from "../../lib/narrow";
 
 /** Waits `ms` after the last change of `value`. */
 function useSettled<T>(value: T, ms: number): [T, (value: T) => void] {

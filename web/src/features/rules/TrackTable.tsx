@@ -1,7 +1,7 @@
 // Tracks in the library's grid (the same columns, provenance and server-side sort as the
 // Library screen): a rule set's playlist (`rule`, in the playlist's order until sorted) or the
 // library's tracks matching `filter`. Picking a row (click, Enter, Space) calls `onPick`.
-import { useCallback, useEffect, useMemo, useState } from "react";
+import { useCallback, useMemo, useState } from "react";
 import { ErrorNotice } from "../../components/ErrorNotice";
 import { Loading } from "../../components/Page";
 import { LibraryGrid } from "../library/LibraryGrid";
@@ -9,6 +9,7 @@ import { toggleSort, type SortKey } from "../library/model";
 import { useFirstPage, useRows, type QueryShape } from "../library/api";
 import type { RuleBody } from "./api";
 import styles from "./Rules.module.css";
+import { useNarrow } from "../../lib/narrow";
 
 const FIELDS = ["name", "artists", "album", "duration", "genres", "tempo", "energy", "added_at"];
 const NARROW = ["name", "artists", "tempo"];
@@ -77,21 +78,4 @@ export function TrackTable({
       ) : null}
     </div>
   );
-}
-
-/** A phone-sized window: fewer columns. */
-function useNarrow(): boolean {
-  const query = "(max-width: 40rem)";
-  const [narrow, setNarrow] = useState(() => window.matchMedia(query).matches);
-  useEffect(() => {
-    const media = window.matchMedia(query);
-    const changed = () => {
-      setNarrow(media.matches);
-    };
-    media.addEventListener("change", changed);
-    return () => {
-      media.removeEventListener("change", changed);
-    };
-  }, []);
-  return narrow;
 }
