@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from app.data import Stores
 from app.pipeline.enrichment.service import coverage
 from app.pipeline.rules.library.cache import LibraryCache
-from app.pipeline.rules.library.snapshot import SNAPSHOT_NAME
+from app.pipeline.rules.library.stamp import SNAPSHOT_NAME
 from app.providers.registry import PROVIDERS
 from bench._library import BENCH_DATA, bench_data_dir
 from bench._report import best_of, record

@@ -13,10 +13,13 @@ from app.pipeline.services import Services
 
 @pytest.fixture(autouse=True)
 def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """Keep the developer's SAP_* variables and .env out of every test."""
+    """Keep the developer's SAP_* variables and .env out of every test. A `sap` command builds
+    the library's snapshot before it exits (not in a process behind it, which would go on
+    writing in a test's directory after the test): tests of that process ask for it."""
     for name in list(os.environ):
         if name.startswith("SAP_"):
             monkeypatch.delenv(name)
+    monkeypatch.setenv("SAP_CLI_LIBRARY_REFRESH", "wait")
     monkeypatch.chdir(tmp_path)
 
 

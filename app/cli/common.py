@@ -11,6 +11,7 @@ start-up").
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -131,7 +132,57 @@ def _manager(cache_dir: Path | None, demo: bool = False, *, spotify: bool = Fals
     from app.pipeline.jobs.runner import JobManager
     from app.pipeline.registry import default_registry
 
-    return JobManager(_services(cache_dir, demo, spotify=spotify), default_registry())
+    services = _services(cache_dir, demo, spotify=spotify)
+    return JobManager(services, default_registry(), refresh_library=lambda: refresh(services))
+
+
+def refresh(services: Services) -> None:
+    """After a command changed the library: its snapshot brought up to date as
+    ``SAP_CLI_LIBRARY_REFRESH`` says, behind the command (`refresh_behind`) or now."""
+    if services.settings.cli_library_refresh == "background":
+        refresh_behind(services)
+    else:
+        services.library.refresh()
+
+
+def refresh_behind(services: Services) -> subprocess.Popen[bytes] | None:
+    """Bring the library's snapshot up to date in a process of its own, behind the command:
+    `sap library refresh` on the same data directory, detached from this one (its own session,
+    no terminal), which the shell does not wait for; None when the snapshot is current.
+
+    Building the library of a changed data directory takes longer than a whole `sap fetch` of
+    10,000 songs, and the command that changed it has nothing more to say: it gives the prompt
+    back at once (as git leaves its own housekeeping to a detached `git gc --auto`). A preview
+    started meanwhile waits for that build (`LibraryCache`'s file lock) and loads what it saved.
+    A build that fails is left to the next preview to report, as before.
+    """
+    from app.pipeline.rules.library.stamp import snapshot_is_current
+
+    if snapshot_is_current(services.stores, services.precedence):
+        return None
+    command = [
+        sys.executable,
+        "-m",
+        "app",
+        "library",
+        "refresh",
+        "--quiet",
+        "--cache-dir",
+        str(services.stores.directory),
+    ]
+    detached: dict[str, Any]
+    if sys.platform == "win32":
+        detached = {"creationflags": subprocess.DETACHED_PROCESS}
+    else:
+        detached = {"start_new_session": True}
+    return subprocess.Popen(
+        command,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        close_fds=True,
+        **detached,
+    )
 
 
 def _print_json(data: Any) -> None:

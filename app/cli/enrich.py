@@ -19,6 +19,7 @@ from app.cli.common import (
     err,
     escape,
     out,
+    refresh,
 )
 
 if TYPE_CHECKING:
@@ -303,7 +304,7 @@ def tag(
     edit = ManualEdit(set=values, add_tags=add_tag or [])
     targets = _targets(services, track_ids, filter_)
     outcome = edit_manual(stores, targets, edit, registry=registry)
-    services.library.refresh()  # the next preview loads the library instead of building it
+    refresh(services)  # the next preview loads the library instead of building it
     _report_manual(outcome, as_json)
 
 
@@ -328,7 +329,7 @@ def untag(
     edit = ManualEdit(unset=keys, remove_tags=remove_tag or [])
     targets = _targets(services, track_ids, filter_)
     outcome = edit_manual(services.stores, targets, edit)
-    services.library.refresh()  # the next preview loads the library instead of building it
+    refresh(services)  # the next preview loads the library instead of building it
     _report_manual(outcome, as_json)
 
 
@@ -382,7 +383,7 @@ def tag_undo(
             )
         return
     report = undo_manual(stores)
-    services.library.refresh()  # the next preview loads the library instead of building it
+    refresh(services)  # the next preview loads the library instead of building it
     if as_json:
         _print_json(report.model_dump(mode="json"))
         return

@@ -1,5 +1,6 @@
 """`library query`: the library table from the command line (`POST /data/library/query`);
-`library charts`: how its values spread (`GET /data/library/distributions`)."""
+`library charts`: how its values spread (`GET /data/library/distributions`); `library refresh`:
+its snapshot brought up to date (what every job that changes the library does)."""
 
 from __future__ import annotations
 
@@ -190,3 +191,28 @@ def charts(
 
 def _number(value: float) -> str:
     return f"{value:g}"
+
+
+@library_app.command("refresh")
+def refresh(
+    cache_dir: CacheDir = None,
+    demo: Demo = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing.")] = False,
+) -> None:
+    """Bring the library's snapshot up to date with the stores: built and saved now if they
+    changed since (what `fetch`, `enrich` and tagging start behind them), so that the next
+    preview loads it. Waits for a build another process has under way."""
+    import time
+
+    services = _services(cache_dir, demo)
+    started = time.perf_counter()
+    built = _checked(services.library.refresh)
+    if quiet:
+        return
+    if not services.library.has_library():
+        out.print("no library yet: run `sap fetch` first")
+    elif built:
+        tracks, took = len(services.library.views()), time.perf_counter() - started
+        out.print(f"library snapshot built: {tracks} tracks in {took:.1f} s")
+    else:
+        out.print("library snapshot already up to date")

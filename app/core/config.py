@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 import platformdirs
@@ -124,6 +124,14 @@ class Settings(BaseSettings):
         le=3600,
         description="Seconds `POST /pipeline/{step}` (v1) waits for its job before answering "
         "202 with the job still running.",
+    )
+    cli_library_refresh: Literal["background", "wait"] = Field(
+        default="background",
+        description=(
+            "After a CLI command changed the library: bring its snapshot up to date in a "
+            "process of its own behind the command (background) or before the command exits "
+            "(wait)."
+        ),
     )
     job_history_limit: int = Field(
         default=500,

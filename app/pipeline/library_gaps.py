@@ -27,6 +27,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from app.core.errors import ConflictError
+from app.core.fs import StatSignature, stat_signature
 from app.core.models import TrackSourceType
 from app.data import Stores
 from app.data.sources import SourceRecord
@@ -157,28 +158,17 @@ def require_complete(gaps: LibraryGaps, doing: str) -> None:
         )
 
 
-Signature = tuple[tuple[int, int, int] | None, ...]
-
-
-def _stat(path: Path) -> tuple[int, int, int] | None:
-    try:
-        info = path.stat()
-    except FileNotFoundError:
-        return None
-    return (info.st_ino, info.st_size, info.st_mtime_ns)
-
-
 class GapCache:
     """`find_gaps` of one library, kept while tracks.json and sources.json are unchanged
     (their inode, size and modification time): health answers from it without reading them."""
 
     def __init__(self, stores: Stores) -> None:
         self.stores = stores
-        self._last: tuple[Signature, LibraryGaps] | None = None
+        self._last: tuple[StatSignature, LibraryGaps] | None = None
         self._guard = threading.Lock()
 
-    def _signature(self) -> Signature:
-        return tuple(_stat(store.path) for store in (self.stores.tracks, self.stores.sources))
+    def _signature(self) -> StatSignature:
+        return stat_signature(store.path for store in (self.stores.tracks, self.stores.sources))
 
     def current(self) -> LibraryGaps:
         signature = self._signature()

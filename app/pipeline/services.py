@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from app.core.config import Settings
 from app.data import Stores
 from app.pipeline.library_gaps import GapCache
-from app.pipeline.query.state import LibraryQueries
-from app.pipeline.rules.fields.stored import load_stored_library, prepare_library
-from app.pipeline.rules.library.cache import LibraryCache
 from app.providers.http import ProviderNet, Transport
 from app.providers.probe import ServiceChecks
-from app.providers.registry import configured_precedence
+from app.providers.registry import Precedence, configured_precedence
 from app.spotify.access import SpotifyAccess
+
+if TYPE_CHECKING:
+    from app.pipeline.query.state import LibraryQueries
+    from app.pipeline.rules.library.cache import LibraryCache
 
 
 @dataclass(frozen=True)
@@ -50,23 +53,51 @@ class Services:
     provider_retry_wait: tuple[float, float] = (0.5, 10.0)
     local_paths: bool = False
     warm_up: bool = True
-    library: LibraryCache = field(init=False, repr=False, compare=False)
-    queries: LibraryQueries = field(init=False, repr=False, compare=False)
+    precedence: Precedence = field(init=False, repr=False, compare=False)
     gaps: GapCache = field(init=False, repr=False, compare=False)
     service_checks: ServiceChecks = field(init=False, repr=False, compare=False)
+    _library: tuple[LibraryCache, LibraryQueries] | None = field(
+        init=False, repr=False, compare=False, default=None
+    )
+    _library_lock: threading.Lock = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # A frozen dataclass sets its derived fields this way (dataclasses documentation).
-        library = LibraryCache(
-            self.stores,
-            configured_precedence(self.settings),
-            load=load_stored_library,
-            prepare=prepare_library,
-        )
-        object.__setattr__(self, "library", library)
-        object.__setattr__(self, "queries", LibraryQueries(self.stores, library))
+        object.__setattr__(self, "precedence", configured_precedence(self.settings))
         object.__setattr__(self, "gaps", GapCache(self.stores))
         object.__setattr__(self, "service_checks", ServiceChecks())
+        object.__setattr__(self, "_library_lock", threading.Lock())
+
+    @property
+    def library(self) -> LibraryCache:
+        """The loaded library of `stores` (built on first use, then kept)."""
+        return self._library_parts()[0]
+
+    @property
+    def queries(self) -> LibraryQueries:
+        """What library queries reuse, over `library`."""
+        return self._library_parts()[1]
+
+    def _library_parts(self) -> tuple[LibraryCache, LibraryQueries]:
+        parts = self._library
+        if parts is not None:
+            return parts
+        # Imported on first use, not with this module: a command that never reads the library
+        # as a whole (`sap fetch`, `sap login`) does not load the rules engine and
+        # numpy at start (about 0.2 s of a `sap` process; docs/performance.md, "CLI start-up").
+        from app.pipeline.query.state import LibraryQueries
+        from app.pipeline.rules.fields.stored import load_stored_library, prepare_library
+        from app.pipeline.rules.library.cache import LibraryCache
+
+        with self._library_lock:
+            parts = self._library
+            if parts is None:
+                library = LibraryCache(
+                    self.stores, self.precedence, load=load_stored_library, prepare=prepare_library
+                )
+                parts = (library, LibraryQueries(self.stores, library))
+                object.__setattr__(self, "_library", parts)
+            return parts
 
     def provider_net(self) -> ProviderNet:
         """HTTP clients for one provider run (close with `async with`)."""

@@ -38,6 +38,7 @@ def run_sap(argv: Sequence[str], env: Mapping[str, str], cwd: str, log: str) -> 
     for name in [name for name in os.environ if name.startswith("SAP_")]:
         del os.environ[name]
     os.environ.update(env)
+    os.environ.setdefault("SAP_CLI_LIBRARY_REFRESH", "wait")  # nothing left running behind it
     os.chdir(cwd)
     sys.argv = ["sap", *argv]
     from app.cli import main

@@ -31,7 +31,7 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
@@ -115,8 +115,10 @@ class JobManager:
         history_limit: int | None = None,
         queue_limit: int | None = None,
         flush_interval: float = 0.5,
+        refresh_library: Callable[[], object] | None = None,
     ) -> None:
         self.services = services
+        self._refresh_after = refresh_library
         self.registry = registry
         self.store: JobStore = services.stores.jobs
         self.workers = workers or services.settings.job_workers
@@ -427,9 +429,14 @@ class JobManager:
         """A job that changed the stores (a fetch, an enrichment, a classification) brings the
         library's snapshot up to date before it ends, once its writes are committed: the next
         preview, in this process or another, loads it instead of building it (a no-op when
-        nothing changed). A library that cannot be built is left to the preview to report."""
+        nothing changed). A library that cannot be built is left to the preview to report.
+        `refresh_library` (given at construction) replaces that: the CLI starts it in a process
+        of its own, behind the command, instead of waiting for it."""
         try:
-            self.services.library.refresh()
+            if self._refresh_after is not None:
+                self._refresh_after()
+            else:
+                self.services.library.refresh()
         except AppError as exc:
             log.info("library not rebuilt after %s: %s", step, exc.detail)
         except Exception:  # logged with its traceback; the job's own result stands

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import orjson
 from pydantic import TypeAdapter
@@ -24,8 +24,10 @@ from app.core.fs import paused_gc
 from app.core.models import Track, TrackSourceType
 from app.data import Stores
 from app.data.sources import SourceRecord
-from app.pipeline.rules.library.cache import LibraryCache
 from app.spotify.library import SourceRead
+
+if TYPE_CHECKING:
+    from app.pipeline.rules.library.cache import LibraryCache
 
 
 def added_dates(sources: Mapping[str, SourceRecord]) -> dict[str, datetime | None]:
@@ -58,14 +60,13 @@ def added_dates(sources: Mapping[str, SourceRecord]) -> dict[str, datetime | Non
 def commit_reads(
     stores: Stores,
     reads: list[SourceRead],
-    library: LibraryCache,
     *,
     forget: Collection[str] = (),
-    warm: bool = True,
+    warm: LibraryCache | None = None,
 ) -> None:
     """Save complete reads (and drop the records of `forget`): their tracks first, then the
-    source records that point at them; then, with `warm`, warm `library` (the stores' loaded
-    library) up again in the background if anything changed.
+    source records that point at them; then warm `warm` (the stores' loaded library, when the
+    caller keeps one) up again in the background if anything changed.
 
     One locked update per store whatever the number of reads, so saving 20 playlists costs
     what saving one does. The sources lock is held throughout (sources, then tracks: the only
@@ -92,13 +93,13 @@ def commit_reads(
                     changes[track.id] = _Change(track, dates.get(track.id))
             stores.tracks.edit(changes, _merge_track)
         # sources.json is written on leaving the block: after the tracks it points at.
-    if changed and warm:
+    if changed and warm is not None:
         # The next preview finds the new library loaded. Imported here: the rules service
         # (the engine, the rules language) is a tenth of a second that a command which does
         # not warm (`sap fetch`) would load for nothing.
         from app.pipeline.rules.service import warm_library_in_background
 
-        warm_library_in_background(stores, library)
+        warm_library_in_background(stores, warm)
 
 
 class _Change(NamedTuple):
@@ -124,8 +125,6 @@ def _merge_track(
     return stored
 
 
-def commit_read(
-    stores: Stores, read: SourceRead, library: LibraryCache, *, warm: bool = True
-) -> None:
+def commit_read(stores: Stores, read: SourceRead, *, warm: LibraryCache | None = None) -> None:
     """Save one complete read (see `commit_reads`)."""
-    commit_reads(stores, [read], library, warm=warm)
+    commit_reads(stores, [read], warm=warm)

@@ -235,7 +235,7 @@ async def fetch_source(
             requests = client.requests_made
         if ctx is not None:
             ctx.check_cancelled()  # a cancelled job saves nothing
-        commit_read(services.stores, read, services.library, warm=services.warm_up)
+        commit_read(services.stores, read, warm=services.library if services.warm_up else None)
         report = SourceFetchReport.of(read, requests)
         del read
     return report
@@ -350,9 +350,8 @@ async def fetch_many(
         commit_reads(
             services.stores,
             reads,
-            services.library,
             forget=[record.key for record in forget],
-            warm=services.warm_up,
+            warm=services.library if services.warm_up else None,
         )
         results = [
             # Sources share one client here: only the total request count is known.

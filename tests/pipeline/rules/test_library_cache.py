@@ -5,19 +5,26 @@ broken rule set and still runs the others."""
 from __future__ import annotations
 
 import ast
+import logging
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+from filelock import FileLock
 
 from app.api.app import create_app
 from app.core.config import Settings
 from app.core.models import Track, TrackEnrichment, TrackSourceType
 from app.data import Stores
 from app.data.sources import SourceEntry, SourceRecord
+from app.data.store import LOCK_DIR_NAME
 from app.pipeline.rules.library import cache as cache_module
+from app.pipeline.rules.library import snapshot as snapshot_module
 from app.pipeline.rules.library.build import load_library_views
 from app.pipeline.rules.library.cache import LibraryCache
+from app.pipeline.rules.library.snapshot import save_snapshot
+from app.pipeline.rules.library.stamp import SNAPSHOT_NAME, SnapshotKey, store_signature
 from app.pipeline.rules.library.views import Library
 from app.pipeline.rules.service import warm_library
 from app.pipeline.services import Services
@@ -115,7 +122,7 @@ def test_a_saved_fetch_loads_the_new_library(settings: Settings) -> None:
         total=1,
         entries=[SourceEntry(track_id="fresh")],
     )
-    commit_reads(stores, [SourceRead(record=record, tracks=[track])], library)
+    commit_reads(stores, [SourceRead(record=record, tracks=[track])], warm=library)
     assert _eventually(library.is_warm)
     assert library.views().view("fresh") is not None
 
@@ -185,7 +192,9 @@ def test_a_preview_during_the_build_waits_for_it(settings: Settings) -> None:
 
 def test_the_cache_holds_no_module_state_and_imports_no_engine() -> None:
     """The library cache is an object `Services` owns, below the engine; nothing is imported
-    lazily to dodge a cycle."""
+    lazily to dodge a cycle (tests/test_layers.py counts function-level imports in its search
+    for cycles). `Services` imports the library's modules when it first needs them, so that a
+    command which never reads the library (`sap fetch`) starts without the engine and numpy."""
     state = [
         name
         for name, value in vars(cache_module).items()
@@ -193,20 +202,87 @@ def test_the_cache_holds_no_module_state_and_imports_no_engine() -> None:
         and isinstance(value, dict | list | set | type(threading.Lock()))
     ]
     assert state == []
-    for relative in ("app/pipeline/rules/library/cache.py", "app/pipeline/services.py"):
+
+    def imports(relative: str) -> tuple[set[str], set[str]]:
         tree = ast.parse((ROOT / relative).read_text(encoding="utf-8"))
-        imported = {
-            node.module for node in tree.body if isinstance(node, ast.ImportFrom) and node.module
-        }
-        assert not {name for name in imported if name.startswith("app.pipeline.rules.engine")}
-        lazy = [
-            node.lineno
+        top = {node.module for node in tree.body if isinstance(node, ast.ImportFrom)}
+        lazy = {
+            node.module
             for function in ast.walk(tree)
             if isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef)
             for node in ast.walk(function)
-            if isinstance(node, ast.Import | ast.ImportFrom)
-        ]
-        assert lazy == [], relative
+            if isinstance(node, ast.ImportFrom)
+        }
+        return {name for name in top if name}, {name for name in lazy if name}
+
+    top, lazy = imports("app/pipeline/rules/library/cache.py")
+    assert not {name for name in top if name.startswith("app.pipeline.rules.engine")}
+    assert lazy == set()
+    top, lazy = imports("app/pipeline/services.py")
+    assert not {
+        name for name in top if name.startswith(("app.pipeline.rules", "app.pipeline.query"))
+    }
+    assert lazy == {
+        "app.pipeline.query.state",
+        "app.pipeline.rules.fields.stored",
+        "app.pipeline.rules.library.cache",
+    }
+
+
+def test_a_build_in_another_process_is_waited_for_and_loaded(settings: Settings) -> None:
+    """A preview that finds the snapshot stale while another process builds the library (the
+    file lock held, as `sap library refresh` behind a fetch holds it) waits, then loads what
+    that process saved instead of building a second copy."""
+    stores = Stores.open(settings.cache_dir)
+    _library(stores)
+    _cache(stores).views()  # a snapshot of the library as it was
+    stores.tracks.upsert([Track(id="late", uri="spotify:track:late", name="Late")])
+    stores.sources.put(
+        SourceRecord(
+            key="csv:late",
+            source_type=TrackSourceType.CSV,
+            source_id="late",
+            total=1,
+            entries=[SourceEntry(track_id="late")],
+        )
+    )
+    builds: list[Library] = []
+
+    def load(stores: Stores, precedence: Precedence) -> Library:
+        views = load_library_views(stores, precedence=precedence)
+        builds.append(views)
+        return views
+
+    stale = threading.Event()
+
+    class Seen(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if "is stale" in record.getMessage():
+                stale.set()
+
+    seen = Seen()
+    snapshot_log = logging.getLogger(snapshot_module.__name__)
+    snapshot_log.addHandler(seen)
+    previous_level = snapshot_log.level
+    snapshot_log.setLevel(logging.INFO)
+    other_process = FileLock(settings.cache_dir / LOCK_DIR_NAME / f"{SNAPSHOT_NAME}.lock")
+    got: list[Library] = []
+    try:
+        with other_process:
+            library = LibraryCache(stores, PROVIDERS.precedence(), load=load)
+            preview = threading.Thread(target=lambda: got.append(library.views()))
+            preview.start()
+            assert stale.wait(timeout=30)  # it saw the stale snapshot and went for the lock
+            # The other process's build, saved while the preview waits.
+            built = load_library_views(stores, precedence=PROVIDERS.precedence())
+            key = SnapshotKey(store_signature(stores), PROVIDERS.precedence().names)
+            save_snapshot(stores.directory / SNAPSHOT_NAME, key, built)
+        preview.join(timeout=30)
+    finally:
+        snapshot_log.removeHandler(seen)
+        snapshot_log.setLevel(previous_level)
+    assert builds == []
+    assert len(got) == 1 and got[0].view("late") is not None
 
 
 # --- the warm-up and broken rule sets ---------------------------------------------------------

@@ -34,7 +34,8 @@ from app.pipeline.rules.fields.stored import load_stored_library, prepare_librar
 from app.pipeline.rules.library.build import load_library_views
 from app.pipeline.rules.library.cache import LibraryCache
 from app.pipeline.rules.library.order import first_artists, repeated, seconds
-from app.pipeline.rules.library.snapshot import FORMAT_VERSION, SNAPSHOT_NAME, STALE_NAMES
+from app.pipeline.rules.library.snapshot import STALE_NAMES
+from app.pipeline.rules.library.stamp import FORMAT_VERSION, SNAPSHOT_NAME
 from app.pipeline.rules.library.views import Library, build_library
 from app.pipeline.rules.rule_sets import field_registry, save_rule_set, validation_report
 from app.pipeline.rules.service import preview_library

@@ -178,7 +178,7 @@ def test_fetch_source_without_a_plan_looks_the_playlist_up(demo_env: DemoEnviron
 def test_commit_read_writes_tracks_and_record(demo_env: DemoEnvironment, tmp_path: Path) -> None:
     path = small_csv(tmp_path / "Mix.csv", demo_env)
     read = import_csv(path, "label", max_bytes=1 << 20)
-    commit_read(demo_env.services.stores, read, demo_env.services.library)
+    commit_read(demo_env.services.stores, read)
     record = demo_env.services.stores.sources.get(f"csv:{path}")
     assert record is not None
     assert (record.name, record.label, record.total) == ("Mix", "label", 2)
@@ -188,7 +188,7 @@ def test_commit_read_writes_tracks_and_record(demo_env: DemoEnvironment, tmp_pat
     before = files(demo_env)["tracks.json"]
     empty = import_csv(path, "label", max_bytes=1 << 20)
     empty.tracks = []
-    commit_read(demo_env.services.stores, empty, demo_env.services.library)
+    commit_read(demo_env.services.stores, empty)
     assert files(demo_env)["tracks.json"] == before
 
 

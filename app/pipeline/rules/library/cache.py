@@ -25,20 +25,21 @@ from collections.abc import Callable, Hashable
 from pathlib import Path
 from typing import TypeVar, cast
 
+from filelock import FileLock
+
+from app.core.fs import StatSignature, make_private_dir
 from app.data import Stores
+from app.data.store import LOCK_DIR_NAME
 from app.pipeline.rules.library.build import load_library_views
-from app.pipeline.rules.library.snapshot import (
+from app.pipeline.rules.library.snapshot import load_snapshot, save_snapshot
+from app.pipeline.rules.library.stamp import (
     SNAPSHOT_NAME,
     SnapshotKey,
     has_snapshot,
-    load_snapshot,
-    save_snapshot,
+    store_signature,
 )
 from app.pipeline.rules.library.views import Library
 from app.providers.registry import Precedence
-
-Signature = tuple[tuple[int, int, int] | None, ...]
-"""(inode, size, mtime) of tracks.json, sources.json and enrichments.json (None: missing)."""
 
 Loader = Callable[[Stores, Precedence], Library]
 T = TypeVar("T")
@@ -74,11 +75,13 @@ class LibraryCache:
         self.snapshot = snapshot or stores.directory / SNAPSHOT_NAME
         self._load = load
         self._prepare = prepare
-        self._loaded: tuple[Signature, Library] | None = None
+        self._loaded: tuple[StatSignature, Library] | None = None
         self._guard = threading.Lock()  # around `_loaded`
         # One build at a time: a preview arriving while the background warm-up builds waits for
         # it instead of building a second copy (twice the memory, for nothing).
         self._build = threading.Lock()
+        self._file_lock_dir = stores.directory / LOCK_DIR_NAME
+        self._file_lock = FileLock(self._file_lock_dir / f"{SNAPSHOT_NAME}.lock")
 
     def views(self) -> Library:
         """The library's views: the loaded ones if its files are unchanged, else built now."""
@@ -109,15 +112,24 @@ class LibraryCache:
             found = library.columns[key] = compute()
         return cast(T, found)
 
-    def _snapshot_or_build(self, signature: Signature) -> Library:
+    def _snapshot_or_build(self, signature: StatSignature) -> Library:
         key = SnapshotKey(signature, self.precedence.names)
         library = load_snapshot(self.snapshot, key)
-        if library is None:
-            library = self._load(self.stores, self.precedence)
-            if self._prepare is not None:
-                self._prepare(library)
-            if signature[0] is not None:  # no tracks fetched yet: nothing worth keeping
-                save_snapshot(self.snapshot, key, library)
+        if library is not None:
+            return library
+        # One build per data directory at a time, across processes too: a preview that starts
+        # while `sap library refresh` (or the server) builds the same library waits for it and
+        # loads what it saved, instead of building a second copy beside it.
+        make_private_dir(self._file_lock_dir)
+        with self._file_lock:
+            # Built by another process while this one waited?
+            library = load_snapshot(self.snapshot, key)
+            if library is None:
+                library = self._load(self.stores, self.precedence)
+                if self._prepare is not None:
+                    self._prepare(library)
+                if signature[0] is not None:  # no tracks fetched yet: nothing worth keeping
+                    save_snapshot(self.snapshot, key, library)
         return library
 
     def refresh(self) -> bool:
@@ -143,16 +155,5 @@ class LibraryCache:
         """Whether there is a library to load at all (tracks were fetched)."""
         return self.stores.tracks.path.exists()
 
-    def _signature(self) -> Signature:
-        stores = self.stores
-        return tuple(
-            _stat(store.path) for store in (stores.tracks, stores.sources, stores.enrichments)
-        )
-
-
-def _stat(path: Path) -> tuple[int, int, int] | None:
-    try:
-        info = path.stat()
-    except FileNotFoundError:
-        return None
-    return (info.st_ino, info.st_size, info.st_mtime_ns)
+    def _signature(self) -> StatSignature:
+        return store_signature(self.stores)

@@ -1,8 +1,6 @@
 """The loaded library kept on disk: a derived, versioned cache of the flattened library.
 
-    key = SnapshotKey(signature, precedence.names)
     library = load_snapshot(path, key)     # None: absent, stale, of another format, unreadable
-    has_snapshot(path, key)                # its header says it is current (a cheap check)
     save_snapshot(path, key, library)      # atomically (temp file, fsync, rename)
 
 Building the library of 100,000 tracks from the JSON stores (parse, merge each track's entries
@@ -10,7 +8,8 @@ by precedence) takes seconds; loading it back from this file well under one (see
 docs/performance.md and docs/dependencies.md for the format: the typed columns of
 `table`, numpy arrays, in a pickle). The file is never the source of truth: its key names the
 stat signature of tracks.json, sources.json and enrichments.json, the provider precedence and
-`FORMAT_VERSION`, and a snapshot whose key is not the wanted one is not used. A missing,
+`FORMAT_VERSION` (`stamp`, which tells without reading further whether a snapshot is
+current), and a snapshot whose key is not the wanted one is not used. A missing,
 truncated or corrupt file is the same as none: the library is built from the stores and the
 file replaced.
 
@@ -36,45 +35,20 @@ import logging
 import pickle
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from app.core.fs import paused_gc, write_chunks
 from app.pipeline.rules.library.counts import EnrichmentCounts
+from app.pipeline.rules.library.stamp import SnapshotKey
 from app.pipeline.rules.library.table import Column
 from app.pipeline.rules.library.views import Library
 
 log = logging.getLogger(__name__)
 
-__all__ = [
-    "FORMAT_VERSION",
-    "SNAPSHOT_NAME",
-    "STALE_NAMES",
-    "SnapshotKey",
-    "has_snapshot",
-    "load_snapshot",
-    "save_snapshot",
-]
-
-FORMAT_VERSION = 3
-"""Raise it whenever the columns, the provenance, the counts or this file's layout change."""
-
-SNAPSHOT_NAME = "library.snapshot"
-"""The snapshot's file name in the data directory."""
+__all__ = ["STALE_NAMES", "load_snapshot", "save_snapshot"]
 
 STALE_NAMES = ("library.indexes",)
 """Files earlier formats kept beside the snapshot (deleted when a new one is written)."""
-
-_MAGIC = "sap library snapshot"
-
-
-class SnapshotKey(NamedTuple):
-    """What a snapshot was built from: the stores' stat signature and the precedence."""
-
-    signature: tuple[tuple[int, int, int] | None, ...]
-    precedence: tuple[str, ...]
-
-    def header(self) -> tuple[Any, ...]:
-        return (_MAGIC, FORMAT_VERSION, tuple(self.signature), tuple(self.precedence))
 
 
 def load_snapshot(path: Path, key: SnapshotKey) -> Library | None:
@@ -107,16 +81,6 @@ def load_snapshot(path: Path, key: SnapshotKey) -> Library | None:
         _discard(path, exc)
         return None
     return library
-
-
-def has_snapshot(path: Path, key: SnapshotKey) -> bool:
-    """Whether the file at `path` is a snapshot built from `key`'s inputs (its header only:
-    whether it loads is known when it is loaded)."""
-    try:
-        with path.open("rb") as handle:
-            return bool(pickle.load(handle) == key.header())  # noqa: S301 — our own file
-    except Exception:  # noqa: BLE001 — absent or unreadable: no snapshot
-        return False
 
 
 def save_snapshot(path: Path, key: SnapshotKey, library: Library) -> None:
