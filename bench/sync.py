@@ -51,6 +51,7 @@ from bench.fetch import (
     api_requests,
     login,
     on_terminal,
+    snapshot_settled,
     start_emulator,
     user_environment,
 )
@@ -156,6 +157,7 @@ def user_path(args: argparse.Namespace) -> list[str]:
             login(base, data_dir)
             env = user_environment(base, data_dir)
             on_terminal([SAP, "fetch"], env)
+            snapshot_settled(data_dir)  # the build it leaves behind it, not in the plans' time
             ids = sorted(TrackStore(data_dir).load_tracks())
             assert len(ids) == PLAYLIST_SIZE + CHANGED, len(ids)
             first, second = ids[:CHANGED], ids[CHANGED : 2 * CHANGED]
