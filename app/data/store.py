@@ -279,6 +279,25 @@ class JsonStore(Generic[T]):
         )
 
 
+FileStamp = tuple[int, int, int]
+"""(inode, size, mtime ns) of a store's file: every save renames a new inode into place."""
+Signature = tuple[FileStamp | None, ...]
+"""The stamps of several stores' files (None: no file yet): equal while none of them changed."""
+
+
+def signature_of(*stores: JsonStore[Any]) -> Signature:
+    """The stamps of `stores`' files now, in order (what caches of their contents compare)."""
+    return tuple(_stamp(store.path) for store in stores)
+
+
+def _stamp(path: Path) -> FileStamp | None:
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return None
+    return (info.st_ino, info.st_size, info.st_mtime_ns)
+
+
 V = TypeVar("V")
 _FOOTER = b"}}\n"
 

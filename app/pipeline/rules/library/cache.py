@@ -23,9 +23,10 @@ import gc
 import threading
 from collections.abc import Callable, Hashable
 from pathlib import Path
-from typing import TypeVar, cast
+from typing import NamedTuple, TypeVar, cast
 
 from app.data import Stores
+from app.data.store import Signature, signature_of
 from app.pipeline.rules.library.build import load_library_views
 from app.pipeline.rules.library.snapshot import (
     SNAPSHOT_NAME,
@@ -37,8 +38,11 @@ from app.pipeline.rules.library.snapshot import (
 from app.pipeline.rules.library.views import Library
 from app.providers.registry import Precedence
 
-Signature = tuple[tuple[int, int, int] | None, ...]
-"""(inode, size, mtime) of tracks.json, sources.json and enrichments.json (None: missing)."""
+
+class _Loaded(NamedTuple):
+    signature: Signature  # of tracks.json, sources.json and enrichments.json when loaded
+    library: Library
+
 
 Loader = Callable[[Stores, Precedence], Library]
 T = TypeVar("T")
@@ -74,7 +78,7 @@ class LibraryCache:
         self.snapshot = snapshot or stores.directory / SNAPSHOT_NAME
         self._load = load
         self._prepare = prepare
-        self._loaded: tuple[Signature, Library] | None = None
+        self._loaded: _Loaded | None = None
         self._guard = threading.Lock()  # around `_loaded`
         # One build at a time: a preview arriving while the background warm-up builds waits for
         # it instead of building a second copy (twice the memory, for nothing).
@@ -86,8 +90,8 @@ class LibraryCache:
             signature = self._signature()
             with self._guard:
                 loaded = self._loaded
-                if loaded is not None and loaded[0] == signature:
-                    return loaded[1]
+                if loaded is not None and loaded.signature == signature:
+                    return loaded.library
                 self._loaded = None  # let the old views go before building
             del loaded
             library = self._snapshot_or_build(signature)
@@ -97,7 +101,7 @@ class LibraryCache:
             # request ran next). They are still freed by reference counting when replaced.
             gc.freeze()
             with self._guard:
-                self._loaded = (signature, library)
+                self._loaded = _Loaded(signature, library)
             return library
 
     def derived(self, key: Hashable, compute: Callable[[], T]) -> T:
@@ -137,22 +141,11 @@ class LibraryCache:
         """Whether the library is loaded and its files unchanged since."""
         with self._guard:
             loaded = self._loaded
-        return loaded is not None and loaded[0] == self._signature()
+        return loaded is not None and loaded.signature == self._signature()
 
     def has_library(self) -> bool:
         """Whether there is a library to load at all (tracks were fetched)."""
         return self.stores.tracks.path.exists()
 
     def _signature(self) -> Signature:
-        stores = self.stores
-        return tuple(
-            _stat(store.path) for store in (stores.tracks, stores.sources, stores.enrichments)
-        )
-
-
-def _stat(path: Path) -> tuple[int, int, int] | None:
-    try:
-        info = path.stat()
-    except FileNotFoundError:
-        return None
-    return (info.st_ino, info.st_size, info.st_mtime_ns)
+        return signature_of(self.stores.tracks, self.stores.sources, self.stores.enrichments)

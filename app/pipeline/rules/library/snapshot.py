@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from app.core.fs import paused_gc, write_chunks
+from app.data.store import Signature
 from app.pipeline.rules.library.counts import EnrichmentCounts
 from app.pipeline.rules.library.table import Column
 from app.pipeline.rules.library.views import Library
@@ -70,7 +71,7 @@ _MAGIC = "sap library snapshot"
 class SnapshotKey(NamedTuple):
     """What a snapshot was built from: the stores' stat signature and the precedence."""
 
-    signature: tuple[tuple[int, int, int] | None, ...]
+    signature: Signature
     precedence: tuple[str, ...]
 
     def header(self) -> tuple[Any, ...]:
