@@ -243,6 +243,7 @@ def test_the_cycle_finder_finds_cycles() -> None:
 def test_a_real_server_start_loads_no_emulator_code(tmp_path: Path) -> None:
     code = (
         "import sys\n"
+        "import app.cli, app.cli.server  # what `sap serve` loads before it builds the app\n"
         "from app.api.app import create_app\n"
         "from app.core.config import Settings\n"
         f"create_app(Settings(cache_dir={str(tmp_path)!r}, spotify_client_id='abc'))\n"
