@@ -50,6 +50,9 @@ LOCK_DIR_NAME = ".locks"
 LOCK_TIMEOUT_SECONDS = 60.0
 """How long a write waits for another process's lock before giving up with `store_locked`."""
 
+# Process-wide on purpose, by file: every store object of one file (the server's, a job's, a
+# test's second `Stores`) must take the same thread lock, as the OS file lock is shared
+# across processes. It holds locks only, never data.
 _thread_locks: dict[Path, threading.RLock] = {}
 _thread_locks_guard = threading.Lock()
 
