@@ -139,10 +139,10 @@ async def get_deezer(deezer: ServiceClient, path: str) -> dict[str, Any] | None:
     """GET a Deezer object; None when Deezer has no data for it."""
     response = await deezer.request("GET", path, check=check_deezer)
     error = deezer_error(response)
-    if error is not None and error[0] == NO_DATA:
-        return None
     if error is not None:
         code, message = error
+        if code == NO_DATA:
+            return None
         raise UpstreamError(f"Deezer error {code} for GET {path}: {message}", code="provider_error")
     body = parse_json(deezer, response, f"GET {path}")
     if not isinstance(body, dict):
