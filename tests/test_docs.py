@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -47,3 +48,22 @@ def test_readme_opens_with_the_two_commands() -> None:
 
 def test_ci_runs_make_test() -> None:
     assert "make test" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def _tree() -> str:
+    """The map of app/ in architecture.md, "Where things are"."""
+    text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    return text.split("## Where things are", 1)[1].split("```", 2)[1]
+
+
+@pytest.mark.parametrize(
+    "module",
+    sorted(
+        str(path.relative_to(ROOT))
+        for path in (ROOT / "app").rglob("*.py")
+        if path.stem not in {"__init__", "__main__"} and "emulators" not in path.parts
+    ),
+)
+def test_every_module_is_on_the_map(module: str) -> None:
+    # Each module's name is in architecture.md's tree (the emulators are named by service).
+    assert re.search(rf"\b{Path(module).stem}\b", _tree()), module

@@ -61,6 +61,7 @@ def create_app(
         settings, services = demo.settings, demo.services
     elif services is None:
         if settings.demo_mode:
+            # Imported here: only demo mode loads emulator code (tests/test_layers.py).
             from app.demo import DemoEnvironment
 
             demo = DemoEnvironment.create(settings)

@@ -26,7 +26,7 @@ from app.cli import enrich, jobs, library, rules, server, spotify, status, sync
 from app.cli.common import _fail
 
 
-class _Group(TyperGroup):
+class _OneLineErrors(TyperGroup):
     """Turns every expected error into one line on stderr and exit code 1."""
 
     def invoke(self, ctx: Any) -> Any:  # Any: typer's vendored click Context type is private
@@ -63,7 +63,7 @@ class _Group(TyperGroup):
 
 
 app = typer.Typer(
-    cls=_Group,
+    cls=_OneLineErrors,
     name="spotify-auto-playlists",
     help="Keep your Spotify playlists organised by rules: fetch, enrich, preview, sync.",
     no_args_is_help=True,

@@ -473,7 +473,7 @@ def rules_export_nsp(
 @rules_app.command("starters")
 def rules_starters(cache_dir: CacheDir = None, demo: Demo = False, as_json: AsJson = False) -> None:
     """Rule sets to start from, built from your library, each with its count now."""
-    from app.pipeline.rules.starters import library_starters
+    from app.pipeline.query.starters import library_starters
 
     services = _services(cache_dir, demo)
     found = _checked(lambda: library_starters(services.stores, services.queries))

@@ -59,23 +59,6 @@ _gc_was_enabled = False
 _gc_guard = threading.Lock()
 
 
-StatSignature = tuple[tuple[int, int, int] | None, ...]
-"""(inode, size, mtime in ns) of each of some files, None for a missing one."""
-
-
-def stat_signature(paths: Iterable[Path]) -> StatSignature:
-    """Whether files changed, cheaply: a file replaced by `write_json` gets a new inode."""
-    found: list[tuple[int, int, int] | None] = []
-    for path in paths:
-        try:
-            info = path.stat()
-        except FileNotFoundError:
-            found.append(None)
-        else:
-            found.append((info.st_ino, info.st_size, info.st_mtime_ns))
-    return tuple(found)
-
-
 @contextlib.contextmanager
 def paused_gc() -> Iterator[None]:
     """Suspend the cyclic garbage collector while building or dumping large JSON structures.

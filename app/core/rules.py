@@ -130,7 +130,7 @@ def _node_kind(value: Any) -> str:
     return "group" if isinstance(value, RuleGroup) else "condition"
 
 
-Node = Annotated[
+RuleNode = Annotated[
     Annotated[RuleCondition, Tag("condition")] | Annotated["RuleGroup", Tag("group")],
     Discriminator(_node_kind),
 ]
@@ -141,7 +141,7 @@ class RuleGroup(_Strict):
 
     operator: Literal["and", "or"] = "and"
     negate: bool = False
-    conditions: list[Node] = Field(default_factory=list)
+    conditions: list[RuleNode] = Field(default_factory=list)
 
     @field_validator("operator", mode="before")
     @classmethod

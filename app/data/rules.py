@@ -1,6 +1,7 @@
 """rules.json: the user's playlist rule sets.
 
-Kept as JSON objects here; the rules issue gives them their typed model (`app.core.rules`).
+Kept as JSON objects here (`RuleSetJson`); the pipeline reads them into their typed model,
+`app.core.rules.PlaylistRuleSet` (`app.pipeline.rules.rule_sets`).
 """
 
 from __future__ import annotations
@@ -11,19 +12,19 @@ from pydantic import TypeAdapter
 
 from app.data.store import JsonStore
 
-RuleSetDocument = dict[str, Any]
+RuleSetJson = dict[str, Any]
 
 
-class RuleStore(JsonStore[list[RuleSetDocument]]):
+class RuleStore(JsonStore[list[RuleSetJson]]):
     filename = "rules.json"
     schema_version = 1
-    adapter: ClassVar = TypeAdapter(list[RuleSetDocument])
+    adapter: ClassVar = TypeAdapter(list[RuleSetJson])
 
-    def empty(self) -> list[RuleSetDocument]:
+    def empty(self) -> list[RuleSetJson]:
         return []
 
-    def load_rules(self) -> list[RuleSetDocument]:
+    def load_rules(self) -> list[RuleSetJson]:
         return self.load()
 
-    def save_rules(self, rules: list[RuleSetDocument]) -> None:
+    def save_rules(self, rules: list[RuleSetJson]) -> None:
         self.save(rules)

@@ -50,6 +50,9 @@ LOCK_DIR_NAME = ".locks"
 LOCK_TIMEOUT_SECONDS = 60.0
 """How long a write waits for another process's lock before giving up with `store_locked`."""
 
+# Process-wide on purpose, by file: every store object of one file (the server's, a job's, a
+# test's second `Stores`) must take the same thread lock, as the OS file lock is shared
+# across processes. It holds locks only, never data.
 _thread_locks: dict[Path, threading.RLock] = {}
 _thread_locks_guard = threading.Lock()
 
@@ -277,6 +280,25 @@ class JsonStore(Generic[T]):
             file_schema_version=version,
             problem=problem,
         )
+
+
+FileStamp = tuple[int, int, int]
+"""(inode, size, mtime ns) of a store's file: every save renames a new inode into place."""
+Signature = tuple[FileStamp | None, ...]
+"""The stamps of several stores' files (None: no file yet): equal while none of them changed."""
+
+
+def signature_of(*stores: JsonStore[Any]) -> Signature:
+    """The stamps of `stores`' files now, in order (what caches of their contents compare)."""
+    return tuple(_stamp(store.path) for store in stores)
+
+
+def _stamp(path: Path) -> FileStamp | None:
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return None
+    return (info.st_ino, info.st_size, info.st_mtime_ns)
 
 
 V = TypeVar("V")

@@ -69,7 +69,7 @@ from app.emulators.common.gate import ProviderConfig, ProviderFaults, SlidingWin
 from app.emulators.common.gateway import RequestRecord, mark_fault
 from app.emulators.common.transport import ASGIApp
 from app.emulators.common.transport import json_response as shared_json_response
-from app.emulators.library.model import GeneratedLibrary, Track, TrackTruth
+from app.emulators.library.model import GeneratedLibrary, GeneratedTrack, TrackTruth
 from app.emulators.library.vocabulary import GENRE_FAMILY
 
 # This service answers a bare ``application/json``.
@@ -171,7 +171,7 @@ def _classifier(classes: Mapping[str, float]) -> dict[str, Any]:
     return {"all": dict(classes), "probability": classes[value], "value": value}
 
 
-def high_level_document(library: GeneratedLibrary, track: Track) -> dict[str, Any]:
+def high_level_document(library: GeneratedLibrary, track: GeneratedTrack) -> dict[str, Any]:
     """The high-level document of `track`'s recording: `{highlevel, metadata}`."""
     truth = track.truth
     highlevel: dict[str, Any] = {}
@@ -214,9 +214,9 @@ def high_level_document(library: GeneratedLibrary, track: Track) -> dict[str, An
     }
 
 
-def recordings(library: GeneratedLibrary) -> dict[str, Track]:
+def recordings(library: GeneratedLibrary) -> dict[str, GeneratedTrack]:
     """recording MBID -> the first library track of that recording."""
-    found: dict[str, Track] = {}
+    found: dict[str, GeneratedTrack] = {}
     for track in library.tracks.values():
         mbid = track.truth.recording_mbid
         if mbid is not None and mbid not in found:

@@ -45,7 +45,7 @@ from app.emulators.common.gate import ProviderConfig, ProviderFaults, SlidingWin
 from app.emulators.common.gateway import RequestRecord, mark_fault
 from app.emulators.common.transport import ASGIApp, json_response
 from app.emulators.library.index import LibraryIndex, base_title
-from app.emulators.library.model import Album, Artist, GeneratedLibrary, Track
+from app.emulators.library.model import Album, Artist, GeneratedLibrary, GeneratedTrack
 
 SITE = "https://www.deezer.com"
 API = "https://api.deezer.com"
@@ -93,7 +93,7 @@ class DeezerEmulator:
         self.track_ids = {track.id: self.track_id(track) for track in library.tracks.values()}
         self._by_deezer_id = {number: tid for tid, number in self.track_ids.items()}
         self._albums = {album.deezer_id: album for album in library.albums.values()}
-        self._album_tracks: dict[str, list[Track]] = {}
+        self._album_tracks: dict[str, list[GeneratedTrack]] = {}
         for track in library.tracks.values():
             if track.truth.in_deezer:
                 self._album_tracks.setdefault(track.album_id, []).append(track)
@@ -110,7 +110,7 @@ class DeezerEmulator:
     # -- ids ---------------------------------------------------------------------------------
 
     @staticmethod
-    def track_id(track: Track) -> int:
+    def track_id(track: GeneratedTrack) -> int:
         """The Deezer id of a library track (stable across runs)."""
         return stable_int(f"deezer-track:{track.id}", 1_000_000, 3_000_000_000)
 
@@ -154,7 +154,7 @@ class DeezerEmulator:
             return json_response(QUOTA)
         return json_response(NO_DATA)
 
-    def _find_track(self, ref: str) -> Track | None:
+    def _find_track(self, ref: str) -> GeneratedTrack | None:
         if ref.lower().startswith("isrc:"):
             ids = self.index.by_isrc.get(ref[5:].strip().upper(), ())
             return self.library.tracks[ids[0]] if ids else None
@@ -210,7 +210,7 @@ class DeezerEmulator:
             "type": "album",
         }
 
-    def render_track(self, track: Track) -> dict[str, Any]:
+    def render_track(self, track: GeneratedTrack) -> dict[str, Any]:
         """The `/track/…` object of a Deezer-known track."""
         truth = track.truth
         number = self.track_ids[track.id]
@@ -284,7 +284,7 @@ class DeezerEmulator:
         )
         return body
 
-    def _track_stub(self, track: Track) -> dict[str, Any]:
+    def _track_stub(self, track: GeneratedTrack) -> dict[str, Any]:
         number = self.track_ids[track.id]
         return {
             "id": number,

@@ -44,7 +44,7 @@ from app.emulators.common.gate import ProviderConfig, ProviderFaults, SlidingWin
 from app.emulators.common.gateway import RequestRecord, mark_fault
 from app.emulators.common.transport import ASGIApp, json_response
 from app.emulators.library.index import LibraryIndex, fold
-from app.emulators.library.model import Artist, GeneratedLibrary, Track
+from app.emulators.library.model import Artist, GeneratedLibrary, GeneratedTrack
 
 INVALID_METHOD = 3
 INVALID_PARAMETERS = 6
@@ -113,7 +113,7 @@ class LastfmEmulator:
         self._artists: dict[str, Artist] = {}
         for artist in library.artists.values():
             self._artists.setdefault(fold(artist.name), artist)
-        self._artist_tracks: dict[str, list[Track]] = {}
+        self._artist_tracks: dict[str, list[GeneratedTrack]] = {}
         for track in library.tracks.values():
             if track.truth.in_lastfm:
                 for artist_id in track.artist_ids:
@@ -162,7 +162,7 @@ class LastfmEmulator:
 
     # -- methods -----------------------------------------------------------------------------
 
-    def find_track(self, artist: str, title: str, autocorrect: bool) -> Track | None:
+    def find_track(self, artist: str, title: str, autocorrect: bool) -> GeneratedTrack | None:
         """The first Last.fm-known library track matching `artist` + `title`."""
         ids = self.index.find(artist, title)
         for track_id in ids:

@@ -49,7 +49,7 @@ from app.emulators.common.gate import ProviderConfig, ProviderFaults, SlidingWin
 from app.emulators.common.gateway import RequestRecord, mark_fault
 from app.emulators.common.transport import ASGIApp
 from app.emulators.common.transport import json_response as shared_json_response
-from app.emulators.library.model import GeneratedLibrary, Track
+from app.emulators.library.model import GeneratedLibrary, GeneratedTrack
 
 _NAMESPACE = uuid.UUID("6f1e3c4a-8a55-4f0e-9a43-2b1f0c6d9e71")
 FEATURES = (
@@ -126,7 +126,7 @@ class ReccoBeatsEmulator:
             return tracks
         return json_response({"content": [self.render_track(t) for t in tracks]})
 
-    def _requested(self, request: Request) -> list[Track] | Response:
+    def _requested(self, request: Request) -> list[GeneratedTrack] | Response:
         """The covered tracks `ids` names, in order, or the error response."""
         client = request.client.host if request.client else ""
         wait = self.limiter.hit(client, self.config.rate_limit, self.config.rate_window)
@@ -145,7 +145,7 @@ class ReccoBeatsEmulator:
             return self._error(
                 request, 400, f"Size of ids must be between 1 and {self.config.max_ids}"
             )
-        found: list[Track] = []
+        found: list[GeneratedTrack] = []
         seen: set[str] = set()
         for ref in ids:
             track_id = self._by_uuid.get(ref, ref)
@@ -171,7 +171,7 @@ class ReccoBeatsEmulator:
 
     # -- rendering ---------------------------------------------------------------------------
 
-    def render_features(self, track: Track) -> dict[str, Any]:
+    def render_features(self, track: GeneratedTrack) -> dict[str, Any]:
         truth = track.truth
         body: dict[str, Any] = {
             "id": reccobeats_id(track.id),
@@ -181,7 +181,7 @@ class ReccoBeatsEmulator:
             body[name] = getattr(truth, name)
         return body
 
-    def render_track(self, track: Track) -> dict[str, Any]:
+    def render_track(self, track: GeneratedTrack) -> dict[str, Any]:
         artists = [self.library.artists[aid] for aid in track.artist_ids]
         return {
             "id": reccobeats_id(track.id),

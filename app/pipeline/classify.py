@@ -92,8 +92,10 @@ def mood_of(view: Mapping[str, Any], provenance: Mapping[str, str]) -> tuple[str
         return given.strip().lower(), 1.0 if provenance.get("mood") == "manual" else 0.8
     scored = [(_number(view.get(key)), mood) for key, mood in _AB_MOODS]
     best = max(((p, mood) for p, mood in scored if p is not None), default=None)
-    if best is not None and best[0] >= 0.6:
-        return best[1], round(best[0], 3)
+    if best is not None:
+        probability, mood = best
+        if probability >= 0.6:
+            return mood, round(probability, 3)
     energy, valence = _number(view.get("energy")), _number(view.get("valence"))
     if energy is None or valence is None:
         return None, 0.0

@@ -22,15 +22,15 @@ import shlex
 import threading
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, Field
 
 from app.core.errors import ConflictError
-from app.core.fs import StatSignature, stat_signature
 from app.core.models import TrackSourceType
 from app.data import Stores
 from app.data.sources import SourceRecord
+from app.data.store import Signature, signature_of
 
 FETCH_LIBRARY = "sap fetch"
 FETCH_LIBRARY_API = "POST /pipeline/tracks/fetch-library"
@@ -158,25 +158,27 @@ def require_complete(gaps: LibraryGaps, doing: str) -> None:
         )
 
 
+class _Found(NamedTuple):
+    signature: Signature  # of the files the gaps were found in
+    gaps: LibraryGaps
+
+
 class GapCache:
     """`find_gaps` of one library, kept while tracks.json and sources.json are unchanged
     (their inode, size and modification time): health answers from it without reading them."""
 
     def __init__(self, stores: Stores) -> None:
         self.stores = stores
-        self._last: tuple[StatSignature, LibraryGaps] | None = None
+        self._last: _Found | None = None
         self._guard = threading.Lock()
 
-    def _signature(self) -> StatSignature:
-        return stat_signature(store.path for store in (self.stores.tracks, self.stores.sources))
-
     def current(self) -> LibraryGaps:
-        signature = self._signature()
+        files = signature_of(self.stores.tracks, self.stores.sources)
         with self._guard:
             last = self._last
-        if last is not None and last[0] == signature:
-            return last[1]
+        if last is not None and last.signature == files:
+            return last.gaps
         gaps = find_gaps(self.stores)
         with self._guard:
-            self._last = (signature, gaps)
+            self._last = _Found(files, gaps)
         return gaps

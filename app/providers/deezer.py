@@ -52,15 +52,15 @@ QUOTA_WAIT = 5.0
 M = TypeVar("M", bound=BaseModel)
 
 
-class _Model(BaseModel):
+class _DeezerModel(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
-class DeezerAlbumRef(_Model):
+class DeezerAlbumRef(_DeezerModel):
     id: int
 
 
-class DeezerTrack(_Model):
+class DeezerTrack(_DeezerModel):
     """The part of Deezer's track object we keep."""
 
     id: int
@@ -70,15 +70,15 @@ class DeezerTrack(_Model):
     album: DeezerAlbumRef | None = None
 
 
-class DeezerGenre(_Model):
+class DeezerGenre(_DeezerModel):
     name: str = ""
 
 
-class DeezerGenres(_Model):
+class DeezerGenres(_DeezerModel):
     data: list[DeezerGenre] = Field(default_factory=list)
 
 
-class DeezerAlbum(_Model):
+class DeezerAlbum(_DeezerModel):
     genres: DeezerGenres = Field(default_factory=DeezerGenres)
 
 
@@ -139,10 +139,10 @@ async def get_deezer(deezer: ServiceClient, path: str) -> dict[str, Any] | None:
     """GET a Deezer object; None when Deezer has no data for it."""
     response = await deezer.request("GET", path, check=check_deezer)
     error = deezer_error(response)
-    if error is not None and error[0] == NO_DATA:
-        return None
     if error is not None:
         code, message = error
+        if code == NO_DATA:
+            return None
         raise UpstreamError(f"Deezer error {code} for GET {path}: {message}", code="provider_error")
     body = parse_json(deezer, response, f"GET {path}")
     if not isinstance(body, dict):

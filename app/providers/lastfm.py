@@ -214,10 +214,10 @@ class LastfmProvider(FeatureProvider):
         query = {**params, "autocorrect": "1", "api_key": self.api_key(), "format": "json"}
         response = await lastfm.request("GET", "/", params=query, check=check_lastfm)
         error = lastfm_error(response)
-        if error is not None and error[0] == NOT_FOUND:
-            return []
         if error is not None:
             code, message = error
+            if code == NOT_FOUND:
+                return []
             raise UpstreamError(f"Last.fm error {code} for {method}: {message}")
         body = parse_json(lastfm, response, method)
         try:

@@ -30,7 +30,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import httpx
 from pydantic import BaseModel, Field
@@ -130,6 +130,11 @@ SERVICE_CHECK_TTL = 60.0
 """Seconds a service check is kept (`refresh` checks again at once)."""
 
 
+class _Kept(NamedTuple):
+    at: float  # the clock's time of the check
+    status: ServiceStatus
+
+
 class ServiceChecks:
     """The last check of each provider service (by base URL), kept `ttl` seconds."""
 
@@ -139,20 +144,20 @@ class ServiceChecks:
         self.ttl = ttl
         self.clock = clock
         self.probes = 0  # requests sent so far (what a test counts to see the cache at work)
-        self._kept: dict[str, tuple[float, ServiceStatus]] = {}
+        self._kept: dict[str, _Kept] = {}
         self._lock = threading.Lock()
 
     def kept(self, url: str) -> ServiceStatus | None:
         """The check of `url` if it is younger than `ttl`."""
         with self._lock:
             found = self._kept.get(url.rstrip("/"))
-        if found is None or self.clock() - found[0] >= self.ttl:
+        if found is None or self.clock() - found.at >= self.ttl:
             return None
-        return found[1]
+        return found.status
 
     def remember(self, status: ServiceStatus) -> None:
         with self._lock:
-            self._kept[status.url] = (self.clock(), status)
+            self._kept[status.url] = _Kept(self.clock(), status)
 
     async def check(
         self,

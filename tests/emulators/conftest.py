@@ -12,15 +12,15 @@ import pytest
 from app.emulators.common.clock import Clock
 from app.emulators.common.transport import emulator_transport
 from app.emulators.library.model import (
+    AccountEntry,
     Album,
     Artist,
     Episode,
     GeneratedLibrary,
+    GeneratedTrack,
+    LikedSong,
     LocalFile,
     Playlist,
-    PlaylistEntry,
-    SavedTrack,
-    Track,
     TrackTruth,
     User,
 )
@@ -63,9 +63,9 @@ def _truth() -> TrackTruth:
     )  # fmt: skip
 
 
-def _track(index: int) -> Track:
+def _track(index: int) -> GeneratedTrack:
     name = f"t{index}"
-    return Track(
+    return GeneratedTrack(
         id=TRACKS[name],
         name=f"Song {index}",
         artist_ids=(ARTISTS["artist1"],) if index % 2 else (ARTISTS["artist2"], ARTISTS["artist1"]),
@@ -79,8 +79,8 @@ def _track(index: int) -> Track:
     )
 
 
-def _entry(name: str, hours: int, by: str = ME.id) -> PlaylistEntry:
-    return PlaylistEntry("track", NOW - timedelta(hours=hours), by, track_id=TRACKS[name])
+def _entry(name: str, hours: int, by: str = ME.id) -> AccountEntry:
+    return AccountEntry("track", NOW - timedelta(hours=hours), by, track_id=TRACKS[name])
 
 
 def tiny_library() -> GeneratedLibrary:
@@ -105,9 +105,9 @@ def tiny_library() -> GeneratedLibrary:
         _entry("t1", 50),
         _entry("t2", 49),
         _entry("t1", 48),
-        PlaylistEntry("local", NOW - timedelta(hours=47), ME.id, local=LOCAL),
-        PlaylistEntry("episode", NOW - timedelta(hours=46), ME.id, episode_id=EPISODE),
-        PlaylistEntry("unavailable", NOW - timedelta(hours=45), ME.id),
+        AccountEntry("local", NOW - timedelta(hours=47), ME.id, local=LOCAL),
+        AccountEntry("episode", NOW - timedelta(hours=46), ME.id, episode_id=EPISODE),
+        AccountEntry("unavailable", NOW - timedelta(hours=45), ME.id),
         _entry("t3", 44),
     )
     big_entries = tuple(_entry(f"t{i % 6 + 1}", 200 - i) for i in range(120))
@@ -117,7 +117,7 @@ def tiny_library() -> GeneratedLibrary:
         Playlist(COLLAB, "Together", "", OTHER.id, True, False, (_entry("t4", 80, OTHER.id),)),
         Playlist(BIG, "Big", "many songs", ME.id, False, True, big_entries),
     )
-    liked = tuple(SavedTrack(TRACKS[f"t{i}"], NOW - timedelta(hours=i)) for i in range(1, 6))
+    liked = tuple(LikedSong(TRACKS[f"t{i}"], NOW - timedelta(hours=i)) for i in range(1, 6))
     episodes = {EPISODE: Episode(EPISODE, "Pilot", "Emulated Radio", 1_800_000, "2026-01-15")}
     return GeneratedLibrary(
         seed=0, user=ME, other_users=(OTHER,), artists=artists, albums=albums, tracks=tracks,

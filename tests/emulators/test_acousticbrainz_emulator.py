@@ -27,7 +27,7 @@ from app.emulators.acousticbrainz import (
 from app.emulators.common.clock import Clock
 from app.emulators.common.transport import emulator_transport
 from app.emulators.library.account import generate_library
-from app.emulators.library.model import GeneratedLibrary, Track
+from app.emulators.library.model import GeneratedLibrary, GeneratedTrack
 
 pytestmark = pytest.mark.anyio
 BASE = "http://emulators.test/acousticbrainz"
@@ -51,7 +51,7 @@ async def client(mirror: AcousticBrainzEmulator) -> AsyncIterator[httpx.AsyncCli
         yield http
 
 
-def known(library: GeneratedLibrary) -> list[tuple[str, Track]]:
+def known(library: GeneratedLibrary) -> list[tuple[str, GeneratedTrack]]:
     return list(recordings(library).items())
 
 

@@ -18,7 +18,7 @@ import pytest
 
 from app.emulators.library.account import DEFAULT_NOW, generate_library
 from app.emulators.library.index import LibraryIndex, base_title, fold, library_track_uri
-from app.emulators.library.model import GeneratedLibrary, Track
+from app.emulators.library.model import GeneratedLibrary, GeneratedTrack
 from app.emulators.library.vocabulary import FAMILIES, GENRE_FAMILY
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,11 +38,11 @@ def library() -> GeneratedLibrary:
 
 
 @pytest.fixture(scope="module")
-def tracks(library: GeneratedLibrary) -> list[Track]:
+def tracks(library: GeneratedLibrary) -> list[GeneratedTrack]:
     return list(library.tracks.values())
 
 
-def _family(track: Track) -> str:
+def _family(track: GeneratedTrack) -> str:
     return GENRE_FAMILY[track.truth.genres[0]]
 
 
@@ -134,7 +134,7 @@ def test_ids_are_unique_base62_of_22_characters(library: GeneratedLibrary) -> No
     assert library_track_uri(ids[0]) == f"spotify:track:{ids[0]}"
 
 
-def test_every_reference_resolves(library: GeneratedLibrary, tracks: list[Track]) -> None:
+def test_every_reference_resolves(library: GeneratedLibrary, tracks: list[GeneratedTrack]) -> None:
     for track in tracks:
         assert track.album_id in library.albums
         assert all(artist in library.artists for artist in track.artist_ids)
@@ -147,7 +147,7 @@ def test_every_reference_resolves(library: GeneratedLibrary, tracks: list[Track]
     )
 
 
-def test_mbids_are_uuid4_text(library: GeneratedLibrary, tracks: list[Track]) -> None:
+def test_mbids_are_uuid4_text(library: GeneratedLibrary, tracks: list[GeneratedTrack]) -> None:
     mbids = [artist.mbid for artist in library.artists.values()]
     mbids += [album.mbid for album in library.albums.values()]
     mbids += [t.truth.recording_mbid for t in tracks if t.truth.recording_mbid is not None]
@@ -160,7 +160,7 @@ def test_mbids_are_uuid4_text(library: GeneratedLibrary, tracks: list[Track]) ->
 
 
 def test_isrcs_have_the_real_format_and_about_five_percent_are_missing(
-    tracks: list[Track],
+    tracks: list[GeneratedTrack],
 ) -> None:
     codes = [track.isrc for track in tracks if track.isrc is not None]
     assert all(ISRC.match(code) for code in codes)
@@ -169,9 +169,9 @@ def test_isrcs_have_the_real_format_and_about_five_percent_are_missing(
 
 
 def test_the_same_recording_can_appear_on_an_album_and_a_compilation(
-    library: GeneratedLibrary, tracks: list[Track]
+    library: GeneratedLibrary, tracks: list[GeneratedTrack]
 ) -> None:
-    by_isrc: dict[str, list[Track]] = {}
+    by_isrc: dict[str, list[GeneratedTrack]] = {}
     for track in tracks:
         if track.isrc is not None:
             by_isrc.setdefault(track.isrc, []).append(track)
@@ -203,14 +203,14 @@ def test_release_dates_match_their_precision_and_span_the_decades(
     }
 
 
-def test_durations_are_realistic(tracks: list[Track]) -> None:
+def test_durations_are_realistic(tracks: list[GeneratedTrack]) -> None:
     seconds = [track.duration_ms / 1000 for track in tracks]
     assert min(seconds) >= 75
     assert max(seconds) <= 721
     assert 180 < statistics.median(seconds) < 280
 
 
-def test_names_carry_spotify_style_decorations(tracks: list[Track]) -> None:
+def test_names_carry_spotify_style_decorations(tracks: list[GeneratedTrack]) -> None:
     names = [track.name for track in tracks]
     assert any(re.search(r" - (Remastered \d{4}|\d{4} Remaster)$", name) for name in names)
     assert any(" (feat. " in name for name in names)
@@ -219,13 +219,13 @@ def test_names_carry_spotify_style_decorations(tracks: list[Track]) -> None:
     assert all(len(track.artist_ids) >= 2 for track in featured)
 
 
-def test_explicit_tracks_are_a_minority(tracks: list[Track]) -> None:
+def test_explicit_tracks_are_a_minority(tracks: list[GeneratedTrack]) -> None:
     share = sum(track.explicit for track in tracks) / len(tracks)
     assert 0.02 < share < 0.4
 
 
 def test_genres_come_from_a_vocabulary_grouped_in_families(
-    library: GeneratedLibrary, tracks: list[Track]
+    library: GeneratedLibrary, tracks: list[GeneratedTrack]
 ) -> None:
     assert 60 <= len(GENRE_FAMILY) <= 120
     assert len(FAMILIES) >= 10
@@ -381,7 +381,7 @@ def test_entries_are_added_in_the_past_and_after_the_release(library: GeneratedL
 # --- truth -----------------------------------------------------------------------------------
 
 
-def test_truth_values_are_in_range(tracks: list[Track]) -> None:
+def test_truth_values_are_in_range(tracks: list[GeneratedTrack]) -> None:
     for track in tracks:
         truth = track.truth
         features = (
@@ -404,7 +404,7 @@ def test_truth_values_are_in_range(tracks: list[Track]) -> None:
 
 
 def test_first_release_year_is_never_after_the_album(
-    library: GeneratedLibrary, tracks: list[Track]
+    library: GeneratedLibrary, tracks: list[GeneratedTrack]
 ) -> None:
     earlier = 0
     for track in tracks:
@@ -416,7 +416,7 @@ def test_first_release_year_is_never_after_the_album(
 
 
 def test_remasters_remember_the_original_year(
-    library: GeneratedLibrary, tracks: list[Track]
+    library: GeneratedLibrary, tracks: list[GeneratedTrack]
 ) -> None:
     remasters = [
         (track, int(match.group(1) or match.group(2)))
@@ -430,7 +430,7 @@ def test_remasters_remember_the_original_year(
         assert track.truth.first_release_year <= remaster_year - 10
 
 
-def test_coverage_shares_and_unknowns_are_realistic(tracks: list[Track]) -> None:
+def test_coverage_shares_and_unknowns_are_realistic(tracks: list[GeneratedTrack]) -> None:
     def share(flags: list[bool]) -> float:
         return sum(flags) / len(flags)
 
@@ -441,7 +441,7 @@ def test_coverage_shares_and_unknowns_are_realistic(tracks: list[Track]) -> None
     assert 0.02 < share([t.truth.tempo is None for t in tracks]) < 0.08
 
 
-def test_deezer_values_exist_exactly_for_tracks_deezer_knows(tracks: list[Track]) -> None:
+def test_deezer_values_exist_exactly_for_tracks_deezer_knows(tracks: list[GeneratedTrack]) -> None:
     for track in tracks:
         truth = track.truth
         if truth.in_deezer:
@@ -452,7 +452,7 @@ def test_deezer_values_exist_exactly_for_tracks_deezer_knows(tracks: list[Track]
             assert truth.gain is None and truth.rank is None
 
 
-def test_quiet_genres_are_calmer_than_loud_ones(tracks: list[Track]) -> None:
+def test_quiet_genres_are_calmer_than_loud_ones(tracks: list[GeneratedTrack]) -> None:
     def mean(families: set[str], feature: str) -> float:
         values = [getattr(t.truth, feature) for t in tracks if _family(t) in families]
         assert len(values) >= 5
@@ -464,14 +464,14 @@ def test_quiet_genres_are_calmer_than_loud_ones(tracks: list[Track]) -> None:
     assert mean(quiet, "loudness") < mean(loud, "loudness") - 5
 
 
-def test_dance_genres_keep_a_club_tempo(tracks: list[Track]) -> None:
+def test_dance_genres_keep_a_club_tempo(tracks: list[GeneratedTrack]) -> None:
     club = {"house", "edm", "big room", "electro house", "progressive house", "deep house"}
     tempos = [t.truth.tempo for t in tracks if t.truth.genres[0] in club and t.truth.tempo]
     assert tempos
     assert all(118 <= tempo <= 130 for tempo in tempos)
 
 
-def test_valence_follows_the_mood(tracks: list[Track]) -> None:
+def test_valence_follows_the_mood(tracks: list[GeneratedTrack]) -> None:
     def valence(mood: str) -> float:
         return statistics.mean(t.truth.valence or 0 for t in tracks if t.truth.mood == mood)
 
@@ -479,7 +479,9 @@ def test_valence_follows_the_mood(tracks: list[Track]) -> None:
     assert valence("uplifting") > valence("dark") + 0.4
 
 
-def test_instrumentals_have_no_language_and_high_instrumentalness(tracks: list[Track]) -> None:
+def test_instrumentals_have_no_language_and_high_instrumentalness(
+    tracks: list[GeneratedTrack],
+) -> None:
     for track in tracks:
         instrumental = track.truth.language == "zxx"
         assert ((track.truth.instrumentalness or 0) >= 0.6) == instrumental
@@ -488,7 +490,7 @@ def test_instrumentals_have_no_language_and_high_instrumentalness(tracks: list[T
     assert len(languages) >= 6
 
 
-def test_tags_mix_genres_with_descriptors(tracks: list[Track]) -> None:
+def test_tags_mix_genres_with_descriptors(tracks: list[GeneratedTrack]) -> None:
     tags = Counter(tag for track in tracks for tag in track.truth.tags)
     decades = {"60s", "70s", "80s", "90s", "00s", "2010s", "2020s"}
     assert decades & set(tags)
@@ -499,7 +501,7 @@ def test_tags_mix_genres_with_descriptors(tracks: list[Track]) -> None:
 
 
 def test_the_index_finds_tracks_by_isrc_mbid_and_name(
-    library: GeneratedLibrary, tracks: list[Track]
+    library: GeneratedLibrary, tracks: list[GeneratedTrack]
 ) -> None:
     index = LibraryIndex.of(library)
     for track in tracks[:300]:

@@ -14,7 +14,7 @@ import pytest
 
 from app.emulators.common.clock import Clock
 from app.emulators.common.transport import emulator_transport
-from app.emulators.library.model import GeneratedLibrary, Track
+from app.emulators.library.model import GeneratedLibrary, GeneratedTrack
 from app.emulators.llm.answers import OCCASIONS, energy_level, occasion
 from app.emulators.llm.emulator import LlmConfig, LlmEmulator
 
@@ -91,7 +91,7 @@ def answer_of(response: httpx.Response) -> list[dict[str, Any]]:
     return tracks
 
 
-def track(llm: LlmEmulator, name: str) -> Track:
+def track(llm: LlmEmulator, name: str) -> GeneratedTrack:
     return llm.library.tracks[TRACKS[name]]
 
 

@@ -15,7 +15,7 @@ from app.emulators.common.clock import Clock
 from app.emulators.common.transport import emulator_transport
 from app.emulators.library.account import generate_library
 from app.emulators.library.index import base_title
-from app.emulators.library.model import GeneratedLibrary, Track
+from app.emulators.library.model import GeneratedLibrary, GeneratedTrack
 from app.emulators.listenbrainz import ListenBrainzConfig, ListenBrainzEmulator
 from app.emulators.musicbrainz.query import QueryError, parse_query
 from app.emulators.musicbrainz.service import MusicBrainzConfig, MusicBrainzEmulator
@@ -68,9 +68,9 @@ async def lb_client(lb: ListenBrainzEmulator) -> AsyncIterator[httpx.AsyncClient
         yield http
 
 
-def known(library: GeneratedLibrary) -> list[Track]:
+def known(library: GeneratedLibrary) -> list[GeneratedTrack]:
     """Tracks MusicBrainz knows, one per recording, in library order."""
-    seen: dict[str, Track] = {}
+    seen: dict[str, GeneratedTrack] = {}
     for track in library.tracks.values():
         mbid = track.truth.recording_mbid
         if mbid is not None and mbid not in seen:
@@ -78,7 +78,7 @@ def known(library: GeneratedLibrary) -> list[Track]:
     return list(seen.values())
 
 
-def artist_name(library: GeneratedLibrary, track: Track) -> str:
+def artist_name(library: GeneratedLibrary, track: GeneratedTrack) -> str:
     return library.artists[track.artist_ids[0]].name
 
 
@@ -147,7 +147,7 @@ async def test_artist_and_title_search_finds_exact_and_base_titles(
     assert (await get(client, "/recording", query=far)).json()["count"] == 0
 
 
-def name_clause(library: GeneratedLibrary, track: Track) -> str:
+def name_clause(library: GeneratedLibrary, track: GeneratedTrack) -> str:
     artist = artist_name(library, track)
     return f"recording:{phrase(base_title(track.name))} AND artist:{phrase(artist)}"
 
@@ -300,7 +300,7 @@ async def test_recording_lookup_serves_the_truth_and_some_lack_genres(
 async def test_shared_recordings_appear_once(
     client: httpx.AsyncClient, big_library: GeneratedLibrary
 ) -> None:
-    counts: dict[str, list[Track]] = {}
+    counts: dict[str, list[GeneratedTrack]] = {}
     for track in big_library.tracks.values():
         if track.truth.recording_mbid and track.isrc:
             counts.setdefault(track.truth.recording_mbid, []).append(track)

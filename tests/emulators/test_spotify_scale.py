@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from app.emulators.common.transport import emulator_transport
-from app.emulators.library.model import GeneratedLibrary, SavedTrack
+from app.emulators.library.model import GeneratedLibrary, LikedSong
 from app.emulators.spotify.emulator import SpotifyEmulator
 from app.emulators.spotify.state import spotify_id
 
@@ -27,7 +27,7 @@ def huge_library(library: GeneratedLibrary) -> GeneratedLibrary:
         track_id = spotify_id(f"huge:{index}")
         tracks[track_id] = replace(template, id=track_id, name=f"Song {index}")
     liked = tuple(
-        SavedTrack(track_id, NOW - timedelta(minutes=i)) for i, track_id in enumerate(tracks)
+        LikedSong(track_id, NOW - timedelta(minutes=i)) for i, track_id in enumerate(tracks)
     )
     return replace(library, tracks=tracks, liked=liked)
 

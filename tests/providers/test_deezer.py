@@ -14,8 +14,7 @@ from app.core.models import ArtistRef, Track, TrackEnrichment, TrackSourceType
 from app.data.sources import SourceEntry, SourceRecord
 from app.emulators.deezer import DeezerEmulator
 from app.emulators.library.account import generate_library
-from app.emulators.library.model import GeneratedLibrary
-from app.emulators.library.model import Track as EmulatedTrack
+from app.emulators.library.model import GeneratedLibrary, GeneratedTrack
 from app.providers.base import EnrichItem
 from app.providers.deezer import DeezerProvider
 from tests.helpers.provider_env import ProviderEnv
@@ -73,7 +72,7 @@ def with_isrc(env: ProviderEnv) -> list[str]:
     return [s.track_id for s in env.library.liked if env.library.tracks[s.track_id].isrc]
 
 
-def answering(env: ProviderEnv, track_id: str) -> EmulatedTrack:
+def answering(env: ProviderEnv, track_id: str) -> GeneratedTrack:
     """The track Deezer gives for the track's ISRC: a compilation copy shares its ISRC (and
     truth) with the album track, and Deezer answers the first one."""
     deezer = env.emulators.providers.deezer

@@ -22,8 +22,7 @@ from app.core.models import ArtistRef, Track, TrackEnrichment, TrackSourceType
 from app.data.sources import SourceEntry, SourceRecord
 from app.emulators.common.gateway import RequestRecord
 from app.emulators.library.account import generate_library
-from app.emulators.library.model import GeneratedLibrary
-from app.emulators.library.model import Track as EmulatedTrack
+from app.emulators.library.model import GeneratedLibrary, GeneratedTrack
 from app.emulators.musicbrainz.data import MusicBrainzData, is_genre
 from app.emulators.musicbrainz.service import MusicBrainzEmulator
 from app.providers.base import EnrichItem
@@ -72,7 +71,7 @@ def unaccented(text: str) -> str:
     return "".join(char for char in decomposed if not unicodedata.combining(char))
 
 
-def _singles(library: GeneratedLibrary) -> list[EmulatedTrack]:
+def _singles(library: GeneratedLibrary) -> list[GeneratedTrack]:
     """Liked tracks with an ISRC of their own whose recording has no other track."""
     tracks = [library.tracks[s.track_id] for s in library.liked]
     per_recording = Counter(track.truth.recording_mbid for track in library.tracks.values())
@@ -94,12 +93,12 @@ def cases() -> Cases:
     pool = _singles(library)
     taken: list[str] = []
 
-    def pick(test: Callable[[EmulatedTrack], bool]) -> EmulatedTrack:
+    def pick(test: Callable[[GeneratedTrack], bool]) -> GeneratedTrack:
         track = next(t for t in pool if t.id not in taken and test(t))
         taken.append(track.id)
         return track
 
-    def artists(track: EmulatedTrack) -> str:
+    def artists(track: GeneratedTrack) -> str:
         return " ".join(library.artists[a].name for a in track.artist_ids)
 
     by_name = [

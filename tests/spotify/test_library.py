@@ -10,7 +10,7 @@ import pytest
 from app.core.errors import ForbiddenError
 from app.core.models import TrackSourceType
 from app.data.sources import SourceEntry, SourceRecord
-from app.emulators.library.model import PlaylistEntry as EmulatedEntry
+from app.emulators.library.model import AccountEntry
 from app.emulators.spotify.emulator import SpotifyEmulator
 from app.spotify.client import SpotifyClient
 from app.spotify.library import PlaylistInfo, SourceRead, playlist_info, read_liked, read_playlist
@@ -52,7 +52,7 @@ def playlist_with(emulator: SpotifyEmulator, user_id: str, *kinds: str) -> str:
     raise AssertionError(f"the test library has no readable playlist with {kinds} and duplicates")
 
 
-def expected_skips(entries: list[EmulatedEntry]) -> dict[str, int]:
+def expected_skips(entries: list[AccountEntry]) -> dict[str, int]:
     kinds = Counter(e.kind for e in entries)
     tracks = [e.track_id for e in entries if e.track_id]
     counts = {

@@ -13,6 +13,7 @@ from app.api.deps import ServicesDep
 from app.api.schemas import ERROR_RESPONSES, SERVER_ERROR_RESPONSES
 from app.core.errors import UnprocessableError
 from app.core.rules import MAX_RULE_TEXT_CHARS
+from app.pipeline.query.starters import Starters, library_starters
 from app.pipeline.rules.completion import RuleCompletion, completion
 from app.pipeline.rules.engine.explain import Explanation
 from app.pipeline.rules.fields.registry import FieldRow
@@ -48,7 +49,6 @@ from app.pipeline.rules.service import (
     preview_library,
     preview_payload,
 )
-from app.pipeline.rules.starters import Starters, library_starters
 from app.pipeline.rules.text.parser import parse_rules
 from app.pipeline.rules.text.printer import ParsedRules
 

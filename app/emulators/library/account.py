@@ -24,8 +24,8 @@ from app.emulators.library.model import (
     Artist,
     Episode,
     GeneratedLibrary,
+    LikedSong,
     Playlist,
-    SavedTrack,
     User,
 )
 from app.emulators.library.playlists import Playlists
@@ -181,7 +181,7 @@ def _assemble(
         albums=albums,
         tracks={track.id: track for track in catalogue.tracks},
         episodes=episodes,
-        liked=tuple(SavedTrack(track_id, utc(moment)) for moment, track_id in saved),
+        liked=tuple(LikedSong(track_id, utc(moment)) for moment, track_id in saved),
         playlists=tuple(playlists),
         generated_at=datetime.now(UTC),
     )

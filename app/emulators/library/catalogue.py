@@ -19,7 +19,7 @@ from itertools import accumulate
 
 from app.emulators.library.drafts import AlbumDraft, ArtistDraft
 from app.emulators.library.draws import Draws, cumulative
-from app.emulators.library.model import Track
+from app.emulators.library.model import GeneratedTrack
 from app.emulators.library.truth import draw_truth
 from app.emulators.library.vocabulary import (
     ADJECTIVES,
@@ -55,7 +55,7 @@ class Catalogue:
         self.labels: list[tuple[str, str]] = []  # (name, ISRC registrant)
         self.artists: list[ArtistDraft] = []
         self.albums: list[AlbumDraft] = []
-        self.tracks: list[Track] = []
+        self.tracks: list[GeneratedTrack] = []
         self.track_album: list[int] = []  # per track: its album's index
         self.track_family: list[str] = []  # per track: its artist's family
         self.deezer_ids: set[int] = set()
@@ -258,7 +258,7 @@ class Catalogue:
         artist: ArtistDraft,
         album: AlbumDraft,
         position: int,
-        copy: Track | None,
+        copy: GeneratedTrack | None,
         by_family: Mapping[str, Sequence[int]],
     ) -> None:
         """One track at `position` on `album`: a copy of `copy`'s recording, or a new one."""
@@ -272,7 +272,7 @@ class Catalogue:
         else:
             disc, number = 1, position
         if copy is not None:
-            track = Track(
+            track = GeneratedTrack(
                 id=draws.new_id(),
                 name=copy.name,
                 artist_ids=copy.artist_ids,
@@ -349,7 +349,7 @@ class Catalogue:
         truth = draw_truth(
             draws, family, album, artist, language, first_year, isrc, live, acoustic_version
         )
-        track = Track(
+        track = GeneratedTrack(
             id=draws.new_id(),
             name=name,
             artist_ids=tuple(artist_ids),
@@ -365,7 +365,7 @@ class Catalogue:
             artist.recordings.append(len(self.tracks))
         self.append(track, album, family.name)
 
-    def append(self, track: Track, album: AlbumDraft, family: str) -> None:
+    def append(self, track: GeneratedTrack, album: AlbumDraft, family: str) -> None:
         """Add a finished track, in library order."""
         self.tracks.append(track)
         self.track_album.append(album.index)

@@ -74,7 +74,7 @@ class TrackTruth:
 
 
 @dataclass(frozen=True)
-class Track:
+class GeneratedTrack:
     id: str
     name: str
     artist_ids: tuple[str, ...]
@@ -115,7 +115,7 @@ class LocalFile:
 
 
 @dataclass(frozen=True)
-class PlaylistEntry:
+class AccountEntry:
     """One position in a playlist. Exactly one of track_id / local / episode_id is set, or none
     of them for an unavailable item (served as `"item": null`)."""
 
@@ -135,7 +135,7 @@ class Playlist:
     owner_id: str
     collaborative: bool
     public: bool
-    entries: tuple[PlaylistEntry, ...]
+    entries: tuple[AccountEntry, ...]
 
     def readable_by(self, user_id: str) -> bool:
         """Development-mode rule: items are readable only if owned or collaborative."""
@@ -143,7 +143,7 @@ class Playlist:
 
 
 @dataclass(frozen=True)
-class SavedTrack:
+class LikedSong:
     track_id: str
     added_at: datetime
 
@@ -157,9 +157,9 @@ class GeneratedLibrary:
     other_users: tuple[User, ...]
     artists: dict[str, Artist]
     albums: dict[str, Album]
-    tracks: dict[str, Track]
+    tracks: dict[str, GeneratedTrack]
     episodes: dict[str, Episode]
-    liked: tuple[SavedTrack, ...]
+    liked: tuple[LikedSong, ...]
     playlists: tuple[Playlist, ...]  # in the order /me/playlists lists them
     generated_at: datetime = field(compare=False)
 

@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 from app.emulators.library.catalogue import Catalogue
 from app.emulators.library.draws import Draws, utc
-from app.emulators.library.model import EntryKind, Episode, LocalFile, Playlist, PlaylistEntry, User
+from app.emulators.library.model import AccountEntry, EntryKind, Episode, LocalFile, Playlist, User
 from app.emulators.library.vocabulary import (
     COLLAB_PLAYLISTS,
     DESCRIPTIONS,
@@ -307,9 +307,7 @@ class Playlists:
         self.episodes[episode.id] = episode
         return episode.id
 
-    def entries(
-        self, plan: PlaylistPlan, user: User, people: Sequence[User]
-    ) -> list[PlaylistEntry]:
+    def entries(self, plan: PlaylistPlan, user: User, people: Sequence[User]) -> list[AccountEntry]:
         """The plan's entries, with when and by whom each was added."""
         draws = self.draws
         catalogue = self.catalogue
@@ -332,7 +330,7 @@ class Playlists:
             adder_weights = tuple(
                 accumulate((0.4, 0.35, *(0.25 / max(len(others), 1),) * len(others)))
             )
-        rows: list[tuple[int, int, PlaylistEntry]] = []
+        rows: list[tuple[int, int, AccountEntry]] = []
         for position, moment in enumerate(times):
             slot = plan.slots[position]
             added_by = (
@@ -340,22 +338,22 @@ class Playlists:
             )
             if slot >= 0:
                 moment = min(catalogue.after_release(slot, moment), latest)
-                item = PlaylistEntry(
+                item = AccountEntry(
                     "track", utc(moment), added_by, track_id=catalogue.tracks[slot].id
                 )
             else:
                 kind, payload = plan.specials[position]
                 if kind == "local":
                     assert isinstance(payload, LocalFile)
-                    item = PlaylistEntry("local", utc(moment), plan.owner.id, local=payload)
+                    item = AccountEntry("local", utc(moment), plan.owner.id, local=payload)
                 elif kind == "episode":
                     assert isinstance(payload, str)
                     released = self.episodes[payload].release_date
                     floor = int(datetime.fromisoformat(released).replace(tzinfo=UTC).timestamp())
                     moment = max(moment, floor + 3600)
-                    item = PlaylistEntry("episode", utc(moment), added_by, episode_id=payload)
+                    item = AccountEntry("episode", utc(moment), added_by, episode_id=payload)
                 else:
-                    item = PlaylistEntry("unavailable", utc(moment), added_by)
+                    item = AccountEntry("unavailable", utc(moment), added_by)
             rows.append((moment, position, item))
         if random_() < 0.85:  # most playlists stay in the order things were added
             rows.sort(key=lambda row: (row[0], row[1]))

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.emulators.library.index import LibraryIndex, fold
-from app.emulators.library.model import GeneratedLibrary, Track
+from app.emulators.library.model import GeneratedLibrary, GeneratedTrack
 
 KNOWN_CONFIDENCE = 0.9
 GUESS_CONFIDENCE = 0.2
@@ -110,7 +110,7 @@ class Answerer:
             "confidence": GUESS_CONFIDENCE,
         }
 
-    def identify(self, item: dict[str, Any]) -> Track | None:
+    def identify(self, item: dict[str, Any]) -> GeneratedTrack | None:
         """The library track a prompt entry names (folded artist + title; album breaks ties)."""
         title, artists, album = item.get("title"), item.get("artists"), item.get("album")
         names = [artists] if isinstance(artists, str) else artists
@@ -124,7 +124,7 @@ class Answerer:
                 return track
         return tracks[0] if tracks else None
 
-    def describe(self, track: Track) -> dict[str, Any]:
+    def describe(self, track: GeneratedTrack) -> dict[str, Any]:
         """What the model says about a track it knows (see the package docstring)."""
         truth = track.truth
         level = energy_level(truth.energy)

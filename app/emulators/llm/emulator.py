@@ -21,7 +21,7 @@ from app.emulators.common.gate import ProviderConfig, ProviderFaults, SlidingWin
 from app.emulators.common.gateway import RequestRecord, mark_fault, remember
 from app.emulators.common.transport import ASGIApp
 from app.emulators.library.index import LibraryIndex
-from app.emulators.library.model import GeneratedLibrary, Track
+from app.emulators.library.model import GeneratedLibrary, GeneratedTrack
 from app.emulators.llm.answers import Answerer, ChatRecord, find_track_list
 from app.emulators.llm.faults import AnswerFaults
 from app.emulators.llm.protocol import OpenAiError, completion, json_response, parse_chat
@@ -159,10 +159,10 @@ class LlmEmulator:
         created = int(self.clock.timestamp())
         return completion(f"chatcmpl-emu{self._served:08d}", created, model, said, content, finish)
 
-    def identify(self, item: dict[str, Any]) -> Track | None:
+    def identify(self, item: dict[str, Any]) -> GeneratedTrack | None:
         """The library track a prompt entry names (folded artist + title; album breaks ties)."""
         return self._answerer.identify(item)
 
-    def describe(self, track: Track) -> dict[str, Any]:
+    def describe(self, track: GeneratedTrack) -> dict[str, Any]:
         """What the model says about a track it knows (see the package docstring)."""
         return self._answerer.describe(track)

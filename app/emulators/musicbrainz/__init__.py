@@ -56,9 +56,9 @@ from app.emulators.musicbrainz.data import (
     sort_name,
     words,
 )
-from app.emulators.musicbrainz.query import Leaf, Node, Query, QueryError, parse_query
+from app.emulators.musicbrainz.query import Branch, Leaf, Query, QueryError, parse_query
 from app.emulators.musicbrainz.render import (
-    Renderer,
+    MusicBrainzRenderer,
     artist_credit,
     counted,
     counted_genres,
@@ -82,18 +82,18 @@ __all__ = [
     "NOT_FOUND",
     "RATE_LIMIT_MESSAGE",
     "USER_AGENT_MESSAGE",
+    "Branch",
     "Leaf",
     "MusicBrainzConfig",
     "MusicBrainzData",
     "MusicBrainzEmulator",
     "MusicBrainzError",
-    "Node",
+    "MusicBrainzRenderer",
     "Query",
     "QueryError",
     "RandomFaults",
     "Recording",
     "Refusal",
-    "Renderer",
     "Searcher",
     "artist_credit",
     "client_key",

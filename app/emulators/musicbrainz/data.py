@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass
 
 from app.emulators.library.index import fold
-from app.emulators.library.model import Album, Artist, GeneratedLibrary, Track
+from app.emulators.library.model import Album, Artist, GeneratedLibrary, GeneratedTrack
 from app.emulators.library.vocabulary import GENRE_FAMILY
 
 _WORD = re.compile(r"\w+")
@@ -48,7 +48,7 @@ class Recording:
     """One MusicBrainz recording: the library tracks that share a `recording_mbid`."""
 
     mbid: str
-    track: Track  # the first, in library order: title, length, artists, truth
+    track: GeneratedTrack  # the first, in library order: title, length, artists, truth
     isrcs: tuple[str, ...]
     album_ids: tuple[str, ...]
     has_genres: bool
@@ -62,7 +62,7 @@ class MusicBrainzData:
         self.library = library
         self.artists_by_mbid: dict[str, Artist] = {a.mbid: a for a in library.artists.values()}
         self.albums_by_mbid: dict[str, Album] = {a.mbid: a for a in library.albums.values()}
-        groups: dict[str, list[Track]] = {}
+        groups: dict[str, list[GeneratedTrack]] = {}
         for track in library.tracks.values():
             if track.truth.recording_mbid is not None:
                 groups.setdefault(track.truth.recording_mbid, []).append(track)
@@ -87,7 +87,7 @@ class MusicBrainzData:
                 self.by_release_group.setdefault(library.albums[album_id].mbid, []).append(mbid)
         self.order = {mbid: i for i, mbid in enumerate(self.recordings)}
 
-    def _recording(self, mbid: str, tracks: list[Track], genre_share: float) -> Recording:
+    def _recording(self, mbid: str, tracks: list[GeneratedTrack], genre_share: float) -> Recording:
         first = tracks[0]
         albums = tuple(dict.fromkeys(t.album_id for t in tracks))
         year = first.truth.first_release_year

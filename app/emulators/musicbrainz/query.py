@@ -1,4 +1,4 @@
-"""The search query language: a Lucene subset parsed into `Leaf`/`Node` trees.
+"""The search query language: a Lucene subset parsed into `Leaf`/`Branch` trees.
 
 `field:term`, `field:"phrase"`, `field:(a OR b)`, `field:[a TO b]`, `AND`/`OR`/`NOT`/`&&`/`||`,
 parentheses, backslash escapes; an unescaped special character is a `QueryError`.
@@ -33,12 +33,12 @@ class Leaf:
 
 
 @dataclass(frozen=True)
-class Node:
+class Branch:
     op: str  # "and", "or", "not"
     children: tuple[Query, ...]
 
 
-Query = Leaf | Node
+Query = Leaf | Branch
 
 
 def _tokenize(text: str) -> list[tuple[str, str]]:
@@ -105,7 +105,7 @@ def _tokenize(text: str) -> list[tuple[str, str]]:
     return tokens
 
 
-class _Parser:
+class _QueryParser:
     def __init__(self, tokens: list[tuple[str, str]]) -> None:
         self.tokens = tokens
         self.pos = 0
@@ -132,7 +132,7 @@ class _Parser:
         while self.peek() == ("op", "or"):
             self.take()
             alternatives.append(self.conjunction(field_name))
-        return alternatives[0] if len(alternatives) == 1 else Node("or", tuple(alternatives))
+        return alternatives[0] if len(alternatives) == 1 else Branch("or", tuple(alternatives))
 
     def conjunction(self, field_name: str) -> Query:
         parts = [self.unary(field_name)]
@@ -143,12 +143,12 @@ class _Parser:
             if token == ("op", "and"):
                 self.take()
             parts.append(self.unary(field_name))
-        return parts[0] if len(parts) == 1 else Node("and", tuple(parts))
+        return parts[0] if len(parts) == 1 else Branch("and", tuple(parts))
 
     def unary(self, field_name: str) -> Query:
         if self.peek() == ("op", "not"):
             self.take()
-            return Node("not", (self.unary(field_name),))
+            return Branch("not", (self.unary(field_name),))
         return self.clause(field_name)
 
     def clause(self, field_name: str) -> Query:
@@ -175,4 +175,4 @@ class _Parser:
 def parse_query(text: str) -> Query:
     if not text.strip():
         raise QueryError("empty query")
-    return _Parser(_tokenize(text)).parse()
+    return _QueryParser(_tokenize(text)).parse()

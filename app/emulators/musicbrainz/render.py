@@ -73,7 +73,7 @@ def release_group_stub(album: Album) -> dict[str, Any]:
     }
 
 
-class Renderer:
+class MusicBrainzRenderer:
     """JSON bodies in MusicBrainz's shapes."""
 
     def __init__(self, data: MusicBrainzData) -> None:

@@ -21,7 +21,7 @@ from app.emulators.common.transport import ASGIApp, Scope, json_response
 from app.emulators.library.model import GeneratedLibrary
 from app.emulators.musicbrainz.data import MusicBrainzData
 from app.emulators.musicbrainz.query import QueryError, parse_query
-from app.emulators.musicbrainz.render import Renderer
+from app.emulators.musicbrainz.render import MusicBrainzRenderer
 from app.emulators.musicbrainz.search import Searcher
 
 HELP = "For usage, please see: https://musicbrainz.org/development/mmd"
@@ -139,7 +139,7 @@ class MusicBrainzEmulator:
         self.clock = clock or Clock()
         self.requests: list[RequestRecord] = []
         self.data = MusicBrainzData(library, self.config.recording_genre_share)
-        self.render = Renderer(self.data)
+        self.render = MusicBrainzRenderer(self.data)
         self.searcher = Searcher(self.data)
         self.window = SlidingWindow(self.clock)
         self.faults = RandomFaults(self.config.fault_seed)

@@ -10,7 +10,7 @@ from starlette.requests import Request
 
 from app.emulators.spotify.config import SpotifyEmulatorConfig
 from app.emulators.spotify.oauth import AccessToken, OAuthError, TokenServer
-from app.emulators.spotify.render import Renderer
+from app.emulators.spotify.render import SpotifyRenderer
 from app.emulators.spotify.responses import SpotifyError, base_url
 from app.emulators.spotify.state import AccountState, PlaylistState
 
@@ -27,7 +27,7 @@ class ApiContext:
     state: AccountState
     tokens: TokenServer
     config: SpotifyEmulatorConfig
-    renderers: dict[str, Renderer] = field(default_factory=dict)
+    renderers: dict[str, SpotifyRenderer] = field(default_factory=dict)
 
     def authenticate(self, request: Request) -> AccessToken:
         """The caller's live access token, else 401 as Spotify words it."""
@@ -48,12 +48,12 @@ class ApiContext:
         if not set(any_of) & set(token.grant.scopes):
             raise SpotifyError(403, "Insufficient client scope")
 
-    def renderer(self, request: Request) -> Renderer:
+    def renderer(self, request: Request) -> SpotifyRenderer:
         """Object renderer whose links point at the API as this request reached it."""
         base = base_url(request)
         renderer = self.renderers.get(base)
         if renderer is None:
-            renderer = self.renderers[base] = Renderer(self.state.library, base)
+            renderer = self.renderers[base] = SpotifyRenderer(self.state.library, base)
         return renderer
 
     def playlist(self, playlist_id: str) -> PlaylistState:

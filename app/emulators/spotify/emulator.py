@@ -24,7 +24,7 @@ from pathlib import Path
 from app.emulators.common.clock import Clock
 from app.emulators.common.gateway import RequestRecord
 from app.emulators.common.transport import ASGIApp, Receive, Scope, Send
-from app.emulators.library.model import GeneratedLibrary, PlaylistEntry
+from app.emulators.library.model import AccountEntry, GeneratedLibrary
 from app.emulators.spotify.accounts import AccountsService
 from app.emulators.spotify.api import create_api_app
 from app.emulators.spotify.config import CLIENT_SCOPES, SpotifyEmulatorConfig
@@ -139,7 +139,7 @@ class SpotifyEmulator:
         """The playlist's entries as URIs, in order; `None` for unavailable entries."""
         return self.playlist(playlist_id).uris()
 
-    def playlist_entries(self, playlist_id: str) -> list[PlaylistEntry]:
+    def playlist_entries(self, playlist_id: str) -> list[AccountEntry]:
         return list(self.playlist(playlist_id).entries)
 
     def snapshot_id(self, playlist_id: str) -> str:

@@ -47,7 +47,7 @@ def parse(text: str) -> Selection:
     Cached: a client reading a playlist sends the same value with every page. The result is
     shared and must not be mutated.
     """
-    parser = _Parser(text.replace(" ", ""))
+    parser = _FieldsParser(text.replace(" ", ""))
     selection = parser.group()
     if parser.pos != len(parser.text):
         raise FieldsError(f"unexpected {parser.text[parser.pos]!r} at {parser.pos} in fields")
@@ -68,7 +68,7 @@ def select(value: Any, selection: Selection | None) -> Any:
     return {k: select(value[k], sub) for k, sub in selection.keep.items() if k in value}
 
 
-class _Parser:
+class _FieldsParser:
     def __init__(self, text: str) -> None:
         self.text = text
         self.pos = 0

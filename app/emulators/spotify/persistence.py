@@ -41,7 +41,7 @@ from app.core.fs import (
     remove_stale_temp_files,
     write_json,
 )
-from app.emulators.library.model import GeneratedLibrary, PlaylistEntry, SavedTrack
+from app.emulators.library.model import AccountEntry, GeneratedLibrary, LikedSong
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +87,7 @@ class PlaylistRecord(BaseModel):
     collaborative: bool
     public: bool
     version: int = Field(ge=1)
-    entries: list[PlaylistEntry]
+    entries: list[AccountEntry]
 
 
 class Changes(BaseModel):
@@ -98,7 +98,7 @@ class Changes(BaseModel):
     format: Literal[1]
     library: LibraryKey
     created: int = Field(ge=0)
-    liked: list[SavedTrack] | None = None  # None: as generated
+    liked: list[LikedSong] | None = None  # None: as generated
     playlists: list[PlaylistRecord] = Field(default_factory=list)
 
     @classmethod
@@ -107,7 +107,7 @@ class Changes(BaseModel):
         library: GeneratedLibrary,
         *,
         created: int,
-        liked: Sequence[SavedTrack],
+        liked: Sequence[LikedSong],
         playlists: Iterable[object],
     ) -> Changes:
         """The changes to `library`: `liked` is left out when it is as generated; `playlists`

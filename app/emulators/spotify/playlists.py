@@ -23,7 +23,7 @@ from app.emulators.common.transport import json_response
 from app.emulators.spotify.context import ApiContext
 from app.emulators.spotify.fields import FieldsError, parse, select
 from app.emulators.spotify.oauth import AccessToken
-from app.emulators.spotify.render import JSON, Renderer
+from app.emulators.spotify.render import JSON, SpotifyRenderer
 from app.emulators.spotify.responses import SpotifyError, page_window, paging, query_int
 from app.emulators.spotify.state import InvalidUri, PlaylistState
 
@@ -184,7 +184,7 @@ class PlaylistRoutes:
 
     @staticmethod
     def _page(
-        render: Renderer,
+        render: SpotifyRenderer,
         playlist: PlaylistState,
         offset: int,
         limit: int,
@@ -202,7 +202,7 @@ class PlaylistRoutes:
         total = len(playlist.entries)
         return paging(url, entries, offset=offset, limit=limit, total=total, extra=extra)
 
-    def _full(self, render: Renderer, playlist: PlaylistState, types: str | None) -> JSON:
+    def _full(self, render: SpotifyRenderer, playlist: PlaylistState, types: str | None) -> JSON:
         """The full playlist object; the first page of entries only for its editors."""
         body = {**render.playlist(playlist), "followers": {"href": None, "total": 0}}
         if playlist.editable_by(self.state.user.id):

@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from app.emulators.library.model import Episode, GeneratedLibrary, LocalFile, PlaylistEntry
+from app.emulators.library.model import AccountEntry, Episode, GeneratedLibrary, LocalFile
 from app.emulators.spotify.responses import timestamp
 from app.emulators.spotify.state import PlaylistState, spotify_id
 
@@ -41,7 +41,7 @@ def _precision(release_date: str) -> str:
     return {4: "year", 7: "month"}.get(len(release_date), "day")
 
 
-class Renderer:
+class SpotifyRenderer:
     """Builds (and caches) Spotify objects whose `href`s point at `api_base`."""
 
     def __init__(self, library: GeneratedLibrary, api_base: str) -> None:
@@ -299,7 +299,7 @@ class Renderer:
 
     # -- playlists ---------------------------------------------------------------------------
 
-    def entry(self, entry: PlaylistEntry, *, episodes: bool) -> JSON:
+    def entry(self, entry: AccountEntry, *, episodes: bool) -> JSON:
         """A playlist entry with the new `item` key and its deprecated twin `track`."""
         item: JSON | None = None
         if entry.track_id is not None:

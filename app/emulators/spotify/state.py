@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from app.emulators.common.clock import Clock
-from app.emulators.library.model import GeneratedLibrary, Playlist, PlaylistEntry, SavedTrack
+from app.emulators.library.model import AccountEntry, GeneratedLibrary, LikedSong, Playlist
 from app.emulators.spotify.persistence import (
     UNKNOWN_SIGNATURE,
     Changes,
@@ -58,7 +58,7 @@ def snapshot_for(playlist_id: str, version: int) -> str:
     return base64.b64encode(version.to_bytes(4, "big") + digest).decode("ascii")
 
 
-def entry_uri(entry: PlaylistEntry) -> str | None:
+def entry_uri(entry: AccountEntry) -> str | None:
     """The URI of a playlist entry; `None` for an unavailable one (Spotify hides it)."""
     if entry.track_id is not None:
         return f"spotify:track:{entry.track_id}"
@@ -87,7 +87,7 @@ class PlaylistState:
     owner_id: str
     collaborative: bool
     public: bool
-    entries: list[PlaylistEntry]
+    entries: list[AccountEntry]
     version: int = 1
     snapshots: set[str] = field(default_factory=set)
 
@@ -122,7 +122,7 @@ class AccountState:
         self.clock = clock
         self.user = library.user
         self.file = file
-        self.liked: list[SavedTrack] = []
+        self.liked: list[LikedSong] = []
         self.playlists: dict[str, PlaylistState] = {}
         self.playlist_order: list[str] = []
         self._created = 0
@@ -212,7 +212,7 @@ class AccountState:
         with self._writing():
             saved = {s.track_id for s in self.liked}
             moment = added_at or self.clock.now()
-            fresh = [SavedTrack(t, moment) for t in dict.fromkeys(track_ids) if t not in saved]
+            fresh = [LikedSong(t, moment) for t in dict.fromkeys(track_ids) if t not in saved]
             at = next(
                 (i for i, s in enumerate(self.liked) if s.added_at <= moment), len(self.liked)
             )
@@ -239,7 +239,7 @@ class AccountState:
             self.playlist_order.insert(0, playlist_id)
             return playlist
 
-    def entries_for(self, uris: Sequence[str], added_by: str) -> list[PlaylistEntry]:
+    def entries_for(self, uris: Sequence[str], added_by: str) -> list[AccountEntry]:
         """Entries for URIs being added; `InvalidUri` names the first bad one."""
         now = self.clock.now()
         entries = []
@@ -251,9 +251,9 @@ class AccountState:
             if item_id not in known:
                 raise InvalidUri("Payload contains a non-existing ID")
             if kind == "track":
-                entries.append(PlaylistEntry("track", now, added_by, track_id=item_id))
+                entries.append(AccountEntry("track", now, added_by, track_id=item_id))
             else:
-                entries.append(PlaylistEntry("episode", now, added_by, episode_id=item_id))
+                entries.append(AccountEntry("episode", now, added_by, episode_id=item_id))
         return entries
 
     # The callers checked positions against the playlist before `_writing` caught up with

@@ -152,7 +152,7 @@ def _values(views: Library, info: FieldInfo, positions: Sequence[int] | None = N
     if positions is None:
         items = column.values()
     else:
-        items = [column.row(position)[1] for position in positions]
+        items = [column.value(position) for position in positions]
     return [
         value for value in items if not (value is None or value == "" or value == [] or value == ())
     ]

@@ -42,7 +42,7 @@ _CLAUSE_LINE = re.compile(r"^([ \t]*)(sort|limit|dedupe|max)\b", re.IGNORECASE |
 
 
 @dataclass(frozen=True)
-class Matched:
+class FilterMatch:
     """What a filter selected: positions in library order, and its warnings (fields no
     track has yet, naming the providers that would give them)."""
 
@@ -53,7 +53,7 @@ class Matched:
 
 def run_filter(
     stores: Stores, views: Library, text: str, registry: FieldRegistry, *, now: datetime
-) -> Matched:
+) -> FilterMatch:
     """The tracks of `views` matching the filter `text` (see the module docstring); raises
     `RulesInvalidError` naming every problem."""
     parsed, where = parse_located(text)  # a syntax error: raised with its caret
@@ -78,7 +78,7 @@ def run_filter(
     if error is not None:
         raise error
     track_ids = evaluation.results[target.id].track_ids
-    return Matched(list(map(views.index.__getitem__, track_ids)), checked.warnings, text)
+    return FilterMatch(list(map(views.index.__getitem__, track_ids)), checked.warnings, text)
 
 
 def _referenced(target: PlaylistRuleSet, stored: list[PlaylistRuleSet]) -> list[PlaylistRuleSet]:

@@ -39,19 +39,19 @@ CellValue = Scalar | list[Scalar] | None
 """A value as the table shows it: dates are ISO 8601 text; a missing value is null."""
 
 
-class _Strict(BaseModel):
+class _StrictQuery(BaseModel):
     # Strict: `"offset": false` or `"limit": "5"` is a mistake to say, not to guess at.
     model_config = ConfigDict(extra="forbid", strict=True)
 
 
-class SortSpec(_Strict):
+class SortSpec(_StrictQuery):
     """One sort column: any field of the library (built-in or enrichment)."""
 
     field: str = Field(min_length=1, max_length=100, examples=["tempo"])
     direction: Literal["asc", "desc"] = "asc"
 
 
-class LibraryFilter(_Strict):
+class LibraryFilter(_StrictQuery):
     """Which tracks: a filter in the rules language and a sort (for `ids` in that order)."""
 
     filter: str | None = Field(

@@ -27,7 +27,7 @@ from typing import Any
 
 from app.core.errors import UnprocessableError
 from app.core.models import utc_now
-from app.pipeline.query.filter import Matched, run_filter
+from app.pipeline.query.filter import FilterMatch, run_filter
 from app.pipeline.query.model import (
     DEFAULT_ENRICHED,
     DEFAULT_FIELDS,
@@ -174,7 +174,7 @@ def _matched(
     kept: KeptForLibrary,
     request: LibraryFilter,
     now: datetime | None,
-) -> Matched | None:
+) -> FilterMatch | None:
     at = now or utc_now()
     filtered = _filtered(queries, views, kept, request.filter, at)
     if request.rule is None:
@@ -188,17 +188,17 @@ def _matched(
         at.replace(second=0, microsecond=0),
     )
 
-    def playlist() -> Matched:
+    def playlist() -> FilterMatch:
         one = playlist_of(queries.stores, views, rule, now=at)
         index = views.index  # a pinned track outside the library has no row to show
         found = [index.get(track_id) for track_id in one.result.track_ids]
-        return Matched([position for position in found if position is not None], one.warnings)
+        return FilterMatch([position for position in found if position is not None], one.warnings)
 
     chosen = kept.matched(key, playlist)
     if filtered is None:
         return chosen
     keep = set(filtered.positions)
-    return Matched(
+    return FilterMatch(
         [position for position in chosen.positions if position in keep],
         [*chosen.warnings, *filtered.warnings],
         filtered.text,
@@ -211,7 +211,7 @@ def _filtered(
     kept: KeptForLibrary,
     text: str | None,
     at: datetime,
-) -> Matched | None:
+) -> FilterMatch | None:
     if text is None or not text.strip():
         return None
     # Kept per loaded library; `in rule` reads the stored rule sets and `in last` the clock:

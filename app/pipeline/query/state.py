@@ -43,7 +43,7 @@ from app.pipeline.rules.library.views import Library
 log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
-    from app.pipeline.query.filter import Matched
+    from app.pipeline.query.filter import FilterMatch
 
 T = TypeVar("T")
 
@@ -77,7 +77,7 @@ class KeptForLibrary:
         self._orders_kept = orders_kept
         self._stamps: Stamps | None = None
         self._links: Links | None = None
-        self._matched: OrderedDict[Hashable, Matched] = OrderedDict()
+        self._matched: OrderedDict[Hashable, FilterMatch] = OrderedDict()
         self._distributions: OrderedDict[Hashable, object] = OrderedDict()
         self.distributions_computed = 0
         self._lock = threading.Lock()  # one build at a time; reads of built ones take it too
@@ -104,7 +104,7 @@ class KeptForLibrary:
                 self._orders.popitem(last=False)
             return found
 
-    def matched(self, key: Hashable, compute: Callable[[], Matched]) -> Matched:
+    def matched(self, key: Hashable, compute: Callable[[], FilterMatch]) -> FilterMatch:
         """What a filter matched, kept under `key` for the next pages (the last
         `FILTERS_KEPT`); `compute` runs outside the lock (it may raise: nothing is kept)."""
         with self._lock:

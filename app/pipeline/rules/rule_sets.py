@@ -180,9 +180,14 @@ _KEPT = ("name", *SETTINGS_DEFAULTS)
 """What a text payload keeps of the stored rule set when neither its JSON nor its text says."""
 
 
-def merged_payload(
-    stores: Stores | None, payload: Mapping[str, Any]
-) -> tuple[dict[str, Any], str | None]:
+class MergedPayload(NamedTuple):
+    """A rule set's JSON with its text merged in, and the text (None: JSON only)."""
+
+    data: dict[str, Any]
+    text: str | None
+
+
+def merged_payload(stores: Stores | None, payload: Mapping[str, Any]) -> MergedPayload:
     """The rule set's JSON, with the rules and clauses of `text` merged in when given.
 
     With a text, what it leaves out of the settings is taken from the JSON sent with it, else
@@ -199,7 +204,7 @@ def merged_payload(
         where = ".".join(str(part) for part in first["loc"])
         raise UnprocessableError(f"{where}: {first['msg']}", code="rules_invalid") from None
     if text is None:
-        return base, None
+        return MergedPayload(base, None)
     if not isinstance(text, str):
         raise UnprocessableError(
             "`text` must be a string holding rules in the text syntax", code="rules_invalid"
@@ -207,7 +212,7 @@ def merged_payload(
     parsed = parse_rules(text)
     stored = _stored_document(stores, base.get("id")) if stores is not None else {}
     kept = {key: stored[key] for key in _KEPT if key in stored and key not in base}
-    return parsed.apply_to({**kept, **base}), text
+    return MergedPayload(parsed.apply_to({**kept, **base}), text)
 
 
 def _stored_document(stores: Stores, rule_id: object) -> Mapping[str, Any]:
@@ -275,7 +280,7 @@ def _target_problems(data: Mapping[str, Any], text: str | None) -> list[RuleProb
         hint="copy it from the playlist's link: open.spotify.com/playlist/<id>"
         + (" (or write `target none`)" if text is not None else ""),
     )
-    where = parse_located(text)[1].get("target") if text is not None else None
+    where = parse_located(text).where.get("target") if text is not None else None
     if where is not None:  # the text's `target` clause said it: point at it
         line, column, length = where
         problem = problem.model_copy(update={"line": line, "column": column, "length": length})

@@ -243,7 +243,7 @@ def inline_documents(
     problems: list[dict[str, Any]] = []
     for index, rule in enumerate(rules):
         try:
-            documents.append(merged_payload(stores, rule)[0])
+            documents.append(merged_payload(stores, rule).data)
         except RulesInvalidError as exc:
             problems += [
                 {**problem, "path": f"[{index}].text"} for problem in exc.extra["problems"]

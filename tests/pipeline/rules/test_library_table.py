@@ -60,6 +60,7 @@ def _round_trip(values: list[Any]) -> None:
         keyed, got = column.row(position)
         assert keyed is (value is not ABSENT)
         assert _same(got, None if value is ABSENT else value), (position, value, got, column)
+        assert _same(column.value(position), got)
     assert all(
         _same(got, None if value is ABSENT else value)
         for got, value in zip(column.values(), values, strict=True)

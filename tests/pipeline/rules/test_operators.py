@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -28,6 +29,7 @@ from app.pipeline.rules.operators import (
     NEGATION,
     OPERATORS,
     TEXT,
+    TEXT_FORMS,
     VALUE_KIND,
     Operand,
     Operator,
@@ -39,6 +41,7 @@ from app.pipeline.rules.text.grammar import OPERATOR_PHRASE, grammar_text
 from app.pipeline.rules.text.parser import parse_rules
 from app.pipeline.rules.text.printer import OPERATOR_TEXT, format_rules, normalize
 from app.pipeline.rules.validation.validator import validate_rule_set
+from tests.helpers.paths import REPO
 
 Op = RuleOperator
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
@@ -359,3 +362,18 @@ def test_an_operand_reads_literals_in_the_condition_s_text_form() -> None:
 
 def _no_part(op: RuleOperator, value: Any) -> Any:
     raise AssertionError("not a composite operator")
+
+
+# --- the web editor's copy -----------------------------------------------------------------------
+
+WEB_OPERATORS = REPO / "web" / "src" / "features" / "editor" / "operators.ts"
+_WEB_ENTRY = re.compile(r'^\s*(\w+): \{ text: "([^"]*)", shape: "(\w+)" \},$', re.MULTILINE)
+
+
+def test_the_web_editor_shows_each_operator_as_the_registry_writes_it() -> None:
+    # The editor keeps its own table of text forms and value shapes (it builds and highlights
+    # text without a round trip); tsc holds it to the operator names, this to what they say.
+    table = {
+        name: (text, shape) for name, text, shape in _WEB_ENTRY.findall(WEB_OPERATORS.read_text())
+    }
+    assert table == {op.value: (TEXT_FORMS[op][0], VALUE_KIND[op]) for op in RuleOperator}

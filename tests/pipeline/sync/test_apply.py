@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from app.demo import DemoEnvironment
-from app.emulators.library.model import PlaylistEntry as EmulatedEntry
+from app.emulators.library.model import AccountEntry
 from app.emulators.spotify.emulator import SpotifyEmulator
 from app.pipeline.sync.executor import ApplyReport, SyncApplyError, execute_plan
 from app.pipeline.sync.model import LiveItem, SyncMode, SyncPlan
@@ -68,7 +68,7 @@ def messy_playlist(emulator: SpotifyEmulator) -> str:
     )
     tracks = [e.track_id for e in playlist.entries if e.track_id is not None]
     moment = datetime(2026, 3, 1, tzinfo=UTC)
-    playlist.entries.insert(4, EmulatedEntry("unavailable", moment, emulator.library.user.id))
+    playlist.entries.insert(4, AccountEntry("unavailable", moment, emulator.library.user.id))
     again = [f"spotify:track:{tracks[0]}", f"spotify:track:{tracks[3]}"]
     emulator.edit_playlist_as_other_user(playlist.id, add=again)
     kinds = {e.kind for e in playlist.entries}

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 import pytest
 
 from app.demo import DemoEnvironment
-from app.emulators.library.model import PlaylistEntry as EmulatedEntry
+from app.emulators.library.model import AccountEntry
 from app.emulators.spotify.emulator import SpotifyEmulator
 from app.pipeline.sync.executor import execute_plan
 from app.pipeline.sync.model import SyncMode
@@ -68,7 +68,7 @@ def unavailable(emulator: SpotifyEmulator, pid: str, pool: list[str]) -> list[st
     _set(emulator, pid, pool[:30])
     moment = datetime(2026, 1, 1, tzinfo=UTC)
     emulator.playlist(pid).entries.insert(
-        7, EmulatedEntry("unavailable", moment, emulator.library.user.id)
+        7, AccountEntry("unavailable", moment, emulator.library.user.id)
     )
     return list(reversed(pool[:20]))
 

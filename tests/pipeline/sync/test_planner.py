@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.emulators.library.account import generate_library
-from app.emulators.library.model import PlaylistEntry as EmulatedEntry
+from app.emulators.library.model import AccountEntry
 from app.emulators.spotify.emulator import SpotifyEmulator
 from app.pipeline.sync.model import MAX_URIS, SNAPSHOT, ApiCall, LiveItem, SyncMode, SyncPlan
 from app.pipeline.sync.planner import plan_sync
@@ -268,7 +268,7 @@ def test_replayed_reorders_and_removes_match_the_emulator(size: int, data: st.Da
     moment = datetime(2026, 1, 1, tzinfo=UTC)
     state = EMULATOR.state
     playlist = state.playlists[state.playlist_order[0]]
-    playlist.entries = [EmulatedEntry("track", moment, "me", track_id=f"{v:022d}") for v in values]
+    playlist.entries = [AccountEntry("track", moment, "me", track_id=f"{v:022d}") for v in values]
     uris: list[str | None] = [f"spotify:track:{v:022d}" for v in values]
 
     state.reorder_items(playlist, start, before, length)

@@ -348,8 +348,11 @@ async def test_a_refresh_refused_before_the_winner_saved_waits_for_the_winners_t
         world.settings, TokenStore(world.settings.cache_dir), client_id=CLIENT_ID
     )
 
-    async def save_a_moment_later() -> None:
-        await asyncio.sleep(0.05)
+    async def save_once_ours_is_refused() -> None:
+        # The winner's save lands right after our refusal, whenever that comes (not after a
+        # set time, which a slow run could make land before our refresh was even sent).
+        while 400 not in [r.status for r in world.token_requests()]:
+            await asyncio.sleep(0)
         other_process.save(
             expired.model_copy(
                 update={
@@ -361,7 +364,9 @@ async def test_a_refresh_refused_before_the_winner_saved_waits_for_the_winners_t
         )
 
     ours = TokenManager(world.settings, world.store, client_id=CLIENT_ID, transport=world.transport)
-    access, _ = await asyncio.gather(ours.access_token(), save_a_moment_later())
+    access, _ = await asyncio.wait_for(
+        asyncio.gather(ours.access_token(), save_once_ours_is_refused()), timeout=30
+    )
 
     assert access == body["access_token"]
     assert not stored(world).login_required

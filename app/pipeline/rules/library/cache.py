@@ -23,13 +23,13 @@ import gc
 import threading
 from collections.abc import Callable, Hashable
 from pathlib import Path
-from typing import TypeVar, cast
+from typing import NamedTuple, TypeVar, cast
 
 from filelock import FileLock
 
-from app.core.fs import StatSignature, make_private_dir
+from app.core.fs import make_private_dir
 from app.data import Stores
-from app.data.store import LOCK_DIR_NAME
+from app.data.store import LOCK_DIR_NAME, Signature
 from app.pipeline.rules.library.build import load_library_views
 from app.pipeline.rules.library.snapshot import load_snapshot, save_snapshot
 from app.pipeline.rules.library.stamp import (
@@ -40,6 +40,12 @@ from app.pipeline.rules.library.stamp import (
 )
 from app.pipeline.rules.library.views import Library
 from app.providers.registry import Precedence
+
+
+class _Loaded(NamedTuple):
+    signature: Signature  # of tracks.json, sources.json and enrichments.json when loaded
+    library: Library
+
 
 Loader = Callable[[Stores, Precedence], Library]
 T = TypeVar("T")
@@ -75,7 +81,7 @@ class LibraryCache:
         self.snapshot = snapshot or stores.directory / SNAPSHOT_NAME
         self._load = load
         self._prepare = prepare
-        self._loaded: tuple[StatSignature, Library] | None = None
+        self._loaded: _Loaded | None = None
         self._guard = threading.Lock()  # around `_loaded`
         # One build at a time: a preview arriving while the background warm-up builds waits for
         # it instead of building a second copy (twice the memory, for nothing).
@@ -89,8 +95,8 @@ class LibraryCache:
             signature = self._signature()
             with self._guard:
                 loaded = self._loaded
-                if loaded is not None and loaded[0] == signature:
-                    return loaded[1]
+                if loaded is not None and loaded.signature == signature:
+                    return loaded.library
                 self._loaded = None  # let the old views go before building
             del loaded
             library = self._snapshot_or_build(signature)
@@ -100,7 +106,7 @@ class LibraryCache:
             # request ran next). They are still freed by reference counting when replaced.
             gc.freeze()
             with self._guard:
-                self._loaded = (signature, library)
+                self._loaded = _Loaded(signature, library)
             return library
 
     def derived(self, key: Hashable, compute: Callable[[], T]) -> T:
@@ -112,7 +118,7 @@ class LibraryCache:
             found = library.columns[key] = compute()
         return cast(T, found)
 
-    def _snapshot_or_build(self, signature: StatSignature) -> Library:
+    def _snapshot_or_build(self, signature: Signature) -> Library:
         key = SnapshotKey(signature, self.precedence.names)
         library = load_snapshot(self.snapshot, key)
         if library is not None:
@@ -149,11 +155,11 @@ class LibraryCache:
         """Whether the library is loaded and its files unchanged since."""
         with self._guard:
             loaded = self._loaded
-        return loaded is not None and loaded[0] == self._signature()
+        return loaded is not None and loaded.signature == self._signature()
 
     def has_library(self) -> bool:
         """Whether there is a library to load at all (tracks were fetched)."""
         return self.stores.tracks.path.exists()
 
-    def _signature(self) -> StatSignature:
+    def _signature(self) -> Signature:
         return store_signature(self.stores)

@@ -160,7 +160,7 @@ def first_artists(library: Library) -> list[str | None]:
         found = list(map(by_code.__getitem__, codes.tolist()))
         for position in np.flatnonzero(held).tolist():
             if found[position] is None:  # a missing first item: the next present one counts
-                found[position] = fold(first_present(column.row(position)[1]))
+                found[position] = fold(first_present(column.value(position)))
     else:
         found = [fold(first_present(v)) if v is not None else None for v in column.values()]
     library.columns["artist"] = found

@@ -15,8 +15,8 @@ import pickle
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from app.core.fs import StatSignature, stat_signature
 from app.data import Stores
+from app.data.store import Signature, signature_of
 from app.providers.registry import Precedence
 
 FORMAT_VERSION = 3
@@ -31,18 +31,16 @@ _MAGIC = "sap library snapshot"
 class SnapshotKey(NamedTuple):
     """What a snapshot was built from: the stores' stat signature and the precedence."""
 
-    signature: StatSignature
+    signature: Signature
     precedence: tuple[str, ...]
 
     def header(self) -> tuple[Any, ...]:
         return (_MAGIC, FORMAT_VERSION, tuple(self.signature), tuple(self.precedence))
 
 
-def store_signature(stores: Stores) -> StatSignature:
-    """The stat signature of the files a library is built from: tracks, sources, enrichments."""
-    return stat_signature(
-        store.path for store in (stores.tracks, stores.sources, stores.enrichments)
-    )
+def store_signature(stores: Stores) -> Signature:
+    """The stamps of the files a library is built from: tracks, sources, enrichments."""
+    return signature_of(stores.tracks, stores.sources, stores.enrichments)
 
 
 def has_snapshot(path: Path, key: SnapshotKey) -> bool:

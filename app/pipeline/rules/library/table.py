@@ -3,6 +3,7 @@
     column = encode([120.0, None, ABSENT, 98.5])   # one value per track; ABSENT: no such key
     column.values()          # [120.0, None, None, 98.5]: each track's value, as a view holds it
     column.row(3)            # (True, 98.5): whether the track's view has the key, and the value
+    column.value(3)          # 98.5
     column.present()         # bool array: a value rules see (not None, "", nor an empty list)
     column.postings()        # the distinct elements and which tracks hold each (see `Postings`)
 
@@ -136,6 +137,10 @@ class Column:
         if state == _VALUE:
             return True, self._value(position)
         return state == _NONE, None
+
+    def value(self, position: int) -> Any:
+        """The value in the track's view, None where it has none (`row` without the first)."""
+        return self._value(position) if self.state.item(position) == _VALUE else None
 
     def _value(self, position: int) -> Any:
         raise NotImplementedError

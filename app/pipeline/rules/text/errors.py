@@ -167,7 +167,8 @@ def _unexpected_token(error: UnexpectedToken, text: str, parser: Lark) -> RulePr
     elif "_RPAR" in expected:
         opener = _unclosed_opener(text, token.start_pos or 0)
         if opener is not None:
-            hint = f"the '(' at line {opener[1]}, column {opener[2]} is not closed"
+            _, line, column = opener
+            hint = f"the '(' at line {line}, column {column} is not closed"
     return RuleProblem(
         message=f"expected {_expected_text(expected)}, found '{token}'",
         line=token.line,

@@ -88,7 +88,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from lark import Lark, Token
 from lark.exceptions import UnexpectedInput
@@ -100,17 +100,25 @@ from app.pipeline.rules.text.errors import ProblemFound, problem_at, syntax_prob
 from app.pipeline.rules.text.grammar import grammar_text
 from app.pipeline.rules.text.printer import ParsedRules, normalize
 
-__all__ = ["parse_located", "parse_rules"]
+__all__ = ["LocatedRules", "parse_located", "parse_rules"]
+
+
+class LocatedRules(NamedTuple):
+    """What a text says, and where each clause it states starts."""
+
+    rules: ParsedRules
+    where: dict[str, tuple[int, int, int]]
+    """`ParsedRules` field → (line, column, length of its first word)."""
 
 
 def parse_rules(text: str) -> ParsedRules:
     """The rule tree (normalized) and clauses a text describes; `RulesInvalidError` if it can't."""
-    return parse_located(text)[0]
+    return parse_located(text).rules
 
 
-def parse_located(text: str) -> tuple[ParsedRules, dict[str, tuple[int, int, int]]]:
-    """`parse_rules`, and where each clause stated starts: `ParsedRules` field → (line,
-    column, length of its first word), for problems about a clause found after parsing."""
+def parse_located(text: str) -> LocatedRules:
+    """`parse_rules`, and where each clause stated starts, for problems about a clause found
+    after parsing."""
     if len(text) > MAX_RULE_TEXT_CHARS:
         # Refused before parsing: the parse of a long text is what took the time.
         problem = RuleProblem(
@@ -131,7 +139,7 @@ def parse_located(text: str) -> tuple[ParsedRules, dict[str, tuple[int, int, int
     located = {
         name: (token.line or 1, token.column or 1, len(token)) for name, token in where.items()
     }
-    return ParsedRules(rules=rules, **clauses), located
+    return LocatedRules(ParsedRules(rules=rules, **clauses), located)
 
 
 def _invalid(problem: RuleProblem, text: str) -> RulesInvalidError:

@@ -4,7 +4,7 @@ Matching ignores case and surrounding/repeated whitespace, never position: Expor
 changed over the years (see `reader` for both generations). A header that lacks a
 required column means the file is not an Exportify export and raises `CsvColumnsMissingError`.
 
-Errors name columns by the header we know (`Columns.header`: the alias that matched, spelled as
+Errors name columns by the header we know (`ColumnLayout.header`: the alias that matched, spelled as
 Exportify spells it), never by the file's own text: a file that is not an export at all may be
 anything (`/etc/passwd`), and an error message must not quote it.
 """
@@ -45,7 +45,7 @@ class CsvColumnsMissingError(CsvImportError):
 
 
 @dataclass
-class Columns:
+class ColumnLayout:
     index: dict[str, int]
     header: dict[str, str]  # field -> the known header it was found under ("Track URI")
     width: int
@@ -66,7 +66,7 @@ _NORMALISED_ALIASES = {
 }
 
 
-def resolve_columns(header_row: list[str], label: str) -> Columns:
+def resolve_columns(header_row: list[str], label: str) -> ColumnLayout:
     """Where each of our fields is in `header_row`; raises if a required column is missing."""
     positions: dict[str, int] = {}
     for index, name in enumerate(header_row):
@@ -92,7 +92,7 @@ def resolve_columns(header_row: list[str], label: str) -> Columns:
             f"{recognised}",
             extra={"missing": missing, "recognised": list(headers.values())},
         )
-    return Columns(
+    return ColumnLayout(
         index=index_of,
         header=headers,
         width=len(header_row),

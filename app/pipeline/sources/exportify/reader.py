@@ -40,7 +40,7 @@ from pathlib import Path
 from app.core.errors import NotFoundError
 from app.core.models import Track
 from app.pipeline.sources.exportify.columns import CsvImportError, resolve_columns
-from app.pipeline.sources.exportify.rows import LocalFile, RowProblem, parse_track_id, row_track
+from app.pipeline.sources.exportify.rows import LocalFileRow, RowProblem, parse_track_id, row_track
 
 # The names callers import from here, wherever they now live.
 __all__ = ["CsvImportResult", "CsvRowError", "parse_exportify_csv", "read_exportify_csv"]
@@ -119,7 +119,7 @@ def parse_exportify_csv(data: bytes | str, *, source_name: str = "") -> CsvImpor
                 result.duplicates += 1
                 continue
             track = row_track(track_id, row, columns)
-        except LocalFile:
+        except LocalFileRow:
             result.skipped_local += 1
             continue
         except RowProblem as problem:

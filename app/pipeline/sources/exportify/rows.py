@@ -1,6 +1,6 @@
 """Turn one Exportify CSV row into a `Track`; a row that cannot be read raises `RowProblem`.
 
-Cells are found through `Columns` (see `columns`). A value that cannot be read is reported
+Cells are found through `ColumnLayout` (see `columns`). A value that cannot be read is reported
 by what is wrong and in which column, never with its text (the file may be anything: see
 `columns`); empty optional cells take neutral defaults.
 """
@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 from typing import Literal
 
 from app.core.models import AlbumRef, ArtistRef, Track
-from app.pipeline.sources.exportify.columns import Columns
+from app.pipeline.sources.exportify.columns import ColumnLayout
 
 _SPOTIFY_ID = r"[0-9A-Za-z]{22}"
 _TRACK_REF = re.compile(
@@ -43,14 +43,14 @@ class RowProblem(ValueError):
         super().__init__(what)
         self.what, self.field, self.hint = what, field, hint
 
-    def describe(self, columns: Columns) -> str:
+    def describe(self, columns: ColumnLayout) -> str:
         """``malformed track id in column 'Track URI' (a Spotify id is 22 letters…)``"""
         header = columns.header.get(self.field or "")
         where = f" in column {header!r}" if header else ""
         return f"{self.what}{where}" + (f" ({self.hint})" if self.hint else "")
 
 
-class LocalFile(Exception):
+class LocalFileRow(Exception):
     """The row is a local file, which has no Spotify id and is skipped."""
 
 
@@ -59,7 +59,7 @@ def parse_track_id(value: str) -> str:
     if not value:
         raise RowProblem("missing track id", "id")
     if value.casefold().startswith("spotify:local:"):
-        raise LocalFile
+        raise LocalFileRow
     match = _TRACK_REF.fullmatch(value)
     if match is None:
         if value.startswith("spotify:") and not value.startswith("spotify:track:"):
@@ -70,7 +70,7 @@ def parse_track_id(value: str) -> str:
     return match.group(1)
 
 
-def row_track(track_id: str, row: list[str], columns: Columns) -> Track:
+def row_track(track_id: str, row: list[str], columns: ColumnLayout) -> Track:
     """The track of one data row whose id `parse_track_id` already read."""
     name = columns.cell(row, "name")
     if not name:
