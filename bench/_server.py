@@ -31,6 +31,29 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) process `pid` has used so far, from /proc (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def settled(
+    process: subprocess.Popen[bytes], *, window: float = 0.5, timeout: float = 120
+) -> float:
+    """Wait until `process` is idle (under 5% of a core over `window` seconds): what it started
+    by itself (the library warm-up, reading ahead for the library table) is done and takes no
+    CPU from the requests measured next. The seconds waited."""
+    start = time.monotonic()
+    used = cpu_seconds(process.pid)
+    while time.monotonic() - start < timeout:
+        time.sleep(window)
+        now = cpu_seconds(process.pid)
+        if now - used < 0.05 * window:
+            break
+        used = now
+    return time.monotonic() - start
+
+
 @contextmanager
 def sap_server(
     data_dir: Path, *, env: Mapping[str, str] | None = None, timeout: float = 600
