@@ -14,7 +14,8 @@ httpx client in this one.
 
 Each path runs `--repeat` times after one warm-up request (the first also waits for the
 server to be idle: its own warm-up after start would otherwise run beside the measured
-requests); min/median/max and the answer size are printed and recorded in docs/performance.md with the machine's load.
+requests); min/median/max and the answer size are printed and recorded in
+docs/performance.md with the machine's load.
 
     python bench/previews_http.py [--repeat 5] [--data-dir DIR]
 """

@@ -58,7 +58,7 @@ from app.providers.registry import PROVIDERS
 from bench._library import NOW, bench_data_dir, emulated_library, rule_sets
 from bench._memory import library_copy, peak_mb, savable, spread, timed
 from bench._report import best_of, record
-from bench._server import sap_server
+from bench._server import sap_server, settled
 
 Op = RuleOperator
 
@@ -236,6 +236,7 @@ def http_paths(tracks: int, sets: int, repeat: int) -> str:
             start = time.perf_counter()
             client.post(PREVIEW, json={}).raise_for_status()  # waits for the build if any
             first = time.perf_counter() - start
+            settled(process)  # the server's own warm-up, not beside the warm previews
             previews = timed(repeat, lambda: client.post(PREVIEW, json={}))
             health = timed(repeat, lambda: client.get("/pipeline/health"))
             rows.append((scenario, first, previews, peak_mb(process.pid)))
