@@ -57,7 +57,7 @@ from app.pipeline.rules.service import preview_library
 from app.providers.registry import PROVIDERS
 from bench._library import NOW, bench_data_dir, emulated_library, rule_sets
 from bench._memory import library_copy, peak_mb, savable, spread, timed
-from bench._report import best_of, record
+from bench._report import ROOT, best_of, record
 from bench._server import sap_server, settled
 
 Op = RuleOperator
@@ -208,6 +208,15 @@ def naive_evaluate(sets: list[dict[str, Any]], library: Library) -> dict[str, li
 # --- the user's path: HTTP against `sap serve` ---------------------------------------------
 
 PREVIEW = "/pipeline/playlists/preview-from-rules"
+ENGINE_PART = "In process (the engine alone"
+
+
+def _recorded_engine_part() -> str:
+    """The in-process part of the last full run, as recorded: kept by an `--http-only` run."""
+    text = (ROOT / "docs" / "performance.md").read_text(encoding="utf-8")
+    block = text.split("<!-- bench:rules -->", 1)[-1].split("<!-- /bench:rules -->", 1)[0]
+    start = block.find(ENGINE_PART)
+    return block[start:].strip() if start >= 0 else ""
 
 
 def http_paths(tracks: int, sets: int, repeat: int) -> str:
@@ -285,7 +294,7 @@ def main() -> None:
     print(http)
     if args.http_only:
         if not args.no_record:
-            record("rules", http)
+            record("rules", "\n\n".join(part for part in (http, _recorded_engine_part()) if part))
         return
 
     start = time.perf_counter()
