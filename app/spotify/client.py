@@ -234,7 +234,7 @@ class SpotifyClient:
     async def get_track(self, track_id: str) -> CatalogTrack:
         """One catalogue track as the user's market sees it (`market=from_token`): whether
         it is playable. Single ids only: development mode refuses `GET /tracks?ids=`."""
-        path = f"tracks/{track_id}"
+        path = f"tracks/{checked_id(track_id, 'track id')}"
         content = await self.request_bytes("GET", path, params={"market": "from_token"})
         return _read(CatalogTrack, content, f"GET {path}")
 

@@ -63,6 +63,57 @@ def test_a_rule_text_at_the_limit_is_read(client: TestClient, route: str) -> Non
     assert response.status_code == 200, response.text
 
 
+# Routes added since (issues 14-16) read rule text too: the same limit, before parsing.
+SAID = "the rule text has 100,001 characters; at most 100,000 are accepted"
+RULE_SET = {"id": "t", "name": "T"}
+NEWER_ROUTES = {
+    "/pipeline/playlists/count": lambda text: {**RULE_SET, "text": text},
+    "/pipeline/playlists/explain": lambda text: {
+        "track_id": "K" * 22,
+        "rule": {**RULE_SET, "text": text},
+    },
+    "/pipeline/playlists/preview-from-rules": lambda text: {"rules": [{**RULE_SET, "text": text}]},
+}
+
+
+@pytest.mark.parametrize("route", sorted(NEWER_ROUTES))
+def test_the_newer_routes_that_read_rule_text_refuse_the_same_length(
+    client: TestClient, route: str
+) -> None:
+    response = client.post(route, json=NEWER_ROUTES[route](_text(MAX_RULE_TEXT_CHARS + 1)))
+    assert response.status_code == 422, response.text
+    assert response.json()["error"] == "rules_invalid"
+    assert response.json()["detail"].startswith(SAID)
+    assert len(response.text) < 1000
+
+
+def test_a_rules_file_holding_a_rule_set_over_the_limit_is_refused_or_reported(
+    client: TestClient,
+) -> None:
+    file = {"text": "[t] T\n" + _text(MAX_RULE_TEXT_CHARS + 1)}
+    applied = client.post("/data/rules-file", json=file)
+    assert (applied.status_code, applied.json()["error"]) == (422, "rules_invalid")
+    assert "at most 100,000 are accepted" in applied.json()["detail"]
+    checked = client.post("/data/rules-file/check", json=file)
+    assert checked.status_code == 200, checked.text
+    [entry] = checked.json()["rule_sets"]
+    assert entry["change"] == "invalid"
+    assert "at most 100,000 are accepted" in entry["report"]["errors"][0]["message"]
+    assert client.get("/data/rules").json() == []
+    # A whole file is bounded too: ten rule sets' worth.
+    huge = client.post(
+        "/data/rules-file/check", json={"text": "#" * (10 * MAX_RULE_TEXT_CHARS + 1)}
+    )
+    assert (huge.status_code, huge.json()["error"]) == (422, "validation_error")
+
+
+@pytest.mark.parametrize("route", ["/data/library/query", "/data/library/ids"])
+def test_a_library_filter_over_the_limit_is_refused(client: TestClient, route: str) -> None:
+    response = client.post(route, json={"filter": _text(MAX_RULE_TEXT_CHARS + 1)})
+    assert response.status_code == 422, response.text
+    assert "at most 100000 characters" in response.json()["detail"]
+
+
 # --- v1 steps run as jobs, and a request waits for one only so long ---------------------------
 
 

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from starlette.routing import BaseRoute, Route
 
 from app.api.app import create_app
 from app.core.config import Settings
@@ -32,15 +33,26 @@ ATTACKS = {
 }
 
 
+def _routes(routes: Sequence[BaseRoute]) -> Iterator[Route]:
+    """Every route the app answers, also inside included routers and whether or not the
+    OpenAPI document shows it (`include_in_schema=False` hides a route from the spec only)."""
+    for route in routes:
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            yield from _routes(included.routes)
+        elif isinstance(route, Route):
+            yield route
+
+
 def _state_changing_routes() -> list[tuple[str, str]]:
     with tempfile.TemporaryDirectory() as cache_dir:
         settings = Settings(cache_dir=Path(cache_dir), spotify_client_id="route-table")
-        paths = create_app(settings).openapi()["paths"]
+        routes = list(_routes(create_app(settings).routes))
     return sorted(
-        (method.upper(), re.sub(r"\{[^}]+\}", "x", path))
-        for path, operations in paths.items()
-        for method in operations
-        if method in STATE_CHANGING
+        (method, re.sub(r"\{[^}]+\}", "x", route.path))
+        for route in routes
+        for method in route.methods or ()
+        if method.lower() in STATE_CHANGING
     )
 
 
@@ -57,7 +69,11 @@ def test_the_route_table_is_read() -> None:
     assert ("POST", "/pipeline/x/run-async") in ROUTES
     assert ("POST", "/auth/logout") in ROUTES
     assert ("DELETE", "/data/rules/x") in ROUTES
-    assert len(ROUTES) > 20
+    # Routes added by later issues are found without being listed anywhere.
+    for route in ("/data/library/ids", "/data/rules-file", "/pipeline/playlists/restore"):
+        assert ("POST", route) in ROUTES
+    assert ("PUT", "/pipeline/playlists/unattended/x") in ROUTES
+    assert len(ROUTES) > 30
 
 
 @pytest.mark.parametrize("attack", sorted(ATTACKS))
@@ -65,9 +81,12 @@ def test_the_route_table_is_read() -> None:
 def test_cross_site_requests_are_refused_on_every_state_changing_route(
     client: TestClient, method: str, path: str, attack: str
 ) -> None:
-    response = client.request(method, path, headers={**JSON, **ATTACKS[attack]})
-    assert response.status_code == 403, response.text
-    assert response.json()["error"] == "cross_origin_refused"
+    # JSON (a page's fetch), a form and no content type at all (body-less form posts): all 403.
+    for content_type in ("application/json", "application/x-www-form-urlencoded", ""):
+        headers = {**ATTACKS[attack], "content-type": content_type}
+        response = client.request(method, path, headers=headers)
+        assert response.status_code == 403, (content_type, response.text)
+        assert response.json()["error"] == "cross_origin_refused"
 
 
 @pytest.mark.parametrize(("method", "path"), ROUTES)

@@ -149,12 +149,29 @@ RULE_TEXTS = {
 
 
 @pytest.mark.parametrize("name", RULE_TEXTS)
-@pytest.mark.parametrize("route", ["/data/rules/parse", "/data/rules/validate", "/data/rules"])
+@pytest.mark.parametrize(
+    "route",
+    [
+        "/data/rules/parse",
+        "/data/rules/validate",
+        "/data/rules",
+        # Routes added since (issues 14-16) that read rule text.
+        "/pipeline/playlists/count",
+        "/data/rules-file",
+        "/data/library/query",
+    ],
+)
 def test_rule_texts_with_numbers_out_of_range_are_refused_everywhere(
     client: TestClient, name: str, route: str
 ) -> None:
     text, named = RULE_TEXTS[name]
-    body = {"text": text} if route.endswith("parse") else {"id": "n", "name": "N", "text": text}
+    body: dict[str, object] = {"id": "n", "name": "N", "text": text}
+    if route.endswith("parse"):
+        body = {"text": text}
+    elif route.endswith("rules-file"):
+        body = {"text": "[n] N\n" + text}
+    elif route.endswith("query"):
+        body = {"filter": text}
     response = client.post(route, json=body)
     if route.endswith("validate") and response.status_code == 200:
         report = response.json()

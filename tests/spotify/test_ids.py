@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 import pytest
 
 from app.core.errors import AppError
+from app.pipeline.sync.additions import TrackLookups
 from app.spotify.client import SpotifyClient
 from app.spotify.ids import is_spotify_id
 
@@ -67,4 +68,26 @@ async def test_a_bad_playlist_id_never_reaches_the_request_path(
             await CALLS[call](client, value)
         assert (caught.value.status_code, caught.value.code) == (422, "invalid_spotify_id")
         assert "playlist id" in caught.value.detail
+    assert world.api_log() == []
+
+
+async def test_a_bad_track_id_never_reaches_the_request_path(
+    world: SpotifyWorld, client: SpotifyClient
+) -> None:
+    # A plan looks up, one by one, the tracks it would add that were not read from Spotify.
+    world.forget_requests()
+    for value in ("..", "abc?x=1", "../me/tracks", "x" * 22 + "/../../me"):
+        with pytest.raises(AppError) as caught:
+            await client.get_track(value)
+        assert (caught.value.status_code, caught.value.code) == (422, "invalid_spotify_id")
+        assert "track id" in caught.value.detail
+    assert world.api_log() == []
+
+
+async def test_a_track_to_add_whose_id_is_not_an_id_is_left_out_as_unknown_unasked(
+    world: SpotifyWorld, client: SpotifyClient
+) -> None:
+    world.forget_requests()
+    bad = "spotify:track:../me/tracks"
+    assert await TrackLookups(client).refused([bad]) == {bad: ("unknown", "")}
     assert world.api_log() == []

@@ -255,7 +255,9 @@ class EnrichRequest(BaseModel):
     )
     source: str | None = Field(default=None, description="Only this source's tracks, e.g. liked.")
     refresh: bool = Field(
-        default=False, description="Ask again about tracks already enriched (or not found)."
+        default=False,
+        strict=True,  # a boolean, not 0/1 or "no" (which lax mode reads as a boolean)
+        description="Ask again about tracks already enriched (or not found).",
     )
 
 

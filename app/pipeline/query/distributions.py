@@ -84,8 +84,9 @@ class DistributionRequest(BaseModel):
     fields: list[str] | None = Field(
         default=None, max_length=20, description="Field names (default: as the GET)."
     )
-    bins: int = Field(default=20, ge=1, le=MAX_BINS)
-    top: int = Field(default=15, ge=1, le=MAX_TOP)
+    # Strict: `true` or "5" is not a count (the fuzzer's find: lax mode read `true` as 1).
+    bins: int = Field(default=20, ge=1, le=MAX_BINS, strict=True)
+    top: int = Field(default=15, ge=1, le=MAX_TOP, strict=True)
     filter: str | None = Field(
         default=None,
         max_length=MAX_RULE_TEXT_CHARS,

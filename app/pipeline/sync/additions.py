@@ -26,6 +26,7 @@ from app.core.errors import BadRequestError, NotFoundError
 from app.pipeline.rules.library.views import Library
 from app.pipeline.sync.model import TRACK, has_id
 from app.spotify.client import SpotifyClient
+from app.spotify.ids import InvalidSpotifyIdError
 
 ExclusionReason = Literal["unknown", "unavailable", "local", "not_in_library"]
 
@@ -127,8 +128,8 @@ class TrackLookups:
         async with self._slots:
             try:
                 track = await self.client.get_track(track_id)
-            except (NotFoundError, BadRequestError):
-                return "unknown", ""
+            except (NotFoundError, BadRequestError, InvalidSpotifyIdError):
+                return "unknown", ""  # not an id at all: asked nothing (a tracks.json edit)
         if track.is_playable is False:
             reason = track.restrictions.reason if track.restrictions else None
             return "unavailable", f"restricted: {reason}" if reason else "is_playable is false"
