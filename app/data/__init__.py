@@ -13,7 +13,7 @@ from app.data.jobs import JobStore
 from app.data.plans import PlanStore
 from app.data.playlists import PlaylistStore
 from app.data.rules import RuleStore
-from app.data.sources import SourceStore
+from app.data.sources import SourceCheckStore, SourceStore
 from app.data.store import JsonStore, StoreStatus
 from app.data.tokens import TokenStore
 from app.data.tracks import TrackStore
@@ -33,6 +33,7 @@ class Stores:
     playlists: PlaylistStore
     tokens: TokenStore
     sources: SourceStore
+    source_checks: SourceCheckStore
     plans: PlanStore
     backups: BackupStore
     undo: UndoStore
@@ -50,6 +51,7 @@ class Stores:
             playlists=PlaylistStore(directory),
             tokens=TokenStore(directory),
             sources=SourceStore(directory),
+            source_checks=SourceCheckStore(directory),
             plans=PlanStore(directory),
             backups=BackupStore(directory),
             undo=UndoStore(directory),
@@ -71,6 +73,7 @@ __all__ = [
     "PlanStore",
     "PlaylistStore",
     "RuleStore",
+    "SourceCheckStore",
     "SourceStore",
     "StoreStatus",
     "Stores",

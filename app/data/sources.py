@@ -1,7 +1,11 @@
-"""sources.json: what each track source (liked songs, a playlist, a CSV file) last held.
+"""sources.json: what each track source (liked songs, a playlist, a CSV file) last held;
+source-checks.json: when each was last found unchanged.
 
 A record is written only after its source was read completely, so a failed fetch never leaves a
-half-read source behind; `snapshot_id` lets an unchanged playlist be skipped on refresh.
+half-read source behind; `snapshot_id` lets an unchanged playlist be skipped on refresh. A
+refresh that finds a source unchanged does not rewrite sources.json (the library and its
+snapshot are keyed on that file's stamp: rewriting it for a time alone would make them rebuild
+the whole library); it records the time in source-checks.json instead.
 """
 
 from __future__ import annotations
@@ -53,3 +57,29 @@ class SourceStore(JsonStore[SourceMap]):
     def put(self, record: SourceRecord) -> None:
         with self.update() as sources:
             sources[record.key] = record
+
+
+SourceChecks = dict[str, datetime]
+
+
+class SourceCheckStore(JsonStore[SourceChecks]):
+    """When each source (by key) was last read and found unchanged."""
+
+    filename = "source-checks.json"
+    schema_version = 1
+    indent = False
+    adapter: ClassVar = TypeAdapter(SourceChecks)
+
+    def empty(self) -> SourceChecks:
+        return {}
+
+    def checked(self, times: dict[str, datetime]) -> None:
+        """Record that these sources were found unchanged at these times."""
+        with self.update() as checks:
+            checks.update(times)
+
+
+def last_read(record: SourceRecord, checks: SourceChecks) -> datetime:
+    """When `record`'s source was last read: fetched, or checked and found unchanged."""
+    checked = checks.get(record.key)
+    return max(record.fetched_at, checked) if checked is not None else record.fetched_at

@@ -65,6 +65,17 @@ def _thread_lock_for(path: Path) -> threading.RLock:
         return lock
 
 
+@dataclass
+class Draft(Generic[T]):
+    """A store's value inside `JsonStore.draft`: saved on leaving the block unless discarded."""
+
+    value: T
+    kept: bool = True
+
+    def discard(self) -> None:
+        self.kept = False
+
+
 @dataclass(frozen=True)
 class StoreStatus:
     """What the health report says about one store file (from `stat` and its first bytes,
@@ -240,6 +251,18 @@ class JsonStore(Generic[T]):
                 )
             envelope = {"schema_version": self.schema_version, "data": data}
             write_json(self.path, envelope, mode=self.file_mode, indent=self.indent)
+
+    @contextmanager
+    def draft(self) -> Iterator[Draft[T]]:
+        """Locked read-modify-write that may find, inside the block, that nothing is worth a
+        new file: `draft.value` is saved on exit unless `draft.discard()` was called (or the
+        block raised). A file that is not rewritten keeps its stamp (`signature_of`), so what
+        is kept for it elsewhere stays valid."""
+        with self._locked():
+            draft = Draft(self._read_or_quarantine())
+            yield draft
+            if draft.kept:
+                self._write(draft.value)
 
     def save(self, value: T) -> None:
         """Replace the whole contents (atomically)."""

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from app.core.errors import ForbiddenError
-from app.core.models import Track, TrackSource, TrackSourceType
+from app.core.models import Track, TrackSource, TrackSourceType, utc_now
 from app.data.sources import SourceEntry, SourceRecord
 from app.spotify.client import SpotifyClient
 from app.spotify.models import PlaylistEntry, SavedTrack, SimplifiedPlaylist, TrackObject
@@ -215,7 +215,9 @@ async def read_playlist(
         )
     key = f"playlist:{info.id}"
     if previous is not None and info.snapshot_id and previous.snapshot_id == info.snapshot_id:
-        record = previous.model_copy(update={"label": label or previous.label, "name": info.name})
+        record = previous.model_copy(
+            update={"label": label or previous.label, "name": info.name, "fetched_at": utc_now()}
+        )
         return SourceRead(record=record, tracks=[], mode="unchanged")
     entries = await client.get_playlist_tracks(info.id, on_progress=on_progress)
     tracks, source_entries, skipped = _collect(_playlist_items(entries))

@@ -102,6 +102,7 @@ def test_run_async_without_a_body_uses_empty_metadata(client: TestClient) -> Non
         "playlists",
         "tokens",
         "sources",
+        "source-checks",
         "plans",
         "backups",
         "undo",

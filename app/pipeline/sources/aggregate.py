@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from app.core.errors import NotFoundError
 from app.core.models import Track, TrackSourceType, utc_now
 from app.data import Stores
+from app.data.sources import last_read
 
 
 class SourceMembership(BaseModel):
@@ -39,7 +40,9 @@ class SourceSummary(BaseModel):
     tracks: int = Field(description="Distinct tracks among them.")
     skipped: dict[str, int] = Field(description="Entries left out, by kind (local, episode…).")
     snapshot_id: str | None
-    fetched_at: datetime
+    fetched_at: datetime = Field(
+        description="When the source was last read: fetched, or checked and found unchanged."
+    )
 
 
 class TrackPage(BaseModel):
@@ -74,6 +77,7 @@ def aggregate(
     """Every fetched track once, with the sources it came from, plus per-source counts."""
     tracks = stores.tracks.load_tracks()
     sources = stores.sources.load()
+    checks = stores.source_checks.load()
     membership: dict[str, list[SourceMembership]] = {}
     for record in sources.values():
         seen: set[str] = set()
@@ -119,7 +123,7 @@ def aggregate(
                 tracks=len({entry.track_id for entry in record.entries}),
                 skipped=record.skipped,
                 snapshot_id=record.snapshot_id,
-                fetched_at=record.fetched_at,
+                fetched_at=last_read(record, checks),
             )
             for record in sources.values()
         ],

@@ -23,7 +23,7 @@ from pydantic import TypeAdapter
 from app.core.fs import paused_gc
 from app.core.models import Track, TrackSourceType
 from app.data import Stores
-from app.data.sources import SourceRecord
+from app.data.sources import SourceMap, SourceRecord
 from app.spotify.library import SourceRead
 
 if TYPE_CHECKING:
@@ -78,7 +78,17 @@ def commit_reads(
     changed = bool(forget) or any(read.mode != "unchanged" for read in reads)
     if not reads and not forget:
         return
-    with paused_gc(), stores.sources.update() as sources:
+    with paused_gc(), stores.sources.draft() as draft:
+        sources = draft.value
+        if not changed and all(_same_but_the_time(sources, read.record) for read in reads):
+            # Found as they were: only the time moved. sources.json keeps its stamp, and so
+            # the library's snapshot and loaded views, keyed on it, stay current (rewriting it
+            # would rebuild the whole library after every refresh that found nothing new).
+            draft.discard()
+            stores.source_checks.checked(
+                {read.record.key: read.record.fetched_at for read in reads}
+            )
+            return
         for key in forget:
             sources.pop(key, None)
         for read in reads:
@@ -100,6 +110,14 @@ def commit_reads(
         from app.pipeline.rules.service import warm_library_in_background
 
         warm_library_in_background(stores, warm)
+
+
+def _same_but_the_time(sources: SourceMap, record: SourceRecord) -> bool:
+    """Whether `record` is the stored one of its source, apart from when it was read."""
+    stored = sources.get(record.key)
+    return stored is not None and stored == record.model_copy(
+        update={"fetched_at": stored.fetched_at}
+    )
 
 
 class _Change(NamedTuple):
