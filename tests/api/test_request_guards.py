@@ -57,6 +57,7 @@ def test_the_route_table_is_read() -> None:
     assert ("POST", "/pipeline/x/run-async") in ROUTES
     assert ("POST", "/auth/logout") in ROUTES
     assert ("DELETE", "/data/rules/x") in ROUTES
+    assert ("POST", "/pipeline/playlists/counts") in ROUTES
     assert len(ROUTES) > 20
 
 
