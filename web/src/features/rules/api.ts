@@ -49,12 +49,14 @@ export function useRuleSet(id: string) {
   });
 }
 
-/** Counts, minutes and the broken ones of the stored rule sets `ids` (the list shows every
- * one, disabled ones too): the counts-only answer, without the track ids a preview carries. */
+/** Counts, minutes and the broken ones of every stored rule set (disabled ones too): the
+ * counts-only answer, without the track ids a preview carries. Keyed by the listed `ids`, so a
+ * change to the list asks again; the body asks for every stored one, so a rule set deleted
+ * meanwhile is not an unknown id (404) but simply left out. */
 export function useRuleSetCounts(ids: string[] | undefined) {
   return useQuery({
     queryKey: ruleKeys.counts(ids ?? []),
-    queryFn: () => unwrap(api.POST("/pipeline/playlists/counts", { body: { rule_ids: ids ?? [] } })),
+    queryFn: () => unwrap(api.POST("/pipeline/playlists/counts", { body: {} })),
     enabled: ids !== undefined && ids.length > 0,
     placeholderData: keepPreviousData,
   });
