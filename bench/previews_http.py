@@ -7,7 +7,10 @@ httpx client in this one.
 2. One rule set's count (`POST /pipeline/playlists/count`, what the rules editor asks while
    typing), warm. Baseline, same run: the preview of that one stored rule set (`rule_ids`),
    with `detail`, the way to get its count before.
-3. Payload mode (the seed's: the caller sends tracks with their enrichment): the TidyTuesday
+3. The rules list's counts (`POST /pipeline/playlists/counts`, every stored rule set's
+   count, minutes and broken ones, no track ids), warm. Baseline, same run: what the list
+   asked before, the library-mode preview of all those rule sets (`rule_ids`, no `detail`).
+4. Payload mode (the seed's: the caller sends tracks with their enrichment): the TidyTuesday
    export's ~28,000 distinct real tracks x 20 rule sets. Baseline, same run: decoding the same
    body with orjson in this process (the floor of any JSON API taking it), and a POST of the
    same body to `/data/rules/evaluate`, which reads it and refuses it at once (the transport).
@@ -71,6 +74,10 @@ def _ms(timings: list[float]) -> str:
 
 def _mb(size: int) -> str:
     return f"{size / 1e6:.2f} MB"
+
+
+def _kb(size: int) -> str:
+    return f"{size / 1e3:.1f} kB"
 
 
 # --- payload mode: real tracks ---------------------------------------------------------------
@@ -192,6 +199,14 @@ def main() -> None:
             ),
         )
         one_preview, _ = _timed(args.repeat, preview({"rule_ids": [one["id"]], "detail": True}))
+        every_id = {"rule_ids": [rule_set["id"] for rule_set in stored]}
+        listed, listed_size = _timed(
+            args.repeat,
+            lambda: client.post(
+                "/pipeline/playlists/counts", content=orjson.dumps(every_id), headers=JSON
+            ),
+        )
+        listed_preview, listed_preview_size = _timed(args.repeat, preview(every_id))
 
         payload_timings, payload_size = _timed(
             args.repeat,
@@ -233,6 +248,10 @@ def main() -> None:
         f"| one rule set's count (`/pipeline/playlists/count`) | {_ms(counted)} | "
         f"{count_size} B | its preview with `detail` (`rule_ids`) | {_ms(one_preview)} | - | "
         f"{ratio(counted, one_preview)} |",
+        f"| the rules list's counts, {len(stored)} rule sets (`/pipeline/playlists/counts`) | "
+        f"{_ms(listed)} | {_kb(listed_size)} | the preview of the same ids (`rule_ids`, what "
+        f"the list asked before) | {_ms(listed_preview)} | {_mb(listed_preview_size)} | "
+        f"{ratio(listed, listed_preview)} |",
         f"| payload preview, {len(tracks):,} tracks x 20 | {_ms(payload_timings)} | "
         f"{_mb(payload_size)} | orjson decode of the body, in process | {_ms(decode)} | - | "
         f"{ratio(payload_timings, decode)} |",

@@ -83,22 +83,52 @@ def _read(source: str) -> str:
 
 
 @rules_app.command("list")
-def rules_list(cache_dir: CacheDir = None, demo: Demo = False, as_json: AsJson = False) -> None:
+def rules_list(
+    cache_dir: CacheDir = None,
+    demo: Demo = False,
+    as_json: AsJson = False,
+    counts: Annotated[
+        bool,
+        typer.Option(
+            "--counts",
+            help="Add each rule set's track count and minutes over the library, and list the "
+            "broken ones (`POST /pipeline/playlists/counts`; with --json, its answer).",
+        ),
+    ] = False,
+) -> None:
     """List rule sets."""
     from rich.table import Table
 
     from app.pipeline.rules.rule_sets import document, stored_rule_sets
+    from app.pipeline.rules.service import count_rule_sets
     from app.pipeline.rules.text.printer import format_rules
 
-    rule_sets = stored_rule_sets(_stores(cache_dir, demo))
+    services = _services(cache_dir, demo)
+    figures = count_rule_sets(services.stores, services.library) if counts else None
+    if figures is not None and as_json:
+        _print_json(figures.model_dump(mode="json"))
+        return
+    rule_sets = stored_rule_sets(services.stores)
     if as_json:
         _print_json([document(rs).model_dump(mode="json") for rs in rule_sets])
         return
-    table = Table("id", "name", "enabled", "rules", caption=f"{len(rule_sets)} rule set(s)")
+    counted = {item.rule_id: item for item in figures.counts} if figures is not None else {}
+    columns = ("id", "name", "enabled", *(("tracks", "minutes") if figures else ()), "rules")
+    table = Table(*columns, caption=f"{len(rule_sets)} rule set(s)")
     for rs in rule_sets:
         text = format_rules(rs).splitlines()[0] if rs.rules.conditions else "(everything)"
-        table.add_row(rs.id, escape(rs.name), "yes" if rs.enabled else "no", escape(text))
+        item = counted.get(rs.id)
+        figures_of = (
+            ((str(item.track_count), f"{item.minutes:g}") if item else ("broken", "—"))
+            if figures is not None
+            else ()
+        )
+        table.add_row(
+            rs.id, escape(rs.name), "yes" if rs.enabled else "no", *figures_of, escape(text)
+        )
     out.print(table)
+    if figures is not None:
+        _print_broken(figures.broken)
 
 
 @rules_app.command("show")

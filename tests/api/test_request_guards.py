@@ -70,7 +70,12 @@ def test_the_route_table_is_read() -> None:
     assert ("POST", "/auth/logout") in ROUTES
     assert ("DELETE", "/data/rules/x") in ROUTES
     # Routes added by later issues are found without being listed anywhere.
-    for route in ("/data/library/ids", "/data/rules-file", "/pipeline/playlists/restore"):
+    for route in (
+        "/data/library/ids",
+        "/data/rules-file",
+        "/pipeline/playlists/restore",
+        "/pipeline/playlists/counts",
+    ):
         assert ("POST", route) in ROUTES
     assert ("PUT", "/pipeline/playlists/unattended/x") in ROUTES
     assert len(ROUTES) > 30

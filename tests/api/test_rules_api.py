@@ -1051,3 +1051,109 @@ def test_completion_offers_fields_known_values_most_common_first_and_rule_sets(
     assert "id" not in answer["values"] and "name" not in answer["values"]
     assert answer["rule_sets"] == [{"id": "guitars", "name": "Guitars", "enabled": True}]
     assert "uri" not in answer["values"]  # an identifier, not a vocabulary
+
+
+# --- the rules list's counts: every stored rule set's figures, without track ids -------------
+
+
+def counts(library: Library, **body: Any) -> dict[str, Any]:
+    response = library.client.post("/pipeline/playlists/counts", json=body)
+    assert response.status_code == 200, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+def test_the_lists_counts_equal_the_preview_of_every_rule_set_without_track_ids(
+    library: Library,
+) -> None:
+    staged, removed = staged_rule_set(library)
+    post_rule(library, staged)
+    post_rule(library, {"id": "guitars", "name": "Guitars", "text": 'genres has any ["rock"]'})
+    post_rule(library, {"id": "off", "name": "Off", "enabled": False, "text": "energy < 0.3"})
+    post_rule(
+        library, {"id": "both", "name": "Both", "text": 'in rule "guitars" and energy >= 0.5'}
+    )
+    post_rule(library, {"id": "fast", "name": "Fast", "text": "tempo > 120"})
+    ids = ["staged", "guitars", "off", "both", "fast"]
+
+    answer = counts(library)
+    assert answer == counts(library, rule_ids=[])
+    assert [c["rule_id"] for c in answer["counts"]] == ids  # stored order, disabled one too
+    assert answer["broken"] == []
+    listed = {c["rule_id"]: c for c in answer["counts"]}
+    playlists = {p["rule_id"]: p for p in preview(library, rule_ids=ids)["playlists"]}
+    for rule_id in ids:
+        shown = playlists[rule_id]
+        assert listed[rule_id] == {key: shown[key] for key in listed[rule_id]}, rule_id
+    assert set(listed["staged"]) == {
+        "rule_id", "rule_name", "enabled", "track_count", "candidates", "matched", "removed",
+        "duration_ms", "minutes", "warnings",
+    }  # fmt: skip
+    # Real values, not just equal ones: computed here from the enrichments the fixture wrote.
+    assert listed["staged"]["removed"] == removed and listed["staged"]["track_count"] == 11
+    assert listed["off"]["enabled"] is False
+    assert listed["off"]["track_count"] == len(
+        library.where(lambda t: library.energy.get(t, 1) < 0.3)
+    )
+    both = library.where(lambda t: library.energetic(t) and library.has_genre(t, "rock"))
+    assert listed["both"]["track_count"] == len(both) > 0
+    tracks = library.server.env.services.stores.tracks.load_tracks()
+    assert listed["both"]["duration_ms"] == sum(tracks[t].duration_ms for t in both)
+    assert [w["field"] for w in listed["fast"]["warnings"]] == ["tempo"]
+    assert listed["fast"]["track_count"] == 0
+    # No track id anywhere in the answer: it is sized for the list.
+    text = json.dumps(answer)
+    assert not any(track_id in text for track_id in library.track_ids)
+
+    only = counts(library, rule_ids=["off", "guitars"])
+    assert [c["rule_id"] for c in only["counts"]] == ["guitars", "off"]  # stored order
+    assert only["counts"][0] == listed["guitars"]
+
+
+def test_a_broken_rule_set_is_listed_while_the_others_are_counted(library: Library) -> None:
+    post_rule(library, {"id": "loud", "name": "Loud", "text": "energy >= 0.5"})
+    bad = {
+        "id": "bad",
+        "name": "Bad",
+        "rules": {"conditions": [{"field": "name", "operator": "regex", "value": RE2_REFUSES}]},
+    }
+    on_bad = {
+        "id": "on-bad",
+        "name": "On bad",
+        "enabled": False,
+        "rules": {"conditions": [{"field": "id", "operator": "in_rule", "value": "bad"}]},
+    }
+    with library.server.env.services.stores.rules.update() as documents:
+        documents[:0] = [bad]
+        documents.append(on_bad)
+
+    answer = counts(library)
+    assert [(c["rule_id"], c["track_count"]) for c in answer["counts"]] == [
+        ("loud", len(library.where(library.energetic)))
+    ]
+    assert answer["broken"] == preview(library, rule_ids=["bad", "loud", "on-bad"])["broken"]
+    broken = {b["rule_id"]: b for b in answer["broken"]}
+    assert list(broken) == ["bad", "on-bad"]  # the disabled one too: the list shows it
+    assert broken["bad"]["problems"][0]["message"].startswith("name regex: invalid pattern")
+    assert broken["on-bad"]["broken_references"] == ["bad"]
+
+
+def test_counting_unknown_rule_ids_is_404_naming_them_as_the_preview_does(
+    library: Library,
+) -> None:
+    post_rule(library, {"id": "loud", "name": "Loud", "text": "energy >= 0.5"})
+    body = {"rule_ids": ["loud", "nope", "gone"]}
+    missing = library.client.post("/pipeline/playlists/counts", json=body)
+    assert missing.status_code == 404, missing.text
+    assert (
+        missing.json()
+        == library.client.post("/pipeline/playlists/preview-from-rules", json=body).json()
+    )
+    assert missing.json()["error"] == "rule_not_found"
+    assert "'nope', 'gone'" in missing.json()["detail"]
+    for bad in ({"rule_ids": ["x" * 129]}, {"rule_ids": "loud"}, {"rules": []}):
+        refused = library.client.post("/pipeline/playlists/counts", json=bad)
+        assert refused.status_code == 422, (bad, refused.text)
+    schema = library.client.get("/openapi.json").json()["components"]["schemas"]
+    assert "track_ids" not in schema["CountedRuleSet"]["properties"]
+    assert "nodes" not in schema["CountedRuleSet"]["properties"]

@@ -426,3 +426,40 @@ def test_rules_values_lists_what_the_library_holds_most_common_first(
     assert code == 0 and artists[0]["value"] in out
     code, _, err = sap(cache_dir, "rules", "values", "nosuchfield")
     assert code == 1 and "nosuchfield" in err
+
+
+def test_rules_list_counts_every_rule_set_as_the_preview_does_and_names_the_broken(
+    cache_dir: Path, fetched: list[str]
+) -> None:
+    sap(cache_dir, "rules", "add", "long", "--name", "Long", "duration > 300")
+    sap(cache_dir, "rules", "add", "few", "--name", "Few", "duration > 300\nlimit 3 tracks")
+    with stores(cache_dir).rules.update() as documents:
+        documents[1]["enabled"] = False  # the list shows disabled rule sets too
+        documents.append(
+            {
+                "id": "bad",
+                "name": "Bad",
+                "rules": {
+                    "conditions": [{"field": "name", "operator": "regex", "value": "(?<=a)b"}]
+                },
+            }
+        )
+    long = long_ones(cache_dir, 300)
+    preview = sap_json(cache_dir, "preview", "long", "few")["playlists"]
+
+    answer = sap_json(cache_dir, "rules", "list", "--counts")
+    figures = [(c["rule_id"], c["enabled"], c["track_count"]) for c in answer["counts"]]
+    assert figures == [("long", True, len(long)), ("few", False, 3)]
+    for counted, playlist in zip(answer["counts"], preview, strict=True):
+        assert counted == {key: playlist[key] for key in counted}
+    assert "track_ids" not in answer["counts"][0]
+    [broken] = answer["broken"]
+    assert broken["rule_id"] == "bad"
+
+    code, out, err = sap(cache_dir, "rules", "list", "--counts")
+    assert code == 0, err
+    cells = [[c.strip() for c in line.strip("│ ").split("│")] for line in out.splitlines()]
+    rows = {row[0]: row for row in cells if len(row) == 6}  # id name enabled tracks minutes rules
+    assert rows["long"][3:5] == [str(len(long)), f"{preview[0]['minutes']:g}"]
+    assert rows["few"][2:4] == ["no", "3"] and rows["bad"][3] == "broken"
+    assert " ".join(err.split()).startswith("broken: [bad] name regex: invalid pattern")

@@ -236,15 +236,16 @@ def test_the_drawer_says_in_words_when_a_service_asks_us_to_slow_down_and_counts
             "listitem", name=re.compile(r"^Enrichment: ")
         )
         note = job.get_by_role("status").filter(has_text="asked us to slow down")
+        # A no-break space (\xa0) between the number and its unit: "4 s" never wraps apart.
         expect(note).to_have_text(
-            re.compile(r"^ReccoBeats asked us to slow down; resuming in [1-6] s$"),
+            re.compile(r"^ReccoBeats asked us to slow down; resuming in [1-6]\xa0s$"),
             timeout=30_000,
         )
-        seconds = int(re.findall(r"in (\d) s", note.inner_text())[0])
+        seconds = int(re.findall(r"in (\d)\xa0s", note.inner_text())[0])
         snap(page, "jobs-drawer-throttled-light")
         assert serious_violations(page) == []
         if seconds > 1:  # the countdown goes down while the service's wait runs
-            lower = f"[1-{seconds - 1}] s|now" if seconds > 2 else "1 s|now"
+            lower = f"[1-{seconds - 1}]\xa0s|now" if seconds > 2 else "1\xa0s|now"
             expect(note).to_have_text(re.compile(rf"resuming in ({lower})$|resuming now$"))
         job.get_by_role("button", name=re.compile(r"^Cancel ")).click()
         expect(

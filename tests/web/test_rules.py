@@ -59,6 +59,13 @@ def test_the_rules_workbench(page: Page, server: str, tmp_path: Path) -> None:
     assert counts["fast"] == 10 and counts["long"] > 0
 
     # The list: counts equal the preview's; statuses after "Check against Spotify".
+    counted: list[int] = []  # the statuses of the list's counts requests
+    page.on(
+        "response",
+        lambda r: (
+            counted.append(r.status) if r.url.endswith("/pipeline/playlists/counts") else None
+        ),
+    )
     page.goto(server + "/rules?rule=long")
     cards = page.get_by_role("list", name="Rule sets")
     for rule_id, count in counts.items():
@@ -92,6 +99,9 @@ def test_the_rules_workbench(page: Page, server: str, tmp_path: Path) -> None:
     dialog.get_by_role("button", name="Delete").click()
     expect(copy).to_have_count(0)
     assert api.get("/data/rules/fast-copy").status_code == 404
+    # Asked again after each change, never refused: a rule set deleted meanwhile is left out.
+    expect(page.get_by_test_id("count-fast")).to_have_text(re.compile(r"^10 · "))
+    assert len(counted) >= 3 and set(counted) == {200}, counted
 
     # The preview: explain a track that is out — the slowest, which fails `tempo > 120`.
     page.get_by_role("link", name="Preview Fast").click()

@@ -19,7 +19,12 @@ from app.pipeline.rules.engine.explain import Explanation
 from app.pipeline.rules.fields.registry import FieldRow
 from app.pipeline.rules.navidrome.exporter import NspExport
 from app.pipeline.rules.overlaps import Overlaps, library_overlaps
-from app.pipeline.rules.previews import LibraryPreview, PayloadPreview, RuleSetCount
+from app.pipeline.rules.previews import (
+    LibraryPreview,
+    PayloadPreview,
+    RuleSetCount,
+    RuleSetCounts,
+)
 from app.pipeline.rules.rule_files import (
     RulesFilePreview,
     apply_rules_file,
@@ -41,6 +46,7 @@ from app.pipeline.rules.rule_sets import (
 from app.pipeline.rules.service import (
     NspImportReport,
     count_rule_set,
+    count_rule_sets,
     evaluate_group,
     explain_track,
     export_nsp_rules,
@@ -252,6 +258,29 @@ def preview(body: PreviewBody, services: ServicesDep) -> Response:
 )
 def count(body: RuleSetBody, services: ServicesDep) -> RuleSetCount:
     return count_rule_set(services.stores, services.library, body)
+
+
+class CountsBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    rule_ids: list[Annotated[str, Field(max_length=128)]] | None = Field(
+        default=None,
+        description="Only these stored rule sets; empty or absent: every one, disabled ones too.",
+    )
+
+
+@router.post(
+    "/pipeline/playlists/counts",
+    summary="Every stored rule set's count and minutes, without track ids (the rules list)",
+    description=(
+        "What the rules list shows: per stored rule set (`rule_ids`, else every one, disabled "
+        "ones too) the figures its library preview gives (count, minutes, candidates, matched, "
+        "what each stage removed, warnings), without track ids or per-node counts; one that "
+        "cannot be evaluated is listed under `broken` and the others are counted. An unknown "
+        "id is refused (404 `rule_not_found`), as the preview refuses it."
+    ),
+)
+def counts(body: CountsBody, services: ServicesDep) -> RuleSetCounts:
+    return count_rule_sets(services.stores, services.library, ids=body.rule_ids)
 
 
 class ExplainBody(BaseModel):

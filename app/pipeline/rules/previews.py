@@ -6,14 +6,15 @@ rule sets that could not be previewed.
     [broken.rule_id for broken in preview.broken]             # skipped, each with its problems
     preview.playlists[0].warnings                             # fields no track has yet
     preview.playlists[0].removed.over_limit                   # tracks each stage removed
+    count_rule_sets(stores, services.library).counts[0]       # the rules list: the same, no ids
 
 Answers are sized for their reader: ids, counts, minutes and counts per stage. The per-track
 detail (which stage dropped each track, each track's rule sets) is opt-in (`detail=True`): at
 100,000 tracks it is most of a 14 MB answer; `explain` says why for one track on demand.
 
-`rules.service` makes them (`preview_library`, `preview_payload`, `broken_rule_set`); the API
-answers them as they are, the CLI prints them, and build and sync planning carry the
-`BrokenRuleSet`s of the rule sets they skipped.
+`rules.service` makes them (`preview_library`, `preview_payload`, `count_rule_sets`,
+`broken_rule_set`); the API answers them as they are, the CLI prints them, and build and sync
+planning carry the `BrokenRuleSet`s of the rule sets they skipped.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from app.pipeline.rules.validation.coverage import RuleWarning
 
 __all__ = [
     "BrokenRuleSet",
+    "CountedRuleSet",
     "LibraryPreview",
     "LibraryPreviewPlaylist",
     "PayloadPreview",
@@ -37,6 +39,8 @@ __all__ = [
     "PreviewPartition",
     "PreviewPlaylist",
     "RuleSetCount",
+    "RuleSetCounts",
+    "RuleSetFigures",
     "StageCounts",
 ]
 
@@ -92,9 +96,9 @@ class StageCounts(BaseModel):
     pins: int = Field(description="Added by `include` pins (tracks not already in).")
 
 
-class RuleSetCount(BaseModel):
-    """One rule set's count and minutes, what each stage removed, and what each condition and
-    group of its rules does among the candidates (the editor's count)."""
+class RuleSetFigures(BaseModel):
+    """What a preview's playlist says of a rule set, without its tracks: count, minutes, what
+    each stage removed, the fields no track has yet."""
 
     rule_id: str
     rule_name: str
@@ -105,12 +109,32 @@ class RuleSetCount(BaseModel):
     duration_ms: int
     minutes: float
     warnings: Warnings
+
+
+class RuleSetCount(RuleSetFigures):
+    """One rule set's count and minutes, what each stage removed, and what each condition and
+    group of its rules does among the candidates (the editor's count)."""
+
     nodes: list[NodeCount] = Field(
         default_factory=list,
         description="Per node of the rule tree (the root first, then depth first): what it "
         "matches on its own, what it removes in an `and` group, what only it adds in an `or` "
         "group, among the candidates.",
     )
+
+
+class CountedRuleSet(RuleSetFigures):
+    """One stored rule set's figures in the rules list (the same as its library preview's)."""
+
+    enabled: bool
+
+
+class RuleSetCounts(BaseModel):
+    """The rules list's figures: each stored rule set's count, minutes and what each stage
+    removed, and the ones that could not be counted; no track ids (a preview has them)."""
+
+    counts: list[CountedRuleSet] = Field(description="In stored order.")
+    broken: list[BrokenRuleSet] = Field(description="Rule sets that could not be counted.")
 
 
 class LibraryPreviewPlaylist(PreviewPlaylist):

@@ -63,6 +63,7 @@ from app.pipeline.rules.navidrome.exporter import NspExport, export_nsp
 from app.pipeline.rules.navidrome.importer import import_nsp
 from app.pipeline.rules.previews import (
     BrokenRuleSet,
+    CountedRuleSet,
     LibraryPreview,
     LibraryPreviewPlaylist,
     PayloadPreview,
@@ -71,6 +72,7 @@ from app.pipeline.rules.previews import (
     PreviewPartition,
     PreviewPlaylist,
     RuleSetCount,
+    RuleSetCounts,
     StageCounts,
 )
 from app.pipeline.rules.rule_sets import (
@@ -99,6 +101,7 @@ __all__ = [
     "WarmUp",
     "broken_rule_set",
     "count_rule_set",
+    "count_rule_sets",
     "evaluate_group",
     "explain_track",
     "export_nsp_rules",
@@ -263,10 +266,17 @@ class _Selection:
 
 
 def _selected(
-    stores: Stores, rules: Sequence[Mapping[str, Any]] | None, ids: Sequence[str] | None
+    stores: Stores,
+    rules: Sequence[Mapping[str, Any]] | None,
+    ids: Sequence[str] | None,
+    *,
+    disabled: bool = False,
 ) -> _Selection:
+    """What to evaluate and what to show: `ids`, else every enabled rule set (and the
+    disabled ones with `disabled`); an unknown id raises `NotFoundError` naming it."""
+
     def shown(rule_id: str, enabled: bool) -> bool:
-        return rule_id in ids if ids else enabled
+        return rule_id in ids if ids else enabled or disabled
 
     if rules is not None:
         rule_sets = structured(inline_documents(stores, rules))
@@ -359,6 +369,37 @@ def preview_library(
             ],
             nowhere=PreviewNowhere(count=len(views) - placed_in_library, track_ids=nowhere),
         ),
+        broken=[broken_rule_set(f) for f in evaluation.failures_behind(selection.wanted)],
+    )
+
+
+def count_rule_sets(
+    stores: Stores,
+    library: LibraryCache | Library,
+    *,
+    ids: Sequence[str] | None = None,
+    now: datetime | None = None,
+) -> RuleSetCounts:
+    """The rules list's figures: each stored rule set's (`ids`, else every one, disabled ones
+    too) count, minutes and what each stage removed, as its library preview says them, and
+    the broken ones; no track ids, no partition (a preview's answer is mostly ids)."""
+    selection = _selected(stores, None, ids, disabled=True)
+    views = _views(library)
+    evaluation = evaluate_each(
+        selection.rule_sets, views, now=now or utc_now(), broken=selection.unreadable
+    )
+    absent = absent_in_library(views)
+    by_id = {rule_set.id: rule_set for rule_set in selection.rule_sets}
+    return RuleSetCounts(
+        counts=[
+            CountedRuleSet(
+                **_figures(result),
+                enabled=result.enabled,
+                warnings=field_warnings(by_id[result.rule_id], absent),
+            )
+            for result in (evaluation.results.get(rule_id) for rule_id in selection.wanted)
+            if result is not None
+        ],
         broken=[broken_rule_set(f) for f in evaluation.failures_behind(selection.wanted)],
     )
 

@@ -797,6 +797,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/pipeline/playlists/counts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Every stored rule set's count and minutes, without track ids (the rules list)
+         * @description What the rules list shows: per stored rule set (`rule_ids`, else every one, disabled ones too) the figures its library preview gives (count, minutes, candidates, matched, what each stage removed, warnings), without track ids or per-node counts; one that cannot be evaluated is listed under `broken` and the others are counted. An unknown id is refused (404 `rule_not_found`), as the preview refuses it.
+         */
+        post: operations["counts_pipeline_playlists_counts_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/pipeline/playlists/explain": {
         parameters: {
             query?: never;
@@ -1519,6 +1539,48 @@ export interface components {
              * Format: date-time
              */
             updated_at?: string;
+        };
+        /**
+         * CountedRuleSet
+         * @description One stored rule set's figures in the rules list (the same as its library preview's).
+         */
+        CountedRuleSet: {
+            /**
+             * Candidates
+             * @description Tracks from the rule set's sources.
+             */
+            candidates: number;
+            /** Duration Ms */
+            duration_ms: number;
+            /** Enabled */
+            enabled: boolean;
+            /**
+             * Matched
+             * @description Of those, tracks passing the rules.
+             */
+            matched: number;
+            /** Minutes */
+            minutes: number;
+            removed: components["schemas"]["StageCounts"];
+            /** Rule Id */
+            rule_id: string;
+            /** Rule Name */
+            rule_name: string;
+            /** Track Count */
+            track_count: number;
+            /**
+             * Warnings
+             * @description Fields the rule set reads that no track has yet, each naming the providers that would give it: why a playlist may be empty.
+             */
+            warnings?: components["schemas"]["RuleWarning"][];
+        };
+        /** CountsBody */
+        CountsBody: {
+            /**
+             * Rule Ids
+             * @description Only these stored rule sets; empty or absent: every one, disabled ones too.
+             */
+            rule_ids?: string[] | null;
         };
         /**
          * Coverage
@@ -3689,6 +3751,23 @@ export interface components {
             warnings?: components["schemas"]["RuleWarning"][];
         };
         /**
+         * RuleSetCounts
+         * @description The rules list's figures: each stored rule set's count, minutes and what each stage
+         *     removed, and the ones that could not be counted; no track ids (a preview has them).
+         */
+        RuleSetCounts: {
+            /**
+             * Broken
+             * @description Rule sets that could not be counted.
+             */
+            broken: components["schemas"]["BrokenRuleSet"][];
+            /**
+             * Counts
+             * @description In stored order.
+             */
+            counts: components["schemas"]["CountedRuleSet"][];
+        };
+        /**
          * RuleSetDocument
          * @description A rule set as the API and the CLI show it: the JSON model and its text form.
          */
@@ -4206,6 +4285,7 @@ export interface components {
             /**
              * Fetched At
              * Format: date-time
+             * @description When the source was last read: fetched, or checked and found unchanged.
              */
             fetched_at: string;
             /** Key */
@@ -9175,6 +9255,111 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RuleSetCount"];
+                };
+            };
+            /** @description Bad request or Host not allowed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: the request comes from a page of another origin (`cross_origin_refused`; `Origin`/`Sec-Fetch-Site` not this server's) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the job's state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than SAP_MAX_REQUEST_BYTES (`request_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not `Content-Type: application/json`, which every state-changing request needs even without a body (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request body or parameters; `unsupported_json` for values no store can keep (integers beyond 64 bits, lone surrogates, nesting beyond 64 levels) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unexpected server error (the details are in the server log) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A data file is locked by another process, corrupt, or from a newer release (`store_locked`, `store_too_new`…), or the job queue is full (`job_queue_full`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    counts_pipeline_playlists_counts_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CountsBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleSetCounts"];
                 };
             };
             /** @description Bad request or Host not allowed */

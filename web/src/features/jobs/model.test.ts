@@ -90,8 +90,8 @@ describe("the time left", () => {
   it("comes from the rate since the job was first seen", () => {
     // 100 of 1,000 done in 10 s: 900 left at 10 a second.
     expect(etaSeconds({ at: 0, done: 0 }, { at: 10_000, done: 100 }, 1000)).toBe(90);
-    expect(etaWords(90)).toBe("about 2 min left");
-    expect(etaWords(12.2)).toBe("about 13 s left");
+    expect(etaWords(90)).toBe("about 2\u00a0min left");
+    expect(etaWords(12.2)).toBe("about 13\u00a0s left");
   });
 
   it("is unknown without a total, without time passing or without progress", () => {
@@ -111,8 +111,10 @@ describe("a throttling note", () => {
       until: "2026-12-07T10:00:04.000Z",
     };
     const start = Date.parse("2026-12-07T10:00:00.000Z");
-    expect(noteWords(note, start)).toBe("Deezer asked us to slow down; resuming in 4 s");
-    expect(noteWords(note, start + 2_500)).toBe("Deezer asked us to slow down; resuming in 2 s");
+    // A no-break space between the number and its unit: "4 s" never wraps across lines.
+    expect(noteWords(note, start)).toBe("Deezer asked us to slow down; resuming in 4\u00a0s");
+    expect(noteWords(note, start + 2_500)).toBe("Deezer asked us to slow down; resuming in 2\u00a0s");
+    expect(noteWords(note, start + 2_500)).not.toMatch(/\d s/);
     expect(noteWords(note, start + 5_000)).toBe("Deezer asked us to slow down; resuming now");
   });
 });

@@ -79,14 +79,17 @@ export function etaSeconds(first: Sample, latest: Sample, total: number | null |
   return left / (progressed / elapsed);
 }
 
-/** "about 2 min left", "12 s left", "less than a second". */
+/** Between a number and its unit ("4 s"): a no-break space, so the two never wrap apart. */
+const NBSP = "\u00a0";
+
+/** "about 2 min left", "about 12 s left", "almost done" (a number and its unit never part). */
 export function etaWords(seconds: number): string {
   if (seconds < 1) return "almost done";
-  if (seconds < 60) return `about ${Math.ceil(seconds)} s left`;
+  if (seconds < 60) return `about ${Math.ceil(seconds)}${NBSP}s left`;
   const minutes = Math.round(seconds / 60);
-  if (minutes < 60) return `about ${minutes} min left`;
+  if (minutes < 60) return `about ${minutes}${NBSP}min left`;
   const hours = Math.floor(minutes / 60);
-  return `about ${hours} h ${minutes % 60} min left`;
+  return `about ${hours}${NBSP}h ${minutes % 60}${NBSP}min left`;
 }
 
 /** Whole seconds until `until` (never below 0). */
@@ -99,7 +102,7 @@ export function secondsUntil(until: string, now: number): number {
 export function noteWords(note: Schemas["JobNote"], now: number): string {
   const left = secondsUntil(note.until, now);
   if (left === 0) return `${note.service} asked us to slow down; resuming now`;
-  return `${note.service} asked us to slow down; resuming in ${left} s`;
+  return `${note.service} asked us to slow down; resuming in ${left}${NBSP}s`;
 }
 
 /** Parse one event's data; null when it is not what the server documents. */

@@ -1,6 +1,6 @@
 // Screen 1, Rule sets: each with its target, mode, enabled (a switch, saved at once), its
-// count and minutes (one library-mode preview for all), its last apply and its status (broken
-// from the preview; otherwise as of its latest plan, with its age; "Check against Spotify"
+// count and minutes (one counts-only request for all), its last apply and its status (broken
+// from the counts; otherwise as of its latest plan, with its age; "Check against Spotify"
 // plans them all afresh). Actions: preview, edit, duplicate, delete (confirmed), export .nsp.
 // Files in and out (FilesPanel). `/rules?rule=ID` lands on that rule set.
 import { useEffect, useMemo, useState } from "react";
@@ -18,7 +18,7 @@ import {
   ruleBody,
   useCheckAll,
   useDeleteRule,
-  usePreviewAll,
+  useRuleSetCounts,
   useRuleSets,
   useSaveRule,
   useSyncStatus,
@@ -32,7 +32,7 @@ import styles from "./Rules.module.css";
 export function RulesPage() {
   const rules = useRuleSets();
   const ids = useMemo(() => rules.data?.map((rule) => rule.id), [rules.data]);
-  const preview = usePreviewAll(ids);
+  const figures = useRuleSetCounts(ids);
   const status = useSyncStatus();
   const check = useCheckAll();
   const save = useSaveRule();
@@ -60,8 +60,8 @@ export function RulesPage() {
     element?.focus();
   }, [wanted, rules.data]);
 
-  const counts = new Map((preview.data?.playlists ?? []).map((playlist) => [playlist.rule_id, playlist]));
-  const broken = new Map((preview.data?.broken ?? []).map((item) => [item.rule_id, item]));
+  const counts = new Map((figures.data?.counts ?? []).map((counted) => [counted.rule_id, counted]));
+  const broken = new Map((figures.data?.broken ?? []).map((item) => [item.rule_id, item]));
   const states = new Map((status.data ?? []).map((state) => [state.rule_id, state]));
 
   const commands: Command[] = useMemo(
@@ -164,7 +164,7 @@ export function RulesPage() {
       ) : null}
       {save.isError ? <ErrorNotice error={save.error} /> : null}
       {remove.isError ? <ErrorNotice error={remove.error} /> : null}
-      {preview.isError ? <ErrorNotice error={preview.error} /> : null}
+      {figures.isError ? <ErrorNotice error={figures.error} /> : null}
       {status.isError ? <ErrorNotice error={status.error} /> : null}
       {message !== null ? (
         <Notice

@@ -1,4 +1,4 @@
-// The rules screens' server state: rule sets and their counts (one library-mode preview for
+// The rules screens' server state: rule sets and their counts (one counts-only request for
 // all), their standing with Spotify (stored plans; "check" plans them all afresh), a rule set's
 // playlist as library pages and charts (`rule` on the library query), explain, overlaps,
 // starters, and the files in and out (.nsp, rule files).
@@ -6,7 +6,6 @@ import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tansta
 import { api, unwrap, type Schemas } from "../../api/client";
 
 export type RuleDoc = Schemas["RuleSetDocument"];
-export type LibraryPreview = Schemas["LibraryPreview"];
 export type SyncState = Schemas["RuleSetStanding"];
 export type Explanation = Schemas["Explanation"];
 export type Overlaps = Schemas["Overlaps"];
@@ -21,7 +20,7 @@ export type RuleBody = Record<string, unknown>;
 export const ruleKeys = {
   all: () => ["rules"] as const,
   list: () => ["rules", "list"] as const,
-  preview: (ids: string[]) => ["rules", "preview", ids] as const,
+  counts: (ids: string[]) => ["rules", "counts", ids] as const,
   status: () => ["rules", "sync-status"] as const,
   one: (id: string) => ["rules", "one", id] as const,
   count: (rule: RuleBody) => ["rules", "count", rule] as const,
@@ -50,15 +49,14 @@ export function useRuleSet(id: string) {
   });
 }
 
-/** Counts, minutes and the broken ones of every stored rule set (disabled ones too), in one
- * library-mode preview without per-track detail. */
-export function usePreviewAll(ids: string[] | undefined) {
+/** Counts, minutes and the broken ones of every stored rule set (disabled ones too): the
+ * counts-only answer, without the track ids a preview carries. Keyed by the listed `ids`, so a
+ * change to the list asks again; the body asks for every stored one, so a rule set deleted
+ * meanwhile is not an unknown id (404) but simply left out. */
+export function useRuleSetCounts(ids: string[] | undefined) {
   return useQuery({
-    queryKey: ruleKeys.preview(ids ?? []),
-    queryFn: () =>
-      unwrap(
-        api.POST("/pipeline/playlists/preview-from-rules", { body: { rule_ids: ids ?? [], detail: false } }),
-      ) as Promise<LibraryPreview>,
+    queryKey: ruleKeys.counts(ids ?? []),
+    queryFn: () => unwrap(api.POST("/pipeline/playlists/counts", { body: {} })),
     enabled: ids !== undefined && ids.length > 0,
     placeholderData: keepPreviousData,
   });
