@@ -749,7 +749,9 @@ def test_explain_an_included_and_an_excluded_track(library: Library) -> None:
 RE2_REFUSES = "(?<=a)b"  # a lookbehind: Python's re takes it, RE2 does not
 
 
-def test_a_broken_stored_rule_set_is_listed_and_the_others_previewed(library: Library) -> None:
+def store_broken_rule_sets(library: Library, *, enabled: bool = True) -> None:
+    """A good rule set ("loud"), then stored around it one whose regex RE2 refuses ("bad", first)
+    and one that refers to it ("on-bad", last; disabled unless `enabled`)."""
     post_rule(library, {"id": "loud", "name": "Loud", "text": "energy >= 0.5"})
     bad = {
         "id": "bad",
@@ -759,6 +761,7 @@ def test_a_broken_stored_rule_set_is_listed_and_the_others_previewed(library: Li
     on_bad = {
         "id": "on-bad",
         "name": "On bad",
+        "enabled": enabled,
         "rules": {"conditions": [{"field": "id", "operator": "in_rule", "value": "bad"}]},
     }
     assert library.client.post("/data/rules", json=bad).status_code == 422  # refused now
@@ -766,6 +769,10 @@ def test_a_broken_stored_rule_set_is_listed_and_the_others_previewed(library: Li
     with library.server.env.services.stores.rules.update() as documents:
         documents[:0] = [bad]
         documents.append(on_bad)
+
+
+def test_a_broken_stored_rule_set_is_listed_and_the_others_previewed(library: Library) -> None:
+    store_broken_rule_sets(library)
 
     result = preview(library)
     assert [p["rule_id"] for p in result["playlists"]] == ["loud"]
@@ -1111,21 +1118,7 @@ def test_the_lists_counts_equal_the_preview_of_every_rule_set_without_track_ids(
 
 
 def test_a_broken_rule_set_is_listed_while_the_others_are_counted(library: Library) -> None:
-    post_rule(library, {"id": "loud", "name": "Loud", "text": "energy >= 0.5"})
-    bad = {
-        "id": "bad",
-        "name": "Bad",
-        "rules": {"conditions": [{"field": "name", "operator": "regex", "value": RE2_REFUSES}]},
-    }
-    on_bad = {
-        "id": "on-bad",
-        "name": "On bad",
-        "enabled": False,
-        "rules": {"conditions": [{"field": "id", "operator": "in_rule", "value": "bad"}]},
-    }
-    with library.server.env.services.stores.rules.update() as documents:
-        documents[:0] = [bad]
-        documents.append(on_bad)
+    store_broken_rule_sets(library, enabled=False)
 
     answer = counts(library)
     assert [(c["rule_id"], c["track_count"]) for c in answer["counts"]] == [
