@@ -4,37 +4,16 @@ tracks through `POST /data/library/query`."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
-
 import pytest
 
-from app.core.models import TrackEnrichment
+from tests.helpers.enriched_demo import liked_with_tempo_and_genres
 from tests.helpers.spotify_env import DemoServer
-
-AT = datetime(2026, 11, 30, tzinfo=UTC)
 
 
 @pytest.fixture
 def library(connected: DemoServer) -> list[str]:
     """The fetched liked songs; tempo 60..109 on every other one, a genre on every third."""
-    [job] = connected.fetch({"source_type": "liked"})
-    assert job["status"] == "done", job
-    stores = connected.env.services.stores
-    track_ids = list(stores.tracks.load_tracks())
-    entries: dict[str, list[TrackEnrichment]] = {}
-    for i, track_id in enumerate(track_ids):
-        categories: dict[str, Any] = {}
-        if i % 2 == 0:
-            categories["tempo"] = 60.0 + i % 50
-        if i % 3 == 0:
-            categories["genres"] = ["jazz", "soul"] if i % 6 == 0 else ["jazz"]
-        if categories:
-            entries[track_id] = [
-                TrackEnrichment(source="deezer", timestamp=AT, categories=categories)
-            ]
-    stores.enrichments.save_enrichments_cache(entries)
-    return track_ids
+    return liked_with_tempo_and_genres(connected, lambda i: 60.0 + i % 50)
 
 
 def _count(server: DemoServer, text: str) -> int:

@@ -5,35 +5,18 @@ query it must agree with."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from app.core.models import TrackEnrichment
+from tests.helpers.enriched_demo import liked_with_tempo_and_genres
 from tests.helpers.spotify_env import DemoServer
-
-AT = datetime(2026, 11, 30, tzinfo=UTC)
 
 
 @pytest.fixture
 def server(connected: DemoServer) -> DemoServer:
     """The demo's liked songs fetched; tempo on every other track, a genre on every third."""
-    [job] = connected.fetch({"source_type": "liked"})
-    assert job["status"] == "done", job
-    stores = connected.env.services.stores
-    entries: dict[str, list[TrackEnrichment]] = {}
-    for i, track_id in enumerate(stores.tracks.load_tracks()):
-        categories: dict[str, Any] = {}
-        if i % 2 == 0:
-            categories["tempo"] = 100.0 + i % 80
-        if i % 3 == 0:
-            categories["genres"] = ["jazz", "soul"] if i % 6 == 0 else ["jazz"]
-        if categories:
-            entries[track_id] = [
-                TrackEnrichment(source="deezer", timestamp=AT, categories=categories)
-            ]
-    stores.enrichments.save_enrichments_cache(entries)
+    liked_with_tempo_and_genres(connected, lambda i: 100.0 + i % 80)
     return connected
 
 
