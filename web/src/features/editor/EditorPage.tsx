@@ -545,32 +545,27 @@ function Editor({ doc }: { doc: RuleSetDocument | null }) {
       </Section>
 
       <div className={styles.tabs} role="tablist" aria-label="Rules view">
-        <button
-          type="button"
-          role="tab"
-          id={tabText}
-          aria-selected={view === "text"}
-          aria-controls={`${formId}-panel`}
-          className={styles.tab}
-          onClick={() => {
-            void toText();
-          }}
-        >
-          Text
-        </button>
-        <button
-          type="button"
-          role="tab"
-          id={tabBuilder}
-          aria-selected={view === "builder"}
-          aria-controls={`${formId}-panel`}
-          className={styles.tab}
-          onClick={() => {
-            void toBuilder();
-          }}
-        >
-          Builder
-        </button>
+        {(
+          [
+            ["text", "Text", tabText, toText],
+            ["builder", "Builder", tabBuilder, toBuilder],
+          ] as const
+        ).map(([name, label, id, open]) => (
+          <button
+            key={name}
+            type="button"
+            role="tab"
+            id={id}
+            aria-selected={view === name}
+            aria-controls={`${formId}-panel`}
+            className={styles.tab}
+            onClick={() => {
+              void open();
+            }}
+          >
+            {label}
+          </button>
+        ))}
         {busy ? <span className={styles.note}>Switching…</span> : null}
       </div>
       {switching !== null ? <ErrorNotice error={switching} /> : null}
