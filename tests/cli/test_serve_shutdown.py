@@ -102,7 +102,12 @@ def test_sigterm_stops_the_server_while_a_v1_step_runs(
             time.sleep(0.05)
 
         process.send_signal(signal.SIGTERM)
-        process.wait(timeout=10)  # the documented bound
+        try:
+            process.wait(timeout=10)  # the documented bound
+        except subprocess.TimeoutExpired:
+            process.kill()
+            log = process.stdout.read().decode() if process.stdout else ""
+            pytest.fail(f"the server did not stop within 10 s of SIGTERM; its log:\n{log[-6000:]}")
         caller.join(timeout=10)
 
     log = process.stdout.read().decode() if process.stdout else ""
