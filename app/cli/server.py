@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import faulthandler
 import logging
 import os
 from types import FrameType
@@ -13,6 +14,8 @@ import typer
 from app.cli.common import CacheDir, build_settings, err
 
 if TYPE_CHECKING:  # uvicorn, the settings and the job runner load when a command runs
+    import socket
+
     import uvicorn
 
     from app.core.config import Settings
@@ -36,6 +39,9 @@ def serve_banner(settings: Settings) -> list[str]:
 
 
 REQUEST_GRACE_SECONDS = 5
+LAST_RESORT = 0.5
+"""Seconds before the promised bound at which a server still stopping writes every thread's
+stack to its log (stderr), so that what held it is on record, and exits with status 1."""
 
 
 def _stopping_server(config: uvicorn.Config, jobs: JobManager) -> uvicorn.Server:
@@ -44,12 +50,32 @@ def _stopping_server(config: uvicorn.Config, jobs: JobManager) -> uvicorn.Server
     holding the shutdown until its step is done."""
     import uvicorn
 
-    from app.pipeline.jobs.runner import SHUTDOWN_TIMEOUT
+    from app.pipeline.jobs.runner import JOB_STOP_BUDGET, SHUTDOWN_TIMEOUT
 
     class StoppingServer(uvicorn.Server):
         def handle_exit(self, sig: int, frame: FrameType | None) -> None:
-            jobs.begin_shutdown(timeout=SHUTDOWN_TIMEOUT)
+            if not self.should_exit:  # the first signal (a second Ctrl-C forces the exit)
+                # Whatever holds the process past the bound (a step, a thread joined at exit),
+                # it ends then, its threads' stacks in the log.
+                faulthandler.dump_traceback_later(SHUTDOWN_TIMEOUT - LAST_RESORT, exit=True)
+            jobs.begin_shutdown(timeout=JOB_STOP_BUDGET)
             super().handle_exit(sig, frame)
+
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().shutdown(sockets)  # requests, then the lifespan: the jobs' budget
+            left = jobs.still_running()
+            if left:
+                # A step that ignores cancellation must not hold the process (a Ctrl-C would
+                # wait for its thread at exit): its job is marked interrupted at the next
+                # start, like after a crash; where it was stuck goes to the log.
+                logging.getLogger(__name__).warning(
+                    "exiting with %d job(s) that did not stop in time: %s",
+                    len(left),
+                    ", ".join(left),
+                )
+                faulthandler.dump_traceback(all_threads=True)
+                logging.shutdown()
+                os._exit(0)
 
     return StoppingServer(config)
 
@@ -92,19 +118,10 @@ def serve(
         log_config=uvicorn_log_config(secrets),
         server_header=False,
         # Requests still open this long after the signal are cut, so the job runner's own
-        # stop (the rest of SHUTDOWN_TIMEOUT) starts in time.
+        # stop (the rest of JOB_STOP_BUDGET) starts in time.
         timeout_graceful_shutdown=REQUEST_GRACE_SECONDS,
     )
     _stopping_server(config, jobs).run()
-    left = jobs.still_running()
-    if left:
-        # A step that ignores cancellation must not hold the process: its job is marked
-        # interrupted at the next start, like after a crash.
-        logging.getLogger(__name__).warning(
-            "exiting with %d job(s) that did not stop in time: %s", len(left), ", ".join(left)
-        )
-        logging.shutdown()
-        os._exit(0)
 
 
 def uvicorn_log_config(secrets: list[str]) -> dict[str, Any]:

@@ -34,8 +34,16 @@ def _free_port() -> int:
         return port
 
 
+SERVE = "from app.cli import main; main()"
+
+
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], str, Path]]:
+    yield from _serve(tmp_path, SERVE)
+
+
+def _serve(tmp_path: Path, code: str) -> Iterator[tuple[subprocess.Popen[bytes], str, Path]]:
+    """A real `sap serve` in demo mode, run by `code` (`SERVE`, or that behind some set-up)."""
     port = _free_port()
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("SAP_")},
@@ -44,7 +52,7 @@ def server(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], str, Path]
         "SAP_STEP_WAIT": "300",  # the v1 request holds on for the whole step
     }
     cache = tmp_path / "cache"
-    command = [sys.executable, "-c", "from app.cli import main; main()", "serve"]
+    command = [sys.executable, "-c", code, "serve"]
     command += ["--port", str(port), "--cache-dir", str(cache)]
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
@@ -142,3 +150,26 @@ def test_sigterm_ends_open_job_event_streams_and_stops_in_time(
     assert not any(line.startswith("event: job") for line in rest), rest
     log = process.stdout.read().decode() if process.stdout else ""
     assert process.returncode in (0, -signal.SIGTERM), log
+
+
+# A thread of some library that never ends and is not a daemon: the interpreter waits for it
+# at exit, after everything of ours has stopped.
+HELD_EXIT = "import threading; threading.Thread(target=threading.Event().wait, name='held').start()"
+
+
+@pytest.mark.slow
+def test_a_server_held_at_exit_still_stops_within_the_bound_and_logs_where(
+    tmp_path: Path,
+) -> None:
+    for process, _base, _data in _serve(tmp_path, f"{HELD_EXIT}; {SERVE}"):
+        started = time.monotonic()
+        process.send_signal(signal.SIGINT)  # Ctrl-C: the interpreter's exit joins the thread
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pytest.fail("the server did not stop within 10 s of Ctrl-C")
+        assert time.monotonic() - started > 8  # it was held: the watchdog ended it
+        log = process.stdout.read().decode() if process.stdout else ""
+        assert process.returncode == 1, log
+        # Every thread's stack, the one that held the exit among them.
+        assert "Thread 0x" in log and "in wait" in log, log[-3000:]

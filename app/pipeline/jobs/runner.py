@@ -77,10 +77,18 @@ from app.pipeline.services import Services
 
 log = logging.getLogger(__name__)
 
-__all__ = ["SHUTDOWN_TIMEOUT", "JobManager", "new_job_id", "payload_json"]
+__all__ = ["JOB_STOP_BUDGET", "SHUTDOWN_TIMEOUT", "JobManager", "new_job_id", "payload_json"]
 
 SHUTDOWN_TIMEOUT = 10.0
-"""Seconds a stopping server gives its running jobs (docs/operations.md promises it)."""
+"""Seconds from SIGTERM to the process's exit (docs/operations.md promises it)."""
+
+EXIT_RESERVE = 2.0
+"""Of those, what is kept for leaving the process once the jobs are done or given up on
+(uvicorn closing, the lifespan's end, the interpreter's exit): without it a job that ignores
+the request to stop held the process to the very last moment and it exited past the bound."""
+
+JOB_STOP_BUDGET = SHUTDOWN_TIMEOUT - EXIT_RESERVE
+"""Seconds a stopping server gives its running jobs, counted from the signal."""
 
 
 def payload_json(payload: Any) -> Any:
@@ -161,7 +169,7 @@ class JobManager:
             return []
         return interrupted
 
-    def begin_shutdown(self, *, timeout: float = SHUTDOWN_TIMEOUT) -> None:
+    def begin_shutdown(self, *, timeout: float = JOB_STOP_BUDGET) -> None:
         """The server was asked to stop (SIGTERM, Ctrl-C): refuse new jobs and ask running
         ones to stop now, so requests waiting on them can answer before the server closes.
         `shutdown` then waits for them until `timeout` seconds after this call at most."""
@@ -174,7 +182,7 @@ class JobManager:
             item.stopping = True
             item.context.request_cancel()
 
-    def shutdown(self, *, timeout: float = SHUTDOWN_TIMEOUT) -> None:
+    def shutdown(self, *, timeout: float = JOB_STOP_BUDGET) -> None:
         """Ask running jobs to stop, drop queued ones, wait up to `timeout` seconds (counted
         from `begin_shutdown` when that came first)."""
         self.begin_shutdown(timeout=timeout)
