@@ -369,6 +369,13 @@ class JobManager:
         context.poll_cancel = lambda: self._poll_cancel(live)
         with self._lock:
             self._live[job_id] = live
+            stopping = self._stop_by is not None
+        if stopping:
+            # The server began to stop while this job was starting (a worker took it from the
+            # queue, or the signal came between the store saying "running" and the line above):
+            # `begin_shutdown` could not reach it, so it stops here, before its step runs.
+            live.stopping = True
+            context.request_cancel()
         self.events.publish(job_id)
         try:
             with listening(lambda throttling: self._note(live, throttling, on_progress)):

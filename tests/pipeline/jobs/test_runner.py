@@ -330,3 +330,27 @@ def test_a_killed_server_leaves_an_interrupted_job(
         assert job.error is not None and job.error.code == "interrupted"
     finally:
         jobs.shutdown()
+
+
+def test_a_job_that_starts_once_the_server_is_stopping_is_stopped_at_once(
+    services: Services, registry: StepRegistry, gate: Gate
+) -> None:
+    # One worker: the second job starts only when the first is done, after the server began
+    # to stop (between the two, a worker picking a job up from the queue). Asking the running
+    # jobs to stop must reach it too, not only those running when the signal came.
+    jobs = JobManager(services, registry, workers=1, flush_interval=0.05)
+    jobs.start()
+    try:
+        first = jobs.submit("gated")
+        second = jobs.submit("gated")
+        assert gate.started.wait(5)
+        jobs.begin_shutdown()
+        gate.open.set()  # the first ignores the request and finishes its work
+        assert wait_for(jobs, first.id).status is JobStatus.DONE
+        stopped = wait_for(jobs, second.id)
+        assert stopped.status is JobStatus.FAILED, stopped
+        assert stopped.error is not None and stopped.error.code == "interrupted"
+        assert gate.runs == 1  # its step never ran
+    finally:
+        gate.open.set()
+        jobs.shutdown()
