@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from starlette.routing import BaseRoute, Route
 
 from app.api.app import create_app
-from app.core.config import Settings
+from app.core.config import DEMO_EMULATORS_PREFIX, Settings
 from app.pipeline.services import Services
 from tests.helpers.api import JSON, LOCAL, api_client
 from tests.helpers.spotify_env import DemoServer
@@ -179,6 +179,31 @@ def test_the_demo_consent_page_may_post_its_form(demo: DemoServer) -> None:
         decision, content=b"request=unknown", headers={**form, "origin": "https://evil.example"}
     )
     assert cross.status_code == 403
+
+
+def test_cross_site_requests_are_refused_by_every_demo_emulator(demo: DemoServer) -> None:
+    # The demo mounts its emulated services (Spotify, its accounts, the providers) under
+    # /emulator: a page of another site must not change the demo account either. The guard
+    # answers before any routing, whatever the path under a service: a real route of each
+    # kind, and a path no route has, for every service the demo mounts (read from it).
+    services = demo.env.emulators.services
+    assert {service.key for service in services} >= {"spotify_api", "spotify_accounts", "lastfm"}
+    paths = [
+        "/emulator/spotify/v1/playlists/x/items",
+        "/emulator/spotify/v1/me/tracks",
+        "/emulator/spotify/accounts/api/token",
+        "/emulator/spotify/accounts/authorize/decision",
+    ]
+    paths += [f"{DEMO_EMULATORS_PREFIX}{service.path}/any/path" for service in services]
+    for path in paths:
+        for method in ("POST", "PUT", "PATCH", "DELETE"):
+            for attack in ATTACKS.values():
+                response = demo.client.request(method, path, headers=attack)
+                assert response.status_code == 403, (method, path, attack, response.text)
+                assert response.json()["error"] == "cross_origin_refused"
+    # The same requests from the app's own pages reach the emulators (not refused here).
+    own = demo.client.request("PUT", "/emulator/spotify/v1/me/tracks", headers=OWN)
+    assert own.status_code not in {403, 415}, own.text
 
 
 def test_csv_uploads_are_json_so_other_sites_cannot_send_files(
