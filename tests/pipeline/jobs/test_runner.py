@@ -104,25 +104,28 @@ def test_cancel_a_running_job(manager: JobManager, gate: Gate) -> None:
         manager.cancel(job.id)
 
 
-def test_cancel_a_pending_job_before_it_runs(
-    services: Services, registry: StepRegistry, gate: Gate
-) -> None:
+@pytest.fixture
+def one_worker(services: Services, registry: StepRegistry, gate: Gate) -> Iterator[JobManager]:
+    """A runner with one worker: a second job waits in the queue while the first runs."""
     jobs = JobManager(services, registry, workers=1, flush_interval=0.05)
     jobs.start()
-    try:
-        first = jobs.submit("gated")
-        assert gate.started.wait(5)
-        second = jobs.submit("gated")
-        assert jobs.get(second.id).status is JobStatus.PENDING
-        assert jobs.cancel(second.id).status is JobStatus.CANCELLED
-        gate.open.set()
-        assert wait_for(jobs, first.id).status is JobStatus.DONE
-        jobs.shutdown()
-        assert gate.runs == 1
-        assert jobs.store.get(second.id).status is JobStatus.CANCELLED
-    finally:
-        gate.open.set()
-        jobs.shutdown()
+    yield jobs
+    gate.open.set()
+    jobs.shutdown()
+
+
+def test_cancel_a_pending_job_before_it_runs(one_worker: JobManager, gate: Gate) -> None:
+    jobs = one_worker
+    first = jobs.submit("gated")
+    assert gate.started.wait(5)
+    second = jobs.submit("gated")
+    assert jobs.get(second.id).status is JobStatus.PENDING
+    assert jobs.cancel(second.id).status is JobStatus.CANCELLED
+    gate.open.set()
+    assert wait_for(jobs, first.id).status is JobStatus.DONE
+    jobs.shutdown()
+    assert gate.runs == 1
+    assert jobs.store.get(second.id).status is JobStatus.CANCELLED
 
 
 def test_async_steps_are_cancelled_at_their_next_await(manager: JobManager, gate: Gate) -> None:
@@ -333,24 +336,19 @@ def test_a_killed_server_leaves_an_interrupted_job(
 
 
 def test_a_job_that_starts_once_the_server_is_stopping_is_stopped_at_once(
-    services: Services, registry: StepRegistry, gate: Gate
+    one_worker: JobManager, gate: Gate
 ) -> None:
-    # One worker: the second job starts only when the first is done, after the server began
-    # to stop (between the two, a worker picking a job up from the queue). Asking the running
-    # jobs to stop must reach it too, not only those running when the signal came.
-    jobs = JobManager(services, registry, workers=1, flush_interval=0.05)
-    jobs.start()
-    try:
-        first = jobs.submit("gated")
-        second = jobs.submit("gated")
-        assert gate.started.wait(5)
-        jobs.begin_shutdown()
-        gate.open.set()  # the first ignores the request and finishes its work
-        assert wait_for(jobs, first.id).status is JobStatus.DONE
-        stopped = wait_for(jobs, second.id)
-        assert stopped.status is JobStatus.FAILED, stopped
-        assert stopped.error is not None and stopped.error.code == "interrupted"
-        assert gate.runs == 1  # its step never ran
-    finally:
-        gate.open.set()
-        jobs.shutdown()
+    # The second job starts only when the first is done, after the server began to stop
+    # (a worker taking a job from the queue then). Asking the running jobs to stop must reach
+    # it too, not only those running when the signal came.
+    jobs = one_worker
+    first = jobs.submit("gated")
+    second = jobs.submit("gated")
+    assert gate.started.wait(5)
+    jobs.begin_shutdown()
+    gate.open.set()  # the first ignores the request and finishes its work
+    assert wait_for(jobs, first.id).status is JobStatus.DONE
+    stopped = wait_for(jobs, second.id)
+    assert stopped.status is JobStatus.FAILED, stopped
+    assert stopped.error is not None and stopped.error.code == "interrupted"
+    assert gate.runs == 1  # its step never ran
