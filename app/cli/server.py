@@ -48,17 +48,29 @@ def _stopping_server(config: uvicorn.Config, jobs: JobManager) -> uvicorn.Server
     """uvicorn's server, which on SIGTERM / Ctrl-C first asks the running jobs to stop: a
     request waiting on a job (v1 `POST /pipeline/{step}`) then answers at once, instead of
     holding the shutdown until its step is done."""
+    import asyncio
+    from functools import partial
+
     import uvicorn
 
     from app.pipeline.jobs.runner import JOB_STOP_BUDGET, SHUTDOWN_TIMEOUT
 
     class StoppingServer(uvicorn.Server):
         def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            # Python runs this between two bytecodes of the main thread — the event loop's,
+            # maybe inside a `with lock:` of the job runner or of an event stream. Taking that
+            # lock here would wait forever on ourselves, so the jobs are told from the loop,
+            # at its next turn (the handler returns to it at once).
             if not self.should_exit:  # the first signal (a second Ctrl-C forces the exit)
                 # Whatever holds the process past the bound (a step, a thread joined at exit),
                 # it ends then, its threads' stacks in the log.
                 faulthandler.dump_traceback_later(SHUTDOWN_TIMEOUT - LAST_RESORT, exit=True)
-            jobs.begin_shutdown(timeout=JOB_STOP_BUDGET)
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:  # not serving yet: nothing of ours runs on this thread
+                jobs.begin_shutdown(timeout=JOB_STOP_BUDGET)
+            else:
+                loop.call_soon_threadsafe(partial(jobs.begin_shutdown, timeout=JOB_STOP_BUDGET))
             super().handle_exit(sig, frame)
 
         async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:

@@ -9,6 +9,8 @@ about a minute of work).
 
 from __future__ import annotations
 
+import asyncio
+import faulthandler
 import os
 import signal
 import socket
@@ -23,6 +25,13 @@ from typing import Any
 import httpx
 import orjson
 import pytest
+import uvicorn
+
+from app.cli.server import _stopping_server
+from app.core.errors import BusyError
+from app.pipeline.jobs.runner import JobManager
+from app.pipeline.jobs.steps import StepRegistry
+from app.pipeline.services import Services
 
 JSON = {"content-type": "application/json"}
 
@@ -173,3 +182,42 @@ def test_a_server_held_at_exit_still_stops_within_the_bound_and_logs_where(
         assert process.returncode == 1, log
         # Every thread's stack, the one that held the exit among them.
         assert "Thread 0x" in log and "in wait" in log, log[-3000:]
+
+
+async def _no_app(scope: Any, receive: Any, send: Any) -> None:
+    raise AssertionError("never served")
+
+
+def test_a_signal_landing_while_the_loop_holds_the_runner_lock_does_not_deadlock(
+    services: Services,
+) -> None:
+    # Python runs a signal handler between two bytecodes of the main thread — the event
+    # loop's —, possibly inside a block of ours holding a lock (the job runner's, as a v1
+    # request submitting its job does; an event stream's). The handler used to take that lock
+    # itself: the server then waited on itself forever and never stopped.
+    jobs = JobManager(services, StepRegistry())
+    jobs.start()
+    # No logging set-up: uvicorn would reconfigure this process's loggers for the tests after.
+    server = _stopping_server(uvicorn.Config(_no_app, log_config=None), jobs)
+    refused: list[str] = []
+
+    async def signal_inside_a_locked_block() -> None:
+        with jobs._lock:
+            server.handle_exit(signal.SIGTERM, None)  # where the signal landed
+        await asyncio.sleep(0.05)  # the loop's next turns
+        try:
+            jobs.submit("any")
+        except BusyError as exc:
+            refused.append(exc.code)
+
+    loop_thread = threading.Thread(
+        target=asyncio.run, args=(signal_inside_a_locked_block(),), daemon=True
+    )
+    try:
+        loop_thread.start()
+        loop_thread.join(5)
+        assert not loop_thread.is_alive(), "the signal handler waited for a lock its thread held"
+    finally:
+        faulthandler.cancel_dump_traceback_later()  # the server's watchdog, armed in this process
+    assert refused == ["shutting_down"]  # the jobs were told, from the loop
+    jobs.shutdown()
