@@ -184,6 +184,47 @@ def test_a_server_held_at_exit_still_stops_within_the_bound_and_logs_where(
         assert "Thread 0x" in log and "in wait" in log, log[-3000:]
 
 
+# A step that ignores the request to stop (a blocking call, no cancellation check): added to
+# the server's steps as a third-party step would be, before the app is built.
+STUCK_STEP = """
+import time, app.pipeline.registry as steps
+made = steps.default_registry
+def stuck_forever(ctx):
+    time.sleep(120)
+def with_stuck():
+    registry = made()
+    registry.register("stuck", stuck_forever, "ignores the request to stop")
+    return registry
+steps.default_registry = with_stuck
+"""
+
+
+@pytest.mark.slow
+def test_a_job_that_ignores_the_stop_is_left_behind_and_logged_in_time(tmp_path: Path) -> None:
+    for process, base, data in _serve(tmp_path, f"{STUCK_STEP}\n{SERVE}"):
+        started = httpx.post(f"{base}/pipeline/stuck/run-async", headers=JSON)
+        assert started.status_code == 202, started.text
+        deadline = time.monotonic() + 30
+        while not _running(base, "stuck"):
+            assert time.monotonic() < deadline, "the step never started"
+            time.sleep(0.05)
+        signalled = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pytest.fail("the server did not stop within 10 s of SIGTERM")
+        took = time.monotonic() - signalled
+        log = process.stdout.read().decode() if process.stdout else ""
+        assert 7.5 < took < 9.5, (took, log[-3000:])  # the jobs' 8 s, not the watchdog's 9.5
+        assert process.returncode == 0, log[-3000:]
+        assert "exiting with 1 job(s) that did not stop in time" in log, log[-3000:]
+        assert "in stuck_forever" in log, log[-3000:]  # where its thread was
+        stored = orjson.loads((data / "jobs.json").read_bytes())["data"]
+        [stuck] = [item for item in stored if item["step"] == "stuck"]
+        assert stuck["status"] == "running"  # left as it was: the next start marks it
+
+
 async def _no_app(scope: Any, receive: Any, send: Any) -> None:
     raise AssertionError("never served")
 
