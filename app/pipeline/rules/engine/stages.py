@@ -27,7 +27,6 @@ from app.pipeline.rules.library.order import (
     repeated,
     seconds,
     seconds_of,
-    sorted_subset,
 )
 from app.pipeline.rules.library.views import Library
 
@@ -114,11 +113,7 @@ def order_positions(
             items.sort(key=lambda p: _shuffle_key(seed, ids[p]), reverse=descending)
             continue
         name, ftype = type_of(key.field)
-        picked = sorted_subset(library, items, name, ftype, descending)
-        if picked is not None:
-            items = picked
-        else:
-            items.sort(key=ranks(library, name, ftype, descending).__getitem__)
+        items.sort(key=ranks(library, name, ftype, descending).__getitem__)
     return items
 
 

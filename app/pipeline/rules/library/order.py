@@ -45,7 +45,6 @@ __all__ = [
     "seconds",
     "seconds_of",
     "sort_converter",
-    "sorted_subset",
 ]
 
 FieldType = str
@@ -113,33 +112,6 @@ def ranks(library: Library, name: str, ftype: FieldType | None, descending: bool
         ordered = _ascending_ranks(library, name, ftype)
     found = library.columns[cache_key] = array("i", ordered.astype(np.int32).tobytes())
     return found
-
-
-SUBSET_SHARE = 32
-"""`sorted_subset` walks the whole library; below 1/32 of it, sorting the subset is cheaper."""
-
-
-def sorted_subset(
-    library: Library, positions: list[int], name: str, ftype: FieldType | None, descending: bool
-) -> list[int] | None:
-    """`positions` in the order of a sort field, as a stable sort of them by `ranks` gives it,
-    without sorting: when they are ascending (as a rule set's matches come) and many, they are
-    picked out of the library-wide order of the field (ties by position), computed once per
-    field and direction. None when that does not apply (the caller sorts)."""
-    if len(positions) * SUBSET_SHARE < len(library):
-        return None
-    picked = np.asarray(positions, dtype=np.int64)
-    if len(picked) > 1 and not bool((picked[1:] > picked[:-1]).all()):
-        return None  # ordered by something else already: ties must keep that order
-    cache_key = ("order", name, ftype, descending)
-    order: npt.NDArray[np.int32] | None = library.columns.get(cache_key)
-    if order is None:
-        by_rank = np.frombuffer(ranks(library, name, ftype, descending), dtype=np.int32)
-        order = library.columns[cache_key] = np.argsort(by_rank, kind="stable").astype(np.int32)
-    member = np.zeros(len(library), dtype=bool)
-    member[picked] = True
-    result: list[int] = order[member[order]].tolist()
-    return result
 
 
 def prepare(library: Library, type_of: Callable[[str], FieldType | None]) -> None:
