@@ -53,6 +53,9 @@ def test_sorting_matches_comparing_the_values(
         for i, row in enumerate(table)
     ]
     library = Library.from_views(views)  # shared by every sort below: the ranks are cached
+    # Every track, and the tracks a rule keeps (a subset, in library order).
+    recent = {"conditions": [{"field": "year", "operator": "gte", "value": 1992}]}
+    chosen = [view for view in views if view.get("year", 0) >= 1992]
     for sort in sorts:
         rule_set = {
             "id": "r",
@@ -62,3 +65,7 @@ def test_sorting_matches_comparing_the_values(
         for strategy in ("views", "columns"):
             result = evaluate_rule_sets([rule_set], library, now=NOW, strategy=strategy)["r"]
             assert result.track_ids == reference(views, sort)
+            subset = evaluate_rule_sets(
+                [rule_set | {"rules": recent}], library, now=NOW, strategy=strategy
+            )["r"]
+            assert subset.track_ids == reference(chosen, sort)
