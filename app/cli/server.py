@@ -65,12 +65,9 @@ def _stopping_server(config: uvicorn.Config, jobs: JobManager) -> uvicorn.Server
                 # Whatever holds the process past the bound (a step, a thread joined at exit),
                 # it ends then, its threads' stacks in the log.
                 faulthandler.dump_traceback_later(SHUTDOWN_TIMEOUT - LAST_RESORT, exit=True)
-            try:
-                loop = asyncio.get_running_loop()
-            except RuntimeError:  # not serving yet: nothing of ours runs on this thread
-                jobs.begin_shutdown(timeout=JOB_STOP_BUDGET)
-            else:
-                loop.call_soon_threadsafe(partial(jobs.begin_shutdown, timeout=JOB_STOP_BUDGET))
+            # (uvicorn installs this handler inside `serve`: the loop is running.)
+            stop = partial(jobs.begin_shutdown, timeout=JOB_STOP_BUDGET)
+            asyncio.get_running_loop().call_soon_threadsafe(stop)
             super().handle_exit(sig, frame)
 
         async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:

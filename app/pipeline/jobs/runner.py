@@ -185,14 +185,11 @@ class JobManager:
     def shutdown(self, *, timeout: float = JOB_STOP_BUDGET) -> None:
         """Ask running jobs to stop, drop queued ones, wait up to `timeout` seconds (counted
         from `begin_shutdown` when that came first)."""
-        self.begin_shutdown(timeout=timeout)
+        self.begin_shutdown(timeout=timeout)  # a job starting later stops itself (`_run`)
         executor, self._executor = self._executor, None
         with self._lock:
-            live = list(self._live.values())
-            deadline = self._stop_by if self._stop_by is not None else time.monotonic() + timeout
-        for item in live:  # jobs that started after begin_shutdown
-            item.stopping = True
-            item.context.request_cancel()
+            deadline = self._stop_by
+        assert deadline is not None  # set by begin_shutdown
         if executor is not None:
             executor.shutdown(wait=False, cancel_futures=True)
             for future in list(self._futures.values()):
