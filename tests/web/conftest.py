@@ -8,9 +8,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.helpers.browser import Watched, build_web, launch, serve_demo, watch
+
+# Assertions wait as long as page actions do (15 s, below): the CI machine has two cores shared
+# by pytest, the server and Chromium, and 5 s (Playwright's default) was seen run out there.
+expect.set_options(timeout=15_000)
 
 
 @pytest.fixture(scope="session")
