@@ -117,6 +117,22 @@ def test_an_alias_key_is_typed_from_the_payload() -> None:
     assert {p.rule_id: p.track_ids for p in preview.playlists} == {"jd": ["a"], "big": ["b"]}
 
 
+def test_an_alias_key_first_met_late_is_typed_from_the_tracks_that_have_it() -> None:
+    # The first tracks lack `title` or hold null: its type comes from the values after them
+    # (numbers), and a repeated track id keeps its first entry.
+    tracks = [
+        {"track_id": "a", "enrichment": {"energy": 0.5}},
+        {"track_id": "b", "enrichment": {"title": None}},
+        {"track_id": "c", "enrichment": {"title": 7}},
+        {"track_id": "d", "enrichment": {"title": 12}},
+        {"track_id": "c", "enrichment": {"title": 99}},
+    ]
+    rule = {"id": "big", "name": "Big", "rules": {"conditions": [
+        {"field": "title", "operator": "gt", "value": 10}]}}  # fmt: skip
+    preview = preview_payload([rule], tracks)
+    assert [p.track_ids for p in preview.playlists] == [["d"]]
+
+
 @pytest.mark.parametrize(("key", "builtin"), ALIASES, ids=[k for k, _ in ALIASES])
 def test_the_preview_route_reads_payload_keys_spelled_like_aliases(
     tmp_path: Path, key: str, builtin: str

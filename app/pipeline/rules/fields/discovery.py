@@ -21,6 +21,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from itertools import chain, islice
 from typing import Any
 
 from app.core.models import Track, TrackEnrichment, TrackSourceType
@@ -299,19 +300,18 @@ def registry_from_payload(views: Iterable[Mapping[str, Any]]) -> FieldRegistry:
         # 'title' (the built-ins alone would read the track's `name`)
     """
     builtin = FieldRegistry.builtin()
+    views = views if isinstance(views, Sequence) else list(views)
+    # Every key once, in the order first met (a pass in C: most payloads shadow nothing, and
+    # only the keys that do are read again, for their first values).
     shadowing: dict[str, str | None] = {}  # payload key -> the built-in it shadows, if any
+    for key in dict.fromkeys(chain.from_iterable(views)):
+        info = None if key in builtin.fields else builtin.resolve(key)
+        shadowing[key] = None if info is None else info.name
     samples: dict[str, list[Any]] = {}
-    for view in views:
-        for key, value in view.items():
-            shadowed = shadowing.get(key, "")
-            if shadowed == "":
-                info = None if key in builtin.fields else builtin.resolve(key)
-                shadowed = shadowing[key] = None if info is None else info.name
-            if shadowed is None or value is None:
-                continue
-            sampled = samples.setdefault(key, [])
-            if len(sampled) < SAMPLE_VALUES:
-                sampled.append(value)
+    for key, shadowed in shadowing.items():
+        if shadowed is not None:
+            values = (view.get(key) for view in views)
+            samples[key] = list(islice((v for v in values if v is not None), SAMPLE_VALUES))
     own = {
         key: FieldInfo(
             name=key,

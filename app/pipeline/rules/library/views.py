@@ -497,11 +497,16 @@ def library_from_payload(tracks: Iterable[Mapping[str, Any]]) -> Library:
     """A library from the preview payload ``[{track_id, enrichment: {flat dict}}]``."""
     views: list[dict[str, Any]] = []
     provenance: list[Mapping[str, str]] = []
+    index: dict[str, int] = {}
     for item in tracks:
+        track_id = str(item.get("track_id") or item.get("id"))
+        if track_id in index:
+            continue  # a repeated id keeps the first, as `from_views` does
         enrichment = item.get("enrichment") or {}
         view = {key: value for key, value in item.items() if key not in ("track_id", "enrichment")}
         view.update(enrichment)
-        view["id"] = str(item.get("track_id") or item.get("id"))
-        views.append(view)
+        view["id"] = track_id
+        index[track_id] = len(views)
+        views.append(view)  # made here: no copy to make, as `from_views` makes of given views
         provenance.append(dict.fromkeys(enrichment, "payload"))
-    return Library.from_views(views, provenance)
+    return Library(views, provenance, index)
