@@ -176,7 +176,10 @@ class PreviewPartition(BaseModel):
         exclude_if=lambda track_rules: track_rules is None,
         description="Only with `detail`: track id → the rule sets it lands in.",
     )
-    overlaps: list[PreviewOverlap]
+    overlaps: list[PreviewOverlap] = Field(
+        description="Each pair of rule sets sharing tracks, with how many: the most shared "
+        "first, equal counts in the order of the pair's rule ids."
+    )
     nowhere: PreviewNowhere
 
 

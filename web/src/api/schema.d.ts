@@ -3281,7 +3281,10 @@ export interface components {
          */
         PreviewPartition: {
             nowhere: components["schemas"]["PreviewNowhere"];
-            /** Overlaps */
+            /**
+             * Overlaps
+             * @description Each pair of rule sets sharing tracks, with how many: the most shared first, equal counts in the order of the pair's rule ids.
+             */
             overlaps: components["schemas"]["PreviewOverlap"][];
             /** Placed */
             placed: number;

@@ -33,7 +33,7 @@ from app.core.fs import paused_gc
 from app.core.models import utc_now
 from app.core.rules import PlaylistRuleSet, RuleCondition, RuleGroup, RuleOperator, RuleProblem
 from app.pipeline.rules.engine.compile import compile_tree, registry_types
-from app.pipeline.rules.engine.stages import RuleResult, run_pipeline
+from app.pipeline.rules.engine.stages import Positions, RuleResult, run_pipeline
 from app.pipeline.rules.fields.discovery import registry_from_payload
 from app.pipeline.rules.fields.registry import FieldRegistry
 from app.pipeline.rules.library.columns import Columns
@@ -350,7 +350,7 @@ def _evaluate_one(
     members: Mapping[str, frozenset[str]],
     now: datetime,
     registry: FieldRegistry | None,
-) -> tuple[list[int], int]:
+) -> tuple[Sequence[int] | Positions, int]:
     """(positions of the candidates matching the rules, how many candidates there were)."""
     node = compile_tree(
         rule_set.rules, now=now, registry=registry, library=library, rule_members=members

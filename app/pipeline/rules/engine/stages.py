@@ -19,18 +19,23 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal
 
+import numpy as np
+import numpy.typing as npt
+
 from app.core.rules import PlaylistRuleSet, SortKey
 from app.pipeline.rules.fields.types import FieldType
 from app.pipeline.rules.library.order import (
-    first_artists,
+    artist_codes,
     ranks,
     repeated,
+    repeated_flags,
     seconds,
     seconds_of,
 )
 from app.pipeline.rules.library.views import Library
 
 __all__ = [
+    "Positions",
     "RuleResult",
     "Stage",
     "order_positions",
@@ -39,6 +44,11 @@ __all__ = [
 
 Stage = Literal["excluded", "deduped", "over limit", "artist cap"]
 RECORDING_DURATION_TOLERANCE_MS = 3000
+
+Positions = npt.NDArray[np.intp]
+"""Library positions, in the order a stage leaves them: the stages keep them in arrays, so
+that picking, sorting and capping are done in C and only the ids of the result are made."""
+_NONE: Positions = np.empty(0, dtype=np.intp)
 
 
 @dataclass
@@ -53,15 +63,19 @@ class RuleResult:
     matched: int = 0  # of those, tracks passing the rules
     pinned: list[str] = field(default_factory=list)
     duration_ms: int = 0
-    dropped_positions: dict[Stage, list[int]] = field(default_factory=dict, repr=False)
+    dropped_positions: dict[Stage, Positions] = field(default_factory=dict, repr=False)
     library_ids: list[str] = field(default_factory=list, repr=False)
+    positions: Positions = field(default_factory=lambda: _NONE, repr=False)
+    """The library positions of `track_ids` (pins that are not in the library aside), in no
+    particular order: what counting over the library reads instead of the ids."""
 
     @cached_property
     def dropped(self) -> dict[str, Stage]:
         """Track id → the stage that dropped it (pinned tracks are not dropped)."""
         found: dict[str, Stage] = {}
         for stage, positions in self.dropped_positions.items():
-            found.update(dict.fromkeys(map(self.library_ids.__getitem__, positions), stage))
+            ids = map(self.library_ids.__getitem__, positions.tolist())
+            found.update(dict.fromkeys(ids, stage))
         for track_id in self.pinned:
             found.pop(track_id, None)
         return found
@@ -104,26 +118,43 @@ def order_positions(
     type_of: Callable[[str], tuple[str, FieldType | None]],
 ) -> list[int]:
     """Stable multi-key sort; missing values last in either direction; `random` = shuffle."""
-    ids = library.ids
-    items = list(positions)
+    ordered = _ordered(np.fromiter(positions, dtype=np.intp), keys, library, type_of)
+    found: list[int] = ordered.tolist()
+    return found
+
+
+def _ordered(
+    positions: Positions,
+    keys: Sequence[SortKey],
+    library: Library,
+    type_of: Callable[[str], tuple[str, FieldType | None]],
+) -> Positions:
+    """`order_positions` over an array: a stable sort by each key's library-wide ranks, the
+    last key first."""
     for key in reversed(keys):
         descending = key.order == "desc"
         if key.field.strip().lower() == "random":
             seed = key.seed if key.seed is not None else secrets.randbits(32)
+            ids = library.ids
+            items: list[int] = positions.tolist()
             items.sort(key=lambda p: _shuffle_key(seed, ids[p]), reverse=descending)
+            positions = np.array(items, dtype=np.intp)
             continue
         name, ftype = type_of(key.field)
-        items.sort(key=ranks(library, name, ftype, descending).__getitem__)
-    return items
+        rank = np.frombuffer(ranks(library, name, ftype, descending), dtype=np.int32)
+        positions = positions[np.argsort(rank[positions], kind="stable")]
+    return positions
 
 
 def _dedupe(
-    positions: list[int], mode: str, library: Library, dropped: dict[Stage, list[int]]
-) -> list[int]:
+    positions: Positions, mode: str, library: Library, dropped: dict[Stage, Positions]
+) -> Positions:
     if mode == "none":
         return positions
     shared = repeated(library, mode)
-    walked = [p for p in positions if p in shared]  # in order: the first one met is kept
+    # In order: the first one met is kept. Only tracks whose marker another track of the
+    # library shares can be duplicates: usually few, walked one by one.
+    walked: list[int] = positions[repeated_flags(library, mode)[positions]].tolist()
     duplicate: set[int] = set()
     if mode == "recording":
         durations: dict[tuple[str, str], list[int | None]] = {}
@@ -146,10 +177,24 @@ def _dedupe(
             else:
                 seen.add(marker)
     if not duplicate:
-        dropped["deduped"] = []
+        dropped["deduped"] = _NONE
         return positions
-    dropped["deduped"] = [p for p in walked if p in duplicate]
-    return [p for p in positions if p not in duplicate]
+    dropped["deduped"] = np.array([p for p in walked if p in duplicate], dtype=np.intp)
+    gone = np.isin(positions, dropped["deduped"])
+    return positions[~gone]
+
+
+def _capped(kept: Positions, cap: int, library: Library) -> npt.NDArray[np.bool_]:
+    """Which of `kept` (in choosing order) come after `cap` tracks of their first artist."""
+    artists = artist_codes(library)[kept]
+    by_artist = np.argsort(artists, kind="stable")  # each artist's tracks, in choosing order
+    grouped = artists[by_artist]
+    starts = np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]]) if len(kept) else _NONE
+    sizes = np.diff(np.r_[starts, len(kept)])
+    seen_before = np.empty(len(kept), dtype=np.intp)  # earlier tracks of the same artist
+    seen_before[by_artist] = np.arange(len(kept)) - np.repeat(starts, sizes)
+    over: npt.NDArray[np.bool_] = (artists >= 0) & (seen_before >= cap)
+    return over
 
 
 def _seconds(view: Mapping[str, Any]) -> float:
@@ -158,61 +203,58 @@ def _seconds(view: Mapping[str, Any]) -> float:
 
 def run_pipeline(
     rule_set: PlaylistRuleSet,
-    positions: list[int],
+    positions: Sequence[int] | Positions,
     candidates: int,
     library: Library,
     type_of: Callable[[str], tuple[str, FieldType | None]],
 ) -> RuleResult:
-    """The playlist from `positions` (the candidates matching the rules; `candidates`: how
-    many there were), through the fixed stages above."""
+    """The playlist from `positions` (the candidates matching the rules, in library order;
+    `candidates`: how many there were), through the fixed stages above."""
     ids = library.ids
-    dropped: dict[Stage, list[int]] = {}
+    matched = np.asarray(positions, dtype=np.intp)
+    dropped: dict[Stage, Positions] = {}
     excluded = frozenset(rule_set.exclude)
-    kept = positions
+    kept = matched
     if excluded:
-        kept = [p for p in positions if ids[p] not in excluded]
-        dropped["excluded"] = [p for p in positions if ids[p] in excluded]
+        index = library.index
+        banned = np.fromiter(
+            (index[track_id] for track_id in excluded if track_id in index), dtype=np.intp
+        )
+        out = np.isin(matched, banned)
+        dropped["excluded"] = matched[out]
+        kept = matched[~out]
     kept = _dedupe(kept, rule_set.dedupe, library, dropped)
     limit = rule_set.limit
-    lengths = seconds(library)
+    lengths = np.frombuffer(seconds(library), dtype=np.float64)
     if limit is not None:
         chooser = limit.selected_by or rule_set.sort
-        ordered = order_positions(kept, chooser, library, type_of) if chooser else kept
+        ordered = _ordered(kept, chooser, library, type_of) if chooser else kept
         if limit.unit == "tracks":
             count = int(limit.value)
         elif limit.unit == "percent":
-            count = max(1, math.floor(len(ordered) * limit.value / 100)) if ordered else 0
+            count = max(1, math.floor(len(ordered) * limit.value / 100)) if len(ordered) else 0
         else:
-            budget, total, count = limit.value * 60, 0.0, 0
-            for p in ordered:
-                length = lengths[p]
-                if total + length > budget:
-                    break
-                total += length
-                count += 1
+            # Tracks in choosing order while the running total stays within the budget: the
+            # first one that would pass it ends the playlist (a sum in order, as one adds).
+            over = np.flatnonzero(np.cumsum(lengths[ordered]) > limit.value * 60)
+            count = int(over[0]) if len(over) else len(ordered)
         dropped["over limit"] = ordered[count:]
         kept = ordered[:count]
     if rule_set.max_per_artist is not None:
-        cap, per_artist, capped, over = rule_set.max_per_artist, dict[str, int](), [], []
-        artists = list(map(first_artists(library).__getitem__, kept))
-        for p, marker in zip(kept, artists, strict=True):
-            if marker is not None:
-                per_artist[marker] = per_artist.get(marker, 0) + 1
-                if per_artist[marker] > cap:
-                    over.append(p)
-                    continue
-            capped.append(p)
-        dropped["artist cap"] = over
-        kept = capped
+        over_cap = _capped(kept, rule_set.max_per_artist, library)
+        dropped["artist cap"] = kept[over_cap]
+        kept = kept[~over_cap]
     if rule_set.sort:
-        kept = order_positions(kept, rule_set.sort, library, type_of)
+        kept = _ordered(kept, rule_set.sort, library, type_of)
     elif limit is not None:
-        kept.sort()
-    track_ids = list(map(ids.__getitem__, kept))
-    duration = sum(map(lengths.__getitem__, kept))
+        kept = np.sort(kept)
+    track_ids: list[str] = library.id_array()[kept].tolist()
+    duration = sum(lengths[kept].tolist())
     pinned: list[str] = []
+    placed = kept
     if rule_set.include:
         present = set(track_ids)
+        added: list[int] = []
         for track_id in dict.fromkeys(rule_set.include):
             if track_id in excluded:
                 continue
@@ -222,15 +264,21 @@ def run_pipeline(
                 track_ids.append(track_id)
                 view = library.view(track_id)
                 duration += _seconds(view) if view is not None else 0.0
+                position = library.index.get(track_id)
+                if position is not None:
+                    added.append(position)
+        if added:
+            placed = np.concatenate([kept, np.array(added, dtype=np.intp)])
     return RuleResult(
         rule_set.id,
         rule_set.name,
         rule_set.enabled,
         track_ids,
         candidates=candidates,
-        matched=len(positions),
+        matched=len(matched),
         pinned=pinned,
         duration_ms=int(duration * 1000),
         dropped_positions=dropped,
         library_ids=ids,
+        positions=placed,
     )

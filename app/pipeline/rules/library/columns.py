@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from itertools import compress
 from typing import Any
 
 import numpy as np
@@ -41,7 +40,6 @@ class Columns:
     library: Library
     universe: int
     masks: dict[Any, int]
-    positions: list[int]  # 0..n-1, built once: `compress` over it makes no new ints
 
     @classmethod
     def of(cls, library: Library) -> Columns:
@@ -53,14 +51,12 @@ class Columns:
         masks = library.columns.get("masks")
         if masks is None:
             masks = library.columns["masks"] = {}  # kept across runs: see `ConditionNode`
-        positions = library.columns.get("positions")
-        if positions is None:
-            positions = library.columns["positions"] = list(range(len(library)))
-        return cls(library, universe, masks, positions)
+        return cls(library, universe, masks)
 
-    def selected(self, mask: int) -> list[int]:
+    def selected(self, mask: int) -> npt.NDArray[np.intp]:
         """The positions a mask holds, in library order."""
-        return list(compress(self.positions, mask.to_bytes(len(self.positions), "little")))
+        marks = np.frombuffer(mask.to_bytes(len(self.library), "little"), dtype=np.uint8)
+        return np.flatnonzero(marks)
 
     def mask(self, positions: Iterable[Iterable[int]]) -> int:
         marks = bytearray(len(self.library))

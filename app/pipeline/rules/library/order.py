@@ -34,6 +34,7 @@ from app.pipeline.rules.values import as_bool, as_instant, as_number, as_text, s
 
 __all__ = [
     "FieldType",
+    "artist_codes",
     "first_artists",
     "first_present",
     "isrc_marker",
@@ -42,6 +43,7 @@ __all__ = [
     "ranks",
     "recording",
     "repeated",
+    "repeated_flags",
     "seconds",
     "seconds_of",
     "sort_converter",
@@ -126,7 +128,7 @@ def prepare(library: Library, type_of: Callable[[str], FieldType | None]) -> Non
                 ranks(library, name, type_of(name), False)
         for mode in ("isrc", "recording"):
             repeated(library, mode)
-        first_artists(library)
+        artist_codes(library)
         seconds(library)
 
 
@@ -164,6 +166,22 @@ def first_artists(library: Library) -> list[str | None]:
     else:
         found = [fold(first_present(v)) if v is not None else None for v in column.values()]
     library.columns["artist"] = found
+    return found
+
+
+def artist_codes(library: Library) -> npt.NDArray[np.int32]:
+    """Each track's first artist as a small int (equal casefolded names share one; -1: none):
+    what `max_per_artist` counts, over arrays of positions. Kept on the library."""
+    found: npt.NDArray[np.int32] | None = library.columns.get("artist codes")
+    if found is not None:
+        return found
+    codes: dict[str, int] = {}
+    artists = first_artists(library)
+    found = library.columns["artist codes"] = np.fromiter(
+        (-1 if artist is None else codes.setdefault(artist, len(codes)) for artist in artists),
+        dtype=np.int32,
+        count=len(artists),
+    )
     return found
 
 
@@ -259,6 +277,17 @@ def recording(artists: Any, name: Any, ms: Any) -> tuple[str, str, int | None]:
 
 def isrc_marker(isrc: Any) -> str | None:
     return as_text(isrc).strip().casefold() if isrc else None
+
+
+def repeated_flags(library: Library, mode: str) -> npt.NDArray[np.bool_]:
+    """`repeated` as a flag per track (position → whether it has a marker another track
+    shares), to pick those out of an array of positions at once. Kept on the library."""
+    key = ("repeated flags", mode)
+    found: npt.NDArray[np.bool_] | None = library.columns.get(key)
+    if found is None:
+        found = library.columns[key] = np.zeros(len(library), dtype=np.bool_)
+        found[np.fromiter(repeated(library, mode), dtype=np.intp)] = True
+    return found
 
 
 def repeated(library: Library, mode: str) -> dict[int, Any]:

@@ -41,7 +41,7 @@ from app.core.fs import paused_gc, write_chunks
 from app.pipeline.rules.library.counts import EnrichmentCounts
 from app.pipeline.rules.library.stamp import SnapshotKey
 from app.pipeline.rules.library.table import Column
-from app.pipeline.rules.library.views import Library
+from app.pipeline.rules.library.views import TRANSIENT_IDS, Library
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +88,9 @@ def save_snapshot(path: Path, key: SnapshotKey, library: Library) -> None:
     only a library held as columns (`Library.of_table`) is kept."""
     if library.table is None:
         return
-    prepared = {key: value for key, value in library.columns.items() if key != "masks"}
+    prepared = {
+        key: value for key, value in library.columns.items() if key not in ("masks", TRANSIENT_IDS)
+    }
     names = list(library.table)
     head = (library.provenance, library.counts, library.discovered, prepared, names)
     _save(path, key, [head, *library.table.values()])

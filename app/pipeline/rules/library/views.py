@@ -318,6 +318,16 @@ class Library:
             return found
         return self.column(name).sample(count)
 
+    def id_array(self) -> npt.NDArray[np.object_]:
+        """The track ids as an array of the same str objects, so that ids are picked by an
+        array of positions in C (kept with the loaded library, never in the snapshot)."""
+        found: npt.NDArray[np.object_] | None = self.columns.get(TRANSIENT_IDS)
+        if found is None:
+            found = np.empty(len(self.ids), dtype=object)
+            found[:] = self.ids
+            self.columns[TRANSIENT_IDS] = found
+        return found
+
     def field_names(self) -> list[str]:
         """The keys of the views (built-in fields and every enrichment key a track has)."""
         if self.table is not None:
@@ -487,6 +497,11 @@ def _build_library(
         views.append(track_view(track, member, merged))
         provenance.append(merged.provenance if merged is not None else {})
     return Library(views, provenance, index)
+
+
+TRANSIENT_IDS = "id array"
+"""The key of `Library.id_array` among a library's derived indexes: rebuilt in a few ms, it is
+left out of the snapshot (pickling it would write every id a second time)."""
 
 
 def _present(value: Any) -> bool:
