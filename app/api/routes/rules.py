@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Query, Response, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SkipValidation
 
 from app.api.bodies import DecodedJsonRoute
 from app.api.deps import ServicesDep
@@ -188,16 +188,30 @@ def evaluate(body: EvaluateBody) -> MatchResult:
     return MatchResult(matches=evaluate_group(body.rules, body.enrichment))
 
 
+def _objects(items: list[Any]) -> list[dict[str, Any]]:
+    """A list of JSON objects, checked by type alone: pydantic would copy each of a payload's
+    tens of thousands of tracks to check its keys are text, which JSON object keys always are
+    (the body is decoded JSON: `app.api.bodies`)."""
+    if type(items) is not list:
+        raise ValueError("must be a list of objects")
+    for index, item in enumerate(items):
+        if type(item) is not dict:
+            raise ValueError(f"item {index} is not an object")
+    return items
+
+
 class PreviewBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     rules: list[dict[str, Any]] | None = Field(
         default=None, description="Rule sets to preview; default: the stored enabled ones."
     )
     rule_ids: list[str] | None = Field(default=None, description="Only these stored rule sets.")
-    tracks: list[dict[str, Any]] | None = Field(
-        default=None,
-        description="Seed payload mode: `[{track_id, enrichment}]`; without it "
-        "the fetched library and stored enrichments are used (library mode).",
+    tracks: Annotated[list[dict[str, Any]], SkipValidation, AfterValidator(_objects)] | None = (
+        Field(
+            default=None,
+            description="Seed payload mode: `[{track_id, enrichment}]`; without it "
+            "the fetched library and stored enrichments are used (library mode).",
+        )
     )
     detail: bool = Field(
         default=False,

@@ -151,3 +151,19 @@ def test_the_preview_route_reads_payload_keys_spelled_like_aliases(
     assert answer.json()["playlists"][0]["track_ids"] == ["t0"], builtin
     assert evaluated.status_code == 200, evaluated.text
     assert evaluated.json() == {"matches": True}
+
+
+@pytest.mark.parametrize(
+    ("tracks", "named"),
+    [([{"track_id": "a"}, 7], "item 1 is not an object"), ("abc", "must be a list of objects")],
+)
+def test_payload_tracks_that_are_not_objects_are_refused_by_name(
+    tmp_path: Path, tracks: Any, named: str
+) -> None:
+    app = create_app(Settings(cache_dir=tmp_path, spotify_client_id="payload-mode-test"))
+    with api_client(app) as client:
+        answer = client.post(
+            "/pipeline/playlists/preview-from-rules", json={"rules": [_rule("x")], "tracks": tracks}
+        )
+    assert answer.status_code == 422, answer.text
+    assert named in answer.text
