@@ -10,8 +10,9 @@ generated from the field table, so a new alias is covered without touching this 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -21,6 +22,9 @@ from app.pipeline.rules.engine.evaluate import build_rule_based_playlists, match
 from app.pipeline.rules.fields.types import BUILTIN_FIELDS
 from app.pipeline.rules.service import evaluate_group, preview_payload
 from tests.helpers.api import api_client
+
+if TYPE_CHECKING:
+    from fastapi.testclient import TestClient
 
 ALIASES = [(alias, info.name) for info in BUILTIN_FIELDS for alias in info.aliases]
 OTHER_CASE = [(info.name.upper(), info.name) for info in BUILTIN_FIELDS]
@@ -133,20 +137,26 @@ def test_an_alias_key_first_met_late_is_typed_from_the_tracks_that_have_it() -> 
     assert [p.track_ids for p in preview.playlists] == [["d"]]
 
 
-@pytest.mark.parametrize(("key", "builtin"), ALIASES, ids=[k for k, _ in ALIASES])
-def test_the_preview_route_reads_payload_keys_spelled_like_aliases(
-    tmp_path: Path, key: str, builtin: str
-) -> None:
+@pytest.fixture
+def client(tmp_path: Path) -> Iterator[TestClient]:
+    """The real app over an empty data directory."""
     app = create_app(Settings(cache_dir=tmp_path, spotify_client_id="payload-mode-test"))
     with api_client(app) as client:
-        answer = client.post(
-            "/pipeline/playlists/preview-from-rules",
-            json={"rules": [_rule(key)], "tracks": _tracks(key)},
-        )
-        evaluated = client.post(
-            "/data/rules/evaluate",
-            json={"rules": _rule(key)["rules"], "enrichment": {key: "Blue Monday"}},
-        )
+        yield client
+
+
+@pytest.mark.parametrize(("key", "builtin"), ALIASES, ids=[k for k, _ in ALIASES])
+def test_the_preview_route_reads_payload_keys_spelled_like_aliases(
+    client: TestClient, key: str, builtin: str
+) -> None:
+    answer = client.post(
+        "/pipeline/playlists/preview-from-rules",
+        json={"rules": [_rule(key)], "tracks": _tracks(key)},
+    )
+    evaluated = client.post(
+        "/data/rules/evaluate",
+        json={"rules": _rule(key)["rules"], "enrichment": {key: "Blue Monday"}},
+    )
     assert answer.status_code == 200, answer.text
     assert answer.json()["playlists"][0]["track_ids"] == ["t0"], builtin
     assert evaluated.status_code == 200, evaluated.text
@@ -158,12 +168,10 @@ def test_the_preview_route_reads_payload_keys_spelled_like_aliases(
     [([{"track_id": "a"}, 7], "item 1 is not an object"), ("abc", "must be a list of objects")],
 )
 def test_payload_tracks_that_are_not_objects_are_refused_by_name(
-    tmp_path: Path, tracks: Any, named: str
+    client: TestClient, tracks: Any, named: str
 ) -> None:
-    app = create_app(Settings(cache_dir=tmp_path, spotify_client_id="payload-mode-test"))
-    with api_client(app) as client:
-        answer = client.post(
-            "/pipeline/playlists/preview-from-rules", json={"rules": [_rule("x")], "tracks": tracks}
-        )
+    answer = client.post(
+        "/pipeline/playlists/preview-from-rules", json={"rules": [_rule("x")], "tracks": tracks}
+    )
     assert answer.status_code == 422, answer.text
     assert named in answer.text
