@@ -155,6 +155,29 @@ def _entry_of(entry: TrackEnrichment | Mapping[str, Any]) -> TrackEnrichment | _
     return _RawEntry(entry["source"], entry.get("categories") or {})
 
 
+@dataclass(frozen=True, slots=True)
+class SourceOutline:
+    """What the coverage of the built-in fields reads of a source: its kind, the name its
+    playlist is counted under, and its tracks' ids — without the entries' models, which are
+    most of a hundred MB at 100,000 tracks (the library's build drops them early)."""
+
+    source_type: TrackSourceType
+    name: str
+    track_ids: tuple[str, ...]
+
+
+def outline_sources(sources: Mapping[str, SourceRecord]) -> dict[str, SourceOutline]:
+    """Each source as `SourceOutline`, by key."""
+    return {
+        key: SourceOutline(
+            record.source_type,
+            record.name or record.source_id or key,
+            tuple(entry.track_id for entry in record.entries),
+        )
+        for key, record in sources.items()
+    }
+
+
 def registry_from_library(
     tracks: Mapping[str, Track] | Iterable[Track | Mapping[str, Any]],
     enrichments: Mapping[str, Sequence[TrackEnrichment]]
@@ -177,12 +200,15 @@ def registry_from_library(
         enrichments.items() if isinstance(enrichments, Mapping) else enrichments
     ):
         discovery.add_entries(track_id, entries)
-    return discovery.registry(sources)
+    if sources is not None:
+        discovery.add_sources(sources)
+    return discovery.registry()
 
 
 class Discovery:
-    """`registry_from_library` one track and one track's entries at a time: every track
-    first (`add_track`), then the entries (`add_entries`), then `registry`."""
+    """`registry_from_library` one track and one track's entries at a time: the sources
+    (`add_sources`, at any time before `registry`), every track (`add_track`), then the
+    entries (`add_entries`), then `registry`."""
 
     def __init__(self) -> None:
         self._tracks: list[Any] = []  # `Track`s or `_RawTrack`s
@@ -194,6 +220,7 @@ class Discovery:
         self._providers: dict[str, set[str]] = {}
         self._closed: set[str] = set()  # keys done sampling
         self._textual: set[str] = set()  # providers seen sending text or lists (maybe empty)
+        self._sources: dict[str, SourceOutline] | None = None
 
     def add_track(self, track: Track | Mapping[str, Any]) -> None:
         item = track if isinstance(track, Track) else _RawTrack(track)
@@ -245,8 +272,14 @@ class Discovery:
                     closed.add(key)
         self._present.extend(seen)
 
-    def registry(self, sources: Mapping[str, SourceRecord] | None = None) -> FieldRegistry:
+    def add_sources(self, sources: Mapping[str, SourceRecord]) -> None:
+        """The sources, for the coverage of `sources`, `playlists` and `liked` (only their
+        outlines are kept)."""
+        self._sources = outline_sources(sources)
+
+    def registry(self) -> FieldRegistry:
         """The registry of everything added (see `registry_from_library`)."""
+        sources = self._sources
         registry = FieldRegistry.builtin()
         _builtin_coverage(registry, self._tracks, sources)
         presence = Counter(self._present)
@@ -331,7 +364,7 @@ def registry_from_payload(views: Iterable[Mapping[str, Any]]) -> FieldRegistry:
 def _builtin_coverage(
     registry: FieldRegistry,
     tracks: list[Any],  # `Track`s or `_RawTrack`s
-    sources: Mapping[str, SourceRecord] | None,
+    sources: Mapping[str, SourceOutline] | None,
 ) -> None:
     total = len(tracks)
     if not total:
@@ -368,12 +401,12 @@ def _builtin_coverage(
         by_source: Counter[str] = Counter()
         by_playlist: Counter[str] = Counter()
         for key, record in sources.items():
-            ids = {entry.track_id for entry in record.entries} & library
+            ids = library.intersection(record.track_ids)
             in_source |= ids
             by_source[key] = len(ids)
             if record.source_type is TrackSourceType.PLAYLIST:
                 in_playlist |= ids
-                by_playlist[record.name or record.source_id or key] = len(ids)
+                by_playlist[record.name] = len(ids)
             elif record.source_type is TrackSourceType.LIKED:
                 liked |= ids
         counts["sources"] = len(in_source)

@@ -44,13 +44,16 @@ __all__ = ["StoreReader", "load_library_views"]
 
 class StoreReader(Protocol):
     """What else reads the stores in the build's pass (field discovery: `fields.discovery`):
-    every track first, then each track's entries, then its result."""
+    the sources (keeping what it needs of them: the build lets them go), every track, then
+    each track's entries, then its result."""
+
+    def add_sources(self, sources: Mapping[str, Any]) -> None: ...
 
     def add_track(self, track: Mapping[str, Any]) -> None: ...
 
     def add_entries(self, track_id: str, raw_entries: Sequence[Mapping[str, Any]]) -> None: ...
 
-    def registry(self, sources: Any) -> Any: ...
+    def registry(self) -> Any: ...
 
 
 log = logging.getLogger(__name__)
@@ -90,6 +93,11 @@ def _library_from_raw(
     with paused_gc():
         sources = stores.sources.load()
         membership = index_membership(sources)
+        # What discovery needs of the sources, then the sources themselves let go: their
+        # entries' models are the build's largest holding (~100 MB at 100,000 tracks).
+        if discovery is not None:
+            discovery.add_sources(sources)
+        del sources
         counts = EnrichmentCounts(tracks=len(membership))
         rows: list[tuple[Any, ...]] = []
         index: dict[str, int] = {}
@@ -142,7 +150,7 @@ def _library_from_raw(
             columns,
             SharedRows(provenance_codes, distinct_provenance),
             counts=counts,
-            discovered=None if discovery is None else discovery.registry(sources),
+            discovered=None if discovery is None else discovery.registry(),
         )
 
 
