@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from app.core.errors import RulesInvalidError, UnprocessableError
-from app.core.rules import RuleCondition
+from app.core.rules import MAX_RULE_TEXT_CHARS, RuleCondition
 from app.data import Stores
 from app.pipeline.rules.rule_files import apply_rules_file
 from app.pipeline.rules.rule_sets import stored_rule_sets, upsert_rule_set
@@ -95,4 +95,24 @@ def test_header_errors(stores: Stores, content: str, message: str) -> None:
         apply_rules_file(stores, content)
     assert caught.value.code == "rules_file_invalid"
     assert str(caught.value.detail) == message
+    assert stores.rules.load_rules() == []
+
+
+@pytest.mark.parametrize("extra", [0, 1])
+def test_a_rule_set_deep_in_a_file_has_the_same_length_limit_as_alone(
+    stores: Stores, extra: int
+) -> None:
+    # The second rule set starts on line 40: its text is measured without the blank lines
+    # that stand in for the file above it (they keep problem positions on file lines).
+    rules = "explicit = true\n"
+    text = rules + "#" * (MAX_RULE_TEXT_CHARS + extra - len(rules))
+    content = "[a] First\nexplicit = false\n" + "# a note\n" * 37 + "[b] Second\n" + text
+    if extra == 0:
+        saved = apply_rules_file(stores, content)
+        assert [rs.id for rs in saved] == ["a", "b"]
+        return
+    with pytest.raises(RulesInvalidError) as caught:
+        apply_rules_file(stores, content)
+    messages = [p["message"] for p in caught.value.extra["problems"]]
+    assert f"the rule text has {MAX_RULE_TEXT_CHARS + 1:,} characters" in " ".join(messages)
     assert stores.rules.load_rules() == []

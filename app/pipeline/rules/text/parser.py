@@ -119,10 +119,13 @@ def parse_rules(text: str) -> ParsedRules:
 def parse_located(text: str) -> LocatedRules:
     """`parse_rules`, and where each clause stated starts, for problems about a clause found
     after parsing."""
-    if len(text) > MAX_RULE_TEXT_CHARS:
+    # Leading line breaks are not counted: a rules file pads each rule set's text with one per
+    # file line above it, so that positions are file lines (`rule_files.parse_rules_file`).
+    size = len(text) if len(text) <= MAX_RULE_TEXT_CHARS else len(text.lstrip("\n"))
+    if size > MAX_RULE_TEXT_CHARS:
         # Refused before parsing: the parse of a long text is what took the time.
         problem = RuleProblem(
-            message=f"the rule text has {len(text):,} characters; at most "
+            message=f"the rule text has {size:,} characters; at most "
             f"{MAX_RULE_TEXT_CHARS:,} are accepted",
             hint="split it into several rule sets (an in_rule condition can combine them)",
         )
