@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Union
 
 from fastapi import FastAPI, Response
+from pydantic import BaseModel, TypeAdapter
 
 from app import __version__
 from app.api.bodies import StorableJsonBodies
@@ -163,20 +164,22 @@ def create_app(
             health="/pipeline/health",
         )
 
-    _document_guards(app)
+    _document_guards(app, jobs.registry)
     return app
 
 
-def _document_guards(app: FastAPI) -> None:
+def _document_guards(app: FastAPI, registry: StepRegistry) -> None:
     """Every state-changing operation documents what the middleware may answer instead of
     the route (403 cross-origin, 413 too large, 415 not JSON, 422 unstorable JSON): they apply
-    to all, so they are added here rather than remembered per route."""
+    to all, so they are added here rather than remembered per route. A job's `payload` is
+    documented as what its step returns (`_document_job_payloads`)."""
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is not None:
             return app.openapi_schema
         spec = build()
+        _document_job_payloads(spec, registry)
         ref = {"$ref": f"#/components/schemas/{ErrorBody.__name__}"}
         for item in spec.get("paths", {}).values():
             for method, operation in item.items():
@@ -192,3 +195,33 @@ def _document_guards(app: FastAPI) -> None:
         return spec
 
     app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented override
+
+
+def _document_job_payloads(spec: dict[str, Any], registry: StepRegistry) -> None:
+    """`PipelineJob.payload`, stored as plain JSON (`Any` in the model: the job store stands
+    below the steps), documented as the union of what the registered steps return, each model
+    a component (one already there is kept: the same model, as FastAPI wrote it)."""
+    by_model: dict[type[BaseModel], list[str]] = {}
+    for step in registry.specs():
+        model = step.result_model
+        if model is not None:
+            by_model.setdefault(model, []).append(step.name)
+    if not by_model:
+        return
+    payload: Any = Union[tuple(by_model)] | None  # noqa: UP007 - a union built at run time
+    union: TypeAdapter[Any] = TypeAdapter(payload)
+    schema = union.json_schema(ref_template="#/components/schemas/{model}", mode="serialization")
+    components = spec.setdefault("components", {}).setdefault("schemas", {})
+    for name, definition in schema.pop("$defs", {}).items():
+        components.setdefault(name, definition)
+    steps = "; ".join(
+        f"{', '.join(f'`{name}`' for name in names)}: `{model.__name__}`"
+        for model, names in by_model.items()
+    )
+    job = components.get("PipelineJob", {}).get("properties", {})
+    if "payload" in job:
+        job["payload"] = {
+            **schema,
+            "title": "Payload",
+            "description": f"What the step returned, once it ended (by step: {steps}).",
+        }

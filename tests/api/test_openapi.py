@@ -396,6 +396,17 @@ def test_a_jobs_payload_is_its_steps_model_as_json(walk: Walk) -> None:
         assert model.model_validate(payload).model_dump(mode="json") == payload, job["step"]
 
 
+def test_a_jobs_payload_is_documented_as_its_steps_model(spec: dict[str, Any]) -> None:
+    # What the web app's types and any client read: one of the steps' models, or null.
+    payload = spec["components"]["schemas"]["PipelineJob"]["properties"]["payload"]
+    documented = {option.get("$ref", "").rpartition("/")[2] for option in payload["anyOf"]}
+    assert documented == {model.__name__ for model in STEP_PAYLOADS.values()} | {""}
+    assert {"type": "null"} in payload["anyOf"]
+    for step, model in STEP_PAYLOADS.items():
+        assert f"`{step}`" in payload["description"], step
+        assert model.__name__ in spec["components"]["schemas"], model.__name__
+
+
 # --- what the middleware answers is documented too ---------------------------------------------
 
 GUARD_ANSWERS = {"403", "413", "415", "422"}

@@ -36,6 +36,7 @@ import asyncio
 import importlib
 import inspect
 import threading
+import typing
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeAlias, runtime_checkable
@@ -157,6 +158,16 @@ class StepSpec:
     func: StepFunc
     description: str
     input_model: type[StepInput] | None = None  # None: any JSON object (e.g. tests' steps)
+
+    @property
+    def result_model(self) -> type[BaseModel] | None:
+        """The model of what the step returns (its job's payload), read from its return
+        annotation; None when that is not a model (tests' steps)."""
+        try:
+            hint = typing.get_type_hints(self.func).get("return")
+        except (NameError, TypeError):  # an annotation that cannot be resolved here
+            return None
+        return hint if isinstance(hint, type) and issubclass(hint, BaseModel) else None
 
 
 class StepRegistry:

@@ -1232,6 +1232,14 @@ export interface components {
             path_suffix: string;
         };
         /**
+         * AppliedPlans
+         * @description An ``apply`` job's payload.
+         */
+        AppliedPlans: {
+            /** Applied */
+            applied: components["schemas"]["ApplyResult"][];
+        };
+        /**
          * ApplyAttempt
          * @description An apply under way, or cut short by the end of its process: enough to resume it.
          */
@@ -1479,6 +1487,36 @@ export interface components {
             /** Rule Name */
             rule_name: string;
         };
+        /**
+         * BuildReport
+         * @description The v1 ``build`` job's payload: the target playlists `diff` plans next.
+         */
+        BuildReport: {
+            /**
+             * Broken
+             * @description Rule sets that could not be evaluated, and why.
+             */
+            broken?: components["schemas"]["BrokenRuleSet"][];
+            /**
+             * Source
+             * @description rules or classifications.
+             */
+            source: string;
+            /** Targets */
+            targets: components["schemas"]["BuildTarget"][];
+        };
+        /**
+         * BuildTarget
+         * @description A rule set with a target playlist, and how many tracks it would hold.
+         */
+        BuildTarget: {
+            /** Name */
+            name: string;
+            /** Rule Id */
+            rule_id: string;
+            /** Tracks */
+            tracks: number;
+        };
         /** BulkManualEdit */
         BulkManualEdit: {
             /**
@@ -1539,6 +1577,31 @@ export interface components {
              * Format: date-time
              */
             updated_at?: string;
+        };
+        /**
+         * ClassifySummary
+         * @description What a classify run did (the ``classify`` job's payload).
+         */
+        ClassifySummary: {
+            /** Classifier */
+            classifier: string;
+            /**
+             * Manual Kept
+             * @description Tracks whose hand-corrected labels were kept.
+             */
+            manual_kept: number;
+            /**
+             * Moods
+             * @description Tracks per mood, most first ("None": no mood could be given).
+             */
+            moods: {
+                [key: string]: number;
+            };
+            /**
+             * Tracks
+             * @description Library tracks classified.
+             */
+            tracks: number;
         };
         /**
          * CountedRuleSet
@@ -1753,6 +1816,38 @@ export interface components {
              * @description The one enrich job running every provider asked for (a list, as when each provider had a job of its own).
              */
             jobs: components["schemas"]["PipelineJob"][];
+        };
+        /**
+         * EnrichRunReport
+         * @description An ``enrich`` (or v1 ``external``) job's payload: one report per provider, in run
+         *     order, and their counts added up (a track counts once per provider).
+         */
+        EnrichRunReport: {
+            /** Cached */
+            cached: number;
+            /** Capped */
+            capped: number;
+            /** Done */
+            done: number;
+            /** Failed */
+            failed: number;
+            /** Matched */
+            matched: number;
+            /** Not Applicable */
+            not_applicable: number;
+            /** Not Found */
+            not_found: number;
+            /** Providers */
+            providers: components["schemas"]["ProviderRunReport"][];
+            /** Requests */
+            requests: number;
+            /**
+             * Selected
+             * @description Tracks of the selection (the library, a source, ids).
+             */
+            selected: number;
+            /** Total */
+            total: number;
         };
         /**
          * EnrichmentDetail
@@ -3051,8 +3146,11 @@ export interface components {
                 [key: string]: unknown;
             };
             owner?: components["schemas"]["JobOwner"] | null;
-            /** Payload */
-            payload?: unknown;
+            /**
+             * Payload
+             * @description What the step returned, once it ended (by step: `apply`: `AppliedPlans`; `build`: `BuildReport`; `classify`: `ClassifySummary`; `diff`: `PlannedPlaylists`; `enrich`, `external`: `EnrichRunReport`; `fetch_sources`: `FetchSourcesReport`; `fetch_tracks`, `tracks`: `SourceFetchReport`; `restore`: `RestoreResult`; `sync`: `SyncReport`; `verify`: `VerifyReport`).
+             */
+            payload?: components["schemas"]["AppliedPlans"] | components["schemas"]["BuildReport"] | components["schemas"]["ClassifySummary"] | components["schemas"]["PlannedPlaylists"] | components["schemas"]["EnrichRunReport"] | components["schemas"]["FetchSourcesReport"] | components["schemas"]["SourceFetchReport"] | components["schemas"]["RestoreResult"] | components["schemas"]["SyncReport"] | components["schemas"]["VerifyReport"] | null;
             progress?: components["schemas"]["JobProgress"];
             /** Started At */
             started_at?: string | null;
@@ -3180,6 +3278,19 @@ export interface components {
             position: number;
             /** Uris */
             uris: string[];
+        };
+        /**
+         * PlannedPlaylists
+         * @description A ``diff`` job's payload: the plans made, in brief.
+         */
+        PlannedPlaylists: {
+            /**
+             * Broken
+             * @description Rule sets skipped because they could not be evaluated.
+             */
+            broken?: components["schemas"]["BrokenRuleSet"][];
+            /** Plans */
+            plans: components["schemas"]["PlanBrief"][];
         };
         /**
          * PlaylistItems
@@ -3562,6 +3673,47 @@ export interface components {
         RestoreRequest: {
             /** Backup Id */
             backup_id: string;
+        };
+        /**
+         * RestoreResult
+         * @description A ``restore`` job's payload: the apply that put a backup back.
+         */
+        RestoreResult: {
+            /**
+             * Backup Id
+             * @description The backup of the playlist before the apply.
+             */
+            backup_id: string | null;
+            /**
+             * Created
+             * @description The playlist was created by this apply.
+             */
+            created: boolean;
+            /** Plan Id */
+            plan_id: string;
+            /** Playlist Id */
+            playlist_id: string;
+            /**
+             * Restored
+             * @description The backup put back.
+             */
+            restored: string;
+            /**
+             * Resumed
+             * @description It finished an apply that an ended process cut short.
+             * @default false
+             */
+            resumed: boolean;
+            /**
+             * Snapshot Id
+             * @description The playlist's snapshot after the last write.
+             */
+            snapshot_id: string;
+            /**
+             * Writes
+             * @description API calls sent.
+             */
+            writes: number;
         };
         /**
          * Rollback
@@ -4409,6 +4561,20 @@ export interface components {
             /** Name */
             name: string;
         };
+        /** StoreCheck */
+        StoreCheck: {
+            /**
+             * Detail
+             * @default null
+             */
+            detail: string | null;
+            /** Name */
+            name: string;
+            /** Ok */
+            ok: boolean;
+            /** Records */
+            records: number;
+        };
         /** StoreHealth */
         StoreHealth: {
             /** Exists */
@@ -4920,6 +5086,20 @@ export interface components {
              * @description The provider id (`manual` for your own values).
              */
             provider: string;
+        };
+        /** VerifyReport */
+        VerifyReport: {
+            /** @description Fetched sources whose tracks tracks.json lacks, and what to run (null when sources.json or tracks.json cannot be read: see stores). */
+            library: components["schemas"]["LibraryGaps"] | null;
+            /**
+             * Ok
+             * @description Every store parses, none is quarantined, the library is whole.
+             */
+            ok: boolean;
+            /** Quarantined */
+            quarantined: components["schemas"]["QuarantinedFileInfo"][];
+            /** Stores */
+            stores: components["schemas"]["StoreCheck"][];
         };
     };
     responses: never;
