@@ -4,7 +4,9 @@ announces what ended, and fits 390 px. Screenshots land in .artifacts/screenshot
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +17,7 @@ import pytest
 from playwright.sync_api import Browser, Page, Request, expect
 
 from tests.helpers.browser import (
+    DEMO_ENV,
     Watched,
     horizontal_overflow,
     serious_violations,
@@ -23,6 +26,7 @@ from tests.helpers.browser import (
     watch,
 )
 from tests.helpers.demo_in_process import demo_in_process
+from tests.helpers.paths import REPO
 
 pytestmark = pytest.mark.slow
 
@@ -175,6 +179,28 @@ def test_the_drawer_reconnects_after_a_server_restart(browser: Browser, tmp_path
         ).to_be_visible()
         # The browser logs the refused connections while the server was down; nothing else.
         assert [p for p in visit.watched.problems() if "ERR_CONNECTION_REFUSED" not in p] == []
+    page.context.close()
+
+
+def test_a_job_a_sap_command_runs_beside_the_server_appears_in_the_drawer(
+    browser: Browser, tmp_path: Path
+) -> None:
+    with serve_demo(tmp_path) as base:
+        visit = open_page(browser, base)
+        page = visit.page
+        connect(page, base)
+        page.get_by_role("button", name="Jobs", exact=True).first.click()
+        drawer = page.get_by_role("dialog", name="Jobs")
+        expect(drawer.get_by_text("Live", exact=True)).to_be_visible()
+        # `sap verify` in a terminal over the server's data directory: its own process.
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SAP_")} | DEMO_ENV
+        command = [str(REPO / ".venv" / "bin" / "sap"), "verify"]
+        command += ["--cache-dir", str(tmp_path / "data")]
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stdout + done.stderr
+        # Pushed on the page's stream (no reload, no new snapshot asked for).
+        expect(drawer.get_by_role("listitem", name=re.compile(r"^verify"))).to_be_visible()
+        assert visit.watched.problems() == []
     page.context.close()
 
 

@@ -55,6 +55,7 @@ from app.core.redact import redact
 from app.data.jobs import JobStore
 from app.net.throttling import Throttling, listening
 from app.pipeline.jobs.events import JobEvents
+from app.pipeline.jobs.others import OtherJobs
 from app.pipeline.jobs.queries import JobListing, count_by_status, page_jobs
 from app.pipeline.jobs.recovery import (
     mark_interrupted,
@@ -142,6 +143,8 @@ class JobManager:
         self._lock = threading.Lock()
         self._futures: dict[str, Future[AppError | None]] = {}
         self.events = JobEvents()  # who watches job changes (`GET /pipeline/jobs/events`)
+        # The jobs `sap` commands run beside the server, on the same stream (`others`).
+        self.others = OtherJobs(self.store, self.instance, self.events)
 
     # --- lifecycle ----------------------------------------------------------------------
 
@@ -156,6 +159,8 @@ class JobManager:
         self._executor = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="sap-job")
         try:
             interrupted = self.recover()
+            self.others.look()  # what other processes' jobs are now: news is what changes
+            self.others.start()
             if resume:
                 for job in resumable(self.store.load_jobs(), resume):
                     new = self.submit(job.step, {**job.metadata, "rerun_of": job.id})
@@ -178,6 +183,7 @@ class JobManager:
                 self._stop_by = time.monotonic() + timeout
             live = list(self._live.values())
         self.events.close_all()  # event streams end now, so connections can close
+        self.others.stop()
         for item in live:
             item.stopping = True
             item.context.request_cancel()

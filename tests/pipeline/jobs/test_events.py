@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -182,3 +183,46 @@ def test_a_running_job_notes_that_a_service_asked_it_to_slow_down(
     assert heard == ["asking Deezer", note.text]  # the CLI's progress bar shows it
     assert job.status is JobStatus.DONE and job.progress.note is None  # gone once finished
     assert states[-1].status is JobStatus.DONE and states[-1].progress.note is None
+
+
+def test_a_job_another_process_runs_is_published_as_it_changes(
+    manager: JobManager, services: Services
+) -> None:
+    # A `sap` command beside the server: its own manager (another owner) over the same
+    # jobs.json. The server's watcher reads the file when it changes and publishes the job.
+    manager.others.interval = 0.05
+    news = threading.Event()
+    subscription = manager.events.subscribe(news.set)
+    seen_running = threading.Event()
+
+    def slow(ctx: StepContext) -> str:
+        ctx.progress(1, 2, "half way")
+        assert seen_running.wait(10), "the server never published the running job"
+        return "done"
+
+    registry = StepRegistry()
+    registry.register("slow", slow, "waits until the server saw it run")
+    command = JobManager(Services.from_settings(services.settings), registry, flush_interval=0.0)
+    finished: list[PipelineJob] = []
+    runner = threading.Thread(target=lambda: finished.append(command.run_inline("slow")))
+    runner.start()
+    published: set[str] = set()
+    deadline = time.monotonic() + 10
+    while not published or manager.get(min(published)).progress.done != 1:
+        # Created, started, half way: news as the watcher reads them.
+        assert news.wait(max(0.0, deadline - time.monotonic())), published
+        news.clear()
+        published.update(subscription.take().job_ids)
+    [job_id] = published
+    assert manager.get(job_id).status is JobStatus.RUNNING
+    seen_running.set()
+    runner.join(10)
+    assert finished and finished[0].status is JobStatus.DONE
+    # It finished after the last news taken above: that change is published too.
+    deadline = time.monotonic() + 10
+    while job_id not in subscription.take().job_ids:
+        assert news.wait(max(0.0, deadline - time.monotonic())), "the end was not published"
+        news.clear()
+    assert manager.get(job_id).status is JobStatus.DONE
+    time.sleep(0.3)  # several looks after the job's last change: nothing more to publish
+    assert subscription.take().job_ids == []
