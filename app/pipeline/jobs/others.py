@@ -5,8 +5,11 @@ it in the same jobs.json; the server's `JobManager` hears only of its own jobs. 
 watches the file for the rest: every `interval` seconds it compares the file's stamp (size and
 modification time) with the last one, and when it moved, reads the jobs and publishes, on the
 manager's `JobEvents`, each job another manager owns whose `updated_at` changed since the last
-read (a new one included). The first read only takes note of what is there. The web app's
-jobs drawer then shows a `sap fetch` started in a terminal as it goes, a second or so behind.
+read (a new one included). The first read (at start) only takes note of what is there; while
+no one watches, the file is not read, and the first look someone watches publishes what
+changed since the last read (a new watcher's snapshot may hold some of it already: a job sent
+twice costs nothing). The web app's jobs drawer then shows a `sap fetch` started in a terminal
+as it goes, a second or so behind.
 
     watcher = OtherJobs(store, instance, events)
     watcher.start()   # a daemon thread
@@ -56,11 +59,16 @@ class OtherJobs:
     def stop(self) -> None:
         self._stop.set()
 
-    def look(self) -> list[str]:
-        """One look: the ids published (the jobs of other owners that changed)."""
+    def look(self, *, baseline: bool = False) -> list[str]:
+        """One look: the ids published (the jobs of other owners that changed). Nobody
+        watching, nothing is read (what changed meanwhile is published at the first look
+        someone watches, against the jobs as last read); `baseline`: read anyway (at start)."""
+        if not baseline and not self.events.watching():
+            return []
         try:
             status = self.store.path.stat()
-        except FileNotFoundError:
+        except FileNotFoundError:  # no jobs yet
+            self._stamp, self._seen = None, {}
             return []
         stamp = (status.st_mtime_ns, status.st_size)
         if stamp == self._stamp:

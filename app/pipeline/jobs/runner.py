@@ -159,7 +159,7 @@ class JobManager:
         self._executor = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="sap-job")
         try:
             interrupted = self.recover()
-            self.others.look()  # what other processes' jobs are now: news is what changes
+            self.others.look(baseline=True)  # other processes' jobs now: news is what changes
             self.others.start()
             if resume:
                 for job in resumable(self.store.load_jobs(), resume):

@@ -17,6 +17,7 @@ from app.net.client import ServiceClient
 from app.net.pacing import HostPacer
 from app.net.policy import RetryPolicy
 from app.pipeline.jobs.events import JobEvents, News
+from app.pipeline.jobs.others import OtherJobs
 from app.pipeline.jobs.queries import wait_for
 from app.pipeline.jobs.runner import JobManager
 from app.pipeline.jobs.steps import StepContext, StepRegistry
@@ -226,3 +227,20 @@ def test_a_job_another_process_runs_is_published_as_it_changes(
     assert manager.get(job_id).status is JobStatus.DONE
     time.sleep(0.3)  # several looks after the job's last change: nothing more to publish
     assert subscription.take().job_ids == []
+
+
+def test_jobs_changed_while_nobody_watched_are_published_at_the_first_watched_look(
+    services: Services,
+) -> None:
+    events = JobEvents()
+    watcher = OtherJobs(services.stores.jobs, "the-server", events)
+    assert watcher.look(baseline=True) == []
+    registry = StepRegistry()
+    registry.register("quick", lambda ctx: "ok", "returns at once")
+    command = JobManager(Services.from_settings(services.settings), registry)
+    job = command.run_inline("quick")
+    assert watcher.look() == []  # nobody watches: the file is not even read
+    subscription = events.subscribe(Woken())
+    assert watcher.look() == [job.id]  # changed since the last read
+    assert subscription.take().job_ids == [job.id]
+    assert watcher.look() == []  # the file did not move
