@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, Request, expect
+from playwright.sync_api import Browser, Locator, Page, Request, expect
 
 from tests.helpers.browser import (
     DEMO_ENV,
@@ -69,6 +69,16 @@ def connect(page: Page, base: str) -> None:
     page.goto(base + "/account")
     page.get_by_role("link", name="Connect the demo account").first.click()
     expect(page.get_by_role("status").filter(has_text="Connected as")).to_be_visible()
+
+
+def live_drawer(browser: Browser, base: str) -> tuple[Visit, Locator]:
+    """A page connected to the demo account with the jobs drawer open and its stream live."""
+    visit = open_page(browser, base)
+    connect(visit.page, base)
+    visit.page.get_by_role("button", name="Jobs", exact=True).first.click()
+    drawer = visit.page.get_by_role("dialog", name="Jobs")
+    expect(drawer.get_by_text("Live", exact=True)).to_be_visible()
+    return visit, drawer
 
 
 def test_the_drawer_follows_a_fetch_live_then_cancels_and_reruns_an_enrich_job(
@@ -156,12 +166,8 @@ def test_the_drawer_follows_a_fetch_live_then_cancels_and_reruns_an_enrich_job(
 
 def test_the_drawer_reconnects_after_a_server_restart(browser: Browser, tmp_path: Path) -> None:
     with serve_demo(tmp_path) as base:
-        visit = open_page(browser, base)
+        visit, drawer = live_drawer(browser, base)
         page = visit.page
-        connect(page, base)
-        page.get_by_role("button", name="Jobs", exact=True).first.click()
-        drawer = page.get_by_role("dialog", name="Jobs")
-        expect(drawer.get_by_text("Live", exact=True)).to_be_visible()
     # The server stopped: the drawer says so and keeps what it showed.
     expect(drawer.get_by_text("Reconnecting…")).to_be_visible()
     port = urlsplit(base).port
@@ -186,12 +192,7 @@ def test_a_job_a_sap_command_runs_beside_the_server_appears_in_the_drawer(
     browser: Browser, tmp_path: Path
 ) -> None:
     with serve_demo(tmp_path) as base:
-        visit = open_page(browser, base)
-        page = visit.page
-        connect(page, base)
-        page.get_by_role("button", name="Jobs", exact=True).first.click()
-        drawer = page.get_by_role("dialog", name="Jobs")
-        expect(drawer.get_by_text("Live", exact=True)).to_be_visible()
+        visit, drawer = live_drawer(browser, base)
         # `sap verify` in a terminal over the server's data directory: its own process.
         env = {k: v for k, v in os.environ.items() if not k.startswith("SAP_")} | DEMO_ENV
         command = [str(REPO / ".venv" / "bin" / "sap"), "verify"]
@@ -201,7 +202,7 @@ def test_a_job_a_sap_command_runs_beside_the_server_appears_in_the_drawer(
         # Pushed on the page's stream (no reload, no new snapshot asked for).
         expect(drawer.get_by_role("listitem", name=re.compile(r"^verify"))).to_be_visible()
         assert visit.watched.problems() == []
-    page.context.close()
+    visit.page.context.close()
 
 
 def test_at_390_px_the_drawer_fits_and_counts_running_jobs(
