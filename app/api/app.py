@@ -164,37 +164,42 @@ def create_app(
             health="/pipeline/health",
         )
 
-    _document_guards(app, jobs.registry)
+    _complete_openapi(app, jobs.registry)
     return app
 
 
-def _document_guards(app: FastAPI, registry: StepRegistry) -> None:
-    """Every state-changing operation documents what the middleware may answer instead of
-    the route (403 cross-origin, 413 too large, 415 not JSON, 422 unstorable JSON): they apply
-    to all, so they are added here rather than remembered per route. A job's `payload` is
-    documented as what its step returns (`_document_job_payloads`)."""
+def _complete_openapi(app: FastAPI, registry: StepRegistry) -> None:
+    """/openapi.json as FastAPI builds it, completed once with what no route declares: the
+    guards' answers (`_document_guard_answers`) and a job's payload (`_document_job_payloads`)."""
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is not None:
             return app.openapi_schema
         spec = build()
+        _document_guard_answers(spec)
         _document_job_payloads(spec, registry)
-        ref = {"$ref": f"#/components/schemas/{ErrorBody.__name__}"}
-        for item in spec.get("paths", {}).values():
-            for method, operation in item.items():
-                if method.upper() not in STATE_CHANGING:
-                    continue
-                responses = operation.setdefault("responses", {})
-                for status, answer in STATE_CHANGE_ERROR_RESPONSES.items():
-                    responses[str(status)] = {
-                        "description": answer["description"],
-                        "content": {"application/json": {"schema": ref}},
-                    }
         app.openapi_schema = spec
         return spec
 
     app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented override
+
+
+def _document_guard_answers(spec: dict[str, Any]) -> None:
+    """Every state-changing operation documents what the middleware may answer instead of
+    the route (403 cross-origin, 413 too large, 415 not JSON, 422 unstorable JSON): they apply
+    to all, so they are added here rather than remembered per route."""
+    ref = {"$ref": f"#/components/schemas/{ErrorBody.__name__}"}
+    for item in spec.get("paths", {}).values():
+        for method, operation in item.items():
+            if method.upper() not in STATE_CHANGING:
+                continue
+            responses = operation.setdefault("responses", {})
+            for status, answer in STATE_CHANGE_ERROR_RESPONSES.items():
+                responses[str(status)] = {
+                    "description": answer["description"],
+                    "content": {"application/json": {"schema": ref}},
+                }
 
 
 def _document_job_payloads(spec: dict[str, Any], registry: StepRegistry) -> None:
