@@ -137,10 +137,8 @@ _NOT_SORTED = frozenset({"id", "uri", "isrc"})  # unique per track: nobody sorts
 
 def first_artists(library: Library) -> list[str | None]:
     """Each track's first artist, casefolded (one string object per artist): what
-    `max_per_artist` counts. Kept on the library."""
-    found: list[str | None] | None = library.columns.get("artist")
-    if found is not None:
-        return found
+    `max_per_artist` counts, as `artist_codes` keeps it."""
+    found: list[str | None]
     folded: dict[str, str] = {}
 
     def fold(artist: Any) -> str | None:
@@ -165,7 +163,6 @@ def first_artists(library: Library) -> list[str | None]:
                 found[position] = fold(first_present(column.value(position)))
     else:
         found = [fold(first_present(v)) if v is not None else None for v in column.values()]
-    library.columns["artist"] = found
     return found
 
 
