@@ -5,11 +5,11 @@ it in the same jobs.json; the server's `JobManager` hears only of its own jobs. 
 watches the file for the rest: every `interval` seconds it compares the file's stamp (size and
 modification time) with the last one, and when it moved, reads the jobs and publishes, on the
 manager's `JobEvents`, each job another manager owns whose `updated_at` changed since the last
-read (a new one included). The first read (at start) only takes note of what is there; while
-no one watches, the file is not read, and the first look someone watches publishes what
-changed since the last read (a new watcher's snapshot may hold some of it already: a job sent
-twice costs nothing). The web app's jobs drawer then shows a `sap fetch` started in a terminal
-as it goes, a second or so behind.
+read (a new one included). The first read (as the watcher's thread starts, off the server's
+start path) only takes note of what is there; while no one watches, the file is not read, and
+the first look someone watches publishes what changed since the last read (a new watcher's
+snapshot may hold some of it already: a job sent twice costs nothing). The web app's jobs
+drawer then shows a `sap fetch` started in a terminal as it goes, a second or so behind.
 
     watcher = OtherJobs(store, instance, events)
     watcher.start()   # a daemon thread
@@ -48,6 +48,7 @@ class OtherJobs:
         self.events = events
         self.interval = interval
         self._stop = threading.Event()
+        self.ready = threading.Event()  # the first read is done: changes from here are news
         self._thread: threading.Thread | None = None
         self._stamp: tuple[int, int] | None = None
         self._seen: dict[str, datetime] | None = None
@@ -92,6 +93,11 @@ class OtherJobs:
         return changed
 
     def _run(self) -> None:
+        try:
+            self.look(baseline=True)  # other processes' jobs now (here: off the start path)
+        except Exception:  # logged; the first watched look takes the baseline instead
+            log.exception("could not look at the jobs of other processes")
+        self.ready.set()
         while not self._stop.wait(self.interval):
             try:
                 self.look()

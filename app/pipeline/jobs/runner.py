@@ -159,8 +159,7 @@ class JobManager:
         self._executor = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="sap-job")
         try:
             interrupted = self.recover()
-            self.others.look(baseline=True)  # other processes' jobs now: news is what changes
-            self.others.start()
+            self.others.start()  # publishes other processes' jobs as they change
             if resume:
                 for job in resumable(self.store.load_jobs(), resume):
                     new = self.submit(job.step, {**job.metadata, "rerun_of": job.id})

@@ -192,6 +192,7 @@ def test_a_job_another_process_runs_is_published_as_it_changes(
     # A `sap` command beside the server: its own manager (another owner) over the same
     # jobs.json. The server's watcher reads the file when it changes and publishes the job.
     manager.others.interval = 0.05
+    assert manager.others.ready.wait(5)  # the jobs as they were when the server started
     news = threading.Event()
     subscription = manager.events.subscribe(news.set)
     seen_running = threading.Event()
